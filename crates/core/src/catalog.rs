@@ -1,0 +1,501 @@
+//! The product catalog: create, edit, archive and delete products, attach photos, and
+//! list or search them a page at a time.
+
+use serde::{Deserialize, Serialize};
+// Dynamic SQL here is assembled from constant fragments and `?` placeholders only; every
+// value the owner typed is bound, never formatted in.
+use sqlx::{AssertSqlSafe, FromRow, SqlitePool};
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::error::{CoreError, Result};
+use crate::money::{Money, normalize_currency, parse_price};
+use crate::photos::Photo;
+
+pub const MAX_NAME_GRAPHEMES: usize = 200;
+pub const MAX_SKU_CHARS: usize = 64;
+pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
+pub const MAX_TAG_CHARS: usize = 50;
+pub const MAX_TAGS: usize = 30;
+pub const MAX_PAGE: i64 = 500;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    pub id: i64,
+    pub sku: Option<String>,
+    pub name: String,
+    pub description: String,
+    pub price: Money,
+    pub stock: Option<i64>,
+    pub tags: Vec<String>,
+    pub archived: bool,
+    pub photos: Vec<Photo>,
+    /// Unix milliseconds, UTC.
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What the owner typed in the product form (or a CSV row): unchecked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ProductDraft {
+    pub sku: Option<String>,
+    pub name: String,
+    pub description: String,
+    /// The price exactly as typed: "12.5", "12,50", "¥88".
+    pub price: String,
+    /// `None` means the shop's currency.
+    pub currency: Option<String>,
+    pub stock: Option<i64>,
+    pub tags: Vec<String>,
+}
+
+/// A product's row in the catalog list: enough to draw it, nothing more.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ProductSummary {
+    pub id: i64,
+    pub sku: Option<String>,
+    pub name: String,
+    pub price: Money,
+    pub stock: Option<i64>,
+    pub tags: Vec<String>,
+    pub archived: bool,
+    /// Hash of the first photo, if any.
+    pub thumb: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ProductQuery {
+    pub search: Option<String>,
+    pub include_archived: bool,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ProductPage {
+    pub items: Vec<ProductSummary>,
+    pub total: i64,
+    pub offset: i64,
+}
+
+/// A draft that passed validation, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ValidProduct {
+    pub sku: Option<String>,
+    pub name: String,
+    pub description: String,
+    pub price: Money,
+    pub stock: Option<i64>,
+    pub tags: Vec<String>,
+}
+
+impl ProductDraft {
+    pub(crate) fn validate(&self, shop_currency: &str) -> Result<ValidProduct> {
+        let name = self.name.trim();
+        if name.is_empty() {
+            return Err(CoreError::invalid("name", "Give the product a name."));
+        }
+        let graphemes = name.graphemes(true).count();
+        if graphemes > MAX_NAME_GRAPHEMES {
+            return Err(CoreError::invalid(
+                "name",
+                format!("The name is {graphemes} characters long; the limit is {MAX_NAME_GRAPHEMES}."),
+            ));
+        }
+        if self.description.chars().count() > MAX_DESCRIPTION_CHARS {
+            return Err(CoreError::invalid(
+                "description",
+                format!("The description can be {MAX_DESCRIPTION_CHARS} characters at most."),
+            ));
+        }
+        let sku = self.sku.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        if let Some(sku) = &sku {
+            if sku.chars().count() > MAX_SKU_CHARS || sku.chars().any(char::is_control) {
+                return Err(CoreError::invalid(
+                    "sku",
+                    format!("A SKU is up to {MAX_SKU_CHARS} characters, without line breaks."),
+                ));
+            }
+        }
+        let currency = match self.currency.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            Some(code) => normalize_currency(code)?,
+            None => shop_currency.to_string(),
+        };
+        let price = parse_price(&self.price, &currency)?;
+        if let Some(stock) = self.stock {
+            if !(-1_000_000_000..=1_000_000_000).contains(&stock) {
+                return Err(CoreError::invalid("stock", "Stock must be a whole number below a billion."));
+            }
+        }
+        let tags = normalize_tags(&self.tags)?;
+        Ok(ValidProduct {
+            sku,
+            name: name.to_string(),
+            description: self.description.clone(),
+            price,
+            stock: self.stock,
+            tags,
+        })
+    }
+}
+
+fn normalize_tags(raw: &[String]) -> Result<Vec<String>> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in raw {
+        let tag = tag.trim();
+        if tag.is_empty() {
+            continue;
+        }
+        if tag.contains(';') || tag.chars().any(char::is_control) {
+            return Err(CoreError::invalid("tags", format!("The tag “{tag}” cannot contain “;” or line breaks.")));
+        }
+        if tag.chars().count() > MAX_TAG_CHARS {
+            return Err(CoreError::invalid("tags", format!("A tag is {MAX_TAG_CHARS} characters at most.")));
+        }
+        if !tags.iter().any(|t| t == tag) {
+            tags.push(tag.to_string());
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(CoreError::invalid("tags", format!("A product can have {MAX_TAGS} tags at most.")));
+    }
+    Ok(tags)
+}
+
+pub(crate) fn join_tags(tags: &[String]) -> String {
+    tags.join(";")
+}
+
+pub(crate) fn split_tags(joined: &str) -> Vec<String> {
+    joined.split(';').filter(|t| !t.is_empty()).map(str::to_string).collect()
+}
+
+#[derive(FromRow)]
+pub(crate) struct ProductRow {
+    pub id: i64,
+    pub sku: Option<String>,
+    pub name: String,
+    pub description: String,
+    pub price_minor: i64,
+    pub currency: String,
+    pub stock: Option<i64>,
+    pub tags: String,
+    pub archived: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl ProductRow {
+    fn into_product(self, photos: Vec<Photo>) -> Product {
+        Product {
+            id: self.id,
+            sku: self.sku,
+            name: self.name,
+            description: self.description,
+            price: Money { amount_minor: self.price_minor, currency: self.currency },
+            stock: self.stock,
+            tags: split_tags(&self.tags),
+            archived: self.archived,
+            photos,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// Maps a UNIQUE violation on the SKU to a sentence the owner understands.
+pub(crate) fn sku_conflict(error: sqlx::Error, sku: Option<&str>) -> CoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => CoreError::Conflict {
+            field: "sku",
+            message: format!("Another product already has the SKU “{}”.", sku.unwrap_or_default()),
+        },
+        _ => CoreError::Database(error),
+    }
+}
+
+pub async fn get(pool: &SqlitePool, id: i64) -> Result<Product> {
+    let row: ProductRow = sqlx::query_as("SELECT * FROM products WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| CoreError::NotFound { what: format!("Product {id}") })?;
+    let photos = photos_of(pool, id).await?;
+    Ok(row.into_product(photos))
+}
+
+async fn photos_of(pool: &SqlitePool, product_id: i64) -> Result<Vec<Photo>> {
+    let rows: Vec<(String, String, u32, u32)> = sqlx::query_as(
+        "SELECT hash, mime, width, height FROM product_photos WHERE product_id = ? ORDER BY position",
+    )
+    .bind(product_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(hash, mime, width, height)| Photo { hash, mime, width, height }).collect())
+}
+
+pub(crate) async fn insert<'e, E>(executor: E, product: &ValidProduct, now: i64) -> Result<i64>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO products (sku, name, description, price_minor, currency, stock, tags, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(&product.sku)
+    .bind(&product.name)
+    .bind(&product.description)
+    .bind(product.price.amount_minor)
+    .bind(&product.price.currency)
+    .bind(product.stock)
+    .bind(join_tags(&product.tags))
+    .bind(now)
+    .bind(now)
+    .fetch_one(executor)
+    .await
+    .map_err(|e| sku_conflict(e, product.sku.as_deref()))?;
+    Ok(id)
+}
+
+pub(crate) async fn overwrite<'e, E>(executor: E, id: i64, product: &ValidProduct, now: i64) -> Result<bool>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    let done = sqlx::query(
+        "UPDATE products SET sku = ?, name = ?, description = ?, price_minor = ?, currency = ?, stock = ?,
+                tags = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(&product.sku)
+    .bind(&product.name)
+    .bind(&product.description)
+    .bind(product.price.amount_minor)
+    .bind(&product.price.currency)
+    .bind(product.stock)
+    .bind(join_tags(&product.tags))
+    .bind(now)
+    .bind(id)
+    .execute(executor)
+    .await
+    .map_err(|e| sku_conflict(e, product.sku.as_deref()))?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn create(pool: &SqlitePool, draft: &ProductDraft, shop_currency: &str) -> Result<Product> {
+    let valid = draft.validate(shop_currency)?;
+    let id = insert(pool, &valid, now_ms()).await?;
+    get(pool, id).await
+}
+
+pub async fn update(pool: &SqlitePool, id: i64, draft: &ProductDraft, shop_currency: &str) -> Result<Product> {
+    let valid = draft.validate(shop_currency)?;
+    if !overwrite(pool, id, &valid, now_ms()).await? {
+        return Err(CoreError::NotFound { what: format!("Product {id}") });
+    }
+    get(pool, id).await
+}
+
+pub async fn set_archived(pool: &SqlitePool, id: i64, archived: bool) -> Result<Product> {
+    let done = sqlx::query("UPDATE products SET archived = ?, updated_at = ? WHERE id = ?")
+        .bind(archived)
+        .bind(now_ms())
+        .bind(id)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(CoreError::NotFound { what: format!("Product {id}") });
+    }
+    get(pool, id).await
+}
+
+/// Deletes a product that never sold; one with sales must be archived instead.
+pub async fn delete(pool: &SqlitePool, id: i64) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let has_sales: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM order_lines WHERE product_id = ?)")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if has_sales {
+        return Err(CoreError::HasSales);
+    }
+    // order_lines.product_id is also ON DELETE RESTRICT, so the database guards this too.
+    let done = sqlx::query("DELETE FROM products WHERE id = ?").bind(id).execute(&mut *tx).await?;
+    if done.rows_affected() == 0 {
+        return Err(CoreError::NotFound { what: format!("Product {id}") });
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn attach_photo(pool: &SqlitePool, product_id: i64, photo: &Photo) -> Result<Product> {
+    let mut tx = pool.begin().await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM products WHERE id = ?)")
+        .bind(product_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !exists {
+        return Err(CoreError::NotFound { what: format!("Product {product_id}") });
+    }
+    sqlx::query(
+        "INSERT INTO product_photos (product_id, hash, mime, width, height, position)
+         VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(position), -1) + 1 FROM product_photos WHERE product_id = ?))
+         ON CONFLICT (product_id, hash) DO NOTHING",
+    )
+    .bind(product_id)
+    .bind(&photo.hash)
+    .bind(&photo.mime)
+    .bind(photo.width)
+    .bind(photo.height)
+    .bind(product_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE products SET updated_at = ? WHERE id = ?").bind(now_ms()).bind(product_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    get(pool, product_id).await
+}
+
+pub async fn detach_photo(pool: &SqlitePool, product_id: i64, hash: &str) -> Result<Product> {
+    sqlx::query("DELETE FROM product_photos WHERE product_id = ? AND hash = ?")
+        .bind(product_id)
+        .bind(hash)
+        .execute(pool)
+        .await?;
+    get(pool, product_id).await
+}
+
+/// One page of the catalog, newest first; with a search, best matches first.
+pub async fn list(pool: &SqlitePool, query: &ProductQuery) -> Result<ProductPage> {
+    let limit = query.limit.clamp(1, MAX_PAGE);
+    let offset = query.offset.max(0);
+    let archived_filter = if query.include_archived { "" } else { "AND p.archived = 0" };
+    let search = SearchPlan::new(query.search.as_deref().unwrap_or(""));
+    let select = "SELECT p.id, p.sku, p.name, p.price_minor, p.currency, p.stock, p.tags, p.archived,
+                (SELECT hash FROM product_photos ph WHERE ph.product_id = p.id ORDER BY position LIMIT 1) AS thumb";
+
+    let (items, total) = match search {
+        None => {
+            let items: Vec<SummaryRow> = sqlx::query_as(AssertSqlSafe(format!(
+                "{select} FROM products p WHERE 1 = 1 {archived_filter}
+                 ORDER BY p.archived, p.updated_at DESC, p.id DESC LIMIT ? OFFSET ?"
+            )))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?;
+            let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM products p WHERE 1 = 1 {archived_filter}")))
+                .fetch_one(pool)
+                .await?;
+            (items, total)
+        }
+        Some(plan) => {
+            let matching = plan.sql();
+            let items_sql = format!(
+                "WITH hits AS ({matching}) {select} FROM hits JOIN products p ON p.id = hits.id
+                 WHERE 1 = 1 {archived_filter} ORDER BY hits.rank, p.updated_at DESC, p.id DESC LIMIT ? OFFSET ?"
+            );
+            let mut items_query = sqlx::query_as::<_, SummaryRow>(AssertSqlSafe(items_sql));
+            for value in &plan.binds {
+                items_query = items_query.bind(value);
+            }
+            let items = items_query.bind(limit).bind(offset).fetch_all(pool).await?;
+            let count_sql = format!(
+                "WITH hits AS ({matching}) SELECT count(*) FROM hits JOIN products p ON p.id = hits.id WHERE 1 = 1 {archived_filter}"
+            );
+            let mut count_query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql));
+            for value in &plan.binds {
+                count_query = count_query.bind(value);
+            }
+            (items, count_query.fetch_one(pool).await?)
+        }
+    };
+    Ok(ProductPage { items: items.into_iter().map(SummaryRow::into_summary).collect(), total, offset })
+}
+
+#[derive(FromRow)]
+struct SummaryRow {
+    id: i64,
+    sku: Option<String>,
+    name: String,
+    price_minor: i64,
+    currency: String,
+    stock: Option<i64>,
+    tags: String,
+    archived: bool,
+    thumb: Option<String>,
+}
+
+impl SummaryRow {
+    fn into_summary(self) -> ProductSummary {
+        ProductSummary {
+            id: self.id,
+            sku: self.sku,
+            name: self.name,
+            price: Money { amount_minor: self.price_minor, currency: self.currency },
+            stock: self.stock,
+            tags: split_tags(&self.tags),
+            archived: self.archived,
+            thumb: self.thumb,
+        }
+    }
+}
+
+/// How a search box text becomes SQL. Words of three or more characters go through the
+/// FTS5 trigram index (MATCH, ranked by bm25); shorter words (two Chinese characters are a
+/// whole word) use LIKE on the same index table. Every word must match.
+struct SearchPlan {
+    sql: String,
+    binds: Vec<String>,
+}
+
+impl SearchPlan {
+    fn new(text: &str) -> Option<SearchPlan> {
+        let words: Vec<&str> = text.split_whitespace().take(16).collect();
+        if words.is_empty() {
+            return None;
+        }
+        let (long, short): (Vec<&str>, Vec<&str>) = words.into_iter().partition(|w| w.chars().count() >= 3);
+        let mut conditions = Vec::new();
+        let mut binds = Vec::new();
+        let rank = if long.is_empty() {
+            "0"
+        } else {
+            // Each word is one quoted FTS5 string: user text never reaches the query syntax.
+            let expr = long.iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ");
+            conditions.push("products_fts MATCH ?".to_string());
+            binds.push(expr);
+            "bm25(products_fts)"
+        };
+        for word in short {
+            let pattern = like_pattern(word);
+            let columns = ["name", "description", "sku", "tags"];
+            let any_column: Vec<String> =
+                columns.iter().map(|c| format!("products_fts.{c} LIKE ? ESCAPE '\\'")).collect();
+            conditions.push(format!("({})", any_column.join(" OR ")));
+            binds.extend(columns.iter().map(|_| pattern.clone()));
+        }
+        let sql = format!("SELECT rowid AS id, {rank} AS rank FROM products_fts WHERE {}", conditions.join(" AND "));
+        Some(SearchPlan { sql, binds })
+    }
+
+    /// A query yielding `(id, rank)` of matching products.
+    fn sql(&self) -> &str {
+        &self.sql
+    }
+}
+
+fn like_pattern(word: &str) -> String {
+    let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}

@@ -1,0 +1,130 @@
+//! Shopcast's engine: the shop file, its catalog and settings, and the services that the
+//! desktop shell and the headless commands both call. Knows nothing of Tauri.
+
+pub mod catalog;
+pub mod catalog_csv;
+pub mod error;
+pub mod money;
+pub mod photos;
+pub mod settings;
+pub mod store;
+
+use std::path::{Path, PathBuf};
+
+use sqlx::SqlitePool;
+
+pub use catalog::{Product, ProductDraft, ProductPage, ProductQuery, ProductSummary};
+pub use catalog_csv::{ExportReport, ImportReport, RowError};
+pub use error::{CoreError, Result};
+pub use money::Money;
+pub use photos::{MediaStore, Photo, Variant};
+pub use settings::ShopSettings;
+
+/// An open shop: its data folder, database and media store. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Shop {
+    data_dir: PathBuf,
+    pool: SqlitePool,
+    media: MediaStore,
+}
+
+impl Shop {
+    /// Opens the shop in `data_dir`, creating and migrating its file as needed.
+    pub async fn open(data_dir: impl AsRef<Path>) -> Result<Shop> {
+        let data_dir = data_dir.as_ref().to_path_buf();
+        let (pool, _backup) = store::open(&data_dir).await?;
+        let media = MediaStore::new(&data_dir);
+        Ok(Shop { data_dir, pool, media })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join(store::DATABASE_FILE)
+    }
+
+    pub fn media(&self) -> &MediaStore {
+        &self.media
+    }
+
+    /// The raw pool, for tests and for engine modules added by later features.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // Settings
+
+    pub async fn settings(&self) -> Result<ShopSettings> {
+        settings::load(&self.pool).await
+    }
+
+    pub async fn save_settings(&self, new: ShopSettings) -> Result<ShopSettings> {
+        settings::save(&self.pool, new).await
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<ShopSettings> {
+        settings::set_one(&self.pool, key, value).await
+    }
+
+    // Catalog
+
+    pub async fn list_products(&self, query: &ProductQuery) -> Result<ProductPage> {
+        catalog::list(&self.pool, query).await
+    }
+
+    pub async fn product(&self, id: i64) -> Result<Product> {
+        catalog::get(&self.pool, id).await
+    }
+
+    pub async fn create_product(&self, draft: &ProductDraft) -> Result<Product> {
+        let currency = self.settings().await?.currency;
+        catalog::create(&self.pool, draft, &currency).await
+    }
+
+    pub async fn update_product(&self, id: i64, draft: &ProductDraft) -> Result<Product> {
+        let currency = self.settings().await?.currency;
+        catalog::update(&self.pool, id, draft, &currency).await
+    }
+
+    pub async fn set_archived(&self, id: i64, archived: bool) -> Result<Product> {
+        catalog::set_archived(&self.pool, id, archived).await
+    }
+
+    pub async fn delete_product(&self, id: i64) -> Result<()> {
+        catalog::delete(&self.pool, id).await
+    }
+
+    /// Validates and stores photo bytes (off the async runtime: decoding is CPU work), then
+    /// attaches the photo to the product.
+    pub async fn add_photo(&self, product_id: i64, bytes: Vec<u8>) -> Result<Product> {
+        let media = self.media.clone();
+        let photo = tokio::task::spawn_blocking(move || media.ingest(&bytes)).await.expect("photo task panicked")?;
+        catalog::attach_photo(&self.pool, product_id, &photo).await
+    }
+
+    pub async fn add_photo_file(&self, product_id: i64, path: &Path) -> Result<Product> {
+        let media = self.media.clone();
+        let path = path.to_path_buf();
+        let photo = tokio::task::spawn_blocking(move || media.ingest_file(&path)).await.expect("photo task panicked")?;
+        catalog::attach_photo(&self.pool, product_id, &photo).await
+    }
+
+    pub async fn remove_photo(&self, product_id: i64, hash: &str) -> Result<Product> {
+        catalog::detach_photo(&self.pool, product_id, hash).await
+    }
+
+    pub async fn import_catalog(&self, path: &Path, skip_invalid: bool) -> Result<ImportReport> {
+        let currency = self.settings().await?.currency;
+        catalog_csv::import(&self.pool, path, &currency, skip_invalid).await
+    }
+
+    pub async fn export_catalog(&self, path: &Path) -> Result<ExportReport> {
+        catalog_csv::export(&self.pool, path).await
+    }
+}

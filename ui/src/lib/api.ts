@@ -1,0 +1,130 @@
+// The only module components talk to. It unwraps tauri-specta's
+// `Result` values and throws a typed `ApiError` instead.
+import { commands } from './bindings';
+import type {
+  AppInfo,
+  ExportReport,
+  ImportReport,
+  Money,
+  Product,
+  ProductDraft,
+  ProductPage,
+  ProductQuery,
+  ShopSettings,
+  ApiError as ApiErrorPayload,
+} from './bindings';
+
+export type {
+  AppInfo,
+  ExportReport,
+  ImportReport,
+  Money,
+  Photo,
+  Product,
+  ProductDraft,
+  ProductPage,
+  ProductQuery,
+  ProductSummary,
+  RowError,
+  ShopSettings,
+} from './bindings';
+
+/** Error codes the Rust side is known to return. Others may appear. */
+export const KNOWN_ERROR_CODES = [
+  'validation',
+  'not_found',
+  'conflict',
+  'has_sales',
+  'photo_too_large',
+  'photo_unsupported',
+  'photo_broken',
+  'csv_invalid',
+  'io',
+  'internal',
+] as const;
+export type KnownErrorCode = (typeof KNOWN_ERROR_CODES)[number];
+
+export class ApiError extends Error {
+  readonly code: string;
+  readonly field: string | null;
+
+  constructor(code: string, message: string, field: string | null = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.field = field;
+  }
+
+  /** Build from whatever the IPC layer rejected with. */
+  static from(raw: unknown): ApiError {
+    if (raw instanceof ApiError) return raw;
+    if (raw && typeof raw === 'object') {
+      const r = raw as Partial<ApiErrorPayload> & { message?: unknown };
+      if (typeof r.code === 'string') {
+        return new ApiError(
+          r.code,
+          typeof r.message === 'string' ? r.message : r.code,
+          typeof r.field === 'string' && r.field !== '' ? r.field : null,
+        );
+      }
+      if (raw instanceof Error) return new ApiError('internal', raw.message);
+    }
+    if (typeof raw === 'string') return new ApiError('internal', raw);
+    return new ApiError('internal', String(raw));
+  }
+}
+
+/** Structural so it accepts the generated `Result` whatever its exact spelling. */
+type AnyResult<T> = { status: 'ok'; data: T } | { status: 'error'; error: unknown };
+
+async function unwrap<T>(call: () => Promise<AnyResult<T>>): Promise<T> {
+  let result: AnyResult<T>;
+  try {
+    result = await call();
+  } catch (e) {
+    // tauri-specta rethrows `Error`s (e.g. IPC not available); plain
+    // rejections of other shapes are normalised too.
+    throw ApiError.from(e);
+  }
+  if (result.status === 'ok') return result.data;
+  throw ApiError.from(result.error);
+}
+
+export const api = {
+  appInfo: (): Promise<AppInfo> => unwrap(() => commands.appInfo()),
+
+  getSettings: (): Promise<ShopSettings> => unwrap(() => commands.getSettings()),
+  saveSettings: (settings: ShopSettings): Promise<ShopSettings> =>
+    unwrap(() => commands.saveSettings(settings)),
+  listTimezones: (): Promise<string[]> => unwrap(() => commands.listTimezones()),
+
+  listProducts: (query: ProductQuery): Promise<ProductPage> =>
+    unwrap(() => commands.listProducts(query)),
+  getProduct: (id: number): Promise<Product> => unwrap(() => commands.getProduct(id)),
+  createProduct: (draft: ProductDraft): Promise<Product> =>
+    unwrap(() => commands.createProduct(draft)),
+  updateProduct: (id: number, draft: ProductDraft): Promise<Product> =>
+    unwrap(() => commands.updateProduct(id, draft)),
+  setArchived: (id: number, archived: boolean): Promise<Product> =>
+    unwrap(() => commands.setArchived(id, archived)),
+  deleteProduct: async (id: number): Promise<void> => {
+    await unwrap(() => commands.deleteProduct(id));
+  },
+
+  addPhotoFromPath: (productId: number, path: string): Promise<Product> =>
+    unwrap(() => commands.addPhotoFromPath(productId, path)),
+  addPhotoFromBytes: (productId: number, dataBase64: string): Promise<Product> =>
+    unwrap(() => commands.addPhotoFromBytes(productId, dataBase64)),
+  removePhoto: (productId: number, hash: string): Promise<Product> =>
+    unwrap(() => commands.removePhoto(productId, hash)),
+
+  importCatalog: (path: string, skipInvalid: boolean): Promise<ImportReport> =>
+    unwrap(() => commands.importCatalog(path, skipInvalid)),
+  exportCatalog: (path: string): Promise<ExportReport> =>
+    unwrap(() => commands.exportCatalog(path)),
+
+  parsePrice: (price: string, currency: string): Promise<Money> =>
+    unwrap(() => commands.parsePrice(price, currency)),
+};
+
+export type Api = typeof api;
