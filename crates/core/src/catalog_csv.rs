@@ -30,6 +30,8 @@ pub struct RowError {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct ImportReport {
+    /// Rows that passed validation (whether or not they were written).
+    pub valid: u64,
     pub created: u64,
     pub updated: u64,
     pub skipped: u64,
@@ -152,7 +154,8 @@ pub async fn import(pool: &SqlitePool, path: &Path, shop_currency: &str, skip_in
         }
     }
 
-    let mut report = ImportReport { skipped: errors.len() as u64, errors, ..Default::default() };
+    let mut report =
+        ImportReport { valid: planned.len() as u64, skipped: errors.len() as u64, errors, ..Default::default() };
     if !report.errors.is_empty() && !skip_invalid {
         report.skipped = 0;
         return Ok(report);

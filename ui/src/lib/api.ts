@@ -96,7 +96,7 @@ export const api = {
   getSettings: (): Promise<ShopSettings> => unwrap(() => commands.getSettings()),
   saveSettings: (settings: ShopSettings): Promise<ShopSettings> =>
     unwrap(() => commands.saveSettings(settings)),
-  listTimezones: (): Promise<string[]> => unwrap(() => commands.listTimezones()),
+  listTimezones: (): Promise<string[]> => commands.listTimezones(),
 
   listProducts: (query: ProductQuery): Promise<ProductPage> =>
     unwrap(() => commands.listProducts(query)),

@@ -45,6 +45,7 @@ export class PageCache<T> {
   readonly pageSize: number;
   private pages = new Map<number, T[]>();
   private pending = new Set<number>();
+  private stale = new Set<number>();
   private gen = 0;
 
   constructor(pageSize = 100) {
@@ -59,6 +60,17 @@ export class PageCache<T> {
   reset(): number {
     this.pages.clear();
     this.pending.clear();
+    this.stale.clear();
+    return ++this.gen;
+  }
+
+  /**
+   * Start a new generation but keep showing the cached rows until fresh
+   * pages replace them (no flicker when refreshing after an edit).
+   */
+  invalidate(): number {
+    this.pending.clear();
+    this.stale = new Set(this.pages.keys());
     return ++this.gen;
   }
 
@@ -71,15 +83,16 @@ export class PageCache<T> {
     return page?.[index - this.pageOffset(index)];
   }
 
+  /** Whether a fresh (not stale) page is cached at `offset`. */
   has(offset: number): boolean {
-    return this.pages.has(offset);
+    return this.pages.has(offset) && !this.stale.has(offset);
   }
 
   /** Offsets of `range` that are neither cached nor being fetched; marks them pending. */
   claimMissing(range: Range): number[] {
     const out: number[] = [];
     for (const off of pagesFor(range, this.pageSize)) {
-      if (this.pages.has(off) || this.pending.has(off)) continue;
+      if ((this.pages.has(off) && !this.stale.has(off)) || this.pending.has(off)) continue;
       this.pending.add(off);
       out.push(off);
     }
@@ -90,6 +103,7 @@ export class PageCache<T> {
   put(gen: number, offset: number, items: T[]): boolean {
     if (gen !== this.gen) return false;
     this.pending.delete(offset);
+    this.stale.delete(offset);
     this.pages.set(offset, items);
     return true;
   }
@@ -104,16 +118,18 @@ export class PageCache<T> {
     return this.pages.size;
   }
 
-  /** Drop cached pages far from `keep` to bound memory with huge catalogs. */
-  evictFar(keep: Range, maxPages: number): void {
+  /** Drop cached pages far from `keep` (never the page of `pinnedIndex`) to bound memory. */
+  evictFar(keep: Range, maxPages: number, pinnedIndex: number | null = null): void {
     if (this.pages.size <= maxPages) return;
     const centre = (keep.start + keep.end) / 2;
-    const offsets = [...this.pages.keys()].sort(
+    const pinned = pinnedIndex === null ? -1 : this.pageOffset(pinnedIndex);
+    const offsets = [...this.pages.keys()].filter((o) => o !== pinned).sort(
       (a, b) => Math.abs(b + this.pageSize / 2 - centre) - Math.abs(a + this.pageSize / 2 - centre),
     );
     while (this.pages.size > maxPages && offsets.length) {
       const off = offsets.shift()!;
       this.pages.delete(off);
+      this.stale.delete(off);
     }
   }
 }

@@ -120,6 +120,7 @@ async fn invalid_rows_are_reported_by_line_and_nothing_is_imported() {
     .unwrap();
     let report = shop.import_catalog(&path, false).await.unwrap();
     assert!(!report.applied);
+    assert_eq!((report.valid, report.created, report.updated), (2, 0, 0), "valid rows counted, none written");
     let lines: Vec<(u64, Option<&str>)> = report.errors.iter().map(|e| (e.line, e.field.as_deref())).collect();
     assert_eq!(
         lines,

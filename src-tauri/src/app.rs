@@ -1,0 +1,51 @@
+//! The desktop window: opens the shop, registers commands, plugins and the media protocol.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use tauri::Manager;
+
+use crate::state::AppState;
+use crate::{commands, logging, media, paths};
+
+pub fn run(data_dir: PathBuf) -> ExitCode {
+    let log_dir = paths::log_dir(&data_dir);
+    let _log_guard = logging::to_file(&log_dir);
+    tracing::info!(data_dir = %data_dir.display(), version = env!("CARGO_PKG_VERSION"), "starting");
+
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let shop = match runtime.block_on(shopcast_core::Shop::open(&data_dir)) {
+        Ok(shop) => shop,
+        Err(error) => {
+            tracing::error!(%error, "cannot open the shop");
+            eprintln!("shopcast: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tauri::async_runtime::set(runtime.handle().clone());
+
+    let builder = commands::builder();
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .manage(AppState { shop, log_dir })
+        .register_asynchronous_uri_scheme_protocol(media::SCHEME, media::handle)
+        .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            builder.mount_events(app);
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.set_title("Shopcast");
+            }
+            Ok(())
+        })
+        .run(tauri::generate_context!());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "the app stopped with an error");
+            eprintln!("shopcast: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

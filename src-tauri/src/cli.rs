@@ -1,0 +1,181 @@
+//! Headless subcommands: the same engine calls as the window, for scripts and accountants.
+//! Results go to stdout; a one-line reason goes to stderr with a non-zero exit code.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use shopcast_core::{CoreError, ProductQuery, Shop};
+
+use crate::{commands, logging};
+
+#[derive(Debug, Parser)]
+#[command(name = "shopcast", version, about = "Shopcast: sell from your catalog through posts and QR codes.")]
+pub struct Args {
+    /// Folder that holds the shop file (default: $SHOPCAST_DATA_DIR, else the OS app-data dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage the product catalog.
+    #[command(subcommand)]
+    Products(ProductsCommand),
+    /// Read or change shop settings (shop.name, shop.currency, shop.timezone, shop.locale, shop.buy_link_base).
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// Developer tasks.
+    #[command(subcommand, hide = true)]
+    Dev(DevCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProductsCommand {
+    /// Import a catalog CSV (sku,name,description,price,currency,stock,tags).
+    Import {
+        file: PathBuf,
+        /// Import the valid rows even if some rows are invalid.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Export the whole catalog as CSV.
+    Export { file: PathBuf },
+    /// List products.
+    List {
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Only products matching this search.
+        #[arg(long)]
+        search: Option<String>,
+        /// Include archived products.
+        #[arg(long)]
+        archived: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Print one setting, or all of them without KEY.
+    Get { key: Option<String> },
+    /// Change one setting.
+    Set { key: String, value: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Regenerate ui/src/lib/bindings.ts from the Rust commands.
+    Bindings {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Errors of a headless run: what went wrong, in one line.
+struct Failure(String);
+
+impl From<CoreError> for Failure {
+    fn from(error: CoreError) -> Self {
+        Failure(error.to_string())
+    }
+}
+
+pub fn run(command: Command, data_dir: &Path) -> ExitCode {
+    logging::to_stderr();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let outcome = runtime.block_on(async {
+        if let Command::Dev(DevCommand::Bindings { out }) = &command {
+            let path = out.clone().unwrap_or_else(|| PathBuf::from(commands::BINDINGS_PATH));
+            return commands::export_bindings(&path).map_err(Failure);
+        }
+        let shop = Shop::open(data_dir).await?;
+        let result = match command {
+            Command::Products(products) => run_products(&shop, products).await,
+            Command::Settings(settings) => run_settings(&shop, settings).await,
+            Command::Dev(_) => unreachable!("handled above"),
+        };
+        shop.close().await;
+        result
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(reason)) => {
+            eprintln!("shopcast: {}", reason.replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_products(shop: &Shop, command: ProductsCommand) -> Result<(), Failure> {
+    match command {
+        ProductsCommand::Import { file, skip_invalid } => {
+            let report = shop.import_catalog(&file, skip_invalid).await?;
+            for error in &report.errors {
+                let field = error.field.as_deref().map(|f| format!(" ({f})")).unwrap_or_default();
+                eprintln!("{}:{}{field}: {}", file.display(), error.line, error.message);
+            }
+            if !report.applied {
+                return Err(Failure(format!(
+                    "nothing imported: {} invalid row(s); fix them or pass --skip-invalid to import the valid rows",
+                    report.errors.len()
+                )));
+            }
+            println!("imported {} new, {} updated, {} skipped", report.created, report.updated, report.skipped);
+        }
+        ProductsCommand::Export { file } => {
+            let report = shop.export_catalog(&file).await?;
+            println!("exported {} products to {}", report.rows, report.path);
+        }
+        ProductsCommand::List { json, search, archived } => {
+            let mut query = ProductQuery { search, include_archived: archived, offset: 0, limit: 500 };
+            let mut all = Vec::new();
+            loop {
+                let page = shop.list_products(&query).await?;
+                let done = page.items.len() < query.limit as usize;
+                all.extend(page.items);
+                if done {
+                    break;
+                }
+                query.offset += query.limit;
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&all).expect("products serialize"));
+            } else {
+                for p in all {
+                    let stock = p.stock.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+                    let archived = if p.archived { "\tarchived" } else { "" };
+                    println!(
+                        "{}\t{}\t{}\t{} {}\t{stock}{archived}",
+                        p.id,
+                        p.sku.as_deref().unwrap_or("-"),
+                        p.name.replace(['\n', '\t'], " "),
+                        p.price.to_decimal_string(),
+                        p.price.currency
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn run_settings(shop: &Shop, command: SettingsCommand) -> Result<(), Failure> {
+    match command {
+        SettingsCommand::Get { key: Some(key) } => println!("{}", shop.settings().await?.get(&key)?),
+        SettingsCommand::Get { key: None } => {
+            let settings = shop.settings().await?;
+            for key in shopcast_core::settings::KEYS {
+                println!("{key}={}", settings.get(key)?);
+            }
+        }
+        SettingsCommand::Set { key, value } => {
+            let settings = shop.set_setting(&key, &value).await?;
+            println!("{key}={}", settings.get(&key)?);
+        }
+    }
+    Ok(())
+}

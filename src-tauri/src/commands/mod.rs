@@ -1,0 +1,47 @@
+//! Tauri commands, one module per screen. Each command is a thin call into the engine.
+
+pub mod app;
+pub mod catalog;
+pub mod settings;
+
+use tauri_specta::{Builder, collect_commands};
+
+/// Every command the UI may call; the TypeScript bindings are generated from this list.
+pub fn builder() -> Builder<tauri::Wry> {
+    Builder::<tauri::Wry>::new()
+        .commands(collect_commands![
+            app::app_info,
+            settings::get_settings,
+            settings::save_settings,
+            settings::list_timezones,
+            catalog::list_products,
+            catalog::get_product,
+            catalog::create_product,
+            catalog::update_product,
+            catalog::set_archived,
+            catalog::delete_product,
+            catalog::add_photo_from_path,
+            catalog::add_photo_from_bytes,
+            catalog::remove_photo,
+            catalog::import_catalog,
+            catalog::export_catalog,
+            catalog::parse_price,
+        ])
+        // Money and ids are i64 but stay far below 2^53 (MAX_MINOR is 10^15), so a JS number
+        // holds them exactly.
+        .dangerously_cast_bigints_to_number()
+        // One TS type per Rust type: our DTOs serialize and deserialize the same shape.
+        .disable_serde_phases()
+}
+
+pub const BINDINGS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/bindings.ts");
+
+/// Writes the TypeScript bindings to `path`.
+pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
+    builder()
+        .export(
+            specta_typescript::Typescript::default().header("// Generated from Rust by tauri-specta: `cargo run -p shopcast -- dev bindings`. Do not edit.\n"),
+            path,
+        )
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,9 @@
+use std::path::PathBuf;
+
+use shopcast_core::Shop;
+
+/// What every command can reach: the open shop and where logs go.
+pub struct AppState {
+    pub shop: Shop,
+    pub log_dir: PathBuf,
+}
