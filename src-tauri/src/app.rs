@@ -2,13 +2,14 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use tauri::Manager;
 
 use crate::state::AppState;
 use crate::{commands, logging, media, paths};
 
-pub fn run(data_dir: PathBuf) -> ExitCode {
+pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
     let log_dir = paths::log_dir(&data_dir);
     let _log_guard = logging::to_file(&log_dir);
     tracing::info!(data_dir = %data_dir.display(), version = env!("CARGO_PKG_VERSION"), "starting");
@@ -29,7 +30,11 @@ pub fn run(data_dir: PathBuf) -> ExitCode {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_window_state::Builder::default().build())
-        .manage(AppState { shop, log_dir })
+        .manage(AppState {
+            shop,
+            log_dir,
+            started,
+        })
         .register_asynchronous_uri_scheme_protocol(media::SCHEME, media::handle)
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {

@@ -10,7 +10,11 @@ use shopcast_core::{CoreError, ProductQuery, Shop};
 use crate::{commands, logging};
 
 #[derive(Debug, Parser)]
-#[command(name = "shopcast", version, about = "Shopcast: sell from your catalog through posts and QR codes.")]
+#[command(
+    name = "shopcast",
+    version,
+    about = "Shopcast: sell from your catalog through posts and QR codes."
+)]
 pub struct Args {
     /// Folder that holds the shop file (default: $SHOPCAST_DATA_DIR, else the OS app-data dir).
     #[arg(long, global = true, value_name = "DIR")]
@@ -86,10 +90,15 @@ impl From<CoreError> for Failure {
 
 pub fn run(command: Command, data_dir: &Path) -> ExitCode {
     logging::to_stderr();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let outcome = runtime.block_on(async {
         if let Command::Dev(DevCommand::Bindings { out }) = &command {
-            let path = out.clone().unwrap_or_else(|| PathBuf::from(commands::BINDINGS_PATH));
+            let path = out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(commands::BINDINGS_PATH));
             return commands::export_bindings(&path).map_err(Failure);
         }
         let shop = Shop::open(data_dir).await?;
@@ -115,8 +124,17 @@ async fn run_products(shop: &Shop, command: ProductsCommand) -> Result<(), Failu
         ProductsCommand::Import { file, skip_invalid } => {
             let report = shop.import_catalog(&file, skip_invalid).await?;
             for error in &report.errors {
-                let field = error.field.as_deref().map(|f| format!(" ({f})")).unwrap_or_default();
-                eprintln!("{}:{}{field}: {}", file.display(), error.line, error.message);
+                let field = error
+                    .field
+                    .as_deref()
+                    .map(|f| format!(" ({f})"))
+                    .unwrap_or_default();
+                eprintln!(
+                    "{}:{}{field}: {}",
+                    file.display(),
+                    error.line,
+                    error.message
+                );
             }
             if !report.applied {
                 return Err(Failure(format!(
@@ -124,14 +142,26 @@ async fn run_products(shop: &Shop, command: ProductsCommand) -> Result<(), Failu
                     report.errors.len()
                 )));
             }
-            println!("imported {} new, {} updated, {} skipped", report.created, report.updated, report.skipped);
+            println!(
+                "imported {} new, {} updated, {} skipped",
+                report.created, report.updated, report.skipped
+            );
         }
         ProductsCommand::Export { file } => {
             let report = shop.export_catalog(&file).await?;
             println!("exported {} products to {}", report.rows, report.path);
         }
-        ProductsCommand::List { json, search, archived } => {
-            let mut query = ProductQuery { search, include_archived: archived, offset: 0, limit: 500 };
+        ProductsCommand::List {
+            json,
+            search,
+            archived,
+        } => {
+            let mut query = ProductQuery {
+                search,
+                include_archived: archived,
+                offset: 0,
+                limit: 500,
+            };
             let mut all = Vec::new();
             loop {
                 let page = shop.list_products(&query).await?;
@@ -143,7 +173,10 @@ async fn run_products(shop: &Shop, command: ProductsCommand) -> Result<(), Failu
                 query.offset += query.limit;
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&all).expect("products serialize"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&all).expect("products serialize")
+                );
             } else {
                 for p in all {
                     let stock = p.stock.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
@@ -165,7 +198,9 @@ async fn run_products(shop: &Shop, command: ProductsCommand) -> Result<(), Failu
 
 async fn run_settings(shop: &Shop, command: SettingsCommand) -> Result<(), Failure> {
     match command {
-        SettingsCommand::Get { key: Some(key) } => println!("{}", shop.settings().await?.get(&key)?),
+        SettingsCommand::Get { key: Some(key) } => {
+            println!("{}", shop.settings().await?.get(&key)?)
+        }
         SettingsCommand::Get { key: None } => {
             let settings = shop.settings().await?;
             for key in shopcast_core::settings::KEYS {

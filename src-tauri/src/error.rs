@@ -16,13 +16,21 @@ impl From<CoreError> for ApiError {
         if error.code() == "internal" {
             tracing::error!(%error, "internal error");
         }
-        ApiError { code: error.code().to_string(), message: error.to_string(), field: error.field().map(str::to_string) }
+        ApiError {
+            code: error.code().to_string(),
+            message: error.to_string(),
+            field: error.field().map(str::to_string),
+        }
     }
 }
 
 impl ApiError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        ApiError { code: "validation".into(), message: message.into(), field: Some(field.into()) }
+        ApiError {
+            code: "validation".into(),
+            message: message.into(),
+            field: Some(field.into()),
+        }
     }
 }
 

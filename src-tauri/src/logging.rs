@@ -19,7 +19,9 @@ pub fn to_file(log_dir: &Path) -> Option<WorkerGuard> {
         .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("SHOPCAST_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_env("SHOPCAST_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(writer)
         .with_ansi(false)
         .init();
@@ -29,7 +31,9 @@ pub fn to_file(log_dir: &Path) -> Option<WorkerGuard> {
 /// Headless commands: warnings and errors to stderr only, stdout stays for results.
 pub fn to_stderr() {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("SHOPCAST_LOG").unwrap_or_else(|_| EnvFilter::new("warn")))
+        .with_env_filter(
+            EnvFilter::try_from_env("SHOPCAST_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
         .with_writer(std::io::stderr)
         .init();
 }

@@ -9,7 +9,11 @@ use crate::state::AppState;
 
 pub const SCHEME: &str = "media";
 
-pub fn handle(ctx: UriSchemeContext<'_, Wry>, request: Request<Vec<u8>>, responder: UriSchemeResponder) {
+pub fn handle(
+    ctx: UriSchemeContext<'_, Wry>,
+    request: Request<Vec<u8>>,
+    responder: UriSchemeResponder,
+) {
     let shop = ctx.app_handle().state::<AppState>().shop.clone();
     let path = request.uri().path().trim_matches('/').to_string();
     // Reading a file is blocking I/O: keep it off the webview's thread.
@@ -24,7 +28,9 @@ pub fn handle(ctx: UriSchemeContext<'_, Wry>, request: Request<Vec<u8>>, respond
                 .header("Content-Type", mime)
                 .header("Cache-Control", "max-age=31536000, immutable")
                 .body(bytes),
-            None => Response::builder().status(StatusCode::NOT_FOUND).body(Vec::new()),
+            None => Response::builder()
+                .status(StatusCode::NOT_FOUND)
+                .body(Vec::new()),
         };
         responder.respond(response.expect("static headers are valid"));
     });

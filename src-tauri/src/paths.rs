@@ -6,8 +6,16 @@ use std::path::PathBuf;
 pub const IDENTIFIER: &str = "app.shopcast.desktop";
 
 pub fn data_dir(flag: Option<PathBuf>) -> PathBuf {
-    flag.or_else(|| std::env::var_os("SHOPCAST_DATA_DIR").filter(|v| !v.is_empty()).map(PathBuf::from))
-        .unwrap_or_else(|| dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join(IDENTIFIER))
+    flag.or_else(|| {
+        std::env::var_os("SHOPCAST_DATA_DIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+    .unwrap_or_else(|| {
+        dirs::data_dir()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join(IDENTIFIER)
+    })
 }
 
 /// Logs go beside the shop when its folder was chosen explicitly (tests, portable use),

@@ -1,4 +1,5 @@
 use std::path::PathBuf;
+use std::time::Instant;
 
 use shopcast_core::Shop;
 
@@ -6,4 +7,6 @@ use shopcast_core::Shop;
 pub struct AppState {
     pub shop: Shop,
     pub log_dir: PathBuf,
+    /// When the process started, for the first-paint measurement.
+    pub started: Instant,
 }

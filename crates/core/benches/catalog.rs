@@ -1,1 +1,180 @@
-fn main() {}
+//! Catalog benchmark: a shop file with 100,000 products (generated here, through the
+//! public CSV import), then the first catalog page, full-text searches and the CSV export.
+//! Run: `cargo bench -p shopcast-core --bench catalog` (set SHOPCAST_BENCH_PRODUCTS to
+//! change the size; SHOPCAST_BENCH_DIR to keep the generated shop for the app benchmarks).
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use shopcast_core::{ProductQuery, Shop};
+
+const WORDS: &[&str] = &[
+    "tea",
+    "cup",
+    "vase",
+    "scarf",
+    "candle",
+    "bowl",
+    "notebook",
+    "soap",
+    "linen",
+    "ceramic",
+    "wool",
+    "oak",
+    "龙井",
+    "绿茶",
+    "青花瓷",
+    "丝巾",
+    "蜡烛",
+    "陶瓷",
+    "笔记本",
+    "手工",
+    "香皂",
+    "木碗",
+];
+
+fn main() {
+    let count: usize = std::env::var("SHOPCAST_BENCH_PRODUCTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = std::env::var_os("SHOPCAST_BENCH_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| temp.path().to_path_buf());
+    runtime.block_on(run(count, &dir));
+}
+
+async fn run(count: usize, dir: &std::path::Path) {
+    let shop = Shop::open(dir).await.unwrap();
+    shop.set_setting("shop.name", "Bench shop").await.unwrap();
+    shop.set_setting("shop.currency", "CNY").await.unwrap();
+
+    let existing = shop
+        .list_products(&ProductQuery {
+            limit: 1,
+            include_archived: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .total;
+    if existing < count as i64 {
+        let csv = dir.join("generated.csv");
+        write_catalog(&csv, count);
+        let started = Instant::now();
+        let report = shop.import_catalog(&csv, false).await.unwrap();
+        assert!(
+            report.applied && report.created as usize == count,
+            "{report:?}"
+        );
+        report_line("generate: import of the CSV", count, started.elapsed());
+    }
+
+    let first_page = ProductQuery {
+        limit: 100,
+        ..Default::default()
+    };
+    measure("list: first page (100 rows + total)", 50, || {
+        shop.list_products(&first_page)
+    })
+    .await;
+    let deep_page = ProductQuery {
+        offset: (count as i64 - 100).max(0),
+        limit: 100,
+        ..Default::default()
+    };
+    measure("list: last page", 20, || shop.list_products(&deep_page)).await;
+    for (label, text) in [
+        ("search: latin word 'ceramic'", "ceramic"),
+        ("search: two latin words 'wool scarf'", "wool scarf"),
+        ("search: Chinese 3 chars '青花瓷'", "青花瓷"),
+        ("search: Chinese 2 chars '龙井'", "龙井"),
+        ("search: SKU 'SKU-0099999'", "SKU-0099999"),
+        ("search: no match 'zzzzqq'", "zzzzqq"),
+    ] {
+        let query = ProductQuery {
+            search: Some(text.into()),
+            limit: 100,
+            ..Default::default()
+        };
+        measure(label, 20, || shop.list_products(&query)).await;
+    }
+    let out = dir.join("export.csv");
+    let started = Instant::now();
+    let exported = shop.export_catalog(&out).await.unwrap();
+    report_line(
+        "export: catalog CSV",
+        exported.rows as usize,
+        started.elapsed(),
+    );
+    println!(
+        "export: file size {:.1} MB",
+        std::fs::metadata(&out).unwrap().len() as f64 / 1e6
+    );
+    shop.close().await;
+}
+
+fn write_catalog(path: &std::path::Path, count: usize) {
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    writeln!(file, "sku,name,description,price,currency,stock,tags").unwrap();
+    let mut seed: u64 = 0x5eed;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for i in 0..count {
+        let a = WORDS[(next() % WORDS.len() as u64) as usize];
+        let b = WORDS[(next() % WORDS.len() as u64) as usize];
+        let c = WORDS[(next() % WORDS.len() as u64) as usize];
+        let price = next() % 100_000;
+        writeln!(
+            file,
+            "SKU-{i:07},{a} {b} {i},\"Handmade {c}, {b} and {a} — 手工制作\",{}.{:02},CNY,{},{a};{c}",
+            price / 100,
+            price % 100,
+            next() % 500
+        )
+        .unwrap();
+    }
+}
+
+async fn measure<F, Fut, T>(label: &str, runs: usize, mut op: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = shopcast_core::Result<T>>,
+{
+    op().await.unwrap(); // warm the page cache and the statement cache
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        op().await.unwrap();
+        times.push(started.elapsed());
+    }
+    times.sort();
+    let median = times[runs / 2];
+    let worst = times[runs - 1];
+    println!(
+        "{label:<42} median {:>8.2} ms   max {:>8.2} ms   ({runs} runs)",
+        ms(median),
+        ms(worst)
+    );
+}
+
+fn report_line(label: &str, rows: usize, took: Duration) {
+    println!(
+        "{label:<42} {:>8.0} ms   ({rows} rows, {:.0} rows/s)",
+        ms(took),
+        rows as f64 / took.as_secs_f64()
+    );
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

@@ -108,7 +108,9 @@ impl ProductDraft {
         if graphemes > MAX_NAME_GRAPHEMES {
             return Err(CoreError::invalid(
                 "name",
-                format!("The name is {graphemes} characters long; the limit is {MAX_NAME_GRAPHEMES}."),
+                format!(
+                    "The name is {graphemes} characters long; the limit is {MAX_NAME_GRAPHEMES}."
+                ),
             ));
         }
         if self.description.chars().count() > MAX_DESCRIPTION_CHARS {
@@ -117,7 +119,12 @@ impl ProductDraft {
                 format!("The description can be {MAX_DESCRIPTION_CHARS} characters at most."),
             ));
         }
-        let sku = self.sku.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let sku = self
+            .sku
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
         if let Some(sku) = &sku {
             if sku.chars().count() > MAX_SKU_CHARS || sku.chars().any(char::is_control) {
                 return Err(CoreError::invalid(
@@ -126,14 +133,22 @@ impl ProductDraft {
                 ));
             }
         }
-        let currency = match self.currency.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        let currency = match self
+            .currency
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
             Some(code) => normalize_currency(code)?,
             None => shop_currency.to_string(),
         };
         let price = parse_price(&self.price, &currency)?;
         if let Some(stock) = self.stock {
             if !(-1_000_000_000..=1_000_000_000).contains(&stock) {
-                return Err(CoreError::invalid("stock", "Stock must be a whole number below a billion."));
+                return Err(CoreError::invalid(
+                    "stock",
+                    "Stock must be a whole number below a billion.",
+                ));
             }
         }
         let tags = normalize_tags(&self.tags)?;
@@ -156,17 +171,26 @@ fn normalize_tags(raw: &[String]) -> Result<Vec<String>> {
             continue;
         }
         if tag.contains(';') || tag.chars().any(char::is_control) {
-            return Err(CoreError::invalid("tags", format!("The tag “{tag}” cannot contain “;” or line breaks.")));
+            return Err(CoreError::invalid(
+                "tags",
+                format!("The tag “{tag}” cannot contain “;” or line breaks."),
+            ));
         }
         if tag.chars().count() > MAX_TAG_CHARS {
-            return Err(CoreError::invalid("tags", format!("A tag is {MAX_TAG_CHARS} characters at most.")));
+            return Err(CoreError::invalid(
+                "tags",
+                format!("A tag is {MAX_TAG_CHARS} characters at most."),
+            ));
         }
         if !tags.iter().any(|t| t == tag) {
             tags.push(tag.to_string());
         }
     }
     if tags.len() > MAX_TAGS {
-        return Err(CoreError::invalid("tags", format!("A product can have {MAX_TAGS} tags at most.")));
+        return Err(CoreError::invalid(
+            "tags",
+            format!("A product can have {MAX_TAGS} tags at most."),
+        ));
     }
     Ok(tags)
 }
@@ -176,7 +200,11 @@ pub(crate) fn join_tags(tags: &[String]) -> String {
 }
 
 pub(crate) fn split_tags(joined: &str) -> Vec<String> {
-    joined.split(';').filter(|t| !t.is_empty()).map(str::to_string).collect()
+    joined
+        .split(';')
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 #[derive(FromRow)]
@@ -201,7 +229,10 @@ impl ProductRow {
             sku: self.sku,
             name: self.name,
             description: self.description,
-            price: Money { amount_minor: self.price_minor, currency: self.currency },
+            price: Money {
+                amount_minor: self.price_minor,
+                currency: self.currency,
+            },
             stock: self.stock,
             tags: split_tags(&self.tags),
             archived: self.archived,
@@ -221,7 +252,10 @@ pub(crate) fn sku_conflict(error: sqlx::Error, sku: Option<&str>) -> CoreError {
     match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => CoreError::Conflict {
             field: "sku",
-            message: format!("Another product already has the SKU “{}”.", sku.unwrap_or_default()),
+            message: format!(
+                "Another product already has the SKU “{}”.",
+                sku.unwrap_or_default()
+            ),
         },
         _ => CoreError::Database(error),
     }
@@ -232,7 +266,9 @@ pub async fn get(pool: &SqlitePool, id: i64) -> Result<Product> {
         .bind(id)
         .fetch_optional(pool)
         .await?
-        .ok_or_else(|| CoreError::NotFound { what: format!("Product {id}") })?;
+        .ok_or_else(|| CoreError::NotFound {
+            what: format!("Product {id}"),
+        })?;
     let photos = photos_of(pool, id).await?;
     Ok(row.into_product(photos))
 }
@@ -244,7 +280,15 @@ async fn photos_of(pool: &SqlitePool, product_id: i64) -> Result<Vec<Photo>> {
     .bind(product_id)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|(hash, mime, width, height)| Photo { hash, mime, width, height }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(hash, mime, width, height)| Photo {
+            hash,
+            mime,
+            width,
+            height,
+        })
+        .collect())
 }
 
 pub(crate) async fn insert<'e, E>(executor: E, product: &ValidProduct, now: i64) -> Result<i64>
@@ -270,7 +314,12 @@ where
     Ok(id)
 }
 
-pub(crate) async fn overwrite<'e, E>(executor: E, id: i64, product: &ValidProduct, now: i64) -> Result<bool>
+pub(crate) async fn overwrite<'e, E>(
+    executor: E,
+    id: i64,
+    product: &ValidProduct,
+    now: i64,
+) -> Result<bool>
 where
     E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
 {
@@ -293,16 +342,27 @@ where
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn create(pool: &SqlitePool, draft: &ProductDraft, shop_currency: &str) -> Result<Product> {
+pub async fn create(
+    pool: &SqlitePool,
+    draft: &ProductDraft,
+    shop_currency: &str,
+) -> Result<Product> {
     let valid = draft.validate(shop_currency)?;
     let id = insert(pool, &valid, now_ms()).await?;
     get(pool, id).await
 }
 
-pub async fn update(pool: &SqlitePool, id: i64, draft: &ProductDraft, shop_currency: &str) -> Result<Product> {
+pub async fn update(
+    pool: &SqlitePool,
+    id: i64,
+    draft: &ProductDraft,
+    shop_currency: &str,
+) -> Result<Product> {
     let valid = draft.validate(shop_currency)?;
     if !overwrite(pool, id, &valid, now_ms()).await? {
-        return Err(CoreError::NotFound { what: format!("Product {id}") });
+        return Err(CoreError::NotFound {
+            what: format!("Product {id}"),
+        });
     }
     get(pool, id).await
 }
@@ -315,7 +375,9 @@ pub async fn set_archived(pool: &SqlitePool, id: i64, archived: bool) -> Result<
         .execute(pool)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(CoreError::NotFound { what: format!("Product {id}") });
+        return Err(CoreError::NotFound {
+            what: format!("Product {id}"),
+        });
     }
     get(pool, id).await
 }
@@ -323,17 +385,23 @@ pub async fn set_archived(pool: &SqlitePool, id: i64, archived: bool) -> Result<
 /// Deletes a product that never sold; one with sales must be archived instead.
 pub async fn delete(pool: &SqlitePool, id: i64) -> Result<()> {
     let mut tx = pool.begin().await?;
-    let has_sales: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM order_lines WHERE product_id = ?)")
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let has_sales: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM order_lines WHERE product_id = ?)")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
     if has_sales {
         return Err(CoreError::HasSales);
     }
     // order_lines.product_id is also ON DELETE RESTRICT, so the database guards this too.
-    let done = sqlx::query("DELETE FROM products WHERE id = ?").bind(id).execute(&mut *tx).await?;
+    let done = sqlx::query("DELETE FROM products WHERE id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     if done.rows_affected() == 0 {
-        return Err(CoreError::NotFound { what: format!("Product {id}") });
+        return Err(CoreError::NotFound {
+            what: format!("Product {id}"),
+        });
     }
     tx.commit().await?;
     Ok(())
@@ -346,7 +414,9 @@ pub async fn attach_photo(pool: &SqlitePool, product_id: i64, photo: &Photo) -> 
         .fetch_one(&mut *tx)
         .await?;
     if !exists {
-        return Err(CoreError::NotFound { what: format!("Product {product_id}") });
+        return Err(CoreError::NotFound {
+            what: format!("Product {product_id}"),
+        });
     }
     sqlx::query(
         "INSERT INTO product_photos (product_id, hash, mime, width, height, position)
@@ -361,7 +431,11 @@ pub async fn attach_photo(pool: &SqlitePool, product_id: i64, photo: &Photo) -> 
     .bind(product_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE products SET updated_at = ? WHERE id = ?").bind(now_ms()).bind(product_id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE products SET updated_at = ? WHERE id = ?")
+        .bind(now_ms())
+        .bind(product_id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     get(pool, product_id).await
 }
@@ -379,7 +453,11 @@ pub async fn detach_photo(pool: &SqlitePool, product_id: i64, hash: &str) -> Res
 pub async fn list(pool: &SqlitePool, query: &ProductQuery) -> Result<ProductPage> {
     let limit = query.limit.clamp(1, MAX_PAGE);
     let offset = query.offset.max(0);
-    let archived_filter = if query.include_archived { "" } else { "AND p.archived = 0" };
+    let archived_filter = if query.include_archived {
+        ""
+    } else {
+        "AND p.archived = 0"
+    };
     let search = SearchPlan::new(query.search.as_deref().unwrap_or(""));
     let select = "SELECT p.id, p.sku, p.name, p.price_minor, p.currency, p.stock, p.tags, p.archived,
                 (SELECT hash FROM product_photos ph WHERE ph.product_id = p.id ORDER BY position LIMIT 1) AS thumb";
@@ -387,40 +465,52 @@ pub async fn list(pool: &SqlitePool, query: &ProductQuery) -> Result<ProductPage
     let (items, total) = match search {
         None => {
             let items: Vec<SummaryRow> = sqlx::query_as(AssertSqlSafe(format!(
-                "{select} FROM products p WHERE 1 = 1 {archived_filter}
+                "{select}, 0 AS total FROM products p WHERE 1 = 1 {archived_filter}
                  ORDER BY p.archived, p.updated_at DESC, p.id DESC LIMIT ? OFFSET ?"
             )))
             .bind(limit)
             .bind(offset)
             .fetch_all(pool)
             .await?;
-            let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM products p WHERE 1 = 1 {archived_filter}")))
-                .fetch_one(pool)
-                .await?;
+            let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT count(*) FROM products p WHERE 1 = 1 {archived_filter}"
+            )))
+            .fetch_one(pool)
+            .await?;
             (items, total)
         }
         Some(plan) => {
-            let matching = plan.sql();
-            let items_sql = format!(
-                "WITH hits AS ({matching}) {select} FROM hits JOIN products p ON p.id = hits.id
-                 WHERE 1 = 1 {archived_filter} ORDER BY hits.rank, p.updated_at DESC, p.id DESC LIMIT ? OFFSET ?"
-            );
-            let mut items_query = sqlx::query_as::<_, SummaryRow>(AssertSqlSafe(items_sql));
+            // One pass: the window count gives the total of all hits alongside the page.
+            let sql = plan.sql(select, archived_filter);
+            let mut items_query = sqlx::query_as::<_, SummaryRow>(AssertSqlSafe(sql));
             for value in &plan.binds {
                 items_query = items_query.bind(value);
             }
             let items = items_query.bind(limit).bind(offset).fetch_all(pool).await?;
-            let count_sql = format!(
-                "WITH hits AS ({matching}) SELECT count(*) FROM hits JOIN products p ON p.id = hits.id WHERE 1 = 1 {archived_filter}"
-            );
-            let mut count_query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql));
-            for value in &plan.binds {
-                count_query = count_query.bind(value);
-            }
-            (items, count_query.fetch_one(pool).await?)
+            let total = match items.first() {
+                Some(first) => first.total,
+                // Past the end (or no hits): count without the page.
+                None if offset > 0 => {
+                    let sql = format!(
+                        "SELECT count(*) FROM ({}) AS counted",
+                        plan.sql(select, archived_filter)
+                    );
+                    let mut count_query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
+                    for value in &plan.binds {
+                        count_query = count_query.bind(value);
+                    }
+                    count_query.bind(-1).bind(0).fetch_one(pool).await?
+                }
+                None => 0,
+            };
+            (items, total)
         }
     };
-    Ok(ProductPage { items: items.into_iter().map(SummaryRow::into_summary).collect(), total, offset })
+    Ok(ProductPage {
+        items: items.into_iter().map(SummaryRow::into_summary).collect(),
+        total,
+        offset,
+    })
 }
 
 #[derive(FromRow)]
@@ -434,6 +524,8 @@ struct SummaryRow {
     tags: String,
     archived: bool,
     thumb: Option<String>,
+    /// Number of rows in the whole result (search only).
+    total: i64,
 }
 
 impl SummaryRow {
@@ -442,7 +534,10 @@ impl SummaryRow {
             id: self.id,
             sku: self.sku,
             name: self.name,
-            price: Money { amount_minor: self.price_minor, currency: self.currency },
+            price: Money {
+                amount_minor: self.price_minor,
+                currency: self.currency,
+            },
             stock: self.stock,
             tags: split_tags(&self.tags),
             archived: self.archived,
@@ -453,11 +548,15 @@ impl SummaryRow {
 
 /// How a search box text becomes SQL. Words of three or more characters go through the
 /// FTS5 trigram index (MATCH, ranked by bm25); shorter words (two Chinese characters are a
-/// whole word) use LIKE on the same index table. Every word must match.
+/// whole word, which trigrams cannot index) are matched with LIKE on the product columns
+/// of the rows left. Every word must match.
 struct SearchPlan {
-    sql: String,
+    fts_expr: Option<String>,
+    short_words: usize,
     binds: Vec<String>,
 }
+
+const SEARCHED_COLUMNS: [&str; 4] = ["p.name", "p.description", "coalesce(p.sku, '')", "p.tags"];
 
 impl SearchPlan {
     fn new(text: &str) -> Option<SearchPlan> {
@@ -465,37 +564,58 @@ impl SearchPlan {
         if words.is_empty() {
             return None;
         }
-        let (long, short): (Vec<&str>, Vec<&str>) = words.into_iter().partition(|w| w.chars().count() >= 3);
-        let mut conditions = Vec::new();
+        let (long, short): (Vec<&str>, Vec<&str>) =
+            words.into_iter().partition(|w| w.chars().count() >= 3);
         let mut binds = Vec::new();
-        let rank = if long.is_empty() {
-            "0"
-        } else {
-            // Each word is one quoted FTS5 string: user text never reaches the query syntax.
-            let expr = long.iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ");
-            conditions.push("products_fts MATCH ?".to_string());
-            binds.push(expr);
-            "bm25(products_fts)"
-        };
-        for word in short {
+        // Each word is one quoted FTS5 string: user text never reaches the query syntax.
+        let fts_expr = (!long.is_empty()).then(|| {
+            long.iter()
+                .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        });
+        binds.extend(fts_expr.clone());
+        for word in &short {
             let pattern = like_pattern(word);
-            let columns = ["name", "description", "sku", "tags"];
-            let any_column: Vec<String> =
-                columns.iter().map(|c| format!("products_fts.{c} LIKE ? ESCAPE '\\'")).collect();
-            conditions.push(format!("({})", any_column.join(" OR ")));
-            binds.extend(columns.iter().map(|_| pattern.clone()));
+            binds.extend(SEARCHED_COLUMNS.iter().map(|_| pattern.clone()));
         }
-        let sql = format!("SELECT rowid AS id, {rank} AS rank FROM products_fts WHERE {}", conditions.join(" AND "));
-        Some(SearchPlan { sql, binds })
+        Some(SearchPlan {
+            fts_expr,
+            short_words: short.len(),
+            binds,
+        })
     }
 
-    /// A query yielding `(id, rank)` of matching products.
-    fn sql(&self) -> &str {
-        &self.sql
+    /// The page query: `select` columns plus `total`, then `LIMIT ? OFFSET ?` to bind.
+    fn sql(&self, select: &str, archived_filter: &str) -> String {
+        let any_column = SEARCHED_COLUMNS
+            .iter()
+            .map(|c| format!("{c} LIKE ? ESCAPE '\\'"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let short_filter: String = (0..self.short_words)
+            .map(|_| format!(" AND ({any_column})"))
+            .collect();
+        match &self.fts_expr {
+            // MATERIALIZED keeps SQLite from re-running the MATCH once per product row.
+            Some(_) => format!(
+                "WITH hits AS MATERIALIZED (SELECT rowid AS id, bm25(products_fts) AS rank FROM products_fts WHERE products_fts MATCH ?)
+                 {select}, count(*) OVER () AS total FROM hits JOIN products p ON p.id = hits.id
+                 WHERE 1 = 1 {archived_filter}{short_filter}
+                 ORDER BY hits.rank, p.updated_at DESC, p.id DESC LIMIT ? OFFSET ?"
+            ),
+            None => format!(
+                "{select}, count(*) OVER () AS total FROM products p WHERE 1 = 1 {archived_filter}{short_filter}
+                 ORDER BY p.archived, p.updated_at DESC, p.id DESC LIMIT ? OFFSET ?"
+            ),
+        }
     }
 }
 
 fn like_pattern(word: &str) -> String {
-    let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = word
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }

@@ -14,7 +14,15 @@ use crate::catalog::{self, ProductDraft, ProductRow, split_tags};
 use crate::error::{CoreError, Result};
 use crate::money::Money;
 
-pub const HEADER: [&str; 7] = ["sku", "name", "description", "price", "currency", "stock", "tags"];
+pub const HEADER: [&str; 7] = [
+    "sku",
+    "name",
+    "description",
+    "price",
+    "currency",
+    "stock",
+    "tags",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -75,12 +83,21 @@ pub async fn export(pool: &SqlitePool, path: &Path) -> Result<ExportReport> {
     let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(tmp));
     let csv_err = |e: csv::Error| CoreError::io("write", path, std::io::Error::other(e));
     writer.write_record(HEADER).map_err(csv_err)?;
-    let mut rows = sqlx::query_as::<_, ProductRow>("SELECT * FROM products ORDER BY id").fetch(pool);
+    let mut rows =
+        sqlx::query_as::<_, ProductRow>("SELECT * FROM products ORDER BY id").fetch(pool);
     let mut count = 0u64;
     while let Some(row) = rows.try_next().await? {
-        let price = Money { amount_minor: row.price_minor, currency: row.currency.clone() }.to_decimal_string();
+        let price = Money {
+            amount_minor: row.price_minor,
+            currency: row.currency.clone(),
+        }
+        .to_decimal_string();
         let stock = row.stock.map(|s| s.to_string()).unwrap_or_default();
-        let tags = split_tags(&row.tags).iter().map(|t| neutralize_cell(t).into_owned()).collect::<Vec<_>>().join(";");
+        let tags = split_tags(&row.tags)
+            .iter()
+            .map(|t| neutralize_cell(t).into_owned())
+            .collect::<Vec<_>>()
+            .join(";");
         writer
             .write_record([
                 neutralize_cell(row.sku.as_deref().unwrap_or("")).as_ref(),
@@ -94,12 +111,22 @@ pub async fn export(pool: &SqlitePool, path: &Path) -> Result<ExportReport> {
             .map_err(csv_err)?;
         count += 1;
     }
-    let buffered = writer.into_inner().map_err(|e| CoreError::io("write", path, e.into_error()))?;
-    let mut tmp = buffered.into_inner().map_err(|e| CoreError::io("write", path, e.into_error()))?;
+    let buffered = writer
+        .into_inner()
+        .map_err(|e| CoreError::io("write", path, e.into_error()))?;
+    let mut tmp = buffered
+        .into_inner()
+        .map_err(|e| CoreError::io("write", path, e.into_error()))?;
     tmp.flush().map_err(|e| CoreError::io("write", path, e))?;
-    tmp.as_file().sync_all().map_err(|e| CoreError::io("write", path, e))?;
-    tmp.persist(path).map_err(|e| CoreError::io("write", path, e.error))?;
-    Ok(ExportReport { rows: count, path: path.display().to_string() })
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| CoreError::io("write", path, e))?;
+    tmp.persist(path)
+        .map_err(|e| CoreError::io("write", path, e.error))?;
+    Ok(ExportReport {
+        rows: count,
+        path: path.display().to_string(),
+    })
 }
 
 /// A parsed, checked CSV row waiting to be written.
@@ -111,10 +138,21 @@ struct PlannedRow {
 /// Imports a catalog CSV. Rows whose SKU exists update that product; others are created.
 /// With any invalid row nothing is written unless `skip_invalid` is set, in which case
 /// the valid rows go in (in one transaction) and the invalid ones are reported.
-pub async fn import(pool: &SqlitePool, path: &Path, shop_currency: &str, skip_invalid: bool) -> Result<ImportReport> {
+pub async fn import(
+    pool: &SqlitePool,
+    path: &Path,
+    shop_currency: &str,
+    skip_invalid: bool,
+) -> Result<ImportReport> {
     let file = std::fs::File::open(path).map_err(|e| CoreError::io("open", path, e))?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(std::io::BufReader::new(file));
-    let header = reader.headers().map_err(|e| CoreError::CsvInvalid(e.to_string()))?.clone();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(std::io::BufReader::new(file));
+    let header = reader
+        .headers()
+        .map_err(|e| CoreError::CsvInvalid(e.to_string()))?
+        .clone();
     let columns = column_positions(&header)?;
 
     let mut planned = Vec::new();
@@ -126,7 +164,11 @@ pub async fn import(pool: &SqlitePool, path: &Path, shop_currency: &str, skip_in
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
                 if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
-                    errors.push(RowError { line, field: None, message: "This row is not valid UTF-8 text.".into() });
+                    errors.push(RowError {
+                        line,
+                        field: None,
+                        message: "This row is not valid UTF-8 text.".into(),
+                    });
                     continue;
                 }
                 return Err(CoreError::CsvInvalid(format!("line {line}: {e}")));
@@ -150,12 +192,20 @@ pub async fn import(pool: &SqlitePool, path: &Path, shop_currency: &str, skip_in
                 }
                 planned.push(PlannedRow { line, product });
             }
-            Err(e) => errors.push(RowError { line, field: e.field().map(str::to_string), message: e.to_string() }),
+            Err(e) => errors.push(RowError {
+                line,
+                field: e.field().map(str::to_string),
+                message: e.to_string(),
+            }),
         }
     }
 
-    let mut report =
-        ImportReport { valid: planned.len() as u64, skipped: errors.len() as u64, errors, ..Default::default() };
+    let mut report = ImportReport {
+        valid: planned.len() as u64,
+        skipped: errors.len() as u64,
+        errors,
+        ..Default::default()
+    };
     if !report.errors.is_empty() && !skip_invalid {
         report.skipped = 0;
         return Ok(report);
@@ -164,12 +214,21 @@ pub async fn import(pool: &SqlitePool, path: &Path, shop_currency: &str, skip_in
     let now = catalog::now_ms();
     for row in &planned {
         let existing: Option<i64> = match &row.product.sku {
-            Some(sku) => sqlx::query_scalar("SELECT id FROM products WHERE sku = ?").bind(sku).fetch_optional(&mut *tx).await?,
+            Some(sku) => {
+                sqlx::query_scalar("SELECT id FROM products WHERE sku = ?")
+                    .bind(sku)
+                    .fetch_optional(&mut *tx)
+                    .await?
+            }
             None => None,
         };
         let outcome = match existing {
-            Some(id) => catalog::overwrite(&mut *tx, id, &row.product, now).await.map(|_| false),
-            None => catalog::insert(&mut *tx, &row.product, now).await.map(|_| true),
+            Some(id) => catalog::overwrite(&mut *tx, id, &row.product, now)
+                .await
+                .map(|_| false),
+            None => catalog::insert(&mut *tx, &row.product, now)
+                .await
+                .map(|_| true),
         };
         match outcome {
             Ok(true) => report.created += 1,
@@ -189,7 +248,10 @@ pub async fn import(pool: &SqlitePool, path: &Path, shop_currency: &str, skip_in
 fn column_positions(header: &csv::StringRecord) -> Result<HashMap<&'static str, usize>> {
     let mut positions = HashMap::new();
     for (index, title) in header.iter().enumerate() {
-        let title = title.trim_start_matches('\u{feff}').trim().to_ascii_lowercase();
+        let title = title
+            .trim_start_matches('\u{feff}')
+            .trim()
+            .to_ascii_lowercase();
         if let Some(known) = HEADER.iter().find(|h| **h == title) {
             positions.insert(*known, index);
         }
@@ -224,7 +286,10 @@ fn row_to_product(
         price: cell("price").to_string(),
         currency: Some(cell("currency").to_string()),
         stock,
-        tags: cell("tags").split(';').map(|t| restore_cell(t).to_string()).collect(),
+        tags: cell("tags")
+            .split(';')
+            .map(|t| restore_cell(t).to_string())
+            .collect(),
     };
     draft.validate(shop_currency)
 }

@@ -7,18 +7,26 @@ use std::path::PathBuf;
 pub enum CoreError {
     /// Input the owner typed or imported is not acceptable; `field` names the form field.
     #[error("{message}")]
-    Validation { field: &'static str, message: String },
+    Validation {
+        field: &'static str,
+        message: String,
+    },
 
     #[error("{what} was not found.")]
     NotFound { what: String },
 
     #[error("{message}")]
-    Conflict { field: &'static str, message: String },
+    Conflict {
+        field: &'static str,
+        message: String,
+    },
 
     #[error("This product has sales, so it cannot be deleted. Archive it instead.")]
     HasSales,
 
-    #[error("The photo is {size_mb:.1} MB; the limit is {limit_mb} MB. Please choose a smaller photo.")]
+    #[error(
+        "The photo is {size_mb:.1} MB; the limit is {limit_mb} MB. Please choose a smaller photo."
+    )]
     PhotoTooLarge { size_mb: f64, limit_mb: u64 },
 
     #[error("This file is not a PNG, JPEG or WebP photo.")]
@@ -71,11 +79,22 @@ impl CoreError {
     }
 
     pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        CoreError::Validation { field, message: message.into() }
+        CoreError::Validation {
+            field,
+            message: message.into(),
+        }
     }
 
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        CoreError::Io { action, path: path.into(), source }
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
+        CoreError::Io {
+            action,
+            path: path.into(),
+            source,
+        }
     }
 }
 

@@ -34,7 +34,11 @@ impl Shop {
         let data_dir = data_dir.as_ref().to_path_buf();
         let (pool, _backup) = store::open(&data_dir).await?;
         let media = MediaStore::new(&data_dir);
-        Ok(Shop { data_dir, pool, media })
+        Ok(Shop {
+            data_dir,
+            pool,
+            media,
+        })
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -104,14 +108,18 @@ impl Shop {
     /// attaches the photo to the product.
     pub async fn add_photo(&self, product_id: i64, bytes: Vec<u8>) -> Result<Product> {
         let media = self.media.clone();
-        let photo = tokio::task::spawn_blocking(move || media.ingest(&bytes)).await.expect("photo task panicked")?;
+        let photo = tokio::task::spawn_blocking(move || media.ingest(&bytes))
+            .await
+            .expect("photo task panicked")?;
         catalog::attach_photo(&self.pool, product_id, &photo).await
     }
 
     pub async fn add_photo_file(&self, product_id: i64, path: &Path) -> Result<Product> {
         let media = self.media.clone();
         let path = path.to_path_buf();
-        let photo = tokio::task::spawn_blocking(move || media.ingest_file(&path)).await.expect("photo task panicked")?;
+        let photo = tokio::task::spawn_blocking(move || media.ingest_file(&path))
+            .await
+            .expect("photo task panicked")?;
         catalog::attach_photo(&self.pool, product_id, &photo).await
     }
 

@@ -38,17 +38,18 @@ pub fn exponent(currency: &str) -> u32 {
 
 /// Active ISO 4217 currency codes (2026), excluding funds, metals and test codes.
 pub const ISO_4217: &[&str] = &[
-    "AED", "AFN", "ALL", "AMD", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BHD", "BIF",
-    "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHF", "CLP", "CNY", "COP",
-    "CRC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP",
-    "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD",
-    "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK",
-    "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR",
-    "MWK", "MXN", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP",
-    "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP",
-    "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD",
-    "TWD", "TZS", "UAH", "UGX", "USD", "UYU", "UZS", "VES", "VND", "VUV", "WST", "XAF", "XCD", "XCG", "XOF",
-    "XPF", "YER", "ZAR", "ZMW", "ZWG",
+    "AED", "AFN", "ALL", "AMD", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN",
+    "BHD", "BIF", "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF",
+    "CHF", "CLP", "CNY", "COP", "CRC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP",
+    "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD",
+    "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD", "JPY",
+    "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD",
+    "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK",
+    "MXN", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK",
+    "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG",
+    "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS",
+    "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "UYU", "UZS", "VES",
+    "VND", "VUV", "WST", "XAF", "XCD", "XCG", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG",
 ];
 
 /// Checks an ISO 4217 code against the active list and returns it upper-cased.
@@ -59,7 +60,9 @@ pub fn normalize_currency(code: &str) -> Result<String> {
     } else {
         Err(CoreError::invalid(
             "currency",
-            format!("“{code}” is not a currency code. Use an ISO 4217 code such as CNY, EUR or USD."),
+            format!(
+                "“{code}” is not a currency code. Use an ISO 4217 code such as CNY, EUR or USD."
+            ),
         ))
     }
 }
@@ -71,7 +74,12 @@ fn format_minor(amount_minor: i64, exponent: u32) -> String {
         return format!("{sign}{abs}");
     }
     let scale = 10u64.pow(exponent);
-    format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exponent as usize)
+    format!(
+        "{sign}{}.{:0width$}",
+        abs / scale,
+        abs % scale,
+        width = exponent as usize
+    )
 }
 
 /// Currency symbols and codes an owner may type around the number, with the currencies
@@ -96,7 +104,10 @@ const SYMBOLS: &[(&str, &[&str])] = &[
     ("₽", &["RUB"]),
     ("₫", &["VND"]),
     ("฿", &["THB"]),
-    ("$", &["USD", "AUD", "CAD", "HKD", "SGD", "TWD", "NZD", "MXN"]),
+    (
+        "$",
+        &["USD", "AUD", "CAD", "HKD", "SGD", "TWD", "NZD", "MXN"],
+    ),
 ];
 
 /// Parses a price as typed by a shop owner into minor units of `currency`.
@@ -110,7 +121,10 @@ pub fn parse_price(input: &str, currency: &str) -> Result<Money> {
     let field = "price";
     let original = input.trim();
     if original.is_empty() {
-        return Err(CoreError::invalid(field, "Enter a price, for example 12.50."));
+        return Err(CoreError::invalid(
+            field,
+            "Enter a price, for example 12.50.",
+        ));
     }
     let number = strip_currency_marks(original, &currency)?;
     if number.starts_with('-') {
@@ -122,23 +136,37 @@ pub fn parse_price(input: &str, currency: &str) -> Result<Money> {
         .chars()
         .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\u{2009}' | '\'' | '’'))
         .collect();
-    if compact.is_empty() || !compact.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
+    if compact.is_empty()
+        || !compact
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+    {
         return Err(CoreError::invalid(
             field,
             format!("“{original}” is not a price. Type digits, for example 12.50 or 12,50."),
         ));
     }
     let exp = exponent(&currency);
-    let (int_part, frac_part) = split_decimal(&compact, exp)
-        .ok_or_else(|| CoreError::invalid(field, format!("“{original}” is not a price: check the separators.")))?;
+    let (int_part, frac_part) = split_decimal(&compact, exp).ok_or_else(|| {
+        CoreError::invalid(
+            field,
+            format!("“{original}” is not a price: check the separators."),
+        )
+    })?;
     if int_part.is_empty() && frac_part.is_empty() {
-        return Err(CoreError::invalid(field, format!("“{original}” is not a price.")));
+        return Err(CoreError::invalid(
+            field,
+            format!("“{original}” is not a price."),
+        ));
     }
     if frac_part.len() > exp as usize {
         let message = if exp == 0 {
             format!("{currency} has no minor unit: type a whole amount such as 500.")
         } else {
-            format!("{currency} has {exp} decimals at most; “{original}” has {}.", frac_part.len())
+            format!(
+                "{currency} has {exp} decimals at most; “{original}” has {}.",
+                frac_part.len()
+            )
         };
         return Err(CoreError::invalid(field, message));
     }
@@ -147,12 +175,18 @@ pub fn parse_price(input: &str, currency: &str) -> Result<Money> {
     let padded = format!("{frac_part:0<width$}", width = exp as usize);
     for digit in int_part.chars().chain(padded.chars()) {
         let d = i64::from(digit.to_digit(10).expect("digits checked above"));
-        minor = minor.checked_mul(10).and_then(|m| m.checked_add(d)).ok_or_else(too_large)?;
+        minor = minor
+            .checked_mul(10)
+            .and_then(|m| m.checked_add(d))
+            .ok_or_else(too_large)?;
         if minor > MAX_MINOR {
             return Err(too_large());
         }
     }
-    Ok(Money { amount_minor: minor, currency })
+    Ok(Money {
+        amount_minor: minor,
+        currency,
+    })
 }
 
 /// Removes one currency symbol or code before or after the number; errors when it names
@@ -160,7 +194,10 @@ pub fn parse_price(input: &str, currency: &str) -> Result<Money> {
 fn strip_currency_marks(text: &str, currency: &str) -> Result<String> {
     let mut rest = text.to_string();
     // An ISO code typed before or after: "EUR 12,50", "12.50 usd".
-    let ends = [(true, text.get(..3)), (false, text.get(text.len().saturating_sub(3)..))];
+    let ends = [
+        (true, text.get(..3)),
+        (false, text.get(text.len().saturating_sub(3)..)),
+    ];
     for (is_prefix, candidate) in ends {
         let Some(candidate) = candidate else { continue };
         let code = candidate.to_ascii_uppercase();
@@ -171,12 +208,18 @@ fn strip_currency_marks(text: &str, currency: &str) -> Result<String> {
                     format!("The price says {code} but the product's currency is {currency}."),
                 ));
             }
-            let number = if is_prefix { &text[3..] } else { &text[..text.len() - 3] };
+            let number = if is_prefix {
+                &text[3..]
+            } else {
+                &text[..text.len() - 3]
+            };
             return Ok(number.trim().to_string());
         }
     }
     for (symbol, currencies) in SYMBOLS {
-        let stripped = rest.strip_prefix(symbol).or_else(|| rest.strip_suffix(symbol));
+        let stripped = rest
+            .strip_prefix(symbol)
+            .or_else(|| rest.strip_suffix(symbol));
         if let Some(stripped) = stripped {
             if !currencies.contains(&currency) {
                 return Err(CoreError::invalid(
@@ -232,14 +275,37 @@ mod tests {
     use super::*;
 
     fn minor(input: &str, currency: &str) -> i64 {
-        parse_price(input, currency).unwrap_or_else(|e| panic!("{input}: {e}")).amount_minor
+        parse_price(input, currency)
+            .unwrap_or_else(|e| panic!("{input}: {e}"))
+            .amount_minor
     }
 
     #[test]
     fn decimal_strings_use_the_currency_exponent() {
-        assert_eq!(Money { amount_minor: 1250, currency: "EUR".into() }.to_decimal_string(), "12.50");
-        assert_eq!(Money { amount_minor: 500, currency: "JPY".into() }.to_decimal_string(), "500");
-        assert_eq!(Money { amount_minor: 5, currency: "KWD".into() }.to_decimal_string(), "0.005");
+        assert_eq!(
+            Money {
+                amount_minor: 1250,
+                currency: "EUR".into()
+            }
+            .to_decimal_string(),
+            "12.50"
+        );
+        assert_eq!(
+            Money {
+                amount_minor: 500,
+                currency: "JPY".into()
+            }
+            .to_decimal_string(),
+            "500"
+        );
+        assert_eq!(
+            Money {
+                amount_minor: 5,
+                currency: "KWD".into()
+            }
+            .to_decimal_string(),
+            "0.005"
+        );
     }
 
     #[test]

@@ -42,7 +42,9 @@ pub struct MediaStore {
 
 impl MediaStore {
     pub fn new(data_dir: &Path) -> Self {
-        MediaStore { root: data_dir.join("media") }
+        MediaStore {
+            root: data_dir.join("media"),
+        }
     }
 
     /// Validates `bytes` as a photo and stores it with its thumbnail. Idempotent: the same
@@ -57,12 +59,23 @@ impl MediaStore {
         limits.max_image_height = Some(MAX_PIXELS_PER_SIDE);
         limits.max_alloc = Some(MAX_DECODE_ALLOC);
         reader.limits(limits);
-        let image = reader.decode().map_err(|e| CoreError::PhotoBroken(e.to_string()))?;
+        let image = reader
+            .decode()
+            .map_err(|e| CoreError::PhotoBroken(e.to_string()))?;
         let hash = hex(&Sha256::digest(bytes));
-        let photo = Photo { hash, mime: mime.into(), width: image.width(), height: image.height() };
+        let photo = Photo {
+            hash,
+            mime: mime.into(),
+            width: image.width(),
+            height: image.height(),
+        };
 
-        let full = self.path_of(&photo.hash, Variant::Full).expect("hash is hex");
-        let thumb = self.path_of(&photo.hash, Variant::Thumb).expect("hash is hex");
+        let full = self
+            .path_of(&photo.hash, Variant::Full)
+            .expect("hash is hex");
+        let thumb = self
+            .path_of(&photo.hash, Variant::Thumb)
+            .expect("hash is hex");
         if !full.exists() {
             write_atomically(&full, bytes)?;
         }
@@ -88,7 +101,11 @@ impl MediaStore {
     /// Path of a stored photo; `None` for anything that is not a SHA-256 hex string, so a
     /// request can never walk out of the media folder.
     pub fn path_of(&self, hash: &str, variant: Variant) -> Option<PathBuf> {
-        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if hash.len() != 64
+            || !hash
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return None;
         }
         let name = match variant {
@@ -137,10 +154,15 @@ fn check_size(len: u64) -> Result<()> {
 fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
     let dir = target.parent().expect("media paths have a parent");
     std::fs::create_dir_all(dir).map_err(|e| CoreError::io("create", dir, e))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| CoreError::io("write", dir, e))?;
-    tmp.write_all(bytes).map_err(|e| CoreError::io("write", target, e))?;
-    tmp.as_file().sync_all().map_err(|e| CoreError::io("write", target, e))?;
-    tmp.persist(target).map_err(|e| CoreError::io("write", target, e.error))?;
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).map_err(|e| CoreError::io("write", dir, e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| CoreError::io("write", target, e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| CoreError::io("write", target, e))?;
+    tmp.persist(target)
+        .map_err(|e| CoreError::io("write", target, e.error))?;
     Ok(())
 }
 

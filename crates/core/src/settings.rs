@@ -23,11 +23,20 @@ pub struct ShopSettings {
 }
 
 /// The keys scripts use with `shopcast settings get|set`.
-pub const KEYS: &[&str] = &["shop.name", "shop.currency", "shop.timezone", "shop.locale", "shop.buy_link_base"];
+pub const KEYS: &[&str] = &[
+    "shop.name",
+    "shop.currency",
+    "shop.timezone",
+    "shop.locale",
+    "shop.buy_link_base",
+];
 
 impl ShopSettings {
     fn defaults() -> Self {
-        let timezone = jiff::tz::TimeZone::system().iana_name().unwrap_or("UTC").to_string();
+        let timezone = jiff::tz::TimeZone::system()
+            .iana_name()
+            .unwrap_or("UTC")
+            .to_string();
         ShopSettings {
             name: String::new(),
             currency: "USD".into(),
@@ -65,26 +74,40 @@ impl ShopSettings {
     pub fn validated(mut self) -> Result<Self> {
         self.name = self.name.trim().to_string();
         if self.name.chars().count() > 200 {
-            return Err(CoreError::invalid("name", "The shop name can be 200 characters at most."));
+            return Err(CoreError::invalid(
+                "name",
+                "The shop name can be 200 characters at most.",
+            ));
         }
         self.currency = normalize_currency(&self.currency)?;
         self.timezone = self.timezone.trim().to_string();
         if jiff::tz::TimeZone::get(&self.timezone).is_err() {
             return Err(CoreError::invalid(
                 "timezone",
-                format!("“{}” is not a known time zone. Use a name such as Asia/Shanghai or Europe/Berlin.", self.timezone),
+                format!(
+                    "“{}” is not a known time zone. Use a name such as Asia/Shanghai or Europe/Berlin.",
+                    self.timezone
+                ),
             ));
         }
         self.locale = self.locale.trim().to_string();
         let locale_ok = !self.locale.is_empty()
             && self.locale.len() <= 35
-            && self.locale.split('-').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()));
+            && self
+                .locale
+                .split('-')
+                .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()));
         if !locale_ok {
-            return Err(CoreError::invalid("locale", format!("“{}” is not a locale such as en or zh-CN.", self.locale)));
+            return Err(CoreError::invalid(
+                "locale",
+                format!("“{}” is not a locale such as en or zh-CN.", self.locale),
+            ));
         }
         self.buy_link_base = self.buy_link_base.trim().to_string();
         if !self.buy_link_base.is_empty() {
-            let parsed = url::Url::parse(&self.buy_link_base).ok().filter(|u| matches!(u.scheme(), "http" | "https"));
+            let parsed = url::Url::parse(&self.buy_link_base)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"));
             if parsed.is_none() {
                 return Err(CoreError::invalid(
                     "buyLinkBase",
@@ -97,11 +120,19 @@ impl ShopSettings {
 }
 
 fn unknown_key(key: &str) -> CoreError {
-    CoreError::invalid("key", format!("Unknown setting “{key}”. Known settings: {}.", KEYS.join(", ")))
+    CoreError::invalid(
+        "key",
+        format!(
+            "Unknown setting “{key}”. Known settings: {}.",
+            KEYS.join(", ")
+        ),
+    )
 }
 
 pub async fn load(pool: &SqlitePool) -> Result<ShopSettings> {
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM settings").fetch_all(pool).await?;
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM settings")
+        .fetch_all(pool)
+        .await?;
     let mut settings = ShopSettings::defaults();
     for (key, value) in rows {
         if KEYS.contains(&key.as_str()) {
@@ -133,7 +164,10 @@ pub async fn set_one(pool: &SqlitePool, key: &str, value: &str) -> Result<ShopSe
 
 /// All IANA time zone names this build knows, sorted.
 pub fn timezones() -> Vec<String> {
-    let mut names: Vec<String> = jiff::tz::db().available().map(|n| n.as_str().to_string()).collect();
+    let mut names: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|n| n.as_str().to_string())
+        .collect();
     names.sort();
     names
 }

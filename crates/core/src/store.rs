@@ -6,7 +6,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use crate::error::{CoreError, Result};
 
@@ -27,7 +29,10 @@ pub async fn open(data_dir: &Path) -> Result<(SqlitePool, Option<PathBuf>)> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
-    let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await?;
     let backup = backup_if_migration_pending(&pool, data_dir).await?;
     MIGRATOR.run(&pool).await?;
     Ok((pool, backup))
@@ -38,7 +43,10 @@ pub fn known_migrations() -> impl Iterator<Item = i64> {
     MIGRATOR.iter().map(|m| m.version)
 }
 
-async fn backup_if_migration_pending(pool: &SqlitePool, data_dir: &Path) -> Result<Option<PathBuf>> {
+async fn backup_if_migration_pending(
+    pool: &SqlitePool,
+    data_dir: &Path,
+) -> Result<Option<PathBuf>> {
     let has_history: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')",
     )
@@ -47,10 +55,15 @@ async fn backup_if_migration_pending(pool: &SqlitePool, data_dir: &Path) -> Resu
     if !has_history {
         return Ok(None); // a new, empty file: nothing to lose
     }
-    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-        .fetch_all(pool)
-        .await?;
-    let Some(pending) = MIGRATOR.iter().map(|m| m.version).find(|v| !applied.contains(v)) else {
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await?;
+    let Some(pending) = MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .find(|v| !applied.contains(v))
+    else {
         return Ok(None);
     };
     let dir = data_dir.join(BACKUP_DIR);
@@ -58,7 +71,10 @@ async fn backup_if_migration_pending(pool: &SqlitePool, data_dir: &Path) -> Resu
     let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ");
     let target = dir.join(format!("shopcast-{stamp}-before-{pending:04}.sqlite"));
     // VACUUM INTO writes a consistent copy while the file stays open (an online backup).
-    sqlx::query("VACUUM INTO ?").bind(target.to_string_lossy().into_owned()).execute(pool).await?;
+    sqlx::query("VACUUM INTO ?")
+        .bind(target.to_string_lossy().into_owned())
+        .execute(pool)
+        .await?;
     tracing::info!(backup = %target.display(), pending, "backed up the shop file before migrating");
     Ok(Some(target))
 }

@@ -23,3 +23,15 @@ pub async fn app_info(state: State<'_, AppState>) -> ApiResult<AppInfo> {
         database_path: state.shop.database_path().display().to_string(),
     })
 }
+
+/// Called by the page once its first screen is painted: logs the time since the process
+/// started, and prints it when SHOPCAST_REPORT_STARTUP is set (the startup benchmark).
+#[tauri::command]
+#[specta::specta]
+pub fn report_first_paint(state: State<'_, AppState>) {
+    let ms = state.started.elapsed().as_millis();
+    tracing::info!(ms, "first paint");
+    if std::env::var_os("SHOPCAST_REPORT_STARTUP").is_some() {
+        println!("first_paint_ms={ms}");
+    }
+}

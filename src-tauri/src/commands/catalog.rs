@@ -1,7 +1,9 @@
 use std::path::PathBuf;
 
 use base64::Engine;
-use shopcast_core::{ExportReport, ImportReport, Money, Product, ProductDraft, ProductPage, ProductQuery};
+use shopcast_core::{
+    ExportReport, ImportReport, Money, Product, ProductDraft, ProductPage, ProductQuery,
+};
 use tauri::State;
 
 use crate::error::{ApiError, ApiResult};
@@ -9,7 +11,10 @@ use crate::state::AppState;
 
 #[tauri::command]
 #[specta::specta]
-pub async fn list_products(state: State<'_, AppState>, query: ProductQuery) -> ApiResult<ProductPage> {
+pub async fn list_products(
+    state: State<'_, AppState>,
+    query: ProductQuery,
+) -> ApiResult<ProductPage> {
     Ok(state.shop.list_products(&query).await?)
 }
 
@@ -27,13 +32,21 @@ pub async fn create_product(state: State<'_, AppState>, draft: ProductDraft) -> 
 
 #[tauri::command]
 #[specta::specta]
-pub async fn update_product(state: State<'_, AppState>, id: i64, draft: ProductDraft) -> ApiResult<Product> {
+pub async fn update_product(
+    state: State<'_, AppState>,
+    id: i64,
+    draft: ProductDraft,
+) -> ApiResult<Product> {
     Ok(state.shop.update_product(id, &draft).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn set_archived(state: State<'_, AppState>, id: i64, archived: bool) -> ApiResult<Product> {
+pub async fn set_archived(
+    state: State<'_, AppState>,
+    id: i64,
+    archived: bool,
+) -> ApiResult<Product> {
     Ok(state.shop.set_archived(id, archived).await?)
 }
 
@@ -46,29 +59,50 @@ pub async fn delete_product(state: State<'_, AppState>, id: i64) -> ApiResult<()
 /// A photo dropped on the window or picked in the native dialog.
 #[tauri::command]
 #[specta::specta]
-pub async fn add_photo_from_path(state: State<'_, AppState>, product_id: i64, path: PathBuf) -> ApiResult<Product> {
+pub async fn add_photo_from_path(
+    state: State<'_, AppState>,
+    product_id: i64,
+    path: PathBuf,
+) -> ApiResult<Product> {
     Ok(state.shop.add_photo_file(product_id, &path).await?)
 }
 
 /// A photo read by the page from a file input.
 #[tauri::command]
 #[specta::specta]
-pub async fn add_photo_from_bytes(state: State<'_, AppState>, product_id: i64, data_base64: String) -> ApiResult<Product> {
+pub async fn add_photo_from_bytes(
+    state: State<'_, AppState>,
+    product_id: i64,
+    data_base64: String,
+) -> ApiResult<Product> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data_base64.as_bytes())
-        .map_err(|_| ApiError::invalid("photo", "The photo could not be read: the upload was damaged."))?;
+        .map_err(|_| {
+            ApiError::invalid(
+                "photo",
+                "The photo could not be read: the upload was damaged.",
+            )
+        })?;
     Ok(state.shop.add_photo(product_id, bytes).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn remove_photo(state: State<'_, AppState>, product_id: i64, hash: String) -> ApiResult<Product> {
+pub async fn remove_photo(
+    state: State<'_, AppState>,
+    product_id: i64,
+    hash: String,
+) -> ApiResult<Product> {
     Ok(state.shop.remove_photo(product_id, &hash).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn import_catalog(state: State<'_, AppState>, path: PathBuf, skip_invalid: bool) -> ApiResult<ImportReport> {
+pub async fn import_catalog(
+    state: State<'_, AppState>,
+    path: PathBuf,
+    skip_invalid: bool,
+) -> ApiResult<ImportReport> {
     Ok(state.shop.import_catalog(&path, skip_invalid).await?)
 }
 

@@ -11,6 +11,7 @@ pub fn builder() -> Builder<tauri::Wry> {
     Builder::<tauri::Wry>::new()
         .commands(collect_commands![
             app::app_info,
+            app::report_first_paint,
             settings::get_settings,
             settings::save_settings,
             settings::list_timezones,
@@ -44,4 +45,21 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
             path,
         )
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    /// Fails when a command or a type changed in Rust but `ui/src/lib/bindings.ts` was not
+    /// regenerated (`cargo run -p shopcast -- dev bindings`).
+    #[test]
+    fn generated_bindings_are_current() {
+        let fresh = tempfile::NamedTempFile::new().unwrap();
+        super::export_bindings(fresh.path()).unwrap();
+        let expected = std::fs::read_to_string(fresh.path()).unwrap();
+        let committed = std::fs::read_to_string(super::BINDINGS_PATH).unwrap_or_default();
+        assert!(
+            committed == expected,
+            "ui/src/lib/bindings.ts is stale: run `cargo run -p shopcast -- dev bindings` and commit it"
+        );
+    }
 }

@@ -12,7 +12,10 @@ pub async fn get_settings(state: State<'_, AppState>) -> ApiResult<ShopSettings>
 
 #[tauri::command]
 #[specta::specta]
-pub async fn save_settings(state: State<'_, AppState>, settings: ShopSettings) -> ApiResult<ShopSettings> {
+pub async fn save_settings(
+    state: State<'_, AppState>,
+    settings: ShopSettings,
+) -> ApiResult<ShopSettings> {
     Ok(state.shop.save_settings(settings).await?)
 }
 

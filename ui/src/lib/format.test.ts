@@ -45,12 +45,12 @@ describe('minorToDecimalString', () => {
 describe('formatMoney', () => {
   it('formats JPY with no decimals', () => {
     expect(formatMoney({ amountMinor: 500, currency: 'JPY' }, 'en')).toBe('¥500');
-    expect(formatMoney({ amountMinor: 500, currency: 'JPY' }, 'zh-CN')).toBe('JP¥500');
+    expect(formatMoney({ amountMinor: 500, currency: 'JPY' }, 'zh-CN')).toBe('¥500');
     expect(norm(formatMoney({ amountMinor: 1234567, currency: 'JPY' }, 'de-DE'))).toBe('1.234.567 ¥');
   });
   it('formats CNY with two decimals', () => {
     expect(formatMoney({ amountMinor: 8800, currency: 'CNY' }, 'zh-CN')).toBe('¥88.00');
-    expect(formatMoney({ amountMinor: 8800, currency: 'CNY' }, 'en')).toBe('CN¥88.00');
+    expect(formatMoney({ amountMinor: 8800, currency: 'CNY' }, 'en')).toBe('¥88.00');
   });
   it('formats EUR per locale', () => {
     expect(norm(formatMoney({ amountMinor: 1250, currency: 'EUR' }, 'de-DE'))).toBe('12,50 €');
@@ -60,7 +60,7 @@ describe('formatMoney', () => {
   });
   it('formats USD', () => {
     expect(formatMoney({ amountMinor: 199, currency: 'USD' }, 'en')).toBe('$1.99');
-    expect(formatMoney({ amountMinor: 199, currency: 'USD' }, 'zh-CN')).toBe('US$1.99');
+    expect(formatMoney({ amountMinor: 199, currency: 'USD' }, 'zh-CN')).toBe('$1.99');
     expect(formatMoney({ amountMinor: 100000000, currency: 'USD' }, 'en')).toBe('$1,000,000.00');
     expect(formatMoney({ amountMinor: -250, currency: 'USD' }, 'en')).toBe('-$2.50');
   });

@@ -57,6 +57,9 @@ function moneyFormatter(locale: string, currency: string, exp: number): Intl.Num
     nf = new Intl.NumberFormat(locale, {
       style: 'currency',
       currency,
+      // "¥88.00", not "CN¥88.00": a shop shows its own prices, so the short symbol is what
+      // owners and buyers expect (the code is in every export and report).
+      currencyDisplay: 'narrowSymbol',
       minimumFractionDigits: exp,
       maximumFractionDigits: exp,
     });

@@ -32,7 +32,11 @@ fn hostile_products() -> Vec<ProductDraft> {
             stock: None,
             tags: vec![],
         },
-        ProductDraft { name: "'=sneaky".into(), description: "\ttabbed".into(), ..draft("x", "5.00") },
+        ProductDraft {
+            name: "'=sneaky".into(),
+            description: "\ttabbed".into(),
+            ..draft("x", "5.00")
+        },
     ]
     .into_iter()
     .map(|mut d| {
@@ -44,12 +48,37 @@ fn hostile_products() -> Vec<ProductDraft> {
     .collect()
 }
 
-async fn all_products(shop: &Shop) -> Vec<(Option<String>, String, String, i64, String, Option<i64>, Vec<String>)> {
-    let page = shop.list_products(&ProductQuery { limit: 500, include_archived: true, ..Default::default() }).await.unwrap();
+async fn all_products(
+    shop: &Shop,
+) -> Vec<(
+    Option<String>,
+    String,
+    String,
+    i64,
+    String,
+    Option<i64>,
+    Vec<String>,
+)> {
+    let page = shop
+        .list_products(&ProductQuery {
+            limit: 500,
+            include_archived: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     let mut out = Vec::new();
     for summary in page.items {
         let p = shop.product(summary.id).await.unwrap();
-        out.push((p.sku, p.name, p.description, p.price.amount_minor, p.price.currency, p.stock, p.tags));
+        out.push((
+            p.sku,
+            p.name,
+            p.description,
+            p.price.amount_minor,
+            p.price.currency,
+            p.stock,
+            p.tags,
+        ));
     }
     out.sort_by(|a, b| a.1.cmp(&b.1));
     out
@@ -57,9 +86,14 @@ async fn all_products(shop: &Shop) -> Vec<(Option<String>, String, String, i64, 
 
 #[test]
 fn formula_cells_are_neutralised_reversibly() {
-    for text in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "'x", "''", "plain", "", "中文"] {
+    for text in [
+        "=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "'x", "''", "plain", "", "中文",
+    ] {
         let out = neutralize_cell(text);
-        assert!(!out.starts_with(['=', '+', '-', '@', '\t', '\r']), "{text:?} → {out:?}");
+        assert!(
+            !out.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{text:?} → {out:?}"
+        );
         assert_eq!(restore_cell(&out), text);
     }
 }
@@ -74,28 +108,44 @@ async fn export_then_import_is_exact_with_chinese_and_hostile_text() {
     let report = shop.export_catalog(&first).await.unwrap();
     assert_eq!(report.rows, 4);
     let text = std::fs::read_to_string(&first).unwrap();
-    assert!(text.starts_with("sku,name,description,price,currency,stock,tags\n"), "{text}");
+    assert!(
+        text.starts_with("sku,name,description,price,currency,stock,tags\n"),
+        "{text}"
+    );
     assert!(text.contains("TEA-1,龙井绿茶 🍵,"), "UTF-8 as is");
-    assert!(text.contains(",88.00,CNY,12,"), "prices in major units: {text}");
+    assert!(
+        text.contains(",88.00,CNY,12,"),
+        "prices in major units: {text}"
+    );
     assert!(text.contains(",12.50,EUR,-3,"));
     assert!(text.contains(",500,JPY,,"), "JPY has no decimals");
     assert!(text.contains("'=1+1") && text.contains("'=gift") && text.contains("'-minus"));
     for line in text.lines() {
         for cell in line.split(',') {
             let cell = cell.trim_start_matches('"');
-            assert!(!cell.starts_with(['=', '+', '@']), "formula-looking cell {cell:?} in {line:?}");
+            assert!(
+                !cell.starts_with(['=', '+', '@']),
+                "formula-looking cell {cell:?} in {line:?}"
+            );
         }
     }
 
     let (other, other_dir) = shop_with("USD").await;
     let imported = other.import_catalog(&first, false).await.unwrap();
-    assert!(imported.applied && imported.errors.is_empty(), "{imported:?}");
+    assert!(
+        imported.applied && imported.errors.is_empty(),
+        "{imported:?}"
+    );
     assert_eq!((imported.created, imported.updated), (4, 0));
     assert_eq!(all_products(&other).await, all_products(&shop).await);
 
     let second = other_dir.path().join("again.csv");
     other.export_catalog(&second).await.unwrap();
-    assert_eq!(std::fs::read_to_string(&second).unwrap(), text, "byte-identical round trip");
+    assert_eq!(
+        std::fs::read_to_string(&second).unwrap(),
+        text,
+        "byte-identical round trip"
+    );
 
     // Importing the same file again updates by SKU; rows without SKU are new.
     let again = other.import_catalog(&first, false).await.unwrap();
@@ -120,23 +170,55 @@ async fn invalid_rows_are_reported_by_line_and_nothing_is_imported() {
     .unwrap();
     let report = shop.import_catalog(&path, false).await.unwrap();
     assert!(!report.applied);
-    assert_eq!((report.valid, report.created, report.updated), (2, 0, 0), "valid rows counted, none written");
-    let lines: Vec<(u64, Option<&str>)> = report.errors.iter().map(|e| (e.line, e.field.as_deref())).collect();
+    assert_eq!(
+        (report.valid, report.created, report.updated),
+        (2, 0, 0),
+        "valid rows counted, none written"
+    );
+    let lines: Vec<(u64, Option<&str>)> = report
+        .errors
+        .iter()
+        .map(|e| (e.line, e.field.as_deref()))
+        .collect();
     assert_eq!(
         lines,
-        vec![(4, Some("name")), (5, Some("price")), (6, Some("price")), (7, Some("sku")), (8, Some("stock"))],
+        vec![
+            (4, Some("name")),
+            (5, Some("price")),
+            (6, Some("price")),
+            (7, Some("sku")),
+            (8, Some("stock"))
+        ],
         "{report:?}"
     );
     assert!(report.errors[2].message.contains("no minor unit"));
-    let count = shop.list_products(&ProductQuery { limit: 10, include_archived: true, ..Default::default() }).await.unwrap().total;
+    let count = shop
+        .list_products(&ProductQuery {
+            limit: 10,
+            include_archived: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .total;
     assert_eq!(count, 0, "nothing imported from an invalid file");
 
     let report = shop.import_catalog(&path, true).await.unwrap();
     assert!(report.applied);
     assert_eq!((report.created, report.skipped), (2, 5));
-    let fine = shop.list_products(&ProductQuery { search: Some("Fine".into()), limit: 1, ..Default::default() }).await.unwrap();
+    let fine = shop
+        .list_products(&ProductQuery {
+            search: Some("Fine".into()),
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(fine.items[0].price.amount_minor, 123_456);
-    assert_eq!(fine.items[0].price.currency, "EUR", "empty currency means the shop's");
+    assert_eq!(
+        fine.items[0].price.currency, "EUR",
+        "empty currency means the shop's"
+    );
 }
 
 #[tokio::test]
@@ -156,7 +238,13 @@ async fn unreadable_files_are_refused_whole() {
     assert!(report.errors[0].message.contains("UTF-8"));
 
     let missing = dir.path().join("missing.csv");
-    assert_eq!(shop.import_catalog(&missing, false).await.unwrap_err().code(), "io");
+    assert_eq!(
+        shop.import_catalog(&missing, false)
+            .await
+            .unwrap_err()
+            .code(),
+        "io"
+    );
 
     // Only name and price are required; a BOM from Excel is fine.
     let minimal = dir.path().join("minimal.csv");

@@ -26,5 +26,9 @@ pub async fn shop_with(currency: &str) -> (Shop, tempfile::TempDir) {
 }
 
 pub fn draft(name: &str, price: &str) -> ProductDraft {
-    ProductDraft { name: name.into(), price: price.into(), ..Default::default() }
+    ProductDraft {
+        name: name.into(),
+        price: price.into(),
+        ..Default::default()
+    }
 }

@@ -1,7 +1,9 @@
-use shopcast_core::money::{parse_price, Money};
+use shopcast_core::money::{Money, parse_price};
 
 fn minor(input: &str, currency: &str) -> i64 {
-    parse_price(input, currency).unwrap_or_else(|e| panic!("{input:?} in {currency}: {e}")).amount_minor
+    parse_price(input, currency)
+        .unwrap_or_else(|e| panic!("{input:?} in {currency}: {e}"))
+        .amount_minor
 }
 
 fn error(input: &str, currency: &str) -> String {
@@ -35,7 +37,11 @@ fn typed_prices_in_each_currency() {
 
 #[test]
 fn bad_prices_are_refused_with_a_reason() {
-    assert!(error("500.5", "JPY").contains("no minor unit"), "{}", error("500.5", "JPY"));
+    assert!(
+        error("500.5", "JPY").contains("no minor unit"),
+        "{}",
+        error("500.5", "JPY")
+    );
     assert!(error("12.5555", "USD").contains("2 decimals"));
     assert!(error("12", "YEN").contains("currency code"));
     assert!(error("-3", "USD").contains("negative"));
@@ -45,15 +51,32 @@ fn bad_prices_are_refused_with_a_reason() {
     assert!(error("€12", "USD").contains("not a symbol of USD"));
     assert!(error("12 EUR", "USD").contains("says EUR"));
     assert!(error("1e5", "USD").contains("not a price"));
-    assert!(error("12.5.5", "USD").contains("separators") || error("12.5.5", "USD").contains("not a price"));
+    assert!(
+        error("12.5.5", "USD").contains("separators")
+            || error("12.5.5", "USD").contains("not a price")
+    );
     assert!(error("99999999999999999999", "USD").contains("too large"));
     assert!(error("12", "usdollar").contains("currency code"));
 }
 
 #[test]
 fn decimal_strings_round_trip_through_the_parser() {
-    for (minor_units, currency) in [(0, "USD"), (1, "EUR"), (1250, "CNY"), (500, "JPY"), (123_456_789, "EUR"), (7, "KWD")] {
-        let money = Money { amount_minor: minor_units, currency: currency.into() };
-        assert_eq!(minor(&money.to_decimal_string(), currency), minor_units, "{money:?}");
+    for (minor_units, currency) in [
+        (0, "USD"),
+        (1, "EUR"),
+        (1250, "CNY"),
+        (500, "JPY"),
+        (123_456_789, "EUR"),
+        (7, "KWD"),
+    ] {
+        let money = Money {
+            amount_minor: minor_units,
+            currency: currency.into(),
+        };
+        assert_eq!(
+            minor(&money.to_decimal_string(), currency),
+            minor_units,
+            "{money:?}"
+        );
     }
 }

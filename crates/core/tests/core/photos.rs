@@ -6,10 +6,15 @@ use shopcast_core::{ProductQuery, Variant};
 use crate::{draft, shop_with};
 
 fn encoded(format: ImageFormat, width: u32, height: u32) -> Vec<u8> {
-    let img = RgbaImage::from_fn(width, height, |x, y| image::Rgba([(x % 256) as u8, (y % 256) as u8, 90, 255]));
+    let img = RgbaImage::from_fn(width, height, |x, y| {
+        image::Rgba([(x % 256) as u8, (y % 256) as u8, 90, 255])
+    });
     let mut out = Cursor::new(Vec::new());
     match format {
-        ImageFormat::Jpeg => image::DynamicImage::ImageRgba8(img).to_rgb8().write_to(&mut out, format).unwrap(),
+        ImageFormat::Jpeg => image::DynamicImage::ImageRgba8(img)
+            .to_rgb8()
+            .write_to(&mut out, format)
+            .unwrap(),
         _ => img.write_to(&mut out, format).unwrap(),
     }
     out.into_inner()
@@ -19,14 +24,21 @@ fn encoded(format: ImageFormat, width: u32, height: u32) -> Vec<u8> {
 async fn png_jpeg_webp_are_stored_by_content_with_thumbnails() {
     let (shop, dir) = shop_with("USD").await;
     let product = shop.create_product(&draft("Vase", "20")).await.unwrap();
-    for (format, mime) in [(ImageFormat::Png, "image/png"), (ImageFormat::Jpeg, "image/jpeg"), (ImageFormat::WebP, "image/webp")] {
+    for (format, mime) in [
+        (ImageFormat::Png, "image/png"),
+        (ImageFormat::Jpeg, "image/jpeg"),
+        (ImageFormat::WebP, "image/webp"),
+    ] {
         let bytes = encoded(format, 900, 600);
         // The extension lies on purpose: content decides.
         let path = dir.path().join("photo.txt");
         std::fs::write(&path, &bytes).unwrap();
         let with_photo = shop.add_photo_file(product.id, &path).await.unwrap();
         let photo = with_photo.photos.last().unwrap();
-        assert_eq!((photo.mime.as_str(), photo.width, photo.height), (mime, 900, 600));
+        assert_eq!(
+            (photo.mime.as_str(), photo.width, photo.height),
+            (mime, 900, 600)
+        );
         let (full, full_mime) = shop.media().read(&photo.hash, Variant::Full).unwrap();
         assert_eq!((full, full_mime), (bytes.clone(), mime));
         let (thumb, _) = shop.media().read(&photo.hash, Variant::Thumb).unwrap();
@@ -35,11 +47,26 @@ async fn png_jpeg_webp_are_stored_by_content_with_thumbnails() {
         let stored = shop.media().path_of(&photo.hash, Variant::Full).unwrap();
         assert!(stored.starts_with(dir.path().join("media").join(&photo.hash[..2])));
     }
-    let again = shop.add_photo(product.id, encoded(ImageFormat::Png, 900, 600)).await.unwrap();
+    let again = shop
+        .add_photo(product.id, encoded(ImageFormat::Png, 900, 600))
+        .await
+        .unwrap();
     assert_eq!(again.photos.len(), 3, "the same photo twice is stored once");
 
-    let row = shop.list_products(&ProductQuery { limit: 1, ..Default::default() }).await.unwrap().items.remove(0);
-    assert_eq!(row.thumb.as_deref(), Some(again.photos[0].hash.as_str()), "the list shows the first photo");
+    let row = shop
+        .list_products(&ProductQuery {
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    assert_eq!(
+        row.thumb.as_deref(),
+        Some(again.photos[0].hash.as_str()),
+        "the list shows the first photo"
+    );
 
     let first = again.photos[0].hash.clone();
     let removed = shop.remove_photo(product.id, &first).await.unwrap();
@@ -57,9 +84,15 @@ async fn bad_photos_get_a_clear_error_and_nothing_is_written() {
     let err = shop.add_photo(product.id, truncated).await.unwrap_err();
     assert_eq!(err.code(), "photo_broken", "{err}");
 
-    let err = shop.add_photo(product.id, b"GIF89a not really".to_vec()).await.unwrap_err();
+    let err = shop
+        .add_photo(product.id, b"GIF89a not really".to_vec())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "photo_unsupported");
-    let err = shop.add_photo(product.id, b"just some text".to_vec()).await.unwrap_err();
+    let err = shop
+        .add_photo(product.id, b"just some text".to_vec())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "photo_unsupported");
     let err = shop.add_photo(product.id, Vec::new()).await.unwrap_err();
     assert_eq!(err.code(), "photo_broken");
@@ -79,26 +112,46 @@ async fn bad_photos_get_a_clear_error_and_nothing_is_written() {
     bomb[29..33].copy_from_slice(&crc.to_be_bytes());
     let err = shop.add_photo(product.id, bomb).await.unwrap_err();
     assert_eq!(err.code(), "photo_broken", "{err}");
-    assert!(err.to_string().to_lowercase().contains("limit"), "refused by the size limit: {err}");
+    assert!(
+        err.to_string().to_lowercase().contains("limit"),
+        "refused by the size limit: {err}"
+    );
 
     let written = walk(&media);
-    assert!(written.is_empty(), "no file may be left behind: {written:?}");
+    assert!(
+        written.is_empty(),
+        "no file may be left behind: {written:?}"
+    );
     assert!(shop.product(product.id).await.unwrap().photos.is_empty());
 }
 
 #[tokio::test]
 async fn media_paths_refuse_anything_but_a_hash() {
     let (shop, _dir) = shop_with("USD").await;
-    for bad in ["../shopcast.sqlite", "", "ABCDEF", &"g".repeat(64), &format!("{}/..", "a".repeat(62))] {
+    for bad in [
+        "../shopcast.sqlite",
+        "",
+        "ABCDEF",
+        &"g".repeat(64),
+        &format!("{}/..", "a".repeat(62)),
+    ] {
         assert!(shop.media().path_of(bad, Variant::Full).is_none(), "{bad}");
     }
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     entries
         .flatten()
-        .flat_map(|e| if e.path().is_dir() { walk(&e.path()) } else { vec![e.path()] })
+        .flat_map(|e| {
+            if e.path().is_dir() {
+                walk(&e.path())
+            } else {
+                vec![e.path()]
+            }
+        })
         .collect()
 }
 
@@ -107,7 +160,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc

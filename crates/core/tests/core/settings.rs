@@ -7,11 +7,17 @@ async fn settings_are_validated_and_survive_reopening() {
     let fresh = shop.settings().await.unwrap();
     assert_eq!(fresh.name, "", "a new shop is not set up yet");
 
-    shop.set_setting("shop.name", "  茶叶铺 Tea 🍵 ").await.unwrap();
+    shop.set_setting("shop.name", "  茶叶铺 Tea 🍵 ")
+        .await
+        .unwrap();
     shop.set_setting("shop.currency", "cny").await.unwrap();
-    shop.set_setting("shop.timezone", "Europe/Berlin").await.unwrap();
+    shop.set_setting("shop.timezone", "Europe/Berlin")
+        .await
+        .unwrap();
     shop.set_setting("shop.locale", "zh-CN").await.unwrap();
-    shop.set_setting("shop.buy_link_base", "https://shop.example.com/p/").await.unwrap();
+    shop.set_setting("shop.buy_link_base", "https://shop.example.com/p/")
+        .await
+        .unwrap();
 
     for (key, bad) in [
         ("shop.currency", "EURO"),

@@ -1,18 +1,25 @@
-use shopcast_core::{store, Shop};
+use shopcast_core::{Shop, store};
 
 #[tokio::test]
 async fn migrates_an_empty_file_and_reopens_without_backup() {
     let dir = tempfile::tempdir().unwrap();
     let (pool, backup) = store::open(dir.path()).await.unwrap();
     assert!(backup.is_none(), "a brand-new file needs no backup");
-    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
-        .fetch_all(&pool)
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(applied, store::known_migrations().collect::<Vec<_>>());
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(applied, store::known_migrations().collect::<Vec<_>>());
-    let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&pool).await.unwrap();
     assert_eq!(journal, "wal");
-    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&pool).await.unwrap();
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(fk, 1);
     pool.close().await;
 
@@ -24,30 +31,61 @@ async fn migrates_an_empty_file_and_reopens_without_backup() {
 async fn a_pending_migration_backs_the_file_up_first() {
     let dir = tempfile::tempdir().unwrap();
     let shop = Shop::open(dir.path()).await.unwrap();
-    shop.create_product(&crate::draft("Kept in the backup", "1")).await.unwrap();
+    shop.create_product(&crate::draft("Kept in the backup", "1"))
+        .await
+        .unwrap();
     // Pretend the newest migration has not run yet.
     let newest = store::known_migrations().max().unwrap();
-    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = ?").bind(newest).execute(shop.pool()).await.unwrap();
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = ?")
+        .bind(newest)
+        .execute(shop.pool())
+        .await
+        .unwrap();
     if newest == 1 {
         // Re-running 0001 would fail on existing tables; simulate a file from before it ran.
-        for table in ["products_fts", "order_lines", "orders", "product_photos", "products", "settings"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {table}"))).execute(shop.pool()).await.unwrap();
+        for table in [
+            "products_fts",
+            "order_lines",
+            "orders",
+            "product_photos",
+            "products",
+            "settings",
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {table}")))
+                .execute(shop.pool())
+                .await
+                .unwrap();
         }
-        sqlx::query("CREATE TABLE legacy (note TEXT)").execute(shop.pool()).await.unwrap();
-        sqlx::query("INSERT INTO legacy VALUES ('before the upgrade')").execute(shop.pool()).await.unwrap();
+        sqlx::query("CREATE TABLE legacy (note TEXT)")
+            .execute(shop.pool())
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO legacy VALUES ('before the upgrade')")
+            .execute(shop.pool())
+            .await
+            .unwrap();
     }
     shop.close().await;
 
     let (pool, backup) = store::open(dir.path()).await.unwrap();
     let backup = backup.expect("a pending migration must back up first");
     assert!(backup.starts_with(dir.path().join("backups")));
-    let copy = sqlx::SqlitePool::connect(&format!("sqlite:{}", backup.display())).await.unwrap();
-    let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations").fetch_all(&copy).await.unwrap();
-    assert!(!versions.contains(&newest), "the backup is the file as it was before migrating");
-    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE version = ?")
-        .bind(newest)
-        .fetch_one(&pool)
+    let copy = sqlx::SqlitePool::connect(&format!("sqlite:{}", backup.display()))
         .await
         .unwrap();
+    let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
+        .fetch_all(&copy)
+        .await
+        .unwrap();
+    assert!(
+        !versions.contains(&newest),
+        "the backup is the file as it was before migrating"
+    );
+    let applied: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE version = ?")
+            .bind(newest)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(applied, 1);
 }

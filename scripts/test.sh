@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, lints, UI type check and unit tests, the engine's
+# integration tests on real SQLite files, the headless CLI, and the real app window driven
+# by WebDriver under Xvfb. Stops at the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/shopcast-target}"
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "UI: type check, unit tests, build"
+(cd ui && npm run check && npm test && npm run build)
+
+step "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust tests (engine on real SQLite files, CLI, generated bindings are current)"
+cargo test --workspace --locked
+
+step "end-to-end: the real app window under Xvfb"
+cargo build -p shopcast --locked
+bash tests/e2e/run.sh

@@ -1,0 +1,202 @@
+//! The headless commands, run as a user would: the real binary on a temp shop folder.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn shopcast(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shopcast"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("SHOPCAST_DATA_DIR")
+        .output()
+        .expect("shopcast runs")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn failure(output: &Output) -> String {
+    assert!(
+        !output.status.success(),
+        "should have failed: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+#[test]
+fn settings_get_and_set() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        stdout(&shopcast(
+            dir.path(),
+            &["settings", "set", "shop.name", "茶叶铺"]
+        )),
+        "shop.name=茶叶铺\n"
+    );
+    stdout(&shopcast(
+        dir.path(),
+        &["settings", "set", "shop.currency", "cny"],
+    ));
+    assert_eq!(
+        stdout(&shopcast(dir.path(), &["settings", "get", "shop.currency"])),
+        "CNY\n"
+    );
+    let all = stdout(&shopcast(dir.path(), &["settings", "get"]));
+    assert!(
+        all.contains("shop.name=茶叶铺\n") && all.contains("shop.timezone="),
+        "{all}"
+    );
+
+    let err = failure(&shopcast(
+        dir.path(),
+        &["settings", "set", "shop.timezone", "Mars/Base"],
+    ));
+    assert_eq!(err.lines().count(), 1, "one-line reason: {err}");
+    assert!(
+        err.starts_with("shopcast: ") && err.contains("Mars/Base"),
+        "{err}"
+    );
+    let err = failure(&shopcast(dir.path(), &["settings", "get", "shop.colour"]));
+    assert!(err.contains("Unknown setting"), "{err}");
+}
+
+#[test]
+fn import_list_export_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    stdout(&shopcast(
+        dir.path(),
+        &["settings", "set", "shop.currency", "EUR"],
+    ));
+    let csv = dir.path().join("in.csv");
+    std::fs::write(
+        &csv,
+        "sku,name,description,price,currency,stock,tags\n\
+         TEA-1,龙井绿茶,\"明前, \"\"特级\"\"\",88,CNY,12,茶;gift\n\
+         MUG-1,'=1+1 mug,<script>x</script>,\"12,50\",,,\n\
+         YEN-1,Yen thing,,500,JPY,,\n",
+    )
+    .unwrap();
+    let out = stdout(&shopcast(
+        dir.path(),
+        &["products", "import", csv.to_str().unwrap()],
+    ));
+    assert_eq!(out, "imported 3 new, 0 updated, 0 skipped\n");
+
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&shopcast(
+        dir.path(),
+        &["products", "list", "--json"],
+    )))
+    .unwrap();
+    let products = listed.as_array().unwrap();
+    assert_eq!(products.len(), 3);
+    let mug = products.iter().find(|p| p["sku"] == "MUG-1").unwrap();
+    assert_eq!(
+        mug["name"], "=1+1 mug",
+        "apostrophe guard removed on import"
+    );
+    assert_eq!(
+        mug["price"],
+        serde_json::json!({"amountMinor": 1250, "currency": "EUR"})
+    );
+    let yen = products.iter().find(|p| p["sku"] == "YEN-1").unwrap();
+    assert_eq!(yen["price"]["amountMinor"], 500);
+
+    let table = stdout(&shopcast(
+        dir.path(),
+        &["products", "list", "--search", "龙井"],
+    ));
+    assert_eq!(table.lines().count(), 1);
+    assert!(table.contains("TEA-1\t龙井绿茶\t88.00 CNY\t12"), "{table}");
+
+    let exported = dir.path().join("out.csv");
+    let out = stdout(&shopcast(
+        dir.path(),
+        &["products", "export", exported.to_str().unwrap()],
+    ));
+    assert!(out.starts_with("exported 3 products"), "{out}");
+    let text = std::fs::read_to_string(&exported).unwrap();
+    assert!(
+        text.contains("MUG-1,'=1+1 mug,<script>x</script>,12.50,EUR,,"),
+        "{text}"
+    );
+    assert!(text.contains("YEN-1,Yen thing,,500,JPY,,"), "{text}");
+
+    // A second shop imports the export and exports the very same bytes.
+    let other = tempfile::tempdir().unwrap();
+    stdout(&shopcast(
+        other.path(),
+        &["products", "import", exported.to_str().unwrap()],
+    ));
+    let again = other.path().join("again.csv");
+    stdout(&shopcast(
+        other.path(),
+        &["products", "export", again.to_str().unwrap()],
+    ));
+    assert_eq!(std::fs::read_to_string(again).unwrap(), text);
+}
+
+#[test]
+fn invalid_csv_imports_nothing_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("bad.csv");
+    std::fs::write(&csv, "sku,name,price\nA,Good,1\nB,,2\nC,Bad price,1.2.3\n").unwrap();
+    let output = shopcast(dir.path(), &["products", "import", csv.to_str().unwrap()]);
+    let err = failure(&output);
+    assert!(err.contains("bad.csv:3 (name)"), "{err}");
+    assert!(err.contains("bad.csv:4 (price)"), "{err}");
+    assert!(
+        err.lines()
+            .last()
+            .unwrap()
+            .starts_with("shopcast: nothing imported: 2 invalid row(s)"),
+        "{err}"
+    );
+    assert_eq!(
+        stdout(&shopcast(dir.path(), &["products", "list", "--json"])).trim(),
+        "[]"
+    );
+
+    let output = shopcast(
+        dir.path(),
+        &[
+            "products",
+            "import",
+            "--skip-invalid",
+            csv.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(stdout(&output), "imported 1 new, 0 updated, 2 skipped\n");
+
+    let err = failure(&shopcast(
+        dir.path(),
+        &["products", "import", "/no/such/file.csv"],
+    ));
+    assert!(
+        err.starts_with("shopcast: Could not open /no/such/file.csv"),
+        "{err}"
+    );
+}
+
+#[test]
+fn data_dir_comes_from_the_environment_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_shopcast"))
+        .args(["settings", "set", "shop.name", "Env shop"])
+        .env("SHOPCAST_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    stdout(&output);
+    assert!(dir.path().join("shopcast.sqlite").exists());
+    assert_eq!(
+        stdout(&shopcast(dir.path(), &["settings", "get", "shop.name"])),
+        "Env shop\n"
+    );
+}
