@@ -125,13 +125,13 @@ impl ProductDraft {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_string);
-        if let Some(sku) = &sku {
-            if sku.chars().count() > MAX_SKU_CHARS || sku.chars().any(char::is_control) {
-                return Err(CoreError::invalid(
-                    "sku",
-                    format!("A SKU is up to {MAX_SKU_CHARS} characters, without line breaks."),
-                ));
-            }
+        if let Some(sku) = &sku
+            && (sku.chars().count() > MAX_SKU_CHARS || sku.chars().any(char::is_control))
+        {
+            return Err(CoreError::invalid(
+                "sku",
+                format!("A SKU is up to {MAX_SKU_CHARS} characters, without line breaks."),
+            ));
         }
         let currency = match self
             .currency
@@ -143,13 +143,13 @@ impl ProductDraft {
             None => shop_currency.to_string(),
         };
         let price = parse_price(&self.price, &currency)?;
-        if let Some(stock) = self.stock {
-            if !(-1_000_000_000..=1_000_000_000).contains(&stock) {
-                return Err(CoreError::invalid(
-                    "stock",
-                    "Stock must be a whole number below a billion.",
-                ));
-            }
+        if let Some(stock) = self.stock
+            && !(-1_000_000_000..=1_000_000_000).contains(&stock)
+        {
+            return Err(CoreError::invalid(
+                "stock",
+                "Stock must be a whole number below a billion.",
+            ));
         }
         let tags = normalize_tags(&self.tags)?;
         Ok(ValidProduct {

@@ -180,15 +180,15 @@ pub async fn import(
         }
         match row_to_product(&record, &columns, shop_currency) {
             Ok(product) => {
-                if let Some(sku) = &product.sku {
-                    if let Some(first) = seen_skus.insert(sku.clone(), line) {
-                        errors.push(RowError {
-                            line,
-                            field: Some("sku".into()),
-                            message: format!("The SKU “{sku}” is also on line {first}."),
-                        });
-                        continue;
-                    }
+                if let Some(sku) = &product.sku
+                    && let Some(first) = seen_skus.insert(sku.clone(), line)
+                {
+                    errors.push(RowError {
+                        line,
+                        field: Some("sku".into()),
+                        message: format!("The SKU “{sku}” is also on line {first}."),
+                    });
+                    continue;
                 }
                 planned.push(PlannedRow { line, product });
             }
