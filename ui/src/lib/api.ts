@@ -92,7 +92,7 @@ async function unwrap<T>(call: () => Promise<AnyResult<T>>): Promise<T> {
 
 export const api = {
   appInfo: (): Promise<AppInfo> => unwrap(() => commands.appInfo()),
-  reportFirstPaint: (): Promise<null> => commands.reportFirstPaint(),
+  reportFirstPaint: (): Promise<void> => commands.reportFirstPaint(),
 
   getSettings: (): Promise<ShopSettings> => unwrap(() => commands.getSettings()),
   saveSettings: (settings: ShopSettings): Promise<ShopSettings> =>

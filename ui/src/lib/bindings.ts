@@ -7,6 +7,11 @@ import { invoke as __TAURI_INVOKE } from "@tauri-apps/api/core";
 /** Commands */
 export const commands = {
 	appInfo: () => typedError<AppInfo, ApiError>(__TAURI_INVOKE("app_info")),
+	/**
+	 *  Called by the page once its first screen is painted: logs the time since the process
+	 *  started, and prints it when SHOPCAST_REPORT_STARTUP is set (the startup benchmark).
+	 */
+	reportFirstPaint: () => __TAURI_INVOKE<void>("report_first_paint"),
 	getSettings: () => typedError<ShopSettings, ApiError>(__TAURI_INVOKE("get_settings")),
 	saveSettings: (settings: ShopSettings) => typedError<ShopSettings, ApiError>(__TAURI_INVOKE("save_settings", { settings })),
 	listTimezones: () => __TAURI_INVOKE<string[]>("list_timezones"),
