@@ -200,3 +200,60 @@ fn data_dir_comes_from_the_environment_too() {
         "Env shop\n"
     );
 }
+
+/// Killed mid-import (SIGKILL, no chance to clean up): the shop holds all rows or none,
+/// and opens normally afterwards.
+#[test]
+fn a_kill_during_import_loses_nothing_and_half_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("big.csv");
+    let rows = 40_000;
+    let mut text = String::from("sku,name,description,price,currency,stock,tags\n");
+    for i in 0..rows {
+        text.push_str(&format!(
+            "SKU-{i},Product {i} 商品,Description {i},{}.99,USD,{i},a;b\n",
+            i % 500
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    stdout(&shopcast(
+        dir.path(),
+        &["settings", "set", "shop.name", "Before the crash"],
+    ));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shopcast"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["products", "import", csv.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&shopcast(
+        dir.path(),
+        &["products", "list", "--json"],
+    )))
+    .unwrap();
+    let count = listed.as_array().unwrap().len();
+    assert!(
+        count == 0 || count == rows,
+        "all or nothing, found {count} of {rows}"
+    );
+    assert_eq!(
+        stdout(&shopcast(dir.path(), &["settings", "get", "shop.name"])),
+        "Before the crash\n"
+    );
+    // And the import can simply be run again.
+    stdout(&shopcast(
+        dir.path(),
+        &["products", "import", csv.to_str().unwrap()],
+    ));
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&shopcast(
+        dir.path(),
+        &["products", "list", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), rows);
+}

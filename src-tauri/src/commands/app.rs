@@ -35,3 +35,14 @@ pub fn report_first_paint(state: State<'_, AppState>) {
         println!("first_paint_ms={ms}");
     }
 }
+
+/// Shows a file or folder (the shop's data folder, an export) in the system file manager.
+#[tauri::command]
+#[specta::specta]
+pub fn show_in_folder(path: std::path::PathBuf) -> ApiResult<()> {
+    tauri_plugin_opener::reveal_item_in_dir(&path).map_err(|e| crate::error::ApiError {
+        code: "io".into(),
+        message: format!("Could not show {} in the file manager: {e}", path.display()),
+        field: None,
+    })
+}

@@ -12,6 +12,7 @@ pub fn builder() -> Builder<tauri::Wry> {
         .commands(collect_commands![
             app::app_info,
             app::report_first_paint,
+            app::show_in_folder,
             settings::get_settings,
             settings::save_settings,
             settings::list_timezones,

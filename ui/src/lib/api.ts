@@ -93,6 +93,7 @@ async function unwrap<T>(call: () => Promise<AnyResult<T>>): Promise<T> {
 export const api = {
   appInfo: (): Promise<AppInfo> => unwrap(() => commands.appInfo()),
   reportFirstPaint: (): Promise<void> => commands.reportFirstPaint(),
+  showInFolder: (path: string): Promise<null> => unwrap(() => commands.showInFolder(path)),
 
   getSettings: (): Promise<ShopSettings> => unwrap(() => commands.getSettings()),
   saveSettings: (settings: ShopSettings): Promise<ShopSettings> =>

@@ -12,6 +12,8 @@ export const commands = {
 	 *  started, and prints it when SHOPCAST_REPORT_STARTUP is set (the startup benchmark).
 	 */
 	reportFirstPaint: () => __TAURI_INVOKE<void>("report_first_paint"),
+	/**  Shows a file or folder (the shop's data folder, an export) in the system file manager. */
+	showInFolder: (path: string) => typedError<null, ApiError>(__TAURI_INVOKE("show_in_folder", { path })),
 	getSettings: () => typedError<ShopSettings, ApiError>(__TAURI_INVOKE("get_settings")),
 	saveSettings: (settings: ShopSettings) => typedError<ShopSettings, ApiError>(__TAURI_INVOKE("save_settings", { settings })),
 	listTimezones: () => __TAURI_INVOKE<string[]>("list_timezones"),
