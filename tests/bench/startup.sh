@@ -29,11 +29,19 @@ xvfb-run -a -s "-screen 0 1280x860x24" bash -c '
     paint=$(grep -o "first_paint_ms=[0-9]*" "$out" | cut -d= -f2)
     sleep 5
     own=$(( $(awk "/VmRSS/ {print \$2}" /proc/$pid/status) / 1024 ))
-    all=$own
-    for child in $(pgrep -f WebKit || true); do
-      all=$(( all + $(awk "/VmRSS/ {print \$2}" /proc/$child/status 2>/dev/null || echo 0) / 1024 ))
+    # The app and every process it started (WebKit web and network processes).
+    tree=$pid; frontier=$pid
+    while [ -n "$frontier" ]; do
+      next=""
+      for p in $frontier; do next="$next $(pgrep -P "$p" || true)"; done
+      frontier=$(echo $next); tree="$tree $frontier"
     done
-    echo "run $i: first paint ${paint:-?} ms; idle RSS after 5 s: app ${own} MB, app + WebKit processes ${all} MB"
+    all=0
+    for p in $tree; do
+      # PSS: shared library pages are split between the processes, not counted twice.
+      all=$(( all + $(awk "/^Pss:/ {print \$2}" /proc/$p/smaps_rollup 2>/dev/null || echo 0) / 1024 ))
+    done
+    echo "run $i: first paint ${paint:-?} ms; idle after 5 s: app RSS ${own} MB, app + WebKit processes ${all} MB PSS ($(echo $tree | wc -w) processes)"
     kill "$pid"; wait "$pid" 2>/dev/null || true
     rm -f "$out"
   done
