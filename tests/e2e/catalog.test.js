@@ -330,8 +330,8 @@ describe('shop owner journey', () => {
     });
     // The app uses the folder passed with --data-dir (not $SHOPCAST_DATA_DIR).
     await eventually(async () => {
-      const paths = await browser.execute(() => Array.from(document.querySelectorAll('dd.path')).map((d) => d.textContent));
-      assert.equal(paths[0], env.dataDir, 'data folder shown in About');
+      const shown = await browser.execute(() => document.querySelector('[data-testid=about-data-dir]')?.textContent);
+      assert.equal(shown, env.dataDir, 'data folder shown in About');
     });
     if (env.decoyDataDir) assert.equal(existsSync(env.decoyDataDir), false, '$SHOPCAST_DATA_DIR must not be used over --data-dir');
     await dismissToasts();
