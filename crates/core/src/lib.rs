@@ -7,6 +7,7 @@ pub mod error;
 pub mod money;
 pub mod photos;
 pub mod settings;
+pub mod signage;
 pub mod store;
 
 use std::path::{Path, PathBuf};
@@ -134,5 +135,28 @@ impl Shop {
 
     pub async fn export_catalog(&self, path: &Path) -> Result<ExportReport> {
         catalog_csv::export(&self.pool, path).await
+    }
+
+    // Signage
+
+    /// Prepares a batch of signs (new batch id, tracked buy links, local prices); nothing
+    /// is stored until `record_signage` after the file was written.
+    pub async fn plan_signage(
+        &self,
+        selection: &signage::Selection,
+        template: &str,
+        copies: u32,
+    ) -> Result<signage::SignageBatch> {
+        let settings = self.settings().await?;
+        let products = signage::products_for(&self.pool, selection).await?;
+        signage::plan(&settings, &products, template, copies)
+    }
+
+    pub async fn record_signage(&self, batch: &signage::SignageBatch) -> Result<()> {
+        signage::record(&self.pool, batch, "buy_link").await
+    }
+
+    pub async fn signage_batch(&self, batch_id: &str) -> Result<Vec<(Option<i64>, String)>> {
+        signage::batch_products(&self.pool, batch_id).await
     }
 }

@@ -26,6 +26,103 @@ impl Money {
     }
 }
 
+/// How a locale writes an amount: where the symbol goes and which separators it uses.
+struct LocaleStyle {
+    decimal: char,
+    group: &'static str,
+    symbol_after: bool,
+    /// Text between the symbol and the number.
+    gap: &'static str,
+}
+
+fn locale_style(locale: &str) -> LocaleStyle {
+    let language = locale
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let prefix = |decimal, group, gap| LocaleStyle {
+        decimal,
+        group,
+        symbol_after: false,
+        gap,
+    };
+    let suffix = |decimal, group| LocaleStyle {
+        decimal,
+        group,
+        symbol_after: true,
+        gap: "\u{a0}",
+    };
+    match language.as_str() {
+        "de" | "es" | "it" | "pt" | "da" | "id" | "tr" | "el" | "ro" | "hr" | "sl" | "sr" => {
+            suffix(',', ".")
+        }
+        "fr" | "cs" | "sk" | "pl" | "ru" | "uk" | "fi" | "sv" | "nb" | "no" | "hu" | "bg"
+        | "lt" | "lv" | "et" => suffix(',', "\u{202f}"),
+        "nl" => prefix(',', ".", "\u{a0}"),
+        _ => prefix('.', ",", ""), // en, zh, ja, ko, th, hi … and anything unknown
+    }
+}
+
+/// The short symbol a shop shows next to its own prices; the ISO code where none is usual.
+pub fn narrow_symbol(currency: &str) -> &str {
+    match currency {
+        "CNY" | "JPY" => "¥",
+        "USD" | "AUD" | "CAD" | "HKD" | "TWD" | "SGD" | "NZD" | "MXN" | "ARS" | "CLP" | "COP" => {
+            "$"
+        }
+        "EUR" => "€",
+        "GBP" => "£",
+        "KRW" => "₩",
+        "INR" => "₹",
+        "BRL" => "R$",
+        "RUB" => "₽",
+        "VND" => "₫",
+        "THB" => "฿",
+        "PHP" => "₱",
+        "ILS" => "₪",
+        "NGN" => "₦",
+        "UAH" => "₴",
+        "TRY" => "₺",
+        "PLN" => "zł",
+        other => other,
+    }
+}
+
+impl Money {
+    /// The amount as a shop in `locale` prints it: "¥88.00", "12,50 €", "$5.00", JPY "¥500".
+    pub fn format_local(&self, locale: &str) -> String {
+        let style = locale_style(locale);
+        let exp = exponent(&self.currency);
+        let plain = format_minor(self.amount_minor.abs(), exp);
+        let (int_part, frac_part) = plain.split_once('.').unwrap_or((&plain, ""));
+        let mut grouped = String::new();
+        for (i, digit) in int_part.chars().enumerate() {
+            if i > 0 && (int_part.len() - i) % 3 == 0 {
+                grouped.push_str(style.group);
+            }
+            grouped.push(digit);
+        }
+        if !frac_part.is_empty() {
+            grouped.push(style.decimal);
+            grouped.push_str(frac_part);
+        }
+        let symbol = narrow_symbol(&self.currency);
+        // A bare ISO code always gets a space so it never runs into the digits.
+        let gap = if symbol.len() == 3 && symbol.bytes().all(|b| b.is_ascii_uppercase()) {
+            "\u{a0}"
+        } else {
+            style.gap
+        };
+        let sign = if self.amount_minor < 0 { "-" } else { "" };
+        if style.symbol_after {
+            format!("{sign}{grouped}{gap}{symbol}")
+        } else {
+            format!("{sign}{symbol}{gap}{grouped}")
+        }
+    }
+}
+
 /// Number of minor-unit digits for an ISO 4217 currency code (ISO 4217 "E" column).
 pub fn exponent(currency: &str) -> u32 {
     match currency {
@@ -311,6 +408,33 @@ mod tests {
     #[test]
     fn currency_list_is_sorted_for_binary_search() {
         assert!(ISO_4217.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn local_formats() {
+        let m = |minor: i64, cur: &str| Money {
+            amount_minor: minor,
+            currency: cur.into(),
+        };
+        assert_eq!(m(8800, "CNY").format_local("zh-CN"), "¥88.00");
+        assert_eq!(m(8800, "CNY").format_local("en"), "¥88.00");
+        assert_eq!(m(500, "JPY").format_local("ja"), "¥500");
+        assert_eq!(m(500, "USD").format_local("en-US"), "$5.00");
+        assert_eq!(m(1250, "EUR").format_local("de-DE"), "12,50\u{a0}€");
+        assert_eq!(m(1250, "EUR").format_local("nl"), "€\u{a0}12,50");
+        assert_eq!(m(1250, "EUR").format_local("en"), "€12.50");
+        assert_eq!(
+            m(123_456_789, "EUR").format_local("de"),
+            "1.234.567,89\u{a0}€"
+        );
+        assert_eq!(
+            m(123_456_789, "EUR").format_local("fr"),
+            "1\u{202f}234\u{202f}567,89\u{a0}€"
+        );
+        assert_eq!(m(123_456, "USD").format_local("en"), "$1,234.56");
+        assert_eq!(m(1_000_000, "JPY").format_local("ja"), "¥1,000,000");
+        assert_eq!(m(1234, "KWD").format_local("en"), "KWD\u{a0}1.234");
+        assert_eq!(m(-250, "USD").format_local("en"), "-$2.50");
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod catalog_csv;
 mod money;
 mod photos;
 mod settings;
+mod signage;
 mod store;
 
 use shopcast_core::{ProductDraft, Shop, ShopSettings};

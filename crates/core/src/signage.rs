@@ -1,0 +1,225 @@
+//! Signage batches: which products were printed, with which QR payloads, when. The batch id
+//! travels in each printed buy link so sales can later be attributed to the sign.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
+
+use crate::catalog::{self, Product};
+use crate::error::{CoreError, Result};
+use crate::settings::ShopSettings;
+
+/// Which products a batch is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase", tag = "kind", content = "value")]
+pub enum Selection {
+    All,
+    Skus(Vec<String>),
+    Ids(Vec<i64>),
+}
+
+/// What one printed sign shows, ready for the renderer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct SignContent {
+    pub product_id: i64,
+    pub shop_name: String,
+    pub product_name: String,
+    /// Formatted for the shop's locale: "¥88.00", "12,50 €".
+    pub price_text: String,
+    pub qr_payload: String,
+}
+
+/// A batch about to be printed: its id and one sign per product (copies are the renderer's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct SignageBatch {
+    pub id: String,
+    pub template: String,
+    pub copies: u32,
+    pub signs: Vec<SignContent>,
+}
+
+/// The product's buy link tagged with where the visit came from, e.g.
+/// `https://shop.example.com/p/SKU-1?src=qr&sign=S7K2QXAB`. Products without a SKU use
+/// their id.
+pub fn tracked_buy_link(
+    settings: &ShopSettings,
+    product: &Product,
+    params: &[(&str, &str)],
+) -> Result<String> {
+    if settings.buy_link_base.is_empty() {
+        return Err(CoreError::invalid(
+            "buyLinkBase",
+            "Set the buy-link base address in Settings first (for example https://shop.example.com/p/).",
+        ));
+    }
+    let mut url = url::Url::parse(&settings.buy_link_base).map_err(|_| {
+        CoreError::invalid(
+            "buyLinkBase",
+            "The buy-link base in Settings is not a web address.",
+        )
+    })?;
+    let key = product
+        .sku
+        .clone()
+        .unwrap_or_else(|| product.id.to_string());
+    {
+        let mut segments = url.path_segments_mut().map_err(|_| {
+            CoreError::invalid(
+                "buyLinkBase",
+                "The buy-link base in Settings cannot hold a path.",
+            )
+        })?;
+        segments.pop_if_empty().push(&key);
+    }
+    if !params.is_empty() {
+        let mut query = url.query_pairs_mut();
+        for (name, value) in params {
+            query.append_pair(name, value);
+        }
+    }
+    Ok(url.into())
+}
+
+/// A short id for printing: 8 characters of Crockford base32, unambiguous when read aloud.
+pub fn new_batch_id() -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut hasher = Sha256::new();
+    hasher.update(jiff::Timestamp::now().as_nanosecond().to_le_bytes());
+    hasher.update(std::process::id().to_le_bytes());
+    hasher.update(
+        COUNTER
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .to_le_bytes(),
+    );
+    let digest = hasher.finalize();
+    let mut id = String::from("S");
+    id.extend(
+        digest
+            .iter()
+            .take(7)
+            .map(|b| ALPHABET[(*b & 31) as usize] as char),
+    );
+    id
+}
+
+pub(crate) async fn products_for(pool: &SqlitePool, selection: &Selection) -> Result<Vec<Product>> {
+    let ids: Vec<i64> = match selection {
+        Selection::All => {
+            sqlx::query_scalar("SELECT id FROM products WHERE archived = 0 ORDER BY name, id")
+                .fetch_all(pool)
+                .await?
+        }
+        Selection::Ids(ids) => ids.clone(),
+        Selection::Skus(skus) => {
+            let mut ids = Vec::with_capacity(skus.len());
+            let mut missing = Vec::new();
+            for sku in skus {
+                match sqlx::query_scalar::<_, i64>("SELECT id FROM products WHERE sku = ?")
+                    .bind(sku.trim())
+                    .fetch_optional(pool)
+                    .await?
+                {
+                    Some(id) => ids.push(id),
+                    None => missing.push(sku.as_str()),
+                }
+            }
+            if !missing.is_empty() {
+                return Err(CoreError::NotFound {
+                    what: format!("No product has the SKU {}; nothing", missing.join(", ")),
+                });
+            }
+            ids
+        }
+    };
+    if ids.is_empty() {
+        return Err(CoreError::invalid(
+            "products",
+            "Choose at least one product to print.",
+        ));
+    }
+    let mut products = Vec::with_capacity(ids.len());
+    for id in ids {
+        products.push(catalog::get(pool, id).await?);
+    }
+    Ok(products)
+}
+
+/// Prepares a batch: a new id and, for each product, its sign with a tracked buy link.
+pub(crate) fn plan(
+    settings: &ShopSettings,
+    products: &[Product],
+    template: &str,
+    copies: u32,
+) -> Result<SignageBatch> {
+    let id = new_batch_id();
+    let signs = products
+        .iter()
+        .map(|product| {
+            Ok(SignContent {
+                product_id: product.id,
+                shop_name: settings.name.clone(),
+                product_name: product.name.clone(),
+                price_text: product.price.format_local(&settings.locale),
+                qr_payload: tracked_buy_link(settings, product, &[("src", "qr"), ("sign", &id)])?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(SignageBatch {
+        id,
+        template: template.to_string(),
+        copies,
+        signs,
+    })
+}
+
+/// Records a printed batch so its QR codes can be attributed later.
+pub(crate) async fn record(
+    pool: &SqlitePool,
+    batch: &SignageBatch,
+    payload_kind: &str,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("INSERT INTO signage_batches (id, template, payload_kind, copies, created_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(&batch.id)
+        .bind(&batch.template)
+        .bind(payload_kind)
+        .bind(batch.copies)
+        .bind(catalog::now_ms())
+        .execute(&mut *tx)
+        .await?;
+    for sign in &batch.signs {
+        sqlx::query("INSERT INTO signage_items (batch_id, product_id, payload) VALUES (?, ?, ?)")
+            .bind(&batch.id)
+            .bind(sign.product_id)
+            .bind(&sign.qr_payload)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The batch a printed sign id belongs to, with the products on it (for attribution).
+pub async fn batch_products(
+    pool: &SqlitePool,
+    batch_id: &str,
+) -> Result<Vec<(Option<i64>, String)>> {
+    let rows: Vec<(Option<i64>, String)> = sqlx::query_as(
+        "SELECT product_id, payload FROM signage_items WHERE batch_id = ? ORDER BY id",
+    )
+    .bind(batch_id)
+    .fetch_all(pool)
+    .await?;
+    if rows.is_empty() {
+        return Err(CoreError::NotFound {
+            what: format!("Signage batch {batch_id}"),
+        });
+    }
+    Ok(rows)
+}

@@ -1,0 +1,133 @@
+use shopcast_core::signage::{Selection, tracked_buy_link};
+use shopcast_core::{ProductDraft, ShopSettings};
+
+use crate::{draft, shop_with};
+
+#[tokio::test]
+async fn tracked_buy_links_encode_the_product_and_the_source() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let with_sku = shop
+        .create_product(&ProductDraft {
+            sku: Some("茶 1/2".into()),
+            ..draft("Tea", "88")
+        })
+        .await
+        .unwrap();
+    let without_sku = shop.create_product(&draft("Cup", "35")).await.unwrap();
+    let mut settings = shop.settings().await.unwrap();
+
+    let link = tracked_buy_link(&settings, &with_sku, &[("src", "qr"), ("sign", "S123")]).unwrap();
+    assert_eq!(
+        link,
+        "https://shop.example.com/p/%E8%8C%B6%201%2F2?src=qr&sign=S123"
+    );
+    let link =
+        tracked_buy_link(&settings, &without_sku, &[("src", "post"), ("post", "7")]).unwrap();
+    assert_eq!(
+        link,
+        format!(
+            "https://shop.example.com/p/{}?src=post&post=7",
+            without_sku.id
+        )
+    );
+
+    settings.buy_link_base = "https://shop.example.com/products".into(); // no trailing slash
+    let link = tracked_buy_link(&settings, &without_sku, &[]).unwrap();
+    assert_eq!(
+        link,
+        format!("https://shop.example.com/products/{}", without_sku.id)
+    );
+
+    settings.buy_link_base = String::new();
+    let err = tracked_buy_link(&settings, &without_sku, &[]).unwrap_err();
+    assert_eq!(err.field(), Some("buyLinkBase"));
+}
+
+#[tokio::test]
+async fn a_printed_batch_is_recorded_with_its_payloads() {
+    let (shop, _dir) = shop_with("CNY").await;
+    shop.save_settings(ShopSettings {
+        locale: "de-DE".into(),
+        ..shop.settings().await.unwrap()
+    })
+    .await
+    .unwrap();
+    let tea = shop
+        .create_product(&ProductDraft {
+            sku: Some("TEA-1".into()),
+            ..draft("龙井绿茶", "88")
+        })
+        .await
+        .unwrap();
+    let yen = shop
+        .create_product(&ProductDraft {
+            sku: Some("YEN-1".into()),
+            currency: Some("JPY".into()),
+            ..draft("Yen thing", "1500")
+        })
+        .await
+        .unwrap();
+    let euro = shop
+        .create_product(&ProductDraft {
+            sku: Some("EUR-1".into()),
+            currency: Some("EUR".into()),
+            ..draft("Euro thing", "12,50")
+        })
+        .await
+        .unwrap();
+
+    let batch = shop
+        .plan_signage(
+            &Selection::Skus(vec!["TEA-1".into(), "YEN-1".into(), "EUR-1".into()]),
+            "a4-3x8",
+            2,
+        )
+        .await
+        .unwrap();
+    assert!(
+        batch.id.starts_with('S') && batch.id.len() == 8,
+        "{}",
+        batch.id
+    );
+    let prices: Vec<&str> = batch.signs.iter().map(|s| s.price_text.as_str()).collect();
+    assert_eq!(
+        prices,
+        vec!["88,00\u{a0}¥", "1.500\u{a0}¥", "12,50\u{a0}€"],
+        "formatted for the shop's locale"
+    );
+    assert_eq!(
+        batch.signs[0].qr_payload,
+        format!("https://shop.example.com/p/TEA-1?src=qr&sign={}", batch.id)
+    );
+    assert_eq!(batch.signs[0].shop_name, "小店 Test Shop");
+    assert!(
+        shop.signage_batch(&batch.id).await.is_err(),
+        "nothing stored before it is printed"
+    );
+
+    shop.record_signage(&batch).await.unwrap();
+    let stored = shop.signage_batch(&batch.id).await.unwrap();
+    assert_eq!(
+        stored.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        vec![Some(tea.id), Some(yen.id), Some(euro.id)]
+    );
+    assert_eq!(stored[1].1, batch.signs[1].qr_payload);
+
+    let other = shop
+        .plan_signage(&Selection::All, "a6-card", 1)
+        .await
+        .unwrap();
+    assert_ne!(other.id, batch.id, "every batch has its own id");
+    assert_eq!(other.signs.len(), 3);
+
+    let err = shop
+        .plan_signage(&Selection::Skus(vec!["NOPE".into()]), "a4-3x8", 1)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("NOPE"), "{err}");
+    let err = shop
+        .plan_signage(&Selection::Ids(vec![]), "a4-3x8", 1)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "validation");
+}
