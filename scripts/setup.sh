@@ -9,7 +9,7 @@ sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 # Debian packages: Tauri's build deps, the real window under Xvfb and WebDriver for it,
 # ImageMagick for screenshots, a CJK font so Chinese renders.
 APT_PACKAGES=(
-  build-essential pkg-config curl file
+  build-essential pkg-config curl file python3 python3-venv python3-pip
   libwebkit2gtk-4.1-dev libssl-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth webkit2gtk-driver imagemagick fonts-noto-cjk fonts-noto-color-emoji
 )

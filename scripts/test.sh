@@ -22,6 +22,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust tests (engine on real SQLite files, CLI, generated bindings are current)"
 cargo test --workspace --locked
 
+step "payment QR payloads re-checked by independent Python implementations"
+bash tests/payloads/run.sh
+
 step "end-to-end: the real app window under Xvfb"
 cargo build -p shopcast --locked
 bash tests/e2e/run.sh

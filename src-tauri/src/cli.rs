@@ -32,6 +32,8 @@ pub enum Command {
     /// Read or change shop settings (shop.name, shop.currency, shop.timezone, shop.locale, shop.buy_link_base).
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Print the exact payload of a QR code: a link or a static payment standard.
+    Qr(crate::cli_qr::QrArgs),
     /// Developer tasks.
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
@@ -101,11 +103,14 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
                 .unwrap_or_else(|| PathBuf::from(commands::BINDINGS_PATH));
             return commands::export_bindings(&path).map_err(Failure);
         }
+        if let Command::Qr(qr) = command {
+            return print_payload(qr);
+        }
         let shop = Shop::open(data_dir).await?;
         let result = match command {
             Command::Products(products) => run_products(&shop, products).await,
             Command::Settings(settings) => run_settings(&shop, settings).await,
-            Command::Dev(_) => unreachable!("handled above"),
+            Command::Dev(_) | Command::Qr(_) => unreachable!("handled above"),
         };
         shop.close().await;
         result
@@ -117,6 +122,22 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes the payload bytes exactly (ISO-8859-1 stays ISO-8859-1); a newline only for a
+/// person reading a terminal.
+fn print_payload(args: crate::cli_qr::QrArgs) -> Result<(), Failure> {
+    use std::io::{IsTerminal, Write};
+    let payload = shopcast_core::qr_payload::build(&args.kind.into_request())?;
+    let mut out = std::io::stdout().lock();
+    let write = |out: &mut std::io::StdoutLock| -> std::io::Result<()> {
+        out.write_all(&payload)?;
+        if out.is_terminal() {
+            out.write_all(b"\n")?;
+        }
+        out.flush()
+    };
+    write(&mut out).map_err(|e| Failure(format!("cannot write the payload: {e}")))
 }
 
 async fn run_products(shop: &Shop, command: ProductsCommand) -> Result<(), Failure> {

@@ -257,3 +257,71 @@ fn a_kill_during_import_loses_nothing_and_half_writes_nothing() {
     .unwrap();
     assert_eq!(listed.as_array().unwrap().len(), rows);
 }
+
+#[test]
+fn qr_prints_the_exact_payload_or_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let pix = shopcast(
+        dir.path(),
+        &[
+            "qr",
+            "pix",
+            "--key",
+            "123e4567-e12b-12d1-a456-426655440000",
+            "--name",
+            "Fulano de Tal",
+            "--city",
+            "BRASILIA",
+        ],
+    );
+    // Banco Central do Brasil's published static example, CRC included; no trailing newline.
+    assert_eq!(
+        stdout(&pix),
+        "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-4266554400005204000053039865802BR5913Fulano de Tal6008BRASILIA62070503***63041D3D"
+    );
+    let upi = shopcast(
+        dir.path(),
+        &[
+            "qr", "upi", "--vpa", "shop@upi", "--name", "Tea Shop", "--amount", "5", "--ref", "A1",
+        ],
+    );
+    assert_eq!(
+        stdout(&upi),
+        "upi://pay?pa=shop@upi&pn=Tea%20Shop&am=5.00&cu=INR&tr=A1"
+    );
+    let latin1 = shopcast(
+        dir.path(),
+        &[
+            "qr",
+            "epc",
+            "--name",
+            "Zoë",
+            "--iban",
+            "DE89370400440532013000",
+            "--latin1",
+        ],
+    );
+    assert!(latin1.status.success());
+    assert!(
+        latin1.stdout.windows(3).any(|w| w == b"Zo\xeb"),
+        "raw ISO-8859-1 bytes on stdout"
+    );
+
+    let err = failure(&shopcast(
+        dir.path(),
+        &[
+            "qr",
+            "epc",
+            "--name",
+            "X",
+            "--iban",
+            "DE89370400440532013001",
+        ],
+    ));
+    assert_eq!(
+        err,
+        "shopcast: The IBAN DE89 3704 0044 0532 0130 01 has a wrong check digit.\n"
+    );
+    let err = failure(&shopcast(dir.path(), &["qr", "url", "--url", "not a link"]));
+    assert!(err.contains("not a complete link"), "{err}");
+}

@@ -46,6 +46,10 @@ pub enum CoreError {
         source: std::io::Error,
     },
 
+    /// A payment-QR field that its standard does not allow (EPC, EMVCo, Pix, UPI).
+    #[error("{0}")]
+    Payload(#[from] shopcast_payments::PayloadError),
+
     #[error("The shop database reported an error: {0}")]
     Database(#[from] sqlx::Error),
 
@@ -65,6 +69,7 @@ impl CoreError {
             CoreError::PhotoUnsupported => "photo_unsupported",
             CoreError::PhotoBroken(_) => "photo_broken",
             CoreError::CsvInvalid(_) => "csv_invalid",
+            CoreError::Payload(_) => "payload_invalid",
             CoreError::Io { .. } => "io",
             CoreError::Database(_) | CoreError::Migration(_) => "internal",
         }
@@ -74,6 +79,7 @@ impl CoreError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             CoreError::Validation { field, .. } | CoreError::Conflict { field, .. } => Some(field),
+            CoreError::Payload(error) => error.field(),
             _ => None,
         }
     }

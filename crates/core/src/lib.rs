@@ -6,6 +6,7 @@ pub mod catalog_csv;
 pub mod error;
 pub mod money;
 pub mod photos;
+pub mod qr_payload;
 pub mod settings;
 pub mod signage;
 pub mod store;

@@ -4,6 +4,7 @@ mod catalog;
 mod catalog_csv;
 mod money;
 mod photos;
+mod qr_payload;
 mod settings;
 mod signage;
 mod store;
