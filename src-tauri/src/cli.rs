@@ -34,6 +34,8 @@ pub enum Command {
     Settings(SettingsCommand),
     /// Print the exact payload of a QR code: a link or a static payment standard.
     Qr(crate::cli_qr::QrArgs),
+    /// Print signage (label sheets, shelf cards, table tents) as a PDF.
+    Signage(SignageArgs),
     /// Developer tasks.
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
@@ -72,6 +74,31 @@ pub enum SettingsCommand {
     Set { key: String, value: String },
 }
 
+#[derive(Debug, clap::Args)]
+pub struct SignageArgs {
+    /// List the templates and exit.
+    #[arg(long, exclusive = true)]
+    list: bool,
+    /// Template name (see --list), e.g. a4-3x8.
+    #[arg(long, required_unless_present = "list")]
+    template: Option<String>,
+    /// Every product that is not archived.
+    #[arg(long, conflicts_with = "sku", required_unless_present_any = ["list", "sku"])]
+    all: bool,
+    /// Only these products, by SKU (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    sku: Vec<String>,
+    /// Copies of each sign.
+    #[arg(long, default_value_t = 1)]
+    copies: u32,
+    /// Call to action printed under the price, e.g. "Scan to buy".
+    #[arg(long)]
+    cta: Option<String>,
+    /// Where to write the PDF.
+    #[arg(long, required_unless_present = "list")]
+    out: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum DevCommand {
     /// Regenerate ui/src/lib/bindings.ts from the Rust commands.
@@ -106,10 +133,15 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
         if let Command::Qr(qr) = command {
             return print_payload(qr);
         }
+        if let Command::Signage(SignageArgs { list: true, .. }) = command {
+            println!("{}", shopcast_core::signage::templates().join("\n"));
+            return Ok(());
+        }
         let shop = Shop::open(data_dir).await?;
         let result = match command {
             Command::Products(products) => run_products(&shop, products).await,
             Command::Settings(settings) => run_settings(&shop, settings).await,
+            Command::Signage(args) => run_signage(&shop, args).await,
             Command::Dev(_) | Command::Qr(_) => unreachable!("handled above"),
         };
         shop.close().await;
@@ -127,8 +159,19 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
 /// Writes the payload bytes exactly (ISO-8859-1 stays ISO-8859-1); a newline only for a
 /// person reading a terminal.
 fn print_payload(args: crate::cli_qr::QrArgs) -> Result<(), Failure> {
+    use shopcast_core::qr_payload;
     use std::io::{IsTerminal, Write};
-    let payload = shopcast_core::qr_payload::build(&args.kind.into_request())?;
+    let payload = qr_payload::build(&args.kind.into_request())?;
+    let write_image = |path: &Path, bytes: &[u8]| {
+        std::fs::write(path, bytes)
+            .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
+    };
+    if let Some(path) = &args.png {
+        write_image(path, &qr_payload::png(&payload, args.size)?)?;
+    }
+    if let Some(path) = &args.svg {
+        write_image(path, qr_payload::svg(&payload)?.as_bytes())?;
+    }
     let mut out = std::io::stdout().lock();
     let write = |out: &mut std::io::StdoutLock| -> std::io::Result<()> {
         out.write_all(&payload)?;
@@ -214,6 +257,32 @@ async fn run_products(shop: &Shop, command: ProductsCommand) -> Result<(), Failu
             }
         }
     }
+    Ok(())
+}
+
+async fn run_signage(shop: &Shop, args: SignageArgs) -> Result<(), Failure> {
+    use shopcast_core::signage::{Selection, SignageRequest};
+    let selection = if args.all {
+        Selection::All
+    } else {
+        Selection::Skus(args.sku)
+    };
+    let request = SignageRequest {
+        selection,
+        template: args.template.unwrap_or_default(),
+        copies: args.copies,
+        call_to_action: args.cta,
+    };
+    let out = args.out.expect("clap requires --out");
+    let report = shop.print_signage(&request, &out).await?;
+    println!(
+        "printed {} sign(s) × {} as batch {} to {} ({} KB)",
+        report.signs,
+        report.copies,
+        report.batch_id,
+        report.path,
+        report.bytes.div_ceil(1024)
+    );
     Ok(())
 }
 

@@ -8,6 +8,15 @@ use shopcast_core::qr_payload::QrPayloadRequest;
 pub struct QrArgs {
     #[command(subcommand)]
     pub kind: QrKind,
+    /// Also write the QR code as a PNG image.
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "svg")]
+    pub png: Option<std::path::PathBuf>,
+    /// Size of the PNG in pixels (quiet zone included).
+    #[arg(long, global = true, default_value_t = 512, value_name = "PX")]
+    pub size: u32,
+    /// Also write the QR code as an SVG (vector) image.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub svg: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -325,3 +325,201 @@ fn qr_prints_the_exact_payload_or_a_reason() {
     let err = failure(&shopcast(dir.path(), &["qr", "url", "--url", "not a link"]));
     assert!(err.contains("not a complete link"), "{err}");
 }
+
+/// Runs a reader from Debian (poppler-utils, zbar-tools) and returns its stdout.
+fn tool(program: &str, args: &[&str]) -> String {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{program} is needed for this test (scripts/setup.sh installs it): {e}")
+        });
+    assert!(
+        output.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn signage_prints_decodable_tracked_codes_and_records_the_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    for (key, value) in [
+        ("shop.name", "西湖茶庄"),
+        ("shop.currency", "CNY"),
+        ("shop.buy_link_base", "https://shop.example.com/p/"),
+    ] {
+        stdout(&shopcast(dir.path(), &["settings", "set", key, value]));
+    }
+    let csv = dir.path().join("in.csv");
+    std::fs::write(&csv, "sku,name,price,currency\nTEA-1,龙井绿茶 特级 250g,88,\nYEN-1,Yen thing,500,JPY\nOLD-1,Not printed,1,\n").unwrap();
+    stdout(&shopcast(
+        dir.path(),
+        &["products", "import", csv.to_str().unwrap()],
+    ));
+
+    let templates = stdout(&shopcast(dir.path(), &["signage", "--list"]));
+    assert!(
+        templates.lines().any(|t| t == "a4-3x8") && templates.lines().any(|t| t == "a5-tent"),
+        "{templates}"
+    );
+
+    let pdf = dir.path().join("labels.pdf");
+    let printed = stdout(&shopcast(
+        dir.path(),
+        &[
+            "signage",
+            "--template",
+            "a4-3x8",
+            "--sku",
+            "TEA-1,YEN-1",
+            "--copies",
+            "2",
+            "--out",
+            pdf.to_str().unwrap(),
+        ],
+    ));
+    let batch = printed
+        .split_whitespace()
+        .skip_while(|w| *w != "batch")
+        .nth(1)
+        .expect("batch id printed")
+        .to_string();
+
+    tool("qpdf", &["--check", pdf.to_str().unwrap()]);
+    let text = tool("pdftotext", &["-layout", pdf.to_str().unwrap(), "-"]);
+    assert!(
+        text.contains("龙井绿茶") && text.contains("¥88.00") && text.contains("¥500"),
+        "{text}"
+    );
+    assert!(!text.contains("Not printed"));
+    let page = dir.path().join("page");
+    tool(
+        "pdftoppm",
+        &[
+            "-r",
+            "200",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            pdf.to_str().unwrap(),
+            page.to_str().unwrap(),
+        ],
+    );
+    let png = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name().unwrap().to_string_lossy().starts_with("page")
+                && p.extension().is_some_and(|x| x == "png")
+        });
+    let mut codes: Vec<String> = tool("zbarimg", &["--raw", "-q", png.unwrap().to_str().unwrap()])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    codes.sort();
+    let expected = |sku: &str| format!("https://shop.example.com/p/{sku}?src=qr&sign={batch}");
+    assert_eq!(
+        codes,
+        vec![
+            expected("TEA-1"),
+            expected("TEA-1"),
+            expected("YEN-1"),
+            expected("YEN-1")
+        ]
+    );
+
+    // Nothing is written for a bad request, and the reason is one line.
+    let bad = dir.path().join("bad.pdf");
+    let err = failure(&shopcast(
+        dir.path(),
+        &[
+            "signage",
+            "--template",
+            "a4-3x8",
+            "--sku",
+            "NOPE",
+            "--out",
+            bad.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(err, "shopcast: No product has the SKU NOPE.\n");
+    let err = failure(&shopcast(
+        dir.path(),
+        &[
+            "signage",
+            "--template",
+            "a9-tiny",
+            "--all",
+            "--out",
+            bad.to_str().unwrap(),
+        ],
+    ));
+    assert!(err.contains("a9-tiny"), "{err}");
+    let err = failure(&shopcast(
+        dir.path(),
+        &[
+            "signage",
+            "--template",
+            "a4-3x8",
+            "--all",
+            "--copies",
+            "0",
+            "--out",
+            bad.to_str().unwrap(),
+        ],
+    ));
+    assert!(err.starts_with("shopcast: "), "{err}");
+    assert!(!bad.exists());
+}
+
+#[test]
+fn qr_images_decode_to_the_payload() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("q.png");
+    let svg = dir.path().join("q.svg");
+    let url = "https://shop.example.com/p/茶?src=qr";
+    let printed = stdout(&shopcast(
+        dir.path(),
+        &[
+            "qr",
+            "url",
+            "--url",
+            url,
+            "--png",
+            png.to_str().unwrap(),
+            "--size",
+            "300",
+        ],
+    ));
+    let ascii = "https://shop.example.com/p/%E8%8C%B6?src=qr";
+    assert_eq!(
+        printed, ascii,
+        "non-ASCII is percent-encoded so every scanner reads it alike"
+    );
+    assert_eq!(
+        tool("zbarimg", &["--raw", "-q", png.to_str().unwrap()]).trim_end(),
+        ascii
+    );
+    stdout(&shopcast(
+        dir.path(),
+        &["qr", "url", "--url", url, "--svg", svg.to_str().unwrap()],
+    ));
+    let svg_text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        svg_text.starts_with("<svg") || svg_text.starts_with("<?xml"),
+        "{svg_text}"
+    );
+    assert!(svg_text.contains("<path"), "vector modules");
+
+    let long = format!("https://shop.example.com/{}", "x".repeat(3000));
+    let err = failure(&shopcast(
+        dir.path(),
+        &["qr", "url", "--url", &long, "--png", png.to_str().unwrap()],
+    ));
+    assert!(err.contains("at most") && err.contains("bytes"), "{err}");
+}

@@ -50,6 +50,10 @@ pub enum CoreError {
     #[error("{0}")]
     Payload(#[from] shopcast_payments::PayloadError),
 
+    /// A QR code or sign that cannot be printed as asked.
+    #[error("{0}")]
+    Print(#[from] shopcast_print::PrintError),
+
     #[error("The shop database reported an error: {0}")]
     Database(#[from] sqlx::Error),
 
@@ -70,6 +74,7 @@ impl CoreError {
             CoreError::PhotoBroken(_) => "photo_broken",
             CoreError::CsvInvalid(_) => "csv_invalid",
             CoreError::Payload(_) => "payload_invalid",
+            CoreError::Print(error) => error.code(),
             CoreError::Io { .. } => "io",
             CoreError::Database(_) | CoreError::Migration(_) => "internal",
         }

@@ -157,6 +157,29 @@ impl Shop {
         signage::record(&self.pool, batch, "buy_link").await
     }
 
+    /// Plans, renders and writes a signage PDF to `out`, and records the batch.
+    pub async fn print_signage(
+        &self,
+        request: &signage::SignageRequest,
+        out: &Path,
+    ) -> Result<signage::SignageReport> {
+        shopcast_print::Template::preset(&request.template)?;
+        let batch = self
+            .plan_signage(&request.selection, &request.template, request.copies)
+            .await?;
+        let call_to_action = request
+            .call_to_action
+            .clone()
+            .filter(|c| !c.trim().is_empty());
+        let planned = batch.clone();
+        let pdf = tokio::task::spawn_blocking(move || {
+            signage::render(&planned, call_to_action.as_deref())
+        })
+        .await
+        .expect("signage render task panicked")?;
+        signage::print_to(&self.pool, &batch, &pdf, out).await
+    }
+
     pub async fn signage_batch(&self, batch_id: &str) -> Result<Vec<(Option<i64>, String)>> {
         signage::batch_products(&self.pool, batch_id).await
     }

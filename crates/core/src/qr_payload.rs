@@ -12,7 +12,8 @@ use crate::money::parse_price;
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum QrPayloadRequest {
-    /// Any absolute link: a shop page, a Taobao/Shopify/Stripe Payment Link.
+    /// Any absolute link: a shop page, a Taobao/Shopify/Stripe Payment Link. Encoded in its
+    /// ASCII (percent-encoded) form.
     Url { url: String },
     /// EPC069-12 SEPA credit transfer (always EUR).
     Epc {
@@ -85,13 +86,15 @@ fn some(text: &Option<String>) -> Option<String> {
 pub fn build(request: &QrPayloadRequest) -> Result<Vec<u8>> {
     Ok(match request {
         QrPayloadRequest::Url { url } => {
-            url::Url::parse(url.trim()).map_err(|_| {
+            let parsed = url::Url::parse(url.trim()).map_err(|_| {
                 CoreError::invalid(
                     "url",
                     format!("“{url}” is not a complete link such as https://shop.example.com/p/1."),
                 )
             })?;
-            url.trim().as_bytes().to_vec()
+            // The serialised form percent-encodes non-ASCII (茶 → %E8%8C%B6): every scanner
+            // reads that alike, while raw UTF-8 bytes are often taken for Shift-JIS.
+            parsed.as_str().as_bytes().to_vec()
         }
         QrPayloadRequest::Epc {
             name,
@@ -202,4 +205,16 @@ pub fn build(request: &QrPayloadRequest) -> Result<Vec<u8>> {
         .to_payload()?
         .into_bytes(),
     })
+}
+
+/// The payload as a QR code image: PNG of about `size_px` pixels, quiet zone included.
+pub fn png(payload: &[u8], size_px: u32) -> Result<Vec<u8>> {
+    let matrix = shopcast_print::QrCode::encode(payload, shopcast_print::EcLevel::M)?;
+    Ok(shopcast_print::to_png(&matrix, size_px))
+}
+
+/// The payload as a vector QR code (SVG), quiet zone included.
+pub fn svg(payload: &[u8]) -> Result<String> {
+    let matrix = shopcast_print::QrCode::encode(payload, shopcast_print::EcLevel::M)?;
+    Ok(shopcast_print::to_svg(&matrix, 4))
 }

@@ -1,6 +1,8 @@
 //! Signage batches: which products were printed, with which QR payloads, when. The batch id
 //! travels in each printed buy link so sales can later be attributed to the sign.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
@@ -130,9 +132,10 @@ pub(crate) async fn products_for(pool: &SqlitePool, selection: &Selection) -> Re
                 }
             }
             if !missing.is_empty() {
-                return Err(CoreError::NotFound {
-                    what: format!("No product has the SKU {}; nothing", missing.join(", ")),
-                });
+                return Err(CoreError::invalid(
+                    "sku",
+                    format!("No product has the SKU {}.", missing.join(", ")),
+                ));
             }
             ids
         }
@@ -202,6 +205,96 @@ pub(crate) async fn record(
             .await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// What the owner asks to print.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct SignageRequest {
+    pub selection: Selection,
+    /// A preset name: see [`templates`].
+    pub template: String,
+    pub copies: u32,
+    /// "Scan to buy", "扫码购买"…; none prints no call to action.
+    pub call_to_action: Option<String>,
+}
+
+/// What was printed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct SignageReport {
+    pub batch_id: String,
+    pub signs: u32,
+    pub copies: u32,
+    pub bytes: u64,
+    pub path: String,
+}
+
+/// The built-in templates, by name.
+pub fn templates() -> Vec<String> {
+    shopcast_print::Template::PRESETS
+        .iter()
+        .map(|name| name.to_string())
+        .collect()
+}
+
+/// Renders the batch to PDF bytes (CPU work: call it off the async runtime).
+pub fn render(batch: &SignageBatch, call_to_action: Option<&str>) -> Result<Vec<u8>> {
+    let template = shopcast_print::Template::preset(&batch.template)?;
+    let signs: Vec<shopcast_print::Sign> = batch
+        .signs
+        .iter()
+        .map(|sign| shopcast_print::Sign {
+            shop_name: sign.shop_name.clone(),
+            product_name: sign.product_name.clone(),
+            price_text: sign.price_text.clone(),
+            qr_payload: sign.qr_payload.clone(),
+            call_to_action: call_to_action.map(str::to_string),
+        })
+        .collect();
+    Ok(shopcast_print::render(&template, &signs, batch.copies)?)
+}
+
+/// Writes the PDF next to its final name, renames it into place, then records the batch;
+/// if recording fails the file is removed again, so a file on disk always has its record.
+pub(crate) async fn print_to(
+    pool: &SqlitePool,
+    batch: &SignageBatch,
+    pdf: &[u8],
+    out: &Path,
+) -> Result<SignageReport> {
+    write_file_atomically(out, pdf)?;
+    if let Err(error) = record(pool, batch, "buy_link").await {
+        let _ = std::fs::remove_file(out);
+        return Err(error);
+    }
+    Ok(SignageReport {
+        batch_id: batch.id.clone(),
+        signs: batch.signs.len() as u32,
+        copies: batch.copies,
+        bytes: pdf.len() as u64,
+        path: out.display().to_string(),
+    })
+}
+
+pub(crate) fn write_file_atomically(out: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).map_err(|e| CoreError::io("write", out, e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| CoreError::io("write", out, e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| CoreError::io("write", out, e))?;
+    tmp.persist(out)
+        .map_err(|e| CoreError::io("write", out, e.error))?;
     Ok(())
 }
 

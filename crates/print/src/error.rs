@@ -1,0 +1,112 @@
+//! Error type shared by the QR and signage modules.
+
+use crate::qr::EcLevel;
+
+/// Everything that can go wrong while preparing printable material.
+///
+/// Messages are written for shop owners (they may be shown in the UI);
+/// [`PrintError::code`] gives a stable machine-readable identifier.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PrintError {
+    /// The QR payload does not fit in the largest QR code (version 40).
+    #[error(
+        "This link is {} bytes; a QR code holds at most {} bytes at error-correction level {}.",
+        group_thousands(*.len),
+        group_thousands(*.max),
+        .level.letter()
+    )]
+    PayloadTooLong {
+        len: usize,
+        max: usize,
+        level: EcLevel,
+    },
+    /// The QR payload is empty.
+    #[error("The QR code link is empty.")]
+    EmptyPayload,
+    /// A sign has an empty (or whitespace-only) product name.
+    #[error("Sign {} has no product name.", .index + 1)]
+    EmptyProductName { index: usize },
+    /// `render` was called without any sign.
+    #[error("There is nothing to print: the list of signs is empty.")]
+    NoSigns,
+    /// `copies` must be between 1 and [`crate::signage::MAX_COPIES`].
+    #[error("Copies must be between 1 and {max}; got {copies}.")]
+    BadCopies { copies: u32, max: u32 },
+    /// A label grid is larger than its page.
+    #[error(
+        "The labels do not fit the page: they are {overflow_mm:.1} mm too {}.",
+        if *.horizontal { "wide" } else { "tall" }
+    )]
+    LabelsDoNotFit { horizontal: bool, overflow_mm: f32 },
+    /// A label is too small to hold a scannable QR code and readable text.
+    #[error(
+        "Labels of {width_mm:.1} × {height_mm:.1} mm are too small; they must be at least {min_width_mm:.0} × {min_height_mm:.0} mm."
+    )]
+    LabelTooSmall {
+        width_mm: f32,
+        height_mm: f32,
+        min_width_mm: f32,
+        min_height_mm: f32,
+    },
+    /// A template value is out of range (zero rows, negative margin, …).
+    #[error("Invalid label template: {0}")]
+    InvalidTemplate(String),
+    /// An unknown preset name was given to [`crate::signage::Template::preset`].
+    #[error("Unknown label template \"{0}\".")]
+    UnknownTemplate(String),
+    /// Internal QR encoder failure other than capacity.
+    #[error("Could not make a QR code: {0}")]
+    Qr(String),
+    /// The PDF could not be written (should never happen: it is written to memory).
+    #[error("Could not write the PDF: {0}")]
+    Pdf(String),
+    /// Bundled font could not be parsed (should never happen).
+    #[error("Font error: {0}")]
+    Font(String),
+}
+
+impl PrintError {
+    /// Stable snake_case identifier of the error kind.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PrintError::PayloadTooLong { .. } => "qr_payload_too_long",
+            PrintError::EmptyPayload => "qr_payload_empty",
+            PrintError::EmptyProductName { .. } => "empty_product_name",
+            PrintError::NoSigns => "no_signs",
+            PrintError::BadCopies { .. } => "bad_copies",
+            PrintError::LabelsDoNotFit { .. } => "labels_do_not_fit",
+            PrintError::LabelTooSmall { .. } => "label_too_small",
+            PrintError::InvalidTemplate(_) => "invalid_template",
+            PrintError::UnknownTemplate(_) => "unknown_template",
+            PrintError::Qr(_) => "qr_error",
+            PrintError::Font(_) => "font_error",
+            PrintError::Pdf(_) => "pdf_error",
+        }
+    }
+}
+
+/// `3120` → `"3,120"`.
+pub(crate) fn group_thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands() {
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(group_thousands(3120), "3,120");
+        assert_eq!(group_thousands(1_234_567), "1,234,567");
+    }
+}

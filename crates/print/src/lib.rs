@@ -1,0 +1,36 @@
+//! Printable material for Shopcast: QR codes and shop signage PDFs.
+//!
+//! This crate takes plain data only (no dependency on `shopcast-core`):
+//!
+//! * [`qr`]: encode a payload to a module [`qr::Matrix`], write it as SVG or PNG.
+//! * [`signage`]: lay out [`signage::Sign`]s on a [`signage::Template`] (label sheets,
+//!   shelf cards, table tents) and [`signage::render`] them to a PDF with vector QR
+//!   codes and subset-embedded fonts (Latin + CJK).
+//!
+//! ```
+//! use shopcast_print::{Sign, Template, render};
+//!
+//! let sign = Sign {
+//!     shop_name: "西湖茶庄".into(),
+//!     product_name: "龙井绿茶 特级 250g".into(),
+//!     price_text: "¥88.00".into(),
+//!     qr_payload: "https://shop.example.com/p/SKU-1?src=qr".into(),
+//!     call_to_action: Some("扫码下单 Scan to order".into()),
+//! };
+//! let template = Template::preset("a4-3x8")?;
+//! let pdf = render(&template, &[sign], 24)?; // one full sheet
+//! assert!(pdf.starts_with(b"%PDF-"));
+//! # Ok::<(), shopcast_print::PrintError>(())
+//! ```
+
+mod error;
+mod fonts;
+pub mod qr;
+pub mod signage;
+
+pub use error::PrintError;
+pub use qr::{EcLevel, Matrix, QrCode, to_png, to_svg};
+pub use signage::{
+    BoxMm, GridSpec, PageLayout, PageSize, PlacedSign, PlacedText, Sign, Template, TemplateKind,
+    TextRole, layout, render,
+};
