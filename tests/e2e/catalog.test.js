@@ -388,4 +388,26 @@ describe('shop owner journey', () => {
     assert.equal(await browser.$$(tid('photo-thumb')).length, 1);
     assert.equal(await $('photo-thumb').getAttribute('data-hash'), PHOTO_HASH);
   });
+
+  step('signage: a live preview of QR labels for the catalog', async () => {
+    await closeEditor({ expectConfirm: false });
+    await $('nav-signage').click();
+    await $('signage-form').waitForDisplayed({ timeoutMsg: 'signage screen not shown' });
+    // Drawn by Rust from the same layout as the PDF: one vector QR and the names per label.
+    await eventually(async () => {
+      const svg = await browser.execute((sel) => document.querySelector(`${sel} svg`)?.outerHTML ?? '', tid('signage-preview'));
+      assert.equal((svg.match(/<path/g) ?? []).length, 2, 'one QR per product on page 1');
+      assert.ok(svg.includes('¥12.50') && svg.includes('¥35.00'), 'prices on the labels');
+      // The shop name is ellipsized on a small label; its "<b>" arrives as text, escaped.
+      assert.ok(svg.includes('茶叶铺 Tea &amp; Co &lt;'), 'shop name, escaped');
+    });
+    assert.equal(await browser.$(`${tid('signage-preview')} b`).isExisting(), false, 'no markup injected from the shop name');
+    await screenshot(browser, 'signage.png');
+
+    // A table tent is one product per sheet: two products, two pages.
+    await $('signage-template').selectByAttribute('value', 'a5-tent');
+    await eventually(async () => assert.match(await text('signage-pages'), /2/));
+    await $('signage-copies').setValue('3');
+    await eventually(async () => assert.match(await text('signage-pages'), /6/));
+  });
 });

@@ -177,7 +177,35 @@ impl Shop {
         })
         .await
         .expect("signage render task panicked")?;
-        signage::print_to(&self.pool, &batch, &pdf, out).await
+        let report = signage::print_to(&self.pool, &batch, &pdf, out).await?;
+        signage::remember_request(&self.pool, request).await?;
+        Ok(report)
+    }
+
+    /// A page of what `print_signage` would produce, as SVG (nothing is recorded).
+    pub async fn preview_signage(
+        &self,
+        request: &signage::SignageRequest,
+        page: u32,
+    ) -> Result<signage::SignagePreview> {
+        shopcast_print::Template::preset(&request.template)?;
+        let batch = self
+            .plan_signage(&request.selection, &request.template, request.copies)
+            .await?;
+        let call_to_action = request
+            .call_to_action
+            .clone()
+            .filter(|c| !c.trim().is_empty());
+        tokio::task::spawn_blocking(move || {
+            signage::preview(&batch, call_to_action.as_deref(), page)
+        })
+        .await
+        .expect("signage preview task panicked")
+    }
+
+    /// What the owner printed last time, if anything.
+    pub async fn last_signage_request(&self) -> Result<Option<signage::SignageRequest>> {
+        signage::last_request(&self.pool).await
     }
 
     pub async fn signage_batch(&self, batch_id: &str) -> Result<Vec<(Option<i64>, String)>> {

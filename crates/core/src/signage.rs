@@ -233,6 +233,17 @@ pub struct SignageReport {
     pub path: String,
 }
 
+/// Page `page` (0-based) of what `render` would print, as SVG, with the page count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct SignagePreview {
+    pub svg: String,
+    pub page: u32,
+    pub pages: u32,
+    pub signs: u32,
+}
+
 /// The built-in templates, by name.
 pub fn templates() -> Vec<String> {
     shopcast_print::Template::PRESETS
@@ -244,7 +255,32 @@ pub fn templates() -> Vec<String> {
 /// Renders the batch to PDF bytes (CPU work: call it off the async runtime).
 pub fn render(batch: &SignageBatch, call_to_action: Option<&str>) -> Result<Vec<u8>> {
     let template = shopcast_print::Template::preset(&batch.template)?;
-    let signs: Vec<shopcast_print::Sign> = batch
+    Ok(shopcast_print::render(
+        &template,
+        &print_signs(batch, call_to_action),
+        batch.copies,
+    )?)
+}
+
+/// Page `page` of the batch as SVG, from the same layout as the PDF.
+pub fn preview(
+    batch: &SignageBatch,
+    call_to_action: Option<&str>,
+    page: u32,
+) -> Result<SignagePreview> {
+    let template = shopcast_print::Template::preset(&batch.template)?;
+    let signs = print_signs(batch, call_to_action);
+    let (svg, pages) = shopcast_print::preview_svg(&template, &signs, batch.copies, page as usize)?;
+    Ok(SignagePreview {
+        svg,
+        page: page.min(pages as u32 - 1),
+        pages: pages as u32,
+        signs: batch.signs.len() as u32,
+    })
+}
+
+fn print_signs(batch: &SignageBatch, call_to_action: Option<&str>) -> Vec<shopcast_print::Sign> {
+    batch
         .signs
         .iter()
         .map(|sign| shopcast_print::Sign {
@@ -254,8 +290,29 @@ pub fn render(batch: &SignageBatch, call_to_action: Option<&str>) -> Result<Vec<
             qr_payload: sign.qr_payload.clone(),
             call_to_action: call_to_action.map(str::to_string),
         })
-        .collect();
-    Ok(shopcast_print::render(&template, &signs, batch.copies)?)
+        .collect()
+}
+
+const LAST_REQUEST_KEY: &str = "signage.last_request";
+
+/// The settings of the last printed batch, so the screen opens as the owner left it.
+pub(crate) async fn last_request(pool: &SqlitePool) -> Result<Option<SignageRequest>> {
+    let stored: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+        .bind(LAST_REQUEST_KEY)
+        .fetch_optional(pool)
+        .await?;
+    // An unreadable value (an older format) is simply forgotten.
+    Ok(stored.and_then(|json| serde_json::from_str(&json).ok()))
+}
+
+pub(crate) async fn remember_request(pool: &SqlitePool, request: &SignageRequest) -> Result<()> {
+    let json = serde_json::to_string(request).expect("a request serializes");
+    sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        .bind(LAST_REQUEST_KEY)
+        .bind(json)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// Writes the PDF next to its final name, renames it into place, then records the batch;

@@ -25,10 +25,12 @@
 
 mod error;
 mod fonts;
+mod preview;
 pub mod qr;
 pub mod signage;
 
 pub use error::PrintError;
+pub use preview::preview_svg;
 pub use qr::{EcLevel, Matrix, QrCode, to_png, to_svg};
 pub use signage::{
     BoxMm, GridSpec, PageLayout, PageSize, PlacedSign, PlacedText, Sign, Template, TemplateKind,

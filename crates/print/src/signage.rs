@@ -346,6 +346,18 @@ pub enum TextRole {
     CallToAction,
 }
 
+impl PlacedText {
+    /// Distance from the top of the line's box to its baseline, in mm.
+    pub(crate) fn baseline_offset(&self) -> f32 {
+        self.baseline_mm - self.bbox.y
+    }
+
+    /// Grey level of the text, 0 = black, 1 = white.
+    pub(crate) fn grey(&self) -> f32 {
+        self.grey
+    }
+}
+
 /// One laid-out line of text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlacedText {
@@ -413,7 +425,7 @@ pub fn layout(
     Ok(layout_with_matrices(template, signs, copies)?.0)
 }
 
-fn layout_with_matrices(
+pub(crate) fn layout_with_matrices(
     template: &Template,
     signs: &[Sign],
     copies: u32,

@@ -46,3 +46,14 @@ pub fn show_in_folder(path: std::path::PathBuf) -> ApiResult<()> {
         field: None,
     })
 }
+
+/// Opens a file Shopcast wrote (a PDF, an export) in the system's viewer.
+#[tauri::command]
+#[specta::specta]
+pub fn open_path(path: std::path::PathBuf) -> ApiResult<()> {
+    tauri_plugin_opener::open_path(&path, None::<&str>).map_err(|e| crate::error::ApiError {
+        code: "io".into(),
+        message: format!("Could not open {}: {e}", path.display()),
+        field: None,
+    })
+}

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod catalog;
 pub mod settings;
+pub mod signage;
 
 use tauri_specta::{Builder, collect_commands};
 
@@ -13,6 +14,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             app::app_info,
             app::report_first_paint,
             app::show_in_folder,
+            app::open_path,
             settings::get_settings,
             settings::save_settings,
             settings::list_timezones,
@@ -28,6 +30,10 @@ pub fn builder() -> Builder<tauri::Wry> {
             catalog::import_catalog,
             catalog::export_catalog,
             catalog::parse_price,
+            signage::signage_templates,
+            signage::signage_preview,
+            signage::print_signage,
+            signage::last_signage_request,
         ])
         // Money and ids are i64 but stay far below 2^53 (MAX_MINOR is 10^15), so a JS number
         // holds them exactly.

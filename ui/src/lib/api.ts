@@ -11,6 +11,9 @@ import type {
   ProductPage,
   ProductQuery,
   ShopSettings,
+  SignagePreview,
+  SignageReport,
+  SignageRequest,
   ApiError as ApiErrorPayload,
 } from './bindings';
 
@@ -26,7 +29,11 @@ export type {
   ProductQuery,
   ProductSummary,
   RowError,
+  Selection,
   ShopSettings,
+  SignagePreview,
+  SignageReport,
+  SignageRequest,
 } from './bindings';
 
 /** Error codes the Rust side is known to return. Others may appear. */
@@ -119,6 +126,14 @@ export const api = {
     unwrap(() => commands.addPhotoFromBytes(productId, dataBase64)),
   removePhoto: (productId: number, hash: string): Promise<Product> =>
     unwrap(() => commands.removePhoto(productId, hash)),
+
+  signageTemplates: (): Promise<string[]> => commands.signageTemplates(),
+  signagePreview: (request: SignageRequest, page: number): Promise<SignagePreview> =>
+    unwrap(() => commands.signagePreview(request, page)),
+  printSignage: (request: SignageRequest, path: string): Promise<SignageReport> =>
+    unwrap(() => commands.printSignage(request, path)),
+  lastSignageRequest: (): Promise<SignageRequest | null> => unwrap(() => commands.lastSignageRequest()),
+  openPath: (path: string): Promise<null> => unwrap(() => commands.openPath(path)),
 
   importCatalog: (path: string, skipInvalid: boolean): Promise<ImportReport> =>
     unwrap(() => commands.importCatalog(path, skipInvalid)),

@@ -14,6 +14,8 @@ export const commands = {
 	reportFirstPaint: () => __TAURI_INVOKE<void>("report_first_paint"),
 	/**  Shows a file or folder (the shop's data folder, an export) in the system file manager. */
 	showInFolder: (path: string) => typedError<null, ApiError>(__TAURI_INVOKE("show_in_folder", { path })),
+	/**  Opens a file Shopcast wrote (a PDF, an export) in the system's viewer. */
+	openPath: (path: string) => typedError<null, ApiError>(__TAURI_INVOKE("open_path", { path })),
 	getSettings: () => typedError<ShopSettings, ApiError>(__TAURI_INVOKE("get_settings")),
 	saveSettings: (settings: ShopSettings) => typedError<ShopSettings, ApiError>(__TAURI_INVOKE("save_settings", { settings })),
 	listTimezones: () => __TAURI_INVOKE<string[]>("list_timezones"),
@@ -32,6 +34,10 @@ export const commands = {
 	exportCatalog: (path: string) => typedError<ExportReport, ApiError>(__TAURI_INVOKE("export_catalog", { path })),
 	/**  Live check of a typed price, so the form shows the amount it will store. */
 	parsePrice: (price: string, currency: string) => typedError<Money, ApiError>(__TAURI_INVOKE("parse_price", { price, currency })),
+	signageTemplates: () => __TAURI_INVOKE<string[]>("signage_templates"),
+	signagePreview: (request: SignageRequest, page: number) => typedError<SignagePreview, ApiError>(__TAURI_INVOKE("signage_preview", { request, page })),
+	printSignage: (request: SignageRequest, path: string) => typedError<SignageReport, ApiError>(__TAURI_INVOKE("print_signage", { request, path })),
+	lastSignageRequest: () => typedError<SignageRequest | null, ApiError>(__TAURI_INVOKE("last_signage_request")),
 };
 
 /* Types */
@@ -141,6 +147,9 @@ export type RowError = {
 	message: string,
 };
 
+/**  Which products a batch is for. */
+export type Selection = { kind: "all" } | { kind: "skus"; value: string[] } | { kind: "ids"; value: number[] };
+
 export type ShopSettings = {
 	/**  Empty until the owner has set up the shop. */
 	name: string,
@@ -151,6 +160,33 @@ export type ShopSettings = {
 	locale: string,
 	/**  Base of product buy links, e.g. "https://shop.example.com/p/"; may be empty. */
 	buyLinkBase: string,
+};
+
+/**  Page `page` (0-based) of what `render` would print, as SVG, with the page count. */
+export type SignagePreview = {
+	svg: string,
+	page: number,
+	pages: number,
+	signs: number,
+};
+
+/**  What was printed. */
+export type SignageReport = {
+	batchId: string,
+	signs: number,
+	copies: number,
+	bytes: number,
+	path: string,
+};
+
+/**  What the owner asks to print. */
+export type SignageRequest = {
+	selection: Selection,
+	/**  A preset name: see [`templates`]. */
+	template: string,
+	copies: number,
+	/**  "Scan to buy", "扫码购买"…; none prints no call to action. */
+	callToAction: string | null,
 };
 
 /* Tauri Specta runtime */

@@ -9,7 +9,7 @@ export const SECTIONS: readonly Section[] = [
   { id: 'post', label: 'nav.post', enabled: false },
   { id: 'till', label: 'nav.till', enabled: false },
   { id: 'payments', label: 'nav.payments', enabled: false },
-  { id: 'signage', label: 'nav.signage', enabled: false },
+  { id: 'signage', label: 'nav.signage', enabled: true },
   { id: 'reports', label: 'nav.reports', enabled: false },
   { id: 'settings', label: 'nav.settings', enabled: true },
 ];

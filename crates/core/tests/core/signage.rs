@@ -131,3 +131,78 @@ async fn a_printed_batch_is_recorded_with_its_payloads() {
         .unwrap_err();
     assert_eq!(err.code(), "validation");
 }
+
+#[tokio::test]
+async fn printing_writes_the_pdf_records_the_batch_and_remembers_the_settings() {
+    use shopcast_core::signage::SignageRequest;
+    let (shop, dir) = shop_with("CNY").await;
+    shop.create_product(&ProductDraft {
+        sku: Some("TEA-1".into()),
+        ..draft("龙井绿茶", "88")
+    })
+    .await
+    .unwrap();
+    shop.create_product(&ProductDraft {
+        sku: Some("CUP-1".into()),
+        ..draft("<b>Cup</b>", "35")
+    })
+    .await
+    .unwrap();
+    assert_eq!(shop.last_signage_request().await.unwrap(), None);
+
+    let request = SignageRequest {
+        selection: Selection::All,
+        template: "a4-3x8".into(),
+        copies: 13,
+        call_to_action: Some("扫码购买".into()),
+    };
+    let preview = shop.preview_signage(&request, 0).await.unwrap();
+    assert_eq!(
+        (preview.pages, preview.signs),
+        (2, 2),
+        "26 labels on 24-label sheets"
+    );
+    assert_eq!(preview.svg.matches("<path").count(), 24);
+    assert!(preview.svg.contains("&lt;b&gt;Cup&lt;/b&gt;") && !preview.svg.contains("<b>"));
+
+    let out = dir.path().join("labels.pdf");
+    let report = shop.print_signage(&request, &out).await.unwrap();
+    assert_eq!((report.signs, report.copies), (2, 13));
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.starts_with(b"%PDF-") && bytes.len() as u64 == report.bytes);
+    assert_eq!(shop.signage_batch(&report.batch_id).await.unwrap().len(), 2);
+    assert_eq!(
+        shop.last_signage_request().await.unwrap(),
+        Some(request.clone())
+    );
+
+    // A bad request writes nothing and records nothing.
+    let missing = dir.path().join("nope").join("x.pdf");
+    let err = shop.print_signage(&request, &missing).await.unwrap_err();
+    assert_eq!(err.code(), "io");
+    let bad = SignageRequest {
+        template: "a9".into(),
+        ..request.clone()
+    };
+    assert_eq!(
+        shop.print_signage(&bad, &out).await.unwrap_err().code(),
+        "unknown_template"
+    );
+    let zero = SignageRequest {
+        copies: 0,
+        ..request
+    };
+    assert_eq!(
+        shop.print_signage(&zero, &dir.path().join("zero.pdf"))
+            .await
+            .unwrap_err()
+            .code(),
+        "bad_copies"
+    );
+    assert!(!dir.path().join("zero.pdf").exists());
+    let batches: i64 = sqlx::query_scalar("SELECT count(*) FROM signage_batches")
+        .fetch_one(shop.pool())
+        .await
+        .unwrap();
+    assert_eq!(batches, 1);
+}

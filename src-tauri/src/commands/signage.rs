@@ -1,0 +1,39 @@
+use std::path::PathBuf;
+
+use shopcast_core::signage::{self, SignagePreview, SignageReport, SignageRequest};
+use tauri::State;
+
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+#[tauri::command]
+#[specta::specta]
+pub fn signage_templates() -> Vec<String> {
+    signage::templates()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn signage_preview(
+    state: State<'_, AppState>,
+    request: SignageRequest,
+    page: u32,
+) -> ApiResult<SignagePreview> {
+    Ok(state.shop.preview_signage(&request, page).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn print_signage(
+    state: State<'_, AppState>,
+    request: SignageRequest,
+    path: PathBuf,
+) -> ApiResult<SignageReport> {
+    Ok(state.shop.print_signage(&request, &path).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn last_signage_request(state: State<'_, AppState>) -> ApiResult<Option<SignageRequest>> {
+    Ok(state.shop.last_signage_request().await?)
+}
