@@ -97,6 +97,34 @@ pub struct SignageArgs {
     /// Where to write the PDF.
     #[arg(long, required_unless_present = "list")]
     out: Option<PathBuf>,
+    /// With --template custom: paper size, a4 or letter.
+    #[arg(long, default_value = "a4", value_parser = ["a4", "letter"])]
+    paper: String,
+    /// With --template custom: columns x rows, e.g. 5x13.
+    #[arg(long, value_parser = parse_pair, value_name = "COLSxROWS")]
+    grid: Option<(f32, f32)>,
+    /// With --template custom: label width x height in mm, e.g. 38.1x21.2.
+    #[arg(long, value_parser = parse_pair, value_name = "WxH")]
+    label: Option<(f32, f32)>,
+    /// With --template custom: left,top page margins in mm (default: centred).
+    #[arg(long, value_parser = parse_pair, value_name = "LEFT,TOP")]
+    margins: Option<(f32, f32)>,
+    /// With --template custom: horizontal,vertical gaps between labels in mm.
+    #[arg(long, value_parser = parse_pair, value_name = "X,Y")]
+    gaps: Option<(f32, f32)>,
+}
+
+/// "5x13", "38.1x21.2" or "7,10.5" → a pair of numbers.
+fn parse_pair(text: &str) -> Result<(f32, f32), String> {
+    let (a, b) = text
+        .split_once(['x', 'X', ','])
+        .ok_or_else(|| format!("“{text}” should be two numbers such as 5x13 or 7,10"))?;
+    let number = |v: &str| {
+        v.trim()
+            .parse::<f32>()
+            .map_err(|_| format!("“{v}” is not a number"))
+    };
+    Ok((number(a)?, number(b)?))
 }
 
 #[derive(Debug, Subcommand)]
@@ -261,15 +289,34 @@ async fn run_products(shop: &Shop, command: ProductsCommand) -> Result<(), Failu
 }
 
 async fn run_signage(shop: &Shop, args: SignageArgs) -> Result<(), Failure> {
-    use shopcast_core::signage::{Selection, SignageRequest};
+    use shopcast_core::signage::{CustomGrid, Paper, Selection, SignageRequest};
     let selection = if args.all {
         Selection::All
     } else {
         Selection::Skus(args.sku)
     };
+    let custom_grid = match (args.grid, args.label) {
+        (Some((columns, rows)), Some((label_width_mm, label_height_mm))) => Some(CustomGrid {
+            paper: if args.paper.eq_ignore_ascii_case("letter") {
+                Paper::Letter
+            } else {
+                Paper::A4
+            },
+            columns: columns as u32,
+            rows: rows as u32,
+            label_width_mm,
+            label_height_mm,
+            margin_left_mm: args.margins.map(|m| m.0),
+            margin_top_mm: args.margins.map(|m| m.1),
+            gap_x_mm: args.gaps.map_or(0.0, |g| g.0),
+            gap_y_mm: args.gaps.map_or(0.0, |g| g.1),
+        }),
+        _ => None,
+    };
     let request = SignageRequest {
         selection,
         template: args.template.unwrap_or_default(),
+        custom_grid,
         copies: args.copies,
         call_to_action: args.cta,
     };

@@ -523,3 +523,51 @@ fn qr_images_decode_to_the_payload() {
     ));
     assert!(err.contains("at most") && err.contains("bytes"), "{err}");
 }
+
+#[test]
+fn signage_on_the_owners_own_label_paper() {
+    let dir = tempfile::tempdir().unwrap();
+    stdout(&shopcast(
+        dir.path(),
+        &[
+            "settings",
+            "set",
+            "shop.buy_link_base",
+            "https://shop.example.com/p/",
+        ],
+    ));
+    let csv = dir.path().join("in.csv");
+    std::fs::write(&csv, "sku,name,price\nA-1,Small label,1\n").unwrap();
+    stdout(&shopcast(
+        dir.path(),
+        &["products", "import", csv.to_str().unwrap()],
+    ));
+    let pdf = dir.path().join("small.pdf");
+    let args = |grid: &'static str| {
+        vec![
+            "signage",
+            "--template",
+            "custom",
+            "--all",
+            "--paper",
+            "a4",
+            "--grid",
+            grid,
+            "--label",
+            "38.1x21.2",
+            "--gaps",
+            "2.5,0",
+            "--out",
+        ]
+    };
+    let mut ok = args("5x13");
+    ok.push(pdf.to_str().unwrap());
+    stdout(&shopcast(dir.path(), &ok));
+    tool("qpdf", &["--check", pdf.to_str().unwrap()]);
+    let mut too_wide = args("6x13");
+    let bad = dir.path().join("bad.pdf");
+    too_wide.push(bad.to_str().unwrap());
+    let err = failure(&shopcast(dir.path(), &too_wide));
+    assert!(err.contains("mm too wide"), "{err}");
+    assert!(!bad.exists());
+}

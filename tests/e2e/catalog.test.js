@@ -389,6 +389,29 @@ describe('shop owner journey', () => {
     assert.equal(await $('photo-thumb').getAttribute('data-hash'), PHOTO_HASH);
   });
 
+  step('a product QR: its tracked buy link, or a SEPA transfer with a checked IBAN', async () => {
+    await $('editor-qr').click();
+    await $('qr-dialog').waitForDisplayed({ timeoutMsg: 'QR dialog not shown' });
+    await eventually(async () => {
+      assert.match(await text('qr-payload'), /^https:\/\/shop\.example\.com\/p\/TEA-LJ-1\?src=qr&sign=S[0-9A-Z]{7}$/);
+      const paths = await browser.execute((sel) => document.querySelectorAll(`${sel} svg path`).length, tid('qr-preview'));
+      assert.equal(paths, 1, 'the QR is one vector path');
+    });
+    await $('qr-kind').selectByAttribute('value', 'epc');
+    await $('qr-name').setValue('Tea and Co');
+    await $('qr-iban').setValue('DE89 3704 0044 0532 0130 01');
+    await eventually(async () => assert.match(await text('qr-error'), /check digit/i));
+    await $('qr-iban').setValue('DE89 3704 0044 0532 0130 00');
+    await $('qr-amount').setValue('12,50');
+    await eventually(async () => {
+      const payload = await browser.execute((sel) => document.querySelector(sel)?.textContent, tid('qr-payload'));
+      assert.equal(payload, 'BCD\n002\n1\nSCT\n\nTea and Co\nDE89370400440532013000\nEUR12.5');
+    });
+    await screenshot(browser, 'qr-dialog.png');
+    await $('qr-close').click();
+    await $('qr-dialog').waitForDisplayed({ reverse: true });
+  });
+
   step('signage: a live preview of QR labels for the catalog', async () => {
     await closeEditor({ expectConfirm: false });
     await $('nav-signage').click();

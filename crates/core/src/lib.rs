@@ -163,7 +163,7 @@ impl Shop {
         request: &signage::SignageRequest,
         out: &Path,
     ) -> Result<signage::SignageReport> {
-        shopcast_print::Template::preset(&request.template)?;
+        let template = signage::template_for(request)?;
         let batch = self
             .plan_signage(&request.selection, &request.template, request.copies)
             .await?;
@@ -173,7 +173,7 @@ impl Shop {
             .filter(|c| !c.trim().is_empty());
         let planned = batch.clone();
         let pdf = tokio::task::spawn_blocking(move || {
-            signage::render(&planned, call_to_action.as_deref())
+            signage::render(&template, &planned, call_to_action.as_deref())
         })
         .await
         .expect("signage render task panicked")?;
@@ -188,7 +188,7 @@ impl Shop {
         request: &signage::SignageRequest,
         page: u32,
     ) -> Result<signage::SignagePreview> {
-        shopcast_print::Template::preset(&request.template)?;
+        let template = signage::template_for(request)?;
         let batch = self
             .plan_signage(&request.selection, &request.template, request.copies)
             .await?;
@@ -197,10 +197,72 @@ impl Shop {
             .clone()
             .filter(|c| !c.trim().is_empty());
         tokio::task::spawn_blocking(move || {
-            signage::preview(&batch, call_to_action.as_deref(), page)
+            signage::preview(&template, &batch, call_to_action.as_deref(), page)
         })
         .await
         .expect("signage preview task panicked")
+    }
+
+    /// The QR code of one product: its tracked buy link by default (`sign` is a new batch id,
+    /// recorded when the code is saved), or any other payload the owner picked.
+    async fn product_qr_payload(
+        &self,
+        product_id: i64,
+        payload: Option<&qr_payload::QrPayloadRequest>,
+        template: &str,
+    ) -> Result<(Vec<u8>, bool, Option<signage::SignageBatch>)> {
+        match payload {
+            Some(request) => {
+                self.product(product_id).await?;
+                let latin1 = matches!(
+                    request,
+                    qr_payload::QrPayloadRequest::Epc { latin1: true, .. }
+                );
+                Ok((qr_payload::build(request)?, latin1, None))
+            }
+            None => {
+                let batch = self
+                    .plan_signage(&signage::Selection::Ids(vec![product_id]), template, 1)
+                    .await?;
+                let link = batch.signs[0].qr_payload.clone().into_bytes();
+                Ok((link, false, Some(batch)))
+            }
+        }
+    }
+
+    pub async fn product_qr_preview(
+        &self,
+        product_id: i64,
+        payload: Option<&qr_payload::QrPayloadRequest>,
+    ) -> Result<qr_payload::QrPreview> {
+        let (bytes, latin1, _) = self.product_qr_payload(product_id, payload, "qr").await?;
+        qr_payload::preview(&bytes, latin1)
+    }
+
+    /// Writes the product's QR code as PNG or SVG; a buy-link code is recorded as a batch.
+    pub async fn save_product_qr(
+        &self,
+        product_id: i64,
+        payload: Option<&qr_payload::QrPayloadRequest>,
+        format: qr_payload::QrImage,
+        out: &Path,
+    ) -> Result<qr_payload::QrPreview> {
+        let template = match format {
+            qr_payload::QrImage::Png { .. } => "qr-png",
+            qr_payload::QrImage::Svg => "qr-svg",
+        };
+        let (bytes, latin1, batch) = self
+            .product_qr_payload(product_id, payload, template)
+            .await?;
+        let image = qr_payload::image(&bytes, format)?;
+        signage::write_file_atomically(out, &image)?;
+        if let Some(batch) = batch
+            && let Err(error) = self.record_signage(&batch).await
+        {
+            let _ = std::fs::remove_file(out);
+            return Err(error);
+        }
+        qr_payload::preview(&bytes, latin1)
     }
 
     /// What the owner printed last time, if anything.

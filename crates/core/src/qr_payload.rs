@@ -10,7 +10,11 @@ use crate::money::parse_price;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "kind"
+)]
 pub enum QrPayloadRequest {
     /// Any absolute link: a shop page, a Taobao/Shopify/Stripe Payment Link. Encoded in its
     /// ASCII (percent-encoded) form.
@@ -217,4 +221,55 @@ pub fn png(payload: &[u8], size_px: u32) -> Result<Vec<u8>> {
 pub fn svg(payload: &[u8]) -> Result<String> {
     let matrix = shopcast_print::QrCode::encode(payload, shopcast_print::EcLevel::M)?;
     Ok(shopcast_print::to_svg(&matrix, 4))
+}
+
+/// A QR code ready to show: the payload as text and the code as SVG.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct QrPreview {
+    /// The payload as text (ISO-8859-1 payloads decoded as such).
+    pub payload: String,
+    pub bytes: u32,
+    pub svg: String,
+}
+
+/// Image format of a saved QR code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum QrImage {
+    /// `size` pixels square, quiet zone included.
+    Png {
+        size: u32,
+    },
+    Svg,
+}
+
+pub fn preview(payload: &[u8], latin1: bool) -> Result<QrPreview> {
+    let text = if latin1 {
+        payload.iter().map(|&b| b as char).collect()
+    } else {
+        String::from_utf8_lossy(payload).into_owned()
+    };
+    Ok(QrPreview {
+        payload: text,
+        bytes: payload.len() as u32,
+        svg: svg(payload)?,
+    })
+}
+
+pub fn image(payload: &[u8], format: QrImage) -> Result<Vec<u8>> {
+    match format {
+        QrImage::Png { size } => {
+            if !(64..=4096).contains(&size) {
+                return Err(CoreError::invalid(
+                    "size",
+                    "Choose a PNG size between 64 and 4,096 pixels.",
+                ));
+            }
+            png(payload, size)
+        }
+        QrImage::Svg => Ok(svg(payload)?.into_bytes()),
+    }
 }

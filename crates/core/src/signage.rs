@@ -208,14 +208,45 @@ pub(crate) async fn record(
     Ok(())
 }
 
+/// Paper for a custom label grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub enum Paper {
+    A4,
+    Letter,
+}
+
+/// The owner's own label paper: rows × columns of labels of one size, in millimetres.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct CustomGrid {
+    pub paper: Paper,
+    pub columns: u32,
+    pub rows: u32,
+    pub label_width_mm: f32,
+    pub label_height_mm: f32,
+    /// None centres the grid.
+    pub margin_left_mm: Option<f32>,
+    pub margin_top_mm: Option<f32>,
+    pub gap_x_mm: f32,
+    pub gap_y_mm: f32,
+}
+
+/// Name of the template that uses [`SignageRequest::custom_grid`].
+pub const CUSTOM_TEMPLATE: &str = "custom";
+
 /// What the owner asks to print.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct SignageRequest {
     pub selection: Selection,
-    /// A preset name: see [`templates`].
+    /// A preset name (see [`templates`]) or "custom" with `custom_grid`.
     pub template: String,
+    #[serde(default)]
+    pub custom_grid: Option<CustomGrid>,
     pub copies: u32,
     /// "Scan to buy", "扫码购买"…; none prints no call to action.
     pub call_to_action: Option<String>,
@@ -252,11 +283,43 @@ pub fn templates() -> Vec<String> {
         .collect()
 }
 
+/// The print template a request names: a preset, or the owner's custom grid.
+pub fn template_for(request: &SignageRequest) -> Result<shopcast_print::Template> {
+    if request.template != CUSTOM_TEMPLATE {
+        return Ok(shopcast_print::Template::preset(&request.template)?);
+    }
+    let grid = request.custom_grid.ok_or_else(|| {
+        CoreError::invalid(
+            "customGrid",
+            "Give the rows, columns and label size of your label paper.",
+        )
+    })?;
+    Ok(shopcast_print::Template::custom(
+        shopcast_print::GridSpec {
+            page: match grid.paper {
+                Paper::A4 => shopcast_print::PageSize::A4,
+                Paper::Letter => shopcast_print::PageSize::Letter,
+            },
+            columns: grid.columns,
+            rows: grid.rows,
+            label_width_mm: grid.label_width_mm,
+            label_height_mm: grid.label_height_mm,
+            margin_left_mm: grid.margin_left_mm,
+            margin_top_mm: grid.margin_top_mm,
+            gap_x_mm: grid.gap_x_mm,
+            gap_y_mm: grid.gap_y_mm,
+        },
+    )?)
+}
+
 /// Renders the batch to PDF bytes (CPU work: call it off the async runtime).
-pub fn render(batch: &SignageBatch, call_to_action: Option<&str>) -> Result<Vec<u8>> {
-    let template = shopcast_print::Template::preset(&batch.template)?;
+pub fn render(
+    template: &shopcast_print::Template,
+    batch: &SignageBatch,
+    call_to_action: Option<&str>,
+) -> Result<Vec<u8>> {
     Ok(shopcast_print::render(
-        &template,
+        template,
         &print_signs(batch, call_to_action),
         batch.copies,
     )?)
@@ -264,13 +327,13 @@ pub fn render(batch: &SignageBatch, call_to_action: Option<&str>) -> Result<Vec<
 
 /// Page `page` of the batch as SVG, from the same layout as the PDF.
 pub fn preview(
+    template: &shopcast_print::Template,
     batch: &SignageBatch,
     call_to_action: Option<&str>,
     page: u32,
 ) -> Result<SignagePreview> {
-    let template = shopcast_print::Template::preset(&batch.template)?;
     let signs = print_signs(batch, call_to_action);
-    let (svg, pages) = shopcast_print::preview_svg(&template, &signs, batch.copies, page as usize)?;
+    let (svg, pages) = shopcast_print::preview_svg(template, &signs, batch.copies, page as usize)?;
     Ok(SignagePreview {
         svg,
         page: page.min(pages as u32 - 1),

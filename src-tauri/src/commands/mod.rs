@@ -34,6 +34,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             signage::signage_preview,
             signage::print_signage,
             signage::last_signage_request,
+            signage::product_qr_preview,
+            signage::save_product_qr,
         ])
         // Money and ids are i64 but stay far below 2^53 (MAX_MINOR is 10^15), so a JS number
         // holds them exactly.

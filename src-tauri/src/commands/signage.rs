@@ -1,5 +1,6 @@
 use std::path::PathBuf;
 
+use shopcast_core::qr_payload::{QrImage, QrPayloadRequest, QrPreview};
 use shopcast_core::signage::{self, SignagePreview, SignageReport, SignageRequest};
 use tauri::State;
 
@@ -36,4 +37,32 @@ pub async fn print_signage(
 #[specta::specta]
 pub async fn last_signage_request(state: State<'_, AppState>) -> ApiResult<Option<SignageRequest>> {
     Ok(state.shop.last_signage_request().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn product_qr_preview(
+    state: State<'_, AppState>,
+    product_id: i64,
+    payload: Option<QrPayloadRequest>,
+) -> ApiResult<QrPreview> {
+    Ok(state
+        .shop
+        .product_qr_preview(product_id, payload.as_ref())
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_product_qr(
+    state: State<'_, AppState>,
+    product_id: i64,
+    payload: Option<QrPayloadRequest>,
+    format: QrImage,
+    path: PathBuf,
+) -> ApiResult<QrPreview> {
+    Ok(state
+        .shop
+        .save_product_qr(product_id, payload.as_ref(), format, &path)
+        .await?)
 }

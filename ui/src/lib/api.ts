@@ -14,6 +14,9 @@ import type {
   SignagePreview,
   SignageReport,
   SignageRequest,
+  QrImage,
+  QrPayloadRequest,
+  QrPreview,
   ApiError as ApiErrorPayload,
 } from './bindings';
 
@@ -34,6 +37,11 @@ export type {
   SignagePreview,
   SignageReport,
   SignageRequest,
+  QrImage,
+  QrPayloadRequest,
+  QrPreview,
+  CustomGrid,
+  Paper,
 } from './bindings';
 
 /** Error codes the Rust side is known to return. Others may appear. */
@@ -134,6 +142,10 @@ export const api = {
     unwrap(() => commands.printSignage(request, path)),
   lastSignageRequest: (): Promise<SignageRequest | null> => unwrap(() => commands.lastSignageRequest()),
   openPath: (path: string): Promise<null> => unwrap(() => commands.openPath(path)),
+  productQrPreview: (productId: number, payload: QrPayloadRequest | null): Promise<QrPreview> =>
+    unwrap(() => commands.productQrPreview(productId, payload)),
+  saveProductQr: (productId: number, payload: QrPayloadRequest | null, format: QrImage, path: string): Promise<QrPreview> =>
+    unwrap(() => commands.saveProductQr(productId, payload, format, path)),
 
   importCatalog: (path: string, skipInvalid: boolean): Promise<ImportReport> =>
     unwrap(() => commands.importCatalog(path, skipInvalid)),

@@ -38,6 +38,8 @@ export const commands = {
 	signagePreview: (request: SignageRequest, page: number) => typedError<SignagePreview, ApiError>(__TAURI_INVOKE("signage_preview", { request, page })),
 	printSignage: (request: SignageRequest, path: string) => typedError<SignageReport, ApiError>(__TAURI_INVOKE("print_signage", { request, path })),
 	lastSignageRequest: () => typedError<SignageRequest | null, ApiError>(__TAURI_INVOKE("last_signage_request")),
+	productQrPreview: (productId: number, payload: QrPayloadRequest | null) => typedError<QrPreview, ApiError>(__TAURI_INVOKE("product_qr_preview", { productId, payload })),
+	saveProductQr: (productId: number, payload: QrPayloadRequest | null, format: QrImage, path: string) => typedError<QrPreview, ApiError>(__TAURI_INVOKE("save_product_qr", { productId, payload, format, path })),
 };
 
 /* Types */
@@ -53,6 +55,20 @@ export type AppInfo = {
 	dataDir: string,
 	logDir: string,
 	databasePath: string,
+};
+
+/**  The owner's own label paper: rows × columns of labels of one size, in millimetres. */
+export type CustomGrid = {
+	paper: Paper,
+	columns: number,
+	rows: number,
+	labelWidthMm: number | null,
+	labelHeightMm: number | null,
+	/**  None centres the grid. */
+	marginLeftMm: number | null,
+	marginTopMm: number | null,
+	gapXMm: number | null,
+	gapYMm: number | null,
 };
 
 export type ExportReport = {
@@ -77,6 +93,9 @@ export type Money = {
 	/**  ISO 4217 code, upper case. */
 	currency: string,
 };
+
+/**  Paper for a custom label grid. */
+export type Paper = "a4" | "letter";
 
 export type Photo = {
 	/**  Lower-case hex SHA-256 of the file's bytes. */
@@ -140,6 +159,48 @@ export type ProductSummary = {
 	thumb: string | null,
 };
 
+/**  Image format of a saved QR code. */
+export type QrImage = 
+/**  `size` pixels square, quiet zone included. */
+{ kind: "png"; size: number } | { kind: "svg" };
+
+export type QrPayloadRequest = 
+/**
+ *  Any absolute link: a shop page, a Taobao/Shopify/Stripe Payment Link. Encoded in its
+ *  ASCII (percent-encoded) form.
+ */
+{ kind: "url"; url: string } | 
+/**  EPC069-12 SEPA credit transfer (always EUR). */
+{ kind: "epc"; name: string; iban: string; bic: string | null; amount: string | null; 
+/**  Structured creditor reference (RF…); exclusive with `text`. */
+reference: string | null; text: string | null; purpose: string | null; information: string | null; 
+/**  ISO-8859-1 instead of UTF-8 (character set 2). */
+latin1: boolean } | 
+/**  Brazil's Pix (BRL). */
+{ kind: "pix"; key: string; name: string; city: string; amount: string | null; txid: string | null; description: string | null } | 
+/**  A generic EMVCo merchant-presented code with one merchant account template. */
+{ kind: "emvco"; name: string; city: string; 
+/**  ISO 3166-1 alpha-2. */
+country: string; 
+/**  ISO 4217 alphabetic code. */
+currency: string; merchantCategoryCode: string; amount: string | null; 
+/**  Merchant account template id, 26–51. */
+templateId: number; 
+/**  Globally unique identifier of the scheme (reverse domain, AID or UUID). */
+gui: string; 
+/**  The scheme's own sub-fields: (id, value). */
+fields: ([number, string])[]; reference: string | null } | 
+/**  India's UPI deep link (INR). */
+{ kind: "upi"; vpa: string; name: string; amount: string | null; note: string | null; reference: string | null };
+
+/**  A QR code ready to show: the payload as text and the code as SVG. */
+export type QrPreview = {
+	/**  The payload as text (ISO-8859-1 payloads decoded as such). */
+	payload: string,
+	bytes: number,
+	svg: string,
+};
+
 export type RowError = {
 	/**  1-based line number in the file where the record starts. */
 	line: number,
@@ -182,8 +243,9 @@ export type SignageReport = {
 /**  What the owner asks to print. */
 export type SignageRequest = {
 	selection: Selection,
-	/**  A preset name: see [`templates`]. */
+	/**  A preset name (see [`templates`]) or "custom" with `custom_grid`. */
 	template: string,
+	customGrid?: CustomGrid | null,
 	copies: number,
 	/**  "Scan to buy", "扫码购买"…; none prints no call to action. */
 	callToAction: string | null,

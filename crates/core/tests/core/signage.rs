@@ -153,6 +153,7 @@ async fn printing_writes_the_pdf_records_the_batch_and_remembers_the_settings() 
     let request = SignageRequest {
         selection: Selection::All,
         template: "a4-3x8".into(),
+        custom_grid: None,
         copies: 13,
         call_to_action: Some("扫码购买".into()),
     };
@@ -190,7 +191,7 @@ async fn printing_writes_the_pdf_records_the_batch_and_remembers_the_settings() 
     );
     let zero = SignageRequest {
         copies: 0,
-        ..request
+        ..request.clone()
     };
     assert_eq!(
         shop.print_signage(&zero, &dir.path().join("zero.pdf"))
@@ -200,9 +201,113 @@ async fn printing_writes_the_pdf_records_the_batch_and_remembers_the_settings() 
         "bad_copies"
     );
     assert!(!dir.path().join("zero.pdf").exists());
+
+    // The owner's own label paper: A4, 5 × 13 labels of 38.1 × 21.2 mm.
+    let custom = |columns: u32| SignageRequest {
+        template: "custom".into(),
+        custom_grid: Some(shopcast_core::signage::CustomGrid {
+            paper: shopcast_core::signage::Paper::A4,
+            columns,
+            rows: 13,
+            label_width_mm: 38.1,
+            label_height_mm: 21.2,
+            margin_left_mm: None,
+            margin_top_mm: None,
+            gap_x_mm: 2.5,
+            gap_y_mm: 0.0,
+        }),
+        copies: 1,
+        ..zero.clone()
+    };
+    let preview = shop.preview_signage(&custom(5), 0).await.unwrap();
+    assert_eq!(preview.svg.matches("<path").count(), 2);
+    let err = shop.preview_signage(&custom(6), 0).await.unwrap_err();
+    assert_eq!(err.code(), "labels_do_not_fit", "{err}");
+    assert!(err.to_string().contains("mm"), "says by how much: {err}");
+    let err = shop
+        .preview_signage(
+            &SignageRequest {
+                custom_grid: None,
+                ..custom(5)
+            },
+            0,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.field(), Some("customGrid"));
     let batches: i64 = sqlx::query_scalar("SELECT count(*) FROM signage_batches")
         .fetch_one(shop.pool())
         .await
         .unwrap();
     assert_eq!(batches, 1);
+}
+
+#[tokio::test]
+async fn a_saved_product_qr_is_a_recorded_batch_when_it_carries_the_buy_link() {
+    use shopcast_core::qr_payload::{QrImage, QrPayloadRequest};
+    let (shop, dir) = shop_with("CNY").await;
+    let tea = shop
+        .create_product(&ProductDraft {
+            sku: Some("TEA-1".into()),
+            ..draft("Tea", "88")
+        })
+        .await
+        .unwrap();
+
+    let preview = shop.product_qr_preview(tea.id, None).await.unwrap();
+    assert!(
+        preview
+            .payload
+            .starts_with("https://shop.example.com/p/TEA-1?src=qr&sign=S"),
+        "{}",
+        preview.payload
+    );
+    assert!(preview.svg.contains("<path"));
+    let batches = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM signage_batches")
+            .fetch_one(shop.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(batches().await, 0, "a preview records nothing");
+
+    let png = dir.path().join("tea.png");
+    let saved = shop
+        .save_product_qr(tea.id, None, QrImage::Png { size: 400 }, &png)
+        .await
+        .unwrap();
+    let sign = saved.payload.rsplit('=').next().unwrap().to_string();
+    assert_eq!(
+        shop.signage_batch(&sign).await.unwrap()[0].0,
+        Some(tea.id),
+        "the printed code is attributable"
+    );
+    let image = image::load_from_memory(&std::fs::read(&png).unwrap()).unwrap();
+    assert!(image.width() >= 400 - 40 && image.width() <= 400);
+
+    let svg = dir.path().join("pay.svg");
+    let upi = QrPayloadRequest::Upi {
+        vpa: "shop@upi".into(),
+        name: "Tea".into(),
+        amount: Some("88".into()),
+        note: None,
+        reference: None,
+    };
+    let saved = shop
+        .save_product_qr(tea.id, Some(&upi), QrImage::Svg, &svg)
+        .await
+        .unwrap();
+    assert_eq!(
+        saved.payload,
+        "upi://pay?pa=shop@upi&pn=Tea&am=88.00&cu=INR"
+    );
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    assert_eq!(batches().await, 1, "a static payment code is no batch");
+
+    let err = shop
+        .save_product_qr(tea.id, None, QrImage::Png { size: 10 }, &png)
+        .await
+        .unwrap_err();
+    assert_eq!(err.field(), Some("size"));
+    assert_eq!(batches().await, 1, "nothing recorded for a refused size");
 }
