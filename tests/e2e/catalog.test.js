@@ -432,5 +432,16 @@ describe('shop owner journey', () => {
     await eventually(async () => assert.match(await text('signage-pages'), /2/));
     await $('signage-copies').setValue('3');
     await eventually(async () => assert.match(await text('signage-pages'), /6/));
+
+    // The owner's own label paper: 5 × 13 labels of 38.1 × 21.2 mm fit A4; 6 across do not.
+    await $('signage-template').selectByAttribute('value', 'custom');
+    await $('signage-grid').waitForDisplayed();
+    await $('signage-copies').setValue('1');
+    await eventually(async () => {
+      const svg = await browser.execute((sel) => document.querySelector(`${sel} svg`)?.outerHTML ?? '', tid('signage-preview'));
+      assert.equal((svg.match(/<path/g) ?? []).length, 2);
+    });
+    await $('grid-columns').setValue('6');
+    await eventually(async () => assert.match(await text('error-banner'), /mm/));
   });
 });

@@ -60,6 +60,9 @@ fn main() {
         "  of which layout incl. 1,000 QR encodes: {:.0} ms",
         t_layout.as_secs_f64() * 1e3
     );
+    if let Some(out) = std::env::var_os("SHOPCAST_BENCH_PDF") {
+        std::fs::write(&out, &pdf).expect("write the benchmark PDF");
+    }
     let pages = 1000_usize.div_ceil(24);
     println!(
         "signage a4-3x8: 1,000 labels, {pages} pages: {:.0} ms (median of 5), {:.1} KiB ({} bytes) — goal < 1000 ms, < 1024 KiB: {}",
