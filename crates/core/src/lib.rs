@@ -157,12 +157,15 @@ impl Shop {
         signage::record(&self.pool, batch, "buy_link").await
     }
 
-    /// Plans, renders and writes a signage PDF to `out`, and records the batch.
-    pub async fn print_signage(
+    /// The template, the planned batch and the call to action of a signage request.
+    async fn prepare_signage(
         &self,
         request: &signage::SignageRequest,
-        out: &Path,
-    ) -> Result<signage::SignageReport> {
+    ) -> Result<(
+        shopcast_print::Template,
+        signage::SignageBatch,
+        Option<String>,
+    )> {
         let template = signage::template_for(request)?;
         let batch = self
             .plan_signage(&request.selection, &request.template, request.copies)
@@ -171,7 +174,18 @@ impl Shop {
             .call_to_action
             .clone()
             .filter(|c| !c.trim().is_empty());
+        Ok((template, batch, call_to_action))
+    }
+
+    /// Plans, renders and writes a signage PDF to `out`, and records the batch.
+    pub async fn print_signage(
+        &self,
+        request: &signage::SignageRequest,
+        out: &Path,
+    ) -> Result<signage::SignageReport> {
+        let (template, batch, call_to_action) = self.prepare_signage(request).await?;
         let planned = batch.clone();
+        // Rendering is CPU work: keep it off the async runtime.
         let pdf = tokio::task::spawn_blocking(move || {
             signage::render(&template, &planned, call_to_action.as_deref())
         })
@@ -188,14 +202,7 @@ impl Shop {
         request: &signage::SignageRequest,
         page: u32,
     ) -> Result<signage::SignagePreview> {
-        let template = signage::template_for(request)?;
-        let batch = self
-            .plan_signage(&request.selection, &request.template, request.copies)
-            .await?;
-        let call_to_action = request
-            .call_to_action
-            .clone()
-            .filter(|c| !c.trim().is_empty());
+        let (template, batch, call_to_action) = self.prepare_signage(request).await?;
         tokio::task::spawn_blocking(move || {
             signage::preview(&template, &batch, call_to_action.as_deref(), page)
         })
