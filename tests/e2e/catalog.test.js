@@ -335,6 +335,17 @@ describe('shop owner journey', () => {
     });
     if (env.decoyDataDir) assert.equal(existsSync(env.decoyDataDir), false, '$SHOPCAST_DATA_DIR must not be used over --data-dir');
     await dismissToasts();
+    // The shop logo: a real PNG through the file input, shown from the media store.
+    const LOGO = makePng(300, 120);
+    await setInputFile(browser, tid('logo-input'), { name: 'logo.png', type: 'image/png', bytes: LOGO });
+    await eventually(async () => {
+      const loaded = await browser.execute((sel) => {
+        const img = document.querySelector(sel);
+        return !!img && img.complete && img.naturalWidth > 0;
+      }, tid('logo-image'));
+      assert.ok(loaded, 'logo thumbnail did not load');
+    });
+    await dismissToasts();
     await screenshot(browser, 'settings.png');
 
     await $('settings-locale').selectByAttribute('value', 'zh-CN');

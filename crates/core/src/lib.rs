@@ -22,6 +22,8 @@ pub use money::Money;
 pub use photos::{MediaStore, Photo, Variant};
 pub use settings::ShopSettings;
 
+const LOGO_KEY: &str = "shop.logo";
+
 /// An open shop: its data folder, database and media store. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Shop {
@@ -76,6 +78,29 @@ impl Shop {
 
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<ShopSettings> {
         settings::set_one(&self.pool, key, value).await
+    }
+
+    // Shop logo (printed on signage): a photo in the media store, referenced by hash.
+
+    pub async fn logo(&self) -> Result<Option<Photo>> {
+        let Some(json) = settings::get_extra(&self.pool, LOGO_KEY).await? else {
+            return Ok(None);
+        };
+        Ok(serde_json::from_str(&json).ok())
+    }
+
+    pub async fn set_logo(&self, bytes: Vec<u8>) -> Result<Photo> {
+        let media = self.media.clone();
+        let photo = tokio::task::spawn_blocking(move || media.ingest(&bytes))
+            .await
+            .expect("logo task panicked")?;
+        let json = serde_json::to_string(&photo).expect("a photo serializes");
+        settings::set_extra(&self.pool, LOGO_KEY, Some(&json)).await?;
+        Ok(photo)
+    }
+
+    pub async fn clear_logo(&self) -> Result<()> {
+        settings::set_extra(&self.pool, LOGO_KEY, None).await
     }
 
     // Catalog

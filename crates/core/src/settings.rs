@@ -171,3 +171,34 @@ pub fn timezones() -> Vec<String> {
     names.sort();
     names
 }
+
+/// Settings stored beside the shop settings but not edited in the same form (the logo).
+pub(crate) async fn get_extra(pool: &SqlitePool, key: &str) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+pub(crate) async fn set_extra(pool: &SqlitePool, key: &str, value: Option<&str>) -> Result<()> {
+    match value {
+        Some(value) => {
+            sqlx::query(
+                "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(pool)
+            .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM settings WHERE key = ?")
+                .bind(key)
+                .execute(pool)
+                .await?;
+        }
+    }
+    Ok(())
+}

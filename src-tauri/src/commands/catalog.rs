@@ -1,12 +1,11 @@
 use std::path::PathBuf;
 
-use base64::Engine;
 use shopcast_core::{
     ExportReport, ImportReport, Money, Product, ProductDraft, ProductPage, ProductQuery,
 };
 use tauri::State;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 #[tauri::command]
@@ -75,14 +74,7 @@ pub async fn add_photo_from_bytes(
     product_id: i64,
     data_base64: String,
 ) -> ApiResult<Product> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(data_base64.as_bytes())
-        .map_err(|_| {
-            ApiError::invalid(
-                "photo",
-                "The photo could not be read: the upload was damaged.",
-            )
-        })?;
+    let bytes = crate::commands::decode_base64(&data_base64)?;
     Ok(state.shop.add_photo(product_id, bytes).await?)
 }
 

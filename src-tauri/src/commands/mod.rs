@@ -18,6 +18,9 @@ pub fn builder() -> Builder<tauri::Wry> {
             settings::get_settings,
             settings::save_settings,
             settings::list_timezones,
+            settings::shop_logo,
+            settings::set_shop_logo,
+            settings::clear_shop_logo,
             catalog::list_products,
             catalog::get_product,
             catalog::create_product,
@@ -42,6 +45,19 @@ pub fn builder() -> Builder<tauri::Wry> {
         .dangerously_cast_bigints_to_number()
         // One TS type per Rust type: our DTOs serialize and deserialize the same shape.
         .disable_serde_phases()
+}
+
+/// Files the page reads with a file input arrive base64-encoded.
+pub(crate) fn decode_base64(data: &str) -> crate::error::ApiResult<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(data.as_bytes())
+        .map_err(|_| {
+            crate::error::ApiError::invalid(
+                "photo",
+                "The file could not be read: the upload was damaged.",
+            )
+        })
 }
 
 pub const BINDINGS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/bindings.ts");

@@ -24,3 +24,26 @@ pub async fn save_settings(
 pub fn list_timezones() -> Vec<String> {
     shopcast_core::settings::timezones()
 }
+
+#[tauri::command]
+#[specta::specta]
+pub async fn shop_logo(state: State<'_, AppState>) -> ApiResult<Option<shopcast_core::Photo>> {
+    Ok(state.shop.logo().await?)
+}
+
+/// A logo read by the page from a file input (PNG, JPEG or WebP).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_shop_logo(
+    state: State<'_, AppState>,
+    data_base64: String,
+) -> ApiResult<shopcast_core::Photo> {
+    let bytes = crate::commands::decode_base64(&data_base64)?;
+    Ok(state.shop.set_logo(bytes).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn clear_shop_logo(state: State<'_, AppState>) -> ApiResult<()> {
+    Ok(state.shop.clear_logo().await?)
+}

@@ -3,6 +3,7 @@
 import { commands } from './bindings';
 import type {
   AppInfo,
+  Photo,
   ExportReport,
   ImportReport,
   Money,
@@ -114,6 +115,9 @@ export const api = {
   saveSettings: (settings: ShopSettings): Promise<ShopSettings> =>
     unwrap(() => commands.saveSettings(settings)),
   listTimezones: (): Promise<string[]> => commands.listTimezones(),
+  shopLogo: (): Promise<Photo | null> => unwrap(() => commands.shopLogo()),
+  setShopLogo: (dataBase64: string): Promise<Photo> => unwrap(() => commands.setShopLogo(dataBase64)),
+  clearShopLogo: (): Promise<null> => unwrap(() => commands.clearShopLogo()),
 
   listProducts: (query: ProductQuery): Promise<ProductPage> =>
     unwrap(() => commands.listProducts(query)),

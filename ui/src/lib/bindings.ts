@@ -19,6 +19,10 @@ export const commands = {
 	getSettings: () => typedError<ShopSettings, ApiError>(__TAURI_INVOKE("get_settings")),
 	saveSettings: (settings: ShopSettings) => typedError<ShopSettings, ApiError>(__TAURI_INVOKE("save_settings", { settings })),
 	listTimezones: () => __TAURI_INVOKE<string[]>("list_timezones"),
+	shopLogo: () => typedError<Photo | null, ApiError>(__TAURI_INVOKE("shop_logo")),
+	/**  A logo read by the page from a file input (PNG, JPEG or WebP). */
+	setShopLogo: (dataBase64: string) => typedError<Photo, ApiError>(__TAURI_INVOKE("set_shop_logo", { dataBase64 })),
+	clearShopLogo: () => typedError<null, ApiError>(__TAURI_INVOKE("clear_shop_logo")),
 	listProducts: (query: ProductQuery) => typedError<ProductPage, ApiError>(__TAURI_INVOKE("list_products", { query })),
 	getProduct: (id: number) => typedError<Product, ApiError>(__TAURI_INVOKE("get_product", { id })),
 	createProduct: (draft: ProductDraft) => typedError<Product, ApiError>(__TAURI_INVOKE("create_product", { draft })),

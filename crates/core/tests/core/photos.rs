@@ -169,3 +169,37 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+#[tokio::test]
+async fn the_shop_logo_is_a_checked_photo_kept_by_reference() {
+    let (shop, dir) = shop_with("USD").await;
+    assert_eq!(shop.logo().await.unwrap(), None);
+    let err = shop.set_logo(b"not an image".to_vec()).await.unwrap_err();
+    assert_eq!(err.code(), "photo_unsupported");
+    assert_eq!(
+        shop.logo().await.unwrap(),
+        None,
+        "a refused logo changes nothing"
+    );
+
+    let logo = shop
+        .set_logo(encoded(ImageFormat::Png, 600, 300))
+        .await
+        .unwrap();
+    assert_eq!(
+        (logo.width, logo.height, logo.mime.as_str()),
+        (600, 300, "image/png")
+    );
+    assert!(
+        shop.media()
+            .path_of(&logo.hash, Variant::Full)
+            .unwrap()
+            .exists()
+    );
+    shop.close().await;
+
+    let reopened = shopcast_core::Shop::open(dir.path()).await.unwrap();
+    assert_eq!(reopened.logo().await.unwrap(), Some(logo));
+    reopened.clear_logo().await.unwrap();
+    assert_eq!(reopened.logo().await.unwrap(), None);
+}
