@@ -431,9 +431,10 @@ describe('shop owner journey', () => {
     await eventually(async () => {
       const svg = await browser.execute((sel) => document.querySelector(`${sel} svg`)?.outerHTML ?? '', tid('signage-preview'));
       assert.equal((svg.match(/<path/g) ?? []).length, 2, 'one QR per product on page 1');
+      assert.equal((svg.match(/<image/g) ?? []).length, 2, 'the shop logo (set in Settings) on each label');
       assert.ok(svg.includes('¥12.50') && svg.includes('¥35.00'), 'prices on the labels');
-      // The shop name is ellipsized on a small label; its "<b>" arrives as text, escaped.
-      assert.ok(svg.includes('茶叶铺 Tea &amp; Co &lt;'), 'shop name, escaped');
+      // The shop name is ellipsized beside the logo on a small label; no markup from it.
+      assert.ok(svg.includes('茶叶铺 Tea') && !svg.includes('<b>'), 'shop name as text');
     });
     assert.equal(await browser.$(`${tid('signage-preview')} b`).isExisting(), false, 'no markup injected from the shop name');
     await screenshot(browser, 'signage.png');

@@ -182,15 +182,12 @@ impl Shop {
         signage::record(&self.pool, batch, "buy_link").await
     }
 
-    /// The template, the planned batch and the call to action of a signage request.
+    /// Everything a signage request needs before rendering: template, planned batch, call to
+    /// action and the shop logo (if one is set).
     async fn prepare_signage(
         &self,
         request: &signage::SignageRequest,
-    ) -> Result<(
-        shopcast_print::Template,
-        signage::SignageBatch,
-        Option<String>,
-    )> {
+    ) -> Result<signage::PreparedSignage> {
         let template = signage::template_for(request)?;
         let batch = self
             .plan_signage(&request.selection, &request.template, request.copies)
@@ -199,7 +196,19 @@ impl Shop {
             .call_to_action
             .clone()
             .filter(|c| !c.trim().is_empty());
-        Ok((template, batch, call_to_action))
+        let logo = match self.logo().await? {
+            Some(photo) => self
+                .media
+                .read(&photo.hash, Variant::Full)
+                .map(|(bytes, _)| bytes),
+            None => None,
+        };
+        Ok(signage::PreparedSignage {
+            template,
+            batch,
+            call_to_action,
+            logo,
+        })
     }
 
     /// Plans, renders and writes a signage PDF to `out`, and records the batch.
@@ -208,14 +217,12 @@ impl Shop {
         request: &signage::SignageRequest,
         out: &Path,
     ) -> Result<signage::SignageReport> {
-        let (template, batch, call_to_action) = self.prepare_signage(request).await?;
-        let planned = batch.clone();
+        let prepared = self.prepare_signage(request).await?;
+        let batch = prepared.batch.clone();
         // Rendering is CPU work: keep it off the async runtime.
-        let pdf = tokio::task::spawn_blocking(move || {
-            signage::render(&template, &planned, call_to_action.as_deref())
-        })
-        .await
-        .expect("signage render task panicked")?;
+        let pdf = tokio::task::spawn_blocking(move || prepared.render())
+            .await
+            .expect("signage render task panicked")?;
         let report = signage::print_to(&self.pool, &batch, &pdf, out).await?;
         signage::remember_request(&self.pool, request).await?;
         Ok(report)
@@ -227,12 +234,10 @@ impl Shop {
         request: &signage::SignageRequest,
         page: u32,
     ) -> Result<signage::SignagePreview> {
-        let (template, batch, call_to_action) = self.prepare_signage(request).await?;
-        tokio::task::spawn_blocking(move || {
-            signage::preview(&template, &batch, call_to_action.as_deref(), page)
-        })
-        .await
-        .expect("signage preview task panicked")
+        let prepared = self.prepare_signage(request).await?;
+        tokio::task::spawn_blocking(move || prepared.preview(page))
+            .await
+            .expect("signage preview task panicked")
     }
 
     /// The QR code of one product: its tracked buy link by default (`sign` is a new batch id,

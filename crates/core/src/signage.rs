@@ -312,34 +312,64 @@ pub fn template_for(request: &SignageRequest) -> Result<shopcast_print::Template
     )?)
 }
 
-/// Renders the batch to PDF bytes (CPU work: call it off the async runtime).
-pub fn render(
-    template: &shopcast_print::Template,
-    batch: &SignageBatch,
-    call_to_action: Option<&str>,
-) -> Result<Vec<u8>> {
-    Ok(shopcast_print::render(
-        template,
-        &print_signs(batch, call_to_action),
-        batch.copies,
-    )?)
+/// A signage request with everything resolved, ready to render (CPU work: run it off the
+/// async runtime).
+pub struct PreparedSignage {
+    pub template: shopcast_print::Template,
+    pub batch: SignageBatch,
+    pub call_to_action: Option<String>,
+    /// The shop logo's image bytes.
+    pub logo: Option<Vec<u8>>,
 }
 
-/// Page `page` of the batch as SVG, from the same layout as the PDF.
-pub fn preview(
-    template: &shopcast_print::Template,
-    batch: &SignageBatch,
-    call_to_action: Option<&str>,
-    page: u32,
-) -> Result<SignagePreview> {
-    let signs = print_signs(batch, call_to_action);
-    let (svg, pages) = shopcast_print::preview_svg(template, &signs, batch.copies, page as usize)?;
-    Ok(SignagePreview {
-        svg,
-        page: page.min(pages as u32 - 1),
-        pages: pages as u32,
-        signs: batch.signs.len() as u32,
-    })
+impl PreparedSignage {
+    fn with_options<T>(
+        &self,
+        draw: impl FnOnce(&[shopcast_print::Sign], &shopcast_print::RenderOptions) -> Result<T>,
+    ) -> Result<T> {
+        let logo = self
+            .logo
+            .as_deref()
+            .map(shopcast_print::Logo::from_image_bytes)
+            .transpose()?;
+        let options = shopcast_print::RenderOptions {
+            logo: logo.as_ref(),
+        };
+        draw(
+            &print_signs(&self.batch, self.call_to_action.as_deref()),
+            &options,
+        )
+    }
+
+    pub fn render(&self) -> Result<Vec<u8>> {
+        self.with_options(|signs, options| {
+            Ok(shopcast_print::render_with(
+                &self.template,
+                signs,
+                self.batch.copies,
+                options,
+            )?)
+        })
+    }
+
+    /// Page `page` as SVG, from the same layout as the PDF.
+    pub fn preview(&self, page: u32) -> Result<SignagePreview> {
+        self.with_options(|signs, options| {
+            let (svg, pages) = shopcast_print::preview_svg_with(
+                &self.template,
+                signs,
+                self.batch.copies,
+                page as usize,
+                options,
+            )?;
+            Ok(SignagePreview {
+                svg,
+                page: page.min(pages as u32 - 1),
+                pages: pages as u32,
+                signs: self.batch.signs.len() as u32,
+            })
+        })
+    }
 }
 
 fn print_signs(batch: &SignageBatch, call_to_action: Option<&str>) -> Vec<shopcast_print::Sign> {

@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use shopcast_print::{EcLevel, QrCode, Sign, Template, render};
+use shopcast_print::{EcLevel, Logo, QrCode, RenderOptions, Sign, Template, render, render_with};
 
 fn signs(n: usize) -> Vec<Sign> {
     const NAMES: [&str; 8] = [
@@ -76,6 +76,20 @@ fn main() {
         }
     );
 
+    // the same 1,000 labels with a 600 × 300 logo (embedded once, drawn 1,000 times)
+    let logo = Logo::from_image_bytes(&logo_png()).expect("logo");
+    let options = RenderOptions { logo: Some(&logo) };
+    let t = Instant::now();
+    let with_logo = render_with(&template, &signs, 1, &options).expect("render with logo");
+    let t = t.elapsed();
+    println!(
+        "signage a4-3x8 with a logo: {:.0} ms, {:.1} KiB ({} bytes; +{} bytes)",
+        t.as_secs_f64() * 1e3,
+        with_logo.len() as f64 / 1024.0,
+        with_logo.len(),
+        with_logo.len() as i64 - pdf.len() as i64
+    );
+
     let payloads: Vec<String> = (0..2000)
         .map(|i| format!("https://shop.example.com/p/SKU-{i}?src=qr&sign=S{}", i % 97))
         .collect();
@@ -92,4 +106,23 @@ fn main() {
         "qr encode (≈50-byte URL, level M): {:.0} encodes/s ({n} in {secs:.2} s)",
         n as f64 / secs
     );
+}
+
+/// A 600 × 300 RGBA PNG: a teal badge on a transparent background.
+fn logo_png() -> Vec<u8> {
+    use image::ImageEncoder;
+    let img = image::RgbaImage::from_fn(600, 300, |x, y| {
+        let inside = (30..570).contains(&x) && (60..240).contains(&y);
+        let mark = (120..480).contains(&x) && (130..170).contains(&y);
+        match (inside, mark) {
+            (true, true) => image::Rgba([255, 255, 255, 255]),
+            (true, false) => image::Rgba([20, 120, 110, 230]),
+            _ => image::Rgba([0, 0, 0, 0]),
+        }
+    });
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(img.as_raw(), 600, 300, image::ExtendedColorType::Rgba8)
+        .expect("encode logo");
+    out
 }

@@ -63,6 +63,9 @@ pub enum PrintError {
     /// Bundled font could not be parsed (should never happen).
     #[error("Font error: {0}")]
     Font(String),
+    /// The shop logo is not a readable PNG, JPEG or WebP image.
+    #[error("The logo could not be read ({0}). Please upload a PNG, JPEG or WebP image.")]
+    LogoUnreadable(String),
 }
 
 impl PrintError {
@@ -81,6 +84,7 @@ impl PrintError {
             PrintError::Qr(_) => "qr_error",
             PrintError::Font(_) => "font_error",
             PrintError::Pdf(_) => "pdf_error",
+            PrintError::LogoUnreadable(_) => "logo_unreadable",
         }
     }
 }

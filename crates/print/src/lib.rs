@@ -6,6 +6,8 @@
 //! * [`signage`]: lay out [`signage::Sign`]s on a [`signage::Template`] (label sheets,
 //!   shelf cards, table tents) and [`signage::render`] them to a PDF with vector QR
 //!   codes and subset-embedded fonts (Latin + CJK).
+//! * An optional shop [`Logo`] on every sign: [`render_with`] / [`preview_svg_with`]
+//!   with [`RenderOptions`] (the PDF embeds it once and reuses it on every sign).
 //!
 //! ```
 //! use shopcast_print::{Sign, Template, render};
@@ -25,14 +27,16 @@
 
 mod error;
 mod fonts;
+mod logo;
 mod preview;
 pub mod qr;
 pub mod signage;
 
 pub use error::PrintError;
-pub use preview::preview_svg;
+pub use logo::{LOGO_MAX_PX, Logo, RenderOptions};
+pub use preview::{preview_svg, preview_svg_with};
 pub use qr::{EcLevel, Matrix, QrCode, to_png, to_svg};
 pub use signage::{
     BoxMm, GridSpec, PageLayout, PageSize, PlacedSign, PlacedText, Sign, Template, TemplateKind,
-    TextRole, layout, render,
+    TextRole, layout, layout_with, render, render_with,
 };

@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use crate::error::PrintError;
+use crate::logo::RenderOptions;
 use crate::signage::{Sign, Template, layout_with_matrices};
 
 /// SVG of page `page_index` (0-based; clamped to the last page) with its size in mm, and the
@@ -15,7 +16,26 @@ pub fn preview_svg(
     copies: u32,
     page_index: usize,
 ) -> Result<(String, usize), PrintError> {
-    let (pages, matrices) = layout_with_matrices(template, signs, copies)?;
+    preview_svg_with(
+        template,
+        signs,
+        copies,
+        page_index,
+        &RenderOptions::default(),
+    )
+}
+
+/// [`preview_svg`] with options: a logo is drawn as an `<image>` (PNG data URI,
+/// encoded once per logo) in the same box as in the PDF.
+pub fn preview_svg_with(
+    template: &Template,
+    signs: &[Sign],
+    copies: u32,
+    page_index: usize,
+    options: &RenderOptions,
+) -> Result<(String, usize), PrintError> {
+    let (pages, matrices) = layout_with_matrices(template, signs, copies, options)?;
+    let logo_uri = options.logo.map(|l| l.png_data_uri());
     let page_count = pages.len();
     let page = &pages[page_index.min(page_count - 1)];
     let mut svg = String::with_capacity(64 * 1024);
@@ -50,6 +70,22 @@ pub fn preview_svg(
             let _ = write!(svg, "M{} {}h{}v1h-{}z", run.x, run.y, run.len, run.len);
         }
         svg.push_str(r#""/></g>"#);
+        if let (Some(uri), Some(b)) = (logo_uri, placed.logo_box) {
+            let turn = if placed.rotated {
+                format!(
+                    r#" transform="rotate(180 {} {})""#,
+                    b.x + b.width / 2.0,
+                    b.y + b.height / 2.0
+                )
+            } else {
+                String::new()
+            };
+            let _ = write!(
+                svg,
+                r#"<image x="{}" y="{}" width="{}" height="{}" preserveAspectRatio="none"{turn} href="{uri}"/>"#,
+                b.x, b.y, b.width, b.height
+            );
+        }
         for line in &placed.lines {
             let b = line.bbox;
             let grey = (line.grey() * 255.0).round() as u8;

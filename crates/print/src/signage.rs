@@ -22,11 +22,12 @@ use std::collections::BTreeSet;
 use printpdf::{
     Color, CurTransMat, FontId, LineDashPattern, LinePoint, Mm, Op, PaintMode, PdfDocument,
     PdfFontHandle, PdfPage, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rect, Rgb, TextItem,
-    TextMatrix, WindingOrder,
+    TextMatrix, WindingOrder, XObjectId, XObjectTransform,
 };
 
 use crate::error::PrintError;
 use crate::fonts::{Face, Fonts};
+use crate::logo::{Logo, RenderOptions};
 use crate::qr::{EcLevel, Matrix, QUIET_ZONE, QrCode};
 
 /// Largest accepted `copies` value for [`render`].
@@ -385,6 +386,9 @@ pub struct PlacedSign {
     pub qr_modules: usize,
     pub payload: String,
     pub lines: Vec<PlacedText>,
+    /// Where the shop logo is drawn (aspect ratio kept), if a logo was given. It
+    /// never overlaps `qr_box` or any line box.
+    pub logo_box: Option<BoxMm>,
     /// Drawn upside down (the back face of a table tent). `qr_box` and the line
     /// boxes are given in final page coordinates either way.
     pub rotated: bool,
@@ -422,15 +426,27 @@ pub fn layout(
     signs: &[Sign],
     copies: u32,
 ) -> Result<Vec<PageLayout>, PrintError> {
-    Ok(layout_with_matrices(template, signs, copies)?.0)
+    layout_with(template, signs, copies, &RenderOptions::default())
+}
+
+/// [`layout`] with options (a logo box is reserved on every sign when a logo is given).
+pub fn layout_with(
+    template: &Template,
+    signs: &[Sign],
+    copies: u32,
+    options: &RenderOptions,
+) -> Result<Vec<PageLayout>, PrintError> {
+    Ok(layout_with_matrices(template, signs, copies, options)?.0)
 }
 
 pub(crate) fn layout_with_matrices(
     template: &Template,
     signs: &[Sign],
     copies: u32,
+    options: &RenderOptions,
 ) -> Result<(Vec<PageLayout>, Vec<Matrix>), PrintError> {
     validate(signs, copies)?;
+    let logo = options.logo.map(Logo::aspect);
     let fonts = Fonts::get()?;
     let matrices = encode_all(signs)?;
     let per_page = template.signs_per_page();
@@ -452,15 +468,18 @@ pub(crate) fn layout_with_matrices(
         if template.kind == TemplateKind::TableTent {
             let back = template.cell(0);
             let front = template.cell(1);
-            let mut b = turned(&layout_sign(fonts, sign, sign_index, back, qr_modules));
+            let mut b = turned(&layout_sign(
+                fonts, sign, sign_index, back, qr_modules, logo,
+            ));
             b.rotated = true;
             page.signs.push(b);
-            page.signs
-                .push(layout_sign(fonts, sign, sign_index, front, qr_modules));
+            page.signs.push(layout_sign(
+                fonts, sign, sign_index, front, qr_modules, logo,
+            ));
         } else {
             let cell = template.cell(slot);
             page.signs
-                .push(layout_sign(fonts, sign, sign_index, cell, qr_modules));
+                .push(layout_sign(fonts, sign, sign_index, cell, qr_modules, logo));
         }
     }
     Ok((pages, matrices))
@@ -507,6 +526,7 @@ fn layout_sign(
     sign_index: usize,
     cell: BoxMm,
     qr_modules: usize,
+    logo_aspect: Option<f32>,
 ) -> PlacedSign {
     let portrait = cell.height > cell.width * 1.15;
     let inset = (cell.width.min(cell.height) * 0.05).clamp(1.2, 6.0);
@@ -559,11 +579,15 @@ fn layout_sign(
         .is_some_and(|s| !s.trim().is_empty());
     let has_shop = !sign.shop_name.trim().is_empty();
     const LEAD: f32 = 1.2;
+    // With a logo, the top row (logo, shop name beside it) is as tall as a shop
+    // line plus a product-name line.
+    let header = |s: &Sizes| match logo_aspect {
+        Some(_) => s.shop * LEAD + s.name * LEAD,
+        None if has_shop => s.shop * LEAD,
+        None => 0.0,
+    };
     let needed = |s: &Sizes| {
-        (if has_shop { s.shop * LEAD } else { 0.0 })
-            + s.name * LEAD * 2.0
-            + s.price * 1.1
-            + if has_cta { s.cta * LEAD } else { 0.0 }
+        header(s) + s.name * LEAD * 2.0 + s.price * 1.1 + if has_cta { s.cta * LEAD } else { 0.0 }
     };
     let total = needed(&sz);
     if total > h {
@@ -599,9 +623,73 @@ fn layout_sign(
         });
     };
 
-    // top group: shop name, product name (≤ 2 lines)
+    // top group: [logo] shop name, product name (≤ 2 lines)
     let mut y = text_box.y;
-    if has_shop {
+    let mut logo_box = None;
+    let mut shop_beside_logo = None;
+    if let Some(aspect) = logo_aspect {
+        let row = header(&sz);
+        // the logo takes at most 45 % of the column, and shrinks (to 25 %) to leave
+        // the shop name room beside it
+        let logo_gap = (sz.shop * 0.6).max(0.8);
+        let max_logo_w = if has_shop {
+            let shop_w = fonts.width_em(sign.shop_name.trim(), false) * sz.shop;
+            (max_w - logo_gap - shop_w).clamp(max_w * 0.25, max_w * 0.45)
+        } else {
+            max_w * 0.6
+        };
+        let pad = row * 0.06;
+        let (mut lh, mut lw) = (row - 2.0 * pad, (row - 2.0 * pad) * aspect);
+        if lw > max_logo_w {
+            lw = max_logo_w;
+            lh = lw / aspect;
+        }
+        let shop = has_shop.then(|| {
+            let avail = (max_w - lw - logo_gap).max(0.0);
+            ellipsize(fonts, sign.shop_name.trim(), false, avail / sz.shop)
+        });
+        let shop_w = shop
+            .as_deref()
+            .map_or(0.0, |t| fonts.width_em(t, false) * sz.shop);
+        let group_w = lw
+            + if shop.is_some() {
+                logo_gap + shop_w
+            } else {
+                0.0
+            };
+        let x = if centered {
+            text_box.x + (max_w - group_w).max(0.0) / 2.0
+        } else {
+            text_box.x
+        };
+        let b = BoxMm {
+            x,
+            y: y + (row - lh) / 2.0,
+            width: lw,
+            height: lh,
+        };
+        logo_box = Some(b);
+        if let Some(shop) = shop {
+            let top = y + (row - sz.shop * 1.2) / 2.0;
+            let width = fonts.width_em(&shop, false) * sz.shop;
+            let sx = b.right() + logo_gap;
+            shop_beside_logo = Some(PlacedText {
+                role: TextRole::ShopName,
+                text: shop,
+                bold: false,
+                size_mm: sz.shop,
+                bbox: BoxMm {
+                    x: sx,
+                    y: top,
+                    width,
+                    height: 1.2 * sz.shop,
+                },
+                baseline_mm: top + 0.95 * sz.shop,
+                grey: 0.35,
+            });
+        }
+        y += row;
+    } else if has_shop {
         let shop = ellipsize(fonts, sign.shop_name.trim(), false, max_w / sz.shop);
         place(TextRole::ShopName, shop, false, sz.shop, y, 0.35);
         y += sz.shop * LEAD;
@@ -652,6 +740,9 @@ fn layout_sign(
         place(TextRole::CallToAction, cta, false, sz.cta, top, 0.3);
     }
 
+    if let Some(shop) = shop_beside_logo {
+        lines.insert(0, shop);
+    }
     PlacedSign {
         sign_index,
         cell,
@@ -659,6 +750,7 @@ fn layout_sign(
         qr_modules,
         payload: sign.qr_payload.clone(),
         lines,
+        logo_box,
         rotated: false,
     }
 }
@@ -754,8 +846,22 @@ fn add_ellipsis(fonts: &Fonts, text: &str, bold: bool, max_em: f32) -> String {
 
 /// Render the signs to a PDF (fonts embedded as subsets, QR codes as vectors).
 pub fn render(template: &Template, signs: &[Sign], copies: u32) -> Result<Vec<u8>, PrintError> {
-    let (pages, matrices) = layout_with_matrices(template, signs, copies)?;
+    render_with(template, signs, copies, &RenderOptions::default())
+}
+
+/// [`render`] with options. A logo is embedded once per document (one image
+/// XObject) and drawn on every sign.
+pub fn render_with(
+    template: &Template,
+    signs: &[Sign],
+    copies: u32,
+    options: &RenderOptions,
+) -> Result<Vec<u8>, PrintError> {
+    let (pages, matrices) = layout_with_matrices(template, signs, copies, options)?;
     let fonts = Fonts::get()?;
+    let mut doc = PdfDocument::new("Shopcast signage");
+    let logo_id = options.logo.map(|logo| doc.add_image(&logo.raw_image()));
+    let logo_id = logo_id.as_ref();
     let mut used: [BTreeSet<char>; 3] = Default::default();
     let mut pdf_pages = Vec::with_capacity(pages.len());
     for page in &pages {
@@ -782,6 +888,7 @@ pub fn render(template: &Template, signs: &[Sign], copies: u32) -> Result<Vec<u8
                     fonts,
                     &unrotated,
                     &matrices[placed.sign_index],
+                    logo_id,
                     ph,
                     &mut used,
                 );
@@ -792,6 +899,7 @@ pub fn render(template: &Template, signs: &[Sign], copies: u32) -> Result<Vec<u8
                     fonts,
                     placed,
                     &matrices[placed.sign_index],
+                    logo_id,
                     ph,
                     &mut used,
                 );
@@ -799,7 +907,6 @@ pub fn render(template: &Template, signs: &[Sign], copies: u32) -> Result<Vec<u8
         }
         pdf_pages.push(PdfPage::new(Mm(page.width_mm), Mm(page.height_mm), ops));
     }
-    let mut doc = PdfDocument::new("Shopcast signage");
     for (i, face) in Face::ALL.iter().enumerate() {
         if !used[i].is_empty() {
             doc.resources.fonts.map.insert(
@@ -868,6 +975,7 @@ fn compress_streams(doc: &mut lopdf::Document) {
 fn turned(placed: &PlacedSign) -> PlacedSign {
     let mut p = placed.clone();
     p.qr_box = placed.qr_box.rotated_in(&placed.cell);
+    p.logo_box = placed.logo_box.map(|b| b.rotated_in(&placed.cell));
     for l in &mut p.lines {
         let b = l.bbox.rotated_in(&placed.cell);
         l.baseline_mm = b.y + (l.baseline_mm - l.bbox.y);
@@ -937,10 +1045,33 @@ fn draw_sign(
     fonts: &Fonts,
     placed: &PlacedSign,
     matrix: &Matrix,
+    logo: Option<&XObjectId>,
     page_height_mm: f32,
     used: &mut [BTreeSet<char>; 3],
 ) {
     draw_qr(ops, matrix, placed.qr_box, page_height_mm);
+    if let (Some(id), Some(b)) = (logo, placed.logo_box) {
+        // the image is a unit square: scale it to the box (PDF origin bottom-left)
+        ops.push(Op::SaveGraphicsState);
+        ops.push(Op::SetTransformationMatrix {
+            matrix: CurTransMat::Raw([
+                round2(b.width * MM_TO_PT),
+                0.0,
+                0.0,
+                round2(b.height * MM_TO_PT),
+                round2(b.x * MM_TO_PT),
+                round2((page_height_mm - b.bottom()) * MM_TO_PT),
+            ]),
+        });
+        ops.push(Op::UseXobject {
+            id: id.clone(),
+            transform: XObjectTransform {
+                no_auto_scale: true,
+                ..Default::default()
+            },
+        });
+        ops.push(Op::RestoreGraphicsState);
+    }
     for line in &placed.lines {
         let runs = fonts.runs(&line.text, line.bold);
         ops.push(Op::SetFillColor {
@@ -1173,6 +1304,55 @@ mod tests {
                     for l in &s.lines {
                         assert!(!l.bbox.intersects(&s.qr_box), "{name}: {l:?}");
                         assert!(l.bbox.right() <= s.cell.right() + 0.01, "{name}: {l:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn logo_stays_off_text_and_qr_for_any_aspect() {
+        use image::ImageEncoder;
+        let mut small = Template::preset("a4-3x8").unwrap();
+        small.label_width_mm = 38.1;
+        small.label_height_mm = 21.2;
+        let templates: Vec<Template> = Template::PRESETS
+            .iter()
+            .map(|n| Template::preset(n).unwrap())
+            .chain([small])
+            .collect();
+        for (w, h) in [(400, 100), (100, 100), (100, 300)] {
+            let mut png = Vec::new();
+            image::codecs::png::PngEncoder::new(&mut png)
+                .write_image(
+                    &vec![90; w * h * 3],
+                    w as u32,
+                    h as u32,
+                    image::ExtendedColorType::Rgb8,
+                )
+                .unwrap();
+            let logo = Logo::from_image_bytes(&png).unwrap();
+            let opts = RenderOptions { logo: Some(&logo) };
+            let mut no_shop = sign("Tea");
+            no_shop.shop_name.clear();
+            let mut long_shop = sign(&"龙井绿茶 特级 250g ".repeat(50));
+            long_shop.shop_name = "A Very Long Shop Name Indeed ".repeat(5);
+            let signs = [no_shop, long_shop, sign("Tea")];
+            for t in &templates {
+                for page in layout_with(t, &signs, 1, &opts).unwrap() {
+                    for s in &page.signs {
+                        let b = s.logo_box.expect("logo box");
+                        assert!(!b.intersects(&s.qr_box), "{}: {b:?}", t.name);
+                        assert!(b.x >= s.cell.x && b.right() <= s.cell.right(), "{}", t.name);
+                        assert!(
+                            b.y >= s.cell.y && b.bottom() <= s.cell.bottom(),
+                            "{}",
+                            t.name
+                        );
+                        for l in &s.lines {
+                            assert!(!l.bbox.intersects(&b), "{}: {l:?} {b:?}", t.name);
+                            assert!(!l.bbox.intersects(&s.qr_box), "{}: {l:?}", t.name);
+                        }
                     }
                 }
             }

@@ -311,3 +311,48 @@ async fn a_saved_product_qr_is_a_recorded_batch_when_it_carries_the_buy_link() {
     assert_eq!(err.field(), Some("size"));
     assert_eq!(batches().await, 1, "nothing recorded for a refused size");
 }
+
+#[tokio::test]
+async fn the_shop_logo_is_printed_on_every_sign() {
+    use shopcast_core::signage::SignageRequest;
+    let (shop, dir) = shop_with("CNY").await;
+    shop.create_product(&draft("Tea", "88")).await.unwrap();
+    shop.create_product(&draft("Cup", "35")).await.unwrap();
+    let request = SignageRequest {
+        selection: Selection::All,
+        template: "a4-3x8".into(),
+        custom_grid: None,
+        copies: 2,
+        call_to_action: None,
+    };
+    assert_eq!(
+        shop.preview_signage(&request, 0)
+            .await
+            .unwrap()
+            .svg
+            .matches("<image")
+            .count(),
+        0
+    );
+
+    let logo = image::RgbaImage::from_pixel(300, 120, image::Rgba([15, 118, 110, 255]));
+    let mut png = std::io::Cursor::new(Vec::new());
+    logo.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    shop.set_logo(png.into_inner()).await.unwrap();
+    assert_eq!(
+        shop.preview_signage(&request, 0)
+            .await
+            .unwrap()
+            .svg
+            .matches("<image")
+            .count(),
+        4,
+        "on each of the 4 signs"
+    );
+
+    let out = dir.path().join("with-logo.pdf");
+    shop.print_signage(&request, &out).await.unwrap();
+    assert!(std::fs::read(&out).unwrap().starts_with(b"%PDF-"));
+    // That the logo image is embedded once per document is checked with pdfimages in the
+    // print crate's tests.
+}

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use shopcast_print::{
-    BoxMm, GridSpec, PageSize, PlacedSign, Sign, Template, TextRole, layout, render,
+    BoxMm, GridSpec, Logo, PageSize, PlacedSign, RenderOptions, Sign, Template, TextRole, layout,
+    layout_with, preview_svg_with, render, render_with,
 };
 
 const MM_TO_PT: f32 = 72.0 / 25.4;
@@ -275,6 +276,212 @@ fn inside(inner: &BoxMm, outer: &BoxMm) -> bool {
         && inner.bottom() <= outer.bottom() + 0.01
 }
 
+/// A 600 × 300 PNG logo with transparency: a teal rounded badge with a white
+/// "leaf", on a transparent background.
+fn logo_png() -> Vec<u8> {
+    use image::ImageEncoder;
+    let (w, h) = (600u32, 300u32);
+    let img = image::RgbaImage::from_fn(w, h, |x, y| {
+        let (fx, fy) = (x as f32 / w as f32, y as f32 / h as f32);
+        // rounded rectangle badge
+        let (dx, dy) = ((fx - 0.5).abs() - 0.4, (fy - 0.5).abs() - 0.3);
+        let outside = dx.max(0.0).hypot(dy.max(0.0)) > 0.08;
+        if outside {
+            return image::Rgba([0, 0, 0, 0]);
+        }
+        // a white ellipse "leaf" and a stripe, inside the badge
+        let leaf = ((fx - 0.3) / 0.15).powi(2) + ((fy - 0.5) / 0.28).powi(2) < 1.0;
+        let stripe = (0.5..0.85).contains(&fx) && (fy - 0.5).abs() < 0.08;
+        if leaf || stripe {
+            image::Rgba([255, 255, 255, 255])
+        } else {
+            image::Rgba([20, 120, 110, 230])
+        }
+    });
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(img.as_raw(), w, h, image::ExtendedColorType::Rgba8)
+        .unwrap();
+    out
+}
+
+/// The logo is embedded once, drawn on every sign, never on text or QR codes, and
+/// every QR still decodes.
+fn check_logo(case: &str, template: &Template, copies: u32) {
+    let logo = Logo::from_image_bytes(&logo_png()).expect("logo");
+    assert_eq!((logo.width(), logo.height()), (256, 128));
+    let options = RenderOptions { logo: Some(&logo) };
+    let signs = signs();
+    let pdf_bytes = render_with(template, &signs, copies, &options).expect("render");
+    let pages = layout_with(template, &signs, copies, &options).expect("layout");
+    let dir = artifacts_dir(case);
+    let pdf = dir.join(format!("{case}.pdf"));
+    std::fs::write(&pdf, &pdf_bytes).unwrap();
+    let pdf_s = pdf.to_str().unwrap();
+
+    let out = run("qpdf", "qpdf", &["--check", pdf_s]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "qpdf --check {case}:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // one image object, drawn on every sign of every page
+    let list = run_ok("pdfimages", "poppler-utils", &["-list", pdf_s]);
+    let rows: Vec<&str> = list.lines().skip(2).collect();
+    let signs_total: usize = pages.iter().map(|p| p.signs.len()).sum();
+    assert_eq!(rows.len(), signs_total, "{case}: one use per sign:\n{list}");
+    let objects: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .map(|r| {
+            let cols: Vec<&str> = r.split_whitespace().collect();
+            assert_eq!(cols[2], "image", "{case}: {r}");
+            assert_eq!((cols[3], cols[4]), ("256", "128"), "{case}: {r}");
+            cols[10] // object id
+        })
+        .collect();
+    assert_eq!(objects.len(), 1, "{case}: logo embedded once:\n{list}");
+
+    // layout: the logo box is in its cell, off the QR (quiet zone included) and the text
+    let words = word_boxes(&pdf);
+    for (p, page) in pages.iter().enumerate() {
+        for s in &page.signs {
+            let b = s.logo_box.expect("every sign has a logo box");
+            assert!(b.width > 1.0 && b.height > 1.0, "{case}: {b:?}");
+            assert!(
+                (b.width / b.height - 2.0).abs() < 0.02,
+                "{case}: aspect {b:?}"
+            );
+            assert!(inside(&b, &s.cell), "{case}: logo outside its cell {b:?}");
+            assert!(!b.intersects(&s.qr_box), "{case}: logo on the QR {b:?}");
+            for l in &s.lines {
+                assert!(!l.bbox.intersects(&b), "{case}: {l:?} on the logo {b:?}");
+                assert!(!l.bbox.intersects(&s.qr_box), "{case}: {l:?}");
+                assert!(inside(&l.bbox, &s.cell), "{case}: {l:?}");
+            }
+            let lb = [
+                b.x * MM_TO_PT,
+                b.y * MM_TO_PT,
+                b.right() * MM_TO_PT,
+                b.bottom() * MM_TO_PT,
+            ];
+            for (word, w) in &words[p] {
+                let overlaps = w[0] + 0.3 < lb[2]
+                    && lb[0] < w[2] - 0.3
+                    && w[1] + 0.3 < lb[3]
+                    && lb[1] < w[3] - 0.3;
+                assert!(!overlaps, "{case}: word {word:?} {w:?} on the logo {lb:?}");
+            }
+        }
+    }
+
+    // every QR still decodes
+    let prefix = dir.join("page");
+    run_ok(
+        "pdftoppm",
+        "poppler-utils",
+        &["-r", "200", "-png", pdf_s, prefix.to_str().unwrap()],
+    );
+    let mut pngs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    pngs.sort();
+    assert_eq!(pngs.len(), pages.len(), "{case}: rendered page count");
+    for (p, (png, page)) in pngs.iter().zip(&pages).enumerate() {
+        let out = run(
+            "zbarimg",
+            "zbar-tools",
+            &["--raw", "-q", png.to_str().unwrap()],
+        );
+        let decoded = String::from_utf8(out.stdout).unwrap();
+        let mut got: Vec<&str> = decoded.lines().filter(|l| !l.is_empty()).collect();
+        got.sort();
+        let mut want: Vec<&str> = page.signs.iter().map(|s| s.payload.as_str()).collect();
+        want.sort();
+        assert_eq!(got, want, "{case} page {}: decoded QR payloads", p + 1);
+    }
+
+    // the preview shows the logo once per sign of page 1, as a PNG data URI
+    let (svg, _) = preview_svg_with(template, &signs, copies, 0, &options).unwrap();
+    assert_eq!(
+        svg.matches("<image").count(),
+        pages[0].signs.len(),
+        "{case}"
+    );
+    assert_eq!(
+        svg.matches(r#"href="data:image/png;base64,"#).count(),
+        pages[0].signs.len(),
+        "{case}"
+    );
+    std::fs::write(dir.join(format!("{case}.svg")), svg).unwrap();
+}
+
+fn smallest_custom() -> Template {
+    // Avery L7651 geometry: 38.1 × 21.2 mm
+    Template::custom(GridSpec {
+        page: PageSize::A4,
+        columns: 5,
+        rows: 13,
+        label_width_mm: 38.1,
+        label_height_mm: 21.2,
+        margin_left_mm: Some(4.75),
+        margin_top_mm: Some(10.7),
+        gap_x_mm: 2.5,
+        gap_y_mm: 0.0,
+    })
+    .unwrap()
+}
+
+#[test]
+fn logo_a4_3x8_labels() {
+    check_logo("logo-a4-3x8", &Template::preset("a4-3x8").unwrap(), 5);
+}
+
+#[test]
+fn logo_smallest_custom_a4_5x13() {
+    check_logo("logo-custom-a4-5x13", &smallest_custom(), 2);
+}
+
+#[test]
+fn logo_a6_shelf_cards() {
+    check_logo("logo-a6-card", &Template::preset("a6-card").unwrap(), 1);
+}
+
+#[test]
+fn logo_a5_table_tent() {
+    let t = Template::preset("a5-tent").unwrap();
+    check_logo("logo-a5-tent", &t, 1);
+    // the back face's logo is the front's turned 180° about the page centre
+    let logo = Logo::from_image_bytes(&logo_png()).unwrap();
+    let pages = layout_with(&t, &signs(), 1, &RenderOptions { logo: Some(&logo) }).unwrap();
+    let (b, f) = (
+        pages[0].signs[0].logo_box.unwrap(),
+        pages[0].signs[1].logo_box.unwrap(),
+    );
+    assert!(pages[0].signs[0].rotated);
+    assert!((b.right() - (210.0 - f.x)).abs() < 0.01);
+    assert!((b.bottom() - (297.0 - f.y)).abs() < 0.01);
+}
+
+#[test]
+fn logo_does_not_grow_a_large_pdf_per_label() {
+    let t = Template::preset("a4-3x8").unwrap();
+    let many: Vec<Sign> = signs().into_iter().cycle().take(240).collect();
+    let logo = Logo::from_image_bytes(&logo_png()).unwrap();
+    let plain = render(&t, &many, 1).unwrap();
+    let with = render_with(&t, &many, 1, &RenderOptions { logo: Some(&logo) }).unwrap();
+    // one image (≈ 256 × 128 RGB, deflated) plus a few dozen bytes per label
+    let extra = with.len() - plain.len();
+    assert!(
+        extra < 20_000 + 240 * 80,
+        "logo adds {extra} bytes to 240 labels"
+    );
+}
+
 #[test]
 fn a4_3x8_labels() {
     let t = Template::preset("a4-3x8").unwrap();
@@ -318,20 +525,7 @@ fn a5_table_tent() {
 
 #[test]
 fn smallest_custom_a4_5x13() {
-    // Avery L7651 geometry: 38.1 × 21.2 mm
-    let t = Template::custom(GridSpec {
-        page: PageSize::A4,
-        columns: 5,
-        rows: 13,
-        label_width_mm: 38.1,
-        label_height_mm: 21.2,
-        margin_left_mm: Some(4.75),
-        margin_top_mm: Some(10.7),
-        gap_x_mm: 2.5,
-        gap_y_mm: 0.0,
-    })
-    .unwrap();
-    check("custom-a4-5x13", &t, 2);
+    check("custom-a4-5x13", &smallest_custom(), 2);
 }
 
 #[test]
