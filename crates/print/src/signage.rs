@@ -20,9 +20,9 @@
 use std::collections::BTreeSet;
 
 use printpdf::{
-    Color, CurTransMat, FontId, LineDashPattern, LinePoint, Mm, Op, PaintMode, PdfDocument,
-    PdfFontHandle, PdfPage, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rect, Rgb, TextItem,
-    TextMatrix, WindingOrder, XObjectId, XObjectTransform,
+    Color, CurTransMat, DictItem, ExternalStream, ExternalXObject, FontId, LineDashPattern,
+    LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt,
+    Rect, Rgb, TextItem, TextMatrix, XObjectId, XObjectTransform,
 };
 
 use crate::error::PrintError;
@@ -867,6 +867,18 @@ pub fn render_with(
     for page in &pages {
         let ph = page.height_mm;
         let mut ops = Vec::new();
+        // All QR codes of the page in one form XObject written directly: small integers in
+        // module units, one stream per page (compresses well, no per-rectangle objects).
+        let qr_page = doc.add_xobject(&qr_page_form(page, &matrices));
+        ops.push(Op::SaveGraphicsState);
+        ops.push(Op::UseXobject {
+            id: qr_page,
+            transform: XObjectTransform {
+                no_auto_scale: true,
+                ..Default::default()
+            },
+        });
+        ops.push(Op::RestoreGraphicsState);
         if template.kind == TemplateKind::ShelfCards {
             cut_guides(&mut ops, page);
         }
@@ -883,26 +895,10 @@ pub fn render_with(
                     matrix: CurTransMat::Raw([-1.0, 0.0, 0.0, -1.0, 2.0 * cx, 2.0 * cy]),
                 });
                 let unrotated = turned(placed);
-                draw_sign(
-                    &mut ops,
-                    fonts,
-                    &unrotated,
-                    &matrices[placed.sign_index],
-                    logo_id,
-                    ph,
-                    &mut used,
-                );
+                draw_sign(&mut ops, fonts, &unrotated, logo_id, ph, &mut used);
                 ops.push(Op::RestoreGraphicsState);
             } else {
-                draw_sign(
-                    &mut ops,
-                    fonts,
-                    placed,
-                    &matrices[placed.sign_index],
-                    logo_id,
-                    ph,
-                    &mut used,
-                );
+                draw_sign(&mut ops, fonts, placed, logo_id, ph, &mut used);
             }
         }
         pdf_pages.push(PdfPage::new(Mm(page.width_mm), Mm(page.height_mm), ops));
@@ -1044,12 +1040,10 @@ fn draw_sign(
     ops: &mut Vec<Op>,
     fonts: &Fonts,
     placed: &PlacedSign,
-    matrix: &Matrix,
     logo: Option<&XObjectId>,
     page_height_mm: f32,
     used: &mut [BTreeSet<char>; 3],
 ) {
-    draw_qr(ops, matrix, placed.qr_box, page_height_mm);
     if let (Some(id), Some(b)) = (logo, placed.logo_box) {
         // the image is a unit square: scale it to the box (PDF origin bottom-left)
         ops.push(Op::SaveGraphicsState);
@@ -1107,42 +1101,73 @@ fn round2(v: f32) -> f32 {
 /// content stream holds only small integers. Filling all runs as *one* path (rather
 /// than one fill per rectangle) avoids anti-aliasing seams between rows on screen
 /// and in rasterizing print drivers.
-fn draw_qr(ops: &mut Vec<Op>, matrix: &Matrix, qr_box: BoxMm, page_height_mm: f32) {
-    let total = (matrix.width() + 2 * QUIET_ZONE) as f32;
-    let module_pt = qr_box.width / total * MM_TO_PT;
-    let left = (qr_box.x * MM_TO_PT) + QUIET_ZONE as f32 * module_pt;
-    let top = (page_height_mm - qr_box.y) * MM_TO_PT - QUIET_ZONE as f32 * module_pt;
-    ops.push(Op::SaveGraphicsState);
-    ops.push(Op::SetTransformationMatrix {
-        matrix: CurTransMat::Raw([module_pt, 0.0, 0.0, -module_pt, left, top]),
-    });
-    ops.push(Op::SetFillColor { col: grey(0.0) });
-    let pt = |x: usize, y: usize| LinePoint {
-        p: Point {
-            x: Pt(x as f32),
-            y: Pt(y as f32),
+/// The dark modules of one code as `x y w 1 re` rectangles in module units (y down), one
+/// per horizontal run.
+fn write_qr_rects(content: &mut Vec<u8>, matrix: &Matrix) {
+    use std::io::Write;
+    for run in matrix.runs() {
+        let _ = writeln!(content, "{} {} {} 1 re", run.x, run.y, run.len);
+    }
+}
+
+/// Every QR code of a page as one form XObject in page coordinates (pt).
+fn qr_page_form(page: &PageLayout, matrices: &[Matrix]) -> ExternalXObject {
+    use std::io::Write;
+    let ph = page.height_mm;
+    let mut content = Vec::with_capacity(page.signs.len() * 4096);
+    content.extend_from_slice(b"0 g\n");
+    for placed in &page.signs {
+        let matrix = &matrices[placed.sign_index];
+        content.extend_from_slice(b"q\n");
+        let qr_box = if placed.rotated {
+            // The back face of a tent: turn 180° about the cell centre, then draw as usual.
+            let cx = (placed.cell.x + placed.cell.width / 2.0) * MM_TO_PT;
+            let cy = (ph - placed.cell.y - placed.cell.height / 2.0) * MM_TO_PT;
+            let _ = writeln!(content, "-1 0 0 -1 {:.3} {:.3} cm", 2.0 * cx, 2.0 * cy);
+            placed.qr_box.rotated_in(&placed.cell)
+        } else {
+            placed.qr_box
+        };
+        let total = (matrix.width() + 2 * QUIET_ZONE) as f32;
+        let module_pt = qr_box.width / total * MM_TO_PT;
+        let left = (qr_box.x * MM_TO_PT) + QUIET_ZONE as f32 * module_pt;
+        let top = (ph - qr_box.y) * MM_TO_PT - QUIET_ZONE as f32 * module_pt;
+        // Module units, y pointing down, origin at the code's top-left module.
+        let _ = writeln!(
+            content,
+            "{module_pt:.4} 0 0 {:.4} {left:.3} {top:.3} cm",
+            -module_pt
+        );
+        write_qr_rects(&mut content, matrix);
+        content.extend_from_slice(b"f\nQ\n");
+    }
+    let (w, h) = (page.width_mm * MM_TO_PT, page.height_mm * MM_TO_PT);
+    let dict = [
+        ("Type", DictItem::Name(b"XObject".to_vec())),
+        ("Subtype", DictItem::Name(b"Form".to_vec())),
+        (
+            "BBox",
+            DictItem::Array(vec![
+                DictItem::Int(0),
+                DictItem::Int(0),
+                DictItem::Real(w),
+                DictItem::Real(h),
+            ]),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    ExternalXObject {
+        stream: ExternalStream {
+            dict,
+            content,
+            compress: true,
         },
-        bezier: false,
-    };
-    let rings = matrix
-        .runs()
-        .map(|r| PolygonRing {
-            points: vec![
-                pt(r.x, r.y),
-                pt(r.x + r.len, r.y),
-                pt(r.x + r.len, r.y + 1),
-                pt(r.x, r.y + 1),
-            ],
-        })
-        .collect();
-    ops.push(Op::DrawPolygon {
-        polygon: Polygon {
-            rings,
-            mode: PaintMode::Fill,
-            winding_order: WindingOrder::NonZero,
-        },
-    });
-    ops.push(Op::RestoreGraphicsState);
+        width: None,
+        height: None,
+        dpi: None,
+    }
 }
 
 #[cfg(test)]
