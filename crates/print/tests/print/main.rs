@@ -241,20 +241,25 @@ fn check(case: &str, template: &Template, copies: u32) {
     }
 
     // 4. every QR on every page decodes, to exactly the expected payloads
+    decode_every_page(case, &dir, pdf_s, &pages);
+}
+
+/// Renders every page at 200 dpi and checks every code on it (see `decode_every_code`).
+fn decode_every_page(case: &str, dir: &Path, pdf: &str, pages: &[shopcast_print::PageLayout]) {
     let prefix = dir.join("page");
     run_ok(
         "pdftoppm",
         "poppler-utils",
-        &["-r", "200", "-png", pdf_s, prefix.to_str().unwrap()],
+        &["-r", "200", "-png", pdf, prefix.to_str().unwrap()],
     );
-    let mut pngs: Vec<PathBuf> = std::fs::read_dir(&dir)
+    let mut pngs: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "png"))
         .collect();
     pngs.sort();
     assert_eq!(pngs.len(), pages.len(), "{case}: rendered page count");
-    for (p, (png, page)) in pngs.iter().zip(&pages).enumerate() {
+    for (p, (png, page)) in pngs.iter().zip(pages).enumerate() {
         decode_every_code(case, p, png, page);
     }
 }
@@ -400,22 +405,7 @@ fn check_logo(case: &str, template: &Template, copies: u32) {
     }
 
     // every QR still decodes
-    let prefix = dir.join("page");
-    run_ok(
-        "pdftoppm",
-        "poppler-utils",
-        &["-r", "200", "-png", pdf_s, prefix.to_str().unwrap()],
-    );
-    let mut pngs: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "png"))
-        .collect();
-    pngs.sort();
-    assert_eq!(pngs.len(), pages.len(), "{case}: rendered page count");
-    for (p, (png, page)) in pngs.iter().zip(&pages).enumerate() {
-        decode_every_code(case, p, png, page);
-    }
+    decode_every_page(case, &dir, pdf_s, &pages);
 
     // the preview shows the logo once per sign of page 1, as a PNG data URI
     let (svg, _) = preview_svg_with(template, &signs, copies, 0, &options).unwrap();
