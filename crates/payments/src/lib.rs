@@ -1,7 +1,12 @@
 //! Shopcast payments.
 //!
-//! For now this crate holds [`static_qr`]: builders (and parsers, where they help) for the
-//! text that goes inside a static payment QR code, each exact to its published standard:
+//! Payment providers behind one [`PaymentProvider`] trait (see [`provider`]):
+//! [`testmode`] (built in, no account), [`stripe`] and [`alipay`] (face-to-face, 当面付).
+//! They speak HTTP and sign/verify; they keep no durable state — the engine stores cursors,
+//! open charges and the ledger.
+//!
+//! And [`static_qr`]: builders (and parsers, where they help) for the text that goes inside a
+//! static payment QR code, each exact to its published standard:
 //!
 //! | module | standard |
 //! |---|---|
@@ -10,11 +15,15 @@
 //! | [`static_qr::pix`] | Banco Central do Brasil Pix "BR Code" (an EMVCo profile), static |
 //! | [`static_qr::upi`] | NPCI UPI deep link `upi://pay?…` |
 //!
-//! Money always comes in as integer minor units (`i64`, cents) with an ISO 4217 code that is
-//! either given or fixed by the standard; no floating point is used anywhere.
-//! Every failure is a [`PayloadError`] whose message says in plain words what is wrong and
-//! whose [`PayloadError::code`] is stable.
+//! Money always comes in as integer minor units (`i64`, cents) with an ISO 4217 code; no
+//! floating point is used anywhere.
 
+pub mod http;
+pub mod provider;
 pub mod static_qr;
 
+pub use provider::{
+    Charge, ChargeLine, ChargeRequest, OpenCharge, PaymentProvider, PaymentStatus, PollOutcome,
+    ProviderError, ProviderEvent, ProviderKind, Refund, RefundRequest,
+};
 pub use static_qr::{PayloadError, crc16_ccitt_false};

@@ -1,0 +1,114 @@
+//! The HTTP plumbing every provider shares: one client configuration, and one mapping from
+//! transport failures and HTTP statuses to [`ProviderError`], so that 429/5xx/timeouts mean
+//! the same thing whichever provider returned them.
+
+use std::time::Duration;
+
+use crate::provider::{ProviderError, ProviderKind};
+
+/// Per-request timeout: a till should not hang on a provider.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Builds the HTTP client providers use (rustls on ring, a timeout, a user agent).
+pub fn client() -> reqwest::Client {
+    // reqwest is built without a default crypto provider; installing ring twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(Duration::from_secs(5))
+        .user_agent(concat!("Shopcast/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("HTTP client configuration is static")
+}
+
+/// A response body as raw bytes, with its status, after transport errors were mapped.
+pub struct RawResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends `request` and reads the whole body. Transport failures become `Unreachable`;
+/// 429 becomes `RateLimited` (with Retry-After when given, in seconds or as an HTTP date);
+/// 5xx becomes `Server`. Other statuses are returned for the provider to interpret.
+pub async fn send(
+    provider: ProviderKind,
+    request: reqwest::RequestBuilder,
+) -> Result<RawResponse, ProviderError> {
+    let response = request.send().await.map_err(|err| unreachable(provider, &err))?;
+    let status = response.status().as_u16();
+    let retry_after = retry_after(response.headers());
+    let body = response
+        .bytes()
+        .await
+        .map_err(|err| unreachable(provider, &err))?
+        .to_vec();
+    match status {
+        429 => Err(ProviderError::RateLimited {
+            provider,
+            retry_after,
+        }),
+        500..=599 => Err(ProviderError::Server {
+            provider,
+            status,
+            body: truncate(&String::from_utf8_lossy(&body), 2_000),
+        }),
+        _ => Ok(RawResponse { status, body }),
+    }
+}
+
+fn unreachable(provider: ProviderKind, err: &reqwest::Error) -> ProviderError {
+    let detail = if err.is_timeout() {
+        "timed out".to_string()
+    } else if err.is_connect() {
+        "connection failed".to_string()
+    } else {
+        // Without the URL: it may carry query parameters we do not want in logs.
+        err.without_url_ref().to_string()
+    };
+    ProviderError::Unreachable { provider, detail }
+}
+
+trait WithoutUrlRef {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrlRef for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        let mut text = self.to_string();
+        if let Some(url) = self.url() {
+            text = text.replace(url.as_str(), "<url>");
+        }
+        text
+    }
+}
+
+/// Parses `Retry-After` (delta seconds or HTTP date) and Stripe/Mastodon-style
+/// `RateLimit-Reset` seconds.
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)
+        .or_else(|| headers.get("ratelimit-reset"))?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds.min(3_600)));
+    }
+    let when = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    let wait = when.duration_since(jiff::Timestamp::now());
+    Some(Duration::from_secs(wait.as_secs().clamp(0, 3_600) as u64))
+}
+
+/// Shortens provider text kept in errors (bodies can be large HTML pages).
+pub fn truncate(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}

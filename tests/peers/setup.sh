@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs the Python test peers (localstripe) and reference SDKs (alipay-sdk-python) into the
+# shared venv ${SHOPCAST_VENV:-~/.cache/shopcast-venv}. Idempotent; called by scripts/setup.sh.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+venv="${SHOPCAST_VENV:-$HOME/.cache/shopcast-venv}"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
