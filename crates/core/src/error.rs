@@ -54,6 +54,14 @@ pub enum CoreError {
     #[error("{0}")]
     Print(#[from] shopcast_print::PrintError),
 
+    /// A payment provider refused or could not be reached; `raw` is its reply, if any.
+    #[error("{message}")]
+    Provider {
+        code: &'static str,
+        message: String,
+        raw: Option<String>,
+    },
+
     #[error("The shop database reported an error: {0}")]
     Database(#[from] sqlx::Error),
 
@@ -76,6 +84,7 @@ impl CoreError {
             CoreError::Payload(_) => "payload_invalid",
             CoreError::Print(error) => error.code(),
             CoreError::Io { .. } => "io",
+            CoreError::Provider { code, .. } => code,
             CoreError::Database(_) | CoreError::Migration(_) => "internal",
         }
     }

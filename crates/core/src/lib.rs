@@ -4,12 +4,15 @@
 pub mod catalog;
 pub mod catalog_csv;
 pub mod error;
+pub mod ledger;
 pub mod money;
+pub mod payments;
 pub mod photos;
 pub mod qr_payload;
 pub mod settings;
 pub mod signage;
 pub mod store;
+pub mod till;
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +33,7 @@ pub struct Shop {
     data_dir: PathBuf,
     pool: SqlitePool,
     media: MediaStore,
+    payments: payments::Payments,
 }
 
 impl Shop {
@@ -38,10 +42,12 @@ impl Shop {
         let data_dir = data_dir.as_ref().to_path_buf();
         let (pool, _backup) = store::open(&data_dir).await?;
         let media = MediaStore::new(&data_dir);
+        let payments = payments::Payments::new(pool.clone());
         Ok(Shop {
             data_dir,
             pool,
             media,
+            payments,
         })
     }
 
@@ -309,5 +315,65 @@ impl Shop {
 
     pub async fn signage_batch(&self, batch_id: &str) -> Result<Vec<(Option<i64>, String)>> {
         signage::batch_products(&self.pool, batch_id).await
+    }
+
+    // Till and payments
+
+    pub fn payments(&self) -> &payments::Payments {
+        &self.payments
+    }
+
+    pub async fn create_order(&self, draft: &till::OrderDraft) -> Result<till::Order> {
+        let settings = self.settings().await?;
+        till::create_order(&self.pool, draft, &settings.currency).await
+    }
+
+    pub async fn order(&self, id: i64) -> Result<till::Order> {
+        till::get_order(&self.pool, id).await
+    }
+
+    /// Asks a provider for the QR the customer scans; it expires after `lifetime`.
+    pub async fn start_charge(
+        &self,
+        order_id: i64,
+        provider: shopcast_payments::ProviderKind,
+        lifetime: std::time::Duration,
+    ) -> Result<payments::ChargeView> {
+        let settings = self.settings().await?;
+        self.payments
+            .start_charge(order_id, provider, &settings.name, lifetime)
+            .await
+    }
+
+    pub async fn cancel_order(&self, order_id: i64) -> Result<till::Order> {
+        self.payments.cancel_order(order_id).await
+    }
+
+    pub async fn mark_paid_manually(&self, order_id: i64, method: &str) -> Result<ledger::Payment> {
+        self.payments.mark_paid_manually(order_id, method).await
+    }
+
+    pub async fn refund_payment(
+        &self,
+        payment_id: i64,
+        amount_minor: Option<i64>,
+    ) -> Result<ledger::Payment> {
+        self.payments.refund(payment_id, amount_minor).await
+    }
+
+    pub async fn list_payments(
+        &self,
+        filter: &ledger::PaymentFilter,
+    ) -> Result<Vec<ledger::Payment>> {
+        ledger::list(&self.pool, filter).await
+    }
+
+    pub async fn payment(&self, id: i64) -> Result<ledger::Payment> {
+        ledger::get(&self.pool, id).await
+    }
+
+    pub async fn payment_events(&self, id: i64) -> Result<Vec<ledger::PaymentEventRecord>> {
+        let payment = ledger::get(&self.pool, id).await?;
+        ledger::events_of(&self.pool, &payment).await
     }
 }

@@ -89,6 +89,12 @@ pub fn tracked_buy_link(
 
 /// A short id for printing: 8 characters of Crockford base32, unambiguous when read aloud.
 pub fn new_batch_id() -> String {
+    format!("S{}", crockford_id(7))
+}
+
+/// `len` (≤ 32) random-looking Crockford base32 characters: time, process and a counter
+/// hashed, so ids made in the same millisecond still differ.
+pub(crate) fn crockford_id(len: usize) -> String {
     const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let mut hasher = Sha256::new();
@@ -99,15 +105,12 @@ pub fn new_batch_id() -> String {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             .to_le_bytes(),
     );
-    let digest = hasher.finalize();
-    let mut id = String::from("S");
-    id.extend(
-        digest
-            .iter()
-            .take(7)
-            .map(|b| ALPHABET[(*b & 31) as usize] as char),
-    );
-    id
+    hasher
+        .finalize()
+        .iter()
+        .take(len)
+        .map(|b| ALPHABET[(*b & 31) as usize] as char)
+        .collect()
 }
 
 pub(crate) async fn products_for(pool: &SqlitePool, selection: &Selection) -> Result<Vec<Product>> {

@@ -21,6 +21,7 @@
 pub mod http;
 pub mod provider;
 pub mod static_qr;
+pub mod testmode;
 
 pub use provider::{
     Charge, ChargeLine, ChargeRequest, OpenCharge, PaymentProvider, PaymentStatus, PollOutcome,

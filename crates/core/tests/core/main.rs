@@ -3,6 +3,7 @@
 mod catalog;
 mod catalog_csv;
 mod money;
+mod payments;
 mod photos;
 mod qr_payload;
 mod settings;

@@ -52,6 +52,22 @@ async fn a_pending_migration_backs_the_file_up_first() {
             "DROP TABLE settings",
         ],
         2 => &["DROP TABLE signage_items", "DROP TABLE signage_batches"],
+        3 => &[
+            "DROP TABLE provider_cursors",
+            "DROP TABLE payment_events",
+            "DROP TABLE payments",
+            "DROP TABLE charges",
+            "DROP INDEX orders_by_ref",
+            "ALTER TABLE orders DROP COLUMN ref",
+            "ALTER TABLE orders DROP COLUMN status",
+            "ALTER TABLE orders DROP COLUMN total_minor",
+            "ALTER TABLE orders DROP COLUMN currency",
+            "ALTER TABLE orders DROP COLUMN channel",
+            "ALTER TABLE orders DROP COLUMN source_ref",
+            "ALTER TABLE orders DROP COLUMN updated_at",
+            "ALTER TABLE order_lines DROP COLUMN name",
+            "ALTER TABLE order_lines DROP COLUMN sku",
+        ],
         other => panic!("add the undo of migration {other} to this test"),
     };
     for statement in undo {

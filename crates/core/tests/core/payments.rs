@@ -1,0 +1,614 @@
+//! Till orders, the ledger and the watcher, on real shop files. Test mode runs its real
+//! checkout server and is paid over HTTP, as a phone would.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use shopcast_core::ledger::{Channel, PaymentFilter};
+use shopcast_core::payments::PaymentUpdate;
+use shopcast_core::till::{OrderDraft, OrderLineDraft};
+use shopcast_core::{CoreError, Shop};
+use shopcast_payments::{
+    Charge, ChargeRequest, OpenCharge, PaymentProvider, PaymentStatus, PollOutcome, ProviderError,
+    ProviderEvent, ProviderKind, Refund, RefundRequest,
+};
+
+use crate::{draft, shop_with};
+
+async fn product(shop: &Shop, name: &str, price: &str, stock: Option<i64>) -> i64 {
+    let mut d = draft(name, price);
+    d.stock = stock;
+    shop.create_product(&d).await.unwrap().id
+}
+
+fn line(product_id: i64, quantity: u32) -> OrderLineDraft {
+    OrderLineDraft {
+        product_id,
+        quantity,
+    }
+}
+
+fn event(id: &str, reference: &str, status: PaymentStatus, amount: i64) -> ProviderEvent {
+    ProviderEvent {
+        event_id: id.into(),
+        provider_ref: reference.into(),
+        order_ref: None,
+        charge_ref: None,
+        status,
+        amount_minor: amount,
+        currency: "CNY".into(),
+        refunded_total_minor: None,
+        method: Some("card".into()),
+        source_tag: None,
+        occurred_at: jiff::Timestamp::now(),
+        raw: format!(r#"{{"id":"{id}"}}"#),
+    }
+}
+
+async fn count(shop: &Shop, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+        .fetch_one(shop.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_order_totals_its_lines_and_refuses_mixed_currencies_and_bad_amounts() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let cup = product(&shop, "青花瓷杯", "88", None).await;
+    let tea = product(&shop, "Longjing <b>tea</b>", "12.50", None).await;
+    let order = shop
+        .create_order(&OrderDraft {
+            lines: vec![line(cup, 2), line(tea, 1)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(order.total.amount_minor, 2 * 8800 + 1250);
+    assert_eq!(order.total.currency, "CNY");
+    assert_eq!(order.status, "open");
+    assert!(order.order_ref.starts_with("O-") && order.order_ref.len() == 10);
+    assert_eq!(order.subject(""), "青花瓷杯 ×2, Longjing <b>tea</b>");
+
+    let mut euro = draft("Mug", "9");
+    euro.currency = Some("EUR".into());
+    let euro = shop.create_product(&euro).await.unwrap().id;
+    let mixed = shop
+        .create_order(&OrderDraft {
+            lines: vec![line(cup, 1), line(euro, 1)],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(mixed.field(), Some("lines"), "{mixed}");
+    assert!(mixed.to_string().contains("EUR"), "{mixed}");
+
+    let typed = shop
+        .create_order(&OrderDraft {
+            amount: Some("1.234,50 €".into()),
+            currency: Some("EUR".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (typed.total.amount_minor, typed.total.currency.as_str()),
+        (123_450, "EUR")
+    );
+    for bad in ["", "abc", "-5", "0", "12.3.4", "1e5"] {
+        let error = shop
+            .create_order(&OrderDraft {
+                amount: Some(bad.into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(error.field(), Some("amount"), "{bad:?}: {error}");
+    }
+    let zero_quantity = shop
+        .create_order(&OrderDraft {
+            lines: vec![line(cup, 0)],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(zero_quantity.field(), Some("quantity"));
+    assert_eq!(
+        count(&shop, "orders").await,
+        2,
+        "refused orders store nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_test_mode_sale_is_paid_over_http_and_announced_within_two_seconds() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let cup = product(&shop, "青花瓷杯", "88", Some(5)).await;
+    shop.payments().set_poll_interval(Duration::from_secs(1));
+    shop.payments()
+        .start_test_mode("127.0.0.1:0".parse().unwrap(), None)
+        .await
+        .unwrap();
+    let mut updates = shop.payments().subscribe();
+    let order = shop
+        .create_order(&OrderDraft {
+            lines: vec![line(cup, 2)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let charge = shop
+        .start_charge(order.id, ProviderKind::Test, Duration::from_secs(300))
+        .await
+        .unwrap();
+    assert!(charge.test);
+    assert!(
+        charge.qr_payload.starts_with("http://127.0.0.1:"),
+        "{}",
+        charge.qr_payload
+    );
+    assert!(charge.qr_svg.starts_with("<svg"));
+    assert_eq!(charge.order.status, "awaiting_payment");
+
+    let http = shopcast_payments::http::client();
+    let page = http.get(&charge.qr_payload).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("TEST MODE") && page.contains("青花瓷杯 ×2"),
+        "{page}"
+    );
+    assert!(page.contains("¥176.00"), "{page}");
+
+    let paid_at = Instant::now();
+    let reply = http
+        .post(format!("{}/pay", charge.qr_payload))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let payment = loop {
+        let update = tokio::time::timeout(Duration::from_secs(2), updates.recv())
+            .await
+            .expect("paid within 2 s")
+            .unwrap();
+        if let PaymentUpdate::Payment { payment } = update {
+            break payment;
+        }
+    };
+    assert!(paid_at.elapsed() < Duration::from_secs(2));
+    assert_eq!(payment.status, "paid");
+    assert!(payment.test);
+    assert_eq!(payment.order_ref.as_deref(), Some(order.order_ref.as_str()));
+    assert_eq!(payment.amount.amount_minor, 17_600);
+    assert_eq!(payment.channel, Channel::Till);
+    assert_eq!(shop.order(order.id).await.unwrap().status, "paid");
+    assert_eq!(
+        shop.product(cup).await.unwrap().stock,
+        Some(3),
+        "two cups left the shelf"
+    );
+
+    // Paying again is refused by the page and records nothing new.
+    let again = http
+        .post(format!("{}/pay", charge.qr_payload))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(count(&shop, "payments").await, 1);
+
+    // A refund through test mode, partial then the rest.
+    let partial = shop.refund_payment(payment.id, Some(8_800)).await.unwrap();
+    assert_eq!(
+        (partial.status.as_str(), partial.refunded_minor),
+        ("paid", 8_800)
+    );
+    let full = shop.refund_payment(payment.id, None).await.unwrap();
+    assert_eq!(
+        (full.status.as_str(), full.refunded_minor),
+        ("refunded", 17_600)
+    );
+    let over = shop.refund_payment(payment.id, Some(1)).await.unwrap_err();
+    assert_eq!(over.code(), "conflict");
+    let events = shop.payment_events(payment.id).await.unwrap();
+    assert_eq!(events.len(), 3, "paid, refund, refund: {events:?}");
+}
+
+#[tokio::test]
+async fn a_declined_test_payment_leaves_the_order_open_for_another_try() {
+    let (shop, _dir) = shop_with("EUR").await;
+    shop.payments()
+        .start_test_mode("127.0.0.1:0".parse().unwrap(), None)
+        .await
+        .unwrap();
+    let order = shop
+        .create_order(&OrderDraft {
+            amount: Some("12,50".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let charge = shop
+        .start_charge(order.id, ProviderKind::Test, Duration::from_secs(300))
+        .await
+        .unwrap();
+    let token = charge.charge_ref.clone();
+    assert_eq!(
+        shop.payments().test_mode().settle(&token, false),
+        Ok("declined")
+    );
+    wait_for(|| async { count(&shop, "payments").await == 1 }).await;
+    let declined = shop.list_payments(&PaymentFilter::default()).await.unwrap();
+    assert_eq!(declined[0].status, "failed");
+    assert_eq!(
+        shop.order(order.id).await.unwrap().status,
+        "awaiting_payment"
+    );
+    // A second QR for the same order, paid this time.
+    let second = shop
+        .start_charge(order.id, ProviderKind::Test, Duration::from_secs(300))
+        .await
+        .unwrap();
+    assert_ne!(second.charge_ref, token);
+    shop.payments()
+        .test_mode()
+        .settle(&second.charge_ref, true)
+        .unwrap();
+    wait_for(|| async { shop.order(order.id).await.unwrap().status == "paid" }).await;
+}
+
+#[tokio::test]
+async fn an_expired_test_qr_expires_the_order() {
+    let (shop, _dir) = shop_with("USD").await;
+    shop.payments()
+        .set_poll_interval(Duration::from_millis(100));
+    shop.payments()
+        .start_test_mode("127.0.0.1:0".parse().unwrap(), None)
+        .await
+        .unwrap();
+    let order = shop
+        .create_order(&OrderDraft {
+            amount: Some("5".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let charge = shop
+        .start_charge(order.id, ProviderKind::Test, Duration::from_millis(300))
+        .await
+        .unwrap();
+    wait_for(|| async { shop.order(order.id).await.unwrap().status == "expired" }).await;
+    assert_eq!(
+        shop.payments().test_mode().settle(&charge.charge_ref, true),
+        Err(shopcast_payments::testmode::SettleError::Closed)
+    );
+}
+
+#[tokio::test]
+async fn ingesting_the_same_events_twice_creates_nothing_new() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let events: Vec<ProviderEvent> = (0..1_000)
+        .map(|i| {
+            event(
+                &format!("evt_{i}"),
+                &format!("pi_{}", i / 2),
+                if i % 2 == 0 {
+                    PaymentStatus::Pending
+                } else {
+                    PaymentStatus::Paid
+                },
+                100 + i / 2,
+            )
+        })
+        .collect();
+    let first = shop
+        .payments()
+        .ingest(ProviderKind::Stripe, &events, Some("42"))
+        .await
+        .unwrap();
+    assert_eq!(first.new_events, 1_000);
+    assert_eq!(first.changed.len(), 500);
+    let second = shop
+        .payments()
+        .ingest(ProviderKind::Stripe, &events, Some("43"))
+        .await
+        .unwrap();
+    assert_eq!(second.new_events, 0);
+    assert!(second.changed.is_empty());
+    assert_eq!(count(&shop, "payments").await, 500);
+    assert_eq!(count(&shop, "payment_events").await, 1_000);
+    let paid: i64 = sqlx::query_scalar("SELECT count(*) FROM payments WHERE status = 'paid'")
+        .fetch_one(shop.pool())
+        .await
+        .unwrap();
+    assert_eq!(paid, 500);
+    assert_eq!(
+        shopcast_core::ledger::cursor(shop.pool(), ProviderKind::Stripe)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("43")
+    );
+    // The same event id from another provider is another event.
+    shop.payments()
+        .ingest(ProviderKind::Alipay, &events[..1], None)
+        .await
+        .unwrap();
+    assert_eq!(count(&shop, "payment_events").await, 1_001);
+}
+
+#[tokio::test]
+async fn a_late_failure_cannot_undo_a_sale_and_refunds_only_grow() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let payments = shop.payments();
+    payments
+        .ingest(
+            ProviderKind::Stripe,
+            &[event("e1", "pi_1", PaymentStatus::Paid, 5_000)],
+            None,
+        )
+        .await
+        .unwrap();
+    payments
+        .ingest(
+            ProviderKind::Stripe,
+            &[event("e0", "pi_1", PaymentStatus::Failed, 5_000)],
+            None,
+        )
+        .await
+        .unwrap();
+    let mut partial = event("e2", "pi_1", PaymentStatus::Paid, 5_000);
+    partial.refunded_total_minor = Some(2_000);
+    let mut stale = event("e3", "pi_1", PaymentStatus::Paid, 5_000);
+    stale.refunded_total_minor = Some(1_000);
+    payments
+        .ingest(ProviderKind::Stripe, &[partial, stale], None)
+        .await
+        .unwrap();
+    let all = shop.list_payments(&PaymentFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(
+        (all[0].status.as_str(), all[0].refunded_minor),
+        ("paid", 2_000)
+    );
+    let mut full = event("e4", "pi_1", PaymentStatus::Refunded, 5_000);
+    full.refunded_total_minor = Some(5_000);
+    payments
+        .ingest(ProviderKind::Stripe, &[full], None)
+        .await
+        .unwrap();
+    let all = shop.list_payments(&PaymentFilter::default()).await.unwrap();
+    assert_eq!(
+        (all[0].status.as_str(), all[0].refunded_minor),
+        ("refunded", 5_000)
+    );
+}
+
+#[tokio::test]
+async fn a_payment_that_does_not_match_its_order_is_held_for_review() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let cup = product(&shop, "杯", "88", Some(3)).await;
+    let order = shop
+        .create_order(&OrderDraft {
+            lines: vec![line(cup, 1)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut short = event("evt_short", "pi_short", PaymentStatus::Paid, 100);
+    short.order_ref = Some(order.order_ref.clone());
+    let mut other_currency = event("evt_usd", "pi_usd", PaymentStatus::Paid, 8_800);
+    other_currency.order_ref = Some(order.order_ref.clone());
+    other_currency.currency = "USD".into();
+    shop.payments()
+        .ingest(ProviderKind::Stripe, &[short, other_currency], None)
+        .await
+        .unwrap();
+    let review = shop
+        .list_payments(&PaymentFilter {
+            status: Some("review".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(review.len(), 2);
+    for payment in &review {
+        let why = payment.mismatch.as_deref().unwrap();
+        assert!(why.contains("88.00 CNY"), "{why}");
+    }
+    assert_eq!(shop.order(order.id).await.unwrap().status, "review");
+    assert_eq!(
+        shop.product(cup).await.unwrap().stock,
+        Some(3),
+        "not sold until reviewed"
+    );
+}
+
+#[tokio::test]
+async fn attribution_comes_from_the_order_or_the_tag_the_provider_echoes() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let mut from_sign = event("e1", "pi_sign", PaymentStatus::Paid, 100);
+    from_sign.source_tag = Some("sign-S1A2B3C4".into());
+    let mut from_post = event("e2", "pi_post", PaymentStatus::Paid, 100);
+    from_post.source_tag = Some("post-17".into());
+    let plain = event("e3", "pi_link", PaymentStatus::Paid, 100);
+    shop.payments()
+        .ingest(ProviderKind::Stripe, &[from_sign, from_post, plain], None)
+        .await
+        .unwrap();
+    for (channel, source, count) in [
+        ("signage", Some("S1A2B3C4"), 1),
+        ("post", Some("17"), 1),
+        ("link", None, 1),
+    ] {
+        let found = shop
+            .list_payments(&PaymentFilter {
+                channel: Some(channel.into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.len(), count, "{channel}");
+        assert_eq!(found[0].source_ref.as_deref(), source);
+    }
+}
+
+#[tokio::test]
+async fn cash_sales_are_recorded_once_and_can_be_refunded() {
+    let (shop, _dir) = shop_with("JPY").await;
+    let order = shop
+        .create_order(&OrderDraft {
+            amount: Some("¥500".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let payment = shop.mark_paid_manually(order.id, "cash").await.unwrap();
+    assert_eq!(
+        (payment.provider.as_str(), payment.status.as_str()),
+        ("manual", "paid")
+    );
+    assert_eq!(payment.amount.amount_minor, 500);
+    assert!(!payment.test);
+    let twice = shop.mark_paid_manually(order.id, "cash").await.unwrap_err();
+    assert_eq!(twice.code(), "conflict");
+    let bad = shop
+        .mark_paid_manually(order.id, "bitcoin")
+        .await
+        .unwrap_err();
+    assert_eq!(bad.field(), Some("method"));
+    let refunded = shop.refund_payment(payment.id, Some(200)).await.unwrap();
+    assert_eq!(refunded.refunded_minor, 200);
+    let cancelled = shop.cancel_order(order.id).await.unwrap_err();
+    assert!(matches!(cancelled, CoreError::Conflict { .. }));
+}
+
+/// A provider that fails a set number of polls in a row (as a network outage would), then
+/// reports one payment. Exercises the watcher's backoff and recovery, not any remote API.
+struct Flaky {
+    failures_left: AtomicU32,
+    polls: AtomicU32,
+    rate_limited: bool,
+}
+
+#[async_trait]
+impl PaymentProvider for Flaky {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Stripe
+    }
+    async fn create_charge(&self, _: &ChargeRequest) -> Result<Charge, ProviderError> {
+        unreachable!()
+    }
+    async fn poll(&self, _: Option<&str>, _: &[OpenCharge]) -> Result<PollOutcome, ProviderError> {
+        self.polls.fetch_add(1, Ordering::SeqCst);
+        if self.failures_left.load(Ordering::SeqCst) > 0 {
+            self.failures_left.fetch_sub(1, Ordering::SeqCst);
+            return Err(if self.rate_limited {
+                ProviderError::RateLimited {
+                    provider: ProviderKind::Stripe,
+                    retry_after: Some(Duration::from_millis(1_500)),
+                }
+            } else {
+                ProviderError::Unreachable {
+                    provider: ProviderKind::Stripe,
+                    detail: "connection failed".into(),
+                }
+            });
+        }
+        Ok(PollOutcome {
+            events: vec![event("evt_late", "pi_late", PaymentStatus::Paid, 999)],
+            cursor: Some("7".into()),
+        })
+    }
+    async fn cancel(&self, _: &OpenCharge) -> Result<(), ProviderError> {
+        Ok(())
+    }
+    async fn refund(&self, _: &RefundRequest) -> Result<Refund, ProviderError> {
+        unreachable!()
+    }
+}
+
+#[tokio::test]
+async fn the_watcher_backs_off_shows_it_and_recovers_without_losing_anything() {
+    let (shop, _dir) = shop_with("CNY").await;
+    shop.payments().set_poll_interval(Duration::from_millis(50));
+    let mut updates = shop.payments().subscribe();
+    let flaky = Arc::new(Flaky {
+        failures_left: AtomicU32::new(3),
+        polls: AtomicU32::new(0),
+        rate_limited: false,
+    });
+    let started = Instant::now();
+    shop.payments().connect(flaky.clone());
+    let mut saw_failure = false;
+    let recovered = loop {
+        match tokio::time::timeout(Duration::from_secs(10), updates.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            PaymentUpdate::Health { health } if !health.ok => {
+                saw_failure = true;
+                assert_eq!(health.code.as_deref(), Some("provider_unreachable"));
+                assert!(health.failing_since.is_some() && health.next_attempt_at.is_some());
+            }
+            PaymentUpdate::Health { health } if health.ok => break health,
+            _ => {}
+        }
+    };
+    assert!(saw_failure && recovered.ok);
+    // Backoff doubles from the 50 ms interval: 100 + 200 + 400 ms before the fourth poll.
+    assert!(
+        started.elapsed() >= Duration::from_millis(700),
+        "{:?}",
+        started.elapsed()
+    );
+    wait_for(|| async { count(&shop, "payments").await == 1 }).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        flaky.polls.load(Ordering::SeqCst) > 4,
+        "keeps polling after recovery"
+    );
+    assert_eq!(
+        count(&shop, "payments").await,
+        1,
+        "re-polled events add nothing"
+    );
+    shop.payments().disconnect(ProviderKind::Stripe);
+}
+
+#[tokio::test]
+async fn the_watcher_waits_as_long_as_a_429_asks() {
+    let (shop, _dir) = shop_with("CNY").await;
+    shop.payments().set_poll_interval(Duration::from_millis(50));
+    let flaky = Arc::new(Flaky {
+        failures_left: AtomicU32::new(1),
+        polls: AtomicU32::new(0),
+        rate_limited: true,
+    });
+    shop.payments().connect(flaky.clone());
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert_eq!(
+        flaky.polls.load(Ordering::SeqCst),
+        1,
+        "no poll before Retry-After ends"
+    );
+    wait_for(|| async { count(&shop, "payments").await == 1 }).await;
+    shop.payments().disconnect(ProviderKind::Stripe);
+}
+
+async fn wait_for<F, Fut>(mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !condition().await {
+        assert!(Instant::now() < deadline, "condition not met within 5 s");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
