@@ -12,7 +12,7 @@ APT_PACKAGES=(
   build-essential pkg-config curl file python3 python3-venv python3-pip
   libwebkit2gtk-4.1-dev libssl-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth webkit2gtk-driver imagemagick fonts-noto-cjk fonts-noto-color-emoji
-  poppler-utils qpdf zbar-tools
+  poppler-utils qpdf zbar-tools libdbus-1-dev
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -46,3 +46,4 @@ for dir in ui tests/e2e; do
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.shopcast-lock)
   fi
 done
+echo "setup: Python test peers"; bash "$(dirname "${BASH_SOURCE[0]}")/../tests/peers/setup.sh"

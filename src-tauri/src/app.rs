@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use tauri::Manager;
+use tauri::{Emitter, Manager};
 
 use crate::state::AppState;
 use crate::{commands, logging, media, paths};
@@ -24,6 +24,14 @@ pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
         }
     };
     tauri::async_runtime::set(runtime.handle().clone());
+    {
+        let shop = shop.clone();
+        runtime.spawn(async move {
+            if let Err(error) = shop.start_payments().await {
+                tracing::error!(code = error.code(), %error, "payments could not start");
+            }
+        });
+    }
 
     let builder = commands::builder();
     let result = tauri::Builder::default()
@@ -39,6 +47,7 @@ pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
+            forward_payment_updates(app.handle().clone());
             if let Some(window) = app.get_webview_window("main") {
                 let _ = window.set_title("Shopcast");
             }
@@ -53,4 +62,25 @@ pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Name of the window event that carries every [`shopcast_core::payments::PaymentUpdate`].
+pub const PAYMENT_UPDATE_EVENT: &str = "payment-update";
+
+/// Forwards the engine's payment updates to the window as they happen.
+fn forward_payment_updates(app: tauri::AppHandle) {
+    let mut updates = app.state::<AppState>().shop.payments().subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match updates.recv().await {
+                Ok(update) => {
+                    let _ = app.emit(PAYMENT_UPDATE_EVENT, update);
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "the window fell behind on payment updates");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
 }

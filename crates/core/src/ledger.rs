@@ -23,29 +23,29 @@ const CHUNK: usize = 400;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
-pub enum Channel {
+pub enum SalesChannel {
     Till,
     Signage,
     Post,
     Link,
 }
 
-impl Channel {
+impl SalesChannel {
     pub fn as_str(self) -> &'static str {
         match self {
-            Channel::Till => "till",
-            Channel::Signage => "signage",
-            Channel::Post => "post",
-            Channel::Link => "link",
+            SalesChannel::Till => "till",
+            SalesChannel::Signage => "signage",
+            SalesChannel::Post => "post",
+            SalesChannel::Link => "link",
         }
     }
 
-    pub fn parse(text: &str) -> Option<Channel> {
+    pub fn parse(text: &str) -> Option<SalesChannel> {
         [
-            Channel::Till,
-            Channel::Signage,
-            Channel::Post,
-            Channel::Link,
+            SalesChannel::Till,
+            SalesChannel::Signage,
+            SalesChannel::Post,
+            SalesChannel::Link,
         ]
         .into_iter()
         .find(|c| c.as_str() == text)
@@ -54,19 +54,19 @@ impl Channel {
 
 /// Reads an attribution tag carried through a provider (Stripe `client_reference_id`):
 /// "till", "sign-S1A2B3C4", "post-12"; anything else is a plain link sale.
-pub fn attribution_from_tag(tag: Option<&str>) -> (Channel, Option<String>) {
+pub fn attribution_from_tag(tag: Option<&str>) -> (SalesChannel, Option<String>) {
     match tag {
-        Some("till") => (Channel::Till, None),
+        Some("till") => (SalesChannel::Till, None),
         Some(tag) => {
             if let Some(batch) = tag.strip_prefix("sign-").filter(|s| !s.is_empty()) {
-                (Channel::Signage, Some(batch.to_string()))
+                (SalesChannel::Signage, Some(batch.to_string()))
             } else if let Some(post) = tag.strip_prefix("post-").filter(|s| !s.is_empty()) {
-                (Channel::Post, Some(post.to_string()))
+                (SalesChannel::Post, Some(post.to_string()))
             } else {
-                (Channel::Link, None)
+                (SalesChannel::Link, None)
             }
         }
-        None => (Channel::Link, None),
+        None => (SalesChannel::Link, None),
     }
 }
 
@@ -85,7 +85,7 @@ pub struct Payment {
     pub amount: Money,
     pub refunded_minor: i64,
     pub method: Option<String>,
-    pub channel: Channel,
+    pub channel: SalesChannel,
     /// The sign batch or post that brought it.
     pub source_ref: Option<String>,
     pub test: bool,
@@ -127,7 +127,7 @@ struct PaymentState {
     currency: String,
     refunded_minor: i64,
     method: Option<String>,
-    channel: Channel,
+    channel: SalesChannel,
     source_ref: Option<String>,
     mismatch: Option<String>,
     occurred_at: i64,
@@ -138,7 +138,7 @@ struct OrderInfo {
     id: i64,
     total_minor: i64,
     currency: String,
-    channel: Channel,
+    channel: SalesChannel,
     source_ref: Option<String>,
 }
 
@@ -241,7 +241,7 @@ async fn ingest_chunk(
         let order = event
             .order_ref
             .as_deref()
-            .and_then(|r| orders.remove(r).or_else(|| None))
+            .and_then(|r| orders.remove(r))
             .or_else(|| charge.and_then(|(_, order_id)| orders_by_id.get(order_id).cloned()));
         let state = states
             .entry(event.provider_ref.clone())
@@ -490,7 +490,7 @@ async fn load_payments(
                 currency: row.get(6),
                 refunded_minor: row.get(7),
                 method: row.get(8),
-                channel: Channel::parse(row.get::<&str, _>(9)).unwrap_or(Channel::Link),
+                channel: SalesChannel::parse(row.get::<&str, _>(9)).unwrap_or(SalesChannel::Link),
                 source_ref: row.get(10),
                 mismatch: row.get(11),
                 occurred_at: row.get(12),
@@ -528,7 +528,7 @@ fn order_info(row: &sqlx::sqlite::SqliteRow) -> OrderInfo {
         id: row.get("id"),
         total_minor: row.get("total_minor"),
         currency: row.get("currency"),
-        channel: Channel::parse(row.get::<&str, _>("channel")).unwrap_or(Channel::Till),
+        channel: SalesChannel::parse(row.get::<&str, _>("channel")).unwrap_or(SalesChannel::Till),
         source_ref: row.get("source_ref"),
     }
 }
@@ -608,7 +608,7 @@ fn payment_from_row(row: &sqlx::sqlite::SqliteRow) -> Payment {
         },
         refunded_minor: row.get("refunded_minor"),
         method: row.get("method"),
-        channel: Channel::parse(row.get::<&str, _>("channel")).unwrap_or(Channel::Link),
+        channel: SalesChannel::parse(row.get::<&str, _>("channel")).unwrap_or(SalesChannel::Link),
         source_ref: row.get("source_ref"),
         test: row.get("test"),
         mismatch: row.get("mismatch"),
@@ -705,4 +705,70 @@ pub async fn events_of(pool: &SqlitePool, payment: &Payment) -> Result<Vec<Payme
             raw: row.get(4),
         })
         .collect())
+}
+
+/// Takings in one currency over a period (currencies are never added together).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct CurrencyTotal {
+    pub currency: String,
+    pub gross_minor: i64,
+    pub refunded_minor: i64,
+    pub net_minor: i64,
+    pub payments: i64,
+}
+
+/// Paid (and refunded) payments between `from` and `to` (UTC ms), test payments only when
+/// asked.
+pub async fn totals(
+    pool: &SqlitePool,
+    from: i64,
+    to: i64,
+    include_test: bool,
+) -> Result<Vec<CurrencyTotal>> {
+    let rows = sqlx::query(
+        "SELECT currency, sum(amount_minor), sum(refunded_minor), count(*) FROM payments
+         WHERE occurred_at >= ? AND occurred_at < ? AND status IN ('paid', 'refunded')
+           AND mismatch IS NULL AND (test = 0 OR ?)
+         GROUP BY currency ORDER BY currency",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(include_test)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let gross: i64 = row.get(1);
+            let refunded: i64 = row.get(2);
+            CurrencyTotal {
+                currency: row.get(0),
+                gross_minor: gross,
+                refunded_minor: refunded,
+                net_minor: gross - refunded,
+                payments: row.get(3),
+            }
+        })
+        .collect())
+}
+
+/// Today in the shop's time zone, as a UTC [start, end) in ms (23 or 25 hours on DST days).
+pub fn local_day_range(timezone: &str, at: jiff::Timestamp) -> Result<(i64, i64)> {
+    let tz = jiff::tz::TimeZone::get(timezone).map_err(|_| {
+        crate::CoreError::invalid("timezone", format!("Unknown time zone {timezone}."))
+    })?;
+    let date = at.to_zoned_datetime(tz.clone()).date();
+    let start = date
+        .to_zoned_datetime(tz.clone())
+        .map_err(|e| crate::CoreError::invalid("timezone", e.to_string()))?;
+    let end = date
+        .tomorrow()
+        .and_then(|d| d.to_zoned_datetime(tz))
+        .map_err(|e| crate::CoreError::invalid("timezone", e.to_string()))?;
+    Ok((
+        start.timestamp().as_millisecond(),
+        end.timestamp().as_millisecond(),
+    ))
 }

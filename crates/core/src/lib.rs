@@ -8,7 +8,9 @@ pub mod ledger;
 pub mod money;
 pub mod payments;
 pub mod photos;
+pub mod providers;
 pub mod qr_payload;
+pub mod secrets;
 pub mod settings;
 pub mod signage;
 pub mod store;
@@ -34,6 +36,7 @@ pub struct Shop {
     pool: SqlitePool,
     media: MediaStore,
     payments: payments::Payments,
+    secrets: secrets::SecretStore,
 }
 
 impl Shop {
@@ -43,11 +46,13 @@ impl Shop {
         let (pool, _backup) = store::open(&data_dir).await?;
         let media = MediaStore::new(&data_dir);
         let payments = payments::Payments::new(pool.clone());
+        let secrets = secrets::SecretStore::new(&data_dir);
         Ok(Shop {
             data_dir,
             pool,
             media,
             payments,
+            secrets,
         })
     }
 
@@ -375,5 +380,108 @@ impl Shop {
     pub async fn payment_events(&self, id: i64) -> Result<Vec<ledger::PaymentEventRecord>> {
         let payment = ledger::get(&self.pool, id).await?;
         ledger::events_of(&self.pool, &payment).await
+    }
+
+    pub async fn payment_settings(&self) -> Result<providers::PaymentSettings> {
+        providers::load(&self.pool).await
+    }
+
+    /// Saves the test-mode and polling options (provider keys are set with `connect_*`) and
+    /// applies them to the running watchers.
+    pub async fn save_payment_settings(
+        &self,
+        new: providers::PaymentSettings,
+    ) -> Result<providers::PaymentSettings> {
+        let mut all = providers::load(&self.pool).await?;
+        let restart_test = all.test_mode != new.test_mode
+            || all.test_mode_lan != new.test_mode_lan
+            || all.test_mode_port != new.test_mode_port;
+        all.test_mode = new.test_mode;
+        all.test_mode_lan = new.test_mode_lan;
+        all.test_mode_port = new.test_mode_port;
+        all.poll_ms = new.poll_ms;
+        all.qr_minutes = new.qr_minutes;
+        providers::save(&self.pool, &all).await?;
+        self.payments
+            .set_poll_interval(std::time::Duration::from_millis(u64::from(all.poll_ms)));
+        if restart_test {
+            self.payments.stop_test_mode();
+            if all.test_mode {
+                self.start_test_mode(&all).await?;
+            }
+        }
+        Ok(all)
+    }
+
+    async fn start_test_mode(&self, settings: &providers::PaymentSettings) -> Result<()> {
+        let public_host = settings
+            .test_mode_lan
+            .then(providers::lan_ip)
+            .flatten()
+            .map(|ip| ip.to_string());
+        self.payments
+            .start_test_mode(providers::test_mode_bind(settings), public_host.as_deref())
+            .await?;
+        Ok(())
+    }
+
+    /// Starts watching every provider the shop has set up (test mode too, if on).
+    pub async fn start_payments(&self) -> Result<()> {
+        let settings = providers::load(&self.pool).await?;
+        self.payments
+            .set_poll_interval(std::time::Duration::from_millis(u64::from(
+                settings.poll_ms,
+            )));
+        if settings.test_mode {
+            self.start_test_mode(&settings).await?;
+        }
+        for provider in providers::saved_providers(&settings, &self.secrets) {
+            self.payments.connect(provider);
+        }
+        Ok(())
+    }
+
+    pub async fn connect_stripe(&self, api_base: &str, secret_key: &str) -> Result<()> {
+        let provider =
+            providers::connect_stripe(&self.pool, &self.secrets, api_base, secret_key).await?;
+        self.payments.connect(provider);
+        Ok(())
+    }
+
+    pub async fn connect_alipay(
+        &self,
+        app_id: &str,
+        gateway: &str,
+        app_private_key: &str,
+        alipay_public_key: &str,
+    ) -> Result<()> {
+        let provider = providers::connect_alipay(
+            &self.pool,
+            &self.secrets,
+            app_id,
+            gateway,
+            app_private_key,
+            alipay_public_key,
+        )
+        .await?;
+        self.payments.connect(provider);
+        Ok(())
+    }
+
+    /// Stops a provider and removes its keys.
+    pub async fn disconnect_provider(&self, kind: shopcast_payments::ProviderKind) -> Result<()> {
+        if kind == shopcast_payments::ProviderKind::Test {
+            self.payments.stop_test_mode();
+        } else {
+            self.payments.disconnect(kind);
+        }
+        providers::forget(&self.pool, &self.secrets, kind).await
+    }
+
+    /// Today's takings per currency in the shop's time zone.
+    pub async fn today_totals(&self, include_test: bool) -> Result<Vec<ledger::CurrencyTotal>> {
+        let settings = self.settings().await?;
+        let (from, to) = ledger::local_day_range(&settings.timezone, jiff::Timestamp::now())?;
+        ledger::totals(&self.pool, from, to, include_test).await
     }
 }

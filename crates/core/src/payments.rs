@@ -285,8 +285,8 @@ impl Payments {
                 .collect(),
             expires_at,
             source_tag: Some(match (&order.channel, &order.source_ref) {
-                (ledger::Channel::Signage, Some(batch)) => format!("sign-{batch}"),
-                (ledger::Channel::Post, Some(post)) => format!("post-{post}"),
+                (ledger::SalesChannel::Signage, Some(batch)) => format!("sign-{batch}"),
+                (ledger::SalesChannel::Post, Some(post)) => format!("post-{post}"),
                 _ => "till".to_string(),
             }),
         };

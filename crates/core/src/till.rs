@@ -8,7 +8,7 @@ use sqlx::{Row, SqlitePool};
 
 use crate::catalog::now_ms;
 use crate::error::{CoreError, Result};
-use crate::ledger::Channel;
+use crate::ledger::SalesChannel;
 use crate::money::{MAX_MINOR, Money, parse_price};
 
 /// Most units of one product on one order line.
@@ -33,7 +33,7 @@ pub struct OrderDraft {
     /// Currency of the typed amount; the shop's when empty.
     pub currency: Option<String>,
     /// Where the sale comes from; the till unless a sign or post link created it.
-    pub channel: Option<Channel>,
+    pub channel: Option<SalesChannel>,
     pub source_ref: Option<String>,
 }
 
@@ -58,7 +58,7 @@ pub struct Order {
     /// open, awaiting_payment, paid, review, cancelled, expired.
     pub status: String,
     pub total: Money,
-    pub channel: Channel,
+    pub channel: SalesChannel,
     pub source_ref: Option<String>,
     pub lines: Vec<OrderLine>,
     pub created_at: i64,
@@ -185,7 +185,7 @@ pub async fn create_order(
             currency,
         }
     };
-    let channel = draft.channel.unwrap_or(Channel::Till);
+    let channel = draft.channel.unwrap_or(SalesChannel::Till);
     let now = now_ms();
     let order_ref = new_order_ref();
     let mut tx = pool.begin().await?;
@@ -259,7 +259,7 @@ pub async fn get_order(pool: &SqlitePool, id: i64) -> Result<Order> {
             amount_minor: row.get("total_minor"),
             currency: row.get("currency"),
         },
-        channel: Channel::parse(row.get::<&str, _>("channel")).unwrap_or(Channel::Till),
+        channel: SalesChannel::parse(row.get::<&str, _>("channel")).unwrap_or(SalesChannel::Till),
         source_ref: row.get("source_ref"),
         lines,
         created_at: row.get("created_at"),

@@ -40,7 +40,10 @@ pub async fn send(
     provider: ProviderKind,
     request: reqwest::RequestBuilder,
 ) -> Result<RawResponse, ProviderError> {
-    let response = request.send().await.map_err(|err| unreachable(provider, &err))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|err| unreachable(provider, &err))?;
     let status = response.status().as_u16();
     let retry_after = retry_after(response.headers());
     let body = response

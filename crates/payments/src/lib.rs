@@ -18,9 +18,11 @@
 //! Money always comes in as integer minor units (`i64`, cents) with an ISO 4217 code; no
 //! floating point is used anywhere.
 
+pub mod alipay;
 pub mod http;
 pub mod provider;
 pub mod static_qr;
+pub mod stripe;
 pub mod testmode;
 
 pub use provider::{

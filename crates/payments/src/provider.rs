@@ -202,7 +202,10 @@ pub struct Refund {
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
     #[error("could not reach {provider}: {detail}")]
-    Unreachable { provider: ProviderKind, detail: String },
+    Unreachable {
+        provider: ProviderKind,
+        detail: String,
+    },
     #[error("{provider} is rate limiting us")]
     RateLimited {
         provider: ProviderKind,
@@ -215,7 +218,10 @@ pub enum ProviderError {
         body: String,
     },
     #[error("{provider} sent a reply we could not read: {detail}")]
-    BadResponse { provider: ProviderKind, detail: String },
+    BadResponse {
+        provider: ProviderKind,
+        detail: String,
+    },
     #[error("{provider} refused: {message}")]
     Rejected {
         provider: ProviderKind,
@@ -225,9 +231,15 @@ pub enum ProviderError {
         raw: String,
     },
     #[error("{provider} reply failed signature verification: {detail}")]
-    BadSignature { provider: ProviderKind, detail: String },
+    BadSignature {
+        provider: ProviderKind,
+        detail: String,
+    },
     #[error("{provider} is not set up correctly: {detail}")]
-    Config { provider: ProviderKind, detail: String },
+    Config {
+        provider: ProviderKind,
+        detail: String,
+    },
     #[error("{provider} does not support {what}")]
     Unsupported {
         provider: ProviderKind,

@@ -386,7 +386,10 @@ impl PaymentProvider for TestMode {
 
 async fn checkout_page(State(mode): State<TestMode>, Path(token): Path<String>) -> Response {
     let Some((charge, amount)) = mode.page(&token) else {
-        return (StatusCode::NOT_FOUND, page("Not found", "<p>No such test payment.</p>"))
+        return (
+            StatusCode::NOT_FOUND,
+            page("Not found", "<p>No such test payment.</p>"),
+        )
             .into_response();
     };
     let open = charge.state == TestState::Open && Timestamp::now() < charge.expires_at;
@@ -431,7 +434,10 @@ async fn status(State(mode): State<TestMode>, Path(token): Path<String>) -> Resp
                 TestState::Declined => "declined",
                 TestState::Expired => "expired",
             };
-            ([(header::CONTENT_TYPE, "application/json")], format!(r#"{{"state":"{state}"}}"#))
+            (
+                [(header::CONTENT_TYPE, "application/json")],
+                format!(r#"{{"state":"{state}"}}"#),
+            )
                 .into_response()
         }
         None => StatusCode::NOT_FOUND.into_response(),
@@ -442,13 +448,17 @@ fn settle_response(result: Result<&'static str, SettleError>) -> Response {
     match result {
         Ok("paid") => page("Paid", r#"<p id="state">Paid ✓ (test)</p>"#).into_response(),
         Ok(_) => page("Declined", r#"<p id="state">Declined (test)</p>"#).into_response(),
-        Err(SettleError::UnknownCharge) => {
-            (StatusCode::NOT_FOUND, page("Not found", "<p>No such test payment.</p>"))
-                .into_response()
-        }
+        Err(SettleError::UnknownCharge) => (
+            StatusCode::NOT_FOUND,
+            page("Not found", "<p>No such test payment.</p>"),
+        )
+            .into_response(),
         Err(err) => (
             StatusCode::CONFLICT,
-            page("Closed", &format!(r#"<p id="state">{}</p>"#, escape_html(&err.to_string()))),
+            page(
+                "Closed",
+                &format!(r#"<p id="state">{}</p>"#, escape_html(&err.to_string())),
+            ),
         )
             .into_response(),
     }

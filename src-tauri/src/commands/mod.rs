@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod catalog;
+pub mod payments;
 pub mod settings;
 pub mod signage;
 
@@ -39,7 +40,23 @@ pub fn builder() -> Builder<tauri::Wry> {
             signage::last_signage_request,
             signage::product_qr_preview,
             signage::save_product_qr,
+            payments::create_order,
+            payments::get_order,
+            payments::start_charge,
+            payments::cancel_order,
+            payments::mark_paid,
+            payments::list_payments,
+            payments::payment_detail,
+            payments::refund_payment,
+            payments::today_totals,
+            payments::payment_providers,
+            payments::save_payment_settings,
+            payments::connect_stripe,
+            payments::connect_alipay,
+            payments::disconnect_provider,
         ])
+        // Sent as the "payment-update" event (see app.rs).
+        .typ::<shopcast_core::payments::PaymentUpdate>()
         // Money and ids are i64 but stay far below 2^53 (MAX_MINOR is 10^15), so a JS number
         // holds them exactly.
         .dangerously_cast_bigints_to_number()

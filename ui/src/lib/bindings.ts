@@ -44,9 +44,34 @@ export const commands = {
 	lastSignageRequest: () => typedError<SignageRequest | null, ApiError>(__TAURI_INVOKE("last_signage_request")),
 	productQrPreview: (productId: number, payload: QrPayloadRequest | null) => typedError<QrPreview, ApiError>(__TAURI_INVOKE("product_qr_preview", { productId, payload })),
 	saveProductQr: (productId: number, payload: QrPayloadRequest | null, format: QrImage, path: string) => typedError<QrPreview, ApiError>(__TAURI_INVOKE("save_product_qr", { productId, payload, format, path })),
+	createOrder: (draft: OrderDraft) => typedError<Order, ApiError>(__TAURI_INVOKE("create_order", { draft })),
+	getOrder: (orderId: number) => typedError<Order, ApiError>(__TAURI_INVOKE("get_order", { orderId })),
+	/**  Shows the QR for `order_id` at `provider` ("test", "stripe", "alipay"). */
+	startCharge: (orderId: number, providerName: string) => typedError<ChargeView, ApiError>(__TAURI_INVOKE("start_charge", { orderId, providerName })),
+	cancelOrder: (orderId: number) => typedError<Order, ApiError>(__TAURI_INVOKE("cancel_order", { orderId })),
+	/**  Cash, or a static bank QR the owner checked in the banking app. */
+	markPaid: (orderId: number, method: string) => typedError<Payment, ApiError>(__TAURI_INVOKE("mark_paid", { orderId, method })),
+	listPayments: (filter: PaymentFilter) => typedError<Payment[], ApiError>(__TAURI_INVOKE("list_payments", { filter })),
+	paymentDetail: (paymentId: number) => typedError<PaymentDetail, ApiError>(__TAURI_INVOKE("payment_detail", { paymentId })),
+	/**  Refunds `amount` as typed in the payment's currency, or everything left when empty. */
+	refundPayment: (paymentId: number, amount: string | null) => typedError<Payment, ApiError>(__TAURI_INVOKE("refund_payment", { paymentId, amount })),
+	todayTotals: (includeTest: boolean) => typedError<CurrencyTotal[], ApiError>(__TAURI_INVOKE("today_totals", { includeTest })),
+	paymentProviders: () => typedError<ProvidersView, ApiError>(__TAURI_INVOKE("payment_providers")),
+	savePaymentSettings: (settings: PaymentSettings) => typedError<PaymentSettings, ApiError>(__TAURI_INVOKE("save_payment_settings", { settings })),
+	/**  The key goes to the OS keychain; it is never sent back to the page. */
+	connectStripe: (apiBase: string, secretKey: string) => typedError<null, ApiError>(__TAURI_INVOKE("connect_stripe", { apiBase, secretKey })),
+	connectAlipay: (appId: string, gateway: string, appPrivateKey: string, alipayPublicKey: string) => typedError<null, ApiError>(__TAURI_INVOKE("connect_alipay", { appId, gateway, appPrivateKey, alipayPublicKey })),
+	disconnectProvider: (providerName: string) => typedError<null, ApiError>(__TAURI_INVOKE("disconnect_provider", { providerName })),
 };
 
 /* Types */
+export type AlipaySetup = {
+	appId: string,
+	/**  "production", "sandbox" or a gateway URL. */
+	gateway: string,
+	secretBackend: SecretBackend,
+};
+
 export type ApiError = {
 	code: string,
 	message: string,
@@ -59,6 +84,29 @@ export type AppInfo = {
 	dataDir: string,
 	logDir: string,
 	databasePath: string,
+};
+
+/**  What the till shows while the customer pays. */
+export type ChargeView = {
+	order: Order,
+	provider: string,
+	chargeRef: string,
+	/**  The text inside the QR code. */
+	qrPayload: string,
+	/**  The QR as SVG, ready to show large. */
+	qrSvg: string,
+	/**  UTC ms. */
+	expiresAt: number,
+	test: boolean,
+};
+
+/**  Takings in one currency over a period (currencies are never added together). */
+export type CurrencyTotal = {
+	currency: string,
+	grossMinor: number,
+	refundedMinor: number,
+	netMinor: number,
+	payments: number,
 };
 
 /**  The owner's own label paper: rows × columns of labels of one size, in millimetres. */
@@ -98,8 +146,122 @@ export type Money = {
 	currency: string,
 };
 
+export type Order = {
+	id: number,
+	/**  Public reference sent to providers ("O-7K3F9Q2M"). */
+	orderRef: string,
+	/**  open, awaiting_payment, paid, review, cancelled, expired. */
+	status: string,
+	total: Money,
+	channel: SalesChannel,
+	sourceRef: string | null,
+	lines: OrderLine[],
+	createdAt: number,
+};
+
+/**  What the till sends: products with quantities, or an amount typed by hand. */
+export type OrderDraft = {
+	lines?: OrderLineDraft[],
+	/**  An amount as typed ("12,50", "¥88"), used when there are no lines. */
+	amount?: string | null,
+	/**  Currency of the typed amount; the shop's when empty. */
+	currency?: string | null,
+	/**  Where the sale comes from; the till unless a sign or post link created it. */
+	channel?: SalesChannel | null,
+	sourceRef?: string | null,
+};
+
+export type OrderLine = {
+	productId: number | null,
+	name: string,
+	sku: string | null,
+	quantity: number,
+	unitPrice: Money,
+};
+
+export type OrderLineDraft = {
+	productId: number,
+	quantity: number,
+};
+
 /**  Paper for a custom label grid. */
 export type Paper = "a4" | "letter";
+
+/**  One payment as the owner sees it. */
+export type Payment = {
+	id: number,
+	provider: string,
+	providerRef: string,
+	orderId: number | null,
+	orderRef: string | null,
+	/**  pending, paid, failed, expired, refunded. */
+	status: string,
+	amount: Money,
+	refundedMinor: number,
+	method: string | null,
+	channel: SalesChannel,
+	/**  The sign batch or post that brought it. */
+	sourceRef: string | null,
+	test: boolean,
+	/**  Why it does not match its order, for the owner to review. */
+	mismatch: string | null,
+	/**  When the provider says it happened, UTC unix milliseconds. */
+	occurredAt: number,
+	updatedAt: number,
+};
+
+export type PaymentDetail = {
+	payment: Payment,
+	order: Order | null,
+	events: PaymentEventRecord[],
+};
+
+/**  One stored event of a payment, raw as received, for the detail view. */
+export type PaymentEventRecord = {
+	eventId: string,
+	status: string,
+	occurredAt: number,
+	receivedAt: number,
+	raw: string,
+};
+
+/**  Filters for the payments screen and `payments list`. */
+export type PaymentFilter = {
+	/**  UTC unix ms, inclusive. */
+	from?: number | null,
+	/**  UTC unix ms, exclusive. */
+	to?: number | null,
+	provider?: string | null,
+	status?: string | null,
+	channel?: string | null,
+	productId?: number | null,
+	/**  Newest first, at most this many (default 200). */
+	limit?: number | null,
+};
+
+export type PaymentSettings = {
+	/**  Built-in test mode (on for a new shop). */
+	testMode?: boolean,
+	/**  Serve the test checkout page on the shop's Wi-Fi, not only this computer. */
+	testModeLan?: boolean,
+	/**  Port of the test checkout page; 0 picks a free one. */
+	testModePort?: number,
+	/**  How often providers are asked for news, in milliseconds. */
+	pollMs?: number,
+	/**  How long a till QR stays valid, in minutes. */
+	qrMinutes?: number,
+	stripe?: StripeSetup | null,
+	alipay?: AlipaySetup | null,
+};
+
+/**  Something the owner should see now. */
+export type PaymentUpdate = 
+/**  A payment was recorded or changed. */
+{ kind: "payment"; payment: Payment } | 
+/**  An order changed status (paid, review, expired…). */
+{ kind: "order"; order_id: number; order_ref: string; status: string } | 
+/**  A provider became unreachable or recovered. */
+{ kind: "health"; health: ProviderHealth };
 
 export type Photo = {
 	/**  Lower-case hex SHA-256 of the file's bytes. */
@@ -163,6 +325,28 @@ export type ProductSummary = {
 	thumb: string | null,
 };
 
+export type ProviderHealth = {
+	provider: string,
+	ok: boolean,
+	/**  When it started failing (UTC ms), while it fails. */
+	failingSince: number | null,
+	/**  The last error in plain words. */
+	message: string | null,
+	/**  Stable code of the last error. */
+	code: string | null,
+	/**  When the watcher tries again (UTC ms). */
+	nextAttemptAt: number | null,
+};
+
+export type ProvidersView = {
+	settings: PaymentSettings,
+	/**  Providers being watched now. */
+	connected: string[],
+	health: ProviderHealth[],
+	/**  Where the test checkout page is served, when test mode runs. */
+	testCheckoutUrl: string | null,
+};
+
 /**  Image format of a saved QR code. */
 export type QrImage = 
 /**  `size` pixels square, quiet zone included. */
@@ -212,6 +396,14 @@ export type RowError = {
 	message: string,
 };
 
+/**  How a sale reached the shop. */
+export type SalesChannel = "till" | "signage" | "post" | "link";
+
+/**  Where a secret was stored. */
+export type SecretBackend = "keychain" | 
+/**  `secrets/<name>` in the data folder, mode 0600. */
+"file";
+
 /**  Which products a batch is for. */
 export type Selection = { kind: "all" } | { kind: "skus"; value: string[] } | { kind: "ids"; value: number[] };
 
@@ -253,6 +445,14 @@ export type SignageRequest = {
 	copies: number,
 	/**  "Scan to buy", "扫码购买"…; none prints no call to action. */
 	callToAction: string | null,
+};
+
+export type StripeSetup = {
+	apiBase: string,
+	/**  Where the key is kept (never the key itself). */
+	secretBackend: SecretBackend,
+	/**  Last four characters, so the owner can tell keys apart. */
+	keyHint: string,
 };
 
 /* Tauri Specta runtime */

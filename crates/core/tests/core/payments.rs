@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use shopcast_core::ledger::{Channel, PaymentFilter};
+use shopcast_core::ledger::{PaymentFilter, SalesChannel};
 use shopcast_core::payments::PaymentUpdate;
 use shopcast_core::till::{OrderDraft, OrderLineDraft};
 use shopcast_core::{CoreError, Shop};
@@ -183,7 +183,7 @@ async fn a_test_mode_sale_is_paid_over_http_and_announced_within_two_seconds() {
     assert!(payment.test);
     assert_eq!(payment.order_ref.as_deref(), Some(order.order_ref.as_str()));
     assert_eq!(payment.amount.amount_minor, 17_600);
-    assert_eq!(payment.channel, Channel::Till);
+    assert_eq!(payment.channel, SalesChannel::Till);
     assert_eq!(shop.order(order.id).await.unwrap().status, "paid");
     assert_eq!(
         shop.product(cup).await.unwrap().stock,

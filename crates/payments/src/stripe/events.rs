@@ -1,0 +1,337 @@
+//! Stripe's event feed (`GET /v1/events`) read as [`ProviderEvent`]s: which event types matter,
+//! how one page is read, and how each event's object maps to a payment state.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use crate::provider::{PaymentStatus, ProviderError, ProviderEvent, ProviderKind};
+
+/// The event types that move a payment. Sent as `types[]` where the server supports it, and
+/// always applied here too (localstripe rejects `types[]`, so it lists everything).
+pub const EVENT_TYPES: [&str; 7] = [
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "charge.refunded",
+];
+
+/// One page of `GET /v1/events`. Events are kept as received so `raw` is Stripe's own text.
+#[derive(Deserialize)]
+pub(crate) struct EventPage {
+    pub data: Vec<Box<RawValue>>,
+    pub has_more: bool,
+}
+
+/// An event as listed: what is needed to page, sort and de-duplicate, plus its raw text.
+pub(crate) struct ListedEvent {
+    pub id: String,
+    pub kind: String,
+    pub created: i64,
+    raw: Box<RawValue>,
+}
+
+#[derive(Deserialize)]
+struct EventHead {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    created: i64,
+}
+
+impl ListedEvent {
+    pub fn read(raw: Box<RawValue>) -> Result<ListedEvent, ProviderError> {
+        let head: EventHead = serde_json::from_str(raw.get()).map_err(|err| {
+            bad_response(format!(
+                "an event in the list has no id/type/created: {err}"
+            ))
+        })?;
+        Ok(ListedEvent {
+            id: head.id,
+            kind: head.kind,
+            created: head.created,
+            raw,
+        })
+    }
+
+    /// The payment state this event reports, or `None` for event types Shopcast does not use.
+    pub fn to_provider_event(&self) -> Result<Option<ProviderEvent>, ProviderError> {
+        let Some(state) = self.payment_state()? else {
+            return Ok(None);
+        };
+        let occurred_at = Timestamp::from_second(self.created).map_err(|err| {
+            bad_response(format!(
+                "event {} has an impossible time {}: {err}",
+                self.id, self.created
+            ))
+        })?;
+        Ok(Some(ProviderEvent {
+            event_id: self.id.clone(),
+            provider_ref: state.provider_ref,
+            order_ref: state.order_ref,
+            charge_ref: state.charge_ref,
+            status: state.status,
+            amount_minor: state.amount_minor,
+            currency: state.currency.to_ascii_uppercase(),
+            refunded_total_minor: state.refunded_total_minor,
+            method: state.method,
+            source_tag: state.source_tag,
+            occurred_at,
+            raw: self.raw.get().to_string(),
+        }))
+    }
+
+    fn payment_state(&self) -> Result<Option<PaymentState>, ProviderError> {
+        let state = match self.kind.as_str() {
+            "payment_intent.succeeded" => {
+                let intent: PaymentIntent = self.object()?;
+                intent.state(PaymentStatus::Paid)
+            }
+            "payment_intent.payment_failed" => {
+                let intent: PaymentIntent = self.object()?;
+                intent.state(PaymentStatus::Failed)
+            }
+            "checkout.session.completed" => {
+                let session: CheckoutSession = self.object()?;
+                // Delayed methods (bank debits) complete the session before the money arrives;
+                // `checkout.session.async_payment_succeeded` follows.
+                let status = match session.payment_status.as_deref() {
+                    Some("unpaid") => PaymentStatus::Pending,
+                    _ => PaymentStatus::Paid,
+                };
+                session.state(status)
+            }
+            "checkout.session.async_payment_succeeded" => {
+                let session: CheckoutSession = self.object()?;
+                session.state(PaymentStatus::Paid)
+            }
+            "checkout.session.async_payment_failed" => {
+                let session: CheckoutSession = self.object()?;
+                session.state(PaymentStatus::Failed)
+            }
+            "checkout.session.expired" => {
+                let session: CheckoutSession = self.object()?;
+                let mut state = session.state(PaymentStatus::Expired);
+                // Nothing was paid, so the session itself is the payment's id.
+                state.provider_ref = session.id;
+                state
+            }
+            "charge.refunded" => {
+                let charge: StripeCharge = self.object()?;
+                charge.state()
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(state))
+    }
+
+    /// `data.object`, read as the type this event carries.
+    fn object<T: DeserializeOwned>(&self) -> Result<T, ProviderError> {
+        #[derive(Deserialize)]
+        struct Envelope<T> {
+            data: Data<T>,
+        }
+        #[derive(Deserialize)]
+        struct Data<T> {
+            object: T,
+        }
+        serde_json::from_str::<Envelope<T>>(self.raw.get())
+            .map(|envelope| envelope.data.object)
+            .map_err(|err| {
+                bad_response(format!(
+                    "event {} ({}) could not be read: {err}",
+                    self.id, self.kind
+                ))
+            })
+    }
+}
+
+/// What one event says about one payment, before it becomes a [`ProviderEvent`].
+struct PaymentState {
+    provider_ref: String,
+    order_ref: Option<String>,
+    charge_ref: Option<String>,
+    status: PaymentStatus,
+    amount_minor: i64,
+    currency: String,
+    refunded_total_minor: Option<i64>,
+    method: Option<String>,
+    source_tag: Option<String>,
+}
+
+type Metadata = Option<BTreeMap<String, serde_json::Value>>;
+
+fn order_ref(metadata: &Metadata) -> Option<String> {
+    match metadata.as_ref()?.get("order_ref")? {
+        serde_json::Value::String(text) if !text.is_empty() => Some(text.clone()),
+        _ => None,
+    }
+}
+
+/// A field Stripe returns either as an id or, when expanded, as the object.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Expandable<T> {
+    Id(String),
+    Object(T),
+}
+
+#[derive(Deserialize)]
+struct WithId {
+    id: String,
+}
+
+impl Expandable<WithId> {
+    fn id(self) -> String {
+        match self {
+            Expandable::Id(id) | Expandable::Object(WithId { id }) => id,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PaymentIntent {
+    id: String,
+    amount: i64,
+    amount_received: Option<i64>,
+    currency: String,
+    #[serde(default)]
+    metadata: Metadata,
+    #[serde(default)]
+    payment_method_types: Option<Vec<String>>,
+    #[serde(default)]
+    latest_charge: Option<Expandable<ChargeMethod>>,
+}
+
+#[derive(Deserialize)]
+struct ChargeMethod {
+    payment_method_details: Option<MethodDetails>,
+}
+
+#[derive(Deserialize)]
+struct MethodDetails {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+impl PaymentIntent {
+    fn state(self, status: PaymentStatus) -> PaymentState {
+        let amount_minor = match status {
+            PaymentStatus::Paid => self.amount_received.filter(|&received| received > 0),
+            _ => None,
+        }
+        .unwrap_or(self.amount);
+        PaymentState {
+            order_ref: order_ref(&self.metadata),
+            method: self.method(),
+            provider_ref: self.id,
+            charge_ref: None,
+            status,
+            amount_minor,
+            currency: self.currency,
+            refunded_total_minor: None,
+            source_tag: None,
+        }
+    }
+
+    /// The method actually used when the charge is expanded; otherwise the only method offered.
+    /// With several offered (Checkout shows card, Alipay, WeChat Pay…) the first is not
+    /// necessarily the one the customer chose, so it is left unknown.
+    fn method(&self) -> Option<String> {
+        if let Some(Expandable::Object(charge)) = &self.latest_charge
+            && let Some(kind) = charge
+                .payment_method_details
+                .as_ref()
+                .and_then(|details| details.kind.clone())
+        {
+            return Some(kind);
+        }
+        match self.payment_method_types.as_deref() {
+            Some([only]) => Some(only.clone()),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CheckoutSession {
+    id: String,
+    payment_intent: Option<Expandable<WithId>>,
+    client_reference_id: Option<String>,
+    #[serde(default)]
+    metadata: Metadata,
+    amount_total: i64,
+    currency: String,
+    payment_status: Option<String>,
+}
+
+impl CheckoutSession {
+    fn state(&self, status: PaymentStatus) -> PaymentState {
+        let source_tag = self
+            .client_reference_id
+            .clone()
+            .filter(|tag| !tag.is_empty());
+        let provider_ref = match &self.payment_intent {
+            Some(Expandable::Id(id)) | Some(Expandable::Object(WithId { id })) => id.clone(),
+            None => self.id.clone(),
+        };
+        PaymentState {
+            provider_ref,
+            // Sessions we create carry metadata[order_ref]; Payment Links only carry the tag.
+            order_ref: order_ref(&self.metadata).or_else(|| source_tag.clone()),
+            charge_ref: Some(self.id.clone()),
+            status,
+            amount_minor: self.amount_total,
+            currency: self.currency.clone(),
+            refunded_total_minor: None,
+            method: None,
+            source_tag,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct StripeCharge {
+    id: String,
+    amount: i64,
+    amount_refunded: i64,
+    currency: String,
+    payment_intent: Option<Expandable<WithId>>,
+    #[serde(default)]
+    metadata: Metadata,
+    payment_method_details: Option<MethodDetails>,
+}
+
+impl StripeCharge {
+    fn state(self) -> PaymentState {
+        let status = if self.amount_refunded >= self.amount {
+            PaymentStatus::Refunded
+        } else {
+            PaymentStatus::Paid
+        };
+        PaymentState {
+            order_ref: order_ref(&self.metadata),
+            provider_ref: self.payment_intent.map_or(self.id, Expandable::id),
+            charge_ref: None,
+            status,
+            amount_minor: self.amount,
+            currency: self.currency,
+            refunded_total_minor: Some(self.amount_refunded),
+            method: self.payment_method_details.and_then(|details| details.kind),
+            source_tag: None,
+        }
+    }
+}
+
+fn bad_response(detail: String) -> ProviderError {
+    ProviderError::BadResponse {
+        provider: ProviderKind::Stripe,
+        detail,
+    }
+}

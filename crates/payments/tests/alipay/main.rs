@@ -1,0 +1,12 @@
+//! Integration tests of `shopcast_payments::alipay` (face-to-face, 当面付).
+//!
+//! `vectors` checks our signing byte for byte against the official Python SDK; `provider`
+//! drives the provider against `stub`, a local gateway that follows Alipay's wire format and
+//! checks our signatures; `sign` and `wire` cover the pure pieces.
+
+mod keys;
+mod provider;
+mod sign;
+mod stub;
+mod vectors;
+mod wire;

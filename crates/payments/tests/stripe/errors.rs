@@ -1,0 +1,138 @@
+//! How Stripe's failures reach the watcher and the owner: retry (429, 5xx, unreadable, no
+//! connection) or stop and say what to do (4xx with Stripe's error object).
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use shopcast_payments::stripe::{StripeConfig, StripeProvider};
+use shopcast_payments::{ChargeRequest, PaymentProvider, ProviderError, ProviderKind};
+
+use crate::capture::{CaptureServer, Reply};
+
+fn order() -> ChargeRequest {
+    ChargeRequest {
+        order_ref: "O-1".into(),
+        amount_minor: 500,
+        currency: "EUR".into(),
+        subject: "Mug".into(),
+        lines: vec![],
+        expires_at: Timestamp::now(),
+        source_tag: None,
+    }
+}
+
+#[tokio::test]
+async fn rate_limit_429_waits_as_long_as_stripe_asks() {
+    let server = CaptureServer::always(
+        Reply::json(
+            429,
+            r#"{"error": {"code": "rate_limit", "message": "Too many requests hit the API too quickly.", "type": "invalid_request_error"}}"#,
+        )
+        .with_header("retry-after", "3"),
+    )
+    .await;
+    let err = server.provider().poll(None, &[]).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProviderError::RateLimited {
+                provider: ProviderKind::Stripe,
+                retry_after: Some(wait),
+            } if wait == Duration::from_secs(3)
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn server_error_500_is_retried() {
+    let server = CaptureServer::always(Reply::json(
+        500,
+        r#"{"error": {"message": "An unknown error occurred", "type": "api_error"}}"#,
+    ))
+    .await;
+    let err = server.provider().create_charge(&order()).await.unwrap_err();
+    assert!(
+        matches!(&err, ProviderError::Server { status: 500, body, .. } if body.contains("api_error")),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn garbage_200_is_a_bad_response() {
+    let server = CaptureServer::always(Reply {
+        status: 200,
+        headers: vec![("content-type", "text/html".into())],
+        body: "<html>captive portal: please log in</html>".into(),
+    })
+    .await;
+    let provider = server.provider();
+    let polled = provider.poll(None, &[]).await.unwrap_err();
+    let created = provider.create_charge(&order()).await.unwrap_err();
+    for err in [polled, created] {
+        assert!(matches!(err, ProviderError::BadResponse { .. }), "{err:?}");
+        assert!(err.is_retryable());
+        assert!(err.to_string().contains("captive portal"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn wrong_key_401_is_rejected_with_a_plain_sentence() {
+    // Stripe's documented reply to a bad key: no `code`, only a message.
+    let raw = r#"{"error": {"message": "Invalid API Key provided: sk_test_********************ogLe", "type": "invalid_request_error"}}"#;
+    let server = CaptureServer::always(Reply::json(401, raw)).await;
+    let err = server.provider().poll(None, &[]).await.unwrap_err();
+    let ProviderError::Rejected {
+        provider,
+        code,
+        message,
+        raw: kept,
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert_eq!(*provider, ProviderKind::Stripe);
+    assert_eq!(code, "authentication_required");
+    assert!(
+        message.starts_with("Stripe rejected the secret key."),
+        "{message}"
+    );
+    assert!(message.contains("Invalid API Key provided"), "{message}");
+    assert_eq!(kept, raw);
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn stripe_error_code_and_message_are_kept() {
+    let raw = r#"{"error": {"code": "amount_too_small", "doc_url": "https://stripe.com/docs/error-codes/amount-too-small", "message": "Amount must be at least ¥4.00 cny", "param": "line_items[0][price_data][unit_amount]", "type": "invalid_request_error"}}"#;
+    let server = CaptureServer::always(Reply::json(400, raw)).await;
+    let err = server.provider().create_charge(&order()).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ProviderError::Rejected { code, message, raw: kept, .. }
+                if code == "amount_too_small" && message == "Amount must be at least ¥4.00 cny" && kept == raw
+        ),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn nothing_listening_is_unreachable_and_retried() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let provider = StripeProvider::new(StripeConfig {
+        api_base: format!("http://127.0.0.1:{closed}").parse().unwrap(),
+        ..StripeConfig::new("sk_test_x")
+    })
+    .unwrap();
+    let err = provider.poll(None, &[]).await.unwrap_err();
+    assert!(matches!(err, ProviderError::Unreachable { .. }), "{err:?}");
+    assert!(err.is_retryable());
+    assert!(!err.to_string().contains("sk_test_x"));
+}
