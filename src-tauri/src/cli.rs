@@ -36,6 +36,12 @@ pub enum Command {
     Qr(crate::cli_qr::QrArgs),
     /// Print signage (label sheets, shelf cards, table tents) as a PDF.
     Signage(SignageArgs),
+    /// Connect payment providers (Stripe, Alipay) and see which are set up.
+    #[command(subcommand)]
+    Providers(crate::cli_payments::ProvidersCommand),
+    /// Watch payments come in, or list them.
+    #[command(subcommand)]
+    Payments(crate::cli_payments::PaymentsCommand),
     /// Developer tasks.
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
@@ -137,7 +143,7 @@ pub enum DevCommand {
 }
 
 /// Errors of a headless run: what went wrong, in one line.
-struct Failure(String);
+pub(crate) struct Failure(pub(crate) String);
 
 impl From<CoreError> for Failure {
     fn from(error: CoreError) -> Self {
@@ -170,6 +176,8 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             Command::Products(products) => run_products(&shop, products).await,
             Command::Settings(settings) => run_settings(&shop, settings).await,
             Command::Signage(args) => run_signage(&shop, args).await,
+            Command::Providers(command) => crate::cli_payments::run_providers(&shop, command).await,
+            Command::Payments(command) => crate::cli_payments::run_payments(&shop, command).await,
             Command::Dev(_) | Command::Qr(_) => unreachable!("handled above"),
         };
         shop.close().await;

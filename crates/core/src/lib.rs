@@ -484,4 +484,12 @@ impl Shop {
         let (from, to) = ledger::local_day_range(&settings.timezone, jiff::Timestamp::now())?;
         ledger::totals(&self.pool, from, to, include_test).await
     }
+
+    /// The providers set up earlier (not test mode), rebuilt from settings and the keychain.
+    pub async fn saved_payment_providers(
+        &self,
+    ) -> Result<Vec<std::sync::Arc<dyn shopcast_payments::PaymentProvider>>> {
+        let settings = providers::load(&self.pool).await?;
+        Ok(providers::saved_providers(&settings, &self.secrets))
+    }
 }

@@ -150,7 +150,12 @@ fn venv() -> PathBuf {
 fn spawn(port: u16, state: &Path) -> (Child, u16) {
     let python = venv().join("bin/python");
     let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers/localstripe_server.py");
+        // This file is shared by tests of several crates: look upwards for the repo's peers.
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .map(|dir| dir.join("tests/peers/localstripe_server.py"))
+            .find(|path| path.exists())
+            .expect("tests/peers/localstripe_server.py above the crate");
     let log_path = state.join("server.log");
     let log = std::fs::File::create(&log_path).unwrap();
     let mut child = Command::new(&python)

@@ -1,0 +1,246 @@
+//! `shopcast providers` and `shopcast payments` against a real fake Stripe (localstripe,
+//! started by the test from tests/peers/): the real binary, a temp shop folder, kill -9.
+
+#[path = "../../crates/payments/tests/stripe/localstripe.rs"]
+#[allow(dead_code)]
+mod localstripe;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use localstripe::{LocalStripe, SECRET_KEY};
+use serde_json::Value;
+
+fn shopcast(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shopcast"));
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("SHOPCAST_DATA_DIR")
+        // Never touch the keychain of whoever runs the tests.
+        .env("SHOPCAST_SECRETS", "file");
+    command
+}
+
+fn run(data_dir: &Path, args: &[&str]) -> Output {
+    shopcast(data_dir)
+        .args(args)
+        .output()
+        .expect("shopcast runs")
+}
+
+fn ok(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn connect(data_dir: &Path, stripe: &LocalStripe) {
+    let out = shopcast(data_dir)
+        .args([
+            "providers",
+            "add",
+            "stripe",
+            "--api-base",
+            stripe.base().as_str(),
+        ])
+        .env("SHOPCAST_STRIPE_KEY", SECRET_KEY)
+        .output()
+        .unwrap();
+    assert_eq!(ok(out).trim(), "stripe connected");
+}
+
+/// `payments watch` in the background; its JSON lines arrive on a channel.
+struct Watch {
+    child: Child,
+    lines: mpsc::Receiver<Value>,
+}
+
+impl Watch {
+    fn start(data_dir: &Path, poll_ms: u64) -> Watch {
+        let mut child = shopcast(data_dir)
+            .args(["payments", "watch", "--poll-ms", &poll_ms.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if send
+                    .send(serde_json::from_str(&line).expect("a JSON line"))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        Watch { child, lines }
+    }
+
+    fn next(&self, within: Duration) -> Value {
+        self.lines
+            .recv_timeout(within)
+            .expect("a payment line in time")
+    }
+
+    fn kill(mut self) {
+        let _ = self.child.kill(); // SIGKILL: no chance to clean up
+        let _ = self.child.wait();
+    }
+}
+
+fn listed(data_dir: &Path) -> Vec<Value> {
+    let out = ok(run(
+        data_dir,
+        &["payments", "list", "--json", "--limit", "10000"],
+    ));
+    serde_json::from_str::<Value>(&out)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stripe_payments_are_watched_once_each_even_after_kill_9_and_an_outage() {
+    let mut stripe = LocalStripe::start();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    connect(data, &stripe);
+
+    // The key is in the 0600 secrets file, nowhere in the database or its WAL.
+    let secret_file = data.join("secrets/stripe.secret_key");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secret_file)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    for entry in std::fs::read_dir(data).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes
+                    .windows(SECRET_KEY.len())
+                    .any(|w| w == SECRET_KEY.as_bytes()),
+                "the key leaked into {}",
+                path.display()
+            );
+        }
+    }
+    let listed_providers = ok(run(data, &["providers", "list", "--json"]));
+    assert!(!listed_providers.contains(SECRET_KEY));
+    assert!(listed_providers.contains("…ripe"), "{listed_providers}");
+
+    // A burst of 150 card payments; the watcher is killed as soon as it starts printing.
+    let mut expected = HashSet::new();
+    for i in 0..150 {
+        let intent = stripe
+            .pay_by_card(1_000 + i, "cny", &format!("O-BURST{i}"))
+            .await;
+        expected.insert(intent["id"].as_str().unwrap().to_string());
+    }
+    let watch = Watch::start(data, 250);
+    let first = watch.next(Duration::from_secs(15));
+    assert_eq!(first["status"], "paid");
+    watch.kill();
+    // Restart: one poll brings whatever was not stored; every payment exactly once.
+    ok(run(
+        data,
+        &["payments", "watch", "--once", "--poll-ms", "250"],
+    ));
+    let stored = listed(data);
+    let refs: Vec<&str> = stored
+        .iter()
+        .map(|p| p["providerRef"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs.len(), 150, "each payment exactly once");
+    assert_eq!(refs.iter().copied().collect::<HashSet<_>>().len(), 150);
+    assert_eq!(
+        refs.iter().map(|r| r.to_string()).collect::<HashSet<_>>(),
+        expected
+    );
+    // Replaying the whole feed again records nothing new.
+    let again = ok(run(data, &["payments", "watch", "--once"]));
+    assert_eq!(again.trim(), "", "a second replay prints no new payment");
+    assert_eq!(listed(data).len(), 150);
+
+    // Live: a card payment shows within 1 s at a 250 ms poll; a decline shows as failed.
+    let watch = Watch::start(data, 250);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let paid_at = Instant::now();
+    let intent = stripe.pay_by_card(4_200, "eur", "O-LIVE").await;
+    let line = watch.next(Duration::from_secs(3));
+    let latency = paid_at.elapsed();
+    assert_eq!(line["providerRef"], intent["id"]);
+    assert_eq!(line["amount"]["amountMinor"], 4_200);
+    assert_eq!(line["amount"]["currency"], "EUR");
+    assert!(latency < Duration::from_secs(1), "took {latency:?}");
+    let (status, _) = stripe
+        .pay(999, "eur", "O-DECLINED", "pm_card_chargeCustomerFail")
+        .await;
+    assert_eq!(status, 402);
+    let declined = watch.next(Duration::from_secs(3));
+    assert_eq!(declined["status"], "failed");
+
+    // Outage: localstripe down for 10 s, then back on the same port; nothing is lost.
+    stripe.stop();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    stripe.restart();
+    let after = stripe.pay_by_card(777, "usd", "O-AFTER").await;
+    let recovered = watch.next(Duration::from_secs(40));
+    assert_eq!(recovered["providerRef"], after["id"]);
+    watch.kill();
+    assert_eq!(listed(data).len(), 153);
+}
+
+#[test]
+fn bad_provider_input_is_refused_with_a_reason_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    // No key anywhere.
+    let out = shopcast(data)
+        .args(["providers", "add", "stripe"])
+        .env_remove("SHOPCAST_STRIPE_KEY")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SHOPCAST_STRIPE_KEY"));
+    // Nothing listens on this port: the key is not stored.
+    let out = shopcast(data)
+        .args([
+            "providers",
+            "add",
+            "stripe",
+            "--api-base",
+            "http://127.0.0.1:9",
+        ])
+        .env("SHOPCAST_STRIPE_KEY", "sk_test_x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("could not reach stripe"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!data.join("secrets/stripe.secret_key").exists());
+    // Watching with no provider says what to do.
+    let out = run(data, &["payments", "watch", "--once"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("providers add"));
+}
