@@ -76,6 +76,73 @@ pub struct ChargeView {
     pub test: bool,
 }
 
+/// Test mode's `/p/<sku>` buy links: a visit creates an order for the product, attributed to
+/// the sign or post in the link, and a test charge for it.
+struct BuyLinkSales {
+    payments: std::sync::Weak<Inner>,
+}
+
+#[async_trait::async_trait]
+impl shopcast_payments::testmode::LinkSales for BuyLinkSales {
+    async fn sale_for_link(
+        &self,
+        sku: &str,
+        query: &HashMap<String, String>,
+    ) -> std::result::Result<String, String> {
+        let inner = self.payments.upgrade().ok_or("the shop is closing")?;
+        let payments = Payments { inner };
+        let pool = &payments.inner.pool;
+        let product: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM products WHERE sku = ? AND archived = 0")
+                .bind(sku)
+                .fetch_optional(pool)
+                .await
+                .map_err(|e| e.to_string())?;
+        let product = product.ok_or_else(|| format!("No product {sku} is for sale."))?;
+        let (channel, source_ref) = match (query.get("src").map(String::as_str), query) {
+            (Some("qr"), q) if q.contains_key("sign") => {
+                (ledger::SalesChannel::Signage, q.get("sign").cloned())
+            }
+            (Some("post"), q) if q.contains_key("post") => {
+                (ledger::SalesChannel::Post, q.get("post").cloned())
+            }
+            _ => (ledger::SalesChannel::Link, None),
+        };
+        let settings = crate::settings::load(pool)
+            .await
+            .map_err(|e| e.to_string())?;
+        let minutes = crate::providers::load(pool)
+            .await
+            .map(|p| p.qr_minutes)
+            .unwrap_or(15);
+        let order = till::create_order(
+            pool,
+            &till::OrderDraft {
+                lines: vec![till::OrderLineDraft {
+                    product_id: product,
+                    quantity: 1,
+                }],
+                channel: Some(channel),
+                source_ref,
+                ..Default::default()
+            },
+            &settings.currency,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let charge = payments
+            .start_charge(
+                order.id,
+                ProviderKind::Test,
+                &settings.name,
+                Duration::from_secs(u64::from(minutes) * 60),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(charge.charge_ref)
+    }
+}
+
 struct Watcher {
     task: JoinHandle<()>,
 }
@@ -166,6 +233,9 @@ impl Payments {
             })?;
         let addr = server.addr;
         *self.inner.checkout.lock().expect("lock") = Some(server);
+        self.inner.test_mode.set_link_sales(Arc::new(BuyLinkSales {
+            payments: Arc::downgrade(&self.inner),
+        }));
         self.connect(Arc::new(self.inner.test_mode.clone()));
         Ok(addr)
     }

@@ -26,6 +26,18 @@ use crate::provider::{
 /// Formats an amount for the checkout page (the engine passes its locale-aware formatter).
 pub type AmountFormatter = Arc<dyn Fn(i64, &str) -> String + Send + Sync>;
 
+/// Turns a visit to a product's buy link (`/p/<sku>?src=qr&sign=S…`) into a test charge:
+/// the engine creates the order, attributed to the sign or post in the query, and returns the
+/// charge token to pay.
+#[async_trait]
+pub trait LinkSales: Send + Sync {
+    async fn sale_for_link(
+        &self,
+        sku: &str,
+        query: &HashMap<String, String>,
+    ) -> Result<String, String>;
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TestState {
     Open,
@@ -59,6 +71,7 @@ struct Inner {
     settled: Notify,
     base_url: Mutex<Option<String>>,
     format_amount: AmountFormatter,
+    link_sales: Mutex<Option<Arc<dyn LinkSales>>>,
 }
 
 /// The test-mode provider; clones share state.
@@ -97,8 +110,14 @@ impl TestMode {
                 settled: Notify::new(),
                 base_url: Mutex::new(None),
                 format_amount,
+                link_sales: Mutex::new(None),
             }),
         }
+    }
+
+    /// Lets `/p/<sku>` buy links start a sale through `handler`.
+    pub fn set_link_sales(&self, handler: Arc<dyn LinkSales>) {
+        *self.inner.link_sales.lock().expect("lock") = Some(handler);
     }
 
     /// The checkout page's base URL once [`TestMode::serve`] runs.
@@ -130,6 +149,7 @@ impl TestMode {
             .route("/pay/{token}/pay", post(pay))
             .route("/pay/{token}/decline", post(decline))
             .route("/pay/{token}/status", get(status))
+            .route("/p/{sku}", get(buy_link))
             .with_state(self.clone());
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -415,6 +435,29 @@ async fn checkout_page(State(mode): State<TestMode>, Path(token): Path<String>) 
         )
     };
     page("Test checkout", &body).into_response()
+}
+
+async fn buy_link(
+    State(mode): State<TestMode>,
+    Path(sku): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let handler = mode.inner.link_sales.lock().expect("lock").clone();
+    let Some(handler) = handler else {
+        return (
+            StatusCode::NOT_FOUND,
+            page("Not found", "<p>Buy links are not on.</p>"),
+        )
+            .into_response();
+    };
+    match handler.sale_for_link(&sku, &query).await {
+        Ok(token) => axum::response::Redirect::to(&format!("/pay/{token}")).into_response(),
+        Err(message) => (
+            StatusCode::NOT_FOUND,
+            page("Not found", &format!("<p>{}</p>", escape_html(&message))),
+        )
+            .into_response(),
+    }
 }
 
 async fn pay(State(mode): State<TestMode>, Path(token): Path<String>) -> Response {

@@ -612,3 +612,41 @@ where
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+#[tokio::test]
+async fn a_sign_buy_link_on_test_mode_sells_the_product_attributed_to_the_sign() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let mut tea = draft("龙井 tea", "88");
+    tea.sku = Some("TEA-1".into());
+    shop.create_product(&tea).await.unwrap();
+    shop.payments()
+        .start_test_mode("127.0.0.1:0".parse().unwrap(), None)
+        .await
+        .unwrap();
+    let base = shop.payments().test_mode().base_url().unwrap();
+    let http = shopcast_payments::http::client();
+    // What a phone does with the QR on a printed sign: open the link, land on the pay page.
+    let page = http
+        .get(format!("{base}/p/TEA-1?src=qr&sign=S1A2B3C4"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let pay_url = page.url().to_string();
+    assert!(pay_url.starts_with(&format!("{base}/pay/")), "{pay_url}");
+    let text = page.text().await.unwrap();
+    assert!(
+        text.contains("龙井 tea") && text.contains("¥88.00"),
+        "{text}"
+    );
+    http.post(format!("{pay_url}/pay")).send().await.unwrap();
+    wait_for(|| async { count(&shop, "payments").await == 1 }).await;
+    let paid = shop.list_payments(&PaymentFilter::default()).await.unwrap();
+    assert_eq!(paid[0].channel, SalesChannel::Signage);
+    assert_eq!(paid[0].source_ref.as_deref(), Some("S1A2B3C4"));
+    assert_eq!(paid[0].status, "paid");
+    // An unknown SKU says so and creates nothing.
+    let missing = http.get(format!("{base}/p/NOPE")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(count(&shop, "orders").await, 1);
+}
