@@ -32,8 +32,11 @@ export const messages = {
 
 export const TIMEOUT = 10_000;
 
-/** Start the app in a new WebDriver session (one app process per session). */
-export async function startApp() {
+/**
+ * Start the app in a new WebDriver session (one app process per session), on the shop
+ * folder `dataDir` (run.sh's fresh folder unless a test file wants a shop of its own).
+ */
+export async function startApp({ dataDir = env.dataDir } = {}) {
   return remote({
     hostname: '127.0.0.1',
     port: env.port,
@@ -48,7 +51,7 @@ export async function startApp() {
       browserName: 'wry',
       // WebKitWebDriver speaks classic WebDriver only (no BiDi webSocketUrl).
       'wdio:enforceWebDriverClassic': true,
-      'tauri:options': { application: env.binary, args: ['--data-dir', env.dataDir] },
+      'tauri:options': { application: env.binary, args: ['--data-dir', dataDir] },
     },
   });
 }

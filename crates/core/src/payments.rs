@@ -29,7 +29,11 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Something the owner should see now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "kind"
+)]
 pub enum PaymentUpdate {
     /// A payment was recorded or changed.
     Payment { payment: Payment },

@@ -57,3 +57,26 @@ pub fn open_path(path: std::path::PathBuf) -> ApiResult<()> {
         field: None,
     })
 }
+
+/// Sites the receipt's share buttons may open; the page cannot open any other address.
+const SHARE_HOSTS: &[&str] = &["service.weibo.com", "bsky.app", "mastodonshare.com"];
+
+/// Opens a share intent (Weibo, Bluesky, Mastodon) in the system browser.
+#[tauri::command]
+#[specta::specta]
+pub fn open_share_link(url: String) -> ApiResult<()> {
+    let allowed = url::Url::parse(&url).ok().filter(|u| {
+        u.scheme() == "https" && u.host_str().is_some_and(|h| SHARE_HOSTS.contains(&h))
+    });
+    let Some(url) = allowed else {
+        return Err(crate::error::ApiError::invalid(
+            "url",
+            "Only Weibo, Bluesky and Mastodon share links can be opened.",
+        ));
+    };
+    tauri_plugin_opener::open_url(url.as_str(), None::<&str>).map_err(|e| crate::error::ApiError {
+        code: "io".into(),
+        message: format!("Could not open the browser: {e}"),
+        field: None,
+    })
+}

@@ -16,6 +16,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             app::report_first_paint,
             app::show_in_folder,
             app::open_path,
+            app::open_share_link,
             settings::get_settings,
             settings::save_settings,
             settings::list_timezones,

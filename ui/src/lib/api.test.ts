@@ -41,3 +41,42 @@ describe('api', () => {
     await expect(api.getSettings()).rejects.toMatchObject({ code: 'internal', message: 'plain string' });
   });
 });
+
+describe('payment commands and updates', () => {
+  beforeEach(() => {
+    invoke.mockReset();
+  });
+
+  it('calls the payment commands with their argument names', async () => {
+    invoke.mockResolvedValue({});
+    await api.startCharge(5, 'test');
+    expect(invoke).toHaveBeenLastCalledWith('start_charge', { orderId: 5, providerName: 'test' });
+    await api.markPaid(5, 'cash');
+    expect(invoke).toHaveBeenLastCalledWith('mark_paid', { orderId: 5, method: 'cash' });
+    await api.refundPayment(9, null);
+    expect(invoke).toHaveBeenLastCalledWith('refund_payment', { paymentId: 9, amount: null });
+    await api.openUrl('https://bsky.app/intent/compose?text=hi');
+    expect(invoke).toHaveBeenLastCalledWith('open_share_link', { url: 'https://bsky.app/intent/compose?text=hi' });
+  });
+
+  it('turns a refused URL into an ApiError', async () => {
+    invoke.mockRejectedValue({ code: 'validation', message: 'Only share links', field: 'url' });
+    await expect(api.openUrl('https://x.example')).rejects.toMatchObject({ name: 'ApiError', code: 'validation' });
+  });
+
+  it('normalises update payloads, whichever case the order fields use', async () => {
+    const { normalizeUpdate } = await import('./api');
+    expect(normalizeUpdate({ kind: 'order', order_id: 3, order_ref: 'O-1', status: 'paid' })).toEqual({
+      kind: 'order',
+      orderId: 3,
+      orderRef: 'O-1',
+      status: 'paid',
+    });
+    expect(normalizeUpdate({ kind: 'order', orderId: 3, orderRef: 'O-1', status: 'review' })).toMatchObject({ orderId: 3, status: 'review' });
+    expect(normalizeUpdate({ kind: 'health', health: { provider: 'stripe', ok: false } })).toMatchObject({ kind: 'health' });
+    expect(normalizeUpdate({ kind: 'payment', payment: { id: 1 } })).toEqual({ kind: 'payment', payment: { id: 1 } });
+    expect(normalizeUpdate({ kind: 'order', status: 'paid' })).toBeNull();
+    expect(normalizeUpdate({ kind: 'other' })).toBeNull();
+    expect(normalizeUpdate(null)).toBeNull();
+  });
+});

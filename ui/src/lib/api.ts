@@ -1,8 +1,20 @@
 // The only module components talk to. It unwraps tauri-specta's
 // `Result` values and throws a typed `ApiError` instead.
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { commands } from './bindings';
 import type {
   AppInfo,
+  ChargeView,
+  CurrencyTotal,
+  Order,
+  OrderDraft,
+  Payment,
+  PaymentDetail,
+  PaymentFilter,
+  PaymentSettings,
+  PaymentUpdate,
+  ProviderHealth,
+  ProvidersView,
   Photo,
   ExportReport,
   ImportReport,
@@ -23,6 +35,22 @@ import type {
 
 export type {
   AppInfo,
+  ChargeView,
+  CurrencyTotal,
+  Order,
+  OrderDraft,
+  OrderLine,
+  OrderLineDraft,
+  Payment,
+  PaymentDetail,
+  PaymentEventRecord,
+  PaymentFilter,
+  PaymentSettings,
+  PaymentUpdate,
+  ProviderHealth,
+  ProvidersView,
+  SalesChannel,
+  SecretBackend,
   ExportReport,
   ImportReport,
   Money,
@@ -57,6 +85,15 @@ export const KNOWN_ERROR_CODES = [
   'csv_invalid',
   'io',
   'internal',
+  // A payment provider (Stripe, Alipay) refused or could not be reached.
+  'provider_unreachable',
+  'provider_rate_limited',
+  'provider_server_error',
+  'provider_bad_response',
+  'provider_rejected',
+  'provider_bad_signature',
+  'provider_config',
+  'provider_unsupported',
 ] as const;
 export type KnownErrorCode = (typeof KNOWN_ERROR_CODES)[number];
 
@@ -158,6 +195,73 @@ export const api = {
 
   parsePrice: (price: string, currency: string): Promise<Money> =>
     unwrap(() => commands.parsePrice(price, currency)),
+
+  /**
+   * Opens a web page (a share link) in the system browser through the opener plugin.
+   * Needs `opener:allow-open-url` in the window's capabilities; callers fall back to
+   * copying the link when it is refused.
+   */
+  openUrl: (url: string): Promise<null> => unwrap(() => commands.openShareLink(url)),
+
+  createOrder: (draft: OrderDraft): Promise<Order> => unwrap(() => commands.createOrder(draft)),
+  getOrder: (orderId: number): Promise<Order> => unwrap(() => commands.getOrder(orderId)),
+  startCharge: (orderId: number, provider: string): Promise<ChargeView> =>
+    unwrap(() => commands.startCharge(orderId, provider)),
+  cancelOrder: (orderId: number): Promise<Order> => unwrap(() => commands.cancelOrder(orderId)),
+  /** Cash ("cash") or a bank QR the owner checked ("bank_qr"). */
+  markPaid: (orderId: number, method: string): Promise<Payment> =>
+    unwrap(() => commands.markPaid(orderId, method)),
+  listPayments: (filter: PaymentFilter): Promise<Payment[]> => unwrap(() => commands.listPayments(filter)),
+  paymentDetail: (paymentId: number): Promise<PaymentDetail> => unwrap(() => commands.paymentDetail(paymentId)),
+  /** `amount` as typed in the payment's currency; null refunds everything left. */
+  refundPayment: (paymentId: number, amount: string | null): Promise<Payment> =>
+    unwrap(() => commands.refundPayment(paymentId, amount)),
+  todayTotals: (includeTest: boolean): Promise<CurrencyTotal[]> => unwrap(() => commands.todayTotals(includeTest)),
+  paymentProviders: (): Promise<ProvidersView> => unwrap(() => commands.paymentProviders()),
+  savePaymentSettings: (settings: PaymentSettings): Promise<PaymentSettings> =>
+    unwrap(() => commands.savePaymentSettings(settings)),
+  connectStripe: (apiBase: string, secretKey: string): Promise<null> =>
+    unwrap(() => commands.connectStripe(apiBase, secretKey)),
+  connectAlipay: (appId: string, gateway: string, appPrivateKey: string, alipayPublicKey: string): Promise<null> =>
+    unwrap(() => commands.connectAlipay(appId, gateway, appPrivateKey, alipayPublicKey)),
+  disconnectProvider: (provider: string): Promise<null> => unwrap(() => commands.disconnectProvider(provider)),
+
+  /** Every payment, order and provider-health change, as it happens. */
+  onPaymentUpdate: (handler: (update: LiveUpdate) => void): Promise<UnlistenFn> =>
+    listen<PaymentUpdate>(PAYMENT_UPDATE_EVENT, (event) => {
+      const update = normalizeUpdate(event.payload);
+      if (update) handler(update);
+    }),
 };
 
 export type Api = typeof api;
+
+/** Name of the window event the engine sends every `PaymentUpdate` on. */
+export const PAYMENT_UPDATE_EVENT = 'payment-update';
+
+/** A `PaymentUpdate` with the order fields in camelCase whichever way Rust spells them. */
+export type LiveUpdate =
+  | { kind: 'payment'; payment: Payment }
+  | { kind: 'order'; orderId: number; orderRef: string; status: string }
+  | { kind: 'health'; health: ProviderHealth };
+
+/** Checks and normalises an event payload; anything unexpected becomes null. */
+export function normalizeUpdate(raw: unknown): LiveUpdate | null {
+  if (!raw || typeof raw !== 'object') return null;
+  const u = raw as Record<string, unknown>;
+  switch (u.kind) {
+    case 'payment':
+      return u.payment && typeof u.payment === 'object' ? { kind: 'payment', payment: u.payment as Payment } : null;
+    case 'order': {
+      // The variant's fields are not renamed by serde's rename_all (snake_case today).
+      const orderId = u.orderId ?? u.order_id;
+      const orderRef = u.orderRef ?? u.order_ref;
+      if (typeof orderId !== 'number' || typeof u.status !== 'string') return null;
+      return { kind: 'order', orderId, orderRef: typeof orderRef === 'string' ? orderRef : '', status: u.status };
+    }
+    case 'health':
+      return u.health && typeof u.health === 'object' ? { kind: 'health', health: u.health as ProviderHealth } : null;
+    default:
+      return null;
+  }
+}

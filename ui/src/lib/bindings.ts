@@ -16,6 +16,8 @@ export const commands = {
 	showInFolder: (path: string) => typedError<null, ApiError>(__TAURI_INVOKE("show_in_folder", { path })),
 	/**  Opens a file Shopcast wrote (a PDF, an export) in the system's viewer. */
 	openPath: (path: string) => typedError<null, ApiError>(__TAURI_INVOKE("open_path", { path })),
+	/**  Opens a share intent (Weibo, Bluesky, Mastodon) in the system browser. */
+	openShareLink: (url: string) => typedError<null, ApiError>(__TAURI_INVOKE("open_share_link", { url })),
 	getSettings: () => typedError<ShopSettings, ApiError>(__TAURI_INVOKE("get_settings")),
 	saveSettings: (settings: ShopSettings) => typedError<ShopSettings, ApiError>(__TAURI_INVOKE("save_settings", { settings })),
 	listTimezones: () => __TAURI_INVOKE<string[]>("list_timezones"),
@@ -259,7 +261,7 @@ export type PaymentUpdate =
 /**  A payment was recorded or changed. */
 { kind: "payment"; payment: Payment } | 
 /**  An order changed status (paid, review, expired…). */
-{ kind: "order"; order_id: number; order_ref: string; status: string } | 
+{ kind: "order"; orderId: number; orderRef: string; status: string } | 
 /**  A provider became unreachable or recovered. */
 { kind: "health"; health: ProviderHealth };
 

@@ -12,6 +12,9 @@ const SPECIFIC_MESSAGE_CODES = new Set(['validation', 'csv_invalid']);
 export function errorText(err: unknown): string {
   const e = ApiError.from(err);
   if (SPECIFIC_MESSAGE_CODES.has(e.code) && e.message && e.message !== e.code) return e.message;
+  // The generic conflict sentence is about products (a taken SKU); other conflicts (an order
+  // already paid, nothing left to refund) are explained best by the engine's own sentence.
+  if (e.code === 'conflict' && e.field !== 'sku' && e.message && e.message !== e.code) return e.message;
   const key = `error.${e.code}`;
   if ((KNOWN_ERROR_CODES as readonly string[]).includes(e.code) && isMessageKey(key)) return t(key);
   return e.message || t('error.internal');
@@ -22,7 +25,8 @@ export function errorDetail(err: unknown): string | null {
   const e = ApiError.from(err);
   const text = errorText(e);
   if (!e.message || e.message === text || e.message === e.code) return null;
-  if (e.code === 'io' || e.code === 'internal' || e.code === 'conflict' || e.code === 'not_found') {
+  // Provider errors keep the provider's own words behind the plain sentence.
+  if (e.code === 'io' || e.code === 'internal' || e.code === 'conflict' || e.code === 'not_found' || e.code.startsWith('provider_')) {
     return t('error.details', { message: e.message });
   }
   return null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { currencyExponent, formatDateTime, formatMoney, minorToDecimalString, safeLocale } from './format';
+import { currencyExponent, formatDateTime, formatMoney, formatTime, minorToDecimalString, safeLocale } from './format';
 
 /** Intl uses (narrow) no-break spaces; compare with plain spaces. */
 const norm = (s: string) => s.replace(/[\u00a0\u202f]/g, ' ');
@@ -92,6 +92,15 @@ describe('formatDateTime', () => {
   });
   it('falls back to UTC for unknown zones', () => {
     expect(formatDateTime(ms, 'Mars/Olympus', 'en')).toMatch(/UTC$/);
+  });
+});
+
+describe('formatTime', () => {
+  const ms = Date.UTC(2024, 0, 15, 4, 3); // 12:03 in Shanghai
+  it('shows the time of day in the shop time zone', () => {
+    expect(norm(formatTime(ms, 'Asia/Shanghai', 'en'))).toBe('12:03 PM');
+    expect(formatTime(ms, 'Asia/Shanghai', 'zh-CN')).toBe('12:03');
+    expect(norm(formatTime(ms, 'Mars/Olympus', 'en'))).toBe('4:03 AM UTC');
   });
 });
 

@@ -103,6 +103,16 @@ export function formatDateTime(ms: number, timeZone: string, locale: string): st
   }
 }
 
+/** Time of day ("12:03") of a unix-milliseconds timestamp in the shop's time zone. */
+export function formatTime(ms: number, timeZone: string, locale: string): string {
+  const options: Intl.DateTimeFormatOptions = { timeStyle: 'short' };
+  try {
+    return new Intl.DateTimeFormat(safeLocale(locale), { ...options, timeZone }).format(ms);
+  } catch {
+    return `${new Intl.DateTimeFormat(safeLocale(locale), { ...options, timeZone: 'UTC' }).format(ms)} UTC`;
+  }
+}
+
 /** A locale tag Intl accepts; anything malformed becomes "en". */
 export function safeLocale(locale: string): string {
   try {

@@ -7,8 +7,8 @@ export type Section = { id: SectionId; label: MessageKey; enabled: boolean };
 export const SECTIONS: readonly Section[] = [
   { id: 'catalog', label: 'nav.catalog', enabled: true },
   { id: 'post', label: 'nav.post', enabled: false },
-  { id: 'till', label: 'nav.till', enabled: false },
-  { id: 'payments', label: 'nav.payments', enabled: false },
+  { id: 'till', label: 'nav.till', enabled: true },
+  { id: 'payments', label: 'nav.payments', enabled: true },
   { id: 'signage', label: 'nav.signage', enabled: true },
   { id: 'reports', label: 'nav.reports', enabled: false },
   { id: 'settings', label: 'nav.settings', enabled: true },

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError } from './api';
+import { errorDetail, errorText, routeError } from './errors';
+import en from './i18n/en.json';
+
+describe('payment errors in plain words', () => {
+  it('explains provider errors and keeps the provider’s words as the detail', () => {
+    const err = new ApiError('provider_unreachable', 'could not reach stripe: connection failed');
+    expect(errorText(err)).toBe(en['error.provider_unreachable']);
+    expect(errorDetail(err)).toBe('Details: could not reach stripe: connection failed');
+  });
+
+  it('uses the engine’s sentence for conflicts that are not about a SKU', () => {
+    expect(errorText(new ApiError('conflict', 'This order is already paid.', 'order'))).toBe('This order is already paid.');
+    expect(errorText(new ApiError('conflict', 'SKU taken', 'sku'))).toBe(en['error.conflict']);
+  });
+
+  it('routes a refund amount error to its field', () => {
+    const routed = routeError(new ApiError('validation', 'Refund between 0.01 and 80.00.', 'amount'), ['amount'] as const);
+    expect(routed).toEqual({ field: 'amount', text: 'Refund between 0.01 and 80.00.' });
+  });
+});

@@ -1,0 +1,48 @@
+// The sale on the till, kept outside the Till screen so a customer's QR and cart survive
+// a look at another screen (e.g. Payments) while they pay.
+import type { ChargeView, Order, Payment } from './bindings';
+import type { CartLine } from './till';
+
+/**
+ * cart: choosing what is sold; charging: the QR is on screen; paid: the receipt;
+ * review: a payment arrived that does not match; expired: the QR ran out.
+ */
+export type SalePhase = 'cart' | 'charging' | 'paid' | 'review' | 'expired';
+
+export type Sale = {
+  phase: SalePhase;
+  cart: CartLine[];
+  /** A typed amount, used when the cart is empty. */
+  amount: string;
+  currency: string;
+  /** The order made for this cart (reused while the cart is unchanged), and for what. */
+  order: Order | null;
+  orderKey: string | null;
+  charge: ChargeView | null;
+  /** How it was paid: "test", "stripe", "alipay", "cash", "bank_qr". */
+  paidWith: string | null;
+  payment: Payment | null;
+  paidAt: number | null;
+};
+
+function fresh(currency: string): Sale {
+  return {
+    phase: 'cart',
+    cart: [],
+    amount: '',
+    currency,
+    order: null,
+    orderKey: null,
+    charge: null,
+    paidWith: null,
+    payment: null,
+    paidAt: null,
+  };
+}
+
+export const sale = $state<Sale>(fresh(''));
+
+/** Clear everything for the next customer. */
+export function newSale(currency: string): void {
+  Object.assign(sale, fresh(currency));
+}

@@ -1,0 +1,121 @@
+// The till's arithmetic and links, kept free of Svelte so they unit-test in Node:
+// the cart (integer minor units only), the QR countdown and the buyer's share links.
+import type { Money, OrderLineDraft, ProductSummary } from './bindings';
+
+/** One product in the cart with how many the customer takes. */
+export type CartLine = {
+  productId: number;
+  name: string;
+  sku: string | null;
+  unitPrice: Money;
+  quantity: number;
+};
+
+/** The engine refuses more of one product in one sale. */
+export const MAX_QUANTITY = 9_999;
+
+/** The cart with `product` added once more (a new line, or one more of an existing line). */
+export function addToCart(cart: readonly CartLine[], product: Pick<ProductSummary, 'id' | 'name' | 'sku' | 'price'>): CartLine[] {
+  const existing = cart.find((l) => l.productId === product.id);
+  if (existing) return setQuantity(cart, product.id, existing.quantity + 1);
+  return [...cart, { productId: product.id, name: product.name, sku: product.sku, unitPrice: product.price, quantity: 1 }];
+}
+
+/** The cart with the line's quantity set (clamped to 1…MAX_QUANTITY); 0 or less removes it. */
+export function setQuantity(cart: readonly CartLine[], productId: number, quantity: number): CartLine[] {
+  if (!Number.isFinite(quantity) || quantity < 1) return removeFromCart(cart, productId);
+  const q = Math.min(Math.trunc(quantity), MAX_QUANTITY);
+  return cart.map((l) => (l.productId === productId ? { ...l, quantity: q } : l));
+}
+
+export function removeFromCart(cart: readonly CartLine[], productId: number): CartLine[] {
+  return cart.filter((l) => l.productId !== productId);
+}
+
+export type CartTotal =
+  | { kind: 'empty' }
+  | { kind: 'ok'; total: Money }
+  /** One sale cannot mix currencies (the engine refuses it too). */
+  | { kind: 'mixed'; currencies: string[] }
+  | { kind: 'tooLarge' };
+
+/**
+ * The cart's total in minor units. Integer arithmetic only, and every step is checked
+ * to stay a safe integer, so the shown total is exactly what the engine will charge.
+ */
+export function cartTotal(cart: readonly CartLine[]): CartTotal {
+  if (cart.length === 0) return { kind: 'empty' };
+  const currencies = [...new Set(cart.map((l) => l.unitPrice.currency))];
+  if (currencies.length > 1) return { kind: 'mixed', currencies };
+  let total = 0;
+  for (const line of cart) {
+    const sub = line.unitPrice.amountMinor * line.quantity;
+    if (!Number.isSafeInteger(sub)) return { kind: 'tooLarge' };
+    total += sub;
+    if (!Number.isSafeInteger(total)) return { kind: 'tooLarge' };
+  }
+  return { kind: 'ok', total: { amountMinor: total, currency: currencies[0] } };
+}
+
+/** A line's subtotal in minor units (same currency as its unit price). */
+export function lineTotal(line: CartLine): Money {
+  return { amountMinor: line.unitPrice.amountMinor * line.quantity, currency: line.unitPrice.currency };
+}
+
+export function orderLines(cart: readonly CartLine[]): OrderLineDraft[] {
+  return cart.map((l) => ({ productId: l.productId, quantity: l.quantity }));
+}
+
+/**
+ * Time left on a QR as the till shows it: "14:59", "1:02:03" past an hour, "0:00" once
+ * expired. Seconds are rounded up so "0:00" appears only when the QR really expired.
+ */
+export function formatCountdown(expiresAt: number, now: number): string {
+  const left = Math.max(0, Math.ceil((expiresAt - now) / 1000));
+  const h = Math.floor(left / 3600);
+  const m = Math.floor((left % 3600) / 60);
+  const s = left % 60;
+  const ss = String(s).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/**
+ * A product's buy link the way the engine builds it for signs: the shop's base address,
+ * the SKU (or the id when there is none) as one more path segment, and `params` as the
+ * query. Null when the shop has no (valid) base address.
+ */
+export function buyLink(base: string, product: { id: number | null; sku: string | null }, params: Record<string, string> = {}): string | null {
+  const key = product.sku ?? (product.id === null ? null : String(product.id));
+  if (!key || base.trim() === '') return null;
+  let url: URL;
+  try {
+    url = new URL(base.trim());
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+  const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+  url.pathname = path + encodeURIComponent(key);
+  for (const [name, value] of Object.entries(params)) url.searchParams.append(name, value);
+  return url.toString();
+}
+
+export type ShareNetwork = 'weibo' | 'bluesky' | 'mastodon';
+export const SHARE_NETWORKS: readonly ShareNetwork[] = ['weibo', 'bluesky', 'mastodon'];
+
+/**
+ * The page that lets the buyer post `text` with `url` on a network. Everything is
+ * percent-encoded as UTF-8 (Chinese text included); Bluesky and Mastodon take one text
+ * field, so the link goes at its end.
+ */
+export function shareUrl(network: ShareNetwork, url: string, text: string): string {
+  const withLink = text.trim() === '' ? url : `${text.trim()} ${url}`;
+  switch (network) {
+    case 'weibo':
+      return `https://service.weibo.com/share/share.php?url=${encodeURIComponent(url)}&title=${encodeURIComponent(text)}`;
+    case 'bluesky':
+      return `https://bsky.app/intent/compose?text=${encodeURIComponent(withLink)}`;
+    case 'mastodon':
+      return `https://mastodonshare.com/?text=${encodeURIComponent(withLink)}`;
+  }
+}
