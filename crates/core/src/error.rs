@@ -62,6 +62,13 @@ pub enum CoreError {
         raw: Option<String>,
     },
 
+    /// A report could not be read from the shop file.
+    #[error("The report could not be made: {0}")]
+    Report(String),
+
+    #[error("Cancelled.")]
+    Cancelled,
+
     #[error("The shop database reported an error: {0}")]
     Database(#[from] sqlx::Error),
 
@@ -85,6 +92,8 @@ impl CoreError {
             CoreError::Print(error) => error.code(),
             CoreError::Io { .. } => "io",
             CoreError::Provider { code, .. } => code,
+            CoreError::Report(_) => "report_failed",
+            CoreError::Cancelled => "cancelled",
             CoreError::Database(_) | CoreError::Migration(_) => "internal",
         }
     }

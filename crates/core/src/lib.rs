@@ -10,6 +10,7 @@ pub mod payments;
 pub mod photos;
 pub mod providers;
 pub mod qr_payload;
+pub mod reports;
 pub mod secrets;
 pub mod settings;
 pub mod signage;
@@ -492,4 +493,55 @@ impl Shop {
         let settings = providers::load(&self.pool).await?;
         Ok(providers::saved_providers(&settings, &self.secrets))
     }
+
+    // Reports
+
+    /// Totals, days, products, methods, channels and posts for a period (top `top` per table).
+    pub async fn report_summary(
+        &self,
+        filter: &reports::ReportFilter,
+        top: usize,
+    ) -> Result<reports::ReportSummary> {
+        let timezone = self.settings().await?.timezone;
+        let db = self.database_path();
+        let filter = filter.clone();
+        blocking(move || reports::summary(&db, &filter, &timezone, top)).await
+    }
+
+    /// Streams the period's sales as CSV to `out`; `progress` gets the rows written so far,
+    /// and setting `cancel` stops the export and leaves no file.
+    pub async fn export_sales_csv(
+        &self,
+        filter: &reports::ReportFilter,
+        options: reports::CsvOptions,
+        out: &Path,
+        cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+        progress: impl FnMut(u64) + Send + 'static,
+    ) -> Result<reports::ExportOutcome> {
+        let timezone = self.settings().await?.timezone;
+        let db = self.database_path();
+        let filter = filter.clone();
+        let out = out.to_path_buf();
+        blocking(move || {
+            reports::export_csv(
+                &db,
+                &filter,
+                &timezone,
+                options,
+                &out,
+                Some(&cancel),
+                progress,
+            )
+        })
+        .await
+    }
+}
+
+/// Runs blocking engine work (reports read SQLite synchronously) off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| CoreError::Report(format!("the report task stopped: {e}")))?
 }

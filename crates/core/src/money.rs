@@ -164,7 +164,7 @@ pub fn normalize_currency(code: &str) -> Result<String> {
     }
 }
 
-fn format_minor(amount_minor: i64, exponent: u32) -> String {
+pub(crate) fn format_minor(amount_minor: i64, exponent: u32) -> String {
     let sign = if amount_minor < 0 { "-" } else { "" };
     let abs = amount_minor.unsigned_abs();
     if exponent == 0 {

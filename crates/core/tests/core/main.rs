@@ -6,6 +6,7 @@ mod money;
 mod payments;
 mod photos;
 mod qr_payload;
+mod reports;
 mod settings;
 mod signage;
 mod store;

@@ -1,0 +1,736 @@
+//! Sales reports: the CSV export (one row per payment line, streamed in constant memory) and
+//! the summary behind the dashboard and the PDF report (totals per currency, by local day,
+//! product, payment method, channel and post). Both read the ledger through a read-only
+//! SQLite connection of their own, in time order straight from the `payments_for_reports`
+//! index, so they are exact whenever a refund or a late payment arrives: nothing is cached.
+//!
+//! A sale counts when its payment is paid (or refunded) and matches its order; test payments
+//! only when asked. Days are the shop's local days (23 or 25 hours around DST changes).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CoreError, Result};
+use crate::money::Money;
+
+/// Longest period one report covers.
+const MAX_DAYS: i32 = 3_700;
+/// Rows between progress reports and cancel checks.
+const PROGRESS_EVERY: u64 = 20_000;
+
+/// The stable CSV columns, in order (documented in README.md).
+pub const CSV_COLUMNS: &[&str] = &[
+    "local_date",
+    "local_time",
+    "order_id",
+    "provider",
+    "provider_ref",
+    "method",
+    "sku",
+    "product",
+    "quantity",
+    "gross",
+    "refunded",
+    "net",
+    "currency",
+    "status",
+    "channel",
+    "post_network",
+    "post_url",
+    "signage_id",
+    "test",
+];
+
+/// What to report on. Dates are the shop's local dates, both included.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase", default)]
+pub struct ReportFilter {
+    /// "2026-11-01"
+    pub from: String,
+    /// "2026-11-30"
+    pub to: String,
+    pub provider: Option<String>,
+    /// Only lines of this product.
+    pub sku: Option<String>,
+    pub channel: Option<String>,
+    /// "paid" or "refunded" (fully); default both, i.e. every sale.
+    pub status: Option<String>,
+    pub include_test: bool,
+}
+
+/// A filter checked and turned into UTC bounds.
+#[derive(Debug, Clone)]
+pub struct Period {
+    pub from: Date,
+    pub to: Date,
+    pub tz: TimeZone,
+    pub tz_name: String,
+    /// UTC unix ms, [start, end).
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+impl Period {
+    pub fn new(from: &str, to: &str, tz_name: &str) -> Result<Period> {
+        let parse = |field: &'static str, text: &str| {
+            text.trim().parse::<Date>().map_err(|_| {
+                CoreError::invalid(field, format!("“{text}” is not a date like 2026-11-30."))
+            })
+        };
+        let from = parse("from", from)?;
+        let to = parse("to", to)?;
+        if from > to {
+            return Err(CoreError::invalid(
+                "from",
+                "The start date is after the end date.",
+            ));
+        }
+        if (to - from).get_days() >= MAX_DAYS {
+            return Err(CoreError::invalid(
+                "to",
+                "A report covers at most ten years.",
+            ));
+        }
+        let tz = TimeZone::get(tz_name)
+            .map_err(|_| CoreError::invalid("timezone", format!("Unknown time zone {tz_name}.")))?;
+        let start_ms = day_start(from, &tz)?;
+        let end_ms = day_start(
+            to.tomorrow()
+                .map_err(|e| CoreError::invalid("to", e.to_string()))?,
+            &tz,
+        )?;
+        Ok(Period {
+            from,
+            to,
+            tz,
+            tz_name: tz_name.to_string(),
+            start_ms,
+            end_ms,
+        })
+    }
+
+    /// Local dates of the period, in order.
+    pub fn days(&self) -> Vec<Date> {
+        let mut days = Vec::new();
+        let mut day = self.from;
+        while day <= self.to {
+            days.push(day);
+            match day.tomorrow() {
+                Ok(next) => day = next,
+                Err(_) => break,
+            }
+        }
+        days
+    }
+}
+
+/// Where a local day starts, as UTC ms (the first instant of that date in `tz`).
+fn day_start(date: Date, tz: &TimeZone) -> Result<i64> {
+    Ok(date
+        .to_zoned_datetime(tz.clone())
+        .map_err(|e| CoreError::invalid("from", e.to_string()))?
+        .timestamp()
+        .as_millisecond())
+}
+
+/// Maps instants (visited in time order) to local days without a time-zone lookup per row.
+struct DayIndex {
+    /// UTC ms where each day of the period starts, plus the end.
+    bounds: Vec<i64>,
+    days: Vec<Date>,
+}
+
+impl DayIndex {
+    fn new(period: &Period) -> Result<DayIndex> {
+        let days = period.days();
+        let mut bounds = Vec::with_capacity(days.len() + 1);
+        for day in &days {
+            bounds.push(day_start(*day, &period.tz)?);
+        }
+        bounds.push(period.end_ms);
+        Ok(DayIndex { bounds, days })
+    }
+
+    fn day_of(&self, ms: i64) -> usize {
+        self.bounds[1..]
+            .partition_point(|end| *end <= ms)
+            .min(self.days.len() - 1)
+    }
+}
+
+/// The SQL that reads sales with their lines, time-ordered; filters become bound parameters.
+fn sales_query(filter: &ReportFilter) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value;
+    let mut sql = String::from(
+        "SELECT p.id, p.occurred_at, o.ref, p.provider, p.provider_ref, p.method, l.sku, l.name, \
+         l.quantity, l.unit_price_minor * l.quantity, o.total_minor, p.amount_minor, \
+         p.refunded_minor, p.currency, p.status, p.channel, p.source_ref, p.test, l.product_id \
+         FROM payments p INDEXED BY payments_for_reports \
+         LEFT JOIN orders o ON o.id = p.order_id \
+         LEFT JOIN order_lines l ON l.order_id = p.order_id \
+         WHERE p.occurred_at >= ?1 AND p.occurred_at < ?2 AND p.mismatch IS NULL",
+    );
+    let mut params: Vec<Value> = Vec::new();
+    match filter.status.as_deref() {
+        Some(status @ ("paid" | "refunded")) => {
+            sql.push_str(" AND p.status = ?");
+            params.push(Value::Text(status.to_string()));
+        }
+        _ => sql.push_str(" AND p.status IN ('paid', 'refunded')"),
+    }
+    if !filter.include_test {
+        sql.push_str(" AND p.test = 0");
+    }
+    if let Some(provider) = filter.provider.as_deref().filter(|p| !p.is_empty()) {
+        sql.push_str(" AND p.provider = ?");
+        params.push(Value::Text(provider.to_string()));
+    }
+    if let Some(channel) = filter.channel.as_deref().filter(|c| !c.is_empty()) {
+        sql.push_str(" AND p.channel = ?");
+        params.push(Value::Text(channel.to_string()));
+    }
+    if let Some(sku) = filter.sku.as_deref().filter(|s| !s.is_empty()) {
+        sql.push_str(" AND l.sku = ?");
+        params.push(Value::Text(sku.to_string()));
+    }
+    sql.push_str(" ORDER BY p.occurred_at, p.id, l.id");
+    // Positional parameters after ?1 and ?2 are numbered from 3 in order of appearance.
+    let mut numbered = String::with_capacity(sql.len() + 8);
+    let mut next = 3;
+    for (i, part) in sql.split(" ?").enumerate() {
+        if i > 0 {
+            if part.starts_with(|c: char| c.is_ascii_digit()) {
+                numbered.push_str(" ?");
+            } else {
+                numbered.push_str(&format!(" ?{next}"));
+                next += 1;
+            }
+        }
+        numbered.push_str(part);
+    }
+    (numbered, params)
+}
+
+/// One line of a sale, with its share of the payment.
+#[derive(Debug, Clone)]
+struct SaleLine {
+    payment_id: i64,
+    occurred_at: i64,
+    order_ref: Option<String>,
+    provider: String,
+    provider_ref: String,
+    method: Option<String>,
+    sku: Option<String>,
+    product: Option<String>,
+    product_id: Option<i64>,
+    quantity: Option<i64>,
+    /// Line price × quantity (None for a payment without lines).
+    line_minor: Option<i64>,
+    order_total: Option<i64>,
+    amount_minor: i64,
+    refunded_minor: i64,
+    currency: String,
+    status: String,
+    channel: String,
+    source_ref: Option<String>,
+    test: bool,
+}
+
+/// Splits a payment's amount and refund over its lines in proportion to their prices. When
+/// all of the order's lines are present, the last one takes the rounding remainder so the
+/// lines add up to the payment exactly; a payment without lines is one row with everything.
+fn allocate(lines: &[SaleLine]) -> Vec<(i64, i64)> {
+    let Some(first) = lines.first() else {
+        return Vec::new();
+    };
+    let amount = i128::from(first.amount_minor);
+    let refunded = i128::from(first.refunded_minor);
+    let line_sum: i128 = lines
+        .iter()
+        .map(|l| i128::from(l.line_minor.unwrap_or(0)))
+        .sum();
+    if line_sum <= 0 {
+        let mut out = vec![(0, 0); lines.len()];
+        out[0] = (first.amount_minor, first.refunded_minor);
+        return out;
+    }
+    let denominator = first
+        .order_total
+        .map(i128::from)
+        .filter(|t| *t > 0)
+        .unwrap_or(line_sum);
+    let complete = line_sum == denominator;
+    let (mut gross_left, mut refund_left) = (amount, refunded);
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let (gross, refund) = if complete && i + 1 == lines.len() {
+                (gross_left, refund_left)
+            } else {
+                let share = i128::from(line.line_minor.unwrap_or(0));
+                (amount * share / denominator, refunded * share / denominator)
+            };
+            gross_left -= gross;
+            refund_left -= refund;
+            (gross as i64, refund as i64)
+        })
+        .collect()
+}
+
+/// Reads sales in time order and hands each payment's lines, allocated, to `visit`.
+fn for_each_sale(
+    db: &Path,
+    filter: &ReportFilter,
+    period: &Period,
+    cancel: Option<&AtomicBool>,
+    mut visit: impl FnMut(&SaleLine, i64, i64) -> Result<()>,
+) -> Result<u64> {
+    let conn = rusqlite::Connection::open_with_flags(
+        db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(report_db)?;
+    let (sql, extra) = sales_query(filter);
+    let mut statement = conn.prepare(&sql).map_err(report_db)?;
+    let mut params: Vec<rusqlite::types::Value> = vec![
+        rusqlite::types::Value::Integer(period.start_ms),
+        rusqlite::types::Value::Integer(period.end_ms),
+    ];
+    params.extend(extra);
+    let mut rows = statement
+        .query(rusqlite::params_from_iter(params))
+        .map_err(report_db)?;
+    let mut pending: Vec<SaleLine> = Vec::new();
+    let mut written: u64 = 0;
+    let mut flush = |pending: &mut Vec<SaleLine>, written: &mut u64| -> Result<()> {
+        let shares = allocate(pending);
+        for (line, (gross, refund)) in pending.iter().zip(shares) {
+            visit(line, gross, refund)?;
+            *written += 1;
+            if (*written).is_multiple_of(PROGRESS_EVERY)
+                && let Some(cancel) = cancel
+                && cancel.load(Ordering::Relaxed)
+            {
+                return Err(CoreError::Cancelled);
+            }
+        }
+        pending.clear();
+        Ok(())
+    };
+    while let Some(row) = rows.next().map_err(report_db)? {
+        let line = SaleLine {
+            payment_id: row.get(0).map_err(report_db)?,
+            occurred_at: row.get(1).map_err(report_db)?,
+            order_ref: row.get(2).map_err(report_db)?,
+            provider: row.get(3).map_err(report_db)?,
+            provider_ref: row.get(4).map_err(report_db)?,
+            method: row.get(5).map_err(report_db)?,
+            sku: row.get(6).map_err(report_db)?,
+            product: row.get(7).map_err(report_db)?,
+            quantity: row.get(8).map_err(report_db)?,
+            line_minor: row.get(9).map_err(report_db)?,
+            order_total: row.get(10).map_err(report_db)?,
+            amount_minor: row.get(11).map_err(report_db)?,
+            refunded_minor: row.get(12).map_err(report_db)?,
+            currency: row.get(13).map_err(report_db)?,
+            status: row.get(14).map_err(report_db)?,
+            channel: row.get(15).map_err(report_db)?,
+            source_ref: row.get(16).map_err(report_db)?,
+            test: row.get(17).map_err(report_db)?,
+            product_id: row.get(18).map_err(report_db)?,
+        };
+        if pending
+            .first()
+            .is_some_and(|p| p.payment_id != line.payment_id)
+        {
+            flush(&mut pending, &mut written)?;
+        }
+        pending.push(line);
+    }
+    flush(&mut pending, &mut written)?;
+    Ok(written)
+}
+
+fn report_db(error: rusqlite::Error) -> CoreError {
+    CoreError::Report(error.to_string())
+}
+
+/// Options of the CSV export.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase", default)]
+pub struct CsvOptions {
+    /// Start with a UTF-8 byte-order mark so Excel reads Chinese correctly.
+    pub excel: bool,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ExportOutcome {
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+/// Cells a spreadsheet would run as a formula get a leading apostrophe.
+fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// Streams the sales of `filter` as CSV into `out` (written to a temporary file beside it and
+/// renamed at the end: a failed or cancelled export leaves no file). `progress` gets the rows
+/// written so far.
+pub fn export_csv(
+    db: &Path,
+    filter: &ReportFilter,
+    tz_name: &str,
+    options: CsvOptions,
+    out: &Path,
+    cancel: Option<&AtomicBool>,
+    mut progress: impl FnMut(u64),
+) -> Result<ExportOutcome> {
+    let period = Period::new(&filter.from, &filter.to, tz_name)?;
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let temp = tempfile::Builder::new()
+        .prefix(".shopcast-export")
+        .tempfile_in(dir)
+        .map_err(|e| CoreError::io("write the export to", out, e))?;
+    let mut buffered = std::io::BufWriter::with_capacity(256 * 1024, temp.as_file());
+    if options.excel {
+        buffered
+            .write_all("\u{feff}".as_bytes())
+            .map_err(|e| CoreError::io("write the export to", out, e))?;
+    }
+    let mut writer = csv::WriterBuilder::new().from_writer(buffered);
+    let write_error = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(io) => CoreError::io("write the export to", out, io),
+        other => CoreError::Report(format!("{other:?}")),
+    };
+    writer.write_record(CSV_COLUMNS).map_err(write_error)?;
+    let days = DayIndex::new(&period)?;
+    let mut time_buf = String::with_capacity(32);
+    let mut amount_buf = [String::new(), String::new(), String::new()];
+    let mut visited: u64 = 0;
+    let rows = for_each_sale(db, filter, &period, cancel, |line, gross, refund| {
+        visited += 1;
+        if visited.is_multiple_of(PROGRESS_EVERY) {
+            progress(visited);
+        }
+        let day = days.days[days.day_of(line.occurred_at)];
+        let local = jiff::Timestamp::from_millisecond(line.occurred_at)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .to_zoned_datetime(period.tz.clone());
+        time_buf.clear();
+        use std::fmt::Write as _;
+        let _ = write!(
+            time_buf,
+            "{:02}:{:02}:{:02}",
+            local.hour(),
+            local.minute(),
+            local.second()
+        );
+        let exponent = crate::money::exponent(&line.currency);
+        for (buf, value) in amount_buf.iter_mut().zip([gross, refund, gross - refund]) {
+            buf.clear();
+            buf.push_str(&crate::money::format_minor(value, exponent));
+        }
+        let quantity = line.quantity.map(|q| q.to_string()).unwrap_or_default();
+        let signage = if line.channel == "signage" {
+            line.source_ref.as_deref()
+        } else {
+            None
+        };
+        writer
+            .write_record([
+                day.to_string().as_str(),
+                &time_buf,
+                &neutralise(line.order_ref.as_deref().unwrap_or("")),
+                &line.provider,
+                &neutralise(&line.provider_ref),
+                &neutralise(line.method.as_deref().unwrap_or("")),
+                &neutralise(line.sku.as_deref().unwrap_or("")),
+                &neutralise(line.product.as_deref().unwrap_or("")),
+                &quantity,
+                &amount_buf[0],
+                &amount_buf[1],
+                &amount_buf[2],
+                &line.currency,
+                &line.status,
+                &line.channel,
+                "",
+                "",
+                &neutralise(signage.unwrap_or("")),
+                if line.test { "yes" } else { "no" },
+            ])
+            .map_err(write_error)?;
+        Ok(())
+    })
+    .inspect(|rows| progress(*rows))?;
+    let buffered = writer
+        .into_inner()
+        .map_err(|e| CoreError::io("write the export to", out, e.into_error()))?;
+    buffered
+        .into_inner()
+        .map_err(|e| CoreError::io("write the export to", out, e.into_error()))?
+        .sync_all()
+        .map_err(|e| CoreError::io("write the export to", out, e))?;
+    let bytes = temp.as_file().metadata().map(|m| m.len()).unwrap_or(0);
+    temp.persist(out)
+        .map_err(|e| CoreError::io("write the export to", out, e.error))?;
+    Ok(ExportOutcome { rows, bytes })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct CurrencySummary {
+    pub currency: String,
+    pub gross_minor: i64,
+    pub refunded_minor: i64,
+    pub net_minor: i64,
+    /// Payments (one per order).
+    pub payments: i64,
+    /// Gross per payment, rounded half up.
+    pub average_minor: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct DayRow {
+    pub date: String,
+    pub currency: String,
+    pub gross_minor: i64,
+    pub refunded_minor: i64,
+    pub net_minor: i64,
+    pub payments: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct GroupRow {
+    /// Product name, payment method, channel or post, as fits the table.
+    pub key: String,
+    /// SKU for products; the provider for methods; the post's URL for posts.
+    pub detail: Option<String>,
+    pub currency: String,
+    pub quantity: i64,
+    pub gross_minor: i64,
+    pub net_minor: i64,
+    pub payments: i64,
+}
+
+/// Everything the dashboard and the PDF report show for a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ReportSummary {
+    pub from: String,
+    pub to: String,
+    pub timezone: String,
+    pub totals: Vec<CurrencySummary>,
+    /// Every day of the period for every currency sold, zero days included.
+    pub by_day: Vec<DayRow>,
+    /// Best sellers first (by net, then quantity).
+    pub by_product: Vec<GroupRow>,
+    pub by_method: Vec<GroupRow>,
+    pub by_channel: Vec<GroupRow>,
+    pub top_posts: Vec<GroupRow>,
+}
+
+#[derive(Default)]
+struct Sums {
+    gross: i64,
+    refunded: i64,
+    quantity: i64,
+    payments: i64,
+    detail: Option<String>,
+}
+
+fn add(sums: &mut Sums, gross: i64, refunded: i64, quantity: i64, counts_payment: bool) {
+    sums.gross += gross;
+    sums.refunded += refunded;
+    sums.quantity += quantity;
+    if counts_payment {
+        sums.payments += 1;
+    }
+}
+
+fn sorted_groups(groups: HashMap<(String, String), Sums>, limit: usize) -> Vec<GroupRow> {
+    let mut rows: Vec<GroupRow> = groups
+        .into_iter()
+        .map(|((key, currency), s)| GroupRow {
+            key,
+            detail: s.detail,
+            currency,
+            quantity: s.quantity,
+            gross_minor: s.gross,
+            net_minor: s.gross - s.refunded,
+            payments: s.payments,
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.net_minor
+            .cmp(&a.net_minor)
+            .then(b.quantity.cmp(&a.quantity))
+            .then(a.key.cmp(&b.key))
+            .then(a.currency.cmp(&b.currency))
+    });
+    rows.truncate(limit);
+    rows
+}
+
+/// Computes the summary in one ordered pass over the period's sales.
+pub fn summary(
+    db: &Path,
+    filter: &ReportFilter,
+    tz_name: &str,
+    top: usize,
+) -> Result<ReportSummary> {
+    let period = Period::new(&filter.from, &filter.to, tz_name)?;
+    let days = DayIndex::new(&period)?;
+    let mut totals: HashMap<String, Sums> = HashMap::new();
+    let mut by_day: HashMap<(usize, String), Sums> = HashMap::new();
+    let mut by_product: HashMap<(String, String), Sums> = HashMap::new();
+    let mut by_method: HashMap<(String, String), Sums> = HashMap::new();
+    let mut by_channel: HashMap<(String, String), Sums> = HashMap::new();
+    let mut by_post: HashMap<(String, String), Sums> = HashMap::new();
+    let mut last_payment = None;
+    for_each_sale(db, filter, &period, None, |line, gross, refund| {
+        let first_line = last_payment != Some(line.payment_id);
+        last_payment = Some(line.payment_id);
+        let quantity = line.quantity.unwrap_or(0);
+        add(
+            totals.entry(line.currency.clone()).or_default(),
+            gross,
+            refund,
+            quantity,
+            first_line,
+        );
+        let day = days.day_of(line.occurred_at);
+        add(
+            by_day.entry((day, line.currency.clone())).or_default(),
+            gross,
+            refund,
+            quantity,
+            first_line,
+        );
+        let product_key = match (&line.product, line.product_id) {
+            (Some(name), _) => name.clone(),
+            (None, _) => "—".to_string(),
+        };
+        let product = by_product
+            .entry((product_key, line.currency.clone()))
+            .or_default();
+        product.detail = product.detail.take().or_else(|| line.sku.clone());
+        add(product, gross, refund, quantity, first_line);
+        let method = format!(
+            "{} · {}",
+            line.provider,
+            line.method.as_deref().unwrap_or("—")
+        );
+        add(
+            by_method
+                .entry((method, line.currency.clone()))
+                .or_default(),
+            gross,
+            refund,
+            quantity,
+            first_line,
+        );
+        add(
+            by_channel
+                .entry((line.channel.clone(), line.currency.clone()))
+                .or_default(),
+            gross,
+            refund,
+            quantity,
+            first_line,
+        );
+        if line.channel == "post"
+            && let Some(post) = &line.source_ref
+        {
+            add(
+                by_post
+                    .entry((post.clone(), line.currency.clone()))
+                    .or_default(),
+                gross,
+                refund,
+                quantity,
+                first_line,
+            );
+        }
+        Ok(())
+    })?;
+    let mut currencies: Vec<String> = totals.keys().cloned().collect();
+    currencies.sort();
+    let mut day_rows = Vec::with_capacity(days.days.len() * currencies.len());
+    for (i, date) in days.days.iter().enumerate() {
+        for currency in &currencies {
+            let s = by_day.remove(&(i, currency.clone())).unwrap_or_default();
+            day_rows.push(DayRow {
+                date: date.to_string(),
+                currency: currency.clone(),
+                gross_minor: s.gross,
+                refunded_minor: s.refunded,
+                net_minor: s.gross - s.refunded,
+                payments: s.payments,
+            });
+        }
+    }
+    let totals = currencies
+        .iter()
+        .map(|currency| {
+            let s = &totals[currency];
+            CurrencySummary {
+                currency: currency.clone(),
+                gross_minor: s.gross,
+                refunded_minor: s.refunded,
+                net_minor: s.gross - s.refunded,
+                payments: s.payments,
+                average_minor: if s.payments > 0 {
+                    (s.gross + s.payments / 2) / s.payments
+                } else {
+                    0
+                },
+            }
+        })
+        .collect();
+    Ok(ReportSummary {
+        from: period.from.to_string(),
+        to: period.to.to_string(),
+        timezone: period.tz_name.clone(),
+        totals,
+        by_day: day_rows,
+        by_product: sorted_groups(by_product, top),
+        by_method: sorted_groups(by_method, top),
+        by_channel: sorted_groups(by_channel, top),
+        top_posts: sorted_groups(by_post, top),
+    })
+}
+
+/// Formats a summary amount for people (used by the PDF and the CLI).
+pub fn money(minor: i64, currency: &str, locale: &str) -> String {
+    Money {
+        amount_minor: minor,
+        currency: currency.to_string(),
+    }
+    .format_local(locale)
+}

@@ -1,0 +1,513 @@
+//! Reports on real shop files: CSV export and summary totals against plain SQL sums over
+//! randomized ledgers, local-day grouping across DST changes, and bad input.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use shopcast_core::Shop;
+use shopcast_core::reports::{CSV_COLUMNS, CsvOptions, ReportFilter};
+use shopcast_core::till::{OrderDraft, OrderLineDraft};
+use shopcast_payments::{PaymentStatus, ProviderEvent, ProviderKind};
+
+use crate::{draft, shop_with};
+
+/// A small deterministic generator (xorshift64*), so every failure is reproducible by seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn at(text: &str) -> jiff::Timestamp {
+    text.parse().unwrap()
+}
+
+/// Sells `lines` (product id, quantity) at `when` through `provider`; returns the payment's
+/// provider reference.
+async fn sell(
+    shop: &Shop,
+    lines: &[(i64, u32)],
+    when: jiff::Timestamp,
+    provider: ProviderKind,
+    tweak: impl FnOnce(&mut ProviderEvent),
+) -> String {
+    let order = shop
+        .create_order(&OrderDraft {
+            lines: lines
+                .iter()
+                .map(|(product_id, quantity)| OrderLineDraft {
+                    product_id: *product_id,
+                    quantity: *quantity,
+                })
+                .collect(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let reference = format!("pi_{}", order.order_ref);
+    let mut event = ProviderEvent {
+        event_id: format!("evt_{}", order.order_ref),
+        provider_ref: reference.clone(),
+        order_ref: Some(order.order_ref.clone()),
+        charge_ref: None,
+        status: PaymentStatus::Paid,
+        amount_minor: order.total.amount_minor,
+        currency: order.total.currency.clone(),
+        refunded_total_minor: None,
+        method: Some("card".into()),
+        source_tag: None,
+        occurred_at: when,
+        raw: "{}".into(),
+    };
+    tweak(&mut event);
+    shop.payments()
+        .ingest(provider, &[event], None)
+        .await
+        .unwrap();
+    reference
+}
+
+fn filter(from: &str, to: &str) -> ReportFilter {
+    ReportFilter {
+        from: from.into(),
+        to: to.into(),
+        ..Default::default()
+    }
+}
+
+async fn export(
+    shop: &Shop,
+    filter: &ReportFilter,
+    options: CsvOptions,
+) -> (Vec<Vec<String>>, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sales.csv");
+    shop.export_sales_csv(
+        filter,
+        options,
+        &out,
+        Arc::new(AtomicBool::new(false)),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let bytes = std::fs::read(&out).unwrap();
+    let body = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(body);
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (rows, bytes)
+}
+
+fn minor(decimal: &str, currency: &str) -> i64 {
+    shopcast_core::money::parse_price(decimal, currency)
+        .unwrap()
+        .amount_minor
+}
+
+#[tokio::test]
+async fn csv_and_summary_totals_equal_sql_sums_for_random_ledgers() {
+    for seed in 1..=12u64 {
+        let (shop, _dir) = shop_with("CNY").await;
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut products = Vec::new();
+        for (i, currency) in ["CNY", "CNY", "EUR", "JPY", "CNY"].iter().enumerate() {
+            let mut d = draft(
+                &format!("商品 \"{i}\", =SUM(A1)\n第二行"),
+                &format!("{}", 3 + rng.below(200)),
+            );
+            d.currency = Some((*currency).into());
+            d.sku = Some(format!("SKU-{i}"));
+            products.push((shop.create_product(&d).await.unwrap().id, *currency));
+        }
+        let start = at("2026-11-01T00:00:00+08:00[Asia/Shanghai]"
+            .split('[')
+            .next()
+            .unwrap());
+        for _ in 0..(20 + rng.below(40)) {
+            let currency = ["CNY", "EUR", "JPY"][rng.below(3) as usize];
+            let same: Vec<i64> = products
+                .iter()
+                .filter(|p| p.1 == currency)
+                .map(|p| p.0)
+                .collect();
+            let lines: Vec<(i64, u32)> = (0..=rng.below(same.len() as u64))
+                .map(|i| (same[i as usize % same.len()], 1 + rng.below(4) as u32))
+                .collect();
+            let when = start
+                .checked_add(jiff::SignedDuration::from_secs(
+                    rng.below(40 * 86_400) as i64 - 5 * 86_400,
+                ))
+                .unwrap();
+            let provider = if rng.below(5) == 0 {
+                ProviderKind::Test
+            } else {
+                ProviderKind::Stripe
+            };
+            let roll = rng.below(10);
+            sell(&shop, &lines, when, provider, |event| match roll {
+                0 => event.status = PaymentStatus::Failed,
+                1 => event.amount_minor -= 1, // mismatch: held for review
+                2 | 3 => event.refunded_total_minor = Some(event.amount_minor / 3),
+                4 => {
+                    event.refunded_total_minor = Some(event.amount_minor);
+                    event.status = PaymentStatus::Refunded;
+                }
+                _ => {}
+            })
+            .await;
+        }
+        let report = filter("2026-11-01", "2026-11-30");
+        let (start_ms, end_ms) = (
+            at("2026-10-31T16:00:00Z").as_millisecond(),
+            at("2026-11-30T16:00:00Z").as_millisecond(),
+        );
+        let expected: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT currency, sum(amount_minor), sum(refunded_minor), count(*) FROM payments
+             WHERE occurred_at >= ? AND occurred_at < ? AND status IN ('paid', 'refunded')
+               AND mismatch IS NULL AND test = 0 GROUP BY currency ORDER BY currency",
+        )
+        .bind(start_ms)
+        .bind(end_ms)
+        .fetch_all(shop.pool())
+        .await
+        .unwrap();
+
+        let (rows, _) = export(&shop, &report, CsvOptions::default()).await;
+        assert_eq!(rows[0], CSV_COLUMNS);
+        let column = |name: &str| CSV_COLUMNS.iter().position(|c| *c == name).unwrap();
+        let mut from_csv: std::collections::BTreeMap<
+            String,
+            (i64, i64, i64, std::collections::BTreeSet<String>),
+        > = Default::default();
+        for row in &rows[1..] {
+            let currency = row[column("currency")].clone();
+            let entry = from_csv.entry(currency.clone()).or_default();
+            let gross = minor(&row[column("gross")], &currency);
+            let refunded = minor(&row[column("refunded")], &currency);
+            let net = minor(&row[column("net")], &currency);
+            assert_eq!(gross - refunded, net, "seed {seed}: {row:?}");
+            entry.0 += gross;
+            entry.1 += refunded;
+            entry.2 += net;
+            entry.3.insert(row[column("provider_ref")].clone());
+            assert_eq!(row[column("test")], "no");
+            assert!(row[column("product")].starts_with("商品"), "{row:?}");
+            assert!(!row[column("product")].starts_with('='));
+        }
+        let got: Vec<(String, i64, i64, i64)> = from_csv
+            .iter()
+            .map(|(c, (g, r, _, refs))| (c.clone(), *g, *r, refs.len() as i64))
+            .collect();
+        assert_eq!(got, expected, "seed {seed}: CSV totals differ from SQL");
+
+        let summary = shop.report_summary(&report, 10).await.unwrap();
+        let from_summary: Vec<(String, i64, i64, i64)> = summary
+            .totals
+            .iter()
+            .map(|t| {
+                (
+                    t.currency.clone(),
+                    t.gross_minor,
+                    t.refunded_minor,
+                    t.payments,
+                )
+            })
+            .collect();
+        assert_eq!(
+            from_summary, expected,
+            "seed {seed}: summary totals differ from SQL"
+        );
+        for total in &summary.totals {
+            let days: i64 = summary
+                .by_day
+                .iter()
+                .filter(|d| d.currency == total.currency)
+                .map(|d| d.gross_minor)
+                .sum();
+            assert_eq!(days, total.gross_minor, "seed {seed}: days add up");
+            let products: i64 = summary
+                .by_product
+                .iter()
+                .filter(|p| p.currency == total.currency)
+                .map(|p| p.gross_minor)
+                .sum();
+            assert_eq!(products, total.gross_minor, "seed {seed}: products add up");
+        }
+        assert_eq!(summary.by_day.len(), 30 * summary.totals.len());
+
+        // Asked for, test payments are in, and marked.
+        let with_test = ReportFilter {
+            include_test: true,
+            ..report.clone()
+        };
+        let (rows, _) = export(&shop, &with_test, CsvOptions::default()).await;
+        let test_sum: i64 = rows[1..]
+            .iter()
+            .filter(|r| r[column("test")] == "yes")
+            .map(|r| minor(&r[column("gross")], &r[column("currency")]))
+            .sum();
+        let sql_test: i64 = sqlx::query_scalar(
+            "SELECT coalesce(sum(amount_minor), 0) FROM payments WHERE occurred_at >= ? AND occurred_at < ?
+               AND status IN ('paid', 'refunded') AND mismatch IS NULL AND test = 1",
+        )
+        .bind(start_ms)
+        .bind(end_ms)
+        .fetch_one(shop.pool())
+        .await
+        .unwrap();
+        assert_eq!(test_sum, sql_test, "seed {seed}");
+        shop.close().await;
+    }
+}
+
+#[tokio::test]
+async fn local_days_follow_the_shop_time_zone_across_dst() {
+    for (timezone, date, hours, late, next_morning) in [
+        // 23-hour day: clocks go forward.
+        (
+            "Europe/Berlin",
+            "2026-03-29",
+            23,
+            "2026-03-29T21:59:59Z",
+            "2026-03-29T22:00:00Z",
+        ),
+        // 25-hour day: clocks go back.
+        (
+            "Europe/Berlin",
+            "2026-10-25",
+            25,
+            "2026-10-25T22:59:59Z",
+            "2026-10-25T23:00:00Z",
+        ),
+        (
+            "America/New_York",
+            "2026-03-08",
+            23,
+            "2026-03-09T03:59:59Z",
+            "2026-03-09T04:00:00Z",
+        ),
+        (
+            "America/New_York",
+            "2026-11-01",
+            25,
+            "2026-11-02T04:59:59Z",
+            "2026-11-02T05:00:00Z",
+        ),
+        (
+            "Asia/Shanghai",
+            "2026-11-11",
+            24,
+            "2026-11-11T15:59:59Z",
+            "2026-11-11T16:00:00Z",
+        ),
+    ] {
+        let (shop, _dir) = shop_with("EUR").await;
+        shop.set_setting("shop.timezone", timezone).await.unwrap();
+        let cup = shop.create_product(&draft("Cup", "10")).await.unwrap().id;
+        let day: jiff::civil::Date = date.parse().unwrap();
+        let start = day
+            .to_zoned_datetime(jiff::tz::TimeZone::get(timezone).unwrap())
+            .unwrap()
+            .timestamp();
+        let end = day
+            .tomorrow()
+            .unwrap()
+            .to_zoned_datetime(jiff::tz::TimeZone::get(timezone).unwrap())
+            .unwrap()
+            .timestamp();
+        assert_eq!((end - start).as_hours(), hours, "{timezone} {date}");
+        // First second of the day, 23:59:59 local, and 00:00:00 of the next day.
+        sell(&shop, &[(cup, 1)], start, ProviderKind::Stripe, |_| {}).await;
+        sell(&shop, &[(cup, 2)], at(late), ProviderKind::Stripe, |_| {}).await;
+        sell(
+            &shop,
+            &[(cup, 4)],
+            at(next_morning),
+            ProviderKind::Stripe,
+            |_| {},
+        )
+        .await;
+        let next = day.tomorrow().unwrap().to_string();
+        let summary = shop.report_summary(&filter(date, &next), 5).await.unwrap();
+        let gross: Vec<(String, i64)> = summary
+            .by_day
+            .iter()
+            .map(|d| (d.date.clone(), d.gross_minor))
+            .collect();
+        assert_eq!(
+            gross,
+            vec![(date.to_string(), 3_000), (next.clone(), 4_000)],
+            "{timezone} {date}"
+        );
+        let (rows, _) = export(&shop, &filter(date, date), CsvOptions::default()).await;
+        let times: Vec<(&str, &str)> = rows[1..]
+            .iter()
+            .map(|r| (r[0].as_str(), r[1].as_str()))
+            .collect();
+        assert_eq!(
+            times,
+            vec![(date, "00:00:00"), (date, "23:59:59")],
+            "{timezone} {date}"
+        );
+        shop.close().await;
+    }
+}
+
+#[tokio::test]
+async fn csv_cells_are_exact_excel_friendly_and_safe() {
+    let (shop, _dir) = shop_with("JPY").await;
+    let mut d = draft("=HYPERLINK(\"http://x\") 青花瓷, \"杯\"\n二", "¥500");
+    d.sku = Some("+SKU".into());
+    let cup = shop.create_product(&d).await.unwrap().id;
+    sell(
+        &shop,
+        &[(cup, 3)],
+        at("2026-11-11T03:00:00Z"),
+        ProviderKind::Stripe,
+        |e| {
+            e.refunded_total_minor = Some(500);
+        },
+    )
+    .await;
+    let (rows, bytes) = export(
+        &shop,
+        &filter("2026-11-11", "2026-11-11"),
+        CsvOptions { excel: true },
+    )
+    .await;
+    assert!(
+        bytes.starts_with("\u{feff}".as_bytes()),
+        "Excel needs the BOM"
+    );
+    let row = &rows[1];
+    let get = |name: &str| row[CSV_COLUMNS.iter().position(|c| *c == name).unwrap()].as_str();
+    assert_eq!(
+        get("product"),
+        "'=HYPERLINK(\"http://x\") 青花瓷, \"杯\"\n二"
+    );
+    assert_eq!(get("sku"), "'+SKU");
+    assert_eq!(
+        (get("gross"), get("refunded"), get("net")),
+        ("1500", "500", "1000")
+    );
+    assert_eq!(
+        (get("quantity"), get("currency"), get("status")),
+        ("3", "JPY", "paid")
+    );
+    assert_eq!(
+        (get("local_date"), get("local_time")),
+        ("2026-11-11", "11:00:00")
+    );
+    let (_, plain) = export(
+        &shop,
+        &filter("2026-11-11", "2026-11-11"),
+        CsvOptions::default(),
+    )
+    .await;
+    assert!(plain.starts_with(b"local_date,"));
+}
+
+#[tokio::test]
+async fn bad_periods_and_paths_are_refused_and_leave_nothing() {
+    let (shop, dir) = shop_with("CNY").await;
+    let error = shop
+        .report_summary(&filter("2026-11-30", "2026-11-01"), 5)
+        .await
+        .unwrap_err();
+    assert_eq!(error.field(), Some("from"));
+    let error = shop
+        .report_summary(&filter("2026-13-01", "2026-11-01"), 5)
+        .await
+        .unwrap_err();
+    assert_eq!(error.field(), Some("from"));
+    // An empty period is a report that says so, not an error.
+    let empty = shop
+        .report_summary(&filter("2026-11-01", "2026-11-30"), 5)
+        .await
+        .unwrap();
+    assert!(empty.totals.is_empty() && empty.by_product.is_empty());
+    let (rows, _) = export(
+        &shop,
+        &filter("2026-11-01", "2026-11-30"),
+        CsvOptions::default(),
+    )
+    .await;
+    assert_eq!(rows.len(), 1, "only the header");
+    // A folder that cannot be written: a clear error and no file, partial or temporary.
+    let locked = dir.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    let out = locked.join("missing-folder/sales.csv");
+    let error = shop
+        .export_sales_csv(
+            &filter("2026-11-01", "2026-11-30"),
+            CsvOptions::default(),
+            &out,
+            Arc::new(AtomicBool::new(false)),
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "io", "{error}");
+    assert!(error.to_string().contains("missing-folder"), "{error}");
+    assert_eq!(std::fs::read_dir(&locked).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn a_cancelled_export_leaves_no_file() {
+    let (shop, dir) = shop_with("CNY").await;
+    let cup = shop.create_product(&draft("Cup", "1")).await.unwrap().id;
+    let events: Vec<_> = (0..45_000)
+        .map(|i| ProviderEvent {
+            event_id: format!("e{i}"),
+            provider_ref: format!("pi{i}"),
+            order_ref: None,
+            charge_ref: None,
+            status: PaymentStatus::Paid,
+            amount_minor: 100,
+            currency: "CNY".into(),
+            refunded_total_minor: None,
+            method: None,
+            source_tag: None,
+            occurred_at: at("2026-11-02T00:00:00Z"),
+            raw: String::new(),
+        })
+        .collect();
+    let _ = cup;
+    shop.payments()
+        .ingest(ProviderKind::Stripe, &events, None)
+        .await
+        .unwrap();
+    let cancel = Arc::new(AtomicBool::new(true));
+    let out = dir.path().join("cancelled.csv");
+    let error = shop
+        .export_sales_csv(
+            &filter("2026-11-01", "2026-11-30"),
+            CsvOptions::default(),
+            &out,
+            cancel,
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "cancelled");
+    assert!(!out.exists());
+    assert!(!std::fs::read_dir(dir.path()).unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains("shopcast-export")
+    }));
+}
