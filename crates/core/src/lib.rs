@@ -10,6 +10,7 @@ pub mod payments;
 pub mod photos;
 pub mod providers;
 pub mod qr_payload;
+pub mod report_pdf;
 pub mod reports;
 pub mod secrets;
 pub mod settings;
@@ -532,6 +533,41 @@ impl Shop {
                 Some(&cancel),
                 progress,
             )
+        })
+        .await
+    }
+}
+
+impl Shop {
+    /// Writes the period's PDF sales report to `out` (atomically: no partial file).
+    pub async fn export_sales_pdf(
+        &self,
+        filter: &reports::ReportFilter,
+        out: &Path,
+    ) -> Result<reports::ExportOutcome> {
+        let settings = self.settings().await?;
+        let db = self.database_path();
+        let filter = filter.clone();
+        let out = out.to_path_buf();
+        blocking(move || {
+            let summary = reports::summary(&db, &filter, &settings.timezone, 50)?;
+            let now = jiff::Timestamp::now().to_zoned_datetime(
+                jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC),
+            );
+            let generated = now.strftime("%Y-%m-%d %H:%M").to_string();
+            let doc = report_pdf::report_doc(
+                &summary,
+                &settings.name,
+                &settings.locale,
+                &generated,
+                &|_| None,
+            );
+            let pdf = shopcast_print::report::render_report(&doc)?;
+            signage::write_file_atomically(&out, &pdf)?;
+            Ok(reports::ExportOutcome {
+                rows: summary.by_day.iter().map(|d| d.payments as u64).sum(),
+                bytes: pdf.len() as u64,
+            })
         })
         .await
     }

@@ -166,17 +166,33 @@ impl DayIndex {
 }
 
 /// The SQL that reads sales with their lines, time-ordered; filters become bound parameters.
-fn sales_query(filter: &ReportFilter) -> (String, Vec<rusqlite::types::Value>) {
+/// What a CSV row needs: the payment, its order's reference and total, each line's name.
+const CSV_SELECT: &str = "SELECT p.id, p.occurred_at, o.ref, p.provider, p.provider_ref, \
+     p.method, l.sku, l.name, l.quantity, l.unit_price_minor * l.quantity, o.total_minor, \
+     p.amount_minor, p.refunded_minor, p.currency, p.status, p.channel, p.source_ref, p.test, \
+     l.product_id FROM payments p INDEXED BY payments_for_reports \
+     LEFT JOIN orders o ON o.id = p.order_id LEFT JOIN order_lines l ON l.order_id = p.order_id";
+
+/// What the summary needs, read from the two covering indexes alone (no table lookups). The
+/// order total (for splitting a payment over a subset of its lines) only when filtering by SKU.
+const SUMMARY_SELECT: &str = "SELECT p.id, p.occurred_at, p.currency, p.amount_minor, \
+     p.refunded_minor, p.provider, p.method, p.channel, p.source_ref, l.product_id, l.quantity, \
+     l.unit_price_minor * l.quantity, NULL FROM payments p INDEXED BY payments_for_reports \
+     LEFT JOIN order_lines l INDEXED BY order_lines_for_reports ON l.order_id = p.order_id";
+const SUMMARY_SELECT_BY_SKU: &str = "SELECT p.id, p.occurred_at, p.currency, p.amount_minor, \
+     p.refunded_minor, p.provider, p.method, p.channel, p.source_ref, l.product_id, l.quantity, \
+     l.unit_price_minor * l.quantity, o.total_minor FROM payments p INDEXED BY payments_for_reports \
+     LEFT JOIN orders o ON o.id = p.order_id LEFT JOIN order_lines l ON l.order_id = p.order_id";
+
+/// `select` plus the filter's conditions; ?1 and ?2 are the period's UTC bounds and the
+/// filter's values follow as ?3… (SQLite numbers a bare `?` after the largest so far).
+///
+/// Rows come in time order, each payment's lines together: the payments index is the outer
+/// loop of the join (a LEFT JOIN keeps it there), so no sort is needed.
+fn sales_query(select: &str, filter: &ReportFilter) -> (String, Vec<rusqlite::types::Value>) {
     use rusqlite::types::Value;
-    let mut sql = String::from(
-        "SELECT p.id, p.occurred_at, o.ref, p.provider, p.provider_ref, p.method, l.sku, l.name, \
-         l.quantity, l.unit_price_minor * l.quantity, o.total_minor, p.amount_minor, \
-         p.refunded_minor, p.currency, p.status, p.channel, p.source_ref, p.test, l.product_id \
-         FROM payments p INDEXED BY payments_for_reports \
-         LEFT JOIN orders o ON o.id = p.order_id \
-         LEFT JOIN order_lines l ON l.order_id = p.order_id \
-         WHERE p.occurred_at >= ?1 AND p.occurred_at < ?2 AND p.mismatch IS NULL",
-    );
+    let mut sql = String::from(select);
+    sql.push_str(" WHERE p.occurred_at >= ?1 AND p.occurred_at < ?2 AND p.mismatch IS NULL");
     let mut params: Vec<Value> = Vec::new();
     match filter.status.as_deref() {
         Some(status @ ("paid" | "refunded")) => {
@@ -200,22 +216,14 @@ fn sales_query(filter: &ReportFilter) -> (String, Vec<rusqlite::types::Value>) {
         sql.push_str(" AND l.sku = ?");
         params.push(Value::Text(sku.to_string()));
     }
-    sql.push_str(" ORDER BY p.occurred_at, p.id, l.id");
-    // Positional parameters after ?1 and ?2 are numbered from 3 in order of appearance.
-    let mut numbered = String::with_capacity(sql.len() + 8);
-    let mut next = 3;
-    for (i, part) in sql.split(" ?").enumerate() {
-        if i > 0 {
-            if part.starts_with(|c: char| c.is_ascii_digit()) {
-                numbered.push_str(" ?");
-            } else {
-                numbered.push_str(&format!(" ?{next}"));
-                next += 1;
-            }
-        }
-        numbered.push_str(part);
-    }
-    (numbered, params)
+    sql.push_str(" ORDER BY p.occurred_at");
+    (sql, params)
+}
+
+/// The SQL the export and the summary run for `filter` (parameters ?1 = start, ?2 = end in UTC
+/// ms, then the filter's values), for benchmarks against the sqlite3 shell.
+pub fn sales_sql(filter: &ReportFilter) -> String {
+    sales_query(CSV_SELECT, filter).0
 }
 
 /// One line of a sale, with its share of the payment.
@@ -229,7 +237,6 @@ struct SaleLine {
     method: Option<String>,
     sku: Option<String>,
     product: Option<String>,
-    product_id: Option<i64>,
     quantity: Option<i64>,
     /// Line price × quantity (None for a payment without lines).
     line_minor: Option<i64>,
@@ -243,46 +250,60 @@ struct SaleLine {
     test: bool,
 }
 
-/// Splits a payment's amount and refund over its lines in proportion to their prices. When
-/// all of the order's lines are present, the last one takes the rounding remainder so the
-/// lines add up to the payment exactly; a payment without lines is one row with everything.
-fn allocate(lines: &[SaleLine]) -> Vec<(i64, i64)> {
-    let Some(first) = lines.first() else {
-        return Vec::new();
-    };
-    let amount = i128::from(first.amount_minor);
-    let refunded = i128::from(first.refunded_minor);
-    let line_sum: i128 = lines
-        .iter()
-        .map(|l| i128::from(l.line_minor.unwrap_or(0)))
-        .sum();
+/// Splits a payment's amount and refund over its lines in proportion to their prices
+/// (`line_minors`: price × quantity per line, `None` for a payment without lines). When all of
+/// the order's lines are present, the last one takes the rounding remainder so the lines add up
+/// to the payment exactly; a payment without lines is one row with everything.
+fn allocate_into(
+    out: &mut Vec<(i64, i64)>,
+    amount_minor: i64,
+    refunded_minor: i64,
+    order_total: Option<i64>,
+    line_minors: &[Option<i64>],
+) {
+    out.clear();
+    let amount = i128::from(amount_minor);
+    let refunded = i128::from(refunded_minor);
+    let line_sum: i128 = line_minors.iter().map(|l| i128::from(l.unwrap_or(0))).sum();
     if line_sum <= 0 {
-        let mut out = vec![(0, 0); lines.len()];
-        out[0] = (first.amount_minor, first.refunded_minor);
-        return out;
+        out.resize(line_minors.len(), (0, 0));
+        if let Some(first) = out.first_mut() {
+            *first = (amount_minor, refunded_minor);
+        }
+        return;
     }
-    let denominator = first
-        .order_total
+    let denominator = order_total
         .map(i128::from)
         .filter(|t| *t > 0)
         .unwrap_or(line_sum);
     let complete = line_sum == denominator;
     let (mut gross_left, mut refund_left) = (amount, refunded);
-    lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| {
-            let (gross, refund) = if complete && i + 1 == lines.len() {
-                (gross_left, refund_left)
-            } else {
-                let share = i128::from(line.line_minor.unwrap_or(0));
-                (amount * share / denominator, refunded * share / denominator)
-            };
-            gross_left -= gross;
-            refund_left -= refund;
-            (gross as i64, refund as i64)
-        })
-        .collect()
+    for (i, line) in line_minors.iter().enumerate() {
+        let (gross, refund) = if complete && i + 1 == line_minors.len() {
+            (gross_left, refund_left)
+        } else {
+            let share = i128::from(line.unwrap_or(0));
+            (amount * share / denominator, refunded * share / denominator)
+        };
+        gross_left -= gross;
+        refund_left -= refund;
+        out.push((gross as i64, refund as i64));
+    }
+}
+
+fn allocate(lines: &[SaleLine]) -> Vec<(i64, i64)> {
+    let mut out = Vec::with_capacity(lines.len());
+    if let Some(first) = lines.first() {
+        let minors: Vec<Option<i64>> = lines.iter().map(|l| l.line_minor).collect();
+        allocate_into(
+            &mut out,
+            first.amount_minor,
+            first.refunded_minor,
+            first.order_total,
+            &minors,
+        );
+    }
+    out
 }
 
 /// Reads sales in time order and hands each payment's lines, allocated, to `visit`.
@@ -298,7 +319,7 @@ fn for_each_sale(
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(report_db)?;
-    let (sql, extra) = sales_query(filter);
+    let (sql, extra) = sales_query(CSV_SELECT, filter);
     let mut statement = conn.prepare(&sql).map_err(report_db)?;
     let mut params: Vec<rusqlite::types::Value> = vec![
         rusqlite::types::Value::Integer(period.start_ms),
@@ -345,7 +366,6 @@ fn for_each_sale(
             channel: row.get(15).map_err(report_db)?,
             source_ref: row.get(16).map_err(report_db)?,
             test: row.get(17).map_err(report_db)?,
-            product_id: row.get(18).map_err(report_db)?,
         };
         if pending
             .first()
@@ -555,35 +575,67 @@ pub struct ReportSummary {
     pub top_posts: Vec<GroupRow>,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Sums {
     gross: i64,
     refunded: i64,
     quantity: i64,
     payments: i64,
-    detail: Option<String>,
 }
 
-fn add(sums: &mut Sums, gross: i64, refunded: i64, quantity: i64, counts_payment: bool) {
-    sums.gross += gross;
-    sums.refunded += refunded;
-    sums.quantity += quantity;
-    if counts_payment {
-        sums.payments += 1;
+impl Sums {
+    fn add(&mut self, gross: i64, refunded: i64, quantity: i64, counts_payment: bool) {
+        self.gross += gross;
+        self.refunded += refunded;
+        self.quantity += quantity;
+        self.payments += i64::from(counts_payment);
     }
 }
 
-fn sorted_groups(groups: HashMap<(String, String), Sums>, limit: usize) -> Vec<GroupRow> {
+/// Gives each distinct text a small number, so a million rows allocate no strings.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, usize>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, text: &str) -> usize {
+        if let Some(id) = self.ids.get(text) {
+            return *id;
+        }
+        self.names.push(text.to_string());
+        self.ids.insert(text.to_string(), self.names.len() - 1);
+        self.names.len() - 1
+    }
+}
+
+fn text<'r>(row: &'r rusqlite::Row<'_>, index: usize) -> Result<Option<&'r str>> {
+    match row.get_ref(index).map_err(report_db)? {
+        rusqlite::types::ValueRef::Text(bytes) => Ok(std::str::from_utf8(bytes).ok()),
+        _ => Ok(None),
+    }
+}
+
+fn group_rows<K>(
+    groups: HashMap<(K, usize), Sums>,
+    currencies: &Interner,
+    label: impl Fn(&K) -> (String, Option<String>),
+    limit: usize,
+) -> Vec<GroupRow> {
     let mut rows: Vec<GroupRow> = groups
         .into_iter()
-        .map(|((key, currency), s)| GroupRow {
-            key,
-            detail: s.detail,
-            currency,
-            quantity: s.quantity,
-            gross_minor: s.gross,
-            net_minor: s.gross - s.refunded,
-            payments: s.payments,
+        .map(|((key, currency), s)| {
+            let (key, detail) = label(&key);
+            GroupRow {
+                key,
+                detail,
+                currency: currencies.names[currency].clone(),
+                quantity: s.quantity,
+                gross_minor: s.gross,
+                net_minor: s.gross - s.refunded,
+                payments: s.payments,
+            }
         })
         .collect();
     rows.sort_by(|a, b| {
@@ -597,7 +649,22 @@ fn sorted_groups(groups: HashMap<(String, String), Sums>, limit: usize) -> Vec<G
     rows
 }
 
-/// Computes the summary in one ordered pass over the period's sales.
+/// Payment-level fields of the payment whose lines are being read.
+#[derive(Clone, Copy)]
+struct PaymentKey {
+    id: i64,
+    day: usize,
+    currency: usize,
+    amount: i64,
+    refunded: i64,
+    order_total: Option<i64>,
+    method: usize,
+    channel: usize,
+    post: Option<usize>,
+}
+
+/// Computes the summary in one ordered pass over the period's sales: the same rows and the
+/// same allocation as the CSV export, aggregated without allocating per row.
 pub fn summary(
     db: &Path,
     filter: &ReportFilter,
@@ -606,88 +673,139 @@ pub fn summary(
 ) -> Result<ReportSummary> {
     let period = Period::new(&filter.from, &filter.to, tz_name)?;
     let days = DayIndex::new(&period)?;
-    let mut totals: HashMap<String, Sums> = HashMap::new();
-    let mut by_day: HashMap<(usize, String), Sums> = HashMap::new();
-    let mut by_product: HashMap<(String, String), Sums> = HashMap::new();
-    let mut by_method: HashMap<(String, String), Sums> = HashMap::new();
-    let mut by_channel: HashMap<(String, String), Sums> = HashMap::new();
-    let mut by_post: HashMap<(String, String), Sums> = HashMap::new();
-    let mut last_payment = None;
-    for_each_sale(db, filter, &period, None, |line, gross, refund| {
-        let first_line = last_payment != Some(line.payment_id);
-        last_payment = Some(line.payment_id);
-        let quantity = line.quantity.unwrap_or(0);
-        add(
-            totals.entry(line.currency.clone()).or_default(),
-            gross,
-            refund,
-            quantity,
-            first_line,
+    let conn = rusqlite::Connection::open_with_flags(
+        db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(report_db)?;
+    let by_sku = filter.sku.as_deref().is_some_and(|s| !s.is_empty());
+    let select = if by_sku {
+        SUMMARY_SELECT_BY_SKU
+    } else {
+        SUMMARY_SELECT
+    };
+    let (sql, extra) = sales_query(select, filter);
+    let mut statement = conn.prepare(&sql).map_err(report_db)?;
+    let mut params = vec![
+        rusqlite::types::Value::Integer(period.start_ms),
+        rusqlite::types::Value::Integer(period.end_ms),
+    ];
+    params.extend(extra);
+    let mut rows = statement
+        .query(rusqlite::params_from_iter(params))
+        .map_err(report_db)?;
+
+    let mut currencies = Interner::default();
+    let mut methods = Interner::default();
+    let mut channels = Interner::default();
+    let mut posts = Interner::default();
+    let mut totals: Vec<Sums> = Vec::new();
+    let mut by_day: Vec<Vec<Sums>> = Vec::new();
+    let mut by_product: HashMap<(i64, usize), Sums> = HashMap::new();
+    let mut by_method: HashMap<(usize, usize), Sums> = HashMap::new();
+    let mut by_channel: HashMap<(usize, usize), Sums> = HashMap::new();
+    let mut by_post: HashMap<(usize, usize), Sums> = HashMap::new();
+
+    let mut current: Option<PaymentKey> = None;
+    let mut lines: Vec<(Option<i64>, i64, Option<i64>)> = Vec::new(); // (product, quantity, line_minor)
+    let mut minors: Vec<Option<i64>> = Vec::new();
+    let mut shares: Vec<(i64, i64)> = Vec::new();
+    let mut flush = |payment: &PaymentKey, lines: &mut Vec<(Option<i64>, i64, Option<i64>)>| {
+        minors.clear();
+        minors.extend(lines.iter().map(|l| l.2));
+        allocate_into(
+            &mut shares,
+            payment.amount,
+            payment.refunded,
+            payment.order_total,
+            &minors,
         );
-        let day = days.day_of(line.occurred_at);
-        add(
-            by_day.entry((day, line.currency.clone())).or_default(),
-            gross,
-            refund,
-            quantity,
-            first_line,
-        );
-        let product_key = match (&line.product, line.product_id) {
-            (Some(name), _) => name.clone(),
-            (None, _) => "—".to_string(),
-        };
-        let product = by_product
-            .entry((product_key, line.currency.clone()))
-            .or_default();
-        product.detail = product.detail.take().or_else(|| line.sku.clone());
-        add(product, gross, refund, quantity, first_line);
-        let method = format!(
-            "{} · {}",
-            line.provider,
-            line.method.as_deref().unwrap_or("—")
-        );
-        add(
-            by_method
-                .entry((method, line.currency.clone()))
-                .or_default(),
-            gross,
-            refund,
-            quantity,
-            first_line,
-        );
-        add(
-            by_channel
-                .entry((line.channel.clone(), line.currency.clone()))
-                .or_default(),
-            gross,
-            refund,
-            quantity,
-            first_line,
-        );
-        if line.channel == "post"
-            && let Some(post) = &line.source_ref
-        {
-            add(
-                by_post
-                    .entry((post.clone(), line.currency.clone()))
-                    .or_default(),
-                gross,
-                refund,
-                quantity,
-                first_line,
-            );
+        if totals.len() <= payment.currency {
+            totals.resize(payment.currency + 1, Sums::default());
+            by_day.resize(payment.currency + 1, vec![Sums::default(); days.days.len()]);
         }
-        Ok(())
-    })?;
-    let mut currencies: Vec<String> = totals.keys().cloned().collect();
-    currencies.sort();
-    let mut day_rows = Vec::with_capacity(days.days.len() * currencies.len());
+        for (i, ((product, quantity, _), (gross, refund))) in lines.iter().zip(&shares).enumerate()
+        {
+            let first = i == 0;
+            let c = payment.currency;
+            totals[c].add(*gross, *refund, *quantity, first);
+            by_day[c][payment.day].add(*gross, *refund, *quantity, first);
+            by_product
+                .entry((product.unwrap_or(-1), c))
+                .or_default()
+                .add(*gross, *refund, *quantity, first);
+            by_method
+                .entry((payment.method, c))
+                .or_default()
+                .add(*gross, *refund, *quantity, first);
+            by_channel
+                .entry((payment.channel, c))
+                .or_default()
+                .add(*gross, *refund, *quantity, first);
+            if let Some(post) = payment.post {
+                by_post
+                    .entry((post, c))
+                    .or_default()
+                    .add(*gross, *refund, *quantity, first);
+            }
+        }
+        lines.clear();
+    };
+    while let Some(row) = rows.next().map_err(report_db)? {
+        let id: i64 = row.get(0).map_err(report_db)?;
+        if current.is_some_and(|p| p.id != id) {
+            flush(current.as_ref().expect("checked"), &mut lines);
+            current = None;
+        }
+        if current.is_none() {
+            let occurred_at: i64 = row.get(1).map_err(report_db)?;
+            let provider = text(row, 5)?.unwrap_or("");
+            let method = text(row, 6)?.unwrap_or("—");
+            let channel = text(row, 7)?.unwrap_or("link");
+            let post = match (channel, text(row, 8)?) {
+                ("post", Some(post)) => Some(posts.id(post)),
+                _ => None,
+            };
+            let method_key = {
+                let mut key = String::with_capacity(provider.len() + method.len() + 3);
+                key.push_str(provider);
+                key.push_str(" · ");
+                key.push_str(method);
+                methods.id(&key)
+            };
+            current = Some(PaymentKey {
+                id,
+                day: days.day_of(occurred_at),
+                currency: currencies.id(text(row, 2)?.unwrap_or("")),
+                amount: row.get(3).map_err(report_db)?,
+                refunded: row.get(4).map_err(report_db)?,
+                order_total: row.get(12).map_err(report_db)?,
+                method: method_key,
+                channel: channels.id(channel),
+                post,
+            });
+        }
+        let product: Option<i64> = row.get(9).map_err(report_db)?;
+        let quantity: Option<i64> = row.get(10).map_err(report_db)?;
+        lines.push((
+            product,
+            quantity.unwrap_or(0),
+            row.get(11).map_err(report_db)?,
+        ));
+    }
+    if let Some(payment) = current {
+        flush(&payment, &mut lines);
+    }
+
+    let mut order: Vec<usize> = (0..currencies.names.len()).collect();
+    order.sort_by(|a, b| currencies.names[*a].cmp(&currencies.names[*b]));
+    let mut day_rows = Vec::with_capacity(days.days.len() * order.len());
     for (i, date) in days.days.iter().enumerate() {
-        for currency in &currencies {
-            let s = by_day.remove(&(i, currency.clone())).unwrap_or_default();
+        for c in &order {
+            let s = &by_day[*c][i];
             day_rows.push(DayRow {
                 date: date.to_string(),
-                currency: currency.clone(),
+                currency: currencies.names[*c].clone(),
                 gross_minor: s.gross,
                 refunded_minor: s.refunded,
                 net_minor: s.gross - s.refunded,
@@ -695,12 +813,12 @@ pub fn summary(
             });
         }
     }
-    let totals = currencies
+    let totals_out = order
         .iter()
-        .map(|currency| {
-            let s = &totals[currency];
+        .map(|c| {
+            let s = &totals[*c];
             CurrencySummary {
-                currency: currency.clone(),
+                currency: currencies.names[*c].clone(),
                 gross_minor: s.gross,
                 refunded_minor: s.refunded,
                 net_minor: s.gross - s.refunded,
@@ -717,12 +835,45 @@ pub fn summary(
         from: period.from.to_string(),
         to: period.to.to_string(),
         timezone: period.tz_name.clone(),
-        totals,
+        totals: totals_out,
         by_day: day_rows,
-        by_product: sorted_groups(by_product, top),
-        by_method: sorted_groups(by_method, top),
-        by_channel: sorted_groups(by_channel, top),
-        top_posts: sorted_groups(by_post, top),
+        by_product: {
+            // Names as sold (the latest line), looked up for the products shown only.
+            let mut rows = group_rows(by_product, &currencies, |id| (id.to_string(), None), top);
+            let mut lookup = conn
+                .prepare_cached(
+                    "SELECT name, sku FROM order_lines WHERE product_id = ? ORDER BY id DESC LIMIT 1",
+                )
+                .map_err(report_db)?;
+            for row in &mut rows {
+                let id: i64 = row.key.parse().unwrap_or(-1);
+                let found = lookup
+                    .query_row([id], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                    })
+                    .ok();
+                (row.key, row.detail) = found.unwrap_or_else(|| ("—".to_string(), None));
+            }
+            rows
+        },
+        by_method: group_rows(
+            by_method,
+            &currencies,
+            |m| (methods.names[*m].clone(), None),
+            top,
+        ),
+        by_channel: group_rows(
+            by_channel,
+            &currencies,
+            |c| (channels.names[*c].clone(), None),
+            top,
+        ),
+        top_posts: group_rows(
+            by_post,
+            &currencies,
+            |p| (posts.names[*p].clone(), None),
+            top,
+        ),
     })
 }
 

@@ -66,6 +66,35 @@ pub enum PrintError {
     /// The shop logo is not a readable PNG, JPEG or WebP image.
     #[error("The logo could not be read ({0}). Please upload a PNG, JPEG or WebP image.")]
     LogoUnreadable(String),
+    /// A report table row does not have exactly one cell per column.
+    #[error(
+        "Row {} of the report table \"{table}\" has {} but the table has {}.",
+        .row + 1,
+        count(*.cells, "cell"),
+        count(*.columns, "column")
+    )]
+    ReportRowCells {
+        table: String,
+        /// 0-based.
+        row: usize,
+        cells: usize,
+        columns: usize,
+    },
+    /// A report table has links, but not one (or `None`) per row.
+    #[error(
+        "The report table \"{table}\" has {} but {}: give one link (or none) per row.",
+        count(*.rows, "row"),
+        count(*.links, "link")
+    )]
+    ReportLinks {
+        table: String,
+        rows: usize,
+        links: usize,
+    },
+    /// Other report input that cannot be laid out (a table without columns, a
+    /// negative bar, …).
+    #[error("The report cannot be printed: {0}")]
+    InvalidReport(String),
 }
 
 impl PrintError {
@@ -85,6 +114,9 @@ impl PrintError {
             PrintError::Font(_) => "font_error",
             PrintError::Pdf(_) => "pdf_error",
             PrintError::LogoUnreadable(_) => "logo_unreadable",
+            PrintError::ReportRowCells { .. } => "report_row_cells",
+            PrintError::ReportLinks { .. } => "report_links",
+            PrintError::InvalidReport(_) => "invalid_report",
         }
     }
 }
@@ -100,6 +132,16 @@ pub(crate) fn group_thousands(n: usize) -> String {
         out.push(ch);
     }
     out
+}
+
+/// `1, "cell"` → `"1 cell"`, `3, "cell"` → `"3 cells"`.
+fn count(n: usize, noun: &str) -> String {
+    let n_text = group_thousands(n);
+    if n == 1 {
+        format!("{n_text} {noun}")
+    } else {
+        format!("{n_text} {noun}s")
+    }
 }
 
 #[cfg(test)]

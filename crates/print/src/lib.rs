@@ -30,12 +30,14 @@ mod fonts;
 mod logo;
 mod preview;
 pub mod qr;
+pub mod report;
 pub mod signage;
 
 pub use error::PrintError;
 pub use logo::{LOGO_MAX_PX, Logo, RenderOptions};
 pub use preview::{preview_svg, preview_svg_with};
 pub use qr::{EcLevel, Matrix, QrCode, to_png, to_svg};
+pub use report::{ReportDoc, render_report};
 pub use signage::{
     BoxMm, GridSpec, PageLayout, PageSize, PlacedSign, PlacedText, Sign, Template, TemplateKind,
     TextRole, layout, layout_with, render, render_with,

@@ -37,7 +37,7 @@ pub const MIN_LABEL_MM: (f32, f32) = (15.0, 30.0);
 /// Error-correction level used for sign QR codes.
 pub const SIGN_EC_LEVEL: EcLevel = EcLevel::M;
 
-const MM_TO_PT: f32 = 72.0 / 25.4;
+pub(crate) const MM_TO_PT: f32 = 72.0 / 25.4;
 const ELLIPSIS: char = '…';
 
 /// One sign: plain data, already formatted for display.
@@ -903,6 +903,16 @@ pub fn render_with(
         }
         pdf_pages.push(PdfPage::new(Mm(page.width_mm), Mm(page.height_mm), ops));
     }
+    save(assemble(doc, pdf_pages, &used)?)
+}
+
+/// Embed the characters in `used` (indexed like [`Face::ALL`]) as font subsets, add the
+/// pages and build the PDF objects, streams compressed.
+pub(crate) fn assemble(
+    mut doc: PdfDocument,
+    pdf_pages: Vec<PdfPage>,
+    used: &[BTreeSet<char>; 3],
+) -> Result<lopdf::Document, PrintError> {
     for (i, face) in Face::ALL.iter().enumerate() {
         if !used[i].is_empty() {
             doc.resources.fonts.map.insert(
@@ -924,6 +934,11 @@ pub fn render_with(
     let mut warnings = Vec::new();
     let mut lo = doc.to_lopdf_document(&opts, &mut warnings);
     compress_streams(&mut lo);
+    Ok(lo)
+}
+
+/// The PDF file's bytes.
+pub(crate) fn save(mut lo: lopdf::Document) -> Result<Vec<u8>, PrintError> {
     let mut out = Vec::new();
     lo.save_to(&mut out)
         .map_err(|e| PrintError::Pdf(e.to_string()))?;
@@ -1067,32 +1082,55 @@ fn draw_sign(
         ops.push(Op::RestoreGraphicsState);
     }
     for line in &placed.lines {
-        let runs = fonts.runs(&line.text, line.bold);
         ops.push(Op::SetFillColor {
             col: grey(line.grey),
         });
-        ops.push(Op::StartTextSection);
-        ops.push(Op::SetTextMatrix {
-            matrix: TextMatrix::Translate(
-                Pt(round2(line.bbox.x * MM_TO_PT)),
-                Pt(round2((page_height_mm - line.baseline_mm) * MM_TO_PT)),
-            ),
-        });
-        for (face, text) in runs {
-            used[Face::ALL.iter().position(|f| *f == face).unwrap_or(0)].extend(text.chars());
-            ops.push(Op::SetFont {
-                font: PdfFontHandle::External(FontId(face.id().to_string())),
-                size: Pt(round2(line.size_mm * MM_TO_PT)),
-            });
-            ops.push(Op::ShowText {
-                items: vec![TextItem::Text(text)],
-            });
-        }
-        ops.push(Op::EndTextSection);
+        show_text(
+            ops,
+            fonts,
+            &line.text,
+            line.bold,
+            (line.bbox.x, page_height_mm - line.baseline_mm),
+            line.size_mm * MM_TO_PT,
+            used,
+        );
     }
 }
 
-fn round2(v: f32) -> f32 {
+/// One line of text starting at `origin` (mm from the page's *bottom*-left, on the
+/// baseline) in the current fill colour, split into runs of the bundled face that has
+/// their glyphs; the characters are added to `used` (indexed like [`Face::ALL`]) so
+/// that the fonts can be subset afterwards.
+pub(crate) fn show_text(
+    ops: &mut Vec<Op>,
+    fonts: &Fonts,
+    text: &str,
+    bold: bool,
+    origin: (f32, f32),
+    size_pt: f32,
+    used: &mut [BTreeSet<char>; 3],
+) {
+    ops.push(Op::StartTextSection);
+    ops.push(Op::SetTextMatrix {
+        matrix: TextMatrix::Translate(
+            Pt(round2(origin.0 * MM_TO_PT)),
+            Pt(round2(origin.1 * MM_TO_PT)),
+        ),
+    });
+    for (face, text) in fonts.runs(text, bold) {
+        used[Face::ALL.iter().position(|f| *f == face).unwrap_or(0)].extend(text.chars());
+        ops.push(Op::SetFont {
+            font: PdfFontHandle::External(FontId(face.id().to_string())),
+            size: Pt(round2(size_pt)),
+        });
+        ops.push(Op::ShowText {
+            items: vec![TextItem::Text(text)],
+        });
+    }
+    ops.push(Op::EndTextSection);
+}
+
+pub(crate) fn round2(v: f32) -> f32 {
     (v * 100.0).round() / 100.0
 }
 

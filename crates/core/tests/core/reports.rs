@@ -511,3 +511,110 @@ async fn a_cancelled_export_leaves_no_file() {
             .contains("shopcast-export")
     }));
 }
+
+fn tool(program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} (run scripts/setup.sh): {e}"));
+    assert!(
+        out.status.success(),
+        "{program}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn the_pdf_report_holds_the_totals_and_top_products_and_is_valid() {
+    let (shop, dir) = shop_with("CNY").await;
+    let mut cup = draft("青花瓷杯 <b>", "88");
+    cup.sku = Some("CUP-1".into());
+    let cup = shop.create_product(&cup).await.unwrap().id;
+    let mut tea = draft("Longjing tea", "12.50");
+    tea.currency = Some("EUR".into());
+    let tea = shop.create_product(&tea).await.unwrap().id;
+    for day in 1..=20 {
+        let when = at(&format!("2026-11-{day:02}T04:00:00Z"));
+        sell(
+            &shop,
+            &[(cup, 1 + day % 3)],
+            when,
+            ProviderKind::Stripe,
+            |_| {},
+        )
+        .await;
+        sell(&shop, &[(tea, 2)], when, ProviderKind::Alipay, |e| {
+            if day == 5 {
+                e.refunded_total_minor = Some(1_000);
+            }
+        })
+        .await;
+    }
+    let out = dir.path().join("report.pdf");
+    shop.export_sales_pdf(&filter("2026-11-01", "2026-11-30"), &out)
+        .await
+        .unwrap();
+    let path = out.to_str().unwrap();
+    tool("qpdf", &["--check", path]);
+    let text = tool("pdftotext", &["-layout", path, "-"]);
+    let summary = shop
+        .report_summary(&filter("2026-11-01", "2026-11-30"), 50)
+        .await
+        .unwrap();
+    for total in &summary.totals {
+        for minor in [total.gross_minor, total.refunded_minor, total.net_minor] {
+            let shown = shopcast_core::reports::money(minor, &total.currency, "zh-CN");
+            assert!(
+                text.contains(&shown),
+                "{shown} missing from the PDF:\n{text}"
+            );
+        }
+    }
+    assert!(
+        text.contains("青花瓷杯 <b>") && text.contains("Longjing tea"),
+        "{text}"
+    );
+    assert!(
+        text.contains("小店 Test Shop") && text.contains("销售报告"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2026-11-01 – 2026-11-30 (Asia/Shanghai)"),
+        "{text}"
+    );
+    let artifacts =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/report-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    tool(
+        "pdftoppm",
+        &[
+            "-r",
+            "60",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            path,
+            artifacts.join("sales-report-page1").to_str().unwrap(),
+        ],
+    );
+
+    // No sales: a report that says so.
+    let empty = dir.path().join("empty.pdf");
+    shop.export_sales_pdf(&filter("2025-01-01", "2025-01-31"), &empty)
+        .await
+        .unwrap();
+    let text = tool("pdftotext", &[empty.to_str().unwrap(), "-"]);
+    assert!(text.contains("此期间没有销售"), "{text}");
+    // A path that cannot be written: a clear error, nothing left.
+    let bad = dir.path().join("no/such/folder/report.pdf");
+    let error = shop
+        .export_sales_pdf(&filter("2026-11-01", "2026-11-30"), &bad)
+        .await
+        .unwrap_err();
+    assert!(matches!(error.code(), "io" | "print_io"), "{error}");
+    assert!(!bad.exists());
+}

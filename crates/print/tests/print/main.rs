@@ -15,6 +15,8 @@ use shopcast_print::{
     layout_with, preview_svg_with, render, render_with,
 };
 
+mod report;
+
 const MM_TO_PT: f32 = 72.0 / 25.4;
 
 fn artifacts_dir(case: &str) -> PathBuf {
