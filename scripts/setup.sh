@@ -12,7 +12,7 @@ APT_PACKAGES=(
   build-essential pkg-config curl file python3 python3-venv python3-pip
   libwebkit2gtk-4.1-dev libssl-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth webkit2gtk-driver imagemagick fonts-noto-cjk fonts-noto-color-emoji
-  poppler-utils qpdf zbar-tools libdbus-1-dev
+  poppler-utils qpdf zbar-tools libdbus-1-dev sqlite3
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
