@@ -42,6 +42,7 @@ pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
             shop,
             log_dir,
             started,
+            export_cancel: Default::default(),
         })
         .register_asynchronous_uri_scheme_protocol(media::SCHEME, media::handle)
         .invoke_handler(builder.invoke_handler())

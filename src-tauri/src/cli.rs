@@ -42,6 +42,8 @@ pub enum Command {
     /// Watch payments come in, or list them.
     #[command(subcommand)]
     Payments(crate::cli_payments::PaymentsCommand),
+    /// Export sales for a period as CSV or a PDF report.
+    Export(crate::cli_export::ExportArgs),
     /// Developer tasks.
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
@@ -178,6 +180,7 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             Command::Signage(args) => run_signage(&shop, args).await,
             Command::Providers(command) => crate::cli_payments::run_providers(&shop, command).await,
             Command::Payments(command) => crate::cli_payments::run_payments(&shop, command).await,
+            Command::Export(args) => crate::cli_export::run(&shop, args).await,
             Command::Dev(_) | Command::Qr(_) => unreachable!("handled above"),
         };
         shop.close().await;

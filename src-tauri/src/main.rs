@@ -8,6 +8,7 @@
 
 mod app;
 mod cli;
+mod cli_export;
 mod cli_payments;
 mod cli_qr;
 mod commands;

@@ -9,4 +9,6 @@ pub struct AppState {
     pub log_dir: PathBuf,
     /// When the process started, for the first-paint measurement.
     pub started: Instant,
+    /// Set to stop the export that is running.
+    pub export_cancel: std::sync::Mutex<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }

@@ -573,6 +573,38 @@ impl Shop {
     }
 }
 
+/// The dashboard: today so far and the last 30 days, in the shop's time zone.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Dashboard {
+    pub today: reports::ReportSummary,
+    pub last_30_days: reports::ReportSummary,
+}
+
+impl Shop {
+    /// The period filters for "today" and "the last 30 days" in the shop's time zone.
+    pub async fn dashboard(&self, include_test: bool) -> Result<Dashboard> {
+        let settings = self.settings().await?;
+        let tz = jiff::tz::TimeZone::get(&settings.timezone)
+            .map_err(|_| CoreError::invalid("timezone", "Unknown time zone."))?;
+        let today = jiff::Timestamp::now().to_zoned_datetime(tz).date();
+        let month_ago = today
+            .checked_sub(jiff::Span::new().days(29))
+            .map_err(|e| CoreError::Report(e.to_string()))?;
+        let filter = |from: jiff::civil::Date| reports::ReportFilter {
+            from: from.to_string(),
+            to: today.to_string(),
+            include_test,
+            ..Default::default()
+        };
+        Ok(Dashboard {
+            today: self.report_summary(&filter(today), 5).await?,
+            last_30_days: self.report_summary(&filter(month_ago), 10).await?,
+        })
+    }
+}
+
 /// Runs blocking engine work (reports read SQLite synchronously) off the async threads.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T> + Send + 'static,

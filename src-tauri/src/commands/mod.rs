@@ -3,6 +3,7 @@
 pub mod app;
 pub mod catalog;
 pub mod payments;
+pub mod reports;
 pub mod settings;
 pub mod signage;
 
@@ -55,6 +56,10 @@ pub fn builder() -> Builder<tauri::Wry> {
             payments::connect_stripe,
             payments::connect_alipay,
             payments::disconnect_provider,
+            reports::dashboard,
+            reports::report_summary,
+            reports::export_report,
+            reports::cancel_export,
         ])
         // Sent as the "payment-update" event (see app.rs).
         .typ::<shopcast_core::payments::PaymentUpdate>()

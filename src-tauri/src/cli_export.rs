@@ -1,0 +1,79 @@
+//! `shopcast export`: the sales report as CSV or PDF, for owners and accountants to schedule.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use clap::{Args, ValueEnum};
+use shopcast_core::Shop;
+use shopcast_core::reports::{CsvOptions, ReportFilter};
+
+use crate::cli::Failure;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Csv,
+    Pdf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// First local day, e.g. 2026-11-01.
+    #[arg(long)]
+    from: String,
+    /// Last local day (included), e.g. 2026-11-30.
+    #[arg(long)]
+    to: String,
+    #[arg(long, value_enum, default_value = "csv")]
+    format: Format,
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// CSV with a byte-order mark so Excel reads Chinese correctly.
+    #[arg(long)]
+    excel: bool,
+    /// Include test-mode payments (marked test=yes).
+    #[arg(long)]
+    include_test: bool,
+    #[arg(long)]
+    provider: Option<String>,
+    /// till, signage, post or link.
+    #[arg(long)]
+    channel: Option<String>,
+    /// paid or refunded (default: both).
+    #[arg(long)]
+    status: Option<String>,
+    #[arg(long)]
+    sku: Option<String>,
+}
+
+pub async fn run(shop: &Shop, args: ExportArgs) -> Result<(), Failure> {
+    let filter = ReportFilter {
+        from: args.from,
+        to: args.to,
+        provider: args.provider,
+        sku: args.sku,
+        channel: args.channel,
+        status: args.status,
+        include_test: args.include_test,
+    };
+    let outcome = match args.format {
+        Format::Csv => {
+            shop.export_sales_csv(
+                &filter,
+                CsvOptions { excel: args.excel },
+                &args.out,
+                Arc::new(AtomicBool::new(false)),
+                |_| {},
+            )
+            .await?
+        }
+        Format::Pdf => shop.export_sales_pdf(&filter, &args.out).await?,
+    };
+    println!(
+        "{} sales written to {} ({} bytes)",
+        outcome.rows,
+        args.out.display(),
+        outcome.bytes
+    );
+    Ok(())
+}
