@@ -188,7 +188,9 @@ impl Shop {
     ) -> Result<signage::SignageBatch> {
         let settings = self.settings().await?;
         let products = signage::products_for(&self.pool, selection).await?;
-        signage::plan(&settings, &products, template, copies)
+        let (paid_links, provider) = self.payments.reusable_links(&products).await?;
+        let tag = |url: &str, tag: &str| provider.as_ref().and_then(|p| p.tag_link(url, tag));
+        signage::plan(&settings, &products, template, copies, &paid_links, &tag)
     }
 
     pub async fn record_signage(&self, batch: &signage::SignageBatch) -> Result<()> {

@@ -307,6 +307,83 @@ impl Payments {
             .ok_or_else(|| CoreError::invalid("provider", format!("{kind} is not connected.")))
     }
 
+    /// The provider whose reusable links sell products on signs and posts (Stripe Payment
+    /// Links), if one is connected.
+    pub fn link_provider(&self) -> Option<Arc<dyn PaymentProvider>> {
+        self.inner
+            .providers
+            .lock()
+            .expect("lock")
+            .get(&ProviderKind::Stripe)
+            .cloned()
+    }
+
+    /// Each product's reusable link at the connected link provider (untagged), made on first
+    /// use and kept for as long as the product's name and price stay the same.
+    pub async fn reusable_links(
+        &self,
+        products: &[crate::Product],
+    ) -> Result<(HashMap<i64, String>, Option<Arc<dyn PaymentProvider>>)> {
+        let Some(provider) = self.link_provider() else {
+            return Ok((HashMap::new(), None));
+        };
+        let pool = &self.inner.pool;
+        let kind = provider.kind();
+        let mut links = HashMap::new();
+        for product in products {
+            let cached: Option<String> = sqlx::query_scalar(
+                "SELECT url FROM payment_links WHERE product_id = ? AND provider = ?
+                   AND name = ? AND price_minor = ? AND currency = ?",
+            )
+            .bind(product.id)
+            .bind(kind.as_str())
+            .bind(&product.name)
+            .bind(product.price.amount_minor)
+            .bind(&product.price.currency)
+            .fetch_optional(pool)
+            .await?;
+            if let Some(url) = cached {
+                links.insert(product.id, url);
+                continue;
+            }
+            let request = shopcast_payments::stripe::PaymentLinkProduct {
+                name: product.name.clone(),
+                unit_amount_minor: product.price.amount_minor,
+                currency: product.price.currency.clone(),
+                sku: product
+                    .sku
+                    .clone()
+                    .unwrap_or_else(|| format!("id-{}", product.id)),
+            };
+            let Some(link) = provider
+                .reusable_link(&request)
+                .await
+                .map_err(provider_error)?
+            else {
+                return Ok((HashMap::new(), None));
+            };
+            sqlx::query(
+                "INSERT INTO payment_links (product_id, provider, name, price_minor, currency, link_id, url, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (product_id, provider) DO UPDATE SET name = excluded.name,
+                     price_minor = excluded.price_minor, currency = excluded.currency,
+                     link_id = excluded.link_id, url = excluded.url, created_at = excluded.created_at",
+            )
+            .bind(product.id)
+            .bind(kind.as_str())
+            .bind(&product.name)
+            .bind(product.price.amount_minor)
+            .bind(&product.price.currency)
+            .bind(&link.id)
+            .bind(&link.url)
+            .bind(now_ms())
+            .execute(pool)
+            .await?;
+            links.insert(product.id, link.url);
+        }
+        Ok((links, Some(provider)))
+    }
+
     /// Asks `kind` for a QR for `order` and records the charge.
     pub async fn start_charge(
         &self,

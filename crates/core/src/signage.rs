@@ -156,14 +156,19 @@ pub(crate) async fn products_for(pool: &SqlitePool, selection: &Selection) -> Re
     Ok(products)
 }
 
-/// Prepares a batch: a new id and, for each product, its sign with a tracked buy link.
+/// Prepares a batch: a new id and, for each product, its sign with a buy link tagged with
+/// the batch: the product's reusable payment link when the shop has one (`paid_links`, with
+/// `tag` adding the batch), else the tracked link on the shop's own buy-link address.
 pub(crate) fn plan(
     settings: &ShopSettings,
     products: &[Product],
     template: &str,
     copies: u32,
+    paid_links: &std::collections::HashMap<i64, String>,
+    tag: &dyn Fn(&str, &str) -> Option<String>,
 ) -> Result<SignageBatch> {
     let id = new_batch_id();
+    let sign_tag = format!("sign-{id}");
     let signs = products
         .iter()
         .map(|product| {
@@ -172,7 +177,13 @@ pub(crate) fn plan(
                 shop_name: settings.name.clone(),
                 product_name: product.name.clone(),
                 price_text: product.price.format_local(&settings.locale),
-                qr_payload: tracked_buy_link(settings, product, &[("src", "qr"), ("sign", &id)])?,
+                qr_payload: match paid_links
+                    .get(&product.id)
+                    .and_then(|url| tag(url, &sign_tag))
+                {
+                    Some(link) => link,
+                    None => tracked_buy_link(settings, product, &[("src", "qr"), ("sign", &id)])?,
+                },
             })
         })
         .collect::<Result<Vec<_>>>()?;

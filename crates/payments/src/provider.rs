@@ -307,4 +307,19 @@ pub trait PaymentProvider: Send + Sync {
 
     /// Refunds part or all of a payment.
     async fn refund(&self, request: &RefundRequest) -> Result<Refund, ProviderError>;
+
+    /// Creates a reusable link that sells one `product` (Stripe Payment Link), for signs and
+    /// posts; `None` when the provider has no such links.
+    async fn reusable_link(
+        &self,
+        _product: &crate::stripe::PaymentLinkProduct,
+    ) -> Result<Option<crate::stripe::PaymentLink>, ProviderError> {
+        Ok(None)
+    }
+
+    /// `url` (a reusable link) tagged with where it is shown ("sign-S1A2B3C4", "post-12"),
+    /// so payments through it are attributed; `None` if the provider cannot carry the tag.
+    fn tag_link(&self, _url: &str, _tag: &str) -> Option<String> {
+        None
+    }
 }

@@ -650,3 +650,128 @@ async fn a_sign_buy_link_on_test_mode_sells_the_product_attributed_to_the_sign()
     assert_eq!(missing.status(), 404);
     assert_eq!(count(&shop, "orders").await, 1);
 }
+
+/// Serves the three Stripe endpoints the link flow uses, in Stripe's documented shapes
+/// (`GET /v1/events` list, `POST /v1/prices`, `POST /v1/payment_links`), counting calls.
+async fn fake_stripe_links() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::routing::{get, post};
+    let calls = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = calls.clone();
+    let seen2 = calls.clone();
+    let app = axum::Router::new()
+        .route(
+            "/v1/events",
+            get(|| async {
+                axum::Json(serde_json::json!({"object": "list", "data": [], "has_more": false}))
+            }),
+        )
+        .route(
+            "/v1/prices",
+            post(move |body: String| {
+                let seen = seen.clone();
+                async move {
+                    let mut calls = seen.lock().unwrap();
+                    calls.push(format!("price {body}"));
+                    let n = calls.len();
+                    axum::Json(serde_json::json!({"id": format!("price_{n}"), "object": "price"}))
+                }
+            }),
+        )
+        .route(
+            "/v1/payment_links",
+            post(move |body: String| {
+                let seen = seen2.clone();
+                async move {
+                    let mut calls = seen.lock().unwrap();
+                    calls.push(format!("link {body}"));
+                    let n = calls.len();
+                    axum::Json(serde_json::json!({
+                        "id": format!("plink_{n}"), "object": "payment_link",
+                        "url": format!("https://buy.stripe.com/test_{n}")
+                    }))
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, calls)
+}
+
+#[tokio::test]
+async fn with_stripe_connected_signs_carry_its_payment_links_tagged_with_the_batch() {
+    // Keys go to the 0600 file here, never to the keychain of whoever runs the tests.
+    unsafe { std::env::set_var("SHOPCAST_SECRETS", "file") };
+    let (shop, _dir) = shop_with("CNY").await;
+    shop.set_setting("shop.buy_link_base", "").await.unwrap();
+    let mut cup = draft("青花瓷杯", "88");
+    cup.sku = Some("CUP-1".into());
+    let cup = shop.create_product(&cup).await.unwrap();
+    let mut tea = draft("Tea", "12.50");
+    tea.sku = Some("TEA-1".into());
+    shop.create_product(&tea).await.unwrap();
+    let (base, calls) = fake_stripe_links().await;
+    shop.connect_stripe(&base, "sk_test_links").await.unwrap();
+
+    let batch = shop
+        .plan_signage(&shopcast_core::signage::Selection::All, "a4-3x8", 1)
+        .await
+        .unwrap();
+    for sign in &batch.signs {
+        let expected_tag = format!("client_reference_id=sign-{}", batch.id);
+        assert!(
+            sign.qr_payload.starts_with("https://buy.stripe.com/test_"),
+            "{}",
+            sign.qr_payload
+        );
+        assert!(
+            sign.qr_payload.ends_with(&expected_tag),
+            "{}",
+            sign.qr_payload
+        );
+    }
+    {
+        let calls = calls.lock().unwrap();
+        assert_eq!(calls.len(), 4, "a price and a link per product: {calls:?}");
+        assert!(
+            calls
+                .iter()
+                .any(|c| c.contains("unit_amount=8800") && c.contains("currency=cny")),
+            "{calls:?}"
+        );
+        assert!(
+            calls.iter().any(|c| c.contains("metadata%5Bsku%5D=CUP-1")),
+            "{calls:?}"
+        );
+    }
+    // The next batch reuses the links; a new price makes a new one for that product only.
+    let again = shop
+        .plan_signage(&shopcast_core::signage::Selection::All, "a4-3x8", 1)
+        .await
+        .unwrap();
+    assert_ne!(again.id, batch.id);
+    assert_eq!(calls.lock().unwrap().len(), 4);
+    let mut cheaper = draft("青花瓷杯", "80");
+    cheaper.sku = Some("CUP-1".into());
+    shop.update_product(cup.id, &cheaper).await.unwrap();
+    shop.plan_signage(&shopcast_core::signage::Selection::All, "a4-3x8", 1)
+        .await
+        .unwrap();
+    assert_eq!(calls.lock().unwrap().len(), 6);
+    // A payment through the tagged link is attributed to the sign.
+    let mut through_link = event("evt_link", "pi_link", PaymentStatus::Paid, 8_000);
+    through_link.source_tag = Some(format!("sign-{}", batch.id));
+    shop.payments()
+        .ingest(ProviderKind::Stripe, &[through_link], None)
+        .await
+        .unwrap();
+    let paid = shop
+        .list_payments(&PaymentFilter {
+            channel: Some("signage".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(paid[0].source_ref.as_deref(), Some(batch.id.as_str()));
+    shop.payments().disconnect(ProviderKind::Stripe);
+}

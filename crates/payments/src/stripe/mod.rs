@@ -281,6 +281,17 @@ impl StripeProvider {
 
 #[async_trait]
 impl PaymentProvider for StripeProvider {
+    async fn reusable_link(
+        &self,
+        product: &PaymentLinkProduct,
+    ) -> Result<Option<PaymentLink>, ProviderError> {
+        self.create_payment_link(product).await.map(Some)
+    }
+
+    fn tag_link(&self, url: &str, tag: &str) -> Option<String> {
+        tagged_payment_link(url, tag).ok()
+    }
+
     fn kind(&self) -> ProviderKind {
         KIND
     }
