@@ -37,6 +37,7 @@ pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .manage(AppState {
             shop,
@@ -75,6 +76,13 @@ fn forward_payment_updates(app: tauri::AppHandle) {
         loop {
             match updates.recv().await {
                 Ok(update) => {
+                    if let shopcast_core::payments::PaymentUpdate::Order {
+                        order_ref, status, ..
+                    } = &update
+                        && status == "paid"
+                    {
+                        notify_paid(&app, order_ref);
+                    }
                     let _ = app.emit(PAYMENT_UPDATE_EVENT, update);
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
@@ -84,4 +92,19 @@ fn forward_payment_updates(app: tauri::AppHandle) {
             }
         }
     });
+}
+
+/// An OS notification for a paid sale, so the owner hears of it while the window is hidden.
+fn notify_paid(app: &tauri::AppHandle, order_ref: &str) {
+    use tauri_plugin_notification::NotificationExt;
+    if let Err(error) = app
+        .notification()
+        .builder()
+        .title("Paid ✓")
+        .body(format!("Order {order_ref} is paid."))
+        .show()
+    {
+        // No notification service (e.g. a bare X server): the window still shows it.
+        tracing::debug!(%error, "notification not shown");
+    }
 }
