@@ -1,0 +1,12 @@
+//! Shopcast social: one [`Publisher`] trait and one module per network — [`bluesky`],
+//! [`mastodon`], [`weibo`] — plus each network's rules for text length, links and images.
+//! Pure HTTP; no database, no Tauri. The engine's outbox decides what is stored.
+
+pub mod http;
+pub mod images;
+pub mod publisher;
+pub mod text;
+
+pub use publisher::{
+    Credentials, Network, NetworkLimits, PostImage, PostRequest, Posted, PublishError, Publisher,
+};

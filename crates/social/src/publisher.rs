@@ -1,0 +1,217 @@
+//! The network-neutral shape of a post and of publishing it.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    Bluesky,
+    Mastodon,
+    Weibo,
+}
+
+impl Network {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Network::Bluesky => "bluesky",
+            Network::Mastodon => "mastodon",
+            Network::Weibo => "weibo",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Network> {
+        [Network::Bluesky, Network::Mastodon, Network::Weibo]
+            .into_iter()
+            .find(|n| n.as_str() == text)
+    }
+}
+
+/// What a network accepts, for the composer's live preview and for fitting images.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkLimits {
+    /// Longest text, counted the network's way (see [`crate::text::count`]).
+    pub max_chars: usize,
+    /// Characters one URL counts as (Mastodon 23), `None` when URLs count as written.
+    pub url_chars: Option<usize>,
+    pub max_images: usize,
+    /// Largest image file accepted, in bytes.
+    pub max_image_bytes: usize,
+    /// Longest image side the network keeps (larger is downscaled anyway).
+    pub max_image_side: u32,
+}
+
+/// One photo to attach: the original bytes (PNG/JPEG/WebP) and its alt text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostImage {
+    pub bytes: Vec<u8>,
+    pub alt: String,
+}
+
+/// A post to publish to one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostRequest {
+    /// Final text (template already filled), including the tracked buy link.
+    pub text: String,
+    /// The tracked buy link inside `text` (made a link facet on Bluesky).
+    pub link: Option<String>,
+    pub images: Vec<PostImage>,
+    /// Stable per outbox entry: a retry with the same key can never create a second post
+    /// (Mastodon `Idempotency-Key`; Bluesky record key derived from it).
+    pub idempotency_key: String,
+    /// BCP 47 language tags of the text ("zh", "en").
+    pub languages: Vec<String>,
+}
+
+/// What the network answered once the post exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Posted {
+    /// The network's id (AT URI, Mastodon status id, Weibo idstr).
+    pub remote_id: String,
+    /// Public web URL of the post.
+    pub url: String,
+    /// The reply exactly as received.
+    pub raw: String,
+}
+
+/// Secrets an account needs; held in memory only (the engine keeps them in the keychain).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Credentials {
+    /// Bluesky: handle + app password; `session` is the last access/refresh JWT pair.
+    AppPassword {
+        service: String,
+        handle: String,
+        app_password: String,
+    },
+    /// Mastodon and Weibo: an OAuth2 bearer token.
+    OAuth {
+        instance: String,
+        access_token: String,
+        /// When the token lapses (Weibo), UTC unix seconds.
+        expires_at: Option<i64>,
+    },
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::AppPassword {
+                service, handle, ..
+            } => f
+                .debug_struct("AppPassword")
+                .field("service", service)
+                .field("handle", handle)
+                .finish_non_exhaustive(),
+            Credentials::OAuth { instance, .. } => f
+                .debug_struct("OAuth")
+                .field("instance", instance)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// Why publishing failed. [`PublishError::is_retryable`] tells the outbox whether to try
+/// again later or stop and show the owner.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("could not reach {network}: {detail}")]
+    Unreachable {
+        network: &'static str,
+        detail: String,
+    },
+    #[error("{network} asks us to slow down")]
+    RateLimited {
+        network: &'static str,
+        retry_after: Option<Duration>,
+    },
+    #[error("{network} had a server error (HTTP {status})")]
+    Server {
+        network: &'static str,
+        status: u16,
+        body: String,
+    },
+    #[error("{network} sent a reply we could not read: {detail}")]
+    BadResponse {
+        network: &'static str,
+        detail: String,
+    },
+    /// The account must be connected again (revoked app password, expired token).
+    #[error("{network} needs you to reconnect the account: {message}")]
+    Reconnect {
+        network: &'static str,
+        message: String,
+        raw: String,
+    },
+    /// The network refused this post (too long, image rejected, duplicate…).
+    #[error("{network} refused the post: {message}")]
+    Rejected {
+        network: &'static str,
+        code: String,
+        message: String,
+        raw: String,
+    },
+    /// Caught before sending: the post breaks the network's rules.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl PublishError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            PublishError::Unreachable { .. }
+                | PublishError::RateLimited { .. }
+                | PublishError::Server { .. }
+                | PublishError::BadResponse { .. }
+        )
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            PublishError::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            PublishError::Unreachable { .. } => "network_unreachable",
+            PublishError::RateLimited { .. } => "network_rate_limited",
+            PublishError::Server { .. } => "network_server_error",
+            PublishError::BadResponse { .. } => "network_bad_response",
+            PublishError::Reconnect { .. } => "account_reconnect",
+            PublishError::Rejected { .. } => "post_rejected",
+            PublishError::Invalid(_) => "post_invalid",
+        }
+    }
+
+    /// The network's raw reply, for the owner's "details".
+    pub fn raw(&self) -> Option<&str> {
+        match self {
+            PublishError::Reconnect { raw, .. } | PublishError::Rejected { raw, .. } => Some(raw),
+            PublishError::Server { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+}
+
+/// One connected account on one network.
+#[async_trait]
+pub trait Publisher: Send + Sync {
+    fn network(&self) -> Network;
+
+    /// The account's limits (Mastodon reads them from the instance).
+    async fn limits(&self) -> Result<NetworkLimits, PublishError>;
+
+    /// Checks the post against the limits before anything is sent.
+    fn validate(&self, request: &PostRequest, limits: &NetworkLimits) -> Result<(), PublishError> {
+        crate::text::validate(self.network(), request, limits)
+    }
+
+    /// Publishes `request`. Must be idempotent on `request.idempotency_key`: if a previous
+    /// attempt reached the network, return that post instead of creating another.
+    async fn publish(&self, request: &PostRequest) -> Result<Posted, PublishError>;
+}
