@@ -239,3 +239,40 @@ export function processesMentioning(needle) {
   }
   return found;
 }
+
+/**
+ * Answer the app's next native save dialog with `filePath`. WebDriver cannot reach a GTK
+ * dialog; the UI's `askSavePath` (ui/src/lib/dialogs.ts) takes queued answers from
+ * `window.__shopcastE2E` instead of opening it, and records what it was asked.
+ */
+export async function answerSaveDialog(browser, filePath) {
+  await browser.execute((p) => {
+    window.__shopcastE2E ??= { savePaths: [], asked: [] };
+    window.__shopcastE2E.savePaths.push(p);
+  }, filePath);
+}
+
+/** The options (defaultPath, filters) of the save dialogs answered so far, oldest first. */
+export async function askedSaveDialogs(browser) {
+  return browser.execute(() => window.__shopcastE2E?.asked ?? []);
+}
+
+/**
+ * Set an `<input type=date>` to "YYYY-MM-DD". WebKitWebDriver's keyboard does not fill the
+ * date control's fields, so the value is set and the events a user's edit fires are sent.
+ */
+export async function setDate(browser, selector, value) {
+  const shown = await browser.execute(
+    (sel, v) => {
+      const input = document.querySelector(sel);
+      if (!input) return `no element ${sel}`;
+      input.value = v;
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+      return input.value;
+    },
+    selector,
+    value,
+  );
+  assert.equal(shown, value, `date set on ${selector}`);
+}

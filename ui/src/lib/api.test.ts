@@ -80,3 +80,37 @@ describe('payment commands and updates', () => {
     expect(normalizeUpdate(null)).toBeNull();
   });
 });
+
+describe('report commands', () => {
+  beforeEach(() => {
+    invoke.mockReset();
+  });
+
+  it('hands the export a progress channel that reaches the caller', async () => {
+    invoke.mockResolvedValue({ rows: 3, bytes: 120 });
+    const seen: number[] = [];
+    const filter = { from: '2026-11-01', to: '2026-11-30', includeTest: false };
+    await expect(api.exportReport(filter, 'csv', '/tmp/s.csv', true, (rows) => seen.push(rows))).resolves.toEqual({ rows: 3, bytes: 120 });
+    const [command, args] = invoke.mock.lastCall as [string, { progress: { onmessage: (n: number) => void } }];
+    expect(command).toBe('export_report');
+    expect(args).toMatchObject({ filter, format: 'csv', path: '/tmp/s.csv', excel: true });
+    args.progress.onmessage(20_000);
+    expect(seen).toEqual([20_000]);
+  });
+
+  it('reports a cancelled export as an ApiError with its code', async () => {
+    invoke.mockRejectedValue({ code: 'cancelled', message: 'Cancelled.', field: null });
+    await expect(api.exportReport({}, 'pdf', '/tmp/s.pdf', false, () => {})).rejects.toMatchObject({ name: 'ApiError', code: 'cancelled' });
+    invoke.mockResolvedValue(null);
+    await api.cancelExport();
+    expect(invoke).toHaveBeenLastCalledWith('cancel_export');
+  });
+
+  it('asks for the dashboard and a period summary', async () => {
+    invoke.mockResolvedValue({});
+    await api.dashboard(true);
+    expect(invoke).toHaveBeenLastCalledWith('dashboard', { includeTest: true });
+    await api.reportSummary({ from: '2026-11-01', to: '2026-11-30' });
+    expect(invoke).toHaveBeenLastCalledWith('report_summary', { filter: { from: '2026-11-01', to: '2026-11-30' } });
+  });
+});

@@ -1,9 +1,14 @@
 // The only module components talk to. It unwraps tauri-specta's
 // `Result` values and throws a typed `ApiError` instead.
+import { Channel } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { commands } from './bindings';
 import type {
   AppInfo,
+  Dashboard,
+  ExportOutcome,
+  ReportFilter,
+  ReportSummary,
   ChargeView,
   CurrencyTotal,
   Order,
@@ -35,6 +40,13 @@ import type {
 
 export type {
   AppInfo,
+  CurrencySummary,
+  Dashboard,
+  DayRow,
+  ExportOutcome,
+  GroupRow,
+  ReportFilter,
+  ReportSummary,
   ChargeView,
   CurrencyTotal,
   Order,
@@ -94,6 +106,9 @@ export const KNOWN_ERROR_CODES = [
   'provider_bad_signature',
   'provider_config',
   'provider_unsupported',
+  // Reports: the owner stopped an export; the report could not be made.
+  'cancelled',
+  'report_failed',
 ] as const;
 export type KnownErrorCode = (typeof KNOWN_ERROR_CODES)[number];
 
@@ -225,6 +240,27 @@ export const api = {
   connectAlipay: (appId: string, gateway: string, appPrivateKey: string, alipayPublicKey: string): Promise<null> =>
     unwrap(() => commands.connectAlipay(appId, gateway, appPrivateKey, alipayPublicKey)),
   disconnectProvider: (provider: string): Promise<null> => unwrap(() => commands.disconnectProvider(provider)),
+
+  /** Today so far and the last 30 days, in the shop's time zone. */
+  dashboard: (includeTest: boolean): Promise<Dashboard> => unwrap(() => commands.dashboard(includeTest)),
+  reportSummary: (filter: ReportFilter): Promise<ReportSummary> => unwrap(() => commands.reportSummary(filter)),
+  /**
+   * Writes the period's sales to `path` as CSV (`excel`: with the byte-order mark Excel needs
+   * for Chinese) or PDF; `onProgress` gets the rows written so far. Fails with code
+   * "cancelled" after `cancelExport`, leaving no file.
+   */
+  exportReport: (
+    filter: ReportFilter,
+    format: 'csv' | 'pdf',
+    path: string,
+    excel: boolean,
+    onProgress: (rows: number) => void,
+  ): Promise<ExportOutcome> => {
+    const progress = new Channel<number>();
+    progress.onmessage = onProgress;
+    return unwrap(() => commands.exportReport(filter, format, path, excel, progress));
+  },
+  cancelExport: (): Promise<void> => commands.cancelExport(),
 
   /** Every payment, order and provider-health change, as it happens. */
   onPaymentUpdate: (handler: (update: LiveUpdate) => void): Promise<UnlistenFn> =>

@@ -26,7 +26,7 @@ export function errorDetail(err: unknown): string | null {
   const text = errorText(e);
   if (!e.message || e.message === text || e.message === e.code) return null;
   // Provider errors keep the provider's own words behind the plain sentence.
-  if (e.code === 'io' || e.code === 'internal' || e.code === 'conflict' || e.code === 'not_found' || e.code.startsWith('provider_')) {
+  if (e.code === 'io' || e.code === 'internal' || e.code === 'report_failed' || e.code === 'conflict' || e.code === 'not_found' || e.code.startsWith('provider_')) {
     return t('error.details', { message: e.message });
   }
   return null;

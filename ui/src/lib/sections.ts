@@ -10,7 +10,7 @@ export const SECTIONS: readonly Section[] = [
   { id: 'till', label: 'nav.till', enabled: true },
   { id: 'payments', label: 'nav.payments', enabled: true },
   { id: 'signage', label: 'nav.signage', enabled: true },
-  { id: 'reports', label: 'nav.reports', enabled: false },
+  { id: 'reports', label: 'nav.reports', enabled: true },
   { id: 'settings', label: 'nav.settings', enabled: true },
 ];
 
