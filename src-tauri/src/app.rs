@@ -30,6 +30,18 @@ pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
             if let Err(error) = shop.start_payments().await {
                 tracing::error!(code = error.code(), %error, "payments could not start");
             }
+            match shop.start_outbox().await {
+                Ok(missed) if !missed.is_empty() => {
+                    tracing::info!(
+                        missed = missed.len(),
+                        "scheduled posts were missed while closed"
+                    );
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(code = error.code(), %error, "the outbox could not start")
+                }
+            }
         });
     }
 
@@ -50,6 +62,7 @@ pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
         .setup(move |app| {
             builder.mount_events(app);
             forward_payment_updates(app.handle().clone());
+            forward_post_updates(app.handle().clone());
             if let Some(window) = app.get_webview_window("main") {
                 let _ = window.set_title("Shopcast");
             }
@@ -107,4 +120,22 @@ fn notify_paid(app: &tauri::AppHandle, order_ref: &str) {
         // No notification service (e.g. a bare X server): the window still shows it.
         tracing::debug!(%error, "notification not shown");
     }
+}
+
+/// Name of the window event that carries every changed [`shopcast_core::outbox::Post`].
+pub const POST_UPDATE_EVENT: &str = "post-update";
+
+fn forward_post_updates(app: tauri::AppHandle) {
+    let mut updates = app.state::<AppState>().shop.outbox().subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match updates.recv().await {
+                Ok(post) => {
+                    let _ = app.emit(POST_UPDATE_EVENT, post);
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
 }

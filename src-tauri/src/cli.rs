@@ -42,6 +42,14 @@ pub enum Command {
     /// Watch payments come in, or list them.
     #[command(subcommand)]
     Payments(crate::cli_payments::PaymentsCommand),
+    /// Connect microblog accounts (Bluesky, Mastodon) and list them.
+    #[command(subcommand)]
+    Accounts(crate::cli_posts::AccountsCommand),
+    /// Post a product to one or more accounts, now or at a local time.
+    Post(crate::cli_posts::PostArgs),
+    /// List posts, or send the ones that are due.
+    #[command(subcommand)]
+    Posts(crate::cli_posts::PostsCommand),
     /// Export sales for a period as CSV or a PDF report.
     Export(crate::cli_export::ExportArgs),
     /// Developer tasks.
@@ -181,6 +189,9 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             Command::Providers(command) => crate::cli_payments::run_providers(&shop, command).await,
             Command::Payments(command) => crate::cli_payments::run_payments(&shop, command).await,
             Command::Export(args) => crate::cli_export::run(&shop, args).await,
+            Command::Accounts(command) => crate::cli_posts::run_accounts(&shop, command).await,
+            Command::Post(args) => crate::cli_posts::run_post(&shop, args).await,
+            Command::Posts(command) => crate::cli_posts::run_posts(&shop, command).await,
             Command::Dev(_) | Command::Qr(_) => unreachable!("handled above"),
         };
         shop.close().await;

@@ -8,3 +8,4 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+[ "$here/pds/node_modules/.package-lock.json" -nt "$here/pds/package-lock.json" ] || npm ci --prefix "$here/pds" --no-audit --no-fund --loglevel=error >/dev/null

@@ -1,11 +1,13 @@
 //! Shopcast's engine: the shop file, its catalog and settings, and the services that the
 //! desktop shell and the headless commands both call. Knows nothing of Tauri.
 
+pub mod accounts;
 pub mod catalog;
 pub mod catalog_csv;
 pub mod error;
 pub mod ledger;
 pub mod money;
+pub mod outbox;
 pub mod payments;
 pub mod photos;
 pub mod providers;
@@ -14,6 +16,7 @@ pub mod report_pdf;
 pub mod reports;
 pub mod secrets;
 pub mod settings;
+pub mod sign_in;
 pub mod signage;
 pub mod store;
 pub mod till;
@@ -39,6 +42,8 @@ pub struct Shop {
     media: MediaStore,
     payments: payments::Payments,
     secrets: secrets::SecretStore,
+    outbox: outbox::Outbox,
+    sign_ins: sign_in::SignIns,
 }
 
 impl Shop {
@@ -49,12 +54,20 @@ impl Shop {
         let media = MediaStore::new(&data_dir);
         let payments = payments::Payments::new(pool.clone());
         let secrets = secrets::SecretStore::new(&data_dir);
+        let outbox = outbox::Outbox::new(
+            pool.clone(),
+            secrets.clone(),
+            media.clone(),
+            std::sync::Arc::new(outbox::SocialFactory),
+        );
         Ok(Shop {
             data_dir,
             pool,
             media,
             payments,
             secrets,
+            outbox,
+            sign_ins: Default::default(),
         })
     }
 
@@ -604,6 +617,367 @@ impl Shop {
             today: self.report_summary(&filter(today), 5).await?,
             last_30_days: self.report_summary(&filter(month_ago), 10).await?,
         })
+    }
+}
+
+/// What the composer sends: one product, a template, the accounts, now or at a local time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase", default)]
+pub struct ComposeRequest {
+    pub product_id: i64,
+    pub account_ids: Vec<i64>,
+    /// With {name} {price} {link} {tags} {description}.
+    pub template: String,
+    /// Local time in the shop's time zone ("2026-11-25 18:00"); now when empty.
+    pub at: Option<String>,
+}
+
+/// One account's view of a composed post, counted the network's way.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct PostPreview {
+    pub account_id: i64,
+    pub network: String,
+    pub text: String,
+    pub length: u32,
+    pub max_length: u32,
+    pub images: u32,
+    pub max_images: u32,
+    /// Why it cannot be sent as is, in plain words.
+    pub problem: Option<String>,
+}
+
+pub const DEFAULT_POST_TEMPLATE: &str = "{name} — {price}\n{description}\n{link}\n{tags}";
+
+impl Shop {
+    pub fn outbox(&self) -> &outbox::Outbox {
+        &self.outbox
+    }
+
+    /// Checks the credential with the network, then keeps the account (credential in the
+    /// keychain).
+    pub async fn connect_account(
+        &self,
+        network: shopcast_social::Network,
+        service: &str,
+        handle: &str,
+        credential: &str,
+        settings: serde_json::Value,
+    ) -> Result<accounts::Account> {
+        // Mastodon says who the token belongs to.
+        let handle = if network == shopcast_social::Network::Mastodon && handle.trim().is_empty() {
+            shopcast_social::mastodon::MastodonPublisher::new(service.trim(), credential)
+                .verify_credentials()
+                .await
+                .map_err(publish_error)?
+                .acct
+        } else {
+            handle.trim().to_string()
+        };
+        let handle = handle.as_str();
+        let probe = accounts::Account {
+            id: 0,
+            network: network.as_str().to_string(),
+            service: service.trim().to_string(),
+            handle: handle.to_string(),
+            status: "ok".into(),
+            secret_backend: secrets::SecretBackend::File,
+            settings: settings.clone(),
+        };
+        let factory = self.outbox.factory();
+        let publisher = factory
+            .open(&probe, credential)
+            .await
+            .map_err(publish_error)?;
+        publisher.limits().await.map_err(publish_error)?;
+        let account = accounts::save(
+            &self.pool,
+            &self.secrets,
+            network,
+            service.trim(),
+            handle.trim(),
+            credential,
+            settings,
+        )
+        .await?;
+        self.outbox.forget(account.id);
+        Ok(account)
+    }
+
+    /// Starts a Mastodon sign-in on `instance`: open `authorize_url` in the browser, then
+    /// call [`Shop::finish_sign_in`].
+    pub async fn start_mastodon_sign_in(&self, instance: &str) -> Result<sign_in::SignInStart> {
+        self.sign_ins.start_mastodon(instance).await
+    }
+
+    /// Starts a Weibo sign-in with the owner's app (key, secret, registered callback page and
+    /// the secure domain that every post's link must be on).
+    pub fn start_weibo_sign_in(
+        &self,
+        api_base: &str,
+        app_key: &str,
+        app_secret: &str,
+        redirect_uri: &str,
+        secure_domain: &str,
+    ) -> Result<sign_in::SignInStart> {
+        self.sign_ins
+            .start_weibo(api_base, app_key, app_secret, redirect_uri, secure_domain)
+    }
+
+    /// Finishes a sign-in with the code caught on 127.0.0.1, or the address/code the owner
+    /// pasted, and keeps the account (token in the keychain).
+    pub async fn finish_sign_in(
+        &self,
+        flow_id: &str,
+        pasted: Option<&str>,
+    ) -> Result<accounts::Account> {
+        let (pending, token) = self.sign_ins.finish(flow_id, pasted).await?;
+        let mut settings = pending.settings.clone();
+        if let Some(expires_at) = token.expires_at {
+            settings["expiresAt"] = serde_json::json!(expires_at);
+        }
+        let handle = match pending.network {
+            shopcast_social::Network::Weibo => {
+                serde_json::from_str::<serde_json::Value>(&token.raw)
+                    .ok()
+                    .and_then(|raw| {
+                        raw.get("uid")
+                            .map(|u| u.to_string().trim_matches('"').to_string())
+                    })
+                    .unwrap_or_else(|| "weibo".into())
+            }
+            _ => String::new(),
+        };
+        self.connect_account(
+            pending.network,
+            &pending.service,
+            &handle,
+            &token.access_token,
+            settings,
+        )
+        .await
+    }
+
+    pub async fn accounts(&self) -> Result<Vec<accounts::Account>> {
+        accounts::list(&self.pool).await
+    }
+
+    pub async fn disconnect_account(&self, id: i64) -> Result<()> {
+        self.outbox.forget(id);
+        accounts::remove(&self.pool, &self.secrets, id).await
+    }
+
+    /// The product's buy link for one post: its payment link tagged with the post when a
+    /// provider has reusable links, else the tracked link `…/p/SKU?src=post&post=<id>`.
+    async fn post_link(
+        &self,
+        settings: &ShopSettings,
+        product: &Product,
+        post_id: i64,
+    ) -> Result<String> {
+        let (links, provider) = self
+            .payments
+            .reusable_links(std::slice::from_ref(product))
+            .await?;
+        if let (Some(url), Some(provider)) = (links.get(&product.id), provider)
+            && let Some(tagged) = provider.tag_link(url, &format!("post-{post_id}"))
+        {
+            return Ok(tagged);
+        }
+        signage::tracked_buy_link(
+            settings,
+            product,
+            &[("src", "post"), ("post", &post_id.to_string())],
+        )
+    }
+
+    fn fill(settings: &ShopSettings, product: &Product, template: &str, link: &str) -> String {
+        let template = if template.trim().is_empty() {
+            DEFAULT_POST_TEMPLATE
+        } else {
+            template
+        };
+        outbox::fill_template(
+            template,
+            &product.name,
+            &product.price.format_local(&settings.locale),
+            link,
+            &product.tags,
+            &product.description,
+        )
+    }
+
+    /// Per-account previews of a post, each counted and checked the network's way.
+    pub async fn preview_post(&self, request: &ComposeRequest) -> Result<Vec<PostPreview>> {
+        let settings = self.settings().await?;
+        let product = self.product(request.product_id).await?;
+        let mut out = Vec::new();
+        for account_id in &request.account_ids {
+            let account = accounts::get(&self.pool, *account_id).await?;
+            // The real link gets the post's id; the preview uses a same-length stand-in.
+            let link = self
+                .post_link(&settings, &product, 1_000_000)
+                .await
+                .unwrap_or_default();
+            let text = Self::fill(&settings, &product, &request.template, &link);
+            let network = shopcast_social::Network::parse(&account.network)
+                .ok_or_else(|| CoreError::invalid("network", "Unknown network."))?;
+            let credential = accounts::credential(&self.pool, &self.secrets, account.id).await;
+            let limits = match credential {
+                Ok(credential) => match self.outbox.factory().open(&account, &credential).await {
+                    Ok(publisher) => publisher.limits().await.ok(),
+                    Err(_) => None,
+                },
+                Err(_) => None,
+            };
+            let limits = limits.unwrap_or_else(|| default_limits(network));
+            let images = product.photos.len().min(limits.max_images);
+            let post = shopcast_social::PostRequest {
+                text: text.clone(),
+                link: Some(link),
+                images: Vec::new(),
+                idempotency_key: String::new(),
+                languages: Vec::new(),
+            };
+            let problem = shopcast_social::text::validate(network, &post, &limits)
+                .err()
+                .map(|e| e.to_string());
+            out.push(PostPreview {
+                account_id: account.id,
+                network: account.network.clone(),
+                length: shopcast_social::text::count(network, &text, &limits) as u32,
+                max_length: limits.max_chars as u32,
+                images: images as u32,
+                max_images: limits.max_images as u32,
+                text,
+                problem,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Queues the post for each account (now or at the local time given) and wakes the
+    /// outbox. Each post gets its own tracked buy link.
+    pub async fn queue_posts(&self, request: &ComposeRequest) -> Result<Vec<outbox::Post>> {
+        if request.account_ids.is_empty() {
+            return Err(CoreError::invalid(
+                "accounts",
+                "Choose at least one account.",
+            ));
+        }
+        let settings = self.settings().await?;
+        let product = self.product(request.product_id).await?;
+        let scheduled_at = match request
+            .at
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
+            Some(at) => outbox::parse_local_time(at, &settings.timezone)?.as_millisecond(),
+            None => catalog::now_ms(),
+        };
+        let photos: Vec<String> = product.photos.iter().map(|p| p.hash.clone()).collect();
+        let mut posts = Vec::new();
+        for account_id in &request.account_ids {
+            let account = accounts::get(&self.pool, *account_id).await?;
+            if account.status == "disconnected" {
+                return Err(CoreError::invalid(
+                    "accounts",
+                    format!("{} is disconnected.", account.handle),
+                ));
+            }
+            let id = outbox::insert(
+                &self.pool,
+                account.id,
+                Some(product.id),
+                &photos,
+                scheduled_at,
+            )
+            .await?;
+            let link = match self.post_link(&settings, &product, id).await {
+                Ok(link) => link,
+                Err(error) => {
+                    sqlx::query("DELETE FROM posts WHERE id = ?")
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await?;
+                    return Err(error);
+                }
+            };
+            let text = Self::fill(&settings, &product, &request.template, &link);
+            outbox::set_text(&self.pool, id, &text, &link).await?;
+            posts.push(outbox::get(&self.pool, id).await?);
+        }
+        self.outbox.wake();
+        Ok(posts)
+    }
+
+    pub async fn post_history(
+        &self,
+        product_id: Option<i64>,
+        account_id: Option<i64>,
+    ) -> Result<Vec<outbox::Post>> {
+        outbox::history(&self.pool, product_id, account_id, 500).await
+    }
+
+    pub async fn post_now(&self, id: i64) -> Result<outbox::Post> {
+        outbox::post_now(&self.pool, id).await?;
+        self.outbox.wake();
+        outbox::get(&self.pool, id).await
+    }
+
+    pub async fn skip_post(&self, id: i64) -> Result<outbox::Post> {
+        outbox::skip(&self.pool, id).await?;
+        outbox::get(&self.pool, id).await
+    }
+
+    /// Starts the outbox worker; posts that were due while the app was closed become
+    /// "missed" and wait for the owner. Returns the missed posts.
+    pub async fn start_outbox(&self) -> Result<Vec<outbox::Post>> {
+        let missed = outbox::mark_missed(&self.pool, catalog::now_ms()).await?;
+        self.outbox.start();
+        let mut out = Vec::new();
+        for id in missed {
+            out.push(outbox::get(&self.pool, id).await?);
+        }
+        Ok(out)
+    }
+}
+
+fn default_limits(network: shopcast_social::Network) -> shopcast_social::NetworkLimits {
+    use shopcast_social::{Network, NetworkLimits};
+    match network {
+        Network::Bluesky => NetworkLimits {
+            max_chars: 300,
+            url_chars: None,
+            max_images: 4,
+            max_image_bytes: 1_000_000,
+            max_image_side: 2_000,
+        },
+        Network::Mastodon => NetworkLimits {
+            max_chars: 500,
+            url_chars: Some(23),
+            max_images: 4,
+            max_image_bytes: 16 * 1024 * 1024,
+            max_image_side: 4_096,
+        },
+        Network::Weibo => NetworkLimits {
+            max_chars: 2_000,
+            url_chars: None,
+            max_images: 1,
+            max_image_bytes: 5 * 1024 * 1024 - 1,
+            max_image_side: 2_048,
+        },
+    }
+}
+
+pub(crate) fn publish_error(error: shopcast_social::PublishError) -> CoreError {
+    CoreError::Provider {
+        code: error.code(),
+        message: error.to_string(),
+        raw: error.raw().map(str::to_string),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod catalog;
 pub mod payments;
+pub mod posts;
 pub mod reports;
 pub mod settings;
 pub mod signage;
@@ -60,6 +61,17 @@ pub fn builder() -> Builder<tauri::Wry> {
             reports::report_summary,
             reports::export_report,
             reports::cancel_export,
+            posts::list_accounts,
+            posts::connect_bluesky,
+            posts::disconnect_account,
+            posts::preview_post,
+            posts::queue_posts,
+            posts::post_history,
+            posts::post_now,
+            posts::skip_post,
+            posts::start_mastodon_sign_in,
+            posts::start_weibo_sign_in,
+            posts::finish_sign_in,
         ])
         // Sent as the "payment-update" event (see app.rs).
         .typ::<shopcast_core::payments::PaymentUpdate>()

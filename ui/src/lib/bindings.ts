@@ -70,9 +70,43 @@ export const commands = {
 	exportReport: (filter: ReportFilter, format: string, path: string, excel: boolean, progress: Channel<number>) => typedError<ExportOutcome, ApiError>(__TAURI_INVOKE("export_report", { filter, format, path, excel, progress })),
 	/**  Stops the running export; it leaves no file. */
 	cancelExport: () => __TAURI_INVOKE<void>("cancel_export"),
+	listAccounts: () => typedError<Account[], ApiError>(__TAURI_INVOKE("list_accounts")),
+	/**  Signs in with a handle and an app password (kept in the keychain, never shown again). */
+	connectBluesky: (service: string, handle: string, appPassword: string) => typedError<Account, ApiError>(__TAURI_INVOKE("connect_bluesky", { service, handle, appPassword })),
+	disconnectAccount: (accountId: number) => typedError<null, ApiError>(__TAURI_INVOKE("disconnect_account", { accountId })),
+	previewPost: (request: ComposeRequest) => typedError<PostPreview[], ApiError>(__TAURI_INVOKE("preview_post", { request })),
+	/**  Queues the post for every chosen account, now or at the local time given. */
+	queuePosts: (request: ComposeRequest) => typedError<Post[], ApiError>(__TAURI_INVOKE("queue_posts", { request })),
+	postHistory: (productId: number | null, accountId: number | null) => typedError<Post[], ApiError>(__TAURI_INVOKE("post_history", { productId, accountId })),
+	postNow: (postId: number) => typedError<Post, ApiError>(__TAURI_INVOKE("post_now", { postId })),
+	skipPost: (postId: number) => typedError<Post, ApiError>(__TAURI_INVOKE("skip_post", { postId })),
+	/**
+	 *  Starts a Mastodon sign-in and opens the instance's authorize page in the browser; the
+	 *  code comes back to 127.0.0.1 (or the owner pastes the address) → `finish_sign_in`.
+	 */
+	startMastodonSignIn: (instance: string) => typedError<SignInStart, ApiError>(__TAURI_INVOKE("start_mastodon_sign_in", { instance })),
+	/**  Starts a Weibo sign-in with the owner's Weibo app and opens the authorize page. */
+	startWeiboSignIn: (appKey: string, appSecret: string, redirectUri: string, secureDomain: string) => typedError<SignInStart, ApiError>(__TAURI_INVOKE("start_weibo_sign_in", { appKey, appSecret, redirectUri, secureDomain })),
+	/**  Finishes a sign-in: waits for the browser's redirect, or uses what the owner pasted. */
+	finishSignIn: (flowId: string, pasted: string | null) => typedError<Account, ApiError>(__TAURI_INVOKE("finish_sign_in", { flowId, pasted })),
 };
 
 /* Types */
+export type Account = {
+	id: number,
+	/**  bluesky, mastodon, weibo. */
+	network: string,
+	/**  PDS, instance or API base URL. */
+	service: string,
+	handle: string,
+	/**  ok, or reconnect when the network refused the saved credentials. */
+	status: string,
+	/**  Where the credential is kept (never the credential itself). */
+	secretBackend: SecretBackend,
+	/**  Network extras: Weibo's secure domain and token expiry, Mastodon's limits. */
+	settings: string,
+};
+
 export type AlipaySetup = {
 	appId: string,
 	/**  "production", "sandbox" or a gateway URL. */
@@ -106,6 +140,16 @@ export type ChargeView = {
 	/**  UTC ms. */
 	expiresAt: number,
 	test: boolean,
+};
+
+/**  What the composer sends: one product, a template, the accounts, now or at a local time. */
+export type ComposeRequest = {
+	productId?: number,
+	accountIds?: number[],
+	/**  With {name} {price} {link} {tags} {description}. */
+	template?: string,
+	/**  Local time in the shop's time zone ("2026-11-25 18:00"); now when empty. */
+	at?: string | null,
 };
 
 export type CurrencySummary = {
@@ -323,6 +367,41 @@ export type Photo = {
 	height: number,
 };
 
+export type Post = {
+	id: number,
+	accountId: number,
+	network: string,
+	handle: string,
+	productId: number | null,
+	text: string,
+	link: string | null,
+	/**  queued, sending, posted, failed, missed, skipped. */
+	status: string,
+	/**  UTC ms. */
+	scheduledAt: number,
+	postedAt: number | null,
+	attempts: number,
+	nextAttemptAt: number,
+	remoteId: string | null,
+	url: string | null,
+	errorCode: string | null,
+	errorMessage: string | null,
+	errorRaw: string | null,
+};
+
+/**  One account's view of a composed post, counted the network's way. */
+export type PostPreview = {
+	accountId: number,
+	network: string,
+	text: string,
+	length: number,
+	maxLength: number,
+	images: number,
+	maxImages: number,
+	/**  Why it cannot be sent as is, in plain words. */
+	problem: string | null,
+};
+
 export type Product = {
 	id: number,
 	sku: string | null,
@@ -499,6 +578,15 @@ export type ShopSettings = {
 	locale: string,
 	/**  Base of product buy links, e.g. "https://shop.example.com/p/"; may be empty. */
 	buyLinkBase: string,
+};
+
+/**  A started sign-in, as the UI sees it. */
+export type SignInStart = {
+	flowId: string,
+	/**  Open this in the browser. */
+	authorizeUrl: string,
+	/**  Whether the code can be caught on 127.0.0.1 (else the owner pastes the address). */
+	loopback: boolean,
 };
 
 /**  Page `page` (0-based) of what `render` would print, as SVG, with the page count. */

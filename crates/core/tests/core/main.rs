@@ -3,11 +3,13 @@
 mod catalog;
 mod catalog_csv;
 mod money;
+mod outbox;
 mod payments;
 mod photos;
 mod qr_payload;
 mod reports;
 mod settings;
+mod sign_in;
 mod signage;
 mod store;
 

@@ -1,0 +1,166 @@
+//! `shopcast accounts` / `post` / `posts` against the reference Bluesky PDS (started from
+//! tests/peers/pds): a real post read back from the PDS, and the process killed between
+//! "sent" and "stored" — the retry finds the post instead of making a second one.
+
+#[path = "../../crates/social/tests/bluesky/pds.rs"]
+#[allow(dead_code)]
+mod pds;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn shopcast(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shopcast"));
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("SHOPCAST_DATA_DIR")
+        .env_remove("SHOPCAST_FAULT")
+        .env("SHOPCAST_SECRETS", "file");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("shopcast runs")
+}
+
+fn ok(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_post_survives_a_kill_between_sent_and_stored_without_a_duplicate() {
+    let pds = pds::Pds::start();
+    let account = pds.create_account("teashop.test").await;
+    let app_password = pds.create_app_password(&account, "shopcast").await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(shopcast(
+        data,
+        &[
+            "settings",
+            "set",
+            "shop.buy_link_base",
+            "https://shop.example.com/p/",
+        ],
+        &[],
+    ));
+    let csv = data.join("products.csv");
+    std::fs::write(
+        &csv,
+        "sku,name,description,price,currency,stock,tags\nCUP-1,青花瓷杯 🍵,,88.00,CNY,3,茶\n",
+    )
+    .unwrap();
+    ok(shopcast(
+        data,
+        &["products", "import", csv.to_str().unwrap()],
+        &[],
+    ));
+    let connected = ok(shopcast(
+        data,
+        &[
+            "accounts",
+            "add",
+            "bluesky",
+            "--service",
+            &pds.url,
+            "--handle",
+            &account.handle,
+        ],
+        &[("SHOPCAST_APP_PASSWORD", &app_password)],
+    ));
+    assert!(connected.contains("teashop.test"), "{connected}");
+    // The app password is only in the 0600 secrets file.
+    let db = std::fs::read(data.join("shopcast.sqlite")).unwrap();
+    assert!(
+        !db.windows(app_password.len())
+            .any(|w| w == app_password.as_bytes())
+    );
+
+    // Killed right after the PDS accepted the post, before the answer was stored.
+    let killed = shopcast(
+        data,
+        &[
+            "post",
+            "--sku",
+            "CUP-1",
+            "--account",
+            "1",
+            "--text",
+            "{name} {price} {link} {tags}",
+        ],
+        &[("SHOPCAST_FAULT", "after_publish")],
+    );
+    assert!(
+        !killed.status.success(),
+        "the fault hook aborts the process"
+    );
+    assert_eq!(
+        pds.posts(&account.did).await.len(),
+        1,
+        "the PDS has the post"
+    );
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(shopcast(data, &["posts", "list", "--json"], &[]))).unwrap();
+    assert_eq!(
+        listed[0]["status"], "sending",
+        "the answer was never stored"
+    );
+
+    // The retry (same idempotency key → same record key) finds the post; still one post.
+    let sent = ok(shopcast(data, &["posts", "send"], &[]));
+    let (uri, url) = sent.trim().split_once('\t').expect("uri and url");
+    assert!(
+        uri.starts_with(&format!("at://{}/app.bsky.feed.post/", account.did)),
+        "{sent}"
+    );
+    assert!(
+        url.starts_with("https://bsky.app/profile/teashop.test/post/"),
+        "{sent}"
+    );
+    let posts = pds.posts(&account.did).await;
+    assert_eq!(posts.len(), 1, "no duplicate: {posts:?}");
+    let text = posts[0]["value"]["text"].as_str().unwrap();
+    let post_id = listed[0]["id"].as_i64().unwrap();
+    assert!(
+        text.contains(&format!(
+            "https://shop.example.com/p/CUP-1?src=post&post={post_id}"
+        )),
+        "{text}"
+    );
+    assert!(text.starts_with("青花瓷杯 🍵 ¥88.00"), "{text}");
+
+    // A normal post prints its URI and URL; a second post is a second record.
+    let printed = ok(shopcast(
+        data,
+        &["post", "--sku", "CUP-1", "--account", "1"],
+        &[],
+    ));
+    assert!(printed.starts_with("at://"), "{printed}");
+    assert_eq!(pds.posts(&account.did).await.len(), 2);
+    // A wrong app password is refused and nothing is stored.
+    let refused = shopcast(
+        data,
+        &[
+            "accounts",
+            "add",
+            "bluesky",
+            "--service",
+            &pds.url,
+            "--handle",
+            &account.handle,
+        ],
+        &[("SHOPCAST_APP_PASSWORD", "wrong-pass-word")],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("reconnect"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}
