@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Python test peers (localstripe) and reference SDKs (alipay-sdk-python) into the
-# shared venv ${SHOPCAST_VENV:-~/.cache/shopcast-venv}. Idempotent; called by scripts/setup.sh.
+# Installs the test peers: Python ones (localstripe, mastodon-mock, pandas) and reference SDKs
+# (alipay-sdk-python) into the
+# shared venv ${SHOPCAST_VENV:-~/.cache/shopcast-venv}, and the reference Bluesky PDS (npm, in
+# tests/peers/pds). Idempotent; called by scripts/setup.sh.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="${SHOPCAST_VENV:-$HOME/.cache/shopcast-venv}"
