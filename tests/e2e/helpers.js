@@ -276,3 +276,23 @@ export async function setDate(browser, selector, value) {
   );
   assert.equal(shown, value, `date set on ${selector}`);
 }
+
+/**
+ * Set a text field (a `<textarea>` with line breaks, a `datetime-local`) to `value` and fire
+ * the events a user's edit fires. For text WebDriver's keyboard cannot type in one go.
+ */
+export async function setFieldValue(browser, selector, value) {
+  const shown = await browser.execute(
+    (sel, v) => {
+      const input = document.querySelector(sel);
+      if (!input) return `no element ${sel}`;
+      input.value = v;
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+      return input.value;
+    },
+    selector,
+    value,
+  );
+  assert.equal(shown, value, `value set on ${selector}`);
+}

@@ -824,12 +824,9 @@ impl Shop {
             let text = Self::fill(&settings, &product, &request.template, &link);
             let network = shopcast_social::Network::parse(&account.network)
                 .ok_or_else(|| CoreError::invalid("network", "Unknown network."))?;
-            let credential = accounts::credential(&self.pool, &self.secrets, account.id).await;
-            let limits = match credential {
-                Ok(credential) => match self.outbox.factory().open(&account, &credential).await {
-                    Ok(publisher) => publisher.limits().await.ok(),
-                    Err(_) => None,
-                },
+            // The outbox's open publisher: previews do not sign in again each time.
+            let limits = match self.outbox.publisher(&account).await {
+                Ok(publisher) => publisher.limits().await.ok(),
                 Err(_) => None,
             };
             let limits = limits.unwrap_or_else(|| default_limits(network));
@@ -925,12 +922,16 @@ impl Shop {
     pub async fn post_now(&self, id: i64) -> Result<outbox::Post> {
         outbox::post_now(&self.pool, id).await?;
         self.outbox.wake();
-        outbox::get(&self.pool, id).await
+        let post = outbox::get(&self.pool, id).await?;
+        self.outbox.announce(&post);
+        Ok(post)
     }
 
     pub async fn skip_post(&self, id: i64) -> Result<outbox::Post> {
         outbox::skip(&self.pool, id).await?;
-        outbox::get(&self.pool, id).await
+        let post = outbox::get(&self.pool, id).await?;
+        self.outbox.announce(&post);
+        Ok(post)
     }
 
     /// Starts the outbox worker; posts that were due while the app was closed become
@@ -940,7 +941,9 @@ impl Shop {
         self.outbox.start();
         let mut out = Vec::new();
         for id in missed {
-            out.push(outbox::get(&self.pool, id).await?);
+            let post = outbox::get(&self.pool, id).await?;
+            self.outbox.announce(&post);
+            out.push(post);
         }
         Ok(out)
     }

@@ -387,7 +387,13 @@ impl Outbox {
         Ok(changed)
     }
 
-    async fn publisher(
+    /// Tells the window a post changed outside the worker (post now, skip, missed).
+    pub fn announce(&self, post: &Post) {
+        let _ = self.inner.updates.send(post.clone());
+    }
+
+    /// The account's open publisher (one sign-in, reused by previews and sends).
+    pub async fn publisher(
         &self,
         account: &Account,
     ) -> std::result::Result<Arc<dyn Publisher>, PublishError> {

@@ -22,6 +22,15 @@ impl Network {
         }
     }
 
+    /// The network's name as people write it.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Network::Bluesky => "Bluesky",
+            Network::Mastodon => "Mastodon",
+            Network::Weibo => "Weibo",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Network> {
         [Network::Bluesky, Network::Mastodon, Network::Weibo]
             .into_iter()

@@ -92,7 +92,7 @@ pub fn validate(
     if length > limits.max_chars {
         return Err(PublishError::Invalid(format!(
             "The text is {length} characters long as {} counts them; the limit is {}.",
-            network.as_str(),
+            network.display_name(),
             limits.max_chars
         )));
     }
@@ -102,7 +102,7 @@ pub fn validate(
     if request.images.len() > limits.max_images {
         return Err(PublishError::Invalid(format!(
             "{} takes at most {} pictures per post.",
-            network.as_str(),
+            network.display_name(),
             limits.max_images
         )));
     }

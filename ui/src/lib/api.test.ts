@@ -114,3 +114,38 @@ describe('report commands', () => {
     expect(invoke).toHaveBeenLastCalledWith('report_summary', { filter: { from: '2026-11-01', to: '2026-11-30' } });
   });
 });
+
+describe('posting commands', () => {
+  beforeEach(() => {
+    invoke.mockReset();
+  });
+
+  it('calls the posting commands with their argument names', async () => {
+    invoke.mockResolvedValue([]);
+    const request = { productId: 3, accountIds: [1, 2], template: '{name} {link}', at: '2026-11-25T18:00' };
+    await api.previewPost(request);
+    expect(invoke).toHaveBeenLastCalledWith('preview_post', { request });
+    await api.queuePosts(request);
+    expect(invoke).toHaveBeenLastCalledWith('queue_posts', { request });
+    await api.postHistory(3, null);
+    expect(invoke).toHaveBeenLastCalledWith('post_history', { productId: 3, accountId: null });
+    invoke.mockResolvedValue({});
+    await api.postNow(9);
+    expect(invoke).toHaveBeenLastCalledWith('post_now', { postId: 9 });
+    await api.skipPost(9);
+    expect(invoke).toHaveBeenLastCalledWith('skip_post', { postId: 9 });
+    await api.connectBluesky('https://bsky.social', 'shop.bsky.social', 'abcd-efgh-ijkl-mnop');
+    expect(invoke).toHaveBeenLastCalledWith('connect_bluesky', {
+      service: 'https://bsky.social',
+      handle: 'shop.bsky.social',
+      appPassword: 'abcd-efgh-ijkl-mnop',
+    });
+    await api.disconnectAccount(4);
+    expect(invoke).toHaveBeenLastCalledWith('disconnect_account', { accountId: 4 });
+  });
+
+  it('reports a refused app password with its code, for the form to explain', async () => {
+    invoke.mockRejectedValue({ code: 'account_reconnect', message: 'bluesky needs you to reconnect the account: …', field: null });
+    await expect(api.connectBluesky('https://bsky.social', 'a.test', 'x')).rejects.toMatchObject({ name: 'ApiError', code: 'account_reconnect' });
+  });
+});

@@ -4,7 +4,10 @@ import { Channel } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { commands } from './bindings';
 import type {
+  SignInStart,
+  Account,
   AppInfo,
+  ComposeRequest,
   Dashboard,
   ExportOutcome,
   ReportFilter,
@@ -21,6 +24,8 @@ import type {
   ProviderHealth,
   ProvidersView,
   Photo,
+  Post,
+  PostPreview,
   ExportReport,
   ImportReport,
   Money,
@@ -39,7 +44,9 @@ import type {
 } from './bindings';
 
 export type {
+  Account,
   AppInfo,
+  ComposeRequest,
   CurrencySummary,
   Dashboard,
   DayRow,
@@ -67,6 +74,8 @@ export type {
   ImportReport,
   Money,
   Photo,
+  Post,
+  PostPreview,
   Product,
   ProductDraft,
   ProductPage,
@@ -109,6 +118,14 @@ export const KNOWN_ERROR_CODES = [
   // Reports: the owner stopped an export; the report could not be made.
   'cancelled',
   'report_failed',
+  // Posting: a network (Bluesky, Mastodon, Weibo) refused or could not be reached.
+  'network_unreachable',
+  'network_rate_limited',
+  'network_server_error',
+  'network_bad_response',
+  'account_reconnect',
+  'post_rejected',
+  'post_invalid',
 ] as const;
 export type KnownErrorCode = (typeof KNOWN_ERROR_CODES)[number];
 
@@ -262,6 +279,38 @@ export const api = {
   },
   cancelExport: (): Promise<void> => commands.cancelExport(),
 
+  /** Connected microblog accounts, disconnected ones included (their history stays). */
+  listAccounts: (): Promise<Account[]> => unwrap(() => commands.listAccounts()),
+  /** Signs in to check the app password; it goes to the keychain and never comes back. */
+  connectBluesky: (service: string, handle: string, appPassword: string): Promise<Account> =>
+    unwrap(() => commands.connectBluesky(service, handle, appPassword)),
+  disconnectAccount: (accountId: number): Promise<null> => unwrap(() => commands.disconnectAccount(accountId)),
+  /** Registers Shopcast on the instance and opens its sign-in page in the browser. */
+  startMastodonSignIn: (instance: string): Promise<SignInStart> => unwrap(() => commands.startMastodonSignIn(instance)),
+  /** Opens Weibo's sign-in page for the owner's Weibo app. */
+  startWeiboSignIn: (appKey: string, appSecret: string, redirectUri: string, secureDomain: string): Promise<SignInStart> =>
+    unwrap(() => commands.startWeiboSignIn(appKey, appSecret, redirectUri, secureDomain)),
+  /** Waits for the browser to come back (or uses the pasted address) and keeps the account. */
+  finishSignIn: (flowId: string, pasted: string | null): Promise<Account> => unwrap(() => commands.finishSignIn(flowId, pasted)),
+  /** The post as each account would send it, counted the network's way. */
+  previewPost: (request: ComposeRequest): Promise<PostPreview[]> => unwrap(() => commands.previewPost(request)),
+  /** One post per account, now or at `request.at` (shop's local time "YYYY-MM-DDTHH:MM"). */
+  queuePosts: (request: ComposeRequest): Promise<Post[]> => unwrap(() => commands.queuePosts(request)),
+  /** Newest first; null means any product / any account. */
+  postHistory: (productId: number | null, accountId: number | null): Promise<Post[]> =>
+    unwrap(() => commands.postHistory(productId, accountId)),
+  /** Sends a missed or failed post now (same post: never a duplicate). */
+  postNow: (postId: number): Promise<Post> => unwrap(() => commands.postNow(postId)),
+  /** Leaves a missed, failed or scheduled post unsent. */
+  skipPost: (postId: number): Promise<Post> => unwrap(() => commands.skipPost(postId)),
+
+  /** Every post the outbox changes (sent, failed, retrying), as it happens. */
+  onPostUpdate: (handler: (post: Post) => void): Promise<UnlistenFn> =>
+    listen<Post>(POST_UPDATE_EVENT, (event) => {
+      const post = event.payload;
+      if (post && typeof post === 'object' && typeof post.id === 'number' && typeof post.status === 'string') handler(post);
+    }),
+
   /** Every payment, order and provider-health change, as it happens. */
   onPaymentUpdate: (handler: (update: LiveUpdate) => void): Promise<UnlistenFn> =>
     listen<PaymentUpdate>(PAYMENT_UPDATE_EVENT, (event) => {
@@ -271,6 +320,9 @@ export const api = {
 };
 
 export type Api = typeof api;
+
+/** Name of the window event the engine sends every changed `Post` on. */
+export const POST_UPDATE_EVENT = 'post-update';
 
 /** Name of the window event the engine sends every `PaymentUpdate` on. */
 export const PAYMENT_UPDATE_EVENT = 'payment-update';

@@ -20,3 +20,17 @@ describe('payment errors in plain words', () => {
     expect(routed).toEqual({ field: 'amount', text: 'Refund between 0.01 and 80.00.' });
   });
 });
+
+describe('posting errors in plain words', () => {
+  it('explains network errors and keeps the network’s words as the detail', () => {
+    const err = new ApiError('post_rejected', 'bluesky refused the post: Record/text must not be longer than 300 graphemes');
+    expect(errorText(err)).toBe(en['error.post_rejected']);
+    expect(errorDetail(err)).toBe('Details: bluesky refused the post: Record/text must not be longer than 300 graphemes');
+    expect(errorText(new ApiError('network_unreachable', 'could not reach bluesky: timed out'))).toBe(en['error.network_unreachable']);
+    expect(errorDetail(new ApiError('account_reconnect', 'bluesky needs you to reconnect the account: revoked'))).toMatch(/^Details: /);
+  });
+
+  it('uses the engine’s sentence for a post that breaks the rules', () => {
+    expect(errorText(new ApiError('post_invalid', 'The post is empty.'))).toBe('The post is empty.');
+  });
+});

@@ -2,7 +2,16 @@ import { ApiError, KNOWN_ERROR_CODES } from './api';
 import { isMessageKey, t } from './i18n/index.svelte';
 
 /** Codes whose Rust message is more precise than our generic sentence. */
-const SPECIFIC_MESSAGE_CODES = new Set(['validation', 'csv_invalid']);
+const SPECIFIC_MESSAGE_CODES = new Set(['validation', 'csv_invalid', 'post_invalid']);
+
+/** Codes whose engine message is the network's or provider's own words, kept as the detail. */
+function keepsRawDetail(code: string): boolean {
+  return (
+    ['io', 'internal', 'report_failed', 'conflict', 'not_found', 'account_reconnect', 'post_rejected'].includes(code) ||
+    code.startsWith('provider_') ||
+    code.startsWith('network_')
+  );
+}
 
 /**
  * A plain sentence for an error, in the UI language. Known codes are
@@ -25,8 +34,8 @@ export function errorDetail(err: unknown): string | null {
   const e = ApiError.from(err);
   const text = errorText(e);
   if (!e.message || e.message === text || e.message === e.code) return null;
-  // Provider errors keep the provider's own words behind the plain sentence.
-  if (e.code === 'io' || e.code === 'internal' || e.code === 'report_failed' || e.code === 'conflict' || e.code === 'not_found' || e.code.startsWith('provider_')) {
+  // Provider and network errors keep their own words behind the plain sentence.
+  if (keepsRawDetail(e.code)) {
     return t('error.details', { message: e.message });
   }
   return null;

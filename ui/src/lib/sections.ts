@@ -6,7 +6,7 @@ export type Section = { id: SectionId; label: MessageKey; enabled: boolean };
 /** Every section of the app; later ones stay hidden until they work. */
 export const SECTIONS: readonly Section[] = [
   { id: 'catalog', label: 'nav.catalog', enabled: true },
-  { id: 'post', label: 'nav.post', enabled: false },
+  { id: 'post', label: 'nav.post', enabled: true },
   { id: 'till', label: 'nav.till', enabled: true },
   { id: 'payments', label: 'nav.payments', enabled: true },
   { id: 'signage', label: 'nav.signage', enabled: true },
