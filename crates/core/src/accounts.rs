@@ -23,9 +23,18 @@ pub struct Account {
     pub status: String,
     /// Where the credential is kept (never the credential itself).
     pub secret_backend: SecretBackend,
-    /// Network extras: Weibo's secure domain and token expiry, Mastodon's limits.
-    #[cfg_attr(feature = "specta", specta(type = String))]
+    /// When the token lapses (Weibo), UTC unix seconds: the owner re-authorizes before then.
+    pub token_expires_at: Option<i64>,
+    /// Network extras kept with the account (Weibo's secure domain, token expiry).
+    #[serde(skip)]
     pub settings: serde_json::Value,
+}
+
+impl Account {
+    fn with_expiry(mut self) -> Account {
+        self.token_expires_at = self.settings.get("expiresAt").and_then(|e| e.as_i64());
+        self
+    }
 }
 
 fn from_row(row: &sqlx::sqlite::SqliteRow) -> Account {
@@ -41,7 +50,9 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Account {
             SecretBackend::File
         },
         settings: serde_json::from_str(row.get::<&str, _>("settings")).unwrap_or_default(),
+        token_expires_at: None,
     }
+    .with_expiry()
 }
 
 /// Adds (or reconnects) an account and stores its credential.

@@ -684,6 +684,7 @@ impl Shop {
             handle: handle.to_string(),
             status: "ok".into(),
             secret_backend: secrets::SecretBackend::File,
+            token_expires_at: settings.get("expiresAt").and_then(|e| e.as_i64()),
             settings: settings.clone(),
         };
         let factory = self.outbox.factory();

@@ -103,8 +103,8 @@ export type Account = {
 	status: string,
 	/**  Where the credential is kept (never the credential itself). */
 	secretBackend: SecretBackend,
-	/**  Network extras: Weibo's secure domain and token expiry, Mastodon's limits. */
-	settings: string,
+	/**  When the token lapses (Weibo), UTC unix seconds: the owner re-authorizes before then. */
+	tokenExpiresAt: number | null,
 };
 
 export type AlipaySetup = {
