@@ -170,8 +170,10 @@ impl DayIndex {
 const CSV_SELECT: &str = "SELECT p.id, p.occurred_at, o.ref, p.provider, p.provider_ref, \
      p.method, l.sku, l.name, l.quantity, l.unit_price_minor * l.quantity, o.total_minor, \
      p.amount_minor, p.refunded_minor, p.currency, p.status, p.channel, p.source_ref, p.test, \
-     l.product_id FROM payments p INDEXED BY payments_for_reports \
-     LEFT JOIN orders o ON o.id = p.order_id LEFT JOIN order_lines l ON l.order_id = p.order_id";
+     l.product_id, pa.network, po.url FROM payments p INDEXED BY payments_for_reports \
+     LEFT JOIN orders o ON o.id = p.order_id LEFT JOIN order_lines l ON l.order_id = p.order_id \
+     LEFT JOIN posts po ON p.channel = 'post' AND po.id = CAST(p.source_ref AS INTEGER) \
+     LEFT JOIN accounts pa ON pa.id = po.account_id";
 
 /// What the summary needs, read from the two covering indexes alone (no table lookups). The
 /// order total (for splitting a payment over a subset of its lines) only when filtering by SKU.
@@ -248,6 +250,9 @@ struct SaleLine {
     channel: String,
     source_ref: Option<String>,
     test: bool,
+    /// The post that brought the sale, when it was a post.
+    post_network: Option<String>,
+    post_url: Option<String>,
 }
 
 /// Splits a payment's amount and refund over its lines in proportion to their prices
@@ -366,6 +371,8 @@ fn for_each_sale(
             channel: row.get(15).map_err(report_db)?,
             source_ref: row.get(16).map_err(report_db)?,
             test: row.get(17).map_err(report_db)?,
+            post_network: row.get(19).map_err(report_db)?,
+            post_url: row.get(20).map_err(report_db)?,
         };
         if pending
             .first()
@@ -493,8 +500,8 @@ pub fn export_csv(
                 &line.currency,
                 &line.status,
                 &line.channel,
-                "",
-                "",
+                line.post_network.as_deref().unwrap_or(""),
+                &neutralise(line.post_url.as_deref().unwrap_or("")),
                 &neutralise(signage.unwrap_or("")),
                 if line.test { "yes" } else { "no" },
             ])
@@ -868,12 +875,40 @@ pub fn summary(
             |c| (channels.names[*c].clone(), None),
             top,
         ),
-        top_posts: group_rows(
-            by_post,
-            &currencies,
-            |p| (posts.names[*p].clone(), None),
-            top,
-        ),
+        top_posts: {
+            // "Bluesky @shop #12" and the post's public URL, for the posts shown only.
+            let mut rows = group_rows(
+                by_post,
+                &currencies,
+                |p| (posts.names[*p].clone(), None),
+                top,
+            );
+            let mut lookup = conn
+                .prepare_cached(
+                    "SELECT a.network, a.handle, p.url FROM posts p JOIN accounts a ON a.id = p.account_id
+                     WHERE p.id = CAST(? AS INTEGER)",
+                )
+                .map_err(report_db)?;
+            for row in &mut rows {
+                let found = lookup
+                    .query_row([&row.key], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                        ))
+                    })
+                    .ok();
+                if let Some((network, handle, url)) = found {
+                    let network = shopcast_social::Network::parse(&network)
+                        .map(|n| n.display_name().to_string())
+                        .unwrap_or(network);
+                    row.key = format!("{network} @{handle} #{}", row.key);
+                    row.detail = url;
+                }
+            }
+            rows
+        },
     })
 }
 

@@ -618,3 +618,88 @@ async fn the_pdf_report_holds_the_totals_and_top_products_and_is_valid() {
     assert!(matches!(error.code(), "io" | "print_io"), "{error}");
     assert!(!bad.exists());
 }
+
+#[tokio::test]
+async fn sales_from_a_post_name_its_network_and_url() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let cup = shop.create_product(&draft("Cup", "10")).await.unwrap().id;
+    let account: i64 = sqlx::query_scalar(
+        "INSERT INTO accounts (network, service, handle, secret_name, secret_backend, created_at)
+         VALUES ('bluesky', 'https://bsky.social', 'teashop.test', 'x', 'file', 0) RETURNING id",
+    )
+    .fetch_one(shop.pool())
+    .await
+    .unwrap();
+    let post: i64 = sqlx::query_scalar(
+        "INSERT INTO posts (account_id, product_id, text, idempotency_key, status, scheduled_at,
+                            next_attempt_at, url, created_at, updated_at)
+         VALUES (?, ?, 'Cup', 'k1', 'posted', 0, 0, 'https://bsky.app/profile/teashop.test/post/3abc', 0, 0)
+         RETURNING id",
+    )
+    .bind(account)
+    .bind(cup)
+    .fetch_one(shop.pool())
+    .await
+    .unwrap();
+    sell(
+        &shop,
+        &[(cup, 2)],
+        at("2026-11-05T03:00:00Z"),
+        ProviderKind::Stripe,
+        |e| {
+            e.source_tag = Some(format!("post-{post}"));
+            e.order_ref = None; // a Payment Link sale: attributed by the tag alone
+        },
+    )
+    .await;
+    sell(
+        &shop,
+        &[(cup, 1)],
+        at("2026-11-05T04:00:00Z"),
+        ProviderKind::Stripe,
+        |_| {},
+    )
+    .await;
+    let (rows, _) = export(
+        &shop,
+        &filter("2026-11-01", "2026-11-30"),
+        CsvOptions::default(),
+    )
+    .await;
+    let column = |name: &str| CSV_COLUMNS.iter().position(|c| *c == name).unwrap();
+    let from_post: Vec<&Vec<String>> = rows[1..]
+        .iter()
+        .filter(|r| r[column("channel")] == "post")
+        .collect();
+    assert_eq!(from_post.len(), 1);
+    assert_eq!(from_post[0][column("post_network")], "bluesky");
+    assert_eq!(
+        from_post[0][column("post_url")],
+        "https://bsky.app/profile/teashop.test/post/3abc"
+    );
+    let till = rows[1..]
+        .iter()
+        .find(|r| r[column("channel")] == "till")
+        .unwrap();
+    assert_eq!(
+        (
+            till[column("post_network")].as_str(),
+            till[column("post_url")].as_str()
+        ),
+        ("", "")
+    );
+    let summary = shop
+        .report_summary(&filter("2026-11-01", "2026-11-30"), 5)
+        .await
+        .unwrap();
+    assert_eq!(summary.top_posts.len(), 1);
+    assert_eq!(
+        summary.top_posts[0].key,
+        format!("Bluesky @teashop.test #{post}")
+    );
+    assert_eq!(
+        summary.top_posts[0].detail.as_deref(),
+        Some("https://bsky.app/profile/teashop.test/post/3abc")
+    );
+    assert_eq!(summary.top_posts[0].gross_minor, 2_000);
+}
