@@ -133,8 +133,9 @@ pub async fn credential(pool: &SqlitePool, secrets: &SecretStore, id: i64) -> Re
     })
 }
 
+/// Changes a connected account's status (a disconnected one stays disconnected).
 pub async fn set_status(pool: &SqlitePool, id: i64, status: &str) -> Result<()> {
-    sqlx::query("UPDATE accounts SET status = ? WHERE id = ?")
+    sqlx::query("UPDATE accounts SET status = ? WHERE id = ? AND status <> 'disconnected'")
         .bind(status)
         .bind(id)
         .execute(pool)

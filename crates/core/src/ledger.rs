@@ -416,8 +416,11 @@ fn apply(
         state.currency = event.currency.clone();
     }
     if rank(event.status) > rank(state.status) {
+        // A sale stays on the day it was paid: a later refund changes its status, not its date.
+        if !matches!(state.status, PaymentStatus::Paid | PaymentStatus::Refunded) {
+            state.occurred_at = event.occurred_at.as_millisecond();
+        }
         state.status = event.status;
-        state.occurred_at = event.occurred_at.as_millisecond();
     }
     if let Some(total) = event.refunded_total_minor {
         state.refunded_minor = state.refunded_minor.max(total);

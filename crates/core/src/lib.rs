@@ -877,7 +877,8 @@ impl Shop {
             None => catalog::now_ms(),
         };
         let photos: Vec<String> = product.photos.iter().map(|p| p.hash.clone()).collect();
-        let mut posts = Vec::new();
+        // Every account is checked before anything is queued: all posts go, or none.
+        let mut chosen = Vec::new();
         for account_id in &request.account_ids {
             let account = accounts::get(&self.pool, *account_id).await?;
             if account.status == "disconnected" {
@@ -886,26 +887,31 @@ impl Shop {
                     format!("{} is disconnected.", account.handle),
                 ));
             }
-            let id = outbox::insert(
-                &self.pool,
-                account.id,
-                Some(product.id),
-                &photos,
-                scheduled_at,
-            )
-            .await?;
-            let link = match self.post_link(&settings, &product, id).await {
-                Ok(link) => link,
-                Err(error) => {
-                    sqlx::query("DELETE FROM posts WHERE id = ?")
-                        .bind(id)
-                        .execute(&self.pool)
-                        .await?;
-                    return Err(error);
-                }
-            };
-            let text = Self::fill(&settings, &product, &request.template, &link);
-            outbox::set_text(&self.pool, id, &text, &link).await?;
+            chosen.push(account);
+        }
+        let mut drafts = Vec::new();
+        let filled: Result<()> = async {
+            for account in &chosen {
+                let id = outbox::insert(
+                    &self.pool,
+                    account.id,
+                    Some(product.id),
+                    &photos,
+                    scheduled_at,
+                )
+                .await?;
+                drafts.push(id);
+                let link = self.post_link(&settings, &product, id).await?;
+                let text = Self::fill(&settings, &product, &request.template, &link);
+                outbox::set_text(&self.pool, id, &text, &link).await?;
+            }
+            Ok(())
+        }
+        .await;
+        outbox::release_drafts(&self.pool, &drafts, filled.is_ok()).await?;
+        filled?;
+        let mut posts = Vec::new();
+        for id in drafts {
             posts.push(outbox::get(&self.pool, id).await?);
         }
         self.outbox.wake();

@@ -190,7 +190,7 @@ pub(crate) async fn insert(
     Ok(sqlx::query_scalar(
         "INSERT INTO posts (account_id, product_id, text, photos, idempotency_key, status,
                             scheduled_at, next_attempt_at, created_at, updated_at)
-         VALUES (?, ?, '', ?, ?, 'queued', ?, ?, ?, ?) RETURNING id",
+         VALUES (?, ?, '', ?, ?, 'draft', ?, ?, ?, ?) RETURNING id",
     )
     .bind(account_id)
     .bind(product_id)
@@ -204,13 +204,29 @@ pub(crate) async fn insert(
     .await?)
 }
 
+/// Fills a draft's text and link; the worker never sees a draft.
 pub(crate) async fn set_text(pool: &SqlitePool, id: i64, text: &str, link: &str) -> Result<()> {
-    sqlx::query("UPDATE posts SET text = ?, link = ? WHERE id = ?")
+    sqlx::query("UPDATE posts SET text = ?, link = ? WHERE id = ? AND status = 'draft'")
         .bind(text)
         .bind(link)
         .bind(id)
         .execute(pool)
         .await?;
+    Ok(())
+}
+
+/// Releases drafts: they go to the outbox together, or (`keep` false) are deleted.
+pub(crate) async fn release_drafts(pool: &SqlitePool, ids: &[i64], keep: bool) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    for id in ids {
+        let sql = if keep {
+            "UPDATE posts SET status = 'queued' WHERE id = ? AND status = 'draft'"
+        } else {
+            "DELETE FROM posts WHERE id = ? AND status = 'draft'"
+        };
+        sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -454,6 +470,9 @@ impl Outbox {
     async fn send_one(&self, id: i64, now: jiff::Timestamp) -> Result<Post> {
         let pool = &self.inner.pool;
         let claimed = sqlx::query(
+            // "sending" left by a crash is claimed again: the post's fixed key makes the retry
+            // find what the network already has. The final updates only change a post still
+            // "sending", so a second sender (the CLI beside the app) cannot undo "posted".
             "UPDATE posts SET status = 'sending', attempts = attempts + 1, updated_at = ?
              WHERE id = ? AND status IN ('queued', 'sending')",
         )
@@ -481,6 +500,9 @@ impl Outbox {
                 .map_err(|e| PublishError::Invalid(e.to_string()))?;
             let publisher = self.publisher(&account).await?;
             let limits = publisher.limits().await?;
+            // More photos than the network takes: send the first ones (Weibo takes one).
+            let mut request = request;
+            request.images.truncate(limits.max_images);
             publisher.validate(&request, &limits)?;
             publisher.publish(&request).await
         }
@@ -494,7 +516,7 @@ impl Outbox {
                 sqlx::query(
                     "UPDATE posts SET status = 'posted', remote_id = ?, url = ?, posted_at = ?,
                          error_code = NULL, error_message = NULL, error_raw = NULL, updated_at = ?
-                     WHERE id = ?",
+                     WHERE id = ? AND status = 'sending'",
                 )
                 .bind(&posted.remote_id)
                 .bind(&posted.url)
@@ -520,7 +542,8 @@ impl Outbox {
                 tracing::warn!(post = id, code = error.code(), retry, "post not sent");
                 sqlx::query(
                     "UPDATE posts SET status = ?, next_attempt_at = ?, error_code = ?,
-                         error_message = ?, error_raw = ?, updated_at = ? WHERE id = ?",
+                         error_message = ?, error_raw = ?, updated_at = ?
+                     WHERE id = ? AND status = 'sending'",
                 )
                 .bind(if retry { "queued" } else { "failed" })
                 .bind(now.as_millisecond() + delay.as_millis() as i64)

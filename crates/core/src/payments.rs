@@ -406,8 +406,9 @@ impl Payments {
         let provider = self.provider(kind)?;
         // A new QR replaces the one on screen: withdraw the old one first.
         if let Some((old_kind, open)) = till::open_charge_of(pool, order_id).await? {
+            // If the old QR cannot be withdrawn it stays watched: a customer may still pay it.
             if let Ok(old) = self.provider(old_kind) {
-                let _ = old.cancel(&open).await;
+                withdrawn(old.cancel(&open).await)?;
             }
             sqlx::query(
                 "UPDATE charges SET status = 'cancelled' WHERE charge_ref = ? AND provider = ?",
@@ -467,11 +468,9 @@ impl Payments {
         if let Some((kind, open)) = till::open_charge_of(&self.inner.pool, order_id).await?
             && let Ok(provider) = self.provider(kind)
         {
-            // The order is cancelled here even if the provider cannot be told right now;
-            // a late payment for it would be recorded for review.
-            if let Err(error) = provider.cancel(&open).await {
-                tracing::warn!(provider = %kind, code = error.code(), "could not withdraw a charge");
-            }
+            // Not cancelled while the QR is still live at the provider: a customer who scanned
+            // it could pay an order that says "cancelled", and the payment would be missed.
+            withdrawn(provider.cancel(&open).await)?;
         }
         let order = till::cancel_order(&self.inner.pool, order_id).await?;
         self.publish_order(&order);
@@ -501,7 +500,7 @@ impl Payments {
         if let Some((kind, open)) = till::open_charge_of(pool, order_id).await?
             && let Ok(provider) = self.provider(kind)
         {
-            let _ = provider.cancel(&open).await;
+            withdrawn(provider.cancel(&open).await)?;
             sqlx::query(
                 "UPDATE charges SET status = 'cancelled' WHERE order_id = ? AND status = 'open'",
             )
@@ -696,6 +695,26 @@ pub enum PollError {
 impl From<sqlx::Error> for PollError {
     fn from(error: sqlx::Error) -> Self {
         PollError::Store(error.into())
+    }
+}
+
+/// Whether a QR is gone at the provider. A refusal means it is already closed there (expired
+/// or completed — a completed one's payment still arrives and is recorded); an unreachable
+/// provider means it may still be live, so nothing is changed and the owner tries again.
+fn withdrawn(result: std::result::Result<(), ProviderError>) -> Result<()> {
+    match result {
+        Ok(()) | Err(ProviderError::Rejected { .. }) => Ok(()),
+        Err(error) => Err(withdraw_error(error)),
+    }
+}
+
+fn withdraw_error(error: ProviderError) -> CoreError {
+    CoreError::Provider {
+        code: error.code(),
+        message: format!(
+            "The QR on screen could not be withdrawn, so the customer could still pay it ({error}). Try again in a moment."
+        ),
+        raw: None,
     }
 }
 

@@ -737,10 +737,12 @@ pub fn summary(
             let c = payment.currency;
             totals[c].add(*gross, *refund, *quantity, first);
             by_day[c][payment.day].add(*gross, *refund, *quantity, first);
+            // A payment counts once for each product on it (twice-listed products once).
+            let first_of_product = !lines[..i].iter().any(|(p, _, _)| p == product);
             by_product
                 .entry((product.unwrap_or(-1), c))
                 .or_default()
-                .add(*gross, *refund, *quantity, first);
+                .add(*gross, *refund, *quantity, first_of_product);
             by_method
                 .entry((payment.method, c))
                 .or_default()

@@ -367,12 +367,22 @@ pub async fn cancel_order(pool: &SqlitePool, order_id: i64) -> Result<Order> {
     }
     let now = now_ms();
     let mut tx = pool.begin().await?;
+    // Only an unpaid order: a payment recorded since the check above wins.
+    let cancelled = sqlx::query(
+        "UPDATE orders SET status = 'cancelled', updated_at = ? WHERE id = ? AND status NOT IN ('paid', 'review')",
+    )
+    .bind(now)
+    .bind(order_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if cancelled == 0 {
+        return Err(CoreError::Conflict {
+            field: "order",
+            message: "This order was just paid; refund it instead of cancelling.".into(),
+        });
+    }
     sqlx::query("UPDATE charges SET status = 'cancelled' WHERE order_id = ? AND status = 'open'")
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE orders SET status = 'cancelled', updated_at = ? WHERE id = ?")
-        .bind(now)
         .bind(order_id)
         .execute(&mut *tx)
         .await?;

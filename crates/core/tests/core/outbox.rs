@@ -367,3 +367,41 @@ async fn posts_due_while_closed_wait_for_post_now_or_skip() {
     assert_eq!(sent[0].id, ids[0]);
     assert_eq!(remote.lock().unwrap().posts.len(), 1);
 }
+
+#[tokio::test]
+async fn posting_to_several_accounts_is_all_or_nothing() {
+    let (shop, _dir, remote, account, product) = setup("Asia/Shanghai").await;
+    let other = shop
+        .connect_account(
+            Network::Bluesky,
+            "http://127.0.0.1:1",
+            "second.example",
+            "app-pass",
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap();
+    shop.disconnect_account(other.id).await.unwrap();
+    let error = shop
+        .queue_posts(&ComposeRequest {
+            product_id: product,
+            account_ids: vec![account, other.id],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.field(), Some("accounts"));
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM posts")
+        .fetch_one(shop.pool())
+        .await
+        .unwrap();
+    assert_eq!(count, 0, "nothing queued for the first account either");
+    assert!(
+        shop.outbox()
+            .run_due(jiff::Timestamp::now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(remote.lock().unwrap().publishes, 0);
+}

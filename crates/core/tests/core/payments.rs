@@ -775,3 +775,28 @@ async fn with_stripe_connected_signs_carry_its_payment_links_tagged_with_the_bat
     assert_eq!(paid[0].source_ref.as_deref(), Some(batch.id.as_str()));
     shop.payments().disconnect(ProviderKind::Stripe);
 }
+
+#[tokio::test]
+async fn a_refund_later_keeps_the_sale_on_the_day_it_was_paid() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let mut paid = event("e-paid", "pi_jan", PaymentStatus::Paid, 10_000);
+    paid.occurred_at = "2026-01-31T10:00:00Z".parse().unwrap();
+    let mut refunded = event("e-refund", "pi_jan", PaymentStatus::Refunded, 10_000);
+    refunded.refunded_total_minor = Some(10_000);
+    refunded.occurred_at = "2026-03-03T10:00:00Z".parse().unwrap();
+    shop.payments()
+        .ingest(ProviderKind::Stripe, &[paid.clone()], None)
+        .await
+        .unwrap();
+    shop.payments()
+        .ingest(ProviderKind::Stripe, &[refunded], None)
+        .await
+        .unwrap();
+    let all = shop.list_payments(&PaymentFilter::default()).await.unwrap();
+    assert_eq!(all[0].status, "refunded");
+    assert_eq!(
+        all[0].occurred_at,
+        paid.occurred_at.as_millisecond(),
+        "still a January sale"
+    );
+}
