@@ -140,6 +140,9 @@ struct OrderInfo {
     currency: String,
     channel: SalesChannel,
     source_ref: Option<String>,
+    status: String,
+    /// "provider:ref" of a matching payment that already paid this order.
+    paid_by: Option<String>,
 }
 
 /// Stores `events` from `provider` and, in the same transaction, its new `cursor`.
@@ -232,13 +235,23 @@ async fn ingest_chunk(
     let order_refs: Vec<&str> = dedup(new_events.iter().filter_map(|e| e.order_ref.as_deref()));
     let mut orders = load_orders_by_ref(tx, &order_refs).await?;
     let charge_order_ids: Vec<i64> = charges.values().map(|(_, order)| *order).collect();
-    let orders_by_id = load_orders_by_id(tx, &charge_order_ids).await?;
+    let mut orders_by_id = load_orders_by_id(tx, &charge_order_ids).await?;
+    // Which of these orders a matching payment has already paid (a second one is for review).
+    let order_ids: Vec<i64> = orders
+        .values()
+        .map(|o| o.id)
+        .chain(orders_by_id.keys().copied())
+        .collect();
+    let paid_by = load_paid_by(tx, &order_ids).await?;
+    for order in orders.values_mut().chain(orders_by_id.values_mut()) {
+        order.paid_by = paid_by.get(&order.id).cloned();
+    }
 
     // 3. Fold the events into each payment's state.
     let mut touched: Vec<&str> = Vec::new();
     for event in &new_events {
         let charge = event.charge_ref.as_deref().and_then(|c| charges.get(c));
-        let order = event
+        let mut order = event
             .order_ref
             .as_deref()
             .and_then(|r| orders.remove(r))
@@ -246,7 +259,23 @@ async fn ingest_chunk(
         let state = states
             .entry(event.provider_ref.clone())
             .or_insert_with(|| new_state(event, order.as_ref()));
-        apply(state, event, order.as_ref(), charge.map(|(id, _)| *id));
+        let key = format!("{}:{}", provider.as_str(), event.provider_ref);
+        apply(
+            state,
+            event,
+            order.as_ref(),
+            charge.map(|(id, _)| *id),
+            &key,
+        );
+        if let Some(order) = order.as_mut()
+            && matches!(state.status, PaymentStatus::Paid | PaymentStatus::Refunded)
+            && state.mismatch.is_none()
+        {
+            order.paid_by = Some(key.clone());
+            if let Some(same) = orders_by_id.get_mut(&order.id) {
+                same.paid_by = Some(key);
+            }
+        }
         if !touched.contains(&event.provider_ref.as_str()) {
             touched.push(&event.provider_ref);
         }
@@ -346,8 +375,17 @@ async fn ingest_chunk(
         .await?
         .rows_affected();
         if changed > 0 {
-            // Sold goods leave the shelf once, when the order first counts as paid.
-            if order_status == "paid" {
+            // Sold goods leave the shelf once per order, however its status moves later.
+            let first_time = order_status == "paid"
+                && sqlx::query(
+                    "UPDATE orders SET stock_taken = 1 WHERE id = ? AND stock_taken = 0",
+                )
+                .bind(order_id)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()
+                    > 0;
+            if first_time {
                 sqlx::query(
                     "UPDATE products SET stock = max(0, stock - (
                          SELECT sum(quantity) FROM order_lines l
@@ -396,6 +434,7 @@ fn apply(
     event: &ProviderEvent,
     order: Option<&OrderInfo>,
     charge_id: Option<i64>,
+    key: &str,
 ) {
     if state.order_id.is_none()
         && let Some(order) = order
@@ -431,9 +470,21 @@ fn apply(
     {
         state.status = PaymentStatus::Refunded;
     }
+    let money_moved = matches!(state.status, PaymentStatus::Paid | PaymentStatus::Refunded);
     state.mismatch = match order {
+        Some(order) if money_moved && order.status == "cancelled" => {
+            Some("paid after the order was cancelled: keep it or refund it".to_string())
+        }
         Some(order)
-            if matches!(state.status, PaymentStatus::Paid | PaymentStatus::Refunded)
+            if money_moved && order.paid_by.as_deref().is_some_and(|other| other != key) =>
+        {
+            Some(format!(
+                "the order was already paid ({}): refund one of the two",
+                order.paid_by.as_deref().unwrap_or_default()
+            ))
+        }
+        Some(order)
+            if money_moved
                 && (order.total_minor != state.amount_minor
                     || order.currency != state.currency) =>
         {
@@ -454,6 +505,19 @@ fn apply(
             ))
         }
         Some(_) => None,
+        // Our own order reference that this shop file does not know (another shop file on
+        // the same provider account): not this shop's sale until the owner says so.
+        None if state.order_id.is_none()
+            && event
+                .order_ref
+                .as_deref()
+                .is_some_and(|r| r.starts_with("O-")) =>
+        {
+            Some(format!(
+                "order {} is not in this shop",
+                event.order_ref.as_deref().unwrap_or_default()
+            ))
+        }
         None => state.mismatch.take(),
     };
 }
@@ -533,7 +597,33 @@ fn order_info(row: &sqlx::sqlite::SqliteRow) -> OrderInfo {
         currency: row.get("currency"),
         channel: SalesChannel::parse(row.get::<&str, _>("channel")).unwrap_or(SalesChannel::Till),
         source_ref: row.get("source_ref"),
+        status: row.get("status"),
+        paid_by: None,
     }
+}
+
+/// order id → "provider:ref" of a matching payment that paid it.
+async fn load_paid_by(
+    tx: &mut Transaction<'_, Sqlite>,
+    order_ids: &[i64],
+) -> Result<HashMap<i64, String>> {
+    if order_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "SELECT order_id, provider || ':' || provider_ref FROM payments \
+         WHERE status IN ('paid', 'refunded') AND mismatch IS NULL AND order_id IN (",
+    );
+    let mut separated = query.separated(", ");
+    for id in order_ids {
+        separated.push_bind(*id);
+    }
+    separated.push_unseparated(")");
+    let rows = query.build().fetch_all(&mut **tx).await?;
+    Ok(rows
+        .iter()
+        .map(|row| (row.get::<i64, _>(0), row.get::<String, _>(1)))
+        .collect())
 }
 
 async fn load_orders_by_ref(
@@ -544,7 +634,7 @@ async fn load_orders_by_ref(
         return Ok(HashMap::new());
     }
     let mut query = QueryBuilder::<Sqlite>::new(
-        "SELECT id, ref, total_minor, currency, channel, source_ref FROM orders WHERE ref IN (",
+        "SELECT id, ref, total_minor, currency, channel, source_ref, status FROM orders WHERE ref IN (",
     );
     in_list(&mut query, refs);
     let rows = query.build().fetch_all(&mut **tx).await?;
@@ -562,7 +652,7 @@ async fn load_orders_by_id(
         return Ok(HashMap::new());
     }
     let mut query = QueryBuilder::<Sqlite>::new(
-        "SELECT id, ref, total_minor, currency, channel, source_ref FROM orders WHERE id IN (",
+        "SELECT id, ref, total_minor, currency, channel, source_ref, status FROM orders WHERE id IN (",
     );
     let mut separated = query.separated(", ");
     for id in ids {

@@ -800,3 +800,77 @@ async fn a_refund_later_keeps_the_sale_on_the_day_it_was_paid() {
         "still a January sale"
     );
 }
+
+#[tokio::test]
+async fn a_second_payment_for_a_paid_order_or_a_foreign_order_is_held_for_review() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let cup = product(&shop, "杯", "88", Some(5)).await;
+    let order = shop
+        .create_order(&OrderDraft {
+            lines: vec![line(cup, 1)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // The customer paid the Stripe QR, and the owner also marked the order paid in cash.
+    let mut card = event("evt_card", "pi_card", PaymentStatus::Paid, 8_800);
+    card.order_ref = Some(order.order_ref.clone());
+    shop.payments()
+        .ingest(ProviderKind::Stripe, &[card], None)
+        .await
+        .unwrap();
+    assert_eq!(shop.order(order.id).await.unwrap().status, "paid");
+    let mut cash = event("manual_cash", "order-cash", PaymentStatus::Paid, 8_800);
+    cash.order_ref = Some(order.order_ref.clone());
+    shop.payments()
+        .ingest(ProviderKind::Manual, &[cash], None)
+        .await
+        .unwrap();
+    let review = shop
+        .list_payments(&PaymentFilter {
+            status: Some("review".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(review.len(), 1);
+    assert_eq!(review[0].provider, "manual");
+    assert!(
+        review[0]
+            .mismatch
+            .as_deref()
+            .unwrap()
+            .contains("already paid (stripe:pi_card)")
+    );
+    assert_eq!(shop.order(order.id).await.unwrap().status, "review");
+    // A later refund event on the card payment does not take the goods off the shelf twice.
+    let mut refund = event("evt_refund", "pi_card", PaymentStatus::Paid, 8_800);
+    refund.refunded_total_minor = Some(100);
+    shop.payments()
+        .ingest(ProviderKind::Stripe, &[refund], None)
+        .await
+        .unwrap();
+    assert_eq!(shop.product(cup).await.unwrap().stock, Some(4));
+    // Another shop file's order on the same Stripe account is not this shop's sale.
+    let mut foreign = event("evt_foreign", "pi_foreign", PaymentStatus::Paid, 500);
+    foreign.order_ref = Some("O-NOTOURS1".into());
+    shop.payments()
+        .ingest(ProviderKind::Stripe, &[foreign], None)
+        .await
+        .unwrap();
+    let flagged = shop
+        .list_payments(&PaymentFilter {
+            provider: Some("stripe".into()),
+            status: Some("review".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        flagged[0]
+            .mismatch
+            .as_deref()
+            .unwrap()
+            .contains("O-NOTOURS1 is not in this shop")
+    );
+}
