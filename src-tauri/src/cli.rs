@@ -155,6 +155,26 @@ pub enum DevCommand {
 /// Errors of a headless run: what went wrong, in one line.
 pub(crate) struct Failure(pub(crate) String);
 
+/// A secret for a headless command: from the environment variable `env`, else the first line
+/// of stdin (never a flag, which would end up in the shell history).
+pub(crate) fn read_secret(env: &str, what: &str) -> Result<String, Failure> {
+    use std::io::Read;
+    if let Ok(value) = std::env::var(env)
+        && !value.trim().is_empty()
+    {
+        return Ok(value.trim().to_string());
+    }
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| Failure(format!("cannot read the {what} from stdin: {e}")))?;
+    let value = input.lines().next().unwrap_or("").trim().to_string();
+    if value.is_empty() {
+        return Err(Failure(format!("no {what}: set {env} or pipe it on stdin")));
+    }
+    Ok(value)
+}
+
 impl From<CoreError> for Failure {
     fn from(error: CoreError) -> Self {
         Failure(error.to_string())

@@ -1,7 +1,7 @@
 //! `shopcast providers …` and `shopcast payments …`: connect payment providers and watch or
 //! list payments without the window, through the same engine calls the window makes.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use shopcast_core::Shop;
 use shopcast_core::ledger::PaymentFilter;
 use shopcast_core::payments::PaymentUpdate;
 
-use crate::cli::Failure;
+use crate::cli::{Failure, read_secret};
 
 #[derive(Debug, Subcommand)]
 pub enum ProvidersCommand {
@@ -76,23 +76,6 @@ pub enum PaymentsCommand {
         #[arg(long, default_value_t = 200)]
         limit: u32,
     },
-}
-
-fn read_secret(env: &str, what: &str) -> Result<String, Failure> {
-    if let Ok(value) = std::env::var(env)
-        && !value.trim().is_empty()
-    {
-        return Ok(value.trim().to_string());
-    }
-    let mut input = String::new();
-    std::io::stdin()
-        .read_to_string(&mut input)
-        .map_err(|e| Failure(format!("cannot read the {what} from stdin: {e}")))?;
-    let value = input.lines().next().unwrap_or("").trim().to_string();
-    if value.is_empty() {
-        return Err(Failure(format!("no {what}: set {env} or pipe it on stdin")));
-    }
-    Ok(value)
 }
 
 pub async fn run_providers(shop: &Shop, command: ProvidersCommand) -> Result<(), Failure> {

@@ -1,14 +1,13 @@
 //! `shopcast accounts …` and `shopcast post …`: connect microblog accounts and post products
 //! without the window, through the same engine calls (and the same outbox) as the app.
 
-use std::io::Read;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use shopcast_core::{ComposeRequest, ProductQuery, Shop};
 use shopcast_social::Network;
 
-use crate::cli::Failure;
+use crate::cli::{Failure, read_secret};
 
 #[derive(Debug, Subcommand)]
 pub enum AccountsCommand {
@@ -107,23 +106,6 @@ pub struct PostArgs {
     /// Local time in the shop's time zone, e.g. "2026-11-25 18:00" (default: now).
     #[arg(long)]
     at: Option<String>,
-}
-
-fn read_secret(env: &str, what: &str) -> Result<String, Failure> {
-    if let Ok(value) = std::env::var(env)
-        && !value.trim().is_empty()
-    {
-        return Ok(value.trim().to_string());
-    }
-    let mut input = String::new();
-    std::io::stdin()
-        .read_to_string(&mut input)
-        .map_err(|e| Failure(format!("cannot read the {what} from stdin: {e}")))?;
-    let value = input.lines().next().unwrap_or("").trim().to_string();
-    if value.is_empty() {
-        return Err(Failure(format!("no {what}: set {env} or pipe it on stdin")));
-    }
-    Ok(value)
 }
 
 pub async fn run_accounts(shop: &Shop, command: AccountsCommand) -> Result<(), Failure> {

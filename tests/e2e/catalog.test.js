@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe } from 'node:test';
 import {
   env,
   eventually,
@@ -21,6 +21,7 @@ import {
   textsOf,
   typeInto,
   tid,
+  journey,
 } from './helpers.js';
 
 const SHOP = {
@@ -38,7 +39,6 @@ const PHOTO_HASH = createHash('sha256').update(PHOTO).digest('hex');
 describe('shop owner journey', () => {
   /** @type {WebdriverIO.Browser | null} */
   let browser = null;
-  let failedStep = null;
   let teaId = null;
   let lang = messages.en;
 
@@ -48,25 +48,7 @@ describe('shop owner journey', () => {
   const money = (decimal) => '¥' + decimal;
   const preview = (amount) => lang['editor.pricePreview'].replace('{amount}', amount);
 
-  /** A step of the journey: skipped after an earlier failure, screenshots its own failure. */
-  function step(name, fn) {
-    it(name, { timeout: 90_000 }, async (t) => {
-      if (failedStep) {
-        t.skip(`skipped: "${failedStep}" failed`);
-        return;
-      }
-      try {
-        await fn();
-      } catch (err) {
-        failedStep = name;
-        if (browser) {
-          const file = `FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`;
-          await screenshot(browser, file).catch(() => {});
-        }
-        throw err;
-      }
-    });
-  }
+  const step = journey('catalog', () => browser);
 
   async function rowNamed(name) {
     const row = (await readRows(browser)).find((r) => r.name === name);

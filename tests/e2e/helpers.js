@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
 import { remote } from 'webdriverio';
+import { it } from 'node:test';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -295,4 +296,32 @@ export async function setFieldValue(browser, selector, value) {
     value,
   );
   assert.equal(shown, value, `value set on ${selector}`);
+}
+
+/**
+ * The steps of one journey. Each step builds on the ones before, so after a failure the rest
+ * are skipped (saying which step failed); a failing step leaves a screenshot
+ * `FAILED-<journey>-<step>.png`.
+ */
+export function journey(name, getBrowser, { timeout = 90_000 } = {}) {
+  let failedStep = null;
+  return function step(stepName, fn) {
+    it(stepName, { timeout }, async (t) => {
+      if (failedStep) {
+        t.skip(`skipped: "${failedStep}" failed`);
+        return;
+      }
+      try {
+        await fn();
+      } catch (err) {
+        failedStep = stepName;
+        const browser = getBrowser();
+        if (browser) {
+          const file = `FAILED-${name}-${stepName.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}.png`;
+          await screenshot(browser, file).catch(() => {});
+        }
+        throw err;
+      }
+    });
+  };
 }

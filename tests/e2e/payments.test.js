@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
-import { env, eventually, messages, screenshot, startApp, textOf, textsOf, tid } from './helpers.js';
+import { after, describe } from 'node:test';
+import { env, eventually, journey, messages, screenshot, startApp, textOf, textsOf, tid } from './helpers.js';
 
 // Not the catalog journey's shop: this journey starts from a first start of its own.
 const DATA_DIR = path.join(path.dirname(env.dataDir), 'shop-payments');
@@ -20,30 +20,12 @@ const PAID_WITHIN_MS = 2_000;
 describe('till and payments journey', () => {
   /** @type {WebdriverIO.Browser | null} */
   let browser = null;
-  let failedStep = null;
   let firstOrderRef = null;
 
   const $ = (id) => browser.$(tid(id));
   const text = (id) => textOf(browser, tid(id));
 
-  function step(name, fn) {
-    it(name, { timeout: 90_000 }, async (t) => {
-      if (failedStep) {
-        t.skip(`skipped: "${failedStep}" failed`);
-        return;
-      }
-      try {
-        await fn();
-      } catch (err) {
-        failedStep = name;
-        if (browser) {
-          const file = `FAILED-payments-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}.png`;
-          await screenshot(browser, file).catch(() => {});
-        }
-        throw err;
-      }
-    });
-  }
+  const step = journey('payments', () => browser);
 
   /** Show the test QR for what is on the till; returns the checkout page URL it encodes. */
   async function chargeWithTestQr() {

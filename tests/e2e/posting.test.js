@@ -12,7 +12,7 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { after, describe, it } from 'node:test';
+import { after, describe } from 'node:test';
 import {
   env,
   eventually,
@@ -26,6 +26,7 @@ import {
   textsOf,
   tid,
   typeInto,
+  journey,
 } from './helpers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -103,7 +104,6 @@ async function stopPds(child) {
 describe('posting journey (real Bluesky PDS)', () => {
   /** @type {WebdriverIO.Browser | null} */
   let browser = null;
-  let failedStep = null;
   /** @type {{ url: string, child: import('node:child_process').ChildProcess } | null} */
   let pds = null;
   let did = null;
@@ -115,24 +115,7 @@ describe('posting journey (real Bluesky PDS)', () => {
   const $ = (id) => browser.$(tid(id));
   const text = (id) => textOf(browser, tid(id));
 
-  function step(name, fn) {
-    it(name, { timeout: 120_000 }, async (t) => {
-      if (failedStep) {
-        t.skip(`skipped: "${failedStep}" failed`);
-        return;
-      }
-      try {
-        await fn();
-      } catch (err) {
-        failedStep = name;
-        if (browser) {
-          const file = `FAILED-posting-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}.png`;
-          await screenshot(browser, file).catch(() => {});
-        }
-        throw err;
-      }
-    });
-  }
+  const step = journey('posting', () => browser, { timeout: 120_000 });
 
   /** The history rows in one read, as the owner sees them. */
   async function historyRows(scope = 'body') {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe } from 'node:test';
 import {
   answerSaveDialog,
   askedSaveDialogs,
@@ -19,6 +19,7 @@ import {
   textOf,
   textsOf,
   tid,
+  journey,
 } from './helpers.js';
 
 const DATA_DIR = path.join(path.dirname(env.dataDir), 'shop-reports');
@@ -85,29 +86,11 @@ function csvRecords(text) {
 describe('reports journey', () => {
   /** @type {WebdriverIO.Browser | null} */
   let browser = null;
-  let failedStep = null;
 
   const $ = (id) => browser.$(tid(id));
   const text = (id) => textOf(browser, tid(id));
 
-  function step(name, fn) {
-    it(name, { timeout: 90_000 }, async (t) => {
-      if (failedStep) {
-        t.skip(`skipped: "${failedStep}" failed`);
-        return;
-      }
-      try {
-        await fn();
-      } catch (err) {
-        failedStep = name;
-        if (browser) {
-          const file = `FAILED-reports-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}.png`;
-          await screenshot(browser, file).catch(() => {});
-        }
-        throw err;
-      }
-    });
-  }
+  const step = journey('reports', () => browser);
 
   /** Today's net per currency as the dashboard shows it: { CNY: '¥176.00' }. */
   async function todayTotals() {

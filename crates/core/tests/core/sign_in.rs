@@ -6,22 +6,9 @@
 #[allow(dead_code)]
 mod mock;
 
-use std::collections::HashMap;
-
 use shopcast_core::ComposeRequest;
 
 use crate::{draft, shop_with};
-
-fn hidden_inputs(page: &str) -> HashMap<String, String> {
-    page.split("<input type=\"hidden\" ")
-        .skip(1)
-        .filter_map(|tag| {
-            let name = tag.split("name=\"").nth(1)?.split('"').next()?;
-            let value = tag.split("value=\"").nth(1)?.split('"').next()?;
-            Some((name.to_string(), value.to_string()))
-        })
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_mastodon_account_signs_in_through_the_browser_and_posts_a_product() {
@@ -48,7 +35,7 @@ async fn a_mastodon_account_signs_in_through_the_browser_and_posts_a_product() {
         .text()
         .await
         .unwrap();
-    let mut form = hidden_inputs(&picker);
+    let mut form = mock::hidden_inputs(&picker);
     form.insert("username".into(), "teashop".into());
     let picked = browser
         .post(format!("{}/oauth/authorize", mock.base()))

@@ -178,3 +178,15 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// The hidden fields of the instance's account-picker form, as a browser would submit them.
+pub fn hidden_inputs(page: &str) -> std::collections::HashMap<String, String> {
+    page.split("<input type=\"hidden\" ")
+        .skip(1)
+        .filter_map(|tag| {
+            let name = tag.split("name=\"").nth(1)?.split('"').next()?;
+            let value = tag.split("value=\"").nth(1)?.split('"').next()?;
+            Some((name.to_string(), value.to_string()))
+        })
+        .collect()
+}

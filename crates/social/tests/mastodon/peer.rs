@@ -8,7 +8,7 @@ use shopcast_social::mastodon::{self, FALLBACK_LIMITS, MastodonPublisher};
 use shopcast_social::oauth::{self, LoopbackCatcher};
 use shopcast_social::{NetworkLimits, PostImage, PostRequest, PublishError, Publisher};
 
-use crate::mock::MastodonMock;
+use crate::mock::{MastodonMock, hidden_inputs};
 use crate::photos;
 
 fn post(text: &str, key: &str) -> PostRequest {
@@ -22,17 +22,6 @@ fn post(text: &str, key: &str) -> PostRequest {
 }
 
 /// The `<input type="hidden" name=… value=…>` fields of mastodon-mock's account picker.
-fn hidden_inputs(page: &str) -> HashMap<String, String> {
-    page.split("<input type=\"hidden\" ")
-        .skip(1)
-        .filter_map(|tag| {
-            let name = tag.split("name=\"").nth(1)?.split('"').next()?;
-            let value = tag.split("value=\"").nth(1)?.split('"').next()?;
-            Some((name.to_string(), value.to_string()))
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn registers_shopcast_with_its_name_scopes_and_redirect() {
     let mock = MastodonMock::start().await;
