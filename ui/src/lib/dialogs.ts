@@ -3,6 +3,8 @@
 // tests/e2e/helpers.js). A script in this page can call every command anyway, so the door
 // grants nothing new; without a queued answer the real dialog opens.
 import { save } from '@tauri-apps/plugin-dialog';
+import { t } from './i18n/index.svelte';
+import { showToast } from './toast.svelte';
 
 export type SaveOptions = { defaultPath?: string; filters?: { name: string; extensions: string[] }[] };
 
@@ -17,4 +19,17 @@ export async function askSavePath(options: SaveOptions): Promise<string | null> 
     return answers.savePaths.shift() ?? null;
   }
   return save(options);
+}
+
+/**
+ * The native save dialog for the catalog export, signs and QR images: the chosen path, or null
+ * when the owner closed it or it could not open (then a toast says so).
+ */
+export async function pickSavePath(options: SaveOptions): Promise<string | null> {
+  try {
+    return await save(options);
+  } catch {
+    showToast(t('csv.dialogFailed'), 'error');
+    return null;
+  }
 }
