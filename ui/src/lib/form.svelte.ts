@@ -1,16 +1,11 @@
 // What every form of the shop keeps per field: touched, refused by the engine, shown error,
 // plus the banner for errors that name no field. Product editor and shop settings share it.
-import { errorDetail, errorText, routeError } from './errors';
+import { routeError } from './errors';
 import { t, type MessageKey } from './i18n/index.svelte';
 import type { FieldErrors } from './validation';
 
 /** An error sentence for a banner, with the engine's detail when it helps. */
 export type Problem = { text: string; detail: string | null };
-
-/** The banner form of any error the API threw. */
-export function problemOf(err: unknown): Problem {
-  return { text: errorText(err), detail: errorDetail(err) };
-}
 
 /** Focus the first field marked invalid inside `root` (after the DOM caught up). */
 export function focusFirstInvalid(root: HTMLElement | undefined) {
