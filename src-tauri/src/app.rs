@@ -28,7 +28,7 @@ pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
         let shop = shop.clone();
         runtime.spawn(async move {
             if let Err(error) = shop.start_payments().await {
-                tracing::error!(code = error.code(), %error, "payments could not start");
+                tracing::error!(code = error.code().as_str(), %error, "payments could not start");
             }
             match shop.start_outbox().await {
                 Ok(missed) if !missed.is_empty() => {
@@ -39,7 +39,7 @@ pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
                 }
                 Ok(_) => {}
                 Err(error) => {
-                    tracing::error!(code = error.code(), %error, "the outbox could not start")
+                    tracing::error!(code = error.code().as_str(), %error, "the outbox could not start")
                 }
             }
         });
@@ -122,7 +122,7 @@ fn notify_paid(app: &tauri::AppHandle, order_ref: &str) {
     }
 }
 
-/// Name of the window event that carries every changed [`shopcast_core::outbox::Post`].
+/// Name of the window event that carries every changed [`shopcast_core::posting::outbox::Post`].
 pub const POST_UPDATE_EVENT: &str = "post-update";
 
 fn forward_post_updates(app: tauri::AppHandle) {

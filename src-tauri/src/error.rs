@@ -1,11 +1,12 @@
-//! The error every command returns: a stable code plus a sentence for the shop owner.
+//! The error every command returns: a stable code from the engine's one vocabulary plus a
+//! sentence for the shop owner; the UI shows its own sentence for the code when it has one.
 
 use serde::Serialize;
-use shopcast_core::CoreError;
+use shopcast_core::{CoreError, ErrorCode};
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct ApiError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     /// The form field the error is about, if any.
     pub field: Option<String>,
@@ -13,11 +14,11 @@ pub struct ApiError {
 
 impl From<CoreError> for ApiError {
     fn from(error: CoreError) -> Self {
-        if error.code() == "internal" {
+        if error.code() == ErrorCode::Internal {
             tracing::error!(%error, "internal error");
         }
         ApiError {
-            code: error.code().to_string(),
+            code: error.code(),
             message: error.to_string(),
             field: error.field().map(str::to_string),
         }
@@ -27,7 +28,7 @@ impl From<CoreError> for ApiError {
 impl ApiError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         ApiError {
-            code: "validation".into(),
+            code: ErrorCode::Validation,
             message: message.into(),
             field: Some(field.into()),
         }

@@ -8,10 +8,6 @@
 
 mod app;
 mod cli;
-mod cli_export;
-mod cli_payments;
-mod cli_posts;
-mod cli_qr;
 mod commands;
 mod error;
 mod logging;

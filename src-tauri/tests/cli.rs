@@ -61,7 +61,7 @@ fn settings_get_and_set() {
     ));
     assert_eq!(err.lines().count(), 1, "one-line reason: {err}");
     assert!(
-        err.starts_with("shopcast: ") && err.contains("Mars/Base"),
+        err.starts_with("error[validation]: ") && err.contains("Mars/Base"),
         "{err}"
     );
     let err = failure(&shopcast(dir.path(), &["settings", "get", "shop.colour"]));
@@ -156,7 +156,7 @@ fn invalid_csv_imports_nothing_and_says_why() {
         err.lines()
             .last()
             .unwrap()
-            .starts_with("shopcast: nothing imported: 2 invalid row(s)"),
+            .starts_with("error[validation]: nothing imported: 2 invalid row(s)"),
         "{err}"
     );
     assert_eq!(
@@ -180,7 +180,7 @@ fn invalid_csv_imports_nothing_and_says_why() {
         &["products", "import", "/no/such/file.csv"],
     ));
     assert!(
-        err.starts_with("shopcast: Could not open /no/such/file.csv"),
+        err.starts_with("error[io]: Could not open /no/such/file.csv"),
         "{err}"
     );
 }
@@ -320,7 +320,7 @@ fn qr_prints_the_exact_payload_or_a_reason() {
     ));
     assert_eq!(
         err,
-        "shopcast: The IBAN DE89 3704 0044 0532 0130 01 has a wrong check digit.\n"
+        "error[payload_invalid]: The IBAN DE89 3704 0044 0532 0130 01 has a wrong check digit.\n"
     );
     let err = failure(&shopcast(dir.path(), &["qr", "url", "--url", "not a link"]));
     assert!(err.contains("not a complete link"), "{err}");
@@ -447,7 +447,7 @@ fn signage_prints_decodable_tracked_codes_and_records_the_batch() {
             bad.to_str().unwrap(),
         ],
     ));
-    assert_eq!(err, "shopcast: No product has the SKU NOPE.\n");
+    assert_eq!(err, "error[validation]: No product has the SKU NOPE.\n");
     let err = failure(&shopcast(
         dir.path(),
         &[
@@ -473,7 +473,7 @@ fn signage_prints_decodable_tracked_codes_and_records_the_batch() {
             bad.to_str().unwrap(),
         ],
     ));
-    assert!(err.starts_with("shopcast: "), "{err}");
+    assert!(err.starts_with("error[bad_copies]: "), "{err}");
     assert!(!bad.exists());
 }
 

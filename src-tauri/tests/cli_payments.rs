@@ -244,3 +244,148 @@ fn bad_provider_input_is_refused_with_a_reason_and_stores_nothing() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("providers add"));
 }
+
+/// Serves the Stripe endpoints the Payment Link flow uses, in Stripe's documented shapes
+/// (`GET /v1/events`, `POST /v1/prices`, `POST /v1/payment_links`); Payment Links are not
+/// in localstripe. Runs on its own thread for the life of the test process.
+fn fake_stripe_links() -> String {
+    use axum::routing::{get, post};
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let made = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let made2 = made.clone();
+            let app = axum::Router::new()
+                .route(
+                    "/v1/events",
+                    get(|| async {
+                        axum::Json(
+                            serde_json::json!({"object": "list", "data": [], "has_more": false}),
+                        )
+                    }),
+                )
+                .route(
+                    "/v1/prices",
+                    post(move || {
+                        let n = made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        async move {
+                            axum::Json(
+                                serde_json::json!({"id": format!("price_{n}"), "object": "price"}),
+                            )
+                        }
+                    }),
+                )
+                .route(
+                    "/v1/payment_links",
+                    post(move || {
+                        let n = made2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        async move {
+                            axum::Json(serde_json::json!({
+                                "id": format!("plink_{n}"), "object": "payment_link",
+                                "url": format!("https://buy.stripe.com/test_{n}")
+                            }))
+                        }
+                    }),
+                );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(format!("http://{}", listener.local_addr().unwrap()))
+                .unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    rx.recv().unwrap()
+}
+
+fn tool(name: &str, args: &[&str]) -> String {
+    let out = Command::new(name).args(args).output().expect(name);
+    assert!(
+        out.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The CLI loads the saved providers like the window does: with Stripe set up, printed signs
+/// carry the products' Payment Links tagged with the batch, not the buy-link address.
+#[test]
+fn signage_with_stripe_saved_prints_its_payment_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(run(data, &["settings", "set", "shop.currency", "CNY"]));
+    ok(run(
+        data,
+        &[
+            "settings",
+            "set",
+            "shop.buy_link_base",
+            "https://shop.example.com/p/",
+        ],
+    ));
+    let csv = data.join("catalog.csv");
+    std::fs::write(&csv, "sku,name,price\nCUP-1,青花瓷杯,88\nTEA-1,Tea,12.50\n").unwrap();
+    ok(run(data, &["products", "import", csv.to_str().unwrap()]));
+    let base = fake_stripe_links();
+    let out = shopcast(data)
+        .args(["providers", "add", "stripe", "--api-base", base.as_str()])
+        .env("SHOPCAST_STRIPE_KEY", "sk_test_links")
+        .output()
+        .unwrap();
+    assert_eq!(ok(out).trim(), "stripe connected");
+
+    let pdf = data.join("signs.pdf");
+    let printed = ok(run(
+        data,
+        &[
+            "signage",
+            "--template",
+            "a4-3x8",
+            "--all",
+            "--out",
+            pdf.to_str().unwrap(),
+        ],
+    ));
+    let batch = printed
+        .split_whitespace()
+        .skip_while(|w| *w != "batch")
+        .nth(1)
+        .expect("batch id printed")
+        .to_string();
+    let page = data.join("page");
+    tool(
+        "pdftoppm",
+        &[
+            "-r",
+            "200",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            pdf.to_str().unwrap(),
+            page.to_str().unwrap(),
+        ],
+    );
+    let png = std::fs::read_dir(data)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name().unwrap().to_string_lossy().starts_with("page")
+                && p.extension().is_some_and(|x| x == "png")
+        })
+        .expect("page rendered");
+    let codes: Vec<String> = tool("zbarimg", &["--raw", "-q", png.to_str().unwrap()])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(codes.len(), 2, "{codes:?}");
+    for code in &codes {
+        assert!(code.starts_with("https://buy.stripe.com/test_"), "{code}");
+        assert!(
+            code.ends_with(&format!("client_reference_id=sign-{batch}")),
+            "{code}"
+        );
+    }
+}

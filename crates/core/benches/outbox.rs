@@ -81,7 +81,7 @@ fn main() {
             "outbox: {count} posts with a photo to the local PDS in {:.2} s = {:.1} posts/s (concurrency {})",
             elapsed.as_secs_f64(),
             count as f64 / elapsed.as_secs_f64(),
-            shopcast_core::outbox::CONCURRENCY
+            shopcast_core::posting::outbox::CONCURRENCY
         );
         shop.close().await;
     });

@@ -207,7 +207,7 @@ fn main() {
         naive_best = naive_best.min(time_sqlite(&db, &naive, &dir.join("naive.txt")));
         let started = Instant::now();
         let summary = reports::summary(&db, &year(), TZ, 50).unwrap();
-        let doc = shopcast_core::report_pdf::report_doc(
+        let doc = shopcast_core::reports::pdf::report_doc(
             &summary,
             "Bench 小店",
             "zh-CN",

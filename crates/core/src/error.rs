@@ -1,5 +1,5 @@
-//! The engine's error type. Every variant has a stable machine-readable code that the
-//! desktop shell passes to the UI, and a message written for a shop owner.
+//! The engine's error type and the one error-code vocabulary: every error has a stable
+//! [`ErrorCode`] (the leaf crates' codes included) that reaches the UI and the CLI.
 
 use std::path::PathBuf;
 
@@ -78,23 +78,23 @@ pub enum CoreError {
 
 impl CoreError {
     /// Stable code for the UI and scripts; never changes once released.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            CoreError::Validation { .. } => "validation",
-            CoreError::NotFound { .. } => "not_found",
-            CoreError::Conflict { .. } => "conflict",
-            CoreError::HasSales => "has_sales",
-            CoreError::PhotoTooLarge { .. } => "photo_too_large",
-            CoreError::PhotoUnsupported => "photo_unsupported",
-            CoreError::PhotoBroken(_) => "photo_broken",
-            CoreError::CsvInvalid(_) => "csv_invalid",
-            CoreError::Payload(_) => "payload_invalid",
-            CoreError::Print(error) => error.code(),
-            CoreError::Io { .. } => "io",
-            CoreError::Provider { code, .. } => code,
-            CoreError::Report(_) => "report_failed",
-            CoreError::Cancelled => "cancelled",
-            CoreError::Database(_) | CoreError::Migration(_) => "internal",
+            CoreError::Validation { .. } => ErrorCode::Validation,
+            CoreError::NotFound { .. } => ErrorCode::NotFound,
+            CoreError::Conflict { .. } => ErrorCode::Conflict,
+            CoreError::HasSales => ErrorCode::HasSales,
+            CoreError::PhotoTooLarge { .. } => ErrorCode::PhotoTooLarge,
+            CoreError::PhotoUnsupported => ErrorCode::PhotoUnsupported,
+            CoreError::PhotoBroken(_) => ErrorCode::PhotoBroken,
+            CoreError::CsvInvalid(_) => ErrorCode::CsvInvalid,
+            CoreError::Payload(_) => ErrorCode::PayloadInvalid,
+            CoreError::Print(error) => ErrorCode::from_leaf(error.code()),
+            CoreError::Io { .. } => ErrorCode::Io,
+            CoreError::Provider { code, .. } => ErrorCode::from_leaf(code),
+            CoreError::Report(_) => ErrorCode::ReportFailed,
+            CoreError::Cancelled => ErrorCode::Cancelled,
+            CoreError::Database(_) | CoreError::Migration(_) => ErrorCode::Internal,
         }
     }
 
@@ -128,3 +128,104 @@ impl CoreError {
 }
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+/// Declares the vocabulary once: the enum, its wire strings, and the list of all codes.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $code:literal,)*) => {
+        /// Every error code the UI and scripts may see (snake_case on the wire).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
+        pub enum ErrorCode {
+            $($(#[$doc])* #[serde(rename = $code)] $variant,)*
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+
+            pub fn parse(code: &str) -> Option<ErrorCode> {
+                match code {
+                    $($code => Some(ErrorCode::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // The engine's own.
+    Validation = "validation",
+    NotFound = "not_found",
+    Conflict = "conflict",
+    HasSales = "has_sales",
+    PhotoTooLarge = "photo_too_large",
+    PhotoUnsupported = "photo_unsupported",
+    PhotoBroken = "photo_broken",
+    CsvInvalid = "csv_invalid",
+    Io = "io",
+    Internal = "internal",
+    Cancelled = "cancelled",
+    ReportFailed = "report_failed",
+    /// A payment-QR field its standard does not allow (EPC, EMVCo, Pix, UPI).
+    PayloadInvalid = "payload_invalid",
+    // Payment providers (shopcast_payments::ProviderError).
+    ProviderUnreachable = "provider_unreachable",
+    ProviderRateLimited = "provider_rate_limited",
+    ProviderServerError = "provider_server_error",
+    ProviderBadResponse = "provider_bad_response",
+    ProviderRejected = "provider_rejected",
+    ProviderBadSignature = "provider_bad_signature",
+    ProviderConfig = "provider_config",
+    ProviderUnsupported = "provider_unsupported",
+    // Microblog networks (shopcast_social::PublishError, OAuthError).
+    NetworkUnreachable = "network_unreachable",
+    NetworkRateLimited = "network_rate_limited",
+    NetworkServerError = "network_server_error",
+    NetworkBadResponse = "network_bad_response",
+    AccountReconnect = "account_reconnect",
+    PostRejected = "post_rejected",
+    PostInvalid = "post_invalid",
+    OauthDenied = "oauth_denied",
+    OauthStateMismatch = "oauth_state_mismatch",
+    OauthTimedOut = "oauth_timed_out",
+    OauthNoCode = "oauth_no_code",
+    OauthListenFailed = "oauth_listen_failed",
+    OauthRefused = "oauth_refused",
+    // Printing (shopcast_print::PrintError).
+    QrPayloadTooLong = "qr_payload_too_long",
+    QrPayloadEmpty = "qr_payload_empty",
+    EmptyProductName = "empty_product_name",
+    NoSigns = "no_signs",
+    BadCopies = "bad_copies",
+    LabelsDoNotFit = "labels_do_not_fit",
+    LabelTooSmall = "label_too_small",
+    InvalidTemplate = "invalid_template",
+    UnknownTemplate = "unknown_template",
+    QrError = "qr_error",
+    FontError = "font_error",
+    PdfError = "pdf_error",
+    LogoUnreadable = "logo_unreadable",
+    ReportRowCells = "report_row_cells",
+    ReportLinks = "report_links",
+    InvalidReport = "invalid_report",
+}
+
+impl ErrorCode {
+    /// A leaf crate's code in the vocabulary; a test keeps every leaf code listed, so the
+    /// fallback only guards against a code added without one.
+    pub fn from_leaf(code: &str) -> ErrorCode {
+        ErrorCode::parse(code).unwrap_or(ErrorCode::Internal)
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

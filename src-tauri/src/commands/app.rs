@@ -41,7 +41,7 @@ pub fn report_first_paint(state: State<'_, AppState>) {
 #[specta::specta]
 pub fn show_in_folder(path: std::path::PathBuf) -> ApiResult<()> {
     tauri_plugin_opener::reveal_item_in_dir(&path).map_err(|e| crate::error::ApiError {
-        code: "io".into(),
+        code: shopcast_core::ErrorCode::Io,
         message: format!("Could not show {} in the file manager: {e}", path.display()),
         field: None,
     })
@@ -52,7 +52,7 @@ pub fn show_in_folder(path: std::path::PathBuf) -> ApiResult<()> {
 #[specta::specta]
 pub fn open_path(path: std::path::PathBuf) -> ApiResult<()> {
     tauri_plugin_opener::open_path(&path, None::<&str>).map_err(|e| crate::error::ApiError {
-        code: "io".into(),
+        code: shopcast_core::ErrorCode::Io,
         message: format!("Could not open {}: {e}", path.display()),
         field: None,
     })
@@ -75,7 +75,7 @@ pub fn open_share_link(url: String) -> ApiResult<()> {
         ));
     };
     tauri_plugin_opener::open_url(url.as_str(), None::<&str>).map_err(|e| crate::error::ApiError {
-        code: "io".into(),
+        code: shopcast_core::ErrorCode::Io,
         message: format!("Could not open the browser: {e}"),
         field: None,
     })

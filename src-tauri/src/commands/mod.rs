@@ -3,7 +3,7 @@
 pub mod app;
 pub mod catalog;
 pub mod payments;
-pub mod posts;
+pub mod posting;
 pub mod reports;
 pub mod settings;
 pub mod signage;
@@ -61,17 +61,17 @@ pub fn builder() -> Builder<tauri::Wry> {
             reports::report_summary,
             reports::export_report,
             reports::cancel_export,
-            posts::list_accounts,
-            posts::connect_bluesky,
-            posts::disconnect_account,
-            posts::preview_post,
-            posts::queue_posts,
-            posts::post_history,
-            posts::post_now,
-            posts::skip_post,
-            posts::start_mastodon_sign_in,
-            posts::start_weibo_sign_in,
-            posts::finish_sign_in,
+            posting::list_accounts,
+            posting::connect_bluesky,
+            posting::disconnect_account,
+            posting::preview_post,
+            posting::queue_posts,
+            posting::post_history,
+            posting::post_now,
+            posting::skip_post,
+            posting::start_mastodon_sign_in,
+            posting::start_weibo_sign_in,
+            posting::finish_sign_in,
         ])
         // Sent as the "payment-update" event (see app.rs).
         .typ::<shopcast_core::payments::PaymentUpdate>()
@@ -97,14 +97,33 @@ pub(crate) fn decode_base64(data: &str) -> crate::error::ApiResult<Vec<u8>> {
 
 pub const BINDINGS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/bindings.ts");
 
-/// Writes the TypeScript bindings to `path`.
+/// Writes the TypeScript bindings to `path`, and beside it `errorCodes.ts`: the list of every
+/// error code, so the UI's known codes cannot drift from the engine's.
 pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
     builder()
         .export(
             specta_typescript::Typescript::default().header("// Generated from Rust by tauri-specta: `cargo run -p shopcast -- dev bindings`. Do not edit.\n"),
             path,
         )
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    let codes = path.with_file_name("errorCodes.ts");
+    std::fs::write(&codes, error_codes_ts())
+        .map_err(|e| format!("cannot write {}: {e}", codes.display()))
+}
+
+/// `ERROR_CODES`, every `shopcast_core::ErrorCode` in declaration order, as TypeScript.
+fn error_codes_ts() -> String {
+    let mut out = String::from(
+        "// Generated from Rust (shopcast_core::ErrorCode) by `cargo run -p shopcast -- dev bindings`. Do not edit.\n\n\
+         import type { ErrorCode } from './bindings';\n\n\
+         /** Every error code the engine can send, in the order Rust declares them. */\n\
+         export const ERROR_CODES = [\n",
+    );
+    for code in shopcast_core::ErrorCode::ALL {
+        out.push_str(&format!("  '{code}',\n"));
+    }
+    out.push_str("] as const satisfies readonly ErrorCode[];\n");
+    out
 }
 
 #[cfg(test)]
@@ -113,13 +132,17 @@ mod tests {
     /// regenerated (`cargo run -p shopcast -- dev bindings`).
     #[test]
     fn generated_bindings_are_current() {
-        let fresh = tempfile::NamedTempFile::new().unwrap();
-        super::export_bindings(fresh.path()).unwrap();
-        let expected = std::fs::read_to_string(fresh.path()).unwrap();
-        let committed = std::fs::read_to_string(super::BINDINGS_PATH).unwrap_or_default();
-        assert!(
-            committed == expected,
-            "ui/src/lib/bindings.ts is stale: run `cargo run -p shopcast -- dev bindings` and commit it"
-        );
+        let fresh = tempfile::tempdir().unwrap();
+        let path = fresh.path().join("bindings.ts");
+        super::export_bindings(&path).unwrap();
+        for name in ["bindings.ts", "errorCodes.ts"] {
+            let expected = std::fs::read_to_string(fresh.path().join(name)).unwrap();
+            let committed = std::path::Path::new(super::BINDINGS_PATH).with_file_name(name);
+            let committed = std::fs::read_to_string(committed).unwrap_or_default();
+            assert!(
+                committed == expected,
+                "ui/src/lib/{name} is stale: run `cargo run -p shopcast -- dev bindings` and commit it"
+            );
+        }
     }
 }

@@ -1,12 +1,9 @@
 //! Till and payments screens: thin calls into the engine.
 
-use std::time::Duration;
-
-use serde::Serialize;
-use shopcast_core::ledger::{CurrencyTotal, Payment, PaymentEventRecord, PaymentFilter};
-use shopcast_core::payments::{ChargeView, ProviderHealth};
-use shopcast_core::providers::PaymentSettings;
-use shopcast_core::till::{Order, OrderDraft};
+use shopcast_core::payments::ledger::{CurrencyTotal, Payment, PaymentFilter};
+use shopcast_core::payments::providers::PaymentSettings;
+use shopcast_core::payments::till::{Order, OrderDraft};
+use shopcast_core::payments::{ChargeView, PaymentDetail, ProvidersView};
 use shopcast_payments::ProviderKind;
 use tauri::State;
 
@@ -38,11 +35,9 @@ pub async fn start_charge(
     order_id: i64,
     provider_name: String,
 ) -> ApiResult<ChargeView> {
-    let minutes = state.shop.payment_settings().await?.qr_minutes;
-    let lifetime = Duration::from_secs(u64::from(minutes) * 60);
     Ok(state
         .shop
-        .start_charge(order_id, provider(&provider_name)?, lifetime)
+        .charge_order(order_id, provider(&provider_name)?)
         .await?)
 }
 
@@ -72,31 +67,13 @@ pub async fn list_payments(
     Ok(state.shop.list_payments(&filter).await?)
 }
 
-#[derive(Debug, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentDetail {
-    pub payment: Payment,
-    pub order: Option<Order>,
-    pub events: Vec<PaymentEventRecord>,
-}
-
 #[tauri::command]
 #[specta::specta]
 pub async fn payment_detail(
     state: State<'_, AppState>,
     payment_id: i64,
 ) -> ApiResult<PaymentDetail> {
-    let payment = state.shop.payment(payment_id).await?;
-    let order = match payment.order_id {
-        Some(id) => Some(state.shop.order(id).await?),
-        None => None,
-    };
-    let events = state.shop.payment_events(payment_id).await?;
-    Ok(PaymentDetail {
-        payment,
-        order,
-        events,
-    })
+    Ok(state.shop.payment_detail(payment_id).await?)
 }
 
 /// Refunds `amount` as typed in the payment's currency, or everything left when empty.
@@ -107,16 +84,10 @@ pub async fn refund_payment(
     payment_id: i64,
     amount: Option<String>,
 ) -> ApiResult<Payment> {
-    let payment = state.shop.payment(payment_id).await?;
-    let minor = match amount.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
-        Some(typed) => Some(
-            shopcast_core::money::parse_price(typed, &payment.amount.currency)
-                .map_err(|e| ApiError::invalid("amount", e.to_string()))?
-                .amount_minor,
-        ),
-        None => None,
-    };
-    Ok(state.shop.refund_payment(payment_id, minor).await?)
+    Ok(state
+        .shop
+        .refund_typed(payment_id, amount.as_deref())
+        .await?)
 }
 
 #[tauri::command]
@@ -128,31 +99,10 @@ pub async fn today_totals(
     Ok(state.shop.today_totals(include_test).await?)
 }
 
-#[derive(Debug, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct ProvidersView {
-    pub settings: PaymentSettings,
-    /// Providers being watched now.
-    pub connected: Vec<String>,
-    pub health: Vec<ProviderHealth>,
-    /// Where the test checkout page is served, when test mode runs.
-    pub test_checkout_url: Option<String>,
-}
-
 #[tauri::command]
 #[specta::specta]
 pub async fn payment_providers(state: State<'_, AppState>) -> ApiResult<ProvidersView> {
-    let payments = state.shop.payments();
-    Ok(ProvidersView {
-        settings: state.shop.payment_settings().await?,
-        connected: payments
-            .connected()
-            .iter()
-            .map(|k| k.as_str().to_string())
-            .collect(),
-        health: payments.health(),
-        test_checkout_url: payments.test_mode().base_url(),
-    })
+    Ok(state.shop.providers_view().await?)
 }
 
 #[tauri::command]

@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-use shopcast_core::qr_payload::{QrImage, QrPayloadRequest, QrPreview};
+use shopcast_core::signage::payload::{QrImage, QrPayloadRequest, QrPreview};
 use shopcast_core::signage::{self, SignagePreview, SignageReport, SignageRequest};
 use tauri::State;
 

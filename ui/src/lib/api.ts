@@ -3,44 +3,16 @@
 import { Channel } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { commands } from './bindings';
+import { ERROR_CODES } from './errorCodes';
 import type {
-  SignInStart,
-  Account,
-  AppInfo,
-  ComposeRequest,
-  Dashboard,
-  ExportOutcome,
-  ReportFilter,
-  ReportSummary,
-  ChargeView,
-  CurrencyTotal,
-  Order,
-  OrderDraft,
-  Payment,
-  PaymentDetail,
-  PaymentFilter,
-  PaymentSettings,
-  PaymentUpdate,
-  ProviderHealth,
-  ProvidersView,
-  Photo,
-  Post,
-  PostPreview,
-  ExportReport,
-  ImportReport,
-  Money,
-  Product,
-  ProductDraft,
-  ProductPage,
-  ProductQuery,
-  ShopSettings,
-  SignagePreview,
-  SignageReport,
-  SignageRequest,
-  QrImage,
-  QrPayloadRequest,
-  QrPreview,
   ApiError as ApiErrorPayload,
+  ErrorCode,
+  ExportOutcome,
+  Payment,
+  PaymentUpdate,
+  Post,
+  ProviderHealth,
+  ReportFilter,
 } from './bindings';
 
 export type {
@@ -50,6 +22,7 @@ export type {
   CurrencySummary,
   Dashboard,
   DayRow,
+  ErrorCode,
   ExportOutcome,
   GroupRow,
   ReportFilter,
@@ -94,40 +67,17 @@ export type {
   Paper,
 } from './bindings';
 
-/** Error codes the Rust side is known to return. Others may appear. */
-export const KNOWN_ERROR_CODES = [
-  'validation',
-  'not_found',
-  'conflict',
-  'has_sales',
-  'photo_too_large',
-  'photo_unsupported',
-  'photo_broken',
-  'csv_invalid',
-  'io',
-  'internal',
-  // A payment provider (Stripe, Alipay) refused or could not be reached.
-  'provider_unreachable',
-  'provider_rate_limited',
-  'provider_server_error',
-  'provider_bad_response',
-  'provider_rejected',
-  'provider_bad_signature',
-  'provider_config',
-  'provider_unsupported',
-  // Reports: the owner stopped an export; the report could not be made.
-  'cancelled',
-  'report_failed',
-  // Posting: a network (Bluesky, Mastodon, Weibo) refused or could not be reached.
-  'network_unreachable',
-  'network_rate_limited',
-  'network_server_error',
-  'network_bad_response',
-  'account_reconnect',
-  'post_rejected',
-  'post_invalid',
-] as const;
-export type KnownErrorCode = (typeof KNOWN_ERROR_CODES)[number];
+/**
+ * Every error code the engine can send, generated from Rust (`shopcast_core::ErrorCode`).
+ * An older or newer engine may still send a code outside it: `ApiError.code` stays a string.
+ */
+export const KNOWN_ERROR_CODES = ERROR_CODES;
+export type KnownErrorCode = ErrorCode;
+
+/** Whether the engine declares `code` (so it has an `error.<code>` sentence). */
+export function isKnownErrorCode(code: string): code is KnownErrorCode {
+  return (KNOWN_ERROR_CODES as readonly string[]).includes(code);
+}
 
 export class ApiError extends Error {
   readonly code: string;
@@ -175,92 +125,80 @@ async function unwrap<T>(call: () => Promise<AnyResult<T>>): Promise<T> {
   throw ApiError.from(result.error);
 }
 
+/**
+ * A generated command that answers with a `Result`, as a function taking the same arguments
+ * that answers with the data or throws an `ApiError`. Argument and data types come from
+ * bindings.ts, so they follow the Rust commands.
+ */
+function unwrapped<A extends unknown[], T>(command: (...args: A) => Promise<AnyResult<T>>): (...args: A) => Promise<T> {
+  return (...args) => unwrap(() => command(...args));
+}
+
 export const api = {
-  appInfo: (): Promise<AppInfo> => unwrap(() => commands.appInfo()),
+  appInfo: unwrapped(commands.appInfo),
   reportFirstPaint: (): Promise<void> => commands.reportFirstPaint(),
-  showInFolder: (path: string): Promise<null> => unwrap(() => commands.showInFolder(path)),
+  showInFolder: unwrapped(commands.showInFolder),
 
-  getSettings: (): Promise<ShopSettings> => unwrap(() => commands.getSettings()),
-  saveSettings: (settings: ShopSettings): Promise<ShopSettings> =>
-    unwrap(() => commands.saveSettings(settings)),
+  getSettings: unwrapped(commands.getSettings),
+  saveSettings: unwrapped(commands.saveSettings),
   listTimezones: (): Promise<string[]> => commands.listTimezones(),
-  shopLogo: (): Promise<Photo | null> => unwrap(() => commands.shopLogo()),
-  setShopLogo: (dataBase64: string): Promise<Photo> => unwrap(() => commands.setShopLogo(dataBase64)),
-  clearShopLogo: (): Promise<null> => unwrap(() => commands.clearShopLogo()),
+  shopLogo: unwrapped(commands.shopLogo),
+  setShopLogo: unwrapped(commands.setShopLogo),
+  clearShopLogo: unwrapped(commands.clearShopLogo),
 
-  listProducts: (query: ProductQuery): Promise<ProductPage> =>
-    unwrap(() => commands.listProducts(query)),
-  getProduct: (id: number): Promise<Product> => unwrap(() => commands.getProduct(id)),
-  createProduct: (draft: ProductDraft): Promise<Product> =>
-    unwrap(() => commands.createProduct(draft)),
-  updateProduct: (id: number, draft: ProductDraft): Promise<Product> =>
-    unwrap(() => commands.updateProduct(id, draft)),
-  setArchived: (id: number, archived: boolean): Promise<Product> =>
-    unwrap(() => commands.setArchived(id, archived)),
+  listProducts: unwrapped(commands.listProducts),
+  getProduct: unwrapped(commands.getProduct),
+  createProduct: unwrapped(commands.createProduct),
+  updateProduct: unwrapped(commands.updateProduct),
+  setArchived: unwrapped(commands.setArchived),
   deleteProduct: async (id: number): Promise<void> => {
     await unwrap(() => commands.deleteProduct(id));
   },
 
-  addPhotoFromPath: (productId: number, path: string): Promise<Product> =>
-    unwrap(() => commands.addPhotoFromPath(productId, path)),
-  addPhotoFromBytes: (productId: number, dataBase64: string): Promise<Product> =>
-    unwrap(() => commands.addPhotoFromBytes(productId, dataBase64)),
-  removePhoto: (productId: number, hash: string): Promise<Product> =>
-    unwrap(() => commands.removePhoto(productId, hash)),
+  addPhotoFromPath: unwrapped(commands.addPhotoFromPath),
+  addPhotoFromBytes: unwrapped(commands.addPhotoFromBytes),
+  removePhoto: unwrapped(commands.removePhoto),
 
   signageTemplates: (): Promise<string[]> => commands.signageTemplates(),
-  signagePreview: (request: SignageRequest, page: number): Promise<SignagePreview> =>
-    unwrap(() => commands.signagePreview(request, page)),
-  printSignage: (request: SignageRequest, path: string): Promise<SignageReport> =>
-    unwrap(() => commands.printSignage(request, path)),
-  lastSignageRequest: (): Promise<SignageRequest | null> => unwrap(() => commands.lastSignageRequest()),
-  openPath: (path: string): Promise<null> => unwrap(() => commands.openPath(path)),
-  productQrPreview: (productId: number, payload: QrPayloadRequest | null): Promise<QrPreview> =>
-    unwrap(() => commands.productQrPreview(productId, payload)),
-  saveProductQr: (productId: number, payload: QrPayloadRequest | null, format: QrImage, path: string): Promise<QrPreview> =>
-    unwrap(() => commands.saveProductQr(productId, payload, format, path)),
+  signagePreview: unwrapped(commands.signagePreview),
+  printSignage: unwrapped(commands.printSignage),
+  lastSignageRequest: unwrapped(commands.lastSignageRequest),
+  openPath: unwrapped(commands.openPath),
+  productQrPreview: unwrapped(commands.productQrPreview),
+  saveProductQr: unwrapped(commands.saveProductQr),
 
-  importCatalog: (path: string, skipInvalid: boolean): Promise<ImportReport> =>
-    unwrap(() => commands.importCatalog(path, skipInvalid)),
-  exportCatalog: (path: string): Promise<ExportReport> =>
-    unwrap(() => commands.exportCatalog(path)),
+  importCatalog: unwrapped(commands.importCatalog),
+  exportCatalog: unwrapped(commands.exportCatalog),
 
-  parsePrice: (price: string, currency: string): Promise<Money> =>
-    unwrap(() => commands.parsePrice(price, currency)),
+  parsePrice: unwrapped(commands.parsePrice),
 
   /**
    * Opens a web page (a share link) in the system browser through the opener plugin.
    * Needs `opener:allow-open-url` in the window's capabilities; callers fall back to
    * copying the link when it is refused.
    */
-  openUrl: (url: string): Promise<null> => unwrap(() => commands.openShareLink(url)),
+  openUrl: unwrapped(commands.openShareLink),
 
-  createOrder: (draft: OrderDraft): Promise<Order> => unwrap(() => commands.createOrder(draft)),
-  getOrder: (orderId: number): Promise<Order> => unwrap(() => commands.getOrder(orderId)),
-  startCharge: (orderId: number, provider: string): Promise<ChargeView> =>
-    unwrap(() => commands.startCharge(orderId, provider)),
-  cancelOrder: (orderId: number): Promise<Order> => unwrap(() => commands.cancelOrder(orderId)),
+  createOrder: unwrapped(commands.createOrder),
+  getOrder: unwrapped(commands.getOrder),
+  startCharge: unwrapped(commands.startCharge),
+  cancelOrder: unwrapped(commands.cancelOrder),
   /** Cash ("cash") or a bank QR the owner checked ("bank_qr"). */
-  markPaid: (orderId: number, method: string): Promise<Payment> =>
-    unwrap(() => commands.markPaid(orderId, method)),
-  listPayments: (filter: PaymentFilter): Promise<Payment[]> => unwrap(() => commands.listPayments(filter)),
-  paymentDetail: (paymentId: number): Promise<PaymentDetail> => unwrap(() => commands.paymentDetail(paymentId)),
+  markPaid: unwrapped(commands.markPaid),
+  listPayments: unwrapped(commands.listPayments),
+  paymentDetail: unwrapped(commands.paymentDetail),
   /** `amount` as typed in the payment's currency; null refunds everything left. */
-  refundPayment: (paymentId: number, amount: string | null): Promise<Payment> =>
-    unwrap(() => commands.refundPayment(paymentId, amount)),
-  todayTotals: (includeTest: boolean): Promise<CurrencyTotal[]> => unwrap(() => commands.todayTotals(includeTest)),
-  paymentProviders: (): Promise<ProvidersView> => unwrap(() => commands.paymentProviders()),
-  savePaymentSettings: (settings: PaymentSettings): Promise<PaymentSettings> =>
-    unwrap(() => commands.savePaymentSettings(settings)),
-  connectStripe: (apiBase: string, secretKey: string): Promise<null> =>
-    unwrap(() => commands.connectStripe(apiBase, secretKey)),
-  connectAlipay: (appId: string, gateway: string, appPrivateKey: string, alipayPublicKey: string): Promise<null> =>
-    unwrap(() => commands.connectAlipay(appId, gateway, appPrivateKey, alipayPublicKey)),
-  disconnectProvider: (provider: string): Promise<null> => unwrap(() => commands.disconnectProvider(provider)),
+  refundPayment: unwrapped(commands.refundPayment),
+  todayTotals: unwrapped(commands.todayTotals),
+  paymentProviders: unwrapped(commands.paymentProviders),
+  savePaymentSettings: unwrapped(commands.savePaymentSettings),
+  connectStripe: unwrapped(commands.connectStripe),
+  connectAlipay: unwrapped(commands.connectAlipay),
+  disconnectProvider: unwrapped(commands.disconnectProvider),
 
   /** Today so far and the last 30 days, in the shop's time zone. */
-  dashboard: (includeTest: boolean): Promise<Dashboard> => unwrap(() => commands.dashboard(includeTest)),
-  reportSummary: (filter: ReportFilter): Promise<ReportSummary> => unwrap(() => commands.reportSummary(filter)),
+  dashboard: unwrapped(commands.dashboard),
+  reportSummary: unwrapped(commands.reportSummary),
   /**
    * Writes the period's sales to `path` as CSV (`excel`: with the byte-order mark Excel needs
    * for Chinese) or PDF; `onProgress` gets the rows written so far. Fails with code
@@ -280,29 +218,26 @@ export const api = {
   cancelExport: (): Promise<void> => commands.cancelExport(),
 
   /** Connected microblog accounts, disconnected ones included (their history stays). */
-  listAccounts: (): Promise<Account[]> => unwrap(() => commands.listAccounts()),
+  listAccounts: unwrapped(commands.listAccounts),
   /** Signs in to check the app password; it goes to the keychain and never comes back. */
-  connectBluesky: (service: string, handle: string, appPassword: string): Promise<Account> =>
-    unwrap(() => commands.connectBluesky(service, handle, appPassword)),
-  disconnectAccount: (accountId: number): Promise<null> => unwrap(() => commands.disconnectAccount(accountId)),
+  connectBluesky: unwrapped(commands.connectBluesky),
+  disconnectAccount: unwrapped(commands.disconnectAccount),
   /** Registers Shopcast on the instance and opens its sign-in page in the browser. */
-  startMastodonSignIn: (instance: string): Promise<SignInStart> => unwrap(() => commands.startMastodonSignIn(instance)),
+  startMastodonSignIn: unwrapped(commands.startMastodonSignIn),
   /** Opens Weibo's sign-in page for the owner's Weibo app. */
-  startWeiboSignIn: (appKey: string, appSecret: string, redirectUri: string, secureDomain: string): Promise<SignInStart> =>
-    unwrap(() => commands.startWeiboSignIn(appKey, appSecret, redirectUri, secureDomain)),
+  startWeiboSignIn: unwrapped(commands.startWeiboSignIn),
   /** Waits for the browser to come back (or uses the pasted address) and keeps the account. */
-  finishSignIn: (flowId: string, pasted: string | null): Promise<Account> => unwrap(() => commands.finishSignIn(flowId, pasted)),
+  finishSignIn: unwrapped(commands.finishSignIn),
   /** The post as each account would send it, counted the network's way. */
-  previewPost: (request: ComposeRequest): Promise<PostPreview[]> => unwrap(() => commands.previewPost(request)),
+  previewPost: unwrapped(commands.previewPost),
   /** One post per account, now or at `request.at` (shop's local time "YYYY-MM-DDTHH:MM"). */
-  queuePosts: (request: ComposeRequest): Promise<Post[]> => unwrap(() => commands.queuePosts(request)),
+  queuePosts: unwrapped(commands.queuePosts),
   /** Newest first; null means any product / any account. */
-  postHistory: (productId: number | null, accountId: number | null): Promise<Post[]> =>
-    unwrap(() => commands.postHistory(productId, accountId)),
+  postHistory: unwrapped(commands.postHistory),
   /** Sends a missed or failed post now (same post: never a duplicate). */
-  postNow: (postId: number): Promise<Post> => unwrap(() => commands.postNow(postId)),
+  postNow: unwrapped(commands.postNow),
   /** Leaves a missed, failed or scheduled post unsent. */
-  skipPost: (postId: number): Promise<Post> => unwrap(() => commands.skipPost(postId)),
+  skipPost: unwrapped(commands.skipPost),
 
   /** Every post the outbox changes (sent, failed, retrying), as it happens. */
   onPostUpdate: (handler: (post: Post) => void): Promise<UnlistenFn> =>

@@ -1,16 +1,52 @@
-import { ApiError, KNOWN_ERROR_CODES } from './api';
+import { ApiError, isKnownErrorCode, type KnownErrorCode } from './api';
 import { isMessageKey, t } from './i18n/index.svelte';
 
-/** Codes whose Rust message is more precise than our generic sentence. */
-const SPECIFIC_MESSAGE_CODES = new Set(['validation', 'csv_invalid', 'post_invalid']);
+/**
+ * Codes whose Rust message is more precise than our generic sentence: it names the exact
+ * field and problem (a payment QR's IBAN check digit, a CSV row). The `error.<code>`
+ * sentence is only the fallback when the engine sends no message.
+ */
+const SPECIFIC_MESSAGE_CODES: ReadonlySet<string> = new Set<KnownErrorCode>([
+  'validation',
+  'csv_invalid',
+  'post_invalid',
+  'payload_invalid',
+]);
 
-/** Codes whose engine message is the network's or provider's own words, kept as the detail. */
+/**
+ * Codes whose engine message adds what the plain sentence cannot know, kept as the detail:
+ * the network's or provider's own words, or the numbers and names behind a print error
+ * ("3.2 mm too wide", "Sign 4", the template's name).
+ */
+const RAW_DETAIL_CODES: ReadonlySet<string> = new Set<KnownErrorCode>([
+  'io',
+  'internal',
+  'report_failed',
+  'conflict',
+  'not_found',
+  'account_reconnect',
+  'post_rejected',
+  'oauth_denied',
+  'oauth_listen_failed',
+  'oauth_refused',
+  'qr_payload_too_long',
+  'empty_product_name',
+  'bad_copies',
+  'labels_do_not_fit',
+  'label_too_small',
+  'invalid_template',
+  'unknown_template',
+  'qr_error',
+  'font_error',
+  'pdf_error',
+  'logo_unreadable',
+  'report_row_cells',
+  'report_links',
+  'invalid_report',
+]);
+
 function keepsRawDetail(code: string): boolean {
-  return (
-    ['io', 'internal', 'report_failed', 'conflict', 'not_found', 'account_reconnect', 'post_rejected'].includes(code) ||
-    code.startsWith('provider_') ||
-    code.startsWith('network_')
-  );
+  return RAW_DETAIL_CODES.has(code) || code.startsWith('provider_') || code.startsWith('network_');
 }
 
 /**
@@ -25,7 +61,7 @@ export function errorText(err: unknown): string {
   // already paid, nothing left to refund) are explained best by the engine's own sentence.
   if (e.code === 'conflict' && e.field !== 'sku' && e.message && e.message !== e.code) return e.message;
   const key = `error.${e.code}`;
-  if ((KNOWN_ERROR_CODES as readonly string[]).includes(e.code) && isMessageKey(key)) return t(key);
+  if (isKnownErrorCode(e.code) && isMessageKey(key)) return t(key);
   return e.message || t('error.internal');
 }
 
@@ -34,7 +70,7 @@ export function errorDetail(err: unknown): string | null {
   const e = ApiError.from(err);
   const text = errorText(e);
   if (!e.message || e.message === text || e.message === e.code) return null;
-  // Provider and network errors keep their own words behind the plain sentence.
+  // Provider, network and print errors keep the engine's words behind the plain sentence.
   if (keepsRawDetail(e.code)) {
     return t('error.details', { message: e.message });
   }

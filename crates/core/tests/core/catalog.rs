@@ -1,3 +1,5 @@
+//! The catalog room: products, their photos, and the catalog CSV.
+
 use shopcast_core::{CoreError, ProductDraft, ProductQuery, Shop};
 
 use crate::{draft, shop_with};
@@ -341,4 +343,479 @@ async fn pages_are_stable_and_complete() {
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), 25, "every product exactly once across pages");
+}
+
+mod csv {
+    use shopcast_core::catalog::csv::{neutralize_cell, restore_cell};
+    use shopcast_core::{ProductDraft, ProductQuery, Shop};
+
+    use crate::{draft, shop_with};
+
+    fn hostile_products() -> Vec<ProductDraft> {
+        vec![
+            ProductDraft {
+                sku: Some("TEA-1".into()),
+                name: "龙井绿茶 🍵".into(),
+                description: "明前茶, \"特级\"\n第二行\r\nthird line".into(),
+                price: "88".into(),
+                currency: Some("CNY".into()),
+                stock: Some(12),
+                tags: vec!["茶".into(), "=gift".into()],
+            },
+            ProductDraft {
+                sku: Some("=HYPERLINK(\"http://evil\")".into()),
+                name: "=1+1".into(),
+                description: "+cmd|' /C calc'!A0".into(),
+                price: "12,50".into(),
+                currency: Some("EUR".into()),
+                stock: Some(-3),
+                tags: vec!["-minus".into(), "@at".into()],
+            },
+            ProductDraft {
+                sku: None,
+                name: "<script>alert('x')</script>".into(),
+                description: "'already quoted".into(),
+                price: "500".into(),
+                currency: Some("JPY".into()),
+                stock: None,
+                tags: vec![],
+            },
+            ProductDraft {
+                name: "'=sneaky".into(),
+                description: "\ttabbed".into(),
+                ..draft("x", "5.00")
+            },
+        ]
+        .into_iter()
+        .map(|mut d| {
+            if d.name == "x" {
+                d.name = "'=sneaky".into();
+            }
+            d
+        })
+        .collect()
+    }
+
+    async fn all_products(
+        shop: &Shop,
+    ) -> Vec<(
+        Option<String>,
+        String,
+        String,
+        i64,
+        String,
+        Option<i64>,
+        Vec<String>,
+    )> {
+        let page = shop
+            .list_products(&ProductQuery {
+                limit: 500,
+                include_archived: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for summary in page.items {
+            let p = shop.product(summary.id).await.unwrap();
+            out.push((
+                p.sku,
+                p.name,
+                p.description,
+                p.price.amount_minor,
+                p.price.currency,
+                p.stock,
+                p.tags,
+            ));
+        }
+        out.sort_by(|a, b| a.1.cmp(&b.1));
+        out
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised_reversibly() {
+        for text in [
+            "=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "'x", "''", "plain", "", "中文",
+        ] {
+            let out = neutralize_cell(text);
+            assert!(
+                !out.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{text:?} → {out:?}"
+            );
+            assert_eq!(restore_cell(&out), text);
+        }
+    }
+
+    #[tokio::test]
+    async fn export_then_import_is_exact_with_chinese_and_hostile_text() {
+        let (shop, dir) = shop_with("USD").await;
+        for d in hostile_products() {
+            shop.create_product(&d).await.unwrap();
+        }
+        let first = dir.path().join("catalog.csv");
+        let report = shop.export_catalog(&first).await.unwrap();
+        assert_eq!(report.rows, 4);
+        let text = std::fs::read_to_string(&first).unwrap();
+        assert!(
+            text.starts_with("sku,name,description,price,currency,stock,tags\n"),
+            "{text}"
+        );
+        assert!(text.contains("TEA-1,龙井绿茶 🍵,"), "UTF-8 as is");
+        assert!(
+            text.contains(",88.00,CNY,12,"),
+            "prices in major units: {text}"
+        );
+        assert!(text.contains(",12.50,EUR,-3,"));
+        assert!(text.contains(",500,JPY,,"), "JPY has no decimals");
+        assert!(text.contains("'=1+1") && text.contains("'=gift") && text.contains("'-minus"));
+        for line in text.lines() {
+            for cell in line.split(',') {
+                let cell = cell.trim_start_matches('"');
+                assert!(
+                    !cell.starts_with(['=', '+', '@']),
+                    "formula-looking cell {cell:?} in {line:?}"
+                );
+            }
+        }
+
+        let (other, other_dir) = shop_with("USD").await;
+        let imported = other.import_catalog(&first, false).await.unwrap();
+        assert!(
+            imported.applied && imported.errors.is_empty(),
+            "{imported:?}"
+        );
+        assert_eq!((imported.created, imported.updated), (4, 0));
+        assert_eq!(all_products(&other).await, all_products(&shop).await);
+
+        let second = other_dir.path().join("again.csv");
+        other.export_catalog(&second).await.unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&second).unwrap(),
+            text,
+            "byte-identical round trip"
+        );
+
+        // Importing the same file again updates by SKU; rows without SKU are new.
+        let again = other.import_catalog(&first, false).await.unwrap();
+        assert_eq!((again.created, again.updated), (2, 2));
+    }
+
+    #[tokio::test]
+    async fn invalid_rows_are_reported_by_line_and_nothing_is_imported() {
+        let (shop, dir) = shop_with("EUR").await;
+        let path = dir.path().join("bad.csv");
+        std::fs::write(
+            &path,
+            "sku,name,description,price,currency,stock,tags\n\
+             A-1,Good one,\"two\nlines\",12.50,EUR,3,x;y\n\
+             A-2,,no name,1,EUR,,\n\
+             A-3,Bad price,,12.5.0,EUR,,\n\
+             A-4,Yen decimals,,500.5,JPY,,\n\
+             A-1,Duplicate SKU,,1,,,\n\
+             A-5,Bad stock,,1,,lots,\n\
+             A-6,Fine too,,\"1.234,56\",,,\n",
+        )
+        .unwrap();
+        let report = shop.import_catalog(&path, false).await.unwrap();
+        assert!(!report.applied);
+        assert_eq!(
+            (report.valid, report.created, report.updated),
+            (2, 0, 0),
+            "valid rows counted, none written"
+        );
+        let lines: Vec<(u64, Option<&str>)> = report
+            .errors
+            .iter()
+            .map(|e| (e.line, e.field.as_deref()))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (4, Some("name")),
+                (5, Some("price")),
+                (6, Some("price")),
+                (7, Some("sku")),
+                (8, Some("stock"))
+            ],
+            "{report:?}"
+        );
+        assert!(report.errors[2].message.contains("no minor unit"));
+        let count = shop
+            .list_products(&ProductQuery {
+                limit: 10,
+                include_archived: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .total;
+        assert_eq!(count, 0, "nothing imported from an invalid file");
+
+        let report = shop.import_catalog(&path, true).await.unwrap();
+        assert!(report.applied);
+        assert_eq!((report.created, report.skipped), (2, 5));
+        let fine = shop
+            .list_products(&ProductQuery {
+                search: Some("Fine".into()),
+                limit: 1,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(fine.items[0].price.amount_minor, 123_456);
+        assert_eq!(
+            fine.items[0].price.currency, "EUR",
+            "empty currency means the shop's"
+        );
+    }
+
+    #[tokio::test]
+    async fn unreadable_files_are_refused_whole() {
+        let (shop, dir) = shop_with("USD").await;
+        let no_header = dir.path().join("no-header.csv");
+        std::fs::write(&no_header, "Mug,5\n").unwrap();
+        let err = shop.import_catalog(&no_header, true).await.unwrap_err();
+        assert_eq!(err.code(), "csv_invalid");
+        assert!(err.to_string().contains("name"), "{err}");
+
+        let latin1 = dir.path().join("latin1.csv");
+        std::fs::write(&latin1, b"name,price\nCaf\xe9,5\nTea,3\n").unwrap();
+        let report = shop.import_catalog(&latin1, false).await.unwrap();
+        assert_eq!(report.errors.len(), 1);
+        assert_eq!(report.errors[0].line, 2);
+        assert!(report.errors[0].message.contains("UTF-8"));
+
+        let missing = dir.path().join("missing.csv");
+        assert_eq!(
+            shop.import_catalog(&missing, false)
+                .await
+                .unwrap_err()
+                .code(),
+            "io"
+        );
+
+        // Only name and price are required; a BOM from Excel is fine.
+        let minimal = dir.path().join("minimal.csv");
+        std::fs::write(&minimal, "\u{feff}Name,Price\nMug,\"1,234.50\"\n").unwrap();
+        let report = shop.import_catalog(&minimal, false).await.unwrap();
+        assert_eq!(report.created, 1, "{report:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_export_leaves_no_file() {
+        let (shop, dir) = shop_with("USD").await;
+        shop.create_product(&draft("Mug", "5")).await.unwrap();
+        let target = dir.path().join("no-such-folder").join("out.csv");
+        let err = shop.export_catalog(&target).await.unwrap_err();
+        assert_eq!(err.code(), "io");
+        assert!(!target.exists());
+    }
+}
+
+mod photos {
+    use std::io::Cursor;
+
+    use image::{ImageFormat, RgbaImage};
+    use shopcast_core::{ProductQuery, Variant};
+
+    use crate::{draft, shop_with};
+
+    fn encoded(format: ImageFormat, width: u32, height: u32) -> Vec<u8> {
+        let img = RgbaImage::from_fn(width, height, |x, y| {
+            image::Rgba([(x % 256) as u8, (y % 256) as u8, 90, 255])
+        });
+        let mut out = Cursor::new(Vec::new());
+        match format {
+            ImageFormat::Jpeg => image::DynamicImage::ImageRgba8(img)
+                .to_rgb8()
+                .write_to(&mut out, format)
+                .unwrap(),
+            _ => img.write_to(&mut out, format).unwrap(),
+        }
+        out.into_inner()
+    }
+
+    #[tokio::test]
+    async fn png_jpeg_webp_are_stored_by_content_with_thumbnails() {
+        let (shop, dir) = shop_with("USD").await;
+        let product = shop.create_product(&draft("Vase", "20")).await.unwrap();
+        for (format, mime) in [
+            (ImageFormat::Png, "image/png"),
+            (ImageFormat::Jpeg, "image/jpeg"),
+            (ImageFormat::WebP, "image/webp"),
+        ] {
+            let bytes = encoded(format, 900, 600);
+            // The extension lies on purpose: content decides.
+            let path = dir.path().join("photo.txt");
+            std::fs::write(&path, &bytes).unwrap();
+            let with_photo = shop.add_photo_file(product.id, &path).await.unwrap();
+            let photo = with_photo.photos.last().unwrap();
+            assert_eq!(
+                (photo.mime.as_str(), photo.width, photo.height),
+                (mime, 900, 600)
+            );
+            let (full, full_mime) = shop.media().read(&photo.hash, Variant::Full).unwrap();
+            assert_eq!((full, full_mime), (bytes.clone(), mime));
+            let (thumb, _) = shop.media().read(&photo.hash, Variant::Thumb).unwrap();
+            let thumb = image::load_from_memory(&thumb).unwrap();
+            assert!(thumb.width() <= 320 && thumb.height() <= 320 && thumb.width() == 320);
+            let stored = shop.media().path_of(&photo.hash, Variant::Full).unwrap();
+            assert!(stored.starts_with(dir.path().join("media").join(&photo.hash[..2])));
+        }
+        let again = shop
+            .add_photo(product.id, encoded(ImageFormat::Png, 900, 600))
+            .await
+            .unwrap();
+        assert_eq!(again.photos.len(), 3, "the same photo twice is stored once");
+
+        let row = shop
+            .list_products(&ProductQuery {
+                limit: 1,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .items
+            .remove(0);
+        assert_eq!(
+            row.thumb.as_deref(),
+            Some(again.photos[0].hash.as_str()),
+            "the list shows the first photo"
+        );
+
+        let first = again.photos[0].hash.clone();
+        let removed = shop.remove_photo(product.id, &first).await.unwrap();
+        assert_eq!(removed.photos.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn bad_photos_get_a_clear_error_and_nothing_is_written() {
+        let (shop, dir) = shop_with("USD").await;
+        let product = shop.create_product(&draft("Vase", "20")).await.unwrap();
+        let media = dir.path().join("media");
+
+        let mut truncated = encoded(ImageFormat::Png, 400, 400);
+        truncated.truncate(truncated.len() / 2);
+        let err = shop.add_photo(product.id, truncated).await.unwrap_err();
+        assert_eq!(err.code(), "photo_broken", "{err}");
+
+        let err = shop
+            .add_photo(product.id, b"GIF89a not really".to_vec())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "photo_unsupported");
+        let err = shop
+            .add_photo(product.id, b"just some text".to_vec())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "photo_unsupported");
+        let err = shop.add_photo(product.id, Vec::new()).await.unwrap_err();
+        assert_eq!(err.code(), "photo_broken");
+
+        let huge = dir.path().join("huge.jpg");
+        let file = std::fs::File::create(&huge).unwrap();
+        file.set_len(50 * 1024 * 1024).unwrap();
+        let err = shop.add_photo_file(product.id, &huge).await.unwrap_err();
+        assert_eq!(err.code(), "photo_too_large");
+        assert!(err.to_string().contains("50.0 MB"), "{err}");
+
+        // A decompression bomb: a small PNG whose header claims 20000 × 20000 pixels.
+        let mut bomb = encoded(ImageFormat::Png, 1, 1);
+        bomb[16..20].copy_from_slice(&20_000u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&20_000u32.to_be_bytes());
+        let crc = crc32(&bomb[12..29]); // IHDR type + data, so only the size limit can refuse it
+        bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+        let err = shop.add_photo(product.id, bomb).await.unwrap_err();
+        assert_eq!(err.code(), "photo_broken", "{err}");
+        assert!(
+            err.to_string().to_lowercase().contains("limit"),
+            "refused by the size limit: {err}"
+        );
+
+        let written = walk(&media);
+        assert!(
+            written.is_empty(),
+            "no file may be left behind: {written:?}"
+        );
+        assert!(shop.product(product.id).await.unwrap().photos.is_empty());
+    }
+
+    #[tokio::test]
+    async fn media_paths_refuse_anything_but_a_hash() {
+        let (shop, _dir) = shop_with("USD").await;
+        for bad in [
+            "../shopcast.sqlite",
+            "",
+            "ABCDEF",
+            &"g".repeat(64),
+            &format!("{}/..", "a".repeat(62)),
+        ] {
+            assert!(shop.media().path_of(bad, Variant::Full).is_none(), "{bad}");
+        }
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .flat_map(|e| {
+                if e.path().is_dir() {
+                    walk(&e.path())
+                } else {
+                    vec![e.path()]
+                }
+            })
+            .collect()
+    }
+
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[tokio::test]
+    async fn the_shop_logo_is_a_checked_photo_kept_by_reference() {
+        let (shop, dir) = shop_with("USD").await;
+        assert_eq!(shop.logo().await.unwrap(), None);
+        let err = shop.set_logo(b"not an image".to_vec()).await.unwrap_err();
+        assert_eq!(err.code(), "photo_unsupported");
+        assert_eq!(
+            shop.logo().await.unwrap(),
+            None,
+            "a refused logo changes nothing"
+        );
+
+        let logo = shop
+            .set_logo(encoded(ImageFormat::Png, 600, 300))
+            .await
+            .unwrap();
+        assert_eq!(
+            (logo.width, logo.height, logo.mime.as_str()),
+            (600, 300, "image/png")
+        );
+        assert!(
+            shop.media()
+                .path_of(&logo.hash, Variant::Full)
+                .unwrap()
+                .exists()
+        );
+        shop.close().await;
+
+        let reopened = shopcast_core::Shop::open(dir.path()).await.unwrap();
+        assert_eq!(reopened.logo().await.unwrap(), Some(logo));
+        reopened.clear_logo().await.unwrap();
+        assert_eq!(reopened.logo().await.unwrap(), None);
+    }
 }

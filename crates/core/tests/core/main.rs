@@ -1,17 +1,15 @@
 //! Integration tests of the engine on real SQLite files in temporary folders.
 
+//! One file per room of the engine (`crates/core/src/<room>/`), with the fixtures they share.
+
 mod catalog;
-mod catalog_csv;
+mod infra;
 mod money;
-mod outbox;
 mod payments;
-mod photos;
-mod qr_payload;
+mod posting;
 mod reports;
 mod settings;
-mod sign_in;
 mod signage;
-mod store;
 
 use shopcast_core::{ProductDraft, Shop, ShopSettings};
 

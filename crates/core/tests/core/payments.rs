@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use shopcast_core::ledger::{PaymentFilter, SalesChannel};
+use shopcast_core::payments::ledger::{PaymentFilter, SalesChannel};
 use shopcast_core::payments::PaymentUpdate;
-use shopcast_core::till::{OrderDraft, OrderLineDraft};
+use shopcast_core::payments::till::{OrderDraft, OrderLineDraft};
 use shopcast_core::{CoreError, Shop};
 use shopcast_payments::{
     Charge, ChargeRequest, OpenCharge, PaymentProvider, PaymentStatus, PollOutcome, ProviderError,
@@ -327,7 +327,7 @@ async fn ingesting_the_same_events_twice_creates_nothing_new() {
         .unwrap();
     assert_eq!(paid, 500);
     assert_eq!(
-        shopcast_core::ledger::cursor(shop.pool(), ProviderKind::Stripe)
+        shopcast_core::payments::ledger::cursor(shop.pool(), ProviderKind::Stripe)
             .await
             .unwrap()
             .as_deref(),

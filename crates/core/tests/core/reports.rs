@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use shopcast_core::Shop;
 use shopcast_core::reports::{CSV_COLUMNS, CsvOptions, ReportFilter};
-use shopcast_core::till::{OrderDraft, OrderLineDraft};
+use shopcast_core::payments::till::{OrderDraft, OrderLineDraft};
 use shopcast_payments::{PaymentStatus, ProviderEvent, ProviderKind};
 
 use crate::{draft, shop_with};

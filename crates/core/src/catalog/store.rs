@@ -1,0 +1,492 @@
+//! The catalog's tables (products, product_photos, products_fts): the only place they are
+//! read or written; other rooms ask here for products and stock.
+
+// Dynamic SQL here is assembled from constant fragments and `?` placeholders only; every
+// value the owner typed is bound, never formatted in.
+use sqlx::{AssertSqlSafe, FromRow, SqlitePool};
+
+use crate::catalog::photos::Photo;
+use crate::catalog::product::*;
+use crate::error::{CoreError, Result};
+use crate::infra::now_ms;
+use crate::money::Money;
+
+#[derive(FromRow)]
+pub(crate) struct ProductRow {
+    pub id: i64,
+    pub sku: Option<String>,
+    pub name: String,
+    pub description: String,
+    pub price_minor: i64,
+    pub currency: String,
+    pub stock: Option<i64>,
+    pub tags: String,
+    pub archived: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl ProductRow {
+    fn into_product(self, photos: Vec<Photo>) -> Product {
+        Product {
+            id: self.id,
+            sku: self.sku,
+            name: self.name,
+            description: self.description,
+            price: Money {
+                amount_minor: self.price_minor,
+                currency: self.currency,
+            },
+            stock: self.stock,
+            tags: split_tags(&self.tags),
+            archived: self.archived,
+            photos,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// Maps a UNIQUE violation on the SKU to a sentence the owner understands.
+pub(crate) fn sku_conflict(error: sqlx::Error, sku: Option<&str>) -> CoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => CoreError::Conflict {
+            field: "sku",
+            message: format!(
+                "Another product already has the SKU “{}”.",
+                sku.unwrap_or_default()
+            ),
+        },
+        _ => CoreError::Database(error),
+    }
+}
+
+pub async fn get(pool: &SqlitePool, id: i64) -> Result<Product> {
+    let row: ProductRow = sqlx::query_as("SELECT * FROM products WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| CoreError::NotFound {
+            what: format!("Product {id}"),
+        })?;
+    let photos = photos_of(pool, id).await?;
+    Ok(row.into_product(photos))
+}
+
+async fn photos_of(pool: &SqlitePool, product_id: i64) -> Result<Vec<Photo>> {
+    let rows: Vec<(String, String, u32, u32)> = sqlx::query_as(
+        "SELECT hash, mime, width, height FROM product_photos WHERE product_id = ? ORDER BY position",
+    )
+    .bind(product_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(hash, mime, width, height)| Photo {
+            hash,
+            mime,
+            width,
+            height,
+        })
+        .collect())
+}
+
+pub(crate) async fn insert<'e, E>(executor: E, product: &ValidProduct, now: i64) -> Result<i64>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO products (sku, name, description, price_minor, currency, stock, tags, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(&product.sku)
+    .bind(&product.name)
+    .bind(&product.description)
+    .bind(product.price.amount_minor)
+    .bind(&product.price.currency)
+    .bind(product.stock)
+    .bind(join_tags(&product.tags))
+    .bind(now)
+    .bind(now)
+    .fetch_one(executor)
+    .await
+    .map_err(|e| sku_conflict(e, product.sku.as_deref()))?;
+    Ok(id)
+}
+
+pub(crate) async fn overwrite<'e, E>(
+    executor: E,
+    id: i64,
+    product: &ValidProduct,
+    now: i64,
+) -> Result<bool>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    let done = sqlx::query(
+        "UPDATE products SET sku = ?, name = ?, description = ?, price_minor = ?, currency = ?, stock = ?,
+                tags = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(&product.sku)
+    .bind(&product.name)
+    .bind(&product.description)
+    .bind(product.price.amount_minor)
+    .bind(&product.price.currency)
+    .bind(product.stock)
+    .bind(join_tags(&product.tags))
+    .bind(now)
+    .bind(id)
+    .execute(executor)
+    .await
+    .map_err(|e| sku_conflict(e, product.sku.as_deref()))?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn create(
+    pool: &SqlitePool,
+    draft: &ProductDraft,
+    shop_currency: &str,
+) -> Result<Product> {
+    let valid = draft.validate(shop_currency)?;
+    let id = insert(pool, &valid, now_ms()).await?;
+    get(pool, id).await
+}
+
+pub async fn update(
+    pool: &SqlitePool,
+    id: i64,
+    draft: &ProductDraft,
+    shop_currency: &str,
+) -> Result<Product> {
+    let valid = draft.validate(shop_currency)?;
+    if !overwrite(pool, id, &valid, now_ms()).await? {
+        return Err(CoreError::NotFound {
+            what: format!("Product {id}"),
+        });
+    }
+    get(pool, id).await
+}
+
+pub async fn set_archived(pool: &SqlitePool, id: i64, archived: bool) -> Result<Product> {
+    let done = sqlx::query("UPDATE products SET archived = ?, updated_at = ? WHERE id = ?")
+        .bind(archived)
+        .bind(now_ms())
+        .bind(id)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(CoreError::NotFound {
+            what: format!("Product {id}"),
+        });
+    }
+    get(pool, id).await
+}
+
+/// Deletes a product that never sold; one with sales must be archived instead.
+pub async fn delete(pool: &SqlitePool, id: i64) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let has_sales = crate::payments::store::product_has_sales(&mut *tx, id).await?;
+    if has_sales {
+        return Err(CoreError::HasSales);
+    }
+    // order_lines.product_id is also ON DELETE RESTRICT, so the database guards this too.
+    let done = sqlx::query("DELETE FROM products WHERE id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(CoreError::NotFound {
+            what: format!("Product {id}"),
+        });
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn attach_photo(pool: &SqlitePool, product_id: i64, photo: &Photo) -> Result<Product> {
+    let mut tx = pool.begin().await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM products WHERE id = ?)")
+        .bind(product_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !exists {
+        return Err(CoreError::NotFound {
+            what: format!("Product {product_id}"),
+        });
+    }
+    sqlx::query(
+        "INSERT INTO product_photos (product_id, hash, mime, width, height, position)
+         VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(position), -1) + 1 FROM product_photos WHERE product_id = ?))
+         ON CONFLICT (product_id, hash) DO NOTHING",
+    )
+    .bind(product_id)
+    .bind(&photo.hash)
+    .bind(&photo.mime)
+    .bind(photo.width)
+    .bind(photo.height)
+    .bind(product_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE products SET updated_at = ? WHERE id = ?")
+        .bind(now_ms())
+        .bind(product_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    get(pool, product_id).await
+}
+
+pub async fn detach_photo(pool: &SqlitePool, product_id: i64, hash: &str) -> Result<Product> {
+    sqlx::query("DELETE FROM product_photos WHERE product_id = ? AND hash = ?")
+        .bind(product_id)
+        .bind(hash)
+        .execute(pool)
+        .await?;
+    get(pool, product_id).await
+}
+
+/// One page of the catalog, newest first; with a search, best matches first.
+pub async fn list(pool: &SqlitePool, query: &ProductQuery) -> Result<ProductPage> {
+    let limit = query.limit.clamp(1, MAX_PAGE);
+    let offset = query.offset.max(0);
+    let archived_filter = if query.include_archived {
+        ""
+    } else {
+        "AND p.archived = 0"
+    };
+    let search = SearchPlan::new(query.search.as_deref().unwrap_or(""));
+    let select = "SELECT p.id, p.sku, p.name, p.price_minor, p.currency, p.stock, p.tags, p.archived,
+                (SELECT hash FROM product_photos ph WHERE ph.product_id = p.id ORDER BY position LIMIT 1) AS thumb";
+
+    let (items, total) = match search {
+        None => {
+            let items: Vec<SummaryRow> = sqlx::query_as(AssertSqlSafe(format!(
+                "{select}, 0 AS total FROM products p WHERE 1 = 1 {archived_filter}
+                 ORDER BY p.archived, p.updated_at DESC, p.id DESC LIMIT ? OFFSET ?"
+            )))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?;
+            let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT count(*) FROM products p WHERE 1 = 1 {archived_filter}"
+            )))
+            .fetch_one(pool)
+            .await?;
+            (items, total)
+        }
+        Some(plan) => {
+            // One pass: the window count gives the total of all hits alongside the page.
+            let sql = plan.sql(select, archived_filter);
+            let mut items_query = sqlx::query_as::<_, SummaryRow>(AssertSqlSafe(sql));
+            for value in &plan.binds {
+                items_query = items_query.bind(value);
+            }
+            let items = items_query.bind(limit).bind(offset).fetch_all(pool).await?;
+            let total = match items.first() {
+                Some(first) => first.total,
+                // Past the end (or no hits): count without the page.
+                None if offset > 0 => {
+                    let sql = format!(
+                        "SELECT count(*) FROM ({}) AS counted",
+                        plan.sql(select, archived_filter)
+                    );
+                    let mut count_query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
+                    for value in &plan.binds {
+                        count_query = count_query.bind(value);
+                    }
+                    count_query.bind(-1).bind(0).fetch_one(pool).await?
+                }
+                None => 0,
+            };
+            (items, total)
+        }
+    };
+    Ok(ProductPage {
+        items: items.into_iter().map(SummaryRow::into_summary).collect(),
+        total,
+        offset,
+    })
+}
+
+#[derive(FromRow)]
+struct SummaryRow {
+    id: i64,
+    sku: Option<String>,
+    name: String,
+    price_minor: i64,
+    currency: String,
+    stock: Option<i64>,
+    tags: String,
+    archived: bool,
+    thumb: Option<String>,
+    /// Number of rows in the whole result (search only).
+    total: i64,
+}
+
+impl SummaryRow {
+    fn into_summary(self) -> ProductSummary {
+        ProductSummary {
+            id: self.id,
+            sku: self.sku,
+            name: self.name,
+            price: Money {
+                amount_minor: self.price_minor,
+                currency: self.currency,
+            },
+            stock: self.stock,
+            tags: split_tags(&self.tags),
+            archived: self.archived,
+            thumb: self.thumb,
+        }
+    }
+}
+
+/// How a search box text becomes SQL. Words of three or more characters go through the
+/// FTS5 trigram index (MATCH, ranked by bm25); shorter words (two Chinese characters are a
+/// whole word, which trigrams cannot index) are matched with LIKE on the product columns
+/// of the rows left. Every word must match.
+struct SearchPlan {
+    fts_expr: Option<String>,
+    short_words: usize,
+    binds: Vec<String>,
+}
+
+const SEARCHED_COLUMNS: [&str; 4] = ["p.name", "p.description", "coalesce(p.sku, '')", "p.tags"];
+
+impl SearchPlan {
+    fn new(text: &str) -> Option<SearchPlan> {
+        let words: Vec<&str> = text.split_whitespace().take(16).collect();
+        if words.is_empty() {
+            return None;
+        }
+        let (long, short): (Vec<&str>, Vec<&str>) =
+            words.into_iter().partition(|w| w.chars().count() >= 3);
+        let mut binds = Vec::new();
+        // Each word is one quoted FTS5 string: user text never reaches the query syntax.
+        let fts_expr = (!long.is_empty()).then(|| {
+            long.iter()
+                .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        });
+        binds.extend(fts_expr.clone());
+        for word in &short {
+            let pattern = like_pattern(word);
+            binds.extend(SEARCHED_COLUMNS.iter().map(|_| pattern.clone()));
+        }
+        Some(SearchPlan {
+            fts_expr,
+            short_words: short.len(),
+            binds,
+        })
+    }
+
+    /// The page query: `select` columns plus `total`, then `LIMIT ? OFFSET ?` to bind.
+    fn sql(&self, select: &str, archived_filter: &str) -> String {
+        let any_column = SEARCHED_COLUMNS
+            .iter()
+            .map(|c| format!("{c} LIKE ? ESCAPE '\\'"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let short_filter: String = (0..self.short_words)
+            .map(|_| format!(" AND ({any_column})"))
+            .collect();
+        match &self.fts_expr {
+            // MATERIALIZED keeps SQLite from re-running the MATCH once per product row.
+            Some(_) => format!(
+                "WITH hits AS MATERIALIZED (SELECT rowid AS id, bm25(products_fts) AS rank FROM products_fts WHERE products_fts MATCH ?)
+                 {select}, count(*) OVER () AS total FROM hits JOIN products p ON p.id = hits.id
+                 WHERE 1 = 1 {archived_filter}{short_filter}
+                 ORDER BY hits.rank, p.updated_at DESC, p.id DESC LIMIT ? OFFSET ?"
+            ),
+            None => format!(
+                "{select}, count(*) OVER () AS total FROM products p WHERE 1 = 1 {archived_filter}{short_filter}
+                 ORDER BY p.archived, p.updated_at DESC, p.id DESC LIMIT ? OFFSET ?"
+            ),
+        }
+    }
+}
+
+fn like_pattern(word: &str) -> String {
+    let escaped = word
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Every product still on sale, by name.
+pub(crate) async fn active_ids(pool: &SqlitePool) -> Result<Vec<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM products WHERE archived = 0 ORDER BY name, id")
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+/// The product with this SKU (archived ones too when `with_archived`).
+pub(crate) async fn id_by_sku(
+    pool: &SqlitePool,
+    sku: &str,
+    with_archived: bool,
+) -> Result<Option<i64>> {
+    let sql = if with_archived {
+        "SELECT id FROM products WHERE sku = ?"
+    } else {
+        "SELECT id FROM products WHERE sku = ? AND archived = 0"
+    };
+    Ok(sqlx::query_scalar(sql)
+        .bind(sku)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// What a sale copies from a product: name, SKU and price (archived products too: an old
+/// till screen may still show one).
+pub(crate) async fn sale_facts(
+    pool: &SqlitePool,
+    id: i64,
+) -> Result<Option<(String, Option<String>, Money)>> {
+    let row: Option<(String, Option<String>, i64, String)> =
+        sqlx::query_as("SELECT name, sku, price_minor, currency FROM products WHERE id = ?")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(name, sku, amount_minor, currency)| {
+        (
+            name,
+            sku,
+            Money {
+                amount_minor,
+                currency,
+            },
+        )
+    }))
+}
+
+/// The name of a product, if it still exists.
+pub(crate) async fn name_of(pool: &SqlitePool, id: i64) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT name FROM products WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// Takes sold goods out of stock, inside the caller's transaction (products without a
+/// stock count are left alone; stock never goes below zero).
+pub(crate) async fn take_stock(
+    conn: &mut sqlx::SqliteConnection,
+    sold: &[(i64, i64)],
+) -> Result<()> {
+    for (id, quantity) in sold {
+        sqlx::query(
+            "UPDATE products SET stock = max(0, stock - ?) WHERE id = ? AND stock IS NOT NULL",
+        )
+        .bind(quantity)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! Shared infrastructure every room stands on: the shop file (open, migrate, back up), the
+//! secret store, the clock, short ids, atomic file writes and blocking work off the runtime.
+
+pub mod secrets;
+pub mod store;
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{CoreError, Result};
+
+/// Now, as UTC milliseconds (what every table stores).
+pub(crate) fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// `len` (≤ 32) random-looking Crockford base32 characters: time, process and a counter
+/// hashed, so ids made in the same millisecond still differ.
+pub(crate) fn crockford_id(len: usize) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut hasher = Sha256::new();
+    hasher.update(jiff::Timestamp::now().as_nanosecond().to_le_bytes());
+    hasher.update(std::process::id().to_le_bytes());
+    hasher.update(
+        COUNTER
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .to_le_bytes(),
+    );
+    hasher
+        .finalize()
+        .iter()
+        .take(len)
+        .map(|b| ALPHABET[(*b & 31) as usize] as char)
+        .collect()
+}
+
+pub(crate) fn write_file_atomically(out: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).map_err(|e| CoreError::io("write", out, e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| CoreError::io("write", out, e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| CoreError::io("write", out, e))?;
+    tmp.persist(out)
+        .map_err(|e| CoreError::io("write", out, e.error))?;
+    Ok(())
+}
+
+/// Runs blocking engine work (reports read SQLite synchronously, rendering is CPU work) off
+/// the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| CoreError::Report(format!("the report task stopped: {e}")))?
+}

@@ -1,0 +1,284 @@
+//! Which payment providers the shop uses and how to reach them. Settings (API base, app id,
+//! gateway) are stored in SQLite; keys go to [`crate::infra::secrets`] and only their names are kept.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use shopcast_payments::alipay::{AlipayConfig, AlipayProvider, Gateway};
+use shopcast_payments::stripe::{StripeConfig, StripeProvider};
+use shopcast_payments::{PaymentProvider, ProviderKind};
+use sqlx::SqlitePool;
+
+use crate::error::{CoreError, Result};
+use crate::infra::secrets::{SecretBackend, SecretStore};
+use crate::payments::provider_error;
+use crate::settings;
+
+const SETTINGS_KEY: &str = "payments.settings";
+const STRIPE_SECRET: &str = "stripe.secret_key";
+const ALIPAY_PRIVATE_KEY: &str = "alipay.app_private_key";
+const ALIPAY_PUBLIC_KEY: &str = "alipay.alipay_public_key";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase", default)]
+pub struct PaymentSettings {
+    /// Built-in test mode (on for a new shop).
+    pub test_mode: bool,
+    /// Serve the test checkout page on the shop's Wi-Fi, not only this computer.
+    pub test_mode_lan: bool,
+    /// Port of the test checkout page; 0 picks a free one.
+    pub test_mode_port: u16,
+    /// How often providers are asked for news, in milliseconds.
+    pub poll_ms: u32,
+    /// How long a till QR stays valid, in minutes.
+    pub qr_minutes: u32,
+    pub stripe: Option<StripeSetup>,
+    pub alipay: Option<AlipaySetup>,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        PaymentSettings {
+            test_mode: true,
+            test_mode_lan: false,
+            test_mode_port: 0,
+            poll_ms: 1_000,
+            qr_minutes: 15,
+            stripe: None,
+            alipay: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct StripeSetup {
+    pub api_base: String,
+    /// Where the key is kept (never the key itself).
+    pub secret_backend: SecretBackend,
+    /// Last four characters, so the owner can tell keys apart.
+    pub key_hint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct AlipaySetup {
+    pub app_id: String,
+    /// "production", "sandbox" or a gateway URL.
+    pub gateway: String,
+    pub secret_backend: SecretBackend,
+}
+
+pub async fn load(pool: &SqlitePool) -> Result<PaymentSettings> {
+    Ok(settings::get_extra(pool, SETTINGS_KEY)
+        .await?
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default())
+}
+
+pub async fn save(pool: &SqlitePool, new: &PaymentSettings) -> Result<()> {
+    if !(50..=60_000).contains(&new.poll_ms) {
+        return Err(CoreError::invalid(
+            "pollMs",
+            "Check for payments every 50 ms to 60 s.",
+        ));
+    }
+    if !(1..=1_440).contains(&new.qr_minutes) {
+        return Err(CoreError::invalid(
+            "qrMinutes",
+            "A QR can stay valid 1 minute to 24 hours.",
+        ));
+    }
+    let json = serde_json::to_string(new).expect("settings serialize");
+    settings::set_extra(pool, SETTINGS_KEY, Some(&json)).await
+}
+
+fn stripe_config(api_base: &str, key: String) -> Result<StripeConfig> {
+    let url = url::Url::parse(api_base.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "https" | "http"))
+        .ok_or_else(|| {
+            CoreError::invalid(
+                "apiBase",
+                "Enter the API address, e.g. https://api.stripe.com.",
+            )
+        })?;
+    let mut config = StripeConfig::new(key);
+    // Only Stripe itself filters event types server-side; test servers refuse the filter.
+    config.filter_types_on_server = url.host_str() == Some("api.stripe.com");
+    config.api_base = url;
+    Ok(config)
+}
+
+fn gateway(text: &str) -> Result<Gateway> {
+    Ok(match text.trim() {
+        "" | "production" => Gateway::Production,
+        "sandbox" => Gateway::Sandbox,
+        other => Gateway::Custom(
+            url::Url::parse(other)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "https" | "http"))
+                .ok_or_else(|| {
+                    CoreError::invalid("gateway", "Choose production, sandbox or a gateway URL.")
+                })?,
+        ),
+    })
+}
+
+fn key_hint(key: &str) -> String {
+    let tail: String = key
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{tail}")
+}
+
+/// Checks a Stripe key against the API (one cheap read), stores it, and returns the provider.
+pub async fn connect_stripe(
+    pool: &SqlitePool,
+    secrets: &SecretStore,
+    api_base: &str,
+    secret_key: &str,
+) -> Result<Arc<dyn PaymentProvider>> {
+    let key = secret_key.trim();
+    if key.is_empty() || key.chars().any(char::is_whitespace) {
+        return Err(CoreError::invalid(
+            "secretKey",
+            "Paste the secret key (sk_… or rk_…).",
+        ));
+    }
+    let provider =
+        StripeProvider::new(stripe_config(api_base, key.to_string())?).map_err(provider_error)?;
+    // A poll from "now" proves the key works without reading history.
+    provider
+        .poll(Some(&jiff::Timestamp::now().as_second().to_string()), &[])
+        .await
+        .map_err(provider_error)?;
+    let backend = secrets.set(STRIPE_SECRET, key)?;
+    let mut all = load(pool).await?;
+    all.stripe = Some(StripeSetup {
+        api_base: api_base.trim().to_string(),
+        secret_backend: backend,
+        key_hint: key_hint(key),
+    });
+    save(pool, &all).await?;
+    Ok(Arc::new(provider))
+}
+
+pub async fn connect_alipay(
+    pool: &SqlitePool,
+    secrets: &SecretStore,
+    app_id: &str,
+    gateway_text: &str,
+    app_private_key: &str,
+    alipay_public_key: &str,
+) -> Result<Arc<dyn PaymentProvider>> {
+    if app_id.trim().is_empty() || !app_id.trim().chars().all(|c| c.is_ascii_digit()) {
+        return Err(CoreError::invalid(
+            "appId",
+            "Enter the app id (digits) from the Alipay open platform.",
+        ));
+    }
+    let provider = AlipayProvider::new(AlipayConfig {
+        gateway: gateway(gateway_text)?,
+        app_id: app_id.trim().to_string(),
+        app_private_key: app_private_key.to_string(),
+        alipay_public_key: alipay_public_key.to_string(),
+        notify_url: None,
+    })
+    .map_err(provider_error)?;
+    let backend = secrets.set(ALIPAY_PRIVATE_KEY, app_private_key)?;
+    secrets.set(ALIPAY_PUBLIC_KEY, alipay_public_key)?;
+    let mut all = load(pool).await?;
+    all.alipay = Some(AlipaySetup {
+        app_id: app_id.trim().to_string(),
+        gateway: gateway_text.trim().to_string(),
+        secret_backend: backend,
+    });
+    save(pool, &all).await?;
+    Ok(Arc::new(provider))
+}
+
+pub async fn forget(pool: &SqlitePool, secrets: &SecretStore, kind: ProviderKind) -> Result<()> {
+    let mut all = load(pool).await?;
+    match kind {
+        ProviderKind::Stripe => {
+            secrets.delete(STRIPE_SECRET)?;
+            all.stripe = None;
+        }
+        ProviderKind::Alipay => {
+            secrets.delete(ALIPAY_PRIVATE_KEY)?;
+            secrets.delete(ALIPAY_PUBLIC_KEY)?;
+            all.alipay = None;
+        }
+        ProviderKind::Test => all.test_mode = false,
+        ProviderKind::Manual => {}
+    }
+    save(pool, &all).await
+}
+
+/// Rebuilds the providers saved earlier (at start). A provider whose key is gone is skipped
+/// with a warning; the settings screen shows it as needing its key again.
+pub fn saved_providers(
+    settings: &PaymentSettings,
+    secrets: &SecretStore,
+) -> Vec<Arc<dyn PaymentProvider>> {
+    let mut out: Vec<Arc<dyn PaymentProvider>> = Vec::new();
+    if let Some(stripe) = &settings.stripe {
+        match secrets.get(STRIPE_SECRET) {
+            Ok(Some(key)) => match stripe_config(&stripe.api_base, key).map(StripeProvider::new) {
+                Ok(Ok(provider)) => out.push(Arc::new(provider)),
+                _ => tracing::warn!("saved Stripe settings are not usable"),
+            },
+            _ => tracing::warn!("the Stripe key is missing from the keychain"),
+        }
+    }
+    if let Some(alipay) = &settings.alipay {
+        let keys = (
+            secrets.get(ALIPAY_PRIVATE_KEY),
+            secrets.get(ALIPAY_PUBLIC_KEY),
+        );
+        if let (Ok(Some(private)), Ok(Some(public))) = keys
+            && let Ok(gateway) = gateway(&alipay.gateway)
+            && let Ok(provider) = AlipayProvider::new(AlipayConfig {
+                gateway,
+                app_id: alipay.app_id.clone(),
+                app_private_key: private,
+                alipay_public_key: public,
+                notify_url: None,
+            })
+        {
+            out.push(Arc::new(provider));
+        } else {
+            tracing::warn!("saved Alipay settings are not usable");
+        }
+    }
+    out
+}
+
+/// Where the test checkout page listens: this computer only, unless the owner opted in.
+pub fn test_mode_bind(settings: &PaymentSettings) -> SocketAddr {
+    let ip = if settings.test_mode_lan {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    };
+    SocketAddr::new(ip, settings.test_mode_port)
+}
+
+/// This computer's address on the local network (for QR URLs a phone can open), found by
+/// asking the OS which interface would route to a private address; no packet is sent.
+pub fn lan_ip() -> Option<IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.168.0.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_unspecified() && !ip.is_loopback()).then_some(ip)
+}

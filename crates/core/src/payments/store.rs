@@ -1,0 +1,69 @@
+//! The payments room's lookups that other rooms ask for, and the payment-link cache
+//! (payment_links); orders, charges and the ledger keep their SQL in `till` and `ledger`.
+
+use shopcast_payments::ProviderKind;
+use sqlx::{SqliteExecutor, SqlitePool};
+
+use crate::catalog::Product;
+use crate::error::Result;
+use crate::infra::now_ms;
+
+/// Whether any order ever sold this product (such a product is archived, not deleted).
+pub(crate) async fn product_has_sales<'e>(
+    executor: impl SqliteExecutor<'e>,
+    product_id: i64,
+) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM order_lines WHERE product_id = ?)")
+            .bind(product_id)
+            .fetch_one(executor)
+            .await?,
+    )
+}
+
+/// The product's reusable link at `provider`, if one was made for its current name and price.
+pub(crate) async fn cached_link(
+    pool: &SqlitePool,
+    product: &Product,
+    provider: ProviderKind,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT url FROM payment_links WHERE product_id = ? AND provider = ?
+           AND name = ? AND price_minor = ? AND currency = ?",
+    )
+    .bind(product.id)
+    .bind(provider.as_str())
+    .bind(&product.name)
+    .bind(product.price.amount_minor)
+    .bind(&product.price.currency)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// Keeps the link made for the product's current name and price (replacing an older one).
+pub(crate) async fn keep_link(
+    pool: &SqlitePool,
+    product: &Product,
+    provider: ProviderKind,
+    link_id: &str,
+    url: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO payment_links (product_id, provider, name, price_minor, currency, link_id, url, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (product_id, provider) DO UPDATE SET name = excluded.name,
+             price_minor = excluded.price_minor, currency = excluded.currency,
+             link_id = excluded.link_id, url = excluded.url, created_at = excluded.created_at",
+    )
+    .bind(product.id)
+    .bind(provider.as_str())
+    .bind(&product.name)
+    .bind(product.price.amount_minor)
+    .bind(&product.price.currency)
+    .bind(link_id)
+    .bind(url)
+    .bind(now_ms())
+    .execute(pool)
+    .await?;
+    Ok(())
+}

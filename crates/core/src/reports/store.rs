@@ -1,0 +1,238 @@
+//! The report queries: one ordered pass over the covering indexes through a read-only
+//! SQLite connection, and each payment split over its lines with exact integer math.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::csv::*;
+use super::period::*;
+use crate::error::{CoreError, Result};
+
+/// The SQL that reads sales with their lines, time-ordered; filters become bound parameters.
+/// What a CSV row needs: the payment, its order's reference and total, each line's name.
+pub(crate) const CSV_SELECT: &str = "SELECT p.id, p.occurred_at, o.ref, p.provider, p.provider_ref, \
+     p.method, l.sku, l.name, l.quantity, l.unit_price_minor * l.quantity, o.total_minor, \
+     p.amount_minor, p.refunded_minor, p.currency, p.status, p.channel, p.source_ref, p.test, \
+     l.product_id, pa.network, po.url FROM payments p INDEXED BY payments_for_reports \
+     LEFT JOIN orders o ON o.id = p.order_id LEFT JOIN order_lines l ON l.order_id = p.order_id \
+     LEFT JOIN posts po ON p.channel = 'post' AND po.id = CAST(p.source_ref AS INTEGER) \
+     LEFT JOIN accounts pa ON pa.id = po.account_id";
+
+/// What the summary needs, read from the two covering indexes alone (no table lookups). The
+/// order total (for splitting a payment over a subset of its lines) only when filtering by SKU.
+pub(crate) const SUMMARY_SELECT: &str = "SELECT p.id, p.occurred_at, p.currency, p.amount_minor, \
+     p.refunded_minor, p.provider, p.method, p.channel, p.source_ref, l.product_id, l.quantity, \
+     l.unit_price_minor * l.quantity, NULL FROM payments p INDEXED BY payments_for_reports \
+     LEFT JOIN order_lines l INDEXED BY order_lines_for_reports ON l.order_id = p.order_id";
+
+pub(crate) const SUMMARY_SELECT_BY_SKU: &str = "SELECT p.id, p.occurred_at, p.currency, p.amount_minor, \
+     p.refunded_minor, p.provider, p.method, p.channel, p.source_ref, l.product_id, l.quantity, \
+     l.unit_price_minor * l.quantity, o.total_minor FROM payments p INDEXED BY payments_for_reports \
+     LEFT JOIN orders o ON o.id = p.order_id LEFT JOIN order_lines l ON l.order_id = p.order_id";
+
+/// `select` plus the filter's conditions; ?1 and ?2 are the period's UTC bounds and the
+/// filter's values follow as ?3… (SQLite numbers a bare `?` after the largest so far).
+///
+/// Rows come in time order, each payment's lines together: the payments index is the outer
+/// loop of the join (a LEFT JOIN keeps it there), so no sort is needed.
+pub(crate) fn sales_query(
+    select: &str,
+    filter: &ReportFilter,
+) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value;
+    let mut sql = String::from(select);
+    sql.push_str(" WHERE p.occurred_at >= ?1 AND p.occurred_at < ?2 AND p.mismatch IS NULL");
+    let mut params: Vec<Value> = Vec::new();
+    match filter.status.as_deref() {
+        Some(status @ ("paid" | "refunded")) => {
+            sql.push_str(" AND p.status = ?");
+            params.push(Value::Text(status.to_string()));
+        }
+        _ => sql.push_str(" AND p.status IN ('paid', 'refunded')"),
+    }
+    if !filter.include_test {
+        sql.push_str(" AND p.test = 0");
+    }
+    if let Some(provider) = filter.provider.as_deref().filter(|p| !p.is_empty()) {
+        sql.push_str(" AND p.provider = ?");
+        params.push(Value::Text(provider.to_string()));
+    }
+    if let Some(channel) = filter.channel.as_deref().filter(|c| !c.is_empty()) {
+        sql.push_str(" AND p.channel = ?");
+        params.push(Value::Text(channel.to_string()));
+    }
+    if let Some(sku) = filter.sku.as_deref().filter(|s| !s.is_empty()) {
+        sql.push_str(" AND l.sku = ?");
+        params.push(Value::Text(sku.to_string()));
+    }
+    sql.push_str(" ORDER BY p.occurred_at");
+    (sql, params)
+}
+
+/// The SQL the export and the summary run for `filter` (parameters ?1 = start, ?2 = end in UTC
+/// ms, then the filter's values), for benchmarks against the sqlite3 shell.
+pub fn sales_sql(filter: &ReportFilter) -> String {
+    sales_query(CSV_SELECT, filter).0
+}
+
+/// One line of a sale, with its share of the payment.
+#[derive(Debug, Clone)]
+pub(crate) struct SaleLine {
+    pub(crate) payment_id: i64,
+    pub(crate) occurred_at: i64,
+    pub(crate) order_ref: Option<String>,
+    pub(crate) provider: String,
+    pub(crate) provider_ref: String,
+    pub(crate) method: Option<String>,
+    pub(crate) sku: Option<String>,
+    pub(crate) product: Option<String>,
+    pub(crate) quantity: Option<i64>,
+    /// Line price × quantity (None for a payment without lines).
+    pub(crate) line_minor: Option<i64>,
+    pub(crate) order_total: Option<i64>,
+    pub(crate) amount_minor: i64,
+    pub(crate) refunded_minor: i64,
+    pub(crate) currency: String,
+    pub(crate) status: String,
+    pub(crate) channel: String,
+    pub(crate) source_ref: Option<String>,
+    pub(crate) test: bool,
+    /// The post that brought the sale, when it was a post.
+    pub(crate) post_network: Option<String>,
+    pub(crate) post_url: Option<String>,
+}
+
+/// Splits a payment's amount and refund over its lines in proportion to their prices
+/// (`line_minors`: price × quantity per line, `None` for a payment without lines). When all of
+/// the order's lines are present, the last one takes the rounding remainder so the lines add up
+/// to the payment exactly; a payment without lines is one row with everything.
+pub(crate) fn allocate_into(
+    out: &mut Vec<(i64, i64)>,
+    amount_minor: i64,
+    refunded_minor: i64,
+    order_total: Option<i64>,
+    line_minors: &[Option<i64>],
+) {
+    out.clear();
+    let amount = i128::from(amount_minor);
+    let refunded = i128::from(refunded_minor);
+    let line_sum: i128 = line_minors.iter().map(|l| i128::from(l.unwrap_or(0))).sum();
+    if line_sum <= 0 {
+        out.resize(line_minors.len(), (0, 0));
+        if let Some(first) = out.first_mut() {
+            *first = (amount_minor, refunded_minor);
+        }
+        return;
+    }
+    let denominator = order_total
+        .map(i128::from)
+        .filter(|t| *t > 0)
+        .unwrap_or(line_sum);
+    let complete = line_sum == denominator;
+    let (mut gross_left, mut refund_left) = (amount, refunded);
+    for (i, line) in line_minors.iter().enumerate() {
+        let (gross, refund) = if complete && i + 1 == line_minors.len() {
+            (gross_left, refund_left)
+        } else {
+            let share = i128::from(line.unwrap_or(0));
+            (amount * share / denominator, refunded * share / denominator)
+        };
+        gross_left -= gross;
+        refund_left -= refund;
+        out.push((gross as i64, refund as i64));
+    }
+}
+
+pub(crate) fn allocate(lines: &[SaleLine]) -> Vec<(i64, i64)> {
+    let mut out = Vec::with_capacity(lines.len());
+    if let Some(first) = lines.first() {
+        let minors: Vec<Option<i64>> = lines.iter().map(|l| l.line_minor).collect();
+        allocate_into(
+            &mut out,
+            first.amount_minor,
+            first.refunded_minor,
+            first.order_total,
+            &minors,
+        );
+    }
+    out
+}
+
+/// Reads sales in time order and hands each payment's lines, allocated, to `visit`.
+pub(crate) fn for_each_sale(
+    db: &Path,
+    filter: &ReportFilter,
+    period: &Period,
+    cancel: Option<&AtomicBool>,
+    mut visit: impl FnMut(&SaleLine, i64, i64) -> Result<()>,
+) -> Result<u64> {
+    let conn = rusqlite::Connection::open_with_flags(
+        db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(report_db)?;
+    let (sql, extra) = sales_query(CSV_SELECT, filter);
+    let mut statement = conn.prepare(&sql).map_err(report_db)?;
+    let mut params: Vec<rusqlite::types::Value> = vec![
+        rusqlite::types::Value::Integer(period.start_ms),
+        rusqlite::types::Value::Integer(period.end_ms),
+    ];
+    params.extend(extra);
+    let mut rows = statement
+        .query(rusqlite::params_from_iter(params))
+        .map_err(report_db)?;
+    let mut pending: Vec<SaleLine> = Vec::new();
+    let mut written: u64 = 0;
+    let mut flush = |pending: &mut Vec<SaleLine>, written: &mut u64| -> Result<()> {
+        let shares = allocate(pending);
+        for (line, (gross, refund)) in pending.iter().zip(shares) {
+            visit(line, gross, refund)?;
+            *written += 1;
+            if (*written).is_multiple_of(PROGRESS_EVERY)
+                && let Some(cancel) = cancel
+                && cancel.load(Ordering::Relaxed)
+            {
+                return Err(CoreError::Cancelled);
+            }
+        }
+        pending.clear();
+        Ok(())
+    };
+    while let Some(row) = rows.next().map_err(report_db)? {
+        let line = SaleLine {
+            payment_id: row.get(0).map_err(report_db)?,
+            occurred_at: row.get(1).map_err(report_db)?,
+            order_ref: row.get(2).map_err(report_db)?,
+            provider: row.get(3).map_err(report_db)?,
+            provider_ref: row.get(4).map_err(report_db)?,
+            method: row.get(5).map_err(report_db)?,
+            sku: row.get(6).map_err(report_db)?,
+            product: row.get(7).map_err(report_db)?,
+            quantity: row.get(8).map_err(report_db)?,
+            line_minor: row.get(9).map_err(report_db)?,
+            order_total: row.get(10).map_err(report_db)?,
+            amount_minor: row.get(11).map_err(report_db)?,
+            refunded_minor: row.get(12).map_err(report_db)?,
+            currency: row.get(13).map_err(report_db)?,
+            status: row.get(14).map_err(report_db)?,
+            channel: row.get(15).map_err(report_db)?,
+            source_ref: row.get(16).map_err(report_db)?,
+            test: row.get(17).map_err(report_db)?,
+            post_network: row.get(19).map_err(report_db)?,
+            post_url: row.get(20).map_err(report_db)?,
+        };
+        if pending
+            .first()
+            .is_some_and(|p| p.payment_id != line.payment_id)
+        {
+            flush(&mut pending, &mut written)?;
+        }
+        pending.push(line);
+    }
+    flush(&mut pending, &mut written)?;
+    Ok(written)
+}
+
+pub(crate) fn report_db(error: rusqlite::Error) -> CoreError {
+    CoreError::Report(error.to_string())
+}

@@ -1,0 +1,116 @@
+//! Shared infrastructure: the shop file, its migrations and backups.
+
+use shopcast_core::Shop;
+use shopcast_core::infra::store;
+
+#[tokio::test]
+async fn migrates_an_empty_file_and_reopens_without_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pool, backup) = store::open(dir.path()).await.unwrap();
+    assert!(backup.is_none(), "a brand-new file needs no backup");
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(applied, store::known_migrations().collect::<Vec<_>>());
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(journal, "wal");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(fk, 1);
+    pool.close().await;
+
+    let (_pool, backup) = store::open(dir.path()).await.unwrap();
+    assert!(backup.is_none(), "nothing pending, so no backup");
+}
+
+#[tokio::test]
+async fn a_pending_migration_backs_the_file_up_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = Shop::open(dir.path()).await.unwrap();
+    shop.create_product(&crate::draft("Kept in the backup", "1"))
+        .await
+        .unwrap();
+    // Pretend the newest migration has not run yet.
+    let newest = store::known_migrations().max().unwrap();
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = ?")
+        .bind(newest)
+        .execute(shop.pool())
+        .await
+        .unwrap();
+    // Undo what the newest migration created, so it can run again.
+    let undo: &[&str] = match newest {
+        1 => &[
+            "DROP TABLE products_fts",
+            "DROP TABLE order_lines",
+            "DROP TABLE orders",
+            "DROP TABLE product_photos",
+            "DROP TABLE products",
+            "DROP TABLE settings",
+        ],
+        2 => &["DROP TABLE signage_items", "DROP TABLE signage_batches"],
+        3 => &[
+            "DROP TABLE provider_cursors",
+            "DROP TABLE payment_events",
+            "DROP TABLE payments",
+            "DROP TABLE charges",
+            "DROP INDEX orders_by_ref",
+            "ALTER TABLE orders DROP COLUMN ref",
+            "ALTER TABLE orders DROP COLUMN status",
+            "ALTER TABLE orders DROP COLUMN total_minor",
+            "ALTER TABLE orders DROP COLUMN currency",
+            "ALTER TABLE orders DROP COLUMN channel",
+            "ALTER TABLE orders DROP COLUMN source_ref",
+            "ALTER TABLE orders DROP COLUMN updated_at",
+            "ALTER TABLE order_lines DROP COLUMN name",
+            "ALTER TABLE order_lines DROP COLUMN sku",
+        ],
+        4 => &[
+            "DROP INDEX order_lines_by_order",
+            "DROP INDEX payments_for_reports",
+        ],
+        5 => &[
+            "DROP INDEX order_lines_for_reports",
+            "CREATE INDEX order_lines_by_order ON order_lines (order_id)",
+        ],
+        6 => &["DROP TABLE payment_links"],
+        7 => &["DROP TABLE posts", "DROP TABLE accounts"],
+        8 => &["ALTER TABLE orders DROP COLUMN stock_taken"],
+        other => panic!("add the undo of migration {other} to this test"),
+    };
+    for statement in undo {
+        sqlx::query(sqlx::AssertSqlSafe(*statement))
+            .execute(shop.pool())
+            .await
+            .unwrap();
+    }
+    shop.close().await;
+
+    let (pool, backup) = store::open(dir.path()).await.unwrap();
+    let backup = backup.expect("a pending migration must back up first");
+    assert!(backup.starts_with(dir.path().join("backups")));
+    let copy = sqlx::SqlitePool::connect(&format!("sqlite:{}", backup.display()))
+        .await
+        .unwrap();
+    let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
+        .fetch_all(&copy)
+        .await
+        .unwrap();
+    assert!(
+        !versions.contains(&newest),
+        "the backup is the file as it was before migrating"
+    );
+    let applied: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE version = ?")
+            .bind(newest)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(applied, 1);
+}

@@ -1,0 +1,617 @@
+//! The posting room: accounts, sign-in, compose and the outbox.
+
+
+mod outbox {
+    //! The posting outbox on real shop files, with a publisher that behaves as the networks do
+    //! (idempotent on the post's key; scripted 429s and refusals). The real networks are tested
+    //! in crates/social against their peers; this is the queue's logic: retries, Retry-After,
+    //! schedules across DST, crash between "sent" and "stored", missed posts.
+
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use shopcast_core::posting::accounts::Account;
+    use shopcast_core::posting::outbox::PublisherFactory;
+    use shopcast_core::{ComposeRequest, Shop};
+    use shopcast_social::{Network, NetworkLimits, PostRequest, Posted, PublishError, Publisher};
+
+    use crate::{draft, shop_with};
+
+    #[derive(Default)]
+    struct Remote {
+        /// idempotency key → post, as a network keeps them.
+        posts: HashMap<String, Posted>,
+        publishes: usize,
+        /// Errors to answer before succeeding.
+        script: Vec<PublishError>,
+    }
+
+    struct FakeNetwork(Arc<Mutex<Remote>>);
+
+    #[async_trait]
+    impl Publisher for FakeNetwork {
+        fn network(&self) -> Network {
+            Network::Bluesky
+        }
+        async fn limits(&self) -> Result<NetworkLimits, PublishError> {
+            Ok(NetworkLimits {
+                max_chars: 300,
+                url_chars: None,
+                max_images: 4,
+                max_image_bytes: 1_000_000,
+                max_image_side: 2_000,
+            })
+        }
+        async fn publish(&self, request: &PostRequest) -> Result<Posted, PublishError> {
+            let mut remote = self.0.lock().unwrap();
+            remote.publishes += 1;
+            if !remote.script.is_empty() {
+                return Err(remote.script.remove(0));
+            }
+            let n = remote.posts.len() + 1;
+            Ok(remote
+                .posts
+                .entry(request.idempotency_key.clone())
+                .or_insert_with(|| Posted {
+                    remote_id: format!("at://did:plc:x/app.bsky.feed.post/{n}"),
+                    url: format!("https://bsky.app/profile/shop/post/{n}"),
+                    raw: request.text.clone(),
+                })
+                .clone())
+        }
+    }
+
+    struct Factory(Arc<Mutex<Remote>>);
+
+    #[async_trait]
+    impl PublisherFactory for Factory {
+        async fn open(
+            &self,
+            _: &Account,
+            credential: &str,
+        ) -> Result<Arc<dyn Publisher>, PublishError> {
+            if credential == "revoked" {
+                return Err(PublishError::Reconnect {
+                    network: "bluesky",
+                    message: "AuthenticationRequired".into(),
+                    raw: r#"{"error":"AuthenticationRequired"}"#.into(),
+                });
+            }
+            Ok(Arc::new(FakeNetwork(self.0.clone())))
+        }
+    }
+
+    async fn setup(timezone: &str) -> (Shop, tempfile::TempDir, Arc<Mutex<Remote>>, i64, i64) {
+        unsafe { std::env::set_var("SHOPCAST_SECRETS", "file") };
+        let (shop, dir) = shop_with("CNY").await;
+        shop.set_setting("shop.timezone", timezone).await.unwrap();
+        let remote = Arc::new(Mutex::new(Remote::default()));
+        shop.outbox().set_factory(Arc::new(Factory(remote.clone())));
+        let account = shop
+            .connect_account(
+                Network::Bluesky,
+                "http://127.0.0.1:1",
+                "shop.example",
+                "app-pass",
+                serde_json::json!({}),
+            )
+            .await
+            .unwrap();
+        let mut cup = draft("青花瓷杯", "88");
+        cup.sku = Some("CUP-1".into());
+        cup.tags = vec!["茶".into(), "tea time".into()];
+        let product = shop.create_product(&cup).await.unwrap().id;
+        (shop, dir, remote, account.id, product)
+    }
+
+    fn at(text: &str) -> jiff::Timestamp {
+        text.parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn each_post_gets_its_own_tracked_link_and_is_sent_once() {
+        let (shop, _dir, remote, account, product) = setup("Asia/Shanghai").await;
+        let request = ComposeRequest {
+            product_id: product,
+            account_ids: vec![account],
+            template: "{name} {price} {link} {tags}".into(),
+            at: None,
+        };
+        let preview = shop.preview_post(&request).await.unwrap();
+        assert_eq!(preview[0].max_length, 300);
+        assert!(preview[0].problem.is_none());
+        let posts = shop.queue_posts(&request).await.unwrap();
+        let post = &posts[0];
+        let link = format!("https://shop.example.com/p/CUP-1?src=post&post={}", post.id);
+        assert_eq!(post.text, format!("青花瓷杯 ¥88.00 {link} #茶 #teatime"));
+        assert_eq!(post.link.as_deref(), Some(link.as_str()));
+        let sent = shop.outbox().run_due(jiff::Timestamp::now()).await.unwrap();
+        assert_eq!(sent[0].status, "posted");
+        assert!(
+            sent[0]
+                .url
+                .as_deref()
+                .unwrap()
+                .starts_with("https://bsky.app/")
+        );
+        assert_eq!(remote.lock().unwrap().posts.len(), 1);
+        // Nothing left to send.
+        assert!(
+            shop.outbox()
+                .run_due(jiff::Timestamp::now())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let history = shop.post_history(Some(product), None).await.unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!(
+            shop.post_history(None, Some(account)).await.unwrap().len(),
+            1
+        );
+
+        // Too long for the network: refused before sending, with the reason.
+        let long = ComposeRequest {
+            template: "x".repeat(400),
+            ..request.clone()
+        };
+        let preview = shop.preview_post(&long).await.unwrap();
+        assert!(
+            preview[0]
+                .problem
+                .as_deref()
+                .unwrap()
+                .contains("limit is 300"),
+            "{preview:?}"
+        );
+        shop.queue_posts(&long).await.unwrap();
+        let failed = shop.outbox().run_due(jiff::Timestamp::now()).await.unwrap();
+        assert_eq!(
+            (failed[0].status.as_str(), failed[0].error_code.as_deref()),
+            ("failed", Some("post_invalid"))
+        );
+        assert_eq!(remote.lock().unwrap().publishes, 1, "never sent");
+    }
+
+    #[tokio::test]
+    async fn a_429_is_retried_no_sooner_than_retry_after() {
+        let (shop, _dir, remote, account, product) = setup("Asia/Shanghai").await;
+        remote
+            .lock()
+            .unwrap()
+            .script
+            .push(PublishError::RateLimited {
+                network: "bluesky",
+                retry_after: Some(Duration::from_secs(30)),
+            });
+        shop.queue_posts(&ComposeRequest {
+            product_id: product,
+            account_ids: vec![account],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let now = jiff::Timestamp::now();
+        let first = shop.outbox().run_due(now).await.unwrap();
+        assert_eq!(first[0].status, "queued");
+        assert_eq!(first[0].error_code.as_deref(), Some("network_rate_limited"));
+        assert_eq!(first[0].next_attempt_at, now.as_millisecond() + 30_000);
+        let later = |s: i64| now.checked_add(jiff::SignedDuration::from_secs(s)).unwrap();
+        assert!(
+            shop.outbox().run_due(later(29)).await.unwrap().is_empty(),
+            "not before Retry-After"
+        );
+        let sent = shop.outbox().run_due(later(30)).await.unwrap();
+        assert_eq!(sent[0].status, "posted");
+        assert_eq!(sent[0].attempts, 2);
+        assert_eq!(remote.lock().unwrap().posts.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn scheduled_posts_fire_at_the_local_time_across_dst() {
+        let (shop, _dir, remote, account, product) = setup("Europe/Berlin").await;
+        for (local, utc) in [
+            // 02:30 does not exist on 29 March in Berlin: it fires at 03:30 CEST.
+            ("2026-03-29 02:30", "2026-03-29T01:30:00Z"),
+            // 02:30 happens twice on 25 October: the first one (CEST).
+            ("2026-10-25 02:30", "2026-10-25T00:30:00Z"),
+            ("2026-10-26T09:00", "2026-10-26T08:00:00Z"),
+        ] {
+            let posts = shop
+                .queue_posts(&ComposeRequest {
+                    product_id: product,
+                    account_ids: vec![account],
+                    at: Some(local.into()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            let due = at(utc);
+            assert_eq!(posts[0].scheduled_at, due.as_millisecond(), "{local}");
+            let before = due.checked_sub(jiff::SignedDuration::from_secs(1)).unwrap();
+            assert!(
+                shop.outbox().run_due(before).await.unwrap().is_empty(),
+                "{local} fired early"
+            );
+            assert_eq!(
+                shop.outbox().run_due(due).await.unwrap()[0].status,
+                "posted",
+                "{local}"
+            );
+        }
+        assert_eq!(remote.lock().unwrap().posts.len(), 3);
+        let bad = shop
+            .queue_posts(&ComposeRequest {
+                product_id: product,
+                account_ids: vec![account],
+                at: Some("tomorrow-ish".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(bad.field(), Some("at"));
+    }
+
+    #[tokio::test]
+    async fn a_crash_between_sent_and_stored_is_retried_without_a_duplicate() {
+        let (shop, _dir, remote, account, product) = setup("Asia/Shanghai").await;
+        let posts = shop
+            .queue_posts(&ComposeRequest {
+                product_id: product,
+                account_ids: vec![account],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let id = posts[0].id;
+        // The network got the post, then the app died before storing the answer: the row is
+        // still "sending" (that is what the worker writes before publishing).
+        shop.outbox().run_due(jiff::Timestamp::now()).await.unwrap();
+        sqlx::query("UPDATE posts SET status = 'sending', remote_id = NULL, url = NULL WHERE id = ?")
+            .bind(id)
+            .execute(shop.pool())
+            .await
+            .unwrap();
+        let retried = shop.outbox().run_due(jiff::Timestamp::now()).await.unwrap();
+        assert_eq!(retried[0].status, "posted");
+        let remote = remote.lock().unwrap();
+        assert_eq!(remote.publishes, 2, "published twice…");
+        assert_eq!(remote.posts.len(), 1, "…but one post exists");
+    }
+
+    #[tokio::test]
+    async fn refusals_stop_with_the_networks_words_and_revoked_accounts_ask_to_reconnect() {
+        let (shop, _dir, remote, account, product) = setup("Asia/Shanghai").await;
+        remote.lock().unwrap().script.push(PublishError::Rejected {
+            network: "bluesky",
+            code: "InvalidRequest".into(),
+            message: "Invalid app.bsky.feed.post record".into(),
+            raw: r#"{"error":"InvalidRequest"}"#.into(),
+        });
+        let request = ComposeRequest {
+            product_id: product,
+            account_ids: vec![account],
+            ..Default::default()
+        };
+        shop.queue_posts(&request).await.unwrap();
+        let failed = shop.outbox().run_due(jiff::Timestamp::now()).await.unwrap();
+        assert_eq!(failed[0].status, "failed");
+        assert!(
+            failed[0]
+                .error_message
+                .as_deref()
+                .unwrap()
+                .contains("Invalid app.bsky.feed.post record")
+        );
+        assert_eq!(
+            failed[0].error_raw.as_deref(),
+            Some(r#"{"error":"InvalidRequest"}"#)
+        );
+        // "Post now" retries the same post (same key).
+        let again = shop.post_now(failed[0].id).await.unwrap();
+        assert_eq!(again.status, "queued");
+        assert_eq!(
+            shop.outbox().run_due(jiff::Timestamp::now()).await.unwrap()[0].status,
+            "posted"
+        );
+
+        remote.lock().unwrap().script.push(PublishError::Reconnect {
+            network: "bluesky",
+            message: "Token has been revoked".into(),
+            raw: "{}".into(),
+        });
+        shop.queue_posts(&request).await.unwrap();
+        let revoked = shop.outbox().run_due(jiff::Timestamp::now()).await.unwrap();
+        assert_eq!(revoked[0].error_code.as_deref(), Some("account_reconnect"));
+        assert_eq!(shop.accounts().await.unwrap()[0].status, "reconnect");
+    }
+
+    #[tokio::test]
+    async fn posts_due_while_closed_wait_for_post_now_or_skip() {
+        let (shop, _dir, remote, account, product) = setup("Asia/Shanghai").await;
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let posts = shop
+                .queue_posts(&ComposeRequest {
+                    product_id: product,
+                    account_ids: vec![account],
+                    at: Some("2030-01-01 09:00".into()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            ids.push(posts[0].id);
+        }
+        // The app was closed through the scheduled time: pretend the schedule is in the past.
+        sqlx::query("UPDATE posts SET scheduled_at = ?, next_attempt_at = ?, created_at = ?")
+            .bind(jiff::Timestamp::now().as_millisecond() - 3_600_000)
+            .bind(jiff::Timestamp::now().as_millisecond() - 3_600_000)
+            .bind(jiff::Timestamp::now().as_millisecond() - 86_400_000)
+            .execute(shop.pool())
+            .await
+            .unwrap();
+        let missed = shop.start_outbox().await.unwrap();
+        assert_eq!(missed.len(), 2);
+        assert!(missed.iter().all(|p| p.status == "missed"));
+        shop.outbox().stop();
+        assert!(
+            shop.outbox()
+                .run_due(jiff::Timestamp::now())
+                .await
+                .unwrap()
+                .is_empty(),
+            "missed posts wait"
+        );
+        shop.post_now(ids[0]).await.unwrap();
+        assert_eq!(shop.skip_post(ids[1]).await.unwrap().status, "skipped");
+        let sent = shop.outbox().run_due(jiff::Timestamp::now()).await.unwrap();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].id, ids[0]);
+        assert_eq!(remote.lock().unwrap().posts.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn posting_to_several_accounts_is_all_or_nothing() {
+        let (shop, _dir, remote, account, product) = setup("Asia/Shanghai").await;
+        let other = shop
+            .connect_account(
+                Network::Bluesky,
+                "http://127.0.0.1:1",
+                "second.example",
+                "app-pass",
+                serde_json::json!({}),
+            )
+            .await
+            .unwrap();
+        shop.disconnect_account(other.id).await.unwrap();
+        let error = shop
+            .queue_posts(&ComposeRequest {
+                product_id: product,
+                account_ids: vec![account, other.id],
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(error.field(), Some("accounts"));
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM posts")
+            .fetch_one(shop.pool())
+            .await
+            .unwrap();
+        assert_eq!(count, 0, "nothing queued for the first account either");
+        assert!(
+            shop.outbox()
+                .run_due(jiff::Timestamp::now())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(remote.lock().unwrap().publishes, 0);
+    }
+}
+
+mod sign_in {
+    //! A Mastodon account connected the way the owner does it (register the app, browser
+    //! sign-in, code caught on 127.0.0.1), then a product posted through the outbox — all against
+    //! mastodon-mock (tests/peers/), through the engine's own API.
+
+    #[path = "../../../social/tests/mastodon/mock.rs"]
+    #[allow(dead_code)]
+    mod mock;
+
+    use shopcast_core::ComposeRequest;
+
+    use crate::{draft, shop_with};
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_mastodon_account_signs_in_through_the_browser_and_posts_a_product() {
+        unsafe { std::env::set_var("SHOPCAST_SECRETS", "file") };
+        let mock = mock::MastodonMock::start().await;
+        mock.create_account("teashop").await;
+        let (shop, dir) = shop_with("CNY").await;
+        let mut cup = draft("青花瓷杯", "88");
+        cup.sku = Some("CUP-1".into());
+        let product = shop.create_product(&cup).await.unwrap().id;
+
+        let start = shop.start_mastodon_sign_in(mock.base()).await.unwrap();
+        assert!(start.loopback);
+        // The browser: the instance's account picker, then the redirect back to 127.0.0.1.
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let picker = browser
+            .get(&start.authorize_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut form = mock::hidden_inputs(&picker);
+        form.insert("username".into(), "teashop".into());
+        let picked = browser
+            .post(format!("{}/oauth/authorize", mock.base()))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let location = picked.headers()["location"].to_str().unwrap().to_string();
+        assert!(location.starts_with("http://127.0.0.1:"), "{location}");
+        browser.get(&location).send().await.unwrap();
+        let account = shop.finish_sign_in(&start.flow_id, None).await.unwrap();
+        assert_eq!(
+            (account.network.as_str(), account.handle.as_str()),
+            ("mastodon", "teashop")
+        );
+        // The token is in the secrets folder, not in the database.
+        let db = std::fs::read(dir.path().join("shopcast.sqlite")).unwrap();
+        let secrets: Vec<_> = std::fs::read_dir(dir.path().join("secrets"))
+            .unwrap()
+            .collect();
+        assert_eq!(secrets.len(), 1);
+        let token = std::fs::read(secrets[0].as_ref().unwrap().path()).unwrap();
+        assert!(!db.windows(token.len()).any(|w| w == token.as_slice()));
+
+        let preview = shop
+            .preview_post(&ComposeRequest {
+                product_id: product,
+                account_ids: vec![account.id],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(preview[0].max_length, 500, "the instance's own limit");
+        let posts = shop
+            .queue_posts(&ComposeRequest {
+                product_id: product,
+                account_ids: vec![account.id],
+                template: "{name} {price} {link}".into(),
+                at: None,
+            })
+            .await
+            .unwrap();
+        let sent = shop.outbox().run_due(jiff::Timestamp::now()).await.unwrap();
+        assert_eq!(sent[0].status, "posted", "{:?}", sent[0].error_message);
+        let url = sent[0].url.clone().unwrap();
+        assert!(url.contains("/@teashop/"), "{url}");
+        // Read it back from the instance with the account's own token.
+        let status = mock
+            .get_json(
+                std::str::from_utf8(&token).unwrap().trim(),
+                &format!("/api/v1/statuses/{}", sent[0].remote_id.as_deref().unwrap()),
+            )
+            .await;
+        let content = status["content"].as_str().unwrap_or_default().to_string()
+            + status["text"].as_str().unwrap_or_default();
+        let link = format!(
+            "https://shop.example.com/p/CUP-1?src=post&amp;post={}",
+            posts[0].id
+        );
+        let plain = format!(
+            "https://shop.example.com/p/CUP-1?src=post&post={}",
+            posts[0].id
+        );
+        assert!(
+            content.contains("青花瓷杯") && (content.contains(&link) || content.contains(&plain)),
+            "{status}"
+        );
+        // A pasted address for an unknown sign-in is refused plainly.
+        let unknown = shop
+            .finish_sign_in("nope", Some("http://127.0.0.1:1/callback?code=x&state=y"))
+            .await
+            .unwrap_err();
+        assert_eq!(unknown.code(), "not_found");
+    }
+}
+
+mod compose {
+    //! The composer's preview when the network cannot be asked: it counts with the same
+    //! limits the network's publisher enforces (crates/social), so it never accepts a text
+    //! the network will refuse.
+
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+    use shopcast_core::ComposeRequest;
+    use shopcast_core::posting::accounts::Account;
+    use shopcast_core::posting::outbox::PublisherFactory;
+    use shopcast_social::weibo::WeiboPublisher;
+    use shopcast_social::{Network, PublishError, Publisher};
+
+    use crate::{draft, shop_with};
+
+    /// Opens real Weibo publishers (their limits need no network), or none when offline.
+    struct Weibo {
+        offline: bool,
+    }
+
+    #[async_trait]
+    impl PublisherFactory for Weibo {
+        async fn open(
+            &self,
+            _: &Account,
+            credential: &str,
+        ) -> Result<Arc<dyn Publisher>, PublishError> {
+            if self.offline {
+                return Err(PublishError::Unreachable {
+                    network: "weibo",
+                    detail: "offline".into(),
+                });
+            }
+            Ok(Arc::new(WeiboPublisher::new(
+                "http://127.0.0.1:1",
+                credential,
+                "shop.example.com",
+            )))
+        }
+    }
+
+    #[tokio::test]
+    async fn the_offline_weibo_preview_counts_against_140() {
+        unsafe { std::env::set_var("SHOPCAST_SECRETS", "file") };
+        let (shop, _dir) = shop_with("CNY").await;
+        shop.outbox()
+            .set_factory(Arc::new(Weibo { offline: false }));
+        let account = shop
+            .connect_account(
+                Network::Weibo,
+                "http://127.0.0.1:1",
+                "1234567",
+                "weibo-token",
+                serde_json::json!({"secureDomain": "shop.example.com"}),
+            )
+            .await
+            .unwrap();
+        // From now on the network cannot be asked: the preview uses the fallback limits.
+        shop.outbox().set_factory(Arc::new(Weibo { offline: true }));
+        let preview = |name: String, description: &str| {
+            let shop = shop.clone();
+            let mut product = draft(&name, "88");
+            product.description = description.into();
+            async move {
+                let product = shop.create_product(&product).await.unwrap();
+                shop.preview_post(&ComposeRequest {
+                    product_id: product.id,
+                    account_ids: vec![account.id],
+                    template: "{name}{description}".into(),
+                    at: None,
+                })
+                .await
+                .unwrap()
+                .remove(0)
+            }
+        };
+        let fits = preview("茶".repeat(140), "").await;
+        assert_eq!((fits.length, fits.max_length), (140, 140));
+        assert!(fits.problem.is_none(), "{:?}", fits.problem);
+        let too_long = preview("茶".repeat(141), "").await;
+        assert_eq!((too_long.length, too_long.max_length), (141, 140));
+        assert!(too_long.problem.is_some());
+        // ASCII counts as half a character on Weibo: 280 letters fit, 282 do not.
+        let latin = preview("a".repeat(200), &"b".repeat(80)).await;
+        assert_eq!(latin.length, 140);
+        assert!(latin.problem.is_none(), "{:?}", latin.problem);
+    }
+}

@@ -1,0 +1,192 @@
+//! Headless subcommands: the same engine calls as the window, for scripts and accountants.
+//! Results go to stdout; a one-line reason goes to stderr with a non-zero exit code.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use shopcast_core::{CoreError, ErrorCode, Shop};
+
+use crate::{commands, logging};
+
+mod catalog;
+mod payments;
+mod posting;
+mod reports;
+mod settings;
+mod signage;
+
+use catalog::ProductsCommand;
+use settings::SettingsCommand;
+use signage::SignageArgs;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shopcast",
+    version,
+    about = "Shopcast: sell from your catalog through posts and QR codes."
+)]
+pub struct Args {
+    /// Folder that holds the shop file (default: $SHOPCAST_DATA_DIR, else the OS app-data dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage the product catalog.
+    #[command(subcommand)]
+    Products(ProductsCommand),
+    /// Read or change shop settings (shop.name, shop.currency, shop.timezone, shop.locale, shop.buy_link_base).
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// Print the exact payload of a QR code: a link or a static payment standard.
+    Qr(signage::QrArgs),
+    /// Print signage (label sheets, shelf cards, table tents) as a PDF.
+    Signage(SignageArgs),
+    /// Connect payment providers (Stripe, Alipay) and see which are set up.
+    #[command(subcommand)]
+    Providers(payments::ProvidersCommand),
+    /// Watch payments come in, or list them.
+    #[command(subcommand)]
+    Payments(payments::PaymentsCommand),
+    /// Connect microblog accounts (Bluesky, Mastodon) and list them.
+    #[command(subcommand)]
+    Accounts(posting::AccountsCommand),
+    /// Post a product to one or more accounts, now or at a local time.
+    Post(posting::PostArgs),
+    /// List posts, or send the ones that are due.
+    #[command(subcommand)]
+    Posts(posting::PostsCommand),
+    /// Export sales for a period as CSV or a PDF report.
+    Export(reports::ExportArgs),
+    /// Developer tasks.
+    #[command(subcommand, hide = true)]
+    Dev(DevCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Regenerate ui/src/lib/bindings.ts from the Rust commands.
+    Bindings {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Why a headless run failed: a code from the engine's vocabulary and one sentence. Printed
+/// as `error[code]: sentence` on stderr, or as one JSON object there when `--json` was given.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct Failure {
+    pub(crate) code: ErrorCode,
+    pub(crate) message: String,
+    pub(crate) field: Option<String>,
+}
+
+impl Failure {
+    /// A problem with how the command was called (flags, stdin, files named).
+    pub(crate) fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            code: ErrorCode::Validation,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// A file or stream that could not be read or written.
+    pub(crate) fn io(message: impl Into<String>) -> Failure {
+        Failure {
+            code: ErrorCode::Io,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    fn print(&self, json: bool) {
+        if json {
+            eprintln!("{}", serde_json::json!({ "error": self }));
+        } else {
+            eprintln!("error[{}]: {}", self.code, self.message.replace('\n', " "));
+        }
+    }
+}
+
+pub(crate) fn read_secret(env: &str, what: &str) -> Result<String, Failure> {
+    use std::io::Read;
+    if let Ok(value) = std::env::var(env)
+        && !value.trim().is_empty()
+    {
+        return Ok(value.trim().to_string());
+    }
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| Failure::io(format!("cannot read the {what} from stdin: {e}")))?;
+    let value = input.lines().next().unwrap_or("").trim().to_string();
+    if value.is_empty() {
+        return Err(Failure::usage(format!(
+            "no {what}: set {env} or pipe it on stdin"
+        )));
+    }
+    Ok(value)
+}
+
+impl From<CoreError> for Failure {
+    fn from(error: CoreError) -> Self {
+        Failure {
+            code: error.code(),
+            message: error.to_string(),
+            field: error.field().map(str::to_string),
+        }
+    }
+}
+
+pub fn run(command: Command, data_dir: &Path) -> ExitCode {
+    // Every subcommand that prints JSON takes `--json`; its errors are JSON too.
+    let json = std::env::args().any(|a| a == "--json");
+    logging::to_stderr();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let outcome = runtime.block_on(async {
+        if let Command::Dev(DevCommand::Bindings { out }) = &command {
+            let path = out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(commands::BINDINGS_PATH));
+            return commands::export_bindings(&path).map_err(Failure::io);
+        }
+        if let Command::Qr(qr) = command {
+            return signage::print_payload(qr);
+        }
+        if let Command::Signage(SignageArgs { list: true, .. }) = command {
+            println!("{}", shopcast_core::signage::templates().join("\n"));
+            return Ok(());
+        }
+        let shop = Shop::open(data_dir).await?;
+        let result = match command {
+            Command::Products(products) => catalog::run_products(&shop, products).await,
+            Command::Settings(settings) => settings::run_settings(&shop, settings).await,
+            Command::Signage(args) => signage::run_signage(&shop, args).await,
+            Command::Providers(command) => payments::run_providers(&shop, command).await,
+            Command::Payments(command) => payments::run_payments(&shop, command).await,
+            Command::Export(args) => reports::run(&shop, args).await,
+            Command::Accounts(command) => posting::run_accounts(&shop, command).await,
+            Command::Post(args) => posting::run_post(&shop, args).await,
+            Command::Posts(command) => posting::run_posts(&shop, command).await,
+            Command::Dev(_) | Command::Qr(_) => unreachable!("handled above"),
+        };
+        shop.close().await;
+        result
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            failure.print(json);
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! `shopcast providers …` and `shopcast payments …`: connect payment providers and watch or
+//! list payments without the window, through the same engine calls the window makes.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Subcommand, ValueEnum};
+use shopcast_core::Shop;
+use shopcast_core::payments::PaymentUpdate;
+use shopcast_core::payments::ledger::PaymentFilter;
+
+use crate::cli::{Failure, read_secret};
+
+#[derive(Debug, Subcommand)]
+pub enum ProvidersCommand {
+    /// Connect a payment provider; keys are read from stdin or the environment, never flags.
+    #[command(subcommand)]
+    Add(AddProvider),
+    /// Show the providers set up (never their keys).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disconnect a provider and delete its keys.
+    Remove { provider: ProviderName },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ProviderName {
+    Stripe,
+    Alipay,
+    Test,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AddProvider {
+    /// Stripe: the secret key comes from $SHOPCAST_STRIPE_KEY or the first line of stdin.
+    Stripe {
+        #[arg(long, default_value = "https://api.stripe.com")]
+        api_base: String,
+    },
+    /// Alipay face-to-face: keys as PEM or bare base64 files.
+    Alipay {
+        #[arg(long)]
+        app_id: String,
+        /// production, sandbox, or a gateway URL.
+        #[arg(long, default_value = "production")]
+        gateway: String,
+        #[arg(long, value_name = "FILE")]
+        app_private_key: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        alipay_public_key: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PaymentsCommand {
+    /// Watch the connected providers and print each payment recorded as a JSON line.
+    Watch {
+        /// Poll each provider once, print what was recorded, and exit.
+        #[arg(long)]
+        once: bool,
+        /// Milliseconds between polls (default: the shop's setting).
+        #[arg(long)]
+        poll_ms: Option<u64>,
+    },
+    /// List recorded payments, newest first.
+    List {
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        limit: u32,
+    },
+}
+
+pub async fn run_providers(shop: &Shop, command: ProvidersCommand) -> Result<(), Failure> {
+    match command {
+        ProvidersCommand::Add(AddProvider::Stripe { api_base }) => {
+            let key = read_secret("SHOPCAST_STRIPE_KEY", "Stripe secret key")?;
+            shop.connect_stripe(&api_base, &key).await?;
+            println!("stripe connected");
+        }
+        ProvidersCommand::Add(AddProvider::Alipay {
+            app_id,
+            gateway,
+            app_private_key,
+            alipay_public_key,
+        }) => {
+            let read = |path: &PathBuf| {
+                std::fs::read_to_string(path)
+                    .map_err(|e| Failure::io(format!("cannot read {}: {e}", path.display())))
+            };
+            shop.connect_alipay(
+                &app_id,
+                &gateway,
+                &read(&app_private_key)?,
+                &read(&alipay_public_key)?,
+            )
+            .await?;
+            println!("alipay connected");
+        }
+        ProvidersCommand::List { json } => {
+            let settings = shop.payment_settings().await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&settings).expect("serializable")
+                );
+            } else {
+                println!(
+                    "test mode: {}",
+                    if settings.test_mode { "on" } else { "off" }
+                );
+                if let Some(stripe) = &settings.stripe {
+                    println!(
+                        "stripe: {} key {} ({:?})",
+                        stripe.api_base, stripe.key_hint, stripe.secret_backend
+                    );
+                }
+                if let Some(alipay) = &settings.alipay {
+                    println!(
+                        "alipay: app {} gateway {} ({:?})",
+                        alipay.app_id, alipay.gateway, alipay.secret_backend
+                    );
+                }
+            }
+        }
+        ProvidersCommand::Remove { provider } => {
+            let kind = match provider {
+                ProviderName::Stripe => shopcast_payments::ProviderKind::Stripe,
+                ProviderName::Alipay => shopcast_payments::ProviderKind::Alipay,
+                ProviderName::Test => shopcast_payments::ProviderKind::Test,
+            };
+            shop.disconnect_provider(kind).await?;
+            println!("{} disconnected", kind.as_str());
+        }
+    }
+    Ok(())
+}
+
+fn print_json_line(value: &impl serde::Serialize) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, value)
+        .map_err(|e| Failure::io(format!("cannot write: {e}")))?;
+    out.write_all(b"\n")
+        .and_then(|_| out.flush())
+        .map_err(|e| Failure::io(format!("cannot write: {e}")))
+}
+
+pub async fn run_payments(shop: &Shop, command: PaymentsCommand) -> Result<(), Failure> {
+    match command {
+        PaymentsCommand::List {
+            json,
+            provider,
+            status,
+            limit,
+        } => {
+            let payments = shop
+                .list_payments(&PaymentFilter {
+                    provider,
+                    status,
+                    limit: Some(limit),
+                    ..Default::default()
+                })
+                .await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&payments).expect("serializable")
+                );
+            } else {
+                for p in payments {
+                    println!(
+                        "{}\t{}\t{}\t{} {}\t{}\t{}",
+                        p.id,
+                        p.provider,
+                        p.provider_ref,
+                        p.amount.to_decimal_string(),
+                        p.amount.currency,
+                        p.status,
+                        p.order_ref.unwrap_or_default()
+                    );
+                }
+            }
+        }
+        PaymentsCommand::Watch { once, poll_ms } => {
+            if once {
+                for payment in shop.poll_saved_providers_once().await? {
+                    print_json_line(&payment)?;
+                }
+                return Ok(());
+            }
+            let interval = match poll_ms {
+                Some(ms) => Duration::from_millis(ms),
+                None => Duration::from_millis(u64::from(shop.payment_settings().await?.poll_ms)),
+            };
+            let mut updates = shop.watch_saved_providers(interval).await?;
+            loop {
+                match updates.recv().await {
+                    Ok(PaymentUpdate::Payment { payment }) => print_json_line(&payment)?,
+                    Ok(PaymentUpdate::Health { health }) if !health.ok => {
+                        eprintln!(
+                            "shopcast: {} unreachable, retrying: {}",
+                            health.provider,
+                            health.message.unwrap_or_default()
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        eprintln!(
+                            "shopcast: {n} updates were not printed (output too slow); see `payments list`"
+                        );
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+                }
+            }
+        }
+    }
+    Ok(())
+}
