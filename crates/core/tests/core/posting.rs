@@ -416,7 +416,7 @@ mod sign_in {
     //! sign-in, code caught on 127.0.0.1), then a product posted through the outbox — all against
     //! mastodon-mock (tests/peers/), through the engine's own API.
 
-    #[path = "../../../social/tests/mastodon/mock.rs"]
+    #[path = "../../../../../social/tests/mastodon/mock.rs"]
     #[allow(dead_code)]
     mod mock;
 
