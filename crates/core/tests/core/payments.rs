@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use shopcast_core::payments::ledger::{PaymentFilter, SalesChannel};
 use shopcast_core::payments::PaymentUpdate;
+use shopcast_core::payments::ledger::{PaymentFilter, SalesChannel};
 use shopcast_core::payments::till::{OrderDraft, OrderLineDraft};
 use shopcast_core::{CoreError, Shop};
 use shopcast_payments::{
@@ -213,7 +213,7 @@ async fn a_test_mode_sale_is_paid_over_http_and_announced_within_two_seconds() {
         ("refunded", 17_600)
     );
     let over = shop.refund_payment(payment.id, Some(1)).await.unwrap_err();
-    assert_eq!(over.code(), "conflict");
+    assert_eq!(over.code().as_str(), "conflict");
     let events = shop.payment_events(payment.id).await.unwrap();
     assert_eq!(events.len(), 3, "paid, refund, refund: {events:?}");
 }
@@ -475,7 +475,7 @@ async fn cash_sales_are_recorded_once_and_can_be_refunded() {
     assert_eq!(payment.amount.amount_minor, 500);
     assert!(!payment.test);
     let twice = shop.mark_paid_manually(order.id, "cash").await.unwrap_err();
-    assert_eq!(twice.code(), "conflict");
+    assert_eq!(twice.code().as_str(), "conflict");
     let bad = shop
         .mark_paid_manually(order.id, "bitcoin")
         .await

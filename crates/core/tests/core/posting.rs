@@ -1,5 +1,8 @@
 //! The posting room: accounts, sign-in, compose and the outbox.
 
+#[path = "../../../social/tests/mastodon/mock.rs"]
+#[allow(dead_code)]
+mod mastodon_mock;
 
 mod outbox {
     //! The posting outbox on real shop files, with a publisher that behaves as the networks do
@@ -269,11 +272,13 @@ mod outbox {
         // The network got the post, then the app died before storing the answer: the row is
         // still "sending" (that is what the worker writes before publishing).
         shop.outbox().run_due(jiff::Timestamp::now()).await.unwrap();
-        sqlx::query("UPDATE posts SET status = 'sending', remote_id = NULL, url = NULL WHERE id = ?")
-            .bind(id)
-            .execute(shop.pool())
-            .await
-            .unwrap();
+        sqlx::query(
+            "UPDATE posts SET status = 'sending', remote_id = NULL, url = NULL WHERE id = ?",
+        )
+        .bind(id)
+        .execute(shop.pool())
+        .await
+        .unwrap();
         let retried = shop.outbox().run_due(jiff::Timestamp::now()).await.unwrap();
         assert_eq!(retried[0].status, "posted");
         let remote = remote.lock().unwrap();
@@ -416,10 +421,7 @@ mod sign_in {
     //! sign-in, code caught on 127.0.0.1), then a product posted through the outbox — all against
     //! mastodon-mock (tests/peers/), through the engine's own API.
 
-    #[path = "../../../../../social/tests/mastodon/mock.rs"]
-    #[allow(dead_code)]
-    mod mock;
-
+    use super::mastodon_mock as mock;
     use shopcast_core::ComposeRequest;
 
     use crate::{draft, shop_with};
@@ -522,7 +524,7 @@ mod sign_in {
             .finish_sign_in("nope", Some("http://127.0.0.1:1/callback?code=x&state=y"))
             .await
             .unwrap_err();
-        assert_eq!(unknown.code(), "not_found");
+        assert_eq!(unknown.code().as_str(), "not_found");
     }
 }
 

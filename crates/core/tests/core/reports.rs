@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use shopcast_core::Shop;
-use shopcast_core::reports::{CSV_COLUMNS, CsvOptions, ReportFilter};
 use shopcast_core::payments::till::{OrderDraft, OrderLineDraft};
+use shopcast_core::reports::{CSV_COLUMNS, CsvOptions, ReportFilter};
 use shopcast_payments::{PaymentStatus, ProviderEvent, ProviderKind};
 
 use crate::{draft, shop_with};
@@ -460,7 +460,7 @@ async fn bad_periods_and_paths_are_refused_and_leave_nothing() {
         )
         .await
         .unwrap_err();
-    assert_eq!(error.code(), "io", "{error}");
+    assert_eq!(error.code().as_str(), "io", "{error}");
     assert!(error.to_string().contains("missing-folder"), "{error}");
     assert_eq!(std::fs::read_dir(&locked).unwrap().count(), 0);
 }
@@ -502,7 +502,7 @@ async fn a_cancelled_export_leaves_no_file() {
         )
         .await
         .unwrap_err();
-    assert_eq!(error.code(), "cancelled");
+    assert_eq!(error.code().as_str(), "cancelled");
     assert!(!out.exists());
     assert!(!std::fs::read_dir(dir.path()).unwrap().any(|e| {
         e.unwrap()
@@ -615,7 +615,7 @@ async fn the_pdf_report_holds_the_totals_and_top_products_and_is_valid() {
         .export_sales_pdf(&filter("2026-11-01", "2026-11-30"), &bad)
         .await
         .unwrap_err();
-    assert!(matches!(error.code(), "io" | "print_io"), "{error}");
+    assert!(matches!(error.code().as_str(), "io" | "print_io"), "{error}");
     assert!(!bad.exists());
 }
 

@@ -27,7 +27,7 @@ async fn settings_are_validated_and_survive_reopening() {
         ("shop.nonsense", "x"),
     ] {
         let err = shop.set_setting(key, bad).await.expect_err(key);
-        assert_eq!(err.code(), "validation", "{key}");
+        assert_eq!(err.code().as_str(), "validation", "{key}");
     }
     shop.close().await;
 

@@ -131,7 +131,7 @@ async fn a_printed_batch_is_recorded_with_its_payloads() {
         .plan_signage(&Selection::Ids(vec![]), "a4-3x8", 1)
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "validation");
+    assert_eq!(err.code().as_str(), "validation");
 }
 
 #[tokio::test]
@@ -182,13 +182,13 @@ async fn printing_writes_the_pdf_records_the_batch_and_remembers_the_settings() 
     // A bad request writes nothing and records nothing.
     let missing = dir.path().join("nope").join("x.pdf");
     let err = shop.print_signage(&request, &missing).await.unwrap_err();
-    assert_eq!(err.code(), "io");
+    assert_eq!(err.code().as_str(), "io");
     let bad = SignageRequest {
         template: "a9".into(),
         ..request.clone()
     };
     assert_eq!(
-        shop.print_signage(&bad, &out).await.unwrap_err().code(),
+        shop.print_signage(&bad, &out).await.unwrap_err().code().as_str(),
         "unknown_template"
     );
     let zero = SignageRequest {
@@ -199,7 +199,7 @@ async fn printing_writes_the_pdf_records_the_batch_and_remembers_the_settings() 
         shop.print_signage(&zero, &dir.path().join("zero.pdf"))
             .await
             .unwrap_err()
-            .code(),
+            .code().as_str(),
         "bad_copies"
     );
     assert!(!dir.path().join("zero.pdf").exists());
@@ -224,7 +224,7 @@ async fn printing_writes_the_pdf_records_the_batch_and_remembers_the_settings() 
     let preview = shop.preview_signage(&custom(5), 0).await.unwrap();
     assert_eq!(preview.svg.matches("<path").count(), 2);
     let err = shop.preview_signage(&custom(6), 0).await.unwrap_err();
-    assert_eq!(err.code(), "labels_do_not_fit", "{err}");
+    assert_eq!(err.code().as_str(), "labels_do_not_fit", "{err}");
     assert!(err.to_string().contains("mm"), "says by how much: {err}");
     let err = shop
         .preview_signage(
@@ -437,7 +437,7 @@ mod payload {
             latin1: false,
         })
         .unwrap_err();
-        assert_eq!(bad_iban.code(), "payload_invalid");
+        assert_eq!(bad_iban.code().as_str(), "payload_invalid");
         assert!(bad_iban.to_string().contains("check digit"), "{bad_iban}");
 
         let both = build(&QrPayloadRequest::Epc {
