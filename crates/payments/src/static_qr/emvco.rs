@@ -218,13 +218,12 @@ impl MerchantPresented {
         }
 
         let country = &self.country_code;
-        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(PayloadError::BadFormat {
-                field: "country code",
-                expected: "two capital letters (ISO 3166-1 alpha-2, e.g. BR)",
-                value: country.clone(),
-            });
-        }
+        two_letters(
+            "country code",
+            country,
+            u8::is_ascii_uppercase,
+            "two capital letters (ISO 3166-1 alpha-2, e.g. BR)",
+        )?;
         push(&mut out, 58, country, "country code")?;
 
         ans_required("merchant name", &self.merchant_name, 25)?;
@@ -250,13 +249,12 @@ impl MerchantPresented {
         if let Some(lang) = &self.language {
             let mut template = String::new();
             let code = &lang.language;
-            if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
-                return Err(PayloadError::BadFormat {
-                    field: "language",
-                    expected: "a two-letter ISO 639-1 code such as zh",
-                    value: code.clone(),
-                });
-            }
+            two_letters(
+                "language",
+                code,
+                u8::is_ascii_alphabetic,
+                "a two-letter ISO 639-1 code such as zh",
+            )?;
             push(&mut template, 0, code, "language")?;
             string_required("merchant name in the other language", &lang.name, 25)?;
             push(&mut template, 1, &lang.name, "merchant name")?;
@@ -440,5 +438,23 @@ fn malformed(detail: &str) -> PayloadError {
     PayloadError::Malformed {
         standard: STANDARD,
         detail: detail.to_string(),
+    }
+}
+
+/// `value` is exactly two letters that pass `letter`, else [`PayloadError::BadFormat`].
+fn two_letters(
+    field: &'static str,
+    value: &str,
+    letter: fn(&u8) -> bool,
+    expected: &'static str,
+) -> Result<(), PayloadError> {
+    if value.len() == 2 && value.bytes().all(|b| letter(&b)) {
+        Ok(())
+    } else {
+        Err(PayloadError::BadFormat {
+            field,
+            expected,
+            value: value.to_string(),
+        })
     }
 }
