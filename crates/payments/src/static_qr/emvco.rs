@@ -166,24 +166,17 @@ impl MerchantPresented {
         for account in accounts {
             match account {
                 MerchantAccount::Primitive { id, value } => {
-                    if !(2..=25).contains(id) {
-                        return Err(PayloadError::IdOutOfRange {
-                            what: "merchant account information of a card network",
-                            range: "02 to 25",
-                            id: *id,
-                        });
-                    }
+                    id_in(
+                        *id,
+                        2..=25,
+                        "02 to 25",
+                        "merchant account information of a card network",
+                    )?;
                     ans_required("merchant account information", value, 99)?;
                     push(&mut out, *id, value, "merchant account information")?;
                 }
                 MerchantAccount::Template { id, gui, fields } => {
-                    if !(26..=51).contains(id) {
-                        return Err(PayloadError::IdOutOfRange {
-                            what: "merchant account template",
-                            range: "26 to 51",
-                            id: *id,
-                        });
-                    }
+                    id_in(*id, 26..=51, "26 to 51", "merchant account template")?;
                     let template = account_template(gui, fields)?;
                     push(&mut out, *id, &template, "merchant account template")?;
                 }
@@ -373,13 +366,12 @@ fn account_template(gui: &str, fields: &[(u8, String)]) -> Result<String, Payloa
         }
     }
     for (id, value) in sorted {
-        if !(1..=99).contains(id) {
-            return Err(PayloadError::IdOutOfRange {
-                what: "merchant account template's own data",
-                range: "01 to 99",
-                id: *id,
-            });
-        }
+        id_in(
+            *id,
+            1..=99,
+            "01 to 99",
+            "merchant account template's own data",
+        )?;
         ans_required("merchant account data", value, 99)?;
         push(&mut template, *id, value, "merchant account data")?;
     }
@@ -438,6 +430,25 @@ fn malformed(detail: &str) -> PayloadError {
     PayloadError::Malformed {
         standard: STANDARD,
         detail: detail.to_string(),
+    }
+}
+
+/// `id` lies in `range` (written out as `range_text` for the owner), else
+/// [`PayloadError::IdOutOfRange`] naming `what`.
+fn id_in(
+    id: u8,
+    range: std::ops::RangeInclusive<u8>,
+    range_text: &'static str,
+    what: &'static str,
+) -> Result<(), PayloadError> {
+    if range.contains(&id) {
+        Ok(())
+    } else {
+        Err(PayloadError::IdOutOfRange {
+            what,
+            range: range_text,
+            id,
+        })
     }
 }
 

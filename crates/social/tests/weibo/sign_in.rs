@@ -9,15 +9,20 @@ use shopcast_social::{Credentials, PublishError, Publisher};
 
 use crate::stub::{self, Answer, WeiboStub};
 
-#[tokio::test]
-async fn the_pasted_code_is_exchanged_for_a_token_with_its_expiry() {
-    let stub = WeiboStub::start(Answer::Success).await;
-    let client = weibo::oauth_client(
+/// The stub's app, signing in through Weibo's own callback page.
+fn oauth_client(stub: &WeiboStub) -> oauth::OAuthClient {
+    weibo::oauth_client(
         stub.base(),
         stub::APP_KEY,
         stub::APP_SECRET,
         weibo::DEFAULT_REDIRECT_URI,
-    );
+    )
+}
+
+#[tokio::test]
+async fn the_pasted_code_is_exchanged_for_a_token_with_its_expiry() {
+    let stub = WeiboStub::start(Answer::Success).await;
+    let client = oauth_client(&stub);
     let sign_in = client.start();
     assert!(
         sign_in
@@ -77,12 +82,7 @@ async fn the_pasted_code_is_exchanged_for_a_token_with_its_expiry() {
 #[tokio::test]
 async fn a_wrong_code_is_refused_with_weibo_words() {
     let stub = WeiboStub::start(Answer::Success).await;
-    let client = weibo::oauth_client(
-        stub.base(),
-        stub::APP_KEY,
-        stub::APP_SECRET,
-        weibo::DEFAULT_REDIRECT_URI,
-    );
+    let client = oauth_client(&stub);
     let sign_in = client.start();
     let err = client
         .exchange_code("stale-code", &sign_in.pkce)
@@ -107,12 +107,7 @@ async fn a_wrong_code_is_refused_with_weibo_words() {
 #[tokio::test]
 async fn the_token_reply_and_get_uid_name_the_same_account() {
     let stub = WeiboStub::start(Answer::Success).await;
-    let client = weibo::oauth_client(
-        stub.base(),
-        stub::APP_KEY,
-        stub::APP_SECRET,
-        weibo::DEFAULT_REDIRECT_URI,
-    );
+    let client = oauth_client(&stub);
     let sign_in = client.start();
     let token = client
         .exchange_code(stub::CODE, &sign_in.pkce)
