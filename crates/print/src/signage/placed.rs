@@ -73,7 +73,7 @@ pub struct PlacedText {
 /// One sign placed on a page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlacedSign {
-    /// Index into the `signs` slice given to [`layout`].
+    /// Index into the `signs` slice given to [`layout`](super::layout).
     pub sign_index: usize,
     /// The cell (label, card or tent face).
     pub cell: BoxMm,
