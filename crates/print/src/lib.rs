@@ -28,10 +28,12 @@
 mod error;
 mod fonts;
 mod logo;
+mod pdf;
 mod preview;
 pub mod qr;
 pub mod report;
 pub mod signage;
+mod text_fit;
 
 pub use error::PrintError;
 pub use logo::{LOGO_MAX_PX, Logo, RenderOptions};

@@ -17,6 +17,23 @@ pub fn client() -> reqwest::Client {
         .expect("HTTP client configuration is static")
 }
 
+/// The non-empty string field `name` of a JSON reply, if the reply has one.
+pub(crate) fn json_text(json: Option<&serde_json::Value>, name: &str) -> Option<String> {
+    json.and_then(|j| j.get(name))
+        .and_then(serde_json::Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// A count or code sent as a JSON number or as a string of digits (Weibo sends both).
+pub(crate) fn json_u64(value: &serde_json::Value) -> Option<u64> {
+    match value {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 pub struct RawResponse {
     pub status: u16,
     pub body: Vec<u8>,

@@ -86,13 +86,7 @@ pub async fn register_app(instance_url: &str, redirect_uri: &str) -> Result<App,
         .form(&form);
     let response = http::send(NETWORK, request).await?;
     let json: Option<Value> = serde_json::from_slice(&response.body).ok();
-    let field = |name: &str| {
-        json.as_ref()
-            .and_then(|j| j.get(name))
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
+    let field = |name: &str| http::json_text(json.as_ref(), name);
     match (field("client_id"), field("client_secret")) {
         (Some(client_id), Some(client_secret)) if response.status == 200 => Ok(App {
             instance,
@@ -332,6 +326,11 @@ impl Publisher for MastodonPublisher {
             .get_or_try_init(|| self.fetch_limits())
             .await
             .cloned()
+    }
+
+    /// The account's `acct` ([`MastodonPublisher::verify_credentials`]).
+    async fn who_am_i(&self) -> Result<String, PublishError> {
+        Ok(self.verify_credentials().await?.acct)
     }
 
     async fn publish(&self, request: &PostRequest) -> Result<Posted, PublishError> {

@@ -36,6 +36,18 @@ impl Network {
             .into_iter()
             .find(|n| n.as_str() == text)
     }
+
+    /// The limits the network's publisher uses when it cannot be asked (the offline post
+    /// preview): the same constants the publishers use, so preview and publisher agree.
+    /// Mastodon's are its 4.x defaults ([`crate::mastodon::FALLBACK_LIMITS`]); an instance
+    /// may say otherwise once it is asked.
+    pub fn fallback_limits(self) -> NetworkLimits {
+        match self {
+            Network::Bluesky => crate::bluesky::limits(),
+            Network::Mastodon => crate::mastodon::FALLBACK_LIMITS,
+            Network::Weibo => crate::weibo::LIMITS,
+        }
+    }
 }
 
 /// What a network accepts, for the composer's live preview and for fitting images.
@@ -223,4 +235,90 @@ pub trait Publisher: Send + Sync {
     /// Publishes `request`. Must be idempotent on `request.idempotency_key`: if a previous
     /// attempt reached the network, return that post instead of creating another.
     async fn publish(&self, request: &PostRequest) -> Result<Posted, PublishError>;
+
+    /// Who the account is, asked of the network with the account's credentials: the handle
+    /// to show and keep (Bluesky: the session's handle; Mastodon: `acct`; Weibo: the uid).
+    /// A credential the network no longer takes is [`PublishError::Reconnect`].
+    ///
+    /// The default says the publisher cannot tell (for publishers without such a call).
+    async fn who_am_i(&self) -> Result<String, PublishError> {
+        Err(PublishError::Invalid(format!(
+            "Shopcast cannot ask {} which account this is.",
+            self.network().display_name()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bluesky::BlueskyPublisher;
+    use crate::bluesky::Session;
+    use crate::weibo::WeiboPublisher;
+
+    async fn publisher_limits(publisher: &dyn Publisher) -> NetworkLimits {
+        publisher.limits().await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn fallback_limits_are_the_publishers_own() {
+        let weibo = WeiboPublisher::new(crate::weibo::API_BASE, "t", "shop.example.com");
+        assert_eq!(Network::Weibo.fallback_limits().max_chars, 140);
+        assert_eq!(
+            Network::Weibo.fallback_limits(),
+            publisher_limits(&weibo).await
+        );
+
+        let session = Session {
+            did: "did:plc:shop".into(),
+            handle: "shop.test".into(),
+            access_jwt: "a".into(),
+            refresh_jwt: "r".into(),
+        };
+        let bluesky = BlueskyPublisher::resume("https://bsky.social", session).unwrap();
+        assert_eq!(Network::Bluesky.fallback_limits().max_chars, 300);
+        assert_eq!(
+            Network::Bluesky.fallback_limits(),
+            publisher_limits(&bluesky).await
+        );
+
+        let mastodon = crate::mastodon::MastodonPublisher::new("social.example", "t")
+            .with_limits(crate::mastodon::FALLBACK_LIMITS);
+        assert_eq!(
+            Network::Mastodon.fallback_limits(),
+            NetworkLimits {
+                max_chars: 500,
+                url_chars: Some(23),
+                max_images: 4,
+                max_image_bytes: 16 * 1024 * 1024,
+                max_image_side: 4096,
+            }
+        );
+        assert_eq!(
+            Network::Mastodon.fallback_limits(),
+            publisher_limits(&mastodon).await
+        );
+    }
+
+    struct Silent;
+
+    #[async_trait]
+    impl Publisher for Silent {
+        fn network(&self) -> Network {
+            Network::Mastodon
+        }
+        async fn limits(&self) -> Result<NetworkLimits, PublishError> {
+            Ok(Network::Mastodon.fallback_limits())
+        }
+        async fn publish(&self, _: &PostRequest) -> Result<Posted, PublishError> {
+            Err(PublishError::Invalid("no".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn who_am_i_defaults_to_saying_it_cannot_tell() {
+        let err = Silent.who_am_i().await.unwrap_err();
+        assert_eq!(err.code(), "post_invalid");
+        assert!(err.to_string().contains("Mastodon"), "{err}");
+    }
 }

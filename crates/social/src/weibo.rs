@@ -26,6 +26,9 @@ const NETWORK: &str = "weibo";
 
 pub const API_BASE: &str = "https://api.weibo.com";
 pub const SHARE_PATH: &str = "/2/statuses/share.json";
+/// `GET /2/account/get_uid.json` (header `Authorization: OAuth2 <token>`) → `{"uid": N}`:
+/// the account the token belongs to.
+pub const GET_UID_PATH: &str = "/2/account/get_uid.json";
 
 /// Weibo's rules for a shared post (characters counted as [`text::count`] does for Weibo):
 /// share.json documents `status` as "不超过140个汉字" (two ASCII characters count as one).
@@ -73,6 +76,22 @@ pub fn oauth_client(
     }
 }
 
+/// The account's uid in the OAuth `access_token` reply (`{"access_token": …, "uid": …}`),
+/// sent as a number or a string; `None` when the reply has none.
+pub fn uid_from_token_reply(raw: &str) -> Option<String> {
+    let json: Value = serde_json::from_str(raw).ok()?;
+    id_text(&json["uid"])
+}
+
+/// A Weibo id sent as a number or a non-empty string.
+fn id_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        _ => None,
+    }
+}
+
 /// Publishes to one Weibo account through one app.
 pub struct WeiboPublisher {
     api_base: String,
@@ -108,6 +127,14 @@ impl WeiboPublisher {
     /// without sending.
     pub fn with_expires_at(self, expires_at: Option<i64>) -> WeiboPublisher {
         WeiboPublisher { expires_at, ..self }
+    }
+
+    /// `Authorization: OAuth2 <access_token>`, as every Weibo API call wants it.
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request.header(
+            reqwest::header::AUTHORIZATION,
+            format!("OAuth2 {}", self.access_token),
+        )
     }
 
     /// Weibo only shares posts that link to the app's secure domain (or a subdomain of it).
@@ -203,15 +230,19 @@ impl Publisher for WeiboPublisher {
             form = form.part("pic", part);
         }
         let post = self
-            .client
-            .post(format!("{}{SHARE_PATH}", self.api_base))
-            .header(
-                reqwest::header::AUTHORIZATION,
-                format!("OAuth2 {}", self.access_token),
-            )
+            .authorized(self.client.post(format!("{}{SHARE_PATH}", self.api_base)))
             .multipart(form);
         let response = http::send(NETWORK, post).await?;
         read_share_reply(&response)
+    }
+
+    /// The uid the token belongs to (`GET /2/account/get_uid.json`).
+    async fn who_am_i(&self) -> Result<String, PublishError> {
+        let request = self.authorized(self.client.get(format!("{}{GET_UID_PATH}", self.api_base)));
+        let response = http::send(NETWORK, request).await?;
+        read_reply(&response, "the reply has no uid", |json| {
+            id_text(&json["uid"])
+        })
     }
 }
 
@@ -230,6 +261,28 @@ fn webp_as_jpeg(webp: &[u8]) -> Result<Vec<u8>, PublishError> {
 
 /// A share.json reply → the post, or what went wrong in the owner's words.
 fn read_share_reply(response: &RawResponse) -> Result<Posted, PublishError> {
+    read_reply(response, "the reply has no post id", |json| {
+        let id = match (&json["idstr"], &json["id"]) {
+            (Value::String(s), _) if !s.is_empty() => Some(s.clone()),
+            (_, Value::Number(n)) => Some(n.to_string()),
+            (_, Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        }?;
+        Some(Posted {
+            url: post_url(json, &id),
+            remote_id: id,
+            raw: response.text(),
+        })
+    })
+}
+
+/// A Weibo API reply → what `pick` finds in its JSON, or what went wrong in the owner's
+/// words (`missing` when a success reply lacks it).
+fn read_reply<T>(
+    response: &RawResponse,
+    missing: &str,
+    pick: impl FnOnce(&Value) -> Option<T>,
+) -> Result<T, PublishError> {
     let raw = response.text();
     let Ok(json) = serde_json::from_slice::<Value>(&response.body) else {
         return Err(match response.status {
@@ -246,26 +299,11 @@ fn read_share_reply(response: &RawResponse) -> Result<Posted, PublishError> {
             },
         });
     };
-    let error_code = match &json["error_code"] {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    };
-    if let Some(code) = error_code {
+    if let Some(code) = http::json_u64(&json["error_code"]) {
         return Err(weibo_error(code, &json, raw));
     }
-    let id = match (&json["idstr"], &json["id"]) {
-        (Value::String(s), _) if !s.is_empty() => Some(s.clone()),
-        (_, Value::Number(n)) => Some(n.to_string()),
-        (_, Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        _ => None,
-    };
-    match id {
-        Some(id) if (200..300).contains(&response.status) => Ok(Posted {
-            url: post_url(&json, &id),
-            remote_id: id,
-            raw,
-        }),
+    match pick(&json) {
+        Some(found) if (200..300).contains(&response.status) => Ok(found),
         _ if json.get("error").is_some() || response.status >= 400 => Err(match response.status {
             401 | 403 => reconnect(raw),
             status => PublishError::Rejected {
@@ -277,7 +315,7 @@ fn read_share_reply(response: &RawResponse) -> Result<Posted, PublishError> {
         }),
         _ => Err(PublishError::BadResponse {
             network: NETWORK,
-            detail: "the reply has no post id".into(),
+            detail: missing.into(),
         }),
     }
 }
@@ -351,6 +389,18 @@ mod tests {
             encode_status("青花 a+b https://s.example/p?x=1&y=2"),
             "%E9%9D%92%E8%8A%B1%20a%2Bb%20https%3A%2F%2Fs.example%2Fp%3Fx%3D1%26y%3D2"
         );
+    }
+
+    #[test]
+    fn the_uid_is_read_from_the_token_reply_as_number_or_string() {
+        let number = r#"{"access_token":"2.00x","expires_in":157679999,"uid":1404376560}"#;
+        assert_eq!(uid_from_token_reply(number).as_deref(), Some("1404376560"));
+        let string = r#"{"access_token":"2.00x","remind_in":"157679999","uid":"1404376560"}"#;
+        assert_eq!(uid_from_token_reply(string).as_deref(), Some("1404376560"));
+        assert_eq!(uid_from_token_reply(r#"{"access_token":"2.00x"}"#), None);
+        assert_eq!(uid_from_token_reply(r#"{"uid":""}"#), None);
+        assert_eq!(uid_from_token_reply(r#"{"uid":null}"#), None);
+        assert_eq!(uid_from_token_reply("<html>"), None);
     }
 
     #[test]

@@ -242,14 +242,10 @@ impl AlipayProvider {
         let status = reply.fields.trade_status.clone().unwrap_or_default();
         match status.as_str() {
             "TRADE_SUCCESS" | "TRADE_FINISHED" => paid_event(charge, &status, reply).map(Some),
-            "TRADE_CLOSED" => Ok(Some(event(
+            "TRADE_CLOSED" => Ok(Some(expired_event(
                 charge,
                 format!("query:{}:TRADE_CLOSED", charge.charge_ref),
-                PaymentStatus::Expired,
-                charge.amount_minor,
-                reply.fields.trade_no.clone(),
-                Timestamp::now(),
-                reply.body,
+                reply,
             ))),
             "WAIT_BUYER_PAY" => self.expire_if_due(charge, expired).await,
             other => Err(bad_response(format!("unknown trade_status {other:?}"))),
@@ -267,14 +263,10 @@ impl AlipayProvider {
             return Ok(None);
         }
         let reply = self.cancel_trade(&charge.charge_ref).await?;
-        Ok(Some(event(
+        Ok(Some(expired_event(
             charge,
             format!("expired:{}", charge.charge_ref),
-            PaymentStatus::Expired,
-            charge.amount_minor,
-            reply.fields.trade_no.clone(),
-            Timestamp::now(),
-            reply.body,
+            reply,
         )))
     }
 
@@ -413,6 +405,19 @@ fn paid_event(
         occurred_at,
         reply.body,
     ))
+}
+
+/// The charge ended unpaid (closed at Alipay, or cancelled there once it expired), now.
+fn expired_event(charge: &OpenCharge, event_id: String, reply: Reply) -> ProviderEvent {
+    event(
+        charge,
+        event_id,
+        PaymentStatus::Expired,
+        charge.amount_minor,
+        reply.fields.trade_no.clone(),
+        Timestamp::now(),
+        reply.body,
+    )
 }
 
 fn event(

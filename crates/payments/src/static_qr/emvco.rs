@@ -166,24 +166,17 @@ impl MerchantPresented {
         for account in accounts {
             match account {
                 MerchantAccount::Primitive { id, value } => {
-                    if !(2..=25).contains(id) {
-                        return Err(PayloadError::IdOutOfRange {
-                            what: "merchant account information of a card network",
-                            range: "02 to 25",
-                            id: *id,
-                        });
-                    }
+                    id_in(
+                        *id,
+                        2..=25,
+                        "02 to 25",
+                        "merchant account information of a card network",
+                    )?;
                     ans_required("merchant account information", value, 99)?;
                     push(&mut out, *id, value, "merchant account information")?;
                 }
                 MerchantAccount::Template { id, gui, fields } => {
-                    if !(26..=51).contains(id) {
-                        return Err(PayloadError::IdOutOfRange {
-                            what: "merchant account template",
-                            range: "26 to 51",
-                            id: *id,
-                        });
-                    }
+                    id_in(*id, 26..=51, "26 to 51", "merchant account template")?;
                     let template = account_template(gui, fields)?;
                     push(&mut out, *id, &template, "merchant account template")?;
                 }
@@ -218,13 +211,12 @@ impl MerchantPresented {
         }
 
         let country = &self.country_code;
-        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(PayloadError::BadFormat {
-                field: "country code",
-                expected: "two capital letters (ISO 3166-1 alpha-2, e.g. BR)",
-                value: country.clone(),
-            });
-        }
+        two_letters(
+            "country code",
+            country,
+            u8::is_ascii_uppercase,
+            "two capital letters (ISO 3166-1 alpha-2, e.g. BR)",
+        )?;
         push(&mut out, 58, country, "country code")?;
 
         ans_required("merchant name", &self.merchant_name, 25)?;
@@ -250,13 +242,12 @@ impl MerchantPresented {
         if let Some(lang) = &self.language {
             let mut template = String::new();
             let code = &lang.language;
-            if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
-                return Err(PayloadError::BadFormat {
-                    field: "language",
-                    expected: "a two-letter ISO 639-1 code such as zh",
-                    value: code.clone(),
-                });
-            }
+            two_letters(
+                "language",
+                code,
+                u8::is_ascii_alphabetic,
+                "a two-letter ISO 639-1 code such as zh",
+            )?;
             push(&mut template, 0, code, "language")?;
             string_required("merchant name in the other language", &lang.name, 25)?;
             push(&mut template, 1, &lang.name, "merchant name")?;
@@ -375,13 +366,12 @@ fn account_template(gui: &str, fields: &[(u8, String)]) -> Result<String, Payloa
         }
     }
     for (id, value) in sorted {
-        if !(1..=99).contains(id) {
-            return Err(PayloadError::IdOutOfRange {
-                what: "merchant account template's own data",
-                range: "01 to 99",
-                id: *id,
-            });
-        }
+        id_in(
+            *id,
+            1..=99,
+            "01 to 99",
+            "merchant account template's own data",
+        )?;
         ans_required("merchant account data", value, 99)?;
         push(&mut template, *id, value, "merchant account data")?;
     }
@@ -440,5 +430,42 @@ fn malformed(detail: &str) -> PayloadError {
     PayloadError::Malformed {
         standard: STANDARD,
         detail: detail.to_string(),
+    }
+}
+
+/// `id` lies in `range` (written out as `range_text` for the owner), else
+/// [`PayloadError::IdOutOfRange`] naming `what`.
+fn id_in(
+    id: u8,
+    range: std::ops::RangeInclusive<u8>,
+    range_text: &'static str,
+    what: &'static str,
+) -> Result<(), PayloadError> {
+    if range.contains(&id) {
+        Ok(())
+    } else {
+        Err(PayloadError::IdOutOfRange {
+            what,
+            range: range_text,
+            id,
+        })
+    }
+}
+
+/// `value` is exactly two letters that pass `letter`, else [`PayloadError::BadFormat`].
+fn two_letters(
+    field: &'static str,
+    value: &str,
+    letter: fn(&u8) -> bool,
+    expected: &'static str,
+) -> Result<(), PayloadError> {
+    if value.len() == 2 && value.bytes().all(|b| letter(&b)) {
+        Ok(())
+    } else {
+        Err(PayloadError::BadFormat {
+            field,
+            expected,
+            value: value.to_string(),
+        })
     }
 }

@@ -22,7 +22,7 @@
 //! feed. The whole payload is at most 331 bytes (QR version 13, error level M).
 
 use super::iban;
-use super::money::{Currency, check_amount};
+use super::money::{self, Currency, check_amount};
 use super::text::{compact_upper, optional, required};
 use super::{PayloadError, iban::mod97};
 
@@ -328,20 +328,7 @@ fn epc_amount(minor: i64) -> String {
 }
 
 fn parse_epc_amount(s: &str) -> Option<i64> {
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if int.is_empty()
-        || int.len() > 9
-        || frac.len() > 2
-        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let cents = match frac.len() {
-        0 => 0,
-        1 => frac.parse::<i64>().ok()? * 10,
-        _ => frac.parse::<i64>().ok()?,
-    };
-    Some(int.parse::<i64>().ok()? * 100 + cents)
+    money::parse_hundredths(s, 9)
 }
 
 /// Encodes to ISO 8859-1, naming the field of the first character it cannot hold.

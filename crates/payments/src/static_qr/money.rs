@@ -88,6 +88,25 @@ pub(crate) fn format_minor(minor: i64, digits: u8) -> String {
     )
 }
 
+/// `"12.3"` → 1230: a plain decimal with at most `max_int_digits` integer digits and at
+/// most two fraction digits, in hundredths (cents, paise). No sign, no grouping.
+pub(crate) fn parse_hundredths(s: &str, max_int_digits: usize) -> Option<i64> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty()
+        || int.len() > max_int_digits
+        || frac.len() > 2
+        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let hundredths = match frac.len() {
+        0 => 0,
+        1 => frac.parse::<i64>().ok()? * 10,
+        _ => frac.parse::<i64>().ok()?,
+    };
+    Some(int.parse::<i64>().ok()? * 100 + hundredths)
+}
+
 /// Checks `0 < minor <= max_minor`.
 pub(crate) fn check_amount(
     minor: i64,

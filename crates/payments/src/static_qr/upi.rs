@@ -9,7 +9,7 @@
 //! specification's examples (`pa=nadeem@npci`) and as RFC 3986 allows in a query.
 
 use super::PayloadError;
-use super::money::{Currency, check_amount};
+use super::money::{self, Currency, check_amount};
 use super::text::{optional, required};
 
 /// Largest amount accepted: ₹99,999,999.99. The linking specification sets no maximum; real
@@ -145,18 +145,5 @@ fn decode(value: &str) -> Option<String> {
 }
 
 fn parse_amount(s: &str) -> Option<i64> {
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if int.is_empty()
-        || int.len() > 12
-        || frac.len() > 2
-        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let paise = match frac.len() {
-        0 => 0,
-        1 => frac.parse::<i64>().ok()? * 10,
-        _ => frac.parse::<i64>().ok()?,
-    };
-    Some(int.parse::<i64>().ok()? * 100 + paise)
+    money::parse_hundredths(s, 12)
 }

@@ -88,15 +88,12 @@ impl ListedEvent {
     }
 
     fn payment_state(&self) -> Result<Option<PaymentState>, ProviderError> {
+        let intent = |status| Ok::<_, ProviderError>(self.object::<PaymentIntent>()?.state(status));
+        let session =
+            |status| Ok::<_, ProviderError>(self.object::<CheckoutSession>()?.state(status));
         let state = match self.kind.as_str() {
-            "payment_intent.succeeded" => {
-                let intent: PaymentIntent = self.object()?;
-                intent.state(PaymentStatus::Paid)
-            }
-            "payment_intent.payment_failed" => {
-                let intent: PaymentIntent = self.object()?;
-                intent.state(PaymentStatus::Failed)
-            }
+            "payment_intent.succeeded" => intent(PaymentStatus::Paid)?,
+            "payment_intent.payment_failed" => intent(PaymentStatus::Failed)?,
             "checkout.session.completed" => {
                 let session: CheckoutSession = self.object()?;
                 // Delayed methods (bank debits) complete the session before the money arrives;
@@ -107,14 +104,8 @@ impl ListedEvent {
                 };
                 session.state(status)
             }
-            "checkout.session.async_payment_succeeded" => {
-                let session: CheckoutSession = self.object()?;
-                session.state(PaymentStatus::Paid)
-            }
-            "checkout.session.async_payment_failed" => {
-                let session: CheckoutSession = self.object()?;
-                session.state(PaymentStatus::Failed)
-            }
+            "checkout.session.async_payment_succeeded" => session(PaymentStatus::Paid)?,
+            "checkout.session.async_payment_failed" => session(PaymentStatus::Failed)?,
             "checkout.session.expired" => {
                 let session: CheckoutSession = self.object()?;
                 let mut state = session.state(PaymentStatus::Expired);
@@ -122,10 +113,7 @@ impl ListedEvent {
                 state.provider_ref = session.id;
                 state
             }
-            "charge.refunded" => {
-                let charge: StripeCharge = self.object()?;
-                charge.state()
-            }
+            "charge.refunded" => self.object::<StripeCharge>()?.state(),
             _ => return Ok(None),
         };
         Ok(Some(state))

@@ -11,6 +11,7 @@ use shopcast_payments::{
 };
 
 use crate::capture::{CaptureServer, Captured, Reply};
+use crate::ids;
 
 const T0: i64 = 1_790_000_000;
 
@@ -183,14 +184,6 @@ fn provider_for(server: &CaptureServer, page_limit: u32) -> StripeProvider {
         ..server.config()
     })
     .unwrap()
-}
-
-fn ids(outcome: &PollOutcome) -> Vec<&str> {
-    outcome
-        .events
-        .iter()
-        .map(|event| event.event_id.as_str())
-        .collect()
 }
 
 #[tokio::test]

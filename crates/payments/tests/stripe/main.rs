@@ -11,3 +11,14 @@ mod events;
 mod localstripe;
 mod peer;
 mod refunds;
+
+use shopcast_payments::PollOutcome;
+
+/// The event ids of a poll, in order.
+fn ids(outcome: &PollOutcome) -> Vec<&str> {
+    outcome
+        .events
+        .iter()
+        .map(|event| event.event_id.as_str())
+        .collect()
+}

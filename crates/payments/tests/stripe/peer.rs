@@ -13,15 +13,8 @@ use shopcast_payments::{
     RefundRequest,
 };
 
+use crate::ids;
 use crate::localstripe::LocalStripe;
-
-fn ids(outcome: &PollOutcome) -> Vec<&str> {
-    outcome
-        .events
-        .iter()
-        .map(|event| event.event_id.as_str())
-        .collect()
-}
 
 fn only_event<'a>(outcome: &'a PollOutcome, provider_ref: &str) -> &'a ProviderEvent {
     let found: Vec<_> = outcome

@@ -51,6 +51,39 @@ fn run_ok(tool: &str, package: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("tool output is UTF-8")
 }
 
+/// `qpdf --check` finds nothing wrong with the file.
+fn qpdf_check(case: &str, pdf: &Path) {
+    let out = run("qpdf", "qpdf", &["--check", pdf.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "qpdf --check {case}:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every font is embedded, subset (tagged name) and has a Unicode map; `pdffonts`' table.
+fn fonts_embedded_and_subset(case: &str, pdf: &Path) -> String {
+    let fonts = run_ok("pdffonts", "poppler-utils", &[pdf.to_str().unwrap()]);
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(!rows.is_empty(), "{case}: no fonts:\n{fonts}");
+    for row in rows {
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        let n = cols.len();
+        assert_eq!(
+            (cols[n - 5], cols[n - 4], cols[n - 3]),
+            ("yes", "yes", "yes"),
+            "{case}: font not embedded+subset+unicode: {row}"
+        );
+        assert!(
+            cols[0].contains('+'),
+            "{case}: subset font name has a tag: {row}"
+        );
+    }
+    fonts
+}
+
 fn signs() -> Vec<Sign> {
     let long_name: String = "Premium Hand-Picked Spring Harvest Oolong 高山乌龙茶 "
         .chars()
@@ -131,28 +164,10 @@ fn check(case: &str, template: &Template, copies: u32) {
     let pdf_s = pdf.to_str().unwrap();
 
     // 1. structure
-    let out = run("qpdf", "qpdf", &["--check", pdf_s]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "qpdf --check {case}:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    qpdf_check(case, &pdf);
 
     // fonts embedded and subset
-    let fonts = run_ok("pdffonts", "poppler-utils", &[pdf_s]);
-    let rows: Vec<&str> = fonts.lines().skip(2).collect();
-    assert!(!rows.is_empty(), "{case}: no fonts:\n{fonts}");
-    for row in rows {
-        let cols: Vec<&str> = row.split_whitespace().collect();
-        let n = cols.len();
-        assert_eq!(
-            (cols[n - 5], cols[n - 4], cols[n - 3]),
-            ("yes", "yes", "yes"),
-            "{case}: font not embedded+subset+unicode: {row}"
-        );
-    }
+    fonts_embedded_and_subset(case, &pdf);
 
     // 2. text: every product name (first laid-out line; the long one is ellipsized) and price
     let text = normalize(&run_ok(
@@ -348,14 +363,7 @@ fn check_logo(case: &str, template: &Template, copies: u32) {
     std::fs::write(&pdf, &pdf_bytes).unwrap();
     let pdf_s = pdf.to_str().unwrap();
 
-    let out = run("qpdf", "qpdf", &["--check", pdf_s]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "qpdf --check {case}:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    qpdf_check(case, &pdf);
 
     // one image object, drawn on every sign of every page
     let list = run_ok("pdfimages", "poppler-utils", &["-list", pdf_s]);

@@ -9,7 +9,7 @@ use shopcast_print::report::{
     TotalsBlock, render_report,
 };
 
-use super::{artifacts_dir, normalize, run, run_ok};
+use super::{artifacts_dir, fonts_embedded_and_subset, normalize, qpdf_check, run_ok};
 
 const MM_TO_PT: f32 = 72.0 / 25.4;
 
@@ -162,15 +162,19 @@ fn month_report() -> ReportDoc {
 fn write_pdf(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let pdf = dir.join(name);
     std::fs::write(&pdf, bytes).unwrap();
-    let out = run("qpdf", "qpdf", &["--check", pdf.to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "qpdf --check {name}:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    qpdf_check(name, &pdf);
     pdf
+}
+
+/// `page` of `pdf` (the first without one) as `<out>.png` at 80 dpi, to look at.
+fn snapshot(pdf: &Path, page: Option<usize>, out: &Path) {
+    let page = page.map(|p| p.to_string());
+    let mut args = vec!["-r", "80", "-png"];
+    if let Some(page) = &page {
+        args.extend(["-f", page, "-l", page]);
+    }
+    args.extend(["-singlefile", pdf.to_str().unwrap(), out.to_str().unwrap()]);
+    run_ok("pdftoppm", "poppler-utils", &args);
 }
 
 fn page_count(pdf: &Path) -> usize {
@@ -232,23 +236,6 @@ fn chart_bars(qdf: &str) -> Vec<Vec<[f32; 4]>> {
         .collect()
 }
 
-fn fonts_embedded_and_subset(pdf: &Path) -> String {
-    let fonts = run_ok("pdffonts", "poppler-utils", &[pdf.to_str().unwrap()]);
-    let rows: Vec<&str> = fonts.lines().skip(2).collect();
-    assert!(!rows.is_empty(), "no fonts:\n{fonts}");
-    for row in rows {
-        let cols: Vec<&str> = row.split_whitespace().collect();
-        let n = cols.len();
-        assert_eq!(
-            (cols[n - 5], cols[n - 4], cols[n - 3]),
-            ("yes", "yes", "yes"),
-            "font not embedded+subset+unicode: {row}"
-        );
-        assert!(cols[0].contains('+'), "subset font name has a tag: {row}");
-    }
-    fonts
-}
-
 /// Month, two currencies, 120 products: structure, fonts, text, page numbers, table
 /// header on every page with rows, rows never split, links, page 1 image.
 #[test]
@@ -258,7 +245,7 @@ fn month_report_two_currencies() {
     let bytes = render_report(&doc).expect("render");
     let pdf = write_pdf(&dir, "report-month.pdf", &bytes);
 
-    let fonts = fonts_embedded_and_subset(&pdf);
+    let fonts = fonts_embedded_and_subset("month report", &pdf);
     assert!(fonts.contains("DejaVuSans-Bold"), "{fonts}");
     assert!(fonts.contains("DroidSansFallback"), "CJK face:\n{fonts}");
     assert!(
@@ -396,42 +383,12 @@ fn month_report_two_currencies() {
     // page 1 as an image, to look at
     let png =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/print-artifacts/report-page1");
-    run_ok(
-        "pdftoppm",
-        "poppler-utils",
-        &[
-            "-r",
-            "80",
-            "-png",
-            "-f",
-            "1",
-            "-l",
-            "1",
-            "-singlefile",
-            pdf.to_str().unwrap(),
-            png.to_str().unwrap(),
-        ],
-    );
+    snapshot(&pdf, Some(1), &png);
     let png = png.with_extension("png");
     let img = image::open(&png).expect("page 1 PNG");
     assert_eq!((img.width(), img.height()), (662, 936), "A4 at 80 dpi");
     // page 2 too (a continued table)
-    run_ok(
-        "pdftoppm",
-        "poppler-utils",
-        &[
-            "-r",
-            "80",
-            "-png",
-            "-f",
-            "2",
-            "-l",
-            "2",
-            "-singlefile",
-            pdf.to_str().unwrap(),
-            dir.join("report-page2").to_str().unwrap(),
-        ],
-    );
+    snapshot(&pdf, Some(2), &dir.join("report-page2"));
 }
 
 /// The daily charts are vectors: no image on page 1, one `re` per day with sales,
@@ -575,18 +532,7 @@ fn empty_period_prints_the_message() {
         assert!(!text.contains(absent), "{absent:?} printed:\n{text}");
     }
     assert!(chart_bars(&page_qdf(&pdf, 1)).is_empty(), "no chart");
-    run_ok(
-        "pdftoppm",
-        "poppler-utils",
-        &[
-            "-r",
-            "80",
-            "-png",
-            "-singlefile",
-            pdf.to_str().unwrap(),
-            dir.join("report-empty").to_str().unwrap(),
-        ],
-    );
+    snapshot(&pdf, None, &dir.join("report-empty"));
 }
 
 /// A row with the wrong number of cells is refused with a code and a sentence.

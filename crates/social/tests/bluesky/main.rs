@@ -333,6 +333,22 @@ async fn an_expired_access_token_is_refreshed_and_the_post_goes_out() {
 }
 
 #[tokio::test]
+async fn who_am_i_is_the_session_handle_even_after_the_access_token_lapsed() {
+    let (pds, account, publisher) = connected("dora.test").await;
+    assert_eq!(publisher.who_am_i().await.unwrap(), account.handle);
+
+    let saved = publisher.session();
+    let stale = Session {
+        access_jwt: expired(&saved.access_jwt),
+        ..saved
+    };
+    let lapsed = stale.access_jwt.clone();
+    let resumed = BlueskyPublisher::resume(&pds.url, stale).unwrap();
+    assert_eq!(resumed.who_am_i().await.unwrap(), account.handle);
+    assert_ne!(resumed.session().access_jwt, lapsed, "renewed on the way");
+}
+
+#[tokio::test]
 async fn the_pds_words_reach_the_owner_when_it_refuses_a_post() {
     let (pds, account, publisher) = connected("heidi.test").await;
     let request = PostRequest {

@@ -319,6 +319,23 @@ async fn a_revoked_token_asks_to_reconnect() {
 }
 
 #[tokio::test]
+async fn who_am_i_reads_acct_and_a_revoked_token_asks_to_reconnect() {
+    let (base, _) = serve(Script::ProcessingThenReady {
+        polls_until_ready: 1,
+    })
+    .await;
+    let publisher = MastodonPublisher::new(&base, "tok");
+    assert_eq!(publisher.who_am_i().await.unwrap(), "shop");
+
+    let (base, _) = serve(Script::TokenRevoked).await;
+    let err = MastodonPublisher::new(&base, "tok")
+        .who_am_i()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PublishError::Reconnect { .. }), "{err:?}");
+}
+
+#[tokio::test]
 async fn instance_limits_are_asked_once_and_have_fallbacks() {
     let (base, server) = serve(Script::ProcessingThenReady {
         polls_until_ready: 1,

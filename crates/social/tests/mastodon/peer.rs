@@ -165,6 +165,17 @@ async fn unknown_token_asks_to_reconnect() {
 }
 
 #[tokio::test]
+async fn who_am_i_is_the_acct_the_token_belongs_to() {
+    let mock = MastodonMock::start().await;
+    let owner = mock.create_account("whoami").await;
+    let publisher = MastodonPublisher::new(mock.base(), &owner.token);
+    assert_eq!(publisher.who_am_i().await.unwrap(), owner.username);
+    let stranger = MastodonPublisher::new(mock.base(), "revoked-token");
+    let err = stranger.who_am_i().await.unwrap_err();
+    assert!(matches!(err, PublishError::Reconnect { .. }), "{err:?}");
+}
+
+#[tokio::test]
 async fn limits_are_read_from_the_instance() {
     let mock = MastodonMock::start().await;
     let owner = mock.create_account("limits").await;

@@ -4,19 +4,25 @@
 use std::collections::HashMap;
 
 use shopcast_social::oauth::{self, OAuthError};
-use shopcast_social::{Credentials, weibo};
+use shopcast_social::weibo::{self, WeiboPublisher};
+use shopcast_social::{Credentials, PublishError, Publisher};
 
 use crate::stub::{self, Answer, WeiboStub};
 
-#[tokio::test]
-async fn the_pasted_code_is_exchanged_for_a_token_with_its_expiry() {
-    let stub = WeiboStub::start(Answer::Success).await;
-    let client = weibo::oauth_client(
+/// The stub's app, signing in through Weibo's own callback page.
+fn oauth_client(stub: &WeiboStub) -> oauth::OAuthClient {
+    weibo::oauth_client(
         stub.base(),
         stub::APP_KEY,
         stub::APP_SECRET,
         weibo::DEFAULT_REDIRECT_URI,
-    );
+    )
+}
+
+#[tokio::test]
+async fn the_pasted_code_is_exchanged_for_a_token_with_its_expiry() {
+    let stub = WeiboStub::start(Answer::Success).await;
+    let client = oauth_client(&stub);
     let sign_in = client.start();
     assert!(
         sign_in
@@ -76,12 +82,7 @@ async fn the_pasted_code_is_exchanged_for_a_token_with_its_expiry() {
 #[tokio::test]
 async fn a_wrong_code_is_refused_with_weibo_words() {
     let stub = WeiboStub::start(Answer::Success).await;
-    let client = weibo::oauth_client(
-        stub.base(),
-        stub::APP_KEY,
-        stub::APP_SECRET,
-        weibo::DEFAULT_REDIRECT_URI,
-    );
+    let client = oauth_client(&stub);
     let sign_in = client.start();
     let err = client
         .exchange_code("stale-code", &sign_in.pkce)
@@ -101,4 +102,44 @@ async fn a_wrong_code_is_refused_with_weibo_words() {
         other => panic!("expected Refused, got {other:?}"),
     }
     assert_eq!(err.code(), "oauth_refused");
+}
+
+#[tokio::test]
+async fn the_token_reply_and_get_uid_name_the_same_account() {
+    let stub = WeiboStub::start(Answer::Success).await;
+    let client = oauth_client(&stub);
+    let sign_in = client.start();
+    let token = client
+        .exchange_code(stub::CODE, &sign_in.pkce)
+        .await
+        .unwrap();
+    assert_eq!(
+        weibo::uid_from_token_reply(&token.raw).as_deref(),
+        Some(stub::UID)
+    );
+
+    let publisher = WeiboPublisher::new(stub.base(), &token.access_token, stub::SECURE_DOMAIN);
+    assert_eq!(publisher.who_am_i().await.unwrap(), stub::UID);
+    assert_eq!(
+        stub.uid_requests(),
+        vec![Some(format!("OAuth2 {}", stub::TOKEN))]
+    );
+}
+
+#[tokio::test]
+async fn get_uid_with_a_lapsed_or_unknown_token_asks_to_reauthorize() {
+    let stub = WeiboStub::start(Answer::ExpiredToken).await;
+    let lapsed = WeiboPublisher::new(stub.base(), stub::TOKEN, stub::SECURE_DOMAIN);
+    let err = lapsed.who_am_i().await.unwrap_err();
+    assert!(
+        matches!(&err, PublishError::Reconnect { raw, .. } if raw.contains("21327")),
+        "{err:?}"
+    );
+    let unknown = WeiboPublisher::new(stub.base(), "2.00Unknown", stub::SECURE_DOMAIN);
+    let err = unknown.who_am_i().await.unwrap_err();
+    assert!(
+        matches!(&err, PublishError::Reconnect { raw, .. } if raw.contains("21301")),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
 }

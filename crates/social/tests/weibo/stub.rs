@@ -1,8 +1,10 @@
-//! A local Weibo that follows the documented wire format of `POST /2/statuses/share.json` and
-//! `POST /oauth2/access_token` exactly, and answers with Weibo's documented JSON.
+//! A local Weibo that follows the documented wire format of `POST /2/statuses/share.json`,
+//! `GET /2/account/get_uid.json` and `POST /oauth2/access_token` exactly, and answers with
+//! Weibo's documented JSON.
 //!
 //! share.json: multipart/form-data, `status` URL-encoded and linking to the app's secure
 //! domain, at most one `pic` (JPEG/GIF/PNG, < 5 MB), header `Authorization: OAuth2 <token>`.
+//! get_uid.json: the same header, answered `{"uid": <number>}`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,7 +13,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 pub const TOKEN: &str = "2.00WeiboShopToken";
@@ -56,6 +58,7 @@ struct Inner {
     answer: Mutex<Answer>,
     shares: Mutex<Vec<Share>>,
     token_requests: Mutex<Vec<HashMap<String, String>>>,
+    uid_requests: Mutex<Vec<Option<String>>>,
 }
 
 pub struct WeiboStub {
@@ -69,9 +72,11 @@ impl WeiboStub {
             answer: Mutex::new(answer),
             shares: Mutex::default(),
             token_requests: Mutex::default(),
+            uid_requests: Mutex::default(),
         });
         let app = Router::new()
             .route("/2/statuses/share.json", post(share))
+            .route("/2/account/get_uid.json", get(get_uid))
             .route("/oauth2/access_token", post(access_token))
             // Take big uploads whole, so an oversized pic meets Weibo's 20006, not a cut stream.
             .layer(DefaultBodyLimit::max(32 * 1024 * 1024))
@@ -97,6 +102,11 @@ impl WeiboStub {
 
     pub fn token_requests(&self) -> Vec<HashMap<String, String>> {
         self.inner.token_requests.lock().unwrap().clone()
+    }
+
+    /// The `Authorization` header of every get_uid.json request.
+    pub fn uid_requests(&self) -> Vec<Option<String>> {
+        self.inner.uid_requests.lock().unwrap().clone()
     }
 }
 
@@ -143,15 +153,39 @@ fn url_decode(encoded: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+fn authorization(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// `GET /2/account/get_uid.json`: `{"uid": N}` for a good token; an expired one (when the
+/// stub is told to answer so) is 21327, an unknown one 21301.
+async fn get_uid(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
+    let authorization = authorization(&headers);
+    inner
+        .uid_requests
+        .lock()
+        .unwrap()
+        .push(authorization.clone());
+    let request = "/2/account/get_uid.json";
+    if authorization.as_deref() != Some(&format!("OAuth2 {TOKEN}")) {
+        return error(StatusCode::UNAUTHORIZED, 21301, "auth faild!", request);
+    }
+    if *inner.answer.lock().unwrap() == Answer::ExpiredToken {
+        return error(StatusCode::UNAUTHORIZED, 21327, "expired_token", request);
+    }
+    let uid: u64 = UID.parse().unwrap();
+    (StatusCode::OK, axum::Json(json!({"uid": uid}))).into_response()
+}
+
 async fn share(
     State(inner): State<Arc<Inner>>,
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Response {
-    let authorization = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let authorization = authorization(&headers);
     let mut raw_status = None;
     let mut pic: Option<Pic> = None;
     let mut unexpected = Vec::new();
