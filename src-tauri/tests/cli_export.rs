@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use shopcast_core::till::{OrderDraft, OrderLineDraft};
+use shopcast_core::payments::till::{OrderDraft, OrderLineDraft};
 use shopcast_core::{ProductDraft, Shop, ShopSettings};
 use shopcast_payments::{PaymentStatus, ProviderEvent, ProviderKind};
 

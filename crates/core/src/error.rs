@@ -129,36 +129,9 @@ impl CoreError {
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 
-/// Declares the vocabulary once: the enum, its wire strings, and the list of all codes.
-macro_rules! error_codes {
-    ($($(#[$doc:meta])* $variant:ident = $code:literal,)*) => {
-        /// Every error code the UI and scripts may see (snake_case on the wire).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        #[cfg_attr(feature = "specta", derive(specta::Type))]
-        pub enum ErrorCode {
-            $($(#[$doc])* #[serde(rename = $code)] $variant,)*
-        }
-
-        impl ErrorCode {
-            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(ErrorCode::$variant => $code,)*
-                }
-            }
-
-            pub fn parse(code: &str) -> Option<ErrorCode> {
-                match code {
-                    $($code => Some(ErrorCode::$variant),)*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-error_codes! {
+crate::infra::text_enum! {
+    /// Every error code the UI and scripts may see (snake_case on the wire).
+    pub enum ErrorCode {
     // The engine's own.
     Validation = "validation",
     NotFound = "not_found",
@@ -172,7 +145,7 @@ error_codes! {
     Internal = "internal",
     Cancelled = "cancelled",
     ReportFailed = "report_failed",
-    /// A payment-QR field its standard does not allow (EPC, EMVCo, Pix, UPI).
+    // A payment-QR field its standard does not allow (EPC, EMVCo, Pix, UPI).
     PayloadInvalid = "payload_invalid",
     // Payment providers (shopcast_payments::ProviderError).
     ProviderUnreachable = "provider_unreachable",
@@ -214,6 +187,7 @@ error_codes! {
     ReportRowCells = "report_row_cells",
     ReportLinks = "report_links",
     InvalidReport = "invalid_report",
+    }
 }
 
 impl ErrorCode {
@@ -224,8 +198,40 @@ impl ErrorCode {
     }
 }
 
-impl std::fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    /// A leaf crate's new code without a place in the vocabulary would reach the UI as
+    /// "internal": every code they can return must parse.
+    #[test]
+    fn every_leaf_code_is_in_the_vocabulary() {
+        let leaves = [
+            shopcast_payments::ProviderError::CODES,
+            shopcast_social::PublishError::CODES,
+            shopcast_social::oauth::OAuthError::CODES,
+            shopcast_print::PrintError::CODES,
+        ];
+        for code in leaves.concat() {
+            assert!(
+                ErrorCode::parse(code).is_some(),
+                "{code} is not an ErrorCode"
+            );
+        }
+        assert_eq!(
+            ErrorCode::parse("payload_invalid"),
+            Some(ErrorCode::PayloadInvalid)
+        );
+    }
+
+    #[test]
+    fn codes_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(*code));
+            assert!(seen.insert(code.as_str()), "{code} twice");
+            let json = serde_json::to_string(code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
     }
 }

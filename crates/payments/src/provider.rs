@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// Which provider a payment came through. The string form is what the ledger stores.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
@@ -100,6 +101,7 @@ pub struct OpenCharge {
 }
 
 /// Where a payment stands at the provider.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentStatus {
@@ -248,6 +250,18 @@ pub enum ProviderError {
 }
 
 impl ProviderError {
+    /// Every code [`Self::code`] can return (the engine maps each into its vocabulary).
+    pub const CODES: &'static [&'static str] = &[
+        "provider_unreachable",
+        "provider_rate_limited",
+        "provider_server_error",
+        "provider_bad_response",
+        "provider_rejected",
+        "provider_bad_signature",
+        "provider_config",
+        "provider_unsupported",
+    ];
+
     /// Transient: worth retrying with backoff (network, 429, 5xx, unreadable reply).
     /// A failed signature is retried too (the next reply may be genuine) but never recorded.
     pub fn is_retryable(&self) -> bool {
@@ -321,5 +335,17 @@ pub trait PaymentProvider: Send + Sync {
     /// so payments through it are attributed; `None` if the provider cannot carry the tag.
     fn tag_link(&self, _url: &str, _tag: &str) -> Option<String> {
         None
+    }
+}
+
+impl PartialEq<&str> for ProviderKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<&str> for PaymentStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }

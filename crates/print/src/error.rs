@@ -98,6 +98,26 @@ pub enum PrintError {
 }
 
 impl PrintError {
+    /// Every code [`Self::code`] can return (the engine maps each into its vocabulary).
+    pub const CODES: &'static [&'static str] = &[
+        "qr_payload_too_long",
+        "qr_payload_empty",
+        "empty_product_name",
+        "no_signs",
+        "bad_copies",
+        "labels_do_not_fit",
+        "label_too_small",
+        "invalid_template",
+        "unknown_template",
+        "qr_error",
+        "font_error",
+        "pdf_error",
+        "logo_unreadable",
+        "report_row_cells",
+        "report_links",
+        "invalid_report",
+    ];
+
     /// Stable snake_case identifier of the error kind.
     pub fn code(&self) -> &'static str {
         match self {

@@ -5,6 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Network {
@@ -180,6 +181,17 @@ pub enum PublishError {
 }
 
 impl PublishError {
+    /// Every code [`Self::code`] can return (the engine maps each into its vocabulary).
+    pub const CODES: &'static [&'static str] = &[
+        "network_unreachable",
+        "network_rate_limited",
+        "network_server_error",
+        "network_bad_response",
+        "account_reconnect",
+        "post_rejected",
+        "post_invalid",
+    ];
+
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
@@ -320,5 +332,17 @@ mod tests {
         let err = Silent.who_am_i().await.unwrap_err();
         assert_eq!(err.code(), "post_invalid");
         assert!(err.to_string().contains("Mastodon"), "{err}");
+    }
+}
+
+impl PartialEq<&str> for Network {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }

@@ -238,7 +238,11 @@ pub async fn run_post(shop: &Shop, args: PostArgs) -> Result<(), Failure> {
         }
     }
     if failed {
-        return Err(Failure::usage("not every post was sent".into()));
+        return Err(Failure {
+            code: shopcast_core::ErrorCode::PostRejected,
+            message: "not every post was sent".into(),
+            field: None,
+        });
     }
     Ok(())
 }

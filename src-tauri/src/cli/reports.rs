@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use clap::{Args, ValueEnum};
 use shopcast_core::Shop;
-use shopcast_core::reports::{CsvOptions, ReportFilter};
+use shopcast_core::reports::{CsvOptions, ReportFilter, ReportFormat};
 
 use crate::cli::Failure;
 
@@ -56,19 +56,15 @@ pub async fn run(shop: &Shop, args: ExportArgs) -> Result<(), Failure> {
         status: args.status,
         include_test: args.include_test,
     };
-    let outcome = match args.format {
-        Format::Csv => {
-            shop.export_sales_csv(
-                &filter,
-                CsvOptions { excel: args.excel },
-                &args.out,
-                Arc::new(AtomicBool::new(false)),
-                |_| {},
-            )
-            .await?
-        }
-        Format::Pdf => shop.export_sales_pdf(&filter, &args.out).await?,
+    let format = match args.format {
+        Format::Csv => ReportFormat::Csv,
+        Format::Pdf => ReportFormat::Pdf,
     };
+    let options = CsvOptions { excel: args.excel };
+    let cancel = Arc::new(AtomicBool::new(false));
+    let outcome = shop
+        .export_report(&filter, format, options, &args.out, cancel, |_| {})
+        .await?;
     println!(
         "{} sales written to {} ({} bytes)",
         outcome.rows,

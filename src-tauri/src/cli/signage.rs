@@ -273,7 +273,7 @@ fn parse_pair(text: &str) -> Result<(f32, f32), String> {
 
 /// Writes the payload bytes exactly (ISO-8859-1 stays ISO-8859-1); a newline only for a
 /// person reading a terminal.
-pub(crate) fn print_payload(args: signage::QrArgs) -> Result<(), Failure> {
+pub(crate) fn print_payload(args: QrArgs) -> Result<(), Failure> {
     use shopcast_core::signage::payload as qr_payload;
     use std::io::{IsTerminal, Write};
     let payload = qr_payload::build(&args.kind.into_request())?;

@@ -145,4 +145,24 @@ mod tests {
             );
         }
     }
+
+    /// Every code the engine can send has a sentence in each UI language (the UI also checks
+    /// this in vitest; here it fails for whoever adds a code in Rust).
+    #[test]
+    fn every_error_code_has_an_english_and_a_chinese_sentence() {
+        let i18n = std::path::Path::new(super::BINDINGS_PATH).with_file_name("i18n");
+        for language in ["en.json", "zh-CN.json"] {
+            let text = std::fs::read_to_string(i18n.join(language)).unwrap();
+            let strings: serde_json::Value = serde_json::from_str(&text).unwrap();
+            for code in shopcast_core::ErrorCode::ALL {
+                let sentence = strings[format!("error.{code}")]
+                    .as_str()
+                    .unwrap_or_default();
+                assert!(
+                    !sentence.trim().is_empty(),
+                    "{language} has no sentence for {code}"
+                );
+            }
+        }
+    }
 }

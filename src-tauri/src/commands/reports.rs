@@ -4,11 +4,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use shopcast_core::Dashboard;
-use shopcast_core::reports::{CsvOptions, ExportOutcome, ReportFilter, ReportSummary};
+use shopcast_core::reports::{
+    CsvOptions, ExportOutcome, ReportFilter, ReportFormat, ReportSummary,
+};
 use tauri::State;
 use tauri::ipc::Channel;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 #[tauri::command]
@@ -26,29 +28,32 @@ pub async fn report_summary(
     Ok(state.shop.report_summary(&filter, 50).await?)
 }
 
-/// Writes the report as "csv" or "pdf" to `path`; `progress` receives rows written so far.
+/// Writes the report as CSV or PDF to `path`; `progress` receives rows written so far.
 #[tauri::command]
 #[specta::specta]
 pub async fn export_report(
     state: State<'_, AppState>,
     filter: ReportFilter,
-    format: String,
+    format: ReportFormat,
     path: std::path::PathBuf,
     excel: bool,
     progress: Channel<u64>,
 ) -> ApiResult<ExportOutcome> {
     let cancel = Arc::new(AtomicBool::new(false));
     *state.export_cancel.lock().expect("lock") = cancel.clone();
-    match format.as_str() {
-        "csv" => Ok(state
-            .shop
-            .export_sales_csv(&filter, CsvOptions { excel }, &path, cancel, move |rows| {
+    Ok(state
+        .shop
+        .export_report(
+            &filter,
+            format,
+            CsvOptions { excel },
+            &path,
+            cancel,
+            move |rows| {
                 let _ = progress.send(rows);
-            })
-            .await?),
-        "pdf" => Ok(state.shop.export_sales_pdf(&filter, &path).await?),
-        _ => Err(ApiError::invalid("format", "Choose CSV or PDF.")),
-    }
+            },
+        )
+        .await?)
 }
 
 /// Stops the running export; it leaves no file.

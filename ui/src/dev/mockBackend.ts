@@ -8,6 +8,7 @@
 //   &lag=300      add latency (ms) to every command
 import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import type {
+  ErrorCode,
   ApiError,
   ImportReport,
   Money,
@@ -23,7 +24,7 @@ import { setMediaUrlOverride } from '../lib/media';
 
 const COLORS = ['#c7d7fe', '#fde2c7', '#c9f2dc', '#f9cfe0', '#e4d4fb', '#fdf0b5'];
 
-function fail(code: string, message: string, field: string | null = null): never {
+function fail(code: ErrorCode, message: string, field: string | null = null): never {
   const e: ApiError = { code, message, field };
   throw e;
 }

@@ -66,8 +66,8 @@ export const commands = {
 	disconnectProvider: (providerName: string) => typedError<null, ApiError>(__TAURI_INVOKE("disconnect_provider", { providerName })),
 	dashboard: (includeTest: boolean) => typedError<Dashboard, ApiError>(__TAURI_INVOKE("dashboard", { includeTest })),
 	reportSummary: (filter: ReportFilter) => typedError<ReportSummary, ApiError>(__TAURI_INVOKE("report_summary", { filter })),
-	/**  Writes the report as "csv" or "pdf" to `path`; `progress` receives rows written so far. */
-	exportReport: (filter: ReportFilter, format: string, path: string, excel: boolean, progress: Channel<number>) => typedError<ExportOutcome, ApiError>(__TAURI_INVOKE("export_report", { filter, format, path, excel, progress })),
+	/**  Writes the report as CSV or PDF to `path`; `progress` receives rows written so far. */
+	exportReport: (filter: ReportFilter, format: ReportFormat, path: string, excel: boolean, progress: Channel<number>) => typedError<ExportOutcome, ApiError>(__TAURI_INVOKE("export_report", { filter, format, path, excel, progress })),
 	/**  Stops the running export; it leaves no file. */
 	cancelExport: () => __TAURI_INVOKE<void>("cancel_export"),
 	listAccounts: () => typedError<Account[], ApiError>(__TAURI_INVOKE("list_accounts")),
@@ -94,18 +94,22 @@ export const commands = {
 /* Types */
 export type Account = {
 	id: number,
-	/**  bluesky, mastodon, weibo. */
-	network: string,
+	network: Network,
 	/**  PDS, instance or API base URL. */
 	service: string,
 	handle: string,
-	/**  ok, or reconnect when the network refused the saved credentials. */
-	status: string,
+	status: AccountStatus,
 	/**  Where the credential is kept (never the credential itself). */
 	secretBackend: SecretBackend,
 	/**  When the token lapses (Weibo), UTC unix seconds: the owner re-authorizes before then. */
 	tokenExpiresAt: number | null,
 };
+
+/**
+ *  Whether the account can post: ok, reconnect (the network refused the saved
+ *  credential), disconnected (removed by the owner; its history stays).
+ */
+export type AccountStatus = "ok" | "reconnect" | "disconnected";
 
 export type AlipaySetup = {
 	appId: string,
@@ -115,7 +119,7 @@ export type AlipaySetup = {
 };
 
 export type ApiError = {
-	code: string,
+	code: ErrorCode,
 	message: string,
 	/**  The form field the error is about, if any. */
 	field: string | null,
@@ -201,6 +205,11 @@ export type DayRow = {
 	payments: number,
 };
 
+/**  Every error code the UI and scripts may see (snake_case on the wire). */
+export type ErrorCode = "validation" | "not_found" | "conflict" | "has_sales" | "photo_too_large" | "photo_unsupported" | "photo_broken" | "csv_invalid" | "io" | "internal" | "cancelled" | "report_failed" | 
+/**  A payment-QR field its standard does not allow (EPC, EMVCo, Pix, UPI). */
+"payload_invalid" | "provider_unreachable" | "provider_rate_limited" | "provider_server_error" | "provider_bad_response" | "provider_rejected" | "provider_bad_signature" | "provider_config" | "provider_unsupported" | "network_unreachable" | "network_rate_limited" | "network_server_error" | "network_bad_response" | "account_reconnect" | "post_rejected" | "post_invalid" | "oauth_denied" | "oauth_state_mismatch" | "oauth_timed_out" | "oauth_no_code" | "oauth_listen_failed" | "oauth_refused" | "qr_payload_too_long" | "qr_payload_empty" | "empty_product_name" | "no_signs" | "bad_copies" | "labels_do_not_fit" | "label_too_small" | "invalid_template" | "unknown_template" | "qr_error" | "font_error" | "pdf_error" | "logo_unreadable" | "report_row_cells" | "report_links" | "invalid_report";
+
 /**  What an export wrote. */
 export type ExportOutcome = {
 	rows: number,
@@ -241,6 +250,8 @@ export type Money = {
 	/**  ISO 4217 code, upper case. */
 	currency: string,
 };
+
+export type Network = "bluesky" | "mastodon" | "weibo";
 
 export type Order = {
 	id: number,
@@ -306,6 +317,7 @@ export type Payment = {
 	updatedAt: number,
 };
 
+/**  One payment with its order and every event the provider sent about it. */
 export type PaymentDetail = {
 	payment: Payment,
 	order: Order | null,
@@ -370,13 +382,12 @@ export type Photo = {
 export type Post = {
 	id: number,
 	accountId: number,
-	network: string,
+	network: Network,
 	handle: string,
 	productId: number | null,
 	text: string,
 	link: string | null,
-	/**  queued, sending, posted, failed, missed, skipped. */
-	status: string,
+	status: PostStatus,
 	/**  UTC ms. */
 	scheduledAt: number,
 	postedAt: number | null,
@@ -392,7 +403,7 @@ export type Post = {
 /**  One account's view of a composed post, counted the network's way. */
 export type PostPreview = {
 	accountId: number,
-	network: string,
+	network: Network,
 	text: string,
 	length: number,
 	maxLength: number,
@@ -401,6 +412,12 @@ export type PostPreview = {
 	/**  Why it cannot be sent as is, in plain words. */
 	problem: string | null,
 };
+
+/**
+ *  Where a post stands: a draft being filled in, queued, being sent, posted, failed for
+ *  good, missed while the app was closed (waits for the owner), or skipped.
+ */
+export type PostStatus = "draft" | "queued" | "sending" | "posted" | "failed" | "missed" | "skipped";
 
 export type Product = {
 	id: number,
@@ -469,6 +486,10 @@ export type ProviderHealth = {
 	nextAttemptAt: number | null,
 };
 
+/**
+ *  The payment settings with what runs now: connected providers, their health and the test
+ *  checkout's address.
+ */
 export type ProvidersView = {
 	settings: PaymentSettings,
 	/**  Providers being watched now. */
@@ -534,6 +555,9 @@ export type ReportFilter = {
 	status?: string | null,
 	includeTest?: boolean,
 };
+
+/**  What an export writes: the sales CSV or the PDF report. */
+export type ReportFormat = "csv" | "pdf";
 
 /**  Everything the dashboard and the PDF report show for a period. */
 export type ReportSummary = {
@@ -635,5 +659,3 @@ async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; dat
     }
 }
 
-
-export type ErrorCode = "validation" | "not_found" | "conflict" | "has_sales" | "photo_too_large" | "photo_unsupported" | "photo_broken" | "csv_invalid" | "io" | "internal" | "cancelled" | "report_failed" | "payload_invalid" | "provider_unreachable" | "provider_rate_limited" | "provider_server_error" | "provider_bad_response" | "provider_rejected" | "provider_bad_signature" | "provider_config" | "provider_unsupported" | "network_unreachable" | "network_rate_limited" | "network_server_error" | "network_bad_response" | "account_reconnect" | "post_rejected" | "post_invalid" | "oauth_denied" | "oauth_state_mismatch" | "oauth_timed_out" | "oauth_no_code" | "oauth_listen_failed" | "oauth_refused" | "qr_payload_too_long" | "qr_payload_empty" | "empty_product_name" | "no_signs" | "bad_copies" | "labels_do_not_fit" | "label_too_small" | "invalid_template" | "unknown_template" | "qr_error" | "font_error" | "pdf_error" | "logo_unreadable" | "report_row_cells" | "report_links" | "invalid_report";

@@ -91,3 +91,10 @@ export function routeError<F extends string>(
   if (f) return { field: f as F, text: errorText(e) };
   return { field: null, text: errorText(e), detail: errorDetail(e) };
 }
+
+/** The plain sentence with the engine's exact words after it, for one-line places (toasts,
+ * the signage preview) where a separate details line has no room. */
+export function errorWithDetail(err: unknown): string {
+  const detail = errorDetail(err);
+  return detail ? `${errorText(err)} ${detail}` : errorText(err);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Post } from './bindings';
+import type { Post, PostStatus } from './bindings';
 import {
   asSentence,
   atForEngine,
@@ -158,7 +158,7 @@ describe('post history from replies and events', () => {
   it('finds missed posts and what the owner can do with each status', () => {
     const all = [post(1, 1, { status: 'missed' }), post(2, 2, { status: 'posted' }), post(3, 3, { status: 'missed' })];
     expect(missedPosts(all).map((p) => p.id)).toEqual([1, 3]);
-    const can = (status: string) => [canPostNow(post(1, 1, { status })), canSkip(post(1, 1, { status }))];
+    const can = (status: PostStatus) => [canPostNow(post(1, 1, { status })), canSkip(post(1, 1, { status }))];
     expect(can('missed')).toEqual([true, true]);
     expect(can('failed')).toEqual([true, true]);
     expect(can('queued')).toEqual([false, true]);

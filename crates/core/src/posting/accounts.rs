@@ -9,18 +9,26 @@ use crate::error::{CoreError, Result};
 use crate::infra::now_ms;
 use crate::infra::secrets::{SecretBackend, SecretStore};
 
+crate::infra::text_enum! {
+    /// Whether the account can post: ok, reconnect (the network refused the saved
+    /// credential), disconnected (removed by the owner; its history stays).
+    pub enum AccountStatus {
+        Ok = "ok",
+        Reconnect = "reconnect",
+        Disconnected = "disconnected",
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct Account {
     pub id: i64,
-    /// bluesky, mastodon, weibo.
-    pub network: String,
+    pub network: Network,
     /// PDS, instance or API base URL.
     pub service: String,
     pub handle: String,
-    /// ok, or reconnect when the network refused the saved credentials.
-    pub status: String,
+    pub status: AccountStatus,
     /// Where the credential is kept (never the credential itself).
     pub secret_backend: SecretBackend,
     /// When the token lapses (Weibo), UTC unix seconds: the owner re-authorizes before then.
@@ -40,10 +48,11 @@ impl Account {
 fn from_row(row: &sqlx::sqlite::SqliteRow) -> Account {
     Account {
         id: row.get("id"),
-        network: row.get("network"),
+        // A network this build does not know cannot come from its own tables.
+        network: Network::parse(row.get("network")).unwrap_or(Network::Bluesky),
         service: row.get("service"),
         handle: row.get("handle"),
-        status: row.get("status"),
+        status: AccountStatus::parse(row.get("status")).unwrap_or(AccountStatus::Reconnect),
         secret_backend: if row.get::<&str, _>("secret_backend") == "keychain" {
             SecretBackend::Keychain
         } else {
@@ -134,9 +143,9 @@ pub async fn credential(pool: &SqlitePool, secrets: &SecretStore, id: i64) -> Re
 }
 
 /// Changes a connected account's status (a disconnected one stays disconnected).
-pub async fn set_status(pool: &SqlitePool, id: i64, status: &str) -> Result<()> {
+pub async fn set_status(pool: &SqlitePool, id: i64, status: AccountStatus) -> Result<()> {
     sqlx::query("UPDATE accounts SET status = ? WHERE id = ? AND status <> 'disconnected'")
-        .bind(status)
+        .bind(status.as_str())
         .bind(id)
         .execute(pool)
         .await?;

@@ -74,7 +74,7 @@ pub struct ComposeRequest {
 #[serde(rename_all = "camelCase")]
 pub struct PostPreview {
     pub account_id: i64,
-    pub network: String,
+    pub network: shopcast_social::Network,
     pub text: String,
     pub length: u32,
     pub max_length: u32,
@@ -85,29 +85,3 @@ pub struct PostPreview {
 }
 
 pub const DEFAULT_POST_TEMPLATE: &str = "{name} — {price}\n{description}\n{link}\n{tags}";
-pub(crate) fn default_limits(network: shopcast_social::Network) -> shopcast_social::NetworkLimits {
-    use shopcast_social::{Network, NetworkLimits};
-    match network {
-        Network::Bluesky => NetworkLimits {
-            max_chars: 300,
-            url_chars: None,
-            max_images: 4,
-            max_image_bytes: 1_000_000,
-            max_image_side: 2_000,
-        },
-        Network::Mastodon => NetworkLimits {
-            max_chars: 500,
-            url_chars: Some(23),
-            max_images: 4,
-            max_image_bytes: 16 * 1024 * 1024,
-            max_image_side: 4_096,
-        },
-        Network::Weibo => NetworkLimits {
-            max_chars: 2_000,
-            url_chars: None,
-            max_images: 1,
-            max_image_bytes: 5 * 1024 * 1024 - 1,
-            max_image_side: 2_048,
-        },
-    }
-}

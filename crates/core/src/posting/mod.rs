@@ -31,23 +31,13 @@ impl Shop {
         credential: &str,
         settings: serde_json::Value,
     ) -> Result<accounts::Account> {
-        // Mastodon says who the token belongs to.
-        let handle = if network == shopcast_social::Network::Mastodon && handle.trim().is_empty() {
-            shopcast_social::mastodon::MastodonPublisher::new(service.trim(), credential)
-                .verify_credentials()
-                .await
-                .map_err(publish_error)?
-                .acct
-        } else {
-            handle.trim().to_string()
-        };
-        let handle = handle.as_str();
+        let handle = handle.trim();
         let probe = accounts::Account {
             id: 0,
-            network: network.as_str().to_string(),
+            network,
             service: service.trim().to_string(),
             handle: handle.to_string(),
-            status: "ok".into(),
+            status: accounts::AccountStatus::Ok,
             secret_backend: crate::infra::secrets::SecretBackend::File,
             token_expires_at: settings.get("expiresAt").and_then(|e| e.as_i64()),
             settings: settings.clone(),
@@ -58,6 +48,12 @@ impl Shop {
             .await
             .map_err(publish_error)?;
         publisher.limits().await.map_err(publish_error)?;
+        // Mastodon says who the token belongs to when the owner did not.
+        let handle = if handle.is_empty() {
+            publisher.who_am_i().await.map_err(publish_error)?
+        } else {
+            handle.to_string()
+        };
         let account = accounts::save(
             &self.pool,
             &self.secrets,
@@ -106,12 +102,7 @@ impl Shop {
         }
         let handle = match pending.network {
             shopcast_social::Network::Weibo => {
-                serde_json::from_str::<serde_json::Value>(&token.raw)
-                    .ok()
-                    .and_then(|raw| {
-                        raw.get("uid")
-                            .map(|u| u.to_string().trim_matches('"').to_string())
-                    })
+                shopcast_social::weibo::uid_from_token_reply(&token.raw)
                     .unwrap_or_else(|| "weibo".into())
             }
             _ => String::new(),
@@ -185,14 +176,13 @@ impl Shop {
                 .await
                 .unwrap_or_default();
             let text = Self::fill(&settings, &product, &request.template, &link);
-            let network = shopcast_social::Network::parse(&account.network)
-                .ok_or_else(|| CoreError::invalid("network", "Unknown network."))?;
+            let network = account.network;
             // The outbox's open publisher: previews do not sign in again each time.
             let limits = match self.outbox.publisher(&account).await {
                 Ok(publisher) => publisher.limits().await.ok(),
                 Err(_) => None,
             };
-            let limits = limits.unwrap_or_else(|| compose::default_limits(network));
+            let limits = limits.unwrap_or_else(|| network.fallback_limits());
             let images = product.photos.len().min(limits.max_images);
             let post = shopcast_social::PostRequest {
                 text: text.clone(),
@@ -206,7 +196,7 @@ impl Shop {
                 .map(|e| e.to_string());
             out.push(PostPreview {
                 account_id: account.id,
-                network: account.network.clone(),
+                network: account.network,
                 length: shopcast_social::text::count(network, &text, &limits) as u32,
                 max_length: limits.max_chars as u32,
                 images: images as u32,
@@ -243,7 +233,7 @@ impl Shop {
         let mut chosen = Vec::new();
         for account_id in &request.account_ids {
             let account = accounts::get(&self.pool, *account_id).await?;
-            if account.status == "disconnected" {
+            if account.status == accounts::AccountStatus::Disconnected {
                 return Err(CoreError::invalid(
                     "accounts",
                     format!("{} is disconnected.", account.handle),

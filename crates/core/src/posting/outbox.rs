@@ -20,7 +20,7 @@ use crate::catalog::photos::{MediaStore, Variant};
 use crate::error::Result;
 use crate::infra::now_ms;
 use crate::infra::secrets::SecretStore;
-use crate::posting::accounts::{self, Account};
+use crate::posting::accounts::{self, Account, AccountStatus};
 use crate::posting::store;
 
 /// Posts sent at the same time.
@@ -41,19 +41,32 @@ pub trait PublisherFactory: Send + Sync {
     ) -> std::result::Result<Arc<dyn Publisher>, PublishError>;
 }
 
+crate::infra::text_enum! {
+    /// Where a post stands: a draft being filled in, queued, being sent, posted, failed for
+    /// good, missed while the app was closed (waits for the owner), or skipped.
+    pub enum PostStatus {
+        Draft = "draft",
+        Queued = "queued",
+        Sending = "sending",
+        Posted = "posted",
+        Failed = "failed",
+        Missed = "missed",
+        Skipped = "skipped",
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct Post {
     pub id: i64,
     pub account_id: i64,
-    pub network: String,
+    pub network: shopcast_social::Network,
     pub handle: String,
     pub product_id: Option<i64>,
     pub text: String,
     pub link: Option<String>,
-    /// queued, sending, posted, failed, missed, skipped.
-    pub status: String,
+    pub status: PostStatus,
     /// UTC ms.
     pub scheduled_at: i64,
     pub posted_at: Option<i64>,
@@ -269,7 +282,7 @@ impl Outbox {
         }
         let account = accounts::get(pool, post.account_id).await?;
         let outcome = async {
-            if account.status != "ok" {
+            if account.status != AccountStatus::Ok {
                 return Err(PublishError::Reconnect {
                     network: "the network",
                     message: "the account must be connected again".into(),
@@ -318,7 +331,7 @@ impl Outbox {
                         .min(MAX_BACKOFF)
                 });
                 if matches!(error, PublishError::Reconnect { .. }) {
-                    accounts::set_status(pool, account.id, "reconnect").await?;
+                    accounts::set_status(pool, account.id, AccountStatus::Reconnect).await?;
                     self.forget(account.id);
                 }
                 tracing::warn!(post = id, code = error.code(), retry, "post not sent");

@@ -5,7 +5,7 @@ use sqlx::{Row, SqlitePool};
 
 use crate::error::{CoreError, Result};
 use crate::infra::now_ms;
-use crate::posting::outbox::Post;
+use crate::posting::outbox::{Post, PostStatus};
 
 const POST_COLUMNS: &str = "p.id, p.account_id, a.network, a.handle, p.product_id, p.text, \
     p.link, p.status, p.scheduled_at, p.posted_at, p.attempts, p.next_attempt_at, p.remote_id, \
@@ -15,12 +15,13 @@ fn post_from_row(row: &sqlx::sqlite::SqliteRow) -> Post {
     Post {
         id: row.get("id"),
         account_id: row.get("account_id"),
-        network: row.get("network"),
+        network: shopcast_social::Network::parse(row.get("network"))
+            .unwrap_or(shopcast_social::Network::Bluesky),
         handle: row.get("handle"),
         product_id: row.get("product_id"),
         text: row.get("text"),
         link: row.get("link"),
-        status: row.get("status"),
+        status: PostStatus::parse(row.get("status")).unwrap_or(PostStatus::Failed),
         scheduled_at: row.get("scheduled_at"),
         posted_at: row.get("posted_at"),
         attempts: row.get("attempts"),

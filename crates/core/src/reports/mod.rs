@@ -8,6 +8,8 @@ mod store;
 mod summary;
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 pub use csv::{CSV_COLUMNS, CsvOptions, ExportOutcome, export_csv};
 pub use period::{Period, ReportFilter};
@@ -121,5 +123,35 @@ impl Shop {
             today: self.report_summary(&filter(today), 5).await?,
             last_30_days: self.report_summary(&filter(month_ago), 10).await?,
         })
+    }
+}
+
+crate::infra::text_enum! {
+    /// What an export writes: the sales CSV or the PDF report.
+    pub enum ReportFormat {
+        Csv = "csv",
+        Pdf = "pdf",
+    }
+}
+
+impl Shop {
+    /// Writes the period's sales in `format` to `out`: the window and `shopcast export` both
+    /// come here. `progress` and `cancel` apply to the CSV (the PDF takes under a second).
+    pub async fn export_report(
+        &self,
+        filter: &ReportFilter,
+        format: ReportFormat,
+        options: CsvOptions,
+        out: &Path,
+        cancel: Arc<AtomicBool>,
+        progress: impl FnMut(u64) + Send + 'static,
+    ) -> Result<ExportOutcome> {
+        match format {
+            ReportFormat::Csv => {
+                self.export_sales_csv(filter, options, out, cancel, progress)
+                    .await
+            }
+            ReportFormat::Pdf => self.export_sales_pdf(filter, out).await,
+        }
     }
 }

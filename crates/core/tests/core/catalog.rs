@@ -209,7 +209,10 @@ async fn duplicate_sku_is_a_conflict() {
         })
         .await
         .unwrap_err();
-    assert_eq!((err.code().as_str(), err.field()), ("conflict", Some("sku")));
+    assert_eq!(
+        (err.code().as_str(), err.field()),
+        ("conflict", Some("sku"))
+    );
     assert!(err.to_string().contains("SKU-1"));
 }
 
@@ -590,7 +593,8 @@ mod csv {
             shop.import_catalog(&missing, false)
                 .await
                 .unwrap_err()
-                .code().as_str(),
+                .code()
+                .as_str(),
             "io"
         );
 

@@ -615,7 +615,10 @@ async fn the_pdf_report_holds_the_totals_and_top_products_and_is_valid() {
         .export_sales_pdf(&filter("2026-11-01", "2026-11-30"), &bad)
         .await
         .unwrap_err();
-    assert!(matches!(error.code().as_str(), "io" | "print_io"), "{error}");
+    assert!(
+        matches!(error.code().as_str(), "io" | "print_io"),
+        "{error}"
+    );
     assert!(!bad.exists());
 }
 

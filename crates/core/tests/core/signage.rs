@@ -188,7 +188,11 @@ async fn printing_writes_the_pdf_records_the_batch_and_remembers_the_settings() 
         ..request.clone()
     };
     assert_eq!(
-        shop.print_signage(&bad, &out).await.unwrap_err().code().as_str(),
+        shop.print_signage(&bad, &out)
+            .await
+            .unwrap_err()
+            .code()
+            .as_str(),
         "unknown_template"
     );
     let zero = SignageRequest {
@@ -199,7 +203,8 @@ async fn printing_writes_the_pdf_records_the_batch_and_remembers_the_settings() 
         shop.print_signage(&zero, &dir.path().join("zero.pdf"))
             .await
             .unwrap_err()
-            .code().as_str(),
+            .code()
+            .as_str(),
         "bad_copies"
     );
     assert!(!dir.path().join("zero.pdf").exists());

@@ -54,6 +54,16 @@ pub enum OAuthError {
 }
 
 impl OAuthError {
+    /// Every code [`Self::code`] can return besides those of [`PublishError::CODES`].
+    pub const CODES: &'static [&'static str] = &[
+        "oauth_denied",
+        "oauth_state_mismatch",
+        "oauth_timed_out",
+        "oauth_no_code",
+        "oauth_listen_failed",
+        "oauth_refused",
+    ];
+
     /// Machine-readable, for the UI's messages.
     pub fn code(&self) -> &'static str {
         match self {
