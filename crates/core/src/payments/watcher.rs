@@ -9,10 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use shopcast_payments::testmode::{CheckoutServer, TestMode};
-use shopcast_payments::{
-    ChargeLine, ChargeRequest, PaymentProvider, PaymentStatus, ProviderError, ProviderEvent,
-    ProviderKind, RefundRequest,
-};
+use shopcast_payments::{PaymentProvider, ProviderError, ProviderEvent, ProviderKind};
 use sqlx::SqlitePool;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
@@ -144,7 +141,7 @@ impl shopcast_payments::testmode::LinkSales for BuyLinkSales {
     }
 }
 
-struct Watcher {
+pub(super) struct Watcher {
     task: JoinHandle<()>,
 }
 
@@ -154,21 +151,21 @@ impl Drop for Watcher {
     }
 }
 
-struct Inner {
-    pool: SqlitePool,
-    providers: Mutex<HashMap<ProviderKind, Arc<dyn PaymentProvider>>>,
-    watchers: Mutex<HashMap<ProviderKind, Watcher>>,
-    health: Mutex<HashMap<ProviderKind, ProviderHealth>>,
-    updates: broadcast::Sender<PaymentUpdate>,
-    test_mode: TestMode,
-    checkout: Mutex<Option<CheckoutServer>>,
-    poll_interval: Mutex<Duration>,
+pub(super) struct Inner {
+    pub(super) pool: SqlitePool,
+    pub(super) providers: Mutex<HashMap<ProviderKind, Arc<dyn PaymentProvider>>>,
+    pub(super) watchers: Mutex<HashMap<ProviderKind, Watcher>>,
+    pub(super) health: Mutex<HashMap<ProviderKind, ProviderHealth>>,
+    pub(super) updates: broadcast::Sender<PaymentUpdate>,
+    pub(super) test_mode: TestMode,
+    pub(super) checkout: Mutex<Option<CheckoutServer>>,
+    pub(super) poll_interval: Mutex<Duration>,
 }
 
 /// Cheap to clone; all clones share the providers and watchers.
 #[derive(Clone)]
 pub struct Payments {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Payments {
@@ -294,7 +291,7 @@ impl Payments {
         all
     }
 
-    fn provider(&self, kind: ProviderKind) -> Result<Arc<dyn PaymentProvider>> {
+    pub(super) fn provider(&self, kind: ProviderKind) -> Result<Arc<dyn PaymentProvider>> {
         self.inner
             .providers
             .lock()
@@ -313,285 +310,6 @@ impl Payments {
             .expect("lock")
             .get(&ProviderKind::Stripe)
             .cloned()
-    }
-
-    /// Each product's reusable link at the connected link provider (untagged), made on first
-    /// use and kept for as long as the product's name and price stay the same.
-    pub async fn reusable_links(
-        &self,
-        provider: Option<Arc<dyn PaymentProvider>>,
-        products: &[crate::Product],
-    ) -> Result<(HashMap<i64, String>, Option<Arc<dyn PaymentProvider>>)> {
-        let Some(provider) = provider else {
-            return Ok((HashMap::new(), None));
-        };
-        let pool = &self.inner.pool;
-        let kind = provider.kind();
-        let mut links = HashMap::new();
-        for product in products {
-            let cached = super::store::cached_link(pool, product, kind).await?;
-            if let Some(url) = cached {
-                links.insert(product.id, url);
-                continue;
-            }
-            let request = shopcast_payments::stripe::PaymentLinkProduct {
-                name: product.name.clone(),
-                unit_amount_minor: product.price.amount_minor,
-                currency: product.price.currency.clone(),
-                sku: product
-                    .sku
-                    .clone()
-                    .unwrap_or_else(|| format!("id-{}", product.id)),
-            };
-            let Some(link) = provider
-                .reusable_link(&request)
-                .await
-                .map_err(provider_error)?
-            else {
-                return Ok((HashMap::new(), None));
-            };
-            super::store::keep_link(pool, product, kind, &link.id, &link.url).await?;
-            links.insert(product.id, link.url);
-        }
-        Ok((links, Some(provider)))
-    }
-
-    /// Asks `kind` for a QR for `order` and records the charge.
-    pub async fn start_charge(
-        &self,
-        order_id: i64,
-        kind: ProviderKind,
-        shop_name: &str,
-        lifetime: Duration,
-    ) -> Result<ChargeView> {
-        let pool = &self.inner.pool;
-        let order = till::get_order(pool, order_id).await?;
-        if !matches!(
-            order.status.as_str(),
-            "open" | "awaiting_payment" | "expired"
-        ) {
-            return Err(CoreError::Conflict {
-                field: "order",
-                message: format!("This order is {}; start a new sale.", order.status),
-            });
-        }
-        let provider = self.provider(kind)?;
-        // A new QR replaces the one on screen: withdraw the old one first.
-        if let Some((old_kind, open)) = till::open_charge_of(pool, order_id).await? {
-            // If the old QR cannot be withdrawn it stays watched: a customer may still pay it.
-            if let Ok(old) = self.provider(old_kind) {
-                withdrawn(old.cancel(&open).await)?;
-            }
-            sqlx::query(
-                "UPDATE charges SET status = 'cancelled' WHERE charge_ref = ? AND provider = ?",
-            )
-            .bind(&open.charge_ref)
-            .bind(old_kind.as_str())
-            .execute(pool)
-            .await?;
-        }
-        let expires_at = jiff::Timestamp::now()
-            .checked_add(jiff::SignedDuration::try_from(lifetime).unwrap_or_default())
-            .unwrap_or_else(|_| jiff::Timestamp::now());
-        let request = ChargeRequest {
-            order_ref: order.order_ref.clone(),
-            amount_minor: order.total.amount_minor,
-            currency: order.total.currency.clone(),
-            subject: order.subject(shop_name),
-            lines: order
-                .lines
-                .iter()
-                .map(|l| ChargeLine {
-                    name: l.name.clone(),
-                    quantity: u32::try_from(l.quantity).unwrap_or(1),
-                    unit_amount_minor: l.unit_price.amount_minor,
-                })
-                .collect(),
-            expires_at,
-            source_tag: Some(match (&order.channel, &order.source_ref) {
-                (ledger::SalesChannel::Signage, Some(batch)) => format!("sign-{batch}"),
-                (ledger::SalesChannel::Post, Some(post)) => format!("post-{post}"),
-                _ => "till".to_string(),
-            }),
-        };
-        let charge = provider
-            .create_charge(&request)
-            .await
-            .map_err(provider_error)?;
-        till::record_charge(pool, order_id, kind, &order.total, &charge).await?;
-        let matrix = shopcast_print::qr::QrCode::encode(
-            charge.qr_payload.as_bytes(),
-            shopcast_print::qr::EcLevel::M,
-        )?;
-        let qr_svg = shopcast_print::qr::to_svg(&matrix, 4);
-        Ok(ChargeView {
-            order: till::get_order(pool, order_id).await?,
-            provider: kind.as_str().to_string(),
-            charge_ref: charge.charge_ref,
-            qr_payload: charge.qr_payload,
-            qr_svg,
-            expires_at: charge.expires_at.as_millisecond(),
-            test: kind == ProviderKind::Test,
-        })
-    }
-
-    /// Withdraws the order's QR and cancels the order.
-    pub async fn cancel_order(&self, order_id: i64) -> Result<Order> {
-        if let Some((kind, open)) = till::open_charge_of(&self.inner.pool, order_id).await?
-            && let Ok(provider) = self.provider(kind)
-        {
-            // Not cancelled while the QR is still live at the provider: a customer who scanned
-            // it could pay an order that says "cancelled", and the payment would be missed.
-            withdrawn(provider.cancel(&open).await)?;
-        }
-        let order = till::cancel_order(&self.inner.pool, order_id).await?;
-        self.publish_order(&order);
-        Ok(order)
-    }
-
-    /// Records an order as paid in cash or by a static bank QR the owner has checked.
-    pub async fn mark_paid_manually(&self, order_id: i64, method: &str) -> Result<Payment> {
-        let method = match method {
-            "cash" | "bank_transfer" | "bank_qr" | "card_terminal" | "other" => method,
-            _ => {
-                return Err(CoreError::invalid(
-                    "method",
-                    "Choose how the customer paid.",
-                ));
-            }
-        };
-        let pool = &self.inner.pool;
-        let order = till::get_order(pool, order_id).await?;
-        if matches!(order.status.as_str(), "paid" | "review" | "cancelled") {
-            return Err(CoreError::Conflict {
-                field: "order",
-                message: format!("This order is already {}.", order.status),
-            });
-        }
-        // Withdraw any QR still on screen so it cannot be paid a second time.
-        if let Some((kind, open)) = till::open_charge_of(pool, order_id).await?
-            && let Ok(provider) = self.provider(kind)
-        {
-            withdrawn(provider.cancel(&open).await)?;
-            sqlx::query(
-                "UPDATE charges SET status = 'cancelled' WHERE order_id = ? AND status = 'open'",
-            )
-            .bind(order_id)
-            .execute(pool)
-            .await?;
-        }
-        let now = jiff::Timestamp::now();
-        let event = ProviderEvent {
-            event_id: format!("manual:{}:paid", order.order_ref),
-            provider_ref: format!("order-{}", order.order_ref),
-            order_ref: Some(order.order_ref.clone()),
-            charge_ref: None,
-            status: PaymentStatus::Paid,
-            amount_minor: order.total.amount_minor,
-            currency: order.total.currency.clone(),
-            refunded_total_minor: None,
-            method: Some(method.to_string()),
-            source_tag: None,
-            occurred_at: now,
-            raw: serde_json::json!({ "method": method, "marked_at": now.to_string() }).to_string(),
-        };
-        let report = self.ingest(ProviderKind::Manual, &[event], None).await?;
-        let id = *report.changed.first().ok_or_else(|| CoreError::Conflict {
-            field: "order",
-            message: "This order was already marked paid.".into(),
-        })?;
-        ledger::get(pool, id).await
-    }
-
-    /// Refunds `amount_minor` of a payment (all that is left when `None`).
-    pub async fn refund(&self, payment_id: i64, amount_minor: Option<i64>) -> Result<Payment> {
-        let pool = &self.inner.pool;
-        let payment = ledger::get(pool, payment_id).await?;
-        let left = payment.amount.amount_minor - payment.refunded_minor;
-        if payment.status != "paid" || left <= 0 {
-            return Err(CoreError::Conflict {
-                field: "amount",
-                message: "Only a paid payment with something left to refund can be refunded."
-                    .into(),
-            });
-        }
-        let amount = amount_minor.unwrap_or(left);
-        if amount <= 0 || amount > left {
-            return Err(CoreError::invalid(
-                "amount",
-                format!(
-                    "Refund between {} and {}.",
-                    Money {
-                        amount_minor: 1.min(left),
-                        currency: payment.amount.currency.clone()
-                    }
-                    .to_decimal_string(),
-                    Money {
-                        amount_minor: left,
-                        currency: payment.amount.currency.clone()
-                    }
-                    .to_decimal_string()
-                ),
-            ));
-        }
-        let kind = ProviderKind::parse(&payment.provider).ok_or_else(|| CoreError::NotFound {
-            what: format!("Provider {}", payment.provider),
-        })?;
-        // Our refund id: stable for this payment and refunded-so-far, so a retried click
-        // cannot refund twice (the provider de-duplicates on it).
-        let refund_ref = format!("R-{}-{}", payment.id, payment.refunded_minor);
-        let (refund_id, total, raw) = if kind == ProviderKind::Manual {
-            let total = payment.refunded_minor + amount;
-            (
-                refund_ref.clone(),
-                total,
-                serde_json::json!({ "refunded_minor": total }).to_string(),
-            )
-        } else {
-            let charge_ref: Option<String> = sqlx::query_scalar(
-                "SELECT c.charge_ref FROM payments p JOIN charges c ON c.id = p.charge_id WHERE p.id = ?",
-            )
-            .bind(payment.id)
-            .fetch_optional(pool)
-            .await?;
-            let refund = self
-                .provider(kind)?
-                .refund(&RefundRequest {
-                    provider_ref: payment.provider_ref.clone(),
-                    charge_ref,
-                    amount_minor: amount,
-                    currency: payment.amount.currency.clone(),
-                    refund_ref: refund_ref.clone(),
-                    reason: None,
-                })
-                .await
-                .map_err(provider_error)?;
-            let total = refund
-                .refunded_total_minor
-                .unwrap_or(payment.refunded_minor + refund.amount_minor);
-            (refund.refund_id, total, refund.raw)
-        };
-        let status = if total >= payment.amount.amount_minor {
-            PaymentStatus::Refunded
-        } else {
-            PaymentStatus::Paid
-        };
-        let event = ProviderEvent {
-            event_id: format!("refund:{refund_id}"),
-            provider_ref: payment.provider_ref.clone(),
-            order_ref: None,
-            charge_ref: None,
-            status,
-            amount_minor: payment.amount.amount_minor,
-            currency: payment.amount.currency.clone(),
-            refunded_total_minor: Some(total),
-            method: None,
-            source_tag: None,
-            occurred_at: jiff::Timestamp::now(),
-            raw,
-        };
-        self.ingest(kind, &[event], None).await?;
-        ledger::get(pool, payment_id).await
     }
 
     /// Stores events and tells subscribers what changed.
@@ -615,7 +333,7 @@ impl Payments {
         Ok(report)
     }
 
-    fn publish_order(&self, order: &Order) {
+    pub(super) fn publish_order(&self, order: &Order) {
         let _ = self.inner.updates.send(PaymentUpdate::Order {
             order_id: order.id,
             order_ref: order.order_ref.clone(),
@@ -673,14 +391,14 @@ impl From<sqlx::Error> for PollError {
 /// Whether a QR is gone at the provider. A refusal means it is already closed there (expired
 /// or completed — a completed one's payment still arrives and is recorded); an unreachable
 /// provider means it may still be live, so nothing is changed and the owner tries again.
-fn withdrawn(result: std::result::Result<(), ProviderError>) -> Result<()> {
+pub(super) fn withdrawn(result: std::result::Result<(), ProviderError>) -> Result<()> {
     match result {
         Ok(()) | Err(ProviderError::Rejected { .. }) => Ok(()),
         Err(error) => Err(withdraw_error(error)),
     }
 }
 
-fn withdraw_error(error: ProviderError) -> CoreError {
+pub(super) fn withdraw_error(error: ProviderError) -> CoreError {
     CoreError::Provider {
         code: error.code(),
         message: format!(

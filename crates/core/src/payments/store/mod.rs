@@ -1,5 +1,7 @@
-//! The payments room's lookups that other rooms ask for, and the payment-link cache
-//! (payment_links); orders, charges and the ledger keep their SQL in `till` and `ledger`.
+//! The payments room's tables: the ledger (`ledger`), the payment-link cache, and the lookups
+//! other rooms ask for; orders and charges are written by `till`.
+
+pub(crate) mod ledger;
 
 use shopcast_payments::ProviderKind;
 use sqlx::{SqliteExecutor, SqlitePool};

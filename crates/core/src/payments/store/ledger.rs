@@ -1,0 +1,555 @@
+//! The ledger's tables (payments, payment_events, provider_cursors, with the orders and
+//! charges they settle): idempotent batch ingest, a batch and its cursor in one transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use shopcast_payments::{PaymentStatus, ProviderEvent, ProviderKind};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
+
+use crate::error::Result;
+use crate::infra::now_ms;
+use crate::money::Money;
+use crate::payments::ledger::*;
+
+/// Rows per multi-row statement: 11 bound values each stays far under SQLite's limit.
+const CHUNK: usize = 400;
+
+/// Stores `events` from `provider` and, in the same transaction, its new `cursor`.
+pub async fn ingest(
+    pool: &SqlitePool,
+    provider: ProviderKind,
+    events: &[ProviderEvent],
+    cursor: Option<&str>,
+) -> Result<IngestReport> {
+    let mut tx = pool.begin().await?;
+    let mut report = IngestReport::default();
+    for chunk in events.chunks(CHUNK) {
+        ingest_chunk(&mut tx, provider, chunk, &mut report).await?;
+    }
+    if let Some(cursor) = cursor {
+        sqlx::query(
+            "INSERT INTO provider_cursors (provider, cursor, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (provider) DO UPDATE SET cursor = excluded.cursor,
+                 updated_at = excluded.updated_at",
+        )
+        .bind(provider.as_str())
+        .bind(cursor)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// The cursor stored with the last ingest for `provider`.
+pub async fn cursor(pool: &SqlitePool, provider: ProviderKind) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT cursor FROM provider_cursors WHERE provider = ?")
+            .bind(provider.as_str())
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+async fn ingest_chunk(
+    tx: &mut Transaction<'_, Sqlite>,
+    provider: ProviderKind,
+    events: &[ProviderEvent],
+    report: &mut IngestReport,
+) -> Result<()> {
+    let received_at = now_ms();
+    // 1. Append the events; the ones that come back are new.
+    let mut insert = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO payment_events (provider, event_id, provider_ref, status, amount_minor, \
+         currency, refunded_total_minor, occurred_at, received_at, raw) ",
+    );
+    insert.push_values(events, |mut row, event| {
+        row.push_bind(provider.as_str())
+            .push_bind(&event.event_id)
+            .push_bind(&event.provider_ref)
+            .push_bind(event.status.as_str())
+            .push_bind(event.amount_minor)
+            .push_bind(&event.currency)
+            .push_bind(event.refunded_total_minor)
+            .push_bind(event.occurred_at.as_millisecond())
+            .push_bind(received_at)
+            .push_bind(&event.raw);
+    });
+    insert.push(" ON CONFLICT (provider, event_id) DO NOTHING RETURNING event_id");
+    let fresh: HashSet<String> = insert
+        .build_query_scalar::<String>()
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .collect();
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    report.new_events += fresh.len();
+    let mut new_events: Vec<&ProviderEvent> = events
+        .iter()
+        .filter(|e| fresh.contains(&e.event_id))
+        .collect();
+    // A batch may repeat an event id; keep its first copy only.
+    let mut seen = HashSet::new();
+    new_events.retain(|e| seen.insert(e.event_id.as_str()));
+    new_events.sort_by_key(|e| e.occurred_at);
+
+    // 2. What we already know about these payments, their orders and charges.
+    let refs: Vec<&str> = dedup(new_events.iter().map(|e| e.provider_ref.as_str()));
+    let mut states = load_payments(tx, provider, &refs).await?;
+    let charge_refs: Vec<&str> = dedup(new_events.iter().filter_map(|e| e.charge_ref.as_deref()));
+    let charges = load_charges(tx, provider, &charge_refs).await?;
+    let order_refs: Vec<&str> = dedup(new_events.iter().filter_map(|e| e.order_ref.as_deref()));
+    let mut orders = load_orders_by_ref(tx, &order_refs).await?;
+    let charge_order_ids: Vec<i64> = charges.values().map(|(_, order)| *order).collect();
+    let mut orders_by_id = load_orders_by_id(tx, &charge_order_ids).await?;
+    // Which of these orders a matching payment has already paid (a second one is for review).
+    let order_ids: Vec<i64> = orders
+        .values()
+        .map(|o| o.id)
+        .chain(orders_by_id.keys().copied())
+        .collect();
+    let paid_by = load_paid_by(tx, &order_ids).await?;
+    for order in orders.values_mut().chain(orders_by_id.values_mut()) {
+        order.paid_by = paid_by.get(&order.id).cloned();
+    }
+
+    // 3. Fold the events into each payment's state.
+    let mut touched: Vec<&str> = Vec::new();
+    for event in &new_events {
+        let charge = event.charge_ref.as_deref().and_then(|c| charges.get(c));
+        let mut order = event
+            .order_ref
+            .as_deref()
+            .and_then(|r| orders.remove(r))
+            .or_else(|| charge.and_then(|(_, order_id)| orders_by_id.get(order_id).cloned()));
+        let state = states
+            .entry(event.provider_ref.clone())
+            .or_insert_with(|| new_state(event, order.as_ref()));
+        let key = format!("{}:{}", provider.as_str(), event.provider_ref);
+        apply(
+            state,
+            event,
+            order.as_ref(),
+            charge.map(|(id, _)| *id),
+            &key,
+        );
+        if let Some(order) = order.as_mut()
+            && matches!(state.status, PaymentStatus::Paid | PaymentStatus::Refunded)
+            && state.mismatch.is_none()
+        {
+            order.paid_by = Some(key.clone());
+            if let Some(same) = orders_by_id.get_mut(&order.id) {
+                same.paid_by = Some(key);
+            }
+        }
+        if !touched.contains(&event.provider_ref.as_str()) {
+            touched.push(&event.provider_ref);
+        }
+        // An order can be matched by several events of this batch.
+        if let (Some(order), Some(order_ref)) = (order, event.order_ref.as_deref()) {
+            orders.insert(order_ref.to_string(), order);
+        }
+    }
+
+    // 4. Write them back in one statement, in the order their last event happened.
+    let now = now_ms();
+    let mut upsert = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO payments (provider, provider_ref, order_id, charge_id, status, amount_minor, \
+         currency, refunded_minor, method, channel, source_ref, test, mismatch, occurred_at, \
+         updated_at) ",
+    );
+    upsert.push_values(&touched, |mut row, provider_ref| {
+        let s = &states[*provider_ref];
+        row.push_bind(provider.as_str())
+            .push_bind(*provider_ref)
+            .push_bind(s.order_id)
+            .push_bind(s.charge_id)
+            .push_bind(s.status.as_str())
+            .push_bind(s.amount_minor)
+            .push_bind(&s.currency)
+            .push_bind(s.refunded_minor)
+            .push_bind(&s.method)
+            .push_bind(s.channel.as_str())
+            .push_bind(&s.source_ref)
+            .push_bind(provider == ProviderKind::Test)
+            .push_bind(&s.mismatch)
+            .push_bind(s.occurred_at)
+            .push_bind(now);
+    });
+    upsert.push(
+        " ON CONFLICT (provider, provider_ref) DO UPDATE SET order_id = excluded.order_id, \
+         charge_id = excluded.charge_id, status = excluded.status, \
+         amount_minor = excluded.amount_minor, currency = excluded.currency, \
+         refunded_minor = excluded.refunded_minor, method = excluded.method, \
+         channel = excluded.channel, source_ref = excluded.source_ref, \
+         mismatch = excluded.mismatch, occurred_at = excluded.occurred_at, \
+         updated_at = excluded.updated_at RETURNING id, provider_ref",
+    );
+    let ids: HashMap<String, i64> = upsert
+        .build()
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .map(|row| (row.get::<String, _>(1), row.get::<i64, _>(0)))
+        .collect();
+    report
+        .changed
+        .extend(touched.iter().filter_map(|r| ids.get(*r).copied()));
+
+    // 5. Orders and charges follow their payments (few per batch: one per till sale).
+    for provider_ref in &touched {
+        let state = &states[*provider_ref];
+        if let Some(charge_id) = state.charge_id {
+            let charge_status = match state.status {
+                PaymentStatus::Paid | PaymentStatus::Refunded => "paid",
+                PaymentStatus::Failed => "failed",
+                PaymentStatus::Expired => "expired",
+                PaymentStatus::Pending => "open",
+            };
+            sqlx::query("UPDATE charges SET status = ? WHERE id = ? AND status <> ?")
+                .bind(charge_status)
+                .bind(charge_id)
+                .bind(charge_status)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let Some(order_id) = state.order_id else {
+            continue;
+        };
+        let order_status = match (state.status, &state.mismatch) {
+            (PaymentStatus::Paid | PaymentStatus::Refunded, Some(_)) => Some("review"),
+            (PaymentStatus::Paid | PaymentStatus::Refunded, None) => Some("paid"),
+            // A declined card or an expired QR leaves the order open for another try,
+            // unless nothing else is still waiting for the customer.
+            (PaymentStatus::Expired, _) => Some("expired"),
+            _ => None,
+        };
+        let Some(order_status) = order_status else {
+            continue;
+        };
+        let changed = sqlx::query(
+            "UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status <> ?
+               AND (? <> 'expired' OR (status NOT IN ('paid', 'review') AND NOT EXISTS (
+                    SELECT 1 FROM charges WHERE order_id = orders.id AND status = 'open')))",
+        )
+        .bind(order_status)
+        .bind(now)
+        .bind(order_id)
+        .bind(order_status)
+        .bind(order_status)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if changed > 0 {
+            // Sold goods leave the shelf once per order, however its status moves later.
+            let first_time = order_status == "paid"
+                && sqlx::query(
+                    "UPDATE orders SET stock_taken = 1 WHERE id = ? AND stock_taken = 0",
+                )
+                .bind(order_id)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()
+                    > 0;
+            if first_time {
+                let sold: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT product_id, sum(quantity) FROM order_lines
+                     WHERE order_id = ? AND product_id IS NOT NULL GROUP BY product_id",
+                )
+                .bind(order_id)
+                .fetch_all(&mut **tx)
+                .await?;
+                crate::catalog::store::take_stock(&mut **tx, &sold).await?;
+            }
+            report.orders.push((order_id, order_status.to_string()));
+        }
+    }
+    Ok(())
+}
+
+fn in_list(builder: &mut QueryBuilder<Sqlite>, items: &[&str]) {
+    let mut separated = builder.separated(", ");
+    for item in items {
+        separated.push_bind(item.to_string());
+    }
+    separated.push_unseparated(")");
+}
+
+async fn load_payments(
+    tx: &mut Transaction<'_, Sqlite>,
+    provider: ProviderKind,
+    refs: &[&str],
+) -> Result<HashMap<String, PaymentState>> {
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "SELECT id, provider_ref, order_id, charge_id, status, amount_minor, currency, \
+         refunded_minor, method, channel, source_ref, mismatch, occurred_at FROM payments \
+         WHERE provider = ",
+    );
+    query
+        .push_bind(provider.as_str())
+        .push(" AND provider_ref IN (");
+    in_list(&mut query, refs);
+    let rows = query.build().fetch_all(&mut **tx).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let state = PaymentState {
+                order_id: row.get(2),
+                charge_id: row.get(3),
+                status: PaymentStatus::parse(row.get::<&str, _>(4))
+                    .unwrap_or(PaymentStatus::Pending),
+                amount_minor: row.get(5),
+                currency: row.get(6),
+                refunded_minor: row.get(7),
+                method: row.get(8),
+                channel: SalesChannel::parse(row.get::<&str, _>(9)).unwrap_or(SalesChannel::Link),
+                source_ref: row.get(10),
+                mismatch: row.get(11),
+                occurred_at: row.get(12),
+            };
+            (row.get::<String, _>(1), state)
+        })
+        .collect())
+}
+
+/// charge_ref → (charge id, order id)
+async fn load_charges(
+    tx: &mut Transaction<'_, Sqlite>,
+    provider: ProviderKind,
+    refs: &[&str],
+) -> Result<HashMap<String, (i64, i64)>> {
+    if refs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "SELECT charge_ref, id, order_id FROM charges WHERE provider = ",
+    );
+    query
+        .push_bind(provider.as_str())
+        .push(" AND charge_ref IN (");
+    in_list(&mut query, refs);
+    let rows = query.build().fetch_all(&mut **tx).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.get(0), (row.get(1), row.get(2))))
+        .collect())
+}
+
+fn order_info(row: &sqlx::sqlite::SqliteRow) -> OrderInfo {
+    OrderInfo {
+        id: row.get("id"),
+        total_minor: row.get("total_minor"),
+        currency: row.get("currency"),
+        channel: SalesChannel::parse(row.get::<&str, _>("channel")).unwrap_or(SalesChannel::Till),
+        source_ref: row.get("source_ref"),
+        status: row.get("status"),
+        paid_by: None,
+    }
+}
+
+/// order id → "provider:ref" of a matching payment that paid it.
+async fn load_paid_by(
+    tx: &mut Transaction<'_, Sqlite>,
+    order_ids: &[i64],
+) -> Result<HashMap<i64, String>> {
+    if order_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "SELECT order_id, provider || ':' || provider_ref FROM payments \
+         WHERE status IN ('paid', 'refunded') AND mismatch IS NULL AND order_id IN (",
+    );
+    let mut separated = query.separated(", ");
+    for id in order_ids {
+        separated.push_bind(*id);
+    }
+    separated.push_unseparated(")");
+    let rows = query.build().fetch_all(&mut **tx).await?;
+    Ok(rows
+        .iter()
+        .map(|row| (row.get::<i64, _>(0), row.get::<String, _>(1)))
+        .collect())
+}
+
+async fn load_orders_by_ref(
+    tx: &mut Transaction<'_, Sqlite>,
+    refs: &[&str],
+) -> Result<HashMap<String, OrderInfo>> {
+    if refs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "SELECT id, ref, total_minor, currency, channel, source_ref, status FROM orders WHERE ref IN (",
+    );
+    in_list(&mut query, refs);
+    let rows = query.build().fetch_all(&mut **tx).await?;
+    Ok(rows
+        .iter()
+        .map(|row| (row.get::<String, _>("ref"), order_info(row)))
+        .collect())
+}
+
+async fn load_orders_by_id(
+    tx: &mut Transaction<'_, Sqlite>,
+    ids: &[i64],
+) -> Result<HashMap<i64, OrderInfo>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "SELECT id, ref, total_minor, currency, channel, source_ref, status FROM orders WHERE id IN (",
+    );
+    let mut separated = query.separated(", ");
+    for id in ids {
+        separated.push_bind(*id);
+    }
+    separated.push_unseparated(")");
+    let rows = query.build().fetch_all(&mut **tx).await?;
+    Ok(rows
+        .iter()
+        .map(|row| (row.get::<i64, _>("id"), order_info(row)))
+        .collect())
+}
+
+const PAYMENT_COLUMNS: &str = "p.id, p.provider, p.provider_ref, p.order_id, o.ref AS order_ref, \
+    p.status, p.amount_minor, p.currency, p.refunded_minor, p.method, p.channel, p.source_ref, \
+    p.test, p.mismatch, p.occurred_at, p.updated_at";
+
+fn payment_from_row(row: &sqlx::sqlite::SqliteRow) -> Payment {
+    Payment {
+        id: row.get("id"),
+        provider: row.get("provider"),
+        provider_ref: row.get("provider_ref"),
+        order_id: row.get("order_id"),
+        order_ref: row.get("order_ref"),
+        status: row.get("status"),
+        amount: Money {
+            amount_minor: row.get("amount_minor"),
+            currency: row.get("currency"),
+        },
+        refunded_minor: row.get("refunded_minor"),
+        method: row.get("method"),
+        channel: SalesChannel::parse(row.get::<&str, _>("channel")).unwrap_or(SalesChannel::Link),
+        source_ref: row.get("source_ref"),
+        test: row.get("test"),
+        mismatch: row.get("mismatch"),
+        occurred_at: row.get("occurred_at"),
+        updated_at: row.get("updated_at"),
+    }
+}
+
+pub async fn list(pool: &SqlitePool, filter: &PaymentFilter) -> Result<Vec<Payment>> {
+    let mut query = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments p LEFT JOIN orders o ON o.id = p.order_id WHERE 1 = 1"
+    ));
+    if let Some(from) = filter.from {
+        query.push(" AND p.occurred_at >= ").push_bind(from);
+    }
+    if let Some(to) = filter.to {
+        query.push(" AND p.occurred_at < ").push_bind(to);
+    }
+    if let Some(provider) = &filter.provider {
+        query.push(" AND p.provider = ").push_bind(provider.clone());
+    }
+    if let Some(status) = &filter.status {
+        if status == "review" {
+            query.push(" AND p.mismatch IS NOT NULL");
+        } else {
+            query.push(" AND p.status = ").push_bind(status.clone());
+        }
+    }
+    if let Some(channel) = &filter.channel {
+        query.push(" AND p.channel = ").push_bind(channel.clone());
+    }
+    if let Some(product_id) = filter.product_id {
+        query
+            .push(" AND p.order_id IN (SELECT order_id FROM order_lines WHERE product_id = ")
+            .push_bind(product_id)
+            .push(")");
+    }
+    query
+        .push(" ORDER BY p.occurred_at DESC, p.id DESC LIMIT ")
+        .push_bind(i64::from(filter.limit.unwrap_or(200).min(10_000)));
+    let rows = query.build().fetch_all(pool).await?;
+    Ok(rows.iter().map(payment_from_row).collect())
+}
+
+pub async fn get(pool: &SqlitePool, id: i64) -> Result<Payment> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments p LEFT JOIN orders o ON o.id = p.order_id WHERE p.id = ?"
+    )))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| crate::CoreError::NotFound {
+        what: format!("Payment {id}"),
+    })?;
+    Ok(payment_from_row(&row))
+}
+
+pub async fn get_many(pool: &SqlitePool, ids: &[i64]) -> Result<Vec<Payment>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(get(pool, *id).await?);
+    }
+    Ok(out)
+}
+
+pub async fn events_of(pool: &SqlitePool, payment: &Payment) -> Result<Vec<PaymentEventRecord>> {
+    let rows = sqlx::query(
+        "SELECT event_id, status, occurred_at, received_at, raw FROM payment_events
+         WHERE provider = ? AND provider_ref = ? ORDER BY occurred_at, id",
+    )
+    .bind(&payment.provider)
+    .bind(&payment.provider_ref)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|row| PaymentEventRecord {
+            event_id: row.get(0),
+            status: row.get(1),
+            occurred_at: row.get(2),
+            received_at: row.get(3),
+            raw: row.get(4),
+        })
+        .collect())
+}
+
+/// Paid (and refunded) payments between `from` and `to` (UTC ms), test payments only when
+/// asked.
+pub async fn totals(
+    pool: &SqlitePool,
+    from: i64,
+    to: i64,
+    include_test: bool,
+) -> Result<Vec<CurrencyTotal>> {
+    let rows = sqlx::query(
+        "SELECT currency, sum(amount_minor), sum(refunded_minor), count(*) FROM payments
+         WHERE occurred_at >= ? AND occurred_at < ? AND status IN ('paid', 'refunded')
+           AND mismatch IS NULL AND (test = 0 OR ?)
+         GROUP BY currency ORDER BY currency",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(include_test)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let gross: i64 = row.get(1);
+            let refunded: i64 = row.get(2);
+            CurrencyTotal {
+                currency: row.get(0),
+                gross_minor: gross,
+                refunded_minor: refunded,
+                net_minor: gross - refunded,
+                payments: row.get(3),
+            }
+        })
+        .collect())
+}
