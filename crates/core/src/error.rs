@@ -114,6 +114,10 @@ impl CoreError {
         }
     }
 
+    pub(crate) fn not_found(what: impl Into<String>) -> Self {
+        CoreError::NotFound { what: what.into() }
+    }
+
     pub(crate) fn io(
         action: &'static str,
         path: impl Into<PathBuf>,

@@ -66,9 +66,7 @@ pub async fn get(pool: &SqlitePool, id: i64) -> Result<Product> {
         .bind(id)
         .fetch_optional(pool)
         .await?
-        .ok_or_else(|| CoreError::NotFound {
-            what: format!("Product {id}"),
-        })?;
+        .ok_or_else(|| CoreError::not_found(format!("Product {id}")))?;
     let photos = photos_of(pool, id).await?;
     Ok(row.into_product(photos))
 }
@@ -160,9 +158,7 @@ pub async fn update(
 ) -> Result<Product> {
     let valid = draft.validate(shop_currency)?;
     if !overwrite(pool, id, &valid, now_ms()).await? {
-        return Err(CoreError::NotFound {
-            what: format!("Product {id}"),
-        });
+        return Err(CoreError::not_found(format!("Product {id}")));
     }
     get(pool, id).await
 }
@@ -175,9 +171,7 @@ pub async fn set_archived(pool: &SqlitePool, id: i64, archived: bool) -> Result<
         .execute(pool)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(CoreError::NotFound {
-            what: format!("Product {id}"),
-        });
+        return Err(CoreError::not_found(format!("Product {id}")));
     }
     get(pool, id).await
 }
@@ -195,9 +189,7 @@ pub async fn delete(pool: &SqlitePool, id: i64) -> Result<()> {
         .execute(&mut *tx)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(CoreError::NotFound {
-            what: format!("Product {id}"),
-        });
+        return Err(CoreError::not_found(format!("Product {id}")));
     }
     tx.commit().await?;
     Ok(())
@@ -210,9 +202,7 @@ pub async fn attach_photo(pool: &SqlitePool, product_id: i64, photo: &Photo) -> 
         .fetch_one(&mut *tx)
         .await?;
     if !exists {
-        return Err(CoreError::NotFound {
-            what: format!("Product {product_id}"),
-        });
+        return Err(CoreError::not_found(format!("Product {product_id}")));
     }
     sqlx::query(
         "INSERT INTO product_photos (product_id, hash, mime, width, height, position)

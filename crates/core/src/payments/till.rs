@@ -111,9 +111,7 @@ pub async fn create_order(
         }
         let (name, sku, unit_price) = crate::catalog::store::sale_facts(pool, line.product_id)
             .await?
-            .ok_or_else(|| CoreError::NotFound {
-                what: format!("Product {}", line.product_id),
-            })?;
+            .ok_or_else(|| CoreError::not_found(format!("Product {}", line.product_id)))?;
         lines.push(OrderLine {
             product_id: Some(line.product_id),
             name,
@@ -222,9 +220,7 @@ pub async fn get_order(pool: &SqlitePool, id: i64) -> Result<Order> {
     .bind(id)
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| CoreError::NotFound {
-        what: format!("Order {id}"),
-    })?;
+    .ok_or_else(|| CoreError::not_found(format!("Order {id}")))?;
     let lines = sqlx::query(
         "SELECT product_id, name, sku, quantity, unit_price_minor, currency FROM order_lines
          WHERE order_id = ? ORDER BY id",

@@ -120,9 +120,7 @@ pub async fn get(pool: &SqlitePool, id: i64) -> Result<Account> {
         .bind(id)
         .fetch_optional(pool)
         .await?
-        .ok_or_else(|| CoreError::NotFound {
-            what: format!("Account {id}"),
-        })?;
+        .ok_or_else(|| CoreError::not_found(format!("Account {id}")))?;
     Ok(from_row(&row))
 }
 
@@ -132,9 +130,7 @@ pub async fn credential(pool: &SqlitePool, secrets: &SecretStore, id: i64) -> Re
         .bind(id)
         .fetch_optional(pool)
         .await?
-        .ok_or_else(|| CoreError::NotFound {
-            what: format!("Account {id}"),
-        })?;
+        .ok_or_else(|| CoreError::not_found(format!("Account {id}")))?;
     secrets.get(&name)?.ok_or_else(|| CoreError::Conflict {
         field: "account",
         message: "This account's password or token is missing from the keychain: reconnect it."
@@ -159,9 +155,7 @@ pub async fn remove(pool: &SqlitePool, secrets: &SecretStore, id: i64) -> Result
         .fetch_optional(pool)
         .await?;
     let Some(name) = name else {
-        return Err(CoreError::NotFound {
-            what: format!("Account {id}"),
-        });
+        return Err(CoreError::not_found(format!("Account {id}")));
     };
     secrets.delete(&name)?;
     sqlx::query("UPDATE accounts SET status = 'disconnected' WHERE id = ?")

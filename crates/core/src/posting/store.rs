@@ -41,9 +41,7 @@ pub async fn get(pool: &SqlitePool, id: i64) -> Result<Post> {
     .bind(id)
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| CoreError::NotFound {
-        what: format!("Post {id}"),
-    })?;
+    .ok_or_else(|| CoreError::not_found(format!("Post {id}")))?;
     Ok(post_from_row(&row))
 }
 

@@ -46,9 +46,7 @@ pub async fn batch_products(
     .fetch_all(pool)
     .await?;
     if rows.is_empty() {
-        return Err(CoreError::NotFound {
-            what: format!("Signage batch {batch_id}"),
-        });
+        return Err(CoreError::not_found(format!("Signage batch {batch_id}")));
     }
     Ok(rows)
 }

@@ -484,9 +484,7 @@ pub async fn get(pool: &SqlitePool, id: i64) -> Result<Payment> {
     .bind(id)
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| crate::CoreError::NotFound {
-        what: format!("Payment {id}"),
-    })?;
+    .ok_or_else(|| crate::CoreError::not_found(format!("Payment {id}")))?;
     Ok(payment_from_row(&row))
 }
 
