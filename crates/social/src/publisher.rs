@@ -261,6 +261,18 @@ pub trait Publisher: Send + Sync {
     }
 }
 
+impl PartialEq<&str> for Network {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,17 +344,5 @@ mod tests {
         let err = Silent.who_am_i().await.unwrap_err();
         assert_eq!(err.code(), "post_invalid");
         assert!(err.to_string().contains("Mastodon"), "{err}");
-    }
-}
-
-impl PartialEq<&str> for Network {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl std::fmt::Display for Network {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }

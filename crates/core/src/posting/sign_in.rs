@@ -141,7 +141,7 @@ impl SignIns {
             .lock()
             .expect("lock")
             .remove(flow_id)
-            .ok_or_else(|| CoreError::not_found("This sign-in".into()))?;
+            .ok_or_else(|| CoreError::not_found("This sign-in"))?;
         let code = match (
             pasted.map(str::trim).filter(|p| !p.is_empty()),
             pending.caught.take(),

@@ -262,7 +262,7 @@ async fn ingest_chunk(
                 .bind(order_id)
                 .fetch_all(&mut **tx)
                 .await?;
-                crate::catalog::store::take_stock(&mut **tx, &sold).await?;
+                crate::catalog::store::take_stock(tx, &sold).await?;
             }
             report.orders.push((order_id, order_status.to_string()));
         }
