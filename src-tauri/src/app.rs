@@ -92,7 +92,7 @@ fn forward_payment_updates(app: tauri::AppHandle) {
                     if let shopcast_core::payments::PaymentUpdate::Order {
                         order_ref, status, ..
                     } = &update
-                        && status == "paid"
+                        && *status == shopcast_core::payments::till::OrderStatus::Paid
                     {
                         notify_paid(&app, order_ref);
                     }

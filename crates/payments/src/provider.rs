@@ -338,6 +338,12 @@ pub trait PaymentProvider: Send + Sync {
     }
 }
 
+impl std::fmt::Display for PaymentStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl PartialEq<&str> for ProviderKind {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other

@@ -8,6 +8,7 @@ import type {
   ApiError as ApiErrorPayload,
   ErrorCode,
   ExportOutcome,
+  OrderStatus,
   Payment,
   PaymentUpdate,
   Post,
@@ -265,7 +266,7 @@ export const PAYMENT_UPDATE_EVENT = 'payment-update';
 /** A `PaymentUpdate` with the order fields in camelCase whichever way Rust spells them. */
 export type LiveUpdate =
   | { kind: 'payment'; payment: Payment }
-  | { kind: 'order'; orderId: number; orderRef: string; status: string }
+  | { kind: 'order'; orderId: number; orderRef: string; status: OrderStatus }
   | { kind: 'health'; health: ProviderHealth };
 
 /** Checks and normalises an event payload; anything unexpected becomes null. */
@@ -280,7 +281,7 @@ export function normalizeUpdate(raw: unknown): LiveUpdate | null {
       const orderId = u.orderId ?? u.order_id;
       const orderRef = u.orderRef ?? u.order_ref;
       if (typeof orderId !== 'number' || typeof u.status !== 'string') return null;
-      return { kind: 'order', orderId, orderRef: typeof orderRef === 'string' ? orderRef : '', status: u.status };
+      return { kind: 'order', orderId, orderRef: typeof orderRef === 'string' ? orderRef : '', status: u.status as OrderStatus };
     }
     case 'health':
       return u.health && typeof u.health === 'object' ? { kind: 'health', health: u.health as ProviderHealth } : null;

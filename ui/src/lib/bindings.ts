@@ -255,8 +255,7 @@ export type Order = {
 	id: number,
 	/**  Public reference sent to providers ("O-7K3F9Q2M"). */
 	orderRef: string,
-	/**  open, awaiting_payment, paid, review, cancelled, expired. */
-	status: string,
+	status: OrderStatus,
 	total: Money,
 	channel: SalesChannel,
 	sourceRef: string | null,
@@ -289,18 +288,23 @@ export type OrderLineDraft = {
 	quantity: number,
 };
 
+/**
+ *  Where an order stands: open, waiting for the customer to pay, paid, held for the
+ *  owner's review (a payment that does not match it), cancelled, or expired unpaid.
+ */
+export type OrderStatus = "open" | "awaiting_payment" | "paid" | "review" | "cancelled" | "expired";
+
 /**  Paper for a custom label grid. */
 export type Paper = "a4" | "letter";
 
 /**  One payment as the owner sees it. */
 export type Payment = {
 	id: number,
-	provider: string,
+	provider: ProviderKind,
 	providerRef: string,
 	orderId: number | null,
 	orderRef: string | null,
-	/**  pending, paid, failed, expired, refunded. */
-	status: string,
+	status: PaymentStatus,
 	amount: Money,
 	refundedMinor: number,
 	method: string | null,
@@ -360,12 +364,17 @@ export type PaymentSettings = {
 	alipay?: AlipaySetup | null,
 };
 
+/**  Where a payment stands at the provider. */
+export type PaymentStatus = "pending" | "paid" | "failed" | "expired" | 
+/**  Fully refunded. A partial refund keeps `Paid` with `refunded_total_minor` > 0. */
+"refunded";
+
 /**  Something the owner should see now. */
 export type PaymentUpdate = 
 /**  A payment was recorded or changed. */
 { kind: "payment"; payment: Payment } | 
 /**  An order changed status (paid, review, expired…). */
-{ kind: "order"; orderId: number; orderRef: string; status: string } | 
+{ kind: "order"; orderId: number; orderRef: string; status: OrderStatus } | 
 /**  A provider became unreachable or recovered. */
 { kind: "health"; health: ProviderHealth };
 
@@ -472,7 +481,7 @@ export type ProductSummary = {
 };
 
 export type ProviderHealth = {
-	provider: string,
+	provider: ProviderKind,
 	ok: boolean,
 	/**  When it started failing (UTC ms), while it fails. */
 	failingSince: number | null,
@@ -484,6 +493,15 @@ export type ProviderHealth = {
 	nextAttemptAt: number | null,
 };
 
+/**  Which provider a payment came through. The string form is what the ledger stores. */
+export type ProviderKind = 
+/**  Built-in test mode: a local checkout page, no account needed. */
+"test" | "stripe" | 
+/**  Alipay face-to-face (当面付). */
+"alipay" | 
+/**  Cash or a static bank QR, marked paid by hand. */
+"manual";
+
 /**
  *  The payment settings with what runs now: connected providers, their health and the test
  *  checkout's address.
@@ -491,7 +509,7 @@ export type ProviderHealth = {
 export type ProvidersView = {
 	settings: PaymentSettings,
 	/**  Providers being watched now. */
-	connected: string[],
+	connected: ProviderKind[],
 	health: ProviderHealth[],
 	/**  Where the test checkout page is served, when test mode runs. */
 	testCheckoutUrl: string | null,

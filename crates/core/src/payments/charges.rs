@@ -236,8 +236,7 @@ impl Payments {
                 ),
             ));
         }
-        let kind = ProviderKind::parse(&payment.provider)
-            .ok_or_else(|| CoreError::not_found(format!("Provider {}", payment.provider)))?;
+        let kind = payment.provider;
         // Our refund id: stable for this payment and refunded-so-far, so a retried click
         // cannot refund twice (the provider de-duplicates on it).
         let refund_ref = format!("R-{}-{}", payment.id, payment.refunded_minor);

@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
-use shopcast_payments::{PaymentStatus, ProviderEvent};
+use shopcast_payments::{PaymentStatus, ProviderEvent, ProviderKind};
 
 use crate::error::Result;
 use crate::money::Money;
@@ -74,12 +74,11 @@ pub fn attribution_from_tag(tag: Option<&str>) -> (SalesChannel, Option<String>)
 #[serde(rename_all = "camelCase")]
 pub struct Payment {
     pub id: i64,
-    pub provider: String,
+    pub provider: ProviderKind,
     pub provider_ref: String,
     pub order_id: Option<i64>,
     pub order_ref: Option<String>,
-    /// pending, paid, failed, expired, refunded.
-    pub status: String,
+    pub status: PaymentStatus,
     pub amount: Money,
     pub refunded_minor: i64,
     pub method: Option<String>,

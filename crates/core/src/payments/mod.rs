@@ -204,7 +204,7 @@ pub struct PaymentDetail {
 pub struct ProvidersView {
     pub settings: providers::PaymentSettings,
     /// Providers being watched now.
-    pub connected: Vec<String>,
+    pub connected: Vec<shopcast_payments::ProviderKind>,
     pub health: Vec<ProviderHealth>,
     /// Where the test checkout page is served, when test mode runs.
     pub test_checkout_url: Option<String>,
@@ -257,12 +257,7 @@ impl Shop {
     pub async fn providers_view(&self) -> Result<ProvidersView> {
         Ok(ProvidersView {
             settings: self.payment_settings().await?,
-            connected: self
-                .payments
-                .connected()
-                .iter()
-                .map(|k| k.as_str().to_string())
-                .collect(),
+            connected: self.payments.connected(),
             health: self.payments.health(),
             test_checkout_url: self.payments.test_mode().base_url(),
         })

@@ -14,6 +14,19 @@ use crate::payments::ledger::SalesChannel;
 /// Most units of one product on one order line.
 pub const MAX_QUANTITY: u32 = 10_000;
 
+crate::infra::text_enum! {
+    /// Where an order stands: open, waiting for the customer to pay, paid, held for the
+    /// owner's review (a payment that does not match it), cancelled, or expired unpaid.
+    pub enum OrderStatus {
+        Open = "open",
+        AwaitingPayment = "awaiting_payment",
+        Paid = "paid",
+        Review = "review",
+        Cancelled = "cancelled",
+        Expired = "expired",
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
@@ -55,8 +68,7 @@ pub struct Order {
     pub id: i64,
     /// Public reference sent to providers ("O-7K3F9Q2M").
     pub order_ref: String,
-    /// open, awaiting_payment, paid, review, cancelled, expired.
-    pub status: String,
+    pub status: OrderStatus,
     pub total: Money,
     pub channel: SalesChannel,
     pub source_ref: Option<String>,
@@ -243,7 +255,7 @@ pub async fn get_order(pool: &SqlitePool, id: i64) -> Result<Order> {
     Ok(Order {
         id: row.get("id"),
         order_ref: row.get::<Option<String>, _>("ref").unwrap_or_default(),
-        status: row.get("status"),
+        status: OrderStatus::parse(row.get("status")).unwrap_or(OrderStatus::Review),
         total: Money {
             amount_minor: row.get("total_minor"),
             currency: row.get("currency"),

@@ -18,7 +18,7 @@ use crate::error::{CoreError, Result};
 use crate::infra::now_ms;
 use crate::money::Money;
 use crate::payments::ledger::{self, IngestReport, Payment};
-use crate::payments::till::{self, Order};
+use crate::payments::till::{self, Order, OrderStatus};
 
 /// Longest wait between polls of a provider that keeps failing.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -38,7 +38,7 @@ pub enum PaymentUpdate {
     Order {
         order_id: i64,
         order_ref: String,
-        status: String,
+        status: OrderStatus,
     },
     /// A provider became unreachable or recovered.
     Health { health: ProviderHealth },
@@ -48,7 +48,7 @@ pub enum PaymentUpdate {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderHealth {
-    pub provider: String,
+    pub provider: ProviderKind,
     pub ok: bool,
     /// When it started failing (UTC ms), while it fails.
     pub failing_since: Option<i64>,
@@ -287,7 +287,7 @@ impl Payments {
             .values()
             .cloned()
             .collect();
-        all.sort_by(|a, b| a.provider.cmp(&b.provider));
+        all.sort_by(|a, b| a.provider.as_str().cmp(b.provider.as_str()));
         all
     }
 
@@ -444,7 +444,7 @@ async fn watch(payments: Payments, provider: Arc<dyn PaymentProvider>) {
                 payments.set_health(
                     kind,
                     ProviderHealth {
-                        provider: kind.as_str().into(),
+                        provider: kind,
                         ok: true,
                         failing_since: None,
                         message: None,
@@ -470,7 +470,7 @@ async fn watch(payments: Payments, provider: Arc<dyn PaymentProvider>) {
                 payments.set_health(
                     kind,
                     ProviderHealth {
-                        provider: kind.as_str().into(),
+                        provider: kind,
                         ok: false,
                         failing_since: Some(since),
                         message: Some(message),

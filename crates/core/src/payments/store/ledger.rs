@@ -421,11 +421,12 @@ const PAYMENT_COLUMNS: &str = "p.id, p.provider, p.provider_ref, p.order_id, o.r
 fn payment_from_row(row: &sqlx::sqlite::SqliteRow) -> Payment {
     Payment {
         id: row.get("id"),
-        provider: row.get("provider"),
+        // The ledger only stores names this build writes.
+        provider: ProviderKind::parse(row.get("provider")).unwrap_or(ProviderKind::Manual),
         provider_ref: row.get("provider_ref"),
         order_id: row.get("order_id"),
         order_ref: row.get("order_ref"),
-        status: row.get("status"),
+        status: PaymentStatus::parse(row.get("status")).unwrap_or(PaymentStatus::Pending),
         amount: Money {
             amount_minor: row.get("amount_minor"),
             currency: row.get("currency"),
@@ -501,7 +502,7 @@ pub async fn events_of(pool: &SqlitePool, payment: &Payment) -> Result<Vec<Payme
         "SELECT event_id, status, occurred_at, received_at, raw FROM payment_events
          WHERE provider = ? AND provider_ref = ? ORDER BY occurred_at, id",
     )
-    .bind(&payment.provider)
+    .bind(payment.provider.as_str())
     .bind(&payment.provider_ref)
     .fetch_all(pool)
     .await?;
