@@ -84,7 +84,7 @@ pub const PAYMENT_UPDATE_EVENT: &str = "payment-update";
 
 /// Forwards the engine's payment updates to the window as they happen.
 fn forward_payment_updates(app: tauri::AppHandle) {
-    let mut updates = app.state::<AppState>().shop.payments().subscribe();
+    let mut updates = app.state::<AppState>().shop.payment_updates();
     tauri::async_runtime::spawn(async move {
         loop {
             match updates.recv().await {
@@ -126,7 +126,7 @@ fn notify_paid(app: &tauri::AppHandle, order_ref: &str) {
 pub const POST_UPDATE_EVENT: &str = "post-update";
 
 fn forward_post_updates(app: tauri::AppHandle) {
-    let mut updates = app.state::<AppState>().shop.outbox().subscribe();
+    let mut updates = app.state::<AppState>().shop.post_updates();
     tauri::async_runtime::spawn(async move {
         loop {
             match updates.recv().await {

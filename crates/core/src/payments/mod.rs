@@ -344,3 +344,10 @@ impl Shop {
         self.payments.reusable_links(provider, products).await
     }
 }
+
+impl Shop {
+    /// Every payment, order and provider-health change from now on (the window's live feed).
+    pub fn payment_updates(&self) -> tokio::sync::broadcast::Receiver<PaymentUpdate> {
+        self.payments.subscribe()
+    }
+}

@@ -337,7 +337,7 @@ impl Payments {
         let _ = self.inner.updates.send(PaymentUpdate::Order {
             order_id: order.id,
             order_ref: order.order_ref.clone(),
-            status: order.status.clone(),
+            status: order.status,
         });
     }
 

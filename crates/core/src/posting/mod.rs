@@ -322,3 +322,10 @@ impl Shop {
         self.outbox.run_due(jiff::Timestamp::now()).await
     }
 }
+
+impl Shop {
+    /// Every post that changes from now on (the window's post history updates live).
+    pub fn post_updates(&self) -> tokio::sync::broadcast::Receiver<outbox::Post> {
+        self.outbox.subscribe()
+    }
+}
