@@ -1,3 +1,6 @@
+//! What every window command can reach: the open shop, the log folder, the running export's
+//! cancel flag and the start time for the first-paint measurement.
+
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -571,3 +571,44 @@ fn signage_on_the_owners_own_label_paper() {
     assert!(err.contains("mm too wide"), "{err}");
     assert!(!bad.exists());
 }
+
+/// Every failure names its code from the engine's vocabulary: `error[code]: sentence` on
+/// stderr, and with `--json` one JSON object there instead (stdout stays empty for scripts).
+#[test]
+fn errors_carry_their_code_and_become_json_with_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.pdf");
+    // A product that does not exist.
+    let plain = failure(&shopcast(
+        dir.path(),
+        &[
+            "signage",
+            "--template",
+            "a4-3x8",
+            "--sku",
+            "NOPE",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(plain, "error[validation]: No product has the SKU NOPE.\n");
+
+    // A shop folder that is a file cannot be opened; a --json command says so as JSON.
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, "x").unwrap();
+    let output = shopcast(&file, &["products", "list", "--json"]);
+    let err = failure(&output);
+    assert!(output.stdout.is_empty(), "nothing on stdout");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&err).expect("a JSON error object");
+    let code = json["error"]["code"].as_str().expect("a code");
+    assert!(
+        shopcast_core::ErrorCode::parse(code).is_some(),
+        "{code} is in the vocabulary"
+    );
+    let message = json["error"]["message"].as_str().unwrap();
+    assert!(!message.is_empty());
+    // Without --json the same failure is one `error[code]: sentence` line.
+    let plain = failure(&shopcast(&file, &["products", "list"]));
+    assert_eq!(plain, format!("error[{code}]: {message}\n"));
+}

@@ -1,3 +1,6 @@
+//! Window-wide commands: the shop's folders, opening and showing files Shopcast wrote, and
+//! share intents (only Weibo, Bluesky and Mastodon).
+
 use serde::Serialize;
 use tauri::State;
 

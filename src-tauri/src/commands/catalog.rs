@@ -1,3 +1,6 @@
+//! The Catalog screen: products, photos and the catalog CSV, each a call into the engine's
+//! catalog room.
+
 use std::path::PathBuf;
 
 use shopcast_core::{

@@ -1,3 +1,6 @@
+//! The Settings screen: shop settings, time zones and the shop logo, each a call into the
+//! engine's settings room.
+
 use shopcast_core::ShopSettings;
 use tauri::State;
 

@@ -1,3 +1,6 @@
+//! The Signage screen and the product QR dialog: templates, previews, printing and saving
+//! QR images, each a call into the engine's signage room.
+
 use std::path::PathBuf;
 
 use shopcast_core::signage::payload::{QrImage, QrPayloadRequest, QrPreview};

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { ApiError, KNOWN_ERROR_CODES } from './api';
 import type { ErrorCode } from './bindings';
 import { ERROR_CODES } from './errorCodes';
-import { errorDetail, errorText } from './errors';
+import { errorDetail, errorText, errorWithDetail } from './errors';
 import en from './i18n/en.json';
 import { setLocale } from './i18n/index.svelte';
 import zhCN from './i18n/zh-CN.json';
@@ -58,6 +58,15 @@ describe('print and sign-in errors in the UI language', () => {
     expect(errorText(labelsDoNotFit)).toBe('标签在此纸张上放不下。请缩小标签尺寸或间距，或减少列数、行数。');
     // The engine's numbers stay available as the detail.
     expect(errorDetail(labelsDoNotFit)).toBe('详细信息：The labels do not fit the page: they are 3.2 mm too wide.');
+  });
+
+  it('gives one-line places (signage preview, toasts) the sentence and the engine’s numbers', () => {
+    setLocale('zh-CN');
+    expect(errorWithDetail(labelsDoNotFit)).toBe(
+      '标签在此纸张上放不下。请缩小标签尺寸或间距，或减少列数、行数。 详细信息：The labels do not fit the page: they are 3.2 mm too wide.',
+    );
+    // Without engine words worth adding, just the sentence.
+    expect(errorWithDetail(new ApiError('no_signs', ''))).toBe(zhCN['error.no_signs']);
   });
 
   it('uses the English sentence for a print error when the UI is in English', () => {

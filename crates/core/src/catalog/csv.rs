@@ -10,7 +10,7 @@ use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
-use crate::catalog::store::{self, ProductRow};
+use crate::catalog::store::{self};
 use crate::catalog::{ProductDraft, split_tags};
 use crate::error::{CoreError, Result};
 use crate::money::Money;
@@ -84,8 +84,7 @@ pub async fn export(pool: &SqlitePool, path: &Path) -> Result<ExportReport> {
     let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(tmp));
     let csv_err = |e: csv::Error| CoreError::io("write", path, std::io::Error::other(e));
     writer.write_record(HEADER).map_err(csv_err)?;
-    let mut rows =
-        sqlx::query_as::<_, ProductRow>("SELECT * FROM products ORDER BY id").fetch(pool);
+    let mut rows = store::every_row(pool);
     let mut count = 0u64;
     while let Some(row) = rows.try_next().await? {
         let price = Money {
@@ -215,12 +214,7 @@ pub async fn import(
     let now = crate::infra::now_ms();
     for row in &planned {
         let existing: Option<i64> = match &row.product.sku {
-            Some(sku) => {
-                sqlx::query_scalar("SELECT id FROM products WHERE sku = ?")
-                    .bind(sku)
-                    .fetch_optional(&mut *tx)
-                    .await?
-            }
+            Some(sku) => store::id_with_sku(&mut *tx, sku).await?,
             None => None,
         };
         let outcome = match existing {

@@ -480,3 +480,22 @@ pub(crate) async fn take_stock(
     }
     Ok(())
 }
+
+/// The product with this SKU, archived or not, inside the caller's transaction (the CSV
+/// import matches rows to products by SKU).
+pub(crate) async fn id_with_sku<'e>(
+    executor: impl sqlx::SqliteExecutor<'e>,
+    sku: &str,
+) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT id FROM products WHERE sku = ?")
+        .bind(sku)
+        .fetch_optional(executor)
+        .await?)
+}
+
+/// Every product row in id order, streamed (the catalog CSV export).
+pub(crate) fn every_row(
+    pool: &SqlitePool,
+) -> futures_util::stream::BoxStream<'_, std::result::Result<ProductRow, sqlx::Error>> {
+    sqlx::query_as::<_, ProductRow>("SELECT * FROM products ORDER BY id").fetch(pool)
+}

@@ -11,6 +11,7 @@ use shopcast_payments::{
 };
 
 use super::ledger::{self, Payment};
+use super::store::orders;
 use super::till::{self, Order};
 use super::watcher::{ChargeView, Payments, provider_error, withdrawn};
 use crate::error::{CoreError, Result};
@@ -84,13 +85,7 @@ impl Payments {
             if let Ok(old) = self.provider(old_kind) {
                 withdrawn(old.cancel(&open).await)?;
             }
-            sqlx::query(
-                "UPDATE charges SET status = 'cancelled' WHERE charge_ref = ? AND provider = ?",
-            )
-            .bind(&open.charge_ref)
-            .bind(old_kind.as_str())
-            .execute(pool)
-            .await?;
+            orders::withdraw_charge(pool, old_kind, &open.charge_ref).await?;
         }
         let expires_at = jiff::Timestamp::now()
             .checked_add(jiff::SignedDuration::try_from(lifetime).unwrap_or_default())
@@ -175,12 +170,7 @@ impl Payments {
             && let Ok(provider) = self.provider(kind)
         {
             withdrawn(provider.cancel(&open).await)?;
-            sqlx::query(
-                "UPDATE charges SET status = 'cancelled' WHERE order_id = ? AND status = 'open'",
-            )
-            .bind(order_id)
-            .execute(pool)
-            .await?;
+            orders::withdraw_open_charges(pool, order_id).await?;
         }
         let now = jiff::Timestamp::now();
         let event = ProviderEvent {
@@ -248,12 +238,7 @@ impl Payments {
                 serde_json::json!({ "refunded_minor": total }).to_string(),
             )
         } else {
-            let charge_ref: Option<String> = sqlx::query_scalar(
-                "SELECT c.charge_ref FROM payments p JOIN charges c ON c.id = p.charge_id WHERE p.id = ?",
-            )
-            .bind(payment.id)
-            .fetch_optional(pool)
-            .await?;
+            let charge_ref = orders::charge_ref_of_payment(pool, payment.id).await?;
             let refund = self
                 .provider(kind)?
                 .refund(&RefundRequest {

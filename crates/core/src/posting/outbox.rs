@@ -13,12 +13,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use shopcast_social::{PostImage, PostRequest, PublishError, Publisher};
-use sqlx::{Row, SqlitePool};
+use sqlx::SqlitePool;
 use tokio::sync::{Notify, broadcast};
 
 use crate::catalog::photos::{MediaStore, Variant};
 use crate::error::Result;
-use crate::infra::now_ms;
 use crate::infra::secrets::SecretStore;
 use crate::posting::accounts::{self, Account, AccountStatus};
 use crate::posting::store;
@@ -178,13 +177,7 @@ impl Outbox {
 
     /// Sends every post due at `now` (at most [`CONCURRENCY`] at once); returns what changed.
     pub async fn run_due(&self, now: jiff::Timestamp) -> Result<Vec<Post>> {
-        let due: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM posts WHERE status IN ('queued', 'sending') AND next_attempt_at <= ?
-             ORDER BY next_attempt_at, id LIMIT 256",
-        )
-        .bind(now.as_millisecond())
-        .fetch_all(&self.inner.pool)
-        .await?;
+        let due = store::due(&self.inner.pool, now.as_millisecond()).await?;
         use futures_util::StreamExt;
         let results: Vec<Result<Post>> = futures_util::stream::iter(due)
             .map(|id| self.send_one(id, now))
@@ -231,12 +224,7 @@ impl Outbox {
     }
 
     async fn request_for(&self, id: i64, post: &Post) -> Result<PostRequest> {
-        let row = sqlx::query("SELECT photos, idempotency_key FROM posts WHERE id = ?")
-            .bind(id)
-            .fetch_one(&self.inner.pool)
-            .await?;
-        let hashes: Vec<String> =
-            serde_json::from_str(row.get::<&str, _>("photos")).unwrap_or_default();
+        let (hashes, idempotency_key) = store::photos_and_key(&self.inner.pool, id).await?;
         let alt: String = match post.product_id {
             Some(product) => crate::catalog::store::name_of(&self.inner.pool, product)
                 .await?
@@ -257,27 +245,16 @@ impl Outbox {
             text: post.text.clone(),
             link: post.link.clone(),
             images,
-            idempotency_key: row.get("idempotency_key"),
+            idempotency_key,
             languages: Vec::new(),
         })
     }
 
     async fn send_one(&self, id: i64, now: jiff::Timestamp) -> Result<Post> {
         let pool = &self.inner.pool;
-        let claimed = sqlx::query(
-            // "sending" left by a crash is claimed again: the post's fixed key makes the retry
-            // find what the network already has. The final updates only change a post still
-            // "sending", so a second sender (the CLI beside the app) cannot undo "posted".
-            "UPDATE posts SET status = 'sending', attempts = attempts + 1, updated_at = ?
-             WHERE id = ? AND status IN ('queued', 'sending')",
-        )
-        .bind(now_ms())
-        .bind(id)
-        .execute(pool)
-        .await?
-        .rows_affected();
+        let claimed = store::claim(pool, id).await?;
         let post = store::get(pool, id).await?;
-        if claimed == 0 {
+        if !claimed {
             return Ok(post);
         }
         let account = accounts::get(pool, post.account_id).await?;
@@ -308,18 +285,7 @@ impl Outbox {
                 if std::env::var("SHOPCAST_FAULT").is_ok_and(|f| f == "after_publish") {
                     std::process::abort();
                 }
-                sqlx::query(
-                    "UPDATE posts SET status = 'posted', remote_id = ?, url = ?, posted_at = ?,
-                         error_code = NULL, error_message = NULL, error_raw = NULL, updated_at = ?
-                     WHERE id = ? AND status = 'sending'",
-                )
-                .bind(&posted.remote_id)
-                .bind(&posted.url)
-                .bind(now_ms())
-                .bind(now_ms())
-                .bind(id)
-                .execute(pool)
-                .await?;
+                store::mark_posted(pool, id, &posted.remote_id, &posted.url).await?;
             }
             Err(error) => {
                 let retry = error.is_retryable() && post.attempts < MAX_ATTEMPTS;
@@ -335,20 +301,13 @@ impl Outbox {
                     self.forget(account.id);
                 }
                 tracing::warn!(post = id, code = error.code(), retry, "post not sent");
-                sqlx::query(
-                    "UPDATE posts SET status = ?, next_attempt_at = ?, error_code = ?,
-                         error_message = ?, error_raw = ?, updated_at = ?
-                     WHERE id = ? AND status = 'sending'",
-                )
-                .bind(if retry { "queued" } else { "failed" })
-                .bind(now.as_millisecond() + delay.as_millis() as i64)
-                .bind(error.code())
-                .bind(error.to_string())
-                .bind(error.raw())
-                .bind(now_ms())
-                .bind(id)
-                .execute(pool)
-                .await?;
+                let next = if retry {
+                    PostStatus::Queued
+                } else {
+                    PostStatus::Failed
+                };
+                let next_attempt_at = now.as_millisecond() + delay.as_millis() as i64;
+                store::mark_unsent(pool, id, next, next_attempt_at, &error).await?;
             }
         }
         store::get(pool, id).await

@@ -1,10 +1,14 @@
-//! The posts table as the composer and the history screen see it: drafts filled in and
-//! released, history, missed posts, post-now and skip. The worker's claims live in `outbox`.
+//! The posting room's tables: accounts (the secret's name, never the secret), and posts as
+//! the composer, the history screen and the outbox worker use them.
 
 use sqlx::{Row, SqlitePool};
 
 use crate::error::{CoreError, Result};
 use crate::infra::now_ms;
+use shopcast_social::Network;
+
+use crate::infra::secrets::SecretBackend;
+use crate::posting::accounts::{Account, AccountStatus};
 use crate::posting::outbox::{Post, PostStatus};
 
 const POST_COLUMNS: &str = "p.id, p.account_id, a.network, a.handle, p.product_id, p.text, \
@@ -168,5 +172,200 @@ pub async fn skip(pool: &SqlitePool, id: i64) -> Result<()> {
             message: "This post was already sent.".into(),
         });
     }
+    Ok(())
+}
+
+fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Account {
+    Account {
+        id: row.get("id"),
+        // A network this build does not know cannot come from its own tables.
+        network: Network::parse(row.get("network")).unwrap_or(Network::Bluesky),
+        service: row.get("service"),
+        handle: row.get("handle"),
+        status: AccountStatus::parse(row.get("status")).unwrap_or(AccountStatus::Reconnect),
+        secret_backend: if row.get::<&str, _>("secret_backend") == "keychain" {
+            SecretBackend::Keychain
+        } else {
+            SecretBackend::File
+        },
+        settings: serde_json::from_str(row.get::<&str, _>("settings")).unwrap_or_default(),
+        token_expires_at: None,
+    }
+    .with_expiry()
+}
+
+pub async fn accounts(pool: &SqlitePool) -> Result<Vec<Account>> {
+    let rows = sqlx::query("SELECT * FROM accounts ORDER BY network, handle")
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.iter().map(account_from_row).collect())
+}
+
+pub async fn account(pool: &SqlitePool, id: i64) -> Result<Account> {
+    let row = sqlx::query("SELECT * FROM accounts WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| CoreError::not_found(format!("Account {id}")))?;
+    Ok(account_from_row(&row))
+}
+
+/// The secret's name of the account already kept for this handle, if any.
+pub(crate) async fn secret_name_of_handle(
+    pool: &SqlitePool,
+    network: Network,
+    service: &str,
+    handle: &str,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT secret_name FROM accounts WHERE network = ? AND service = ? AND handle = ?",
+    )
+    .bind(network.as_str())
+    .bind(service)
+    .bind(handle)
+    .fetch_optional(pool)
+    .await?)
+}
+
+pub(crate) async fn secret_name(pool: &SqlitePool, id: i64) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT secret_name FROM accounts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// Adds an account or reconnects the one with the same handle (status back to ok).
+pub(crate) async fn upsert_account(
+    pool: &SqlitePool,
+    network: Network,
+    service: &str,
+    handle: &str,
+    settings: &serde_json::Value,
+    secret_name: &str,
+    backend: SecretBackend,
+) -> Result<i64> {
+    let backend = match backend {
+        SecretBackend::Keychain => "keychain",
+        SecretBackend::File => "file",
+    };
+    Ok(sqlx::query_scalar(
+        "INSERT INTO accounts (network, service, handle, settings, secret_name, secret_backend, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'ok', ?)
+         ON CONFLICT (network, service, handle) DO UPDATE SET settings = excluded.settings,
+             secret_backend = excluded.secret_backend, status = 'ok'
+         RETURNING id",
+    )
+    .bind(network.as_str())
+    .bind(service)
+    .bind(handle)
+    .bind(settings.to_string())
+    .bind(secret_name)
+    .bind(backend)
+    .bind(now_ms())
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Changes an account's status; a disconnected one stays disconnected (only `Disconnected`
+/// itself is written over anything).
+pub async fn set_account_status(pool: &SqlitePool, id: i64, status: AccountStatus) -> Result<()> {
+    let sql = if status == AccountStatus::Disconnected {
+        "UPDATE accounts SET status = ? WHERE id = ?"
+    } else {
+        "UPDATE accounts SET status = ? WHERE id = ? AND status <> 'disconnected'"
+    };
+    sqlx::query(sql)
+        .bind(status.as_str())
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Posts the worker should send at `now_ms`: queued ones, and "sending" ones a crash left.
+pub(crate) async fn due(pool: &SqlitePool, now_ms: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM posts WHERE status IN ('queued', 'sending') AND next_attempt_at <= ?
+         ORDER BY next_attempt_at, id LIMIT 256",
+    )
+    .bind(now_ms)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The photos (media hashes) and the fixed idempotency key of a post.
+pub(crate) async fn photos_and_key(pool: &SqlitePool, id: i64) -> Result<(Vec<String>, String)> {
+    let row = sqlx::query("SELECT photos, idempotency_key FROM posts WHERE id = ?")
+        .bind(id)
+        .fetch_one(pool)
+        .await?;
+    let hashes = serde_json::from_str(row.get::<&str, _>("photos")).unwrap_or_default();
+    Ok((hashes, row.get("idempotency_key")))
+}
+
+/// Claims a post for sending; false when another sender finished it meanwhile.
+pub(crate) async fn claim(pool: &SqlitePool, id: i64) -> Result<bool> {
+    // "sending" left by a crash is claimed again: the post's fixed key makes the retry find
+    // what the network already has. The final updates only change a post still "sending", so
+    // a second sender (the CLI beside the app) cannot undo "posted".
+    let claimed = sqlx::query(
+        "UPDATE posts SET status = 'sending', attempts = attempts + 1, updated_at = ?
+         WHERE id = ? AND status IN ('queued', 'sending')",
+    )
+    .bind(now_ms())
+    .bind(id)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(claimed > 0)
+}
+
+/// Keeps what the network answered for a post being sent.
+pub(crate) async fn mark_posted(
+    pool: &SqlitePool,
+    id: i64,
+    remote_id: &str,
+    url: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE posts SET status = 'posted', remote_id = ?, url = ?, posted_at = ?,
+             error_code = NULL, error_message = NULL, error_raw = NULL, updated_at = ?
+         WHERE id = ? AND status = 'sending'",
+    )
+    .bind(remote_id)
+    .bind(url)
+    .bind(now_ms())
+    .bind(now_ms())
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A post being sent that did not go: queued again at `next_attempt_at`, or failed for good,
+/// with the error's code, sentence and the network's raw reply.
+pub(crate) async fn mark_unsent(
+    pool: &SqlitePool,
+    id: i64,
+    status: PostStatus,
+    next_attempt_at: i64,
+    error: &shopcast_social::PublishError,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE posts SET status = ?, next_attempt_at = ?, error_code = ?,
+             error_message = ?, error_raw = ?, updated_at = ?
+         WHERE id = ? AND status = 'sending'",
+    )
+    .bind(status.as_str())
+    .bind(next_attempt_at)
+    .bind(error.code())
+    .bind(error.to_string())
+    .bind(error.raw())
+    .bind(now_ms())
+    .bind(id)
+    .execute(pool)
+    .await?;
     Ok(())
 }

@@ -1,3 +1,6 @@
+//! CRC-16/CCITT-FALSE, the checksum that ends every EMVCo merchant-presented payload and
+//! so every Pix BR Code.
+
 /// CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, xorout 0), the checksum of
 /// EMVCo merchant-presented QR codes (ID 63) and so of Pix BR Codes.
 ///

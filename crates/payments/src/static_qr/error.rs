@@ -1,3 +1,6 @@
+//! Why a payment-QR payload could not be built: one error type for every standard, with
+//! stable codes (the engine maps them all to `payload_invalid`) and plain sentences.
+
 /// Why a payment payload could not be built (or parsed).
 ///
 /// Messages are plain sentences meant for a shop owner; [`PayloadError::code`] is a stable

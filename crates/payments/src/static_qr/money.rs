@@ -1,3 +1,6 @@
+//! Amounts as the payment standards write them: ISO 4217 currencies (alphabetic, numeric,
+//! minor digits) and typed amounts parsed into minor units.
+
 use super::PayloadError;
 
 /// An ISO 4217 currency: alphabetic code, numeric code and number of minor-unit digits.

@@ -1,7 +1,8 @@
-//! The payments room's tables: the ledger (`ledger`), the payment-link cache, and the lookups
-//! other rooms ask for; orders and charges are written by `till`.
+//! The payments room's tables: the ledger (`ledger`), orders and charges (`orders`), the
+//! payment-link cache and the lookups other rooms ask for.
 
 pub(crate) mod ledger;
+pub(crate) mod orders;
 
 use shopcast_payments::ProviderKind;
 use sqlx::{SqliteExecutor, SqlitePool};

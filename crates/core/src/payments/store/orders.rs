@@ -1,0 +1,257 @@
+//! The orders, order_lines and charges tables: a till order with its lines, the charges that
+//! try to get it paid, and cancelling an unpaid one.
+
+use shopcast_payments::{Charge, OpenCharge, ProviderKind};
+use sqlx::{Row, SqlitePool};
+
+use crate::error::{CoreError, Result};
+use crate::infra::now_ms;
+use crate::money::Money;
+use crate::payments::ledger::SalesChannel;
+use crate::payments::till::{Order, OrderLine, OrderStatus};
+
+/// Stores a checked order (status open) with its lines, in one transaction.
+pub(crate) async fn insert_order(
+    pool: &SqlitePool,
+    order_ref: &str,
+    lines: &[OrderLine],
+    total: &Money,
+    channel: SalesChannel,
+    source_ref: Option<&str>,
+) -> Result<i64> {
+    let now = now_ms();
+    let mut tx = pool.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO orders (created_at, updated_at, ref, status, total_minor, currency, channel, source_ref)
+         VALUES (?, ?, ?, 'open', ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(order_ref)
+    .bind(total.amount_minor)
+    .bind(&total.currency)
+    .bind(channel.as_str())
+    .bind(source_ref)
+    .fetch_one(&mut *tx)
+    .await?;
+    for line in lines {
+        sqlx::query(
+            "INSERT INTO order_lines (order_id, product_id, quantity, unit_price_minor, currency, name, sku)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(line.product_id)
+        .bind(line.quantity)
+        .bind(line.unit_price.amount_minor)
+        .bind(&line.unit_price.currency)
+        .bind(&line.name)
+        .bind(&line.sku)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn get_order(pool: &SqlitePool, id: i64) -> Result<Order> {
+    let row = sqlx::query(
+        "SELECT id, ref, status, total_minor, currency, channel, source_ref, created_at
+         FROM orders WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| CoreError::not_found(format!("Order {id}")))?;
+    let lines = sqlx::query(
+        "SELECT product_id, name, sku, quantity, unit_price_minor, currency FROM order_lines
+         WHERE order_id = ? ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|l| OrderLine {
+        product_id: l.get(0),
+        name: l.get(1),
+        sku: l.get(2),
+        quantity: l.get(3),
+        unit_price: Money {
+            amount_minor: l.get(4),
+            currency: l.get(5),
+        },
+    })
+    .collect();
+    Ok(Order {
+        id: row.get("id"),
+        order_ref: row.get::<Option<String>, _>("ref").unwrap_or_default(),
+        status: OrderStatus::parse(row.get("status")).unwrap_or(OrderStatus::Review),
+        total: Money {
+            amount_minor: row.get("total_minor"),
+            currency: row.get("currency"),
+        },
+        channel: SalesChannel::parse(row.get::<&str, _>("channel")).unwrap_or(SalesChannel::Till),
+        source_ref: row.get("source_ref"),
+        lines,
+        created_at: row.get("created_at"),
+    })
+}
+
+/// Stores a charge the provider created and puts the order in `awaiting_payment`.
+pub async fn record_charge(
+    pool: &SqlitePool,
+    order_id: i64,
+    provider: ProviderKind,
+    amount: &Money,
+    charge: &Charge,
+) -> Result<i64> {
+    let now = now_ms();
+    let mut tx = pool.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO charges (order_id, provider, charge_ref, qr_payload, amount_minor, currency,
+                              status, created_at, expires_at, raw)
+         VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING id",
+    )
+    .bind(order_id)
+    .bind(provider.as_str())
+    .bind(&charge.charge_ref)
+    .bind(&charge.qr_payload)
+    .bind(amount.amount_minor)
+    .bind(&amount.currency)
+    .bind(now)
+    .bind(charge.expires_at.as_millisecond())
+    .bind(&charge.raw)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE orders SET status = 'awaiting_payment', updated_at = ?
+         WHERE id = ? AND status IN ('open', 'awaiting_payment', 'expired')",
+    )
+    .bind(now)
+    .bind(order_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Charges at `provider` still waiting for the customer.
+pub async fn open_charges(pool: &SqlitePool, provider: ProviderKind) -> Result<Vec<OpenCharge>> {
+    let rows = sqlx::query(
+        "SELECT c.charge_ref, o.ref, c.amount_minor, c.currency, c.expires_at
+         FROM charges c JOIN orders o ON o.id = c.order_id
+         WHERE c.provider = ? AND c.status = 'open'",
+    )
+    .bind(provider.as_str())
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|row| OpenCharge {
+            charge_ref: row.get(0),
+            order_ref: row.get::<Option<String>, _>(1).unwrap_or_default(),
+            amount_minor: row.get(2),
+            currency: row.get(3),
+            expires_at: jiff::Timestamp::from_millisecond(row.get(4))
+                .unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+        })
+        .collect())
+}
+
+/// The open charge of an order at a provider, for cancelling it.
+pub async fn open_charge_of(
+    pool: &SqlitePool,
+    order_id: i64,
+) -> Result<Option<(ProviderKind, OpenCharge)>> {
+    let row = sqlx::query(
+        "SELECT c.provider, c.charge_ref, o.ref, c.amount_minor, c.currency, c.expires_at
+         FROM charges c JOIN orders o ON o.id = c.order_id
+         WHERE c.order_id = ? AND c.status = 'open' ORDER BY c.id DESC LIMIT 1",
+    )
+    .bind(order_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.and_then(|row| {
+        let provider = ProviderKind::parse(row.get::<&str, _>(0))?;
+        Some((
+            provider,
+            OpenCharge {
+                charge_ref: row.get(1),
+                order_ref: row.get::<Option<String>, _>(2).unwrap_or_default(),
+                amount_minor: row.get(3),
+                currency: row.get(4),
+                expires_at: jiff::Timestamp::from_millisecond(row.get(5))
+                    .unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+            },
+        ))
+    }))
+}
+
+/// Cancels an unpaid order and its open charges (the customer walked away).
+pub async fn cancel_order(pool: &SqlitePool, order_id: i64) -> Result<Order> {
+    let order = get_order(pool, order_id).await?;
+    if matches!(order.status.as_str(), "paid" | "review") {
+        return Err(CoreError::Conflict {
+            field: "order",
+            message: "This order is paid; refund it instead of cancelling.".into(),
+        });
+    }
+    let now = now_ms();
+    let mut tx = pool.begin().await?;
+    // Only an unpaid order: a payment recorded since the check above wins.
+    let cancelled = sqlx::query(
+        "UPDATE orders SET status = 'cancelled', updated_at = ? WHERE id = ? AND status NOT IN ('paid', 'review')",
+    )
+    .bind(now)
+    .bind(order_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if cancelled == 0 {
+        return Err(CoreError::Conflict {
+            field: "order",
+            message: "This order was just paid; refund it instead of cancelling.".into(),
+        });
+    }
+    sqlx::query("UPDATE charges SET status = 'cancelled' WHERE order_id = ? AND status = 'open'")
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    get_order(pool, order_id).await
+}
+
+/// Marks one charge withdrawn (its QR replaced by a new one).
+pub(crate) async fn withdraw_charge(
+    pool: &SqlitePool,
+    provider: ProviderKind,
+    charge_ref: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE charges SET status = 'cancelled' WHERE charge_ref = ? AND provider = ?")
+        .bind(charge_ref)
+        .bind(provider.as_str())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Marks every open charge of an order withdrawn (it was paid another way).
+pub(crate) async fn withdraw_open_charges(pool: &SqlitePool, order_id: i64) -> Result<()> {
+    sqlx::query("UPDATE charges SET status = 'cancelled' WHERE order_id = ? AND status = 'open'")
+        .bind(order_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The charge a payment settled, which some providers need to refund it.
+pub(crate) async fn charge_ref_of_payment(
+    pool: &SqlitePool,
+    payment_id: i64,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT c.charge_ref FROM payments p JOIN charges c ON c.id = p.charge_id WHERE p.id = ?",
+    )
+    .bind(payment_id)
+    .fetch_optional(pool)
+    .await?)
+}
