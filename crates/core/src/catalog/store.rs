@@ -93,23 +93,17 @@ pub(crate) async fn insert<'e, E>(executor: E, product: &ValidProduct, now: i64)
 where
     E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
 {
-    let id: i64 = sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO products (sku, name, description, price_minor, currency, stock, tags, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(&product.sku)
-    .bind(&product.name)
-    .bind(&product.description)
-    .bind(product.price.amount_minor)
-    .bind(&product.price.currency)
-    .bind(product.stock)
-    .bind(join_tags(&product.tags))
-    .bind(now)
-    .bind(now)
-    .fetch_one(executor)
-    .await
-    .map_err(|e| sku_conflict(e, product.sku.as_deref()))?;
-    Ok(id)
+    );
+    let row = bind_product(query, product)
+        .bind(now)
+        .bind(now)
+        .fetch_one(executor)
+        .await
+        .map_err(|e| sku_conflict(e, product.sku.as_deref()))?;
+    Ok(sqlx::Row::get(&row, 0))
 }
 
 pub(crate) async fn overwrite<'e, E>(
@@ -121,23 +115,31 @@ pub(crate) async fn overwrite<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
 {
-    let done = sqlx::query(
+    let query = sqlx::query(
         "UPDATE products SET sku = ?, name = ?, description = ?, price_minor = ?, currency = ?, stock = ?,
                 tags = ?, updated_at = ? WHERE id = ?",
-    )
-    .bind(&product.sku)
-    .bind(&product.name)
-    .bind(&product.description)
-    .bind(product.price.amount_minor)
-    .bind(&product.price.currency)
-    .bind(product.stock)
-    .bind(join_tags(&product.tags))
-    .bind(now)
-    .bind(id)
-    .execute(executor)
-    .await
-    .map_err(|e| sku_conflict(e, product.sku.as_deref()))?;
+    );
+    let done = bind_product(query, product)
+        .bind(now)
+        .bind(id)
+        .execute(executor)
+        .await
+        .map_err(|e| sku_conflict(e, product.sku.as_deref()))?;
     Ok(done.rows_affected() == 1)
+}
+
+type Statement<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// Binds a product's columns in the order both statements above list them.
+fn bind_product<'q>(query: Statement<'q>, product: &ValidProduct) -> Statement<'q> {
+    query
+        .bind(product.sku.clone())
+        .bind(product.name.clone())
+        .bind(product.description.clone())
+        .bind(product.price.amount_minor)
+        .bind(product.price.currency.clone())
+        .bind(product.stock)
+        .bind(join_tags(&product.tags))
 }
 
 pub async fn create(
