@@ -11,7 +11,9 @@ mod reports;
 mod settings;
 mod signage;
 
+use shopcast_core::payments::till::{Order, OrderDraft, OrderLineDraft};
 use shopcast_core::{ProductDraft, Shop, ShopSettings};
+use shopcast_payments::{PaymentStatus, ProviderEvent, ProviderKind};
 
 /// A shop in a fresh temporary folder, set up with `currency`.
 pub async fn shop_with(currency: &str) -> (Shop, tempfile::TempDir) {
@@ -35,4 +37,91 @@ pub fn draft(name: &str, price: &str) -> ProductDraft {
         price: price.into(),
         ..Default::default()
     }
+}
+
+/// A product priced `price` in the shop's currency, with `stock` if counted; its id.
+pub async fn product(shop: &Shop, name: &str, price: &str, stock: Option<i64>) -> i64 {
+    let mut d = draft(name, price);
+    d.stock = stock;
+    shop.create_product(&d).await.unwrap().id
+}
+
+pub fn line(product_id: i64, quantity: u32) -> OrderLineDraft {
+    OrderLineDraft {
+        product_id,
+        quantity,
+    }
+}
+
+/// A till order of `lines` (product id, quantity), not yet paid.
+pub async fn order_of(shop: &Shop, lines: &[(i64, u32)]) -> Order {
+    shop.create_order(&OrderDraft {
+        lines: lines
+            .iter()
+            .map(|(id, quantity)| line(*id, *quantity))
+            .collect(),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// A provider's event about payment `reference` in CNY, tied to no order yet.
+pub fn event(id: &str, reference: &str, status: PaymentStatus, amount: i64) -> ProviderEvent {
+    ProviderEvent {
+        event_id: id.into(),
+        provider_ref: reference.into(),
+        order_ref: None,
+        charge_ref: None,
+        status,
+        amount_minor: amount,
+        currency: "CNY".into(),
+        refunded_total_minor: None,
+        method: Some("card".into()),
+        source_tag: None,
+        occurred_at: jiff::Timestamp::now(),
+        raw: format!(r#"{{"id":"{id}"}}"#),
+    }
+}
+
+/// Feeds `events` to the ledger as `provider`'s watcher would (no cursor).
+pub async fn ingest(shop: &Shop, provider: ProviderKind, events: &[ProviderEvent]) {
+    shop.payments()
+        .ingest(provider, events, None)
+        .await
+        .unwrap();
+}
+
+/// An order of `lines` paid in full at `when` through `provider` (`tweak` changes the
+/// provider's event first: a refund, another currency, a tag…); the payment's reference.
+pub async fn paid_order(
+    shop: &Shop,
+    lines: &[(i64, u32)],
+    when: jiff::Timestamp,
+    provider: ProviderKind,
+    tweak: impl FnOnce(&mut ProviderEvent),
+) -> String {
+    let order = order_of(shop, lines).await;
+    let reference = format!("pi_{}", order.order_ref);
+    let mut event = event(
+        &format!("evt_{}", order.order_ref),
+        &reference,
+        PaymentStatus::Paid,
+        order.total.amount_minor,
+    );
+    event.order_ref = Some(order.order_ref.clone());
+    event.currency = order.total.currency.clone();
+    event.occurred_at = when;
+    event.raw = "{}".into();
+    tweak(&mut event);
+    ingest(shop, provider, &[event]).await;
+    reference
+}
+
+/// Rows in one of the shop file's tables.
+pub async fn count(shop: &Shop, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+        .fetch_one(shop.pool())
+        .await
+        .unwrap()
 }

@@ -6,53 +6,16 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use shopcast_core::CoreError;
 use shopcast_core::payments::PaymentUpdate;
 use shopcast_core::payments::ledger::{PaymentFilter, SalesChannel};
-use shopcast_core::payments::till::{OrderDraft, OrderLineDraft};
-use shopcast_core::{CoreError, Shop};
+use shopcast_core::payments::till::OrderDraft;
 use shopcast_payments::{
     Charge, ChargeRequest, OpenCharge, PaymentProvider, PaymentStatus, PollOutcome, ProviderError,
     ProviderEvent, ProviderKind, Refund, RefundRequest,
 };
 
-use crate::{draft, shop_with};
-
-async fn product(shop: &Shop, name: &str, price: &str, stock: Option<i64>) -> i64 {
-    let mut d = draft(name, price);
-    d.stock = stock;
-    shop.create_product(&d).await.unwrap().id
-}
-
-fn line(product_id: i64, quantity: u32) -> OrderLineDraft {
-    OrderLineDraft {
-        product_id,
-        quantity,
-    }
-}
-
-fn event(id: &str, reference: &str, status: PaymentStatus, amount: i64) -> ProviderEvent {
-    ProviderEvent {
-        event_id: id.into(),
-        provider_ref: reference.into(),
-        order_ref: None,
-        charge_ref: None,
-        status,
-        amount_minor: amount,
-        currency: "CNY".into(),
-        refunded_total_minor: None,
-        method: Some("card".into()),
-        source_tag: None,
-        occurred_at: jiff::Timestamp::now(),
-        raw: format!(r#"{{"id":"{id}"}}"#),
-    }
-}
-
-async fn count(shop: &Shop, table: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
-        .fetch_one(shop.pool())
-        .await
-        .unwrap()
-}
+use crate::{count, draft, event, ingest, line, order_of, product, shop_with};
 
 #[tokio::test]
 async fn an_order_totals_its_lines_and_refuses_mixed_currencies_and_bad_amounts() {
@@ -132,13 +95,7 @@ async fn a_test_mode_sale_is_paid_over_http_and_announced_within_two_seconds() {
         .await
         .unwrap();
     let mut updates = shop.payments().subscribe();
-    let order = shop
-        .create_order(&OrderDraft {
-            lines: vec![line(cup, 2)],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let order = order_of(&shop, &[(cup, 2)]).await;
     let charge = shop
         .start_charge(order.id, ProviderKind::Test, Duration::from_secs(300))
         .await
@@ -334,10 +291,7 @@ async fn ingesting_the_same_events_twice_creates_nothing_new() {
         Some("43")
     );
     // The same event id from another provider is another event.
-    shop.payments()
-        .ingest(ProviderKind::Alipay, &events[..1], None)
-        .await
-        .unwrap();
+    ingest(&shop, ProviderKind::Alipay, &events[..1]).await;
     assert_eq!(count(&shop, "payment_events").await, 1_001);
 }
 
@@ -392,22 +346,13 @@ async fn a_late_failure_cannot_undo_a_sale_and_refunds_only_grow() {
 async fn a_payment_that_does_not_match_its_order_is_held_for_review() {
     let (shop, _dir) = shop_with("CNY").await;
     let cup = product(&shop, "杯", "88", Some(3)).await;
-    let order = shop
-        .create_order(&OrderDraft {
-            lines: vec![line(cup, 1)],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let order = order_of(&shop, &[(cup, 1)]).await;
     let mut short = event("evt_short", "pi_short", PaymentStatus::Paid, 100);
     short.order_ref = Some(order.order_ref.clone());
     let mut other_currency = event("evt_usd", "pi_usd", PaymentStatus::Paid, 8_800);
     other_currency.order_ref = Some(order.order_ref.clone());
     other_currency.currency = "USD".into();
-    shop.payments()
-        .ingest(ProviderKind::Stripe, &[short, other_currency], None)
-        .await
-        .unwrap();
+    ingest(&shop, ProviderKind::Stripe, &[short, other_currency]).await;
     let review = shop
         .list_payments(&PaymentFilter {
             status: Some("review".into()),
@@ -436,10 +381,7 @@ async fn attribution_comes_from_the_order_or_the_tag_the_provider_echoes() {
     let mut from_post = event("e2", "pi_post", PaymentStatus::Paid, 100);
     from_post.source_tag = Some("post-17".into());
     let plain = event("e3", "pi_link", PaymentStatus::Paid, 100);
-    shop.payments()
-        .ingest(ProviderKind::Stripe, &[from_sign, from_post, plain], None)
-        .await
-        .unwrap();
+    ingest(&shop, ProviderKind::Stripe, &[from_sign, from_post, plain]).await;
     for (channel, source, count) in [
         ("signage", Some("S1A2B3C4"), 1),
         ("post", Some("17"), 1),
@@ -761,10 +703,7 @@ async fn with_stripe_connected_signs_carry_its_payment_links_tagged_with_the_bat
     // A payment through the tagged link is attributed to the sign.
     let mut through_link = event("evt_link", "pi_link", PaymentStatus::Paid, 8_000);
     through_link.source_tag = Some(format!("sign-{}", batch.id));
-    shop.payments()
-        .ingest(ProviderKind::Stripe, &[through_link], None)
-        .await
-        .unwrap();
+    ingest(&shop, ProviderKind::Stripe, &[through_link]).await;
     let paid = shop
         .list_payments(&PaymentFilter {
             channel: Some("signage".into()),
@@ -784,14 +723,8 @@ async fn a_refund_later_keeps_the_sale_on_the_day_it_was_paid() {
     let mut refunded = event("e-refund", "pi_jan", PaymentStatus::Refunded, 10_000);
     refunded.refunded_total_minor = Some(10_000);
     refunded.occurred_at = "2026-03-03T10:00:00Z".parse().unwrap();
-    shop.payments()
-        .ingest(ProviderKind::Stripe, &[paid.clone()], None)
-        .await
-        .unwrap();
-    shop.payments()
-        .ingest(ProviderKind::Stripe, &[refunded], None)
-        .await
-        .unwrap();
+    ingest(&shop, ProviderKind::Stripe, &[paid.clone()]).await;
+    ingest(&shop, ProviderKind::Stripe, &[refunded]).await;
     let all = shop.list_payments(&PaymentFilter::default()).await.unwrap();
     assert_eq!(all[0].status, "refunded");
     assert_eq!(
@@ -805,27 +738,15 @@ async fn a_refund_later_keeps_the_sale_on_the_day_it_was_paid() {
 async fn a_second_payment_for_a_paid_order_or_a_foreign_order_is_held_for_review() {
     let (shop, _dir) = shop_with("CNY").await;
     let cup = product(&shop, "杯", "88", Some(5)).await;
-    let order = shop
-        .create_order(&OrderDraft {
-            lines: vec![line(cup, 1)],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let order = order_of(&shop, &[(cup, 1)]).await;
     // The customer paid the Stripe QR, and the owner also marked the order paid in cash.
     let mut card = event("evt_card", "pi_card", PaymentStatus::Paid, 8_800);
     card.order_ref = Some(order.order_ref.clone());
-    shop.payments()
-        .ingest(ProviderKind::Stripe, &[card], None)
-        .await
-        .unwrap();
+    ingest(&shop, ProviderKind::Stripe, &[card]).await;
     assert_eq!(shop.order(order.id).await.unwrap().status, "paid");
     let mut cash = event("manual_cash", "order-cash", PaymentStatus::Paid, 8_800);
     cash.order_ref = Some(order.order_ref.clone());
-    shop.payments()
-        .ingest(ProviderKind::Manual, &[cash], None)
-        .await
-        .unwrap();
+    ingest(&shop, ProviderKind::Manual, &[cash]).await;
     let review = shop
         .list_payments(&PaymentFilter {
             status: Some("review".into()),
@@ -846,18 +767,12 @@ async fn a_second_payment_for_a_paid_order_or_a_foreign_order_is_held_for_review
     // A later refund event on the card payment does not take the goods off the shelf twice.
     let mut refund = event("evt_refund", "pi_card", PaymentStatus::Paid, 8_800);
     refund.refunded_total_minor = Some(100);
-    shop.payments()
-        .ingest(ProviderKind::Stripe, &[refund], None)
-        .await
-        .unwrap();
+    ingest(&shop, ProviderKind::Stripe, &[refund]).await;
     assert_eq!(shop.product(cup).await.unwrap().stock, Some(4));
     // Another shop file's order on the same Stripe account is not this shop's sale.
     let mut foreign = event("evt_foreign", "pi_foreign", PaymentStatus::Paid, 500);
     foreign.order_ref = Some("O-NOTOURS1".into());
-    shop.payments()
-        .ingest(ProviderKind::Stripe, &[foreign], None)
-        .await
-        .unwrap();
+    ingest(&shop, ProviderKind::Stripe, &[foreign]).await;
     let flagged = shop
         .list_payments(&PaymentFilter {
             provider: Some("stripe".into()),

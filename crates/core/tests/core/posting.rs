@@ -400,10 +400,7 @@ mod outbox {
             .await
             .unwrap_err();
         assert_eq!(error.field(), Some("accounts"));
-        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM posts")
-            .fetch_one(shop.pool())
-            .await
-            .unwrap();
+        let count: i64 = crate::count(&shop, "posts").await;
         assert_eq!(count, 0, "nothing queued for the first account either");
         assert!(
             shop.outbox()

@@ -5,11 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use shopcast_core::Shop;
-use shopcast_core::payments::till::{OrderDraft, OrderLineDraft};
 use shopcast_core::reports::{CSV_COLUMNS, CsvOptions, ReportFilter};
 use shopcast_payments::{PaymentStatus, ProviderEvent, ProviderKind};
 
-use crate::{draft, shop_with};
+use crate::{draft, paid_order, shop_with};
 
 /// A small deterministic generator (xorshift64*), so every failure is reproducible by seed.
 struct Rng(u64);
@@ -28,51 +27,6 @@ impl Rng {
 
 fn at(text: &str) -> jiff::Timestamp {
     text.parse().unwrap()
-}
-
-/// Sells `lines` (product id, quantity) at `when` through `provider`; returns the payment's
-/// provider reference.
-async fn sell(
-    shop: &Shop,
-    lines: &[(i64, u32)],
-    when: jiff::Timestamp,
-    provider: ProviderKind,
-    tweak: impl FnOnce(&mut ProviderEvent),
-) -> String {
-    let order = shop
-        .create_order(&OrderDraft {
-            lines: lines
-                .iter()
-                .map(|(product_id, quantity)| OrderLineDraft {
-                    product_id: *product_id,
-                    quantity: *quantity,
-                })
-                .collect(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let reference = format!("pi_{}", order.order_ref);
-    let mut event = ProviderEvent {
-        event_id: format!("evt_{}", order.order_ref),
-        provider_ref: reference.clone(),
-        order_ref: Some(order.order_ref.clone()),
-        charge_ref: None,
-        status: PaymentStatus::Paid,
-        amount_minor: order.total.amount_minor,
-        currency: order.total.currency.clone(),
-        refunded_total_minor: None,
-        method: Some("card".into()),
-        source_tag: None,
-        occurred_at: when,
-        raw: "{}".into(),
-    };
-    tweak(&mut event);
-    shop.payments()
-        .ingest(provider, &[event], None)
-        .await
-        .unwrap();
-    reference
 }
 
 fn filter(from: &str, to: &str) -> ReportFilter {
@@ -157,7 +111,7 @@ async fn csv_and_summary_totals_equal_sql_sums_for_random_ledgers() {
                 ProviderKind::Stripe
             };
             let roll = rng.below(10);
-            sell(&shop, &lines, when, provider, |event| match roll {
+            paid_order(&shop, &lines, when, provider, |event| match roll {
                 0 => event.status = PaymentStatus::Failed,
                 1 => event.amount_minor -= 1, // mismatch: held for review
                 2 | 3 => event.refunded_total_minor = Some(event.amount_minor / 3),
@@ -330,9 +284,9 @@ async fn local_days_follow_the_shop_time_zone_across_dst() {
             .timestamp();
         assert_eq!((end - start).as_hours(), hours, "{timezone} {date}");
         // First second of the day, 23:59:59 local, and 00:00:00 of the next day.
-        sell(&shop, &[(cup, 1)], start, ProviderKind::Stripe, |_| {}).await;
-        sell(&shop, &[(cup, 2)], at(late), ProviderKind::Stripe, |_| {}).await;
-        sell(
+        paid_order(&shop, &[(cup, 1)], start, ProviderKind::Stripe, |_| {}).await;
+        paid_order(&shop, &[(cup, 2)], at(late), ProviderKind::Stripe, |_| {}).await;
+        paid_order(
             &shop,
             &[(cup, 4)],
             at(next_morning),
@@ -372,7 +326,7 @@ async fn csv_cells_are_exact_excel_friendly_and_safe() {
     let mut d = draft("=HYPERLINK(\"http://x\") 青花瓷, \"杯\"\n二", "¥500");
     d.sku = Some("+SKU".into());
     let cup = shop.create_product(&d).await.unwrap().id;
-    sell(
+    paid_order(
         &shop,
         &[(cup, 3)],
         at("2026-11-11T03:00:00Z"),
@@ -536,7 +490,7 @@ async fn the_pdf_report_holds_the_totals_and_top_products_and_is_valid() {
     let tea = shop.create_product(&tea).await.unwrap().id;
     for day in 1..=20 {
         let when = at(&format!("2026-11-{day:02}T04:00:00Z"));
-        sell(
+        paid_order(
             &shop,
             &[(cup, 1 + day % 3)],
             when,
@@ -544,7 +498,7 @@ async fn the_pdf_report_holds_the_totals_and_top_products_and_is_valid() {
             |_| {},
         )
         .await;
-        sell(&shop, &[(tea, 2)], when, ProviderKind::Alipay, |e| {
+        paid_order(&shop, &[(tea, 2)], when, ProviderKind::Alipay, |e| {
             if day == 5 {
                 e.refunded_total_minor = Some(1_000);
             }
@@ -644,7 +598,7 @@ async fn sales_from_a_post_name_its_network_and_url() {
     .fetch_one(shop.pool())
     .await
     .unwrap();
-    sell(
+    paid_order(
         &shop,
         &[(cup, 2)],
         at("2026-11-05T03:00:00Z"),
@@ -655,7 +609,7 @@ async fn sales_from_a_post_name_its_network_and_url() {
         },
     )
     .await;
-    sell(
+    paid_order(
         &shop,
         &[(cup, 1)],
         at("2026-11-05T04:00:00Z"),

@@ -242,10 +242,7 @@ async fn printing_writes_the_pdf_records_the_batch_and_remembers_the_settings() 
         .await
         .unwrap_err();
     assert_eq!(err.field(), Some("customGrid"));
-    let batches: i64 = sqlx::query_scalar("SELECT count(*) FROM signage_batches")
-        .fetch_one(shop.pool())
-        .await
-        .unwrap();
+    let batches: i64 = crate::count(&shop, "signage_batches").await;
     assert_eq!(batches, 1);
 }
 
@@ -270,12 +267,7 @@ async fn a_saved_product_qr_is_a_recorded_batch_when_it_carries_the_buy_link() {
         preview.payload
     );
     assert!(preview.svg.contains("<path"));
-    let batches = || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM signage_batches")
-            .fetch_one(shop.pool())
-            .await
-            .unwrap()
-    };
+    let batches = || async { crate::count(&shop, "signage_batches").await };
     assert_eq!(batches().await, 0, "a preview records nothing");
 
     let png = dir.path().join("tea.png");
