@@ -144,9 +144,22 @@ impl From<CoreError> for Failure {
     }
 }
 
+/// Whether the command was asked for JSON (`--json`): its errors are JSON too.
+fn prints_json(command: &Command) -> bool {
+    use payments::{PaymentsCommand, ProvidersCommand};
+    use posting::{AccountsCommand, PostsCommand};
+    matches!(
+        command,
+        Command::Products(ProductsCommand::List { json: true, .. })
+            | Command::Providers(ProvidersCommand::List { json: true, .. })
+            | Command::Payments(PaymentsCommand::List { json: true, .. })
+            | Command::Accounts(AccountsCommand::List { json: true, .. })
+            | Command::Posts(PostsCommand::List { json: true, .. })
+    )
+}
+
 pub fn run(command: Command, data_dir: &Path) -> ExitCode {
-    // Every subcommand that prints JSON takes `--json`; its errors are JSON too.
-    let json = std::env::args().any(|a| a == "--json");
+    let json = prints_json(&command);
     logging::to_stderr();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
