@@ -1,6 +1,6 @@
 // The payments screen's logic without Svelte: the live feed (upserts from events, newest
 // first, as the engine orders it), its filters, and the shop-time-zone day boundaries.
-import type { Payment, PaymentFilter } from './bindings';
+import type { Payment, PaymentFilter } from '../../lib/bindings';
 
 /** What the filter bar holds: dates as typed ("YYYY-MM-DD", shop time zone), '' = any. */
 export type FeedFilter = {

@@ -1,7 +1,7 @@
 // Every post the window knows of, shared by the Post screen, the product editor and the
 // account settings: filled from history requests, command replies and `post-update` events,
 // so a post sent while another screen is open is current wherever it is shown next.
-import { api, type Post } from './api';
+import { api, type Post } from '../../lib/api';
 import { HISTORY_LIMIT, mergePosts, type HistoryScope } from './posts';
 
 export const outbox = $state<{ posts: Post[] }>({ posts: [] });

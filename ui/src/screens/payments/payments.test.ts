@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Payment } from './bindings';
+import type { Payment } from '../../lib/bindings';
 import {
   EMPTY_FILTER,
   matchesFilter,

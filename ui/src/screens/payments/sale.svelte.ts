@@ -1,6 +1,6 @@
 // The sale on the till, kept outside the Till screen so a customer's QR and cart survive
 // a look at another screen (e.g. Payments) while they pay.
-import type { ChargeView, Order, Payment } from './bindings';
+import type { ChargeView, Order, Payment } from '../../lib/bindings';
 import type { CartLine } from './till';
 
 /**

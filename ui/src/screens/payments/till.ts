@@ -1,6 +1,6 @@
 // The till's arithmetic and links, kept free of Svelte so they unit-test in Node:
 // the cart (integer minor units only), the QR countdown and the buyer's share links.
-import type { Money, OrderLineDraft, ProductSummary } from './bindings';
+import type { Money, OrderLineDraft, ProductSummary } from '../../lib/bindings';
 
 /** One product in the cart with how many the customer takes. */
 export type CartLine = {

@@ -1,7 +1,7 @@
 // The Post screen's logic without Svelte: schedule times in the shop's time zone, the post
 // history kept current from events and command replies, and the preview's length counter.
-import type { Post } from './bindings';
-import { zoneOffsetMs } from './payments';
+import type { Post } from '../../lib/bindings';
+import { zoneOffsetMs } from '../payments/payments';
 
 /** What the template box starts with; an empty template means the engine's own default. */
 export const DEFAULT_TEMPLATE = '{name} — {price}\n{link}\n{tags}';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DayRow, GroupRow } from './bindings';
-import { zonedToday } from './payments';
+import type { DayRow, GroupRow } from '../../lib/bindings';
+import { zonedToday } from '../payments/payments';
 import {
   addDays,
   dayChart,

@@ -1,6 +1,6 @@
 // The Reports screen's logic without Svelte: period presets in the shop's calendar, the
 // export's default file name, the daily chart's scale and the payment-method split.
-import type { DayRow, GroupRow, ReportFilter } from './bindings';
+import type { DayRow, GroupRow, ReportFilter } from '../../lib/bindings';
 
 /** A period as the report reads it: the shop's local dates ("YYYY-MM-DD"), both included. */
 export type Period = { from: string; to: string };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Post, PostStatus } from './bindings';
+import type { Post, PostStatus } from '../../lib/bindings';
 import {
   asSentence,
   atForEngine,
