@@ -3,6 +3,10 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod support;
+
+use support::{qr_codes_on_first_page, tool};
+
 fn shopcast(data_dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_shopcast"))
         .arg("--data-dir")
@@ -327,21 +331,6 @@ fn qr_prints_the_exact_payload_or_a_reason() {
 }
 
 /// Runs a reader from Debian (poppler-utils, zbar-tools) and returns its stdout.
-fn tool(program: &str, args: &[&str]) -> String {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("{program} is needed for this test (scripts/setup.sh installs it): {e}")
-        });
-    assert!(
-        output.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
 #[test]
 fn signage_prints_decodable_tracked_codes_and_records_the_batch() {
     let dir = tempfile::tempdir().unwrap();
@@ -394,33 +383,7 @@ fn signage_prints_decodable_tracked_codes_and_records_the_batch() {
         "{text}"
     );
     assert!(!text.contains("Not printed"));
-    let page = dir.path().join("page");
-    tool(
-        "pdftoppm",
-        &[
-            "-r",
-            "200",
-            "-png",
-            "-f",
-            "1",
-            "-l",
-            "1",
-            pdf.to_str().unwrap(),
-            page.to_str().unwrap(),
-        ],
-    );
-    let png = std::fs::read_dir(dir.path())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name().unwrap().to_string_lossy().starts_with("page")
-                && p.extension().is_some_and(|x| x == "png")
-        });
-    let mut codes: Vec<String> = tool("zbarimg", &["--raw", "-q", png.unwrap().to_str().unwrap()])
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let mut codes = qr_codes_on_first_page(&pdf, dir.path());
     codes.sort();
     let expected = |sku: &str| format!("https://shop.example.com/p/{sku}?src=qr&sign={batch}");
     assert_eq!(

@@ -12,8 +12,11 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod support;
+
 use localstripe::{LocalStripe, SECRET_KEY};
 use serde_json::Value;
+use support::qr_codes_on_first_page;
 
 fn shopcast(data_dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_shopcast"));
@@ -297,16 +300,6 @@ fn fake_stripe_links() -> String {
     rx.recv().unwrap()
 }
 
-fn tool(name: &str, args: &[&str]) -> String {
-    let out = Command::new(name).args(args).output().expect(name);
-    assert!(
-        out.status.success(),
-        "{name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// The CLI loads the saved providers like the window does: with Stripe set up, printed signs
 /// carry the products' Payment Links tagged with the batch, not the buy-link address.
 #[test]
@@ -352,34 +345,7 @@ fn signage_with_stripe_saved_prints_its_payment_links() {
         .nth(1)
         .expect("batch id printed")
         .to_string();
-    let page = data.join("page");
-    tool(
-        "pdftoppm",
-        &[
-            "-r",
-            "200",
-            "-png",
-            "-f",
-            "1",
-            "-l",
-            "1",
-            pdf.to_str().unwrap(),
-            page.to_str().unwrap(),
-        ],
-    );
-    let png = std::fs::read_dir(data)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name().unwrap().to_string_lossy().starts_with("page")
-                && p.extension().is_some_and(|x| x == "png")
-        })
-        .expect("page rendered");
-    let codes: Vec<String> = tool("zbarimg", &["--raw", "-q", png.to_str().unwrap()])
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let codes = qr_codes_on_first_page(&pdf, data);
     assert_eq!(codes.len(), 2, "{codes:?}");
     for code in &codes {
         assert!(code.starts_with("https://buy.stripe.com/test_"), "{code}");

@@ -325,11 +325,8 @@ impl Shop {
         if let Some(provider) = self.payments.link_provider() {
             return Ok(Some(provider));
         }
-        Ok(self
-            .saved_payment_providers()
-            .await?
-            .into_iter()
-            .find(|p| p.kind() == shopcast_payments::ProviderKind::Stripe))
+        let settings = providers::load(&self.pool).await?;
+        Ok(providers::saved_stripe(&settings, &self.secrets))
     }
 
     /// Each product's reusable payment link (untagged) and the provider that tags them.

@@ -227,19 +227,35 @@ pub async fn forget(pool: &SqlitePool, secrets: &SecretStore, kind: ProviderKind
 
 /// Rebuilds the providers saved earlier (at start). A provider whose key is gone is skipped
 /// with a warning; the settings screen shows it as needing its key again.
+/// The saved Stripe provider alone (its reusable links sell products on signs and posts),
+/// without reading any other provider's keys.
+pub fn saved_stripe(
+    settings: &PaymentSettings,
+    secrets: &SecretStore,
+) -> Option<Arc<dyn PaymentProvider>> {
+    let stripe = settings.stripe.as_ref()?;
+    match secrets.get(STRIPE_SECRET) {
+        Ok(Some(key)) => match stripe_config(&stripe.api_base, key).map(StripeProvider::new) {
+            Ok(Ok(provider)) => Some(Arc::new(provider)),
+            _ => {
+                tracing::warn!("saved Stripe settings are not usable");
+                None
+            }
+        },
+        _ => {
+            tracing::warn!("the Stripe key is missing from the keychain");
+            None
+        }
+    }
+}
+
 pub fn saved_providers(
     settings: &PaymentSettings,
     secrets: &SecretStore,
 ) -> Vec<Arc<dyn PaymentProvider>> {
     let mut out: Vec<Arc<dyn PaymentProvider>> = Vec::new();
-    if let Some(stripe) = &settings.stripe {
-        match secrets.get(STRIPE_SECRET) {
-            Ok(Some(key)) => match stripe_config(&stripe.api_base, key).map(StripeProvider::new) {
-                Ok(Ok(provider)) => out.push(Arc::new(provider)),
-                _ => tracing::warn!("saved Stripe settings are not usable"),
-            },
-            _ => tracing::warn!("the Stripe key is missing from the keychain"),
-        }
+    if let Some(stripe) = saved_stripe(settings, secrets) {
+        out.push(stripe);
     }
     if let Some(alipay) = &settings.alipay {
         let keys = (

@@ -138,38 +138,36 @@ pub async fn mark_missed(pool: &SqlitePool, started_at: i64) -> Result<Vec<i64>>
 
 /// "Post now" for a missed or failed post (same idempotency key: never a duplicate).
 pub async fn post_now(pool: &SqlitePool, id: i64) -> Result<()> {
-    let changed = sqlx::query(
+    let now = now_ms();
+    let query = sqlx::query(
         "UPDATE posts SET status = 'queued', next_attempt_at = ?, updated_at = ?
          WHERE id = ? AND status IN ('missed', 'failed')",
     )
-    .bind(now_ms())
-    .bind(now_ms())
-    .bind(id)
-    .execute(pool)
-    .await?
-    .rows_affected();
-    if changed == 0 {
-        return Err(CoreError::Conflict {
-            field: "post",
-            message: "Only a missed or failed post can be sent now.".into(),
-        });
-    }
-    Ok(())
+    .bind(now)
+    .bind(now)
+    .bind(id);
+    moved_or(pool, query, "Only a missed or failed post can be sent now.").await
 }
 
 pub async fn skip(pool: &SqlitePool, id: i64) -> Result<()> {
-    let changed = sqlx::query(
+    let query = sqlx::query(
         "UPDATE posts SET status = 'skipped', updated_at = ? WHERE id = ? AND status IN ('missed', 'queued', 'failed')",
     )
     .bind(now_ms())
-    .bind(id)
-    .execute(pool)
-    .await?
-    .rows_affected();
-    if changed == 0 {
+    .bind(id);
+    moved_or(pool, query, "This post was already sent.").await
+}
+
+/// Runs an owner's status change; when it changed no post, says why as a conflict.
+async fn moved_or(
+    pool: &SqlitePool,
+    query: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    refusal: &str,
+) -> Result<()> {
+    if query.execute(pool).await?.rows_affected() == 0 {
         return Err(CoreError::Conflict {
             field: "post",
-            message: "This post was already sent.".into(),
+            message: refusal.into(),
         });
     }
     Ok(())
