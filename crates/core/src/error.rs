@@ -160,6 +160,7 @@ crate::infra::text_enum! {
     ProviderBadSignature = "provider_bad_signature",
     ProviderConfig = "provider_config",
     ProviderUnsupported = "provider_unsupported",
+    ProviderAmount = "provider_amount",
     // Microblog networks (shopcast_social::PublishError, OAuthError).
     NetworkUnreachable = "network_unreachable",
     NetworkRateLimited = "network_rate_limited",

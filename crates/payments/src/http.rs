@@ -108,6 +108,23 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(wait.as_secs().clamp(0, 3_600) as u64))
 }
 
+/// `text` cut to at most `max_bytes` (on a character boundary) plus a marker saying how long
+/// it was, for provider replies kept in the shop's database.
+pub fn cut(text: &str, max_bytes: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max_bytes {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!(
+        "{}…[cut by Shopcast: {} bytes in all]",
+        &text[..end],
+        text.len()
+    ))
+}
+
 /// Shortens provider text kept in errors (bodies can be large HTML pages).
 pub fn truncate(text: &str, max_chars: usize) -> String {
     match text.char_indices().nth(max_chars) {

@@ -27,6 +27,6 @@ pub mod testmode;
 
 pub use provider::{
     Charge, ChargeLine, ChargeRequest, OpenCharge, PaymentProvider, PaymentStatus, PollOutcome,
-    ProviderError, ProviderEvent, ProviderKind, Refund, RefundRequest,
+    ProviderError, ProviderEvent, ProviderKind, Refund, RefundRequest, UnreadableEvent,
 };
 pub use static_qr::{PayloadError, crc16_ccitt_false};

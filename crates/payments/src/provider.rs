@@ -172,6 +172,33 @@ pub struct PollOutcome {
     pub events: Vec<ProviderEvent>,
     /// Opaque resume point to persist; `None` keeps the previous one.
     pub cursor: Option<String>,
+    /// Events in the feed we could not read: kept for review and skipped, so that one odd
+    /// event (another integration's setup-mode session) never stops the payments after it.
+    pub unreadable: Vec<UnreadableEvent>,
+}
+
+/// The most of an unreadable event's text that is kept for review.
+pub const UNREADABLE_RAW_MAX_BYTES: usize = 16 * 1024;
+
+/// A provider event we could not read, kept as received (cut to a bounded size).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableEvent {
+    /// The provider's id for the event (Stripe `evt_…`), or a name made from its text.
+    pub event_id: String,
+    /// Why, in words ("amount_total is null").
+    pub reason: String,
+    /// The event's text, at most [`UNREADABLE_RAW_MAX_BYTES`] and a marker.
+    pub raw: String,
+}
+
+impl UnreadableEvent {
+    pub fn new(event_id: String, reason: String, raw: &str) -> UnreadableEvent {
+        UnreadableEvent {
+            event_id,
+            reason,
+            raw: crate::http::cut(raw, UNREADABLE_RAW_MAX_BYTES).into_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,6 +269,13 @@ pub enum ProviderError {
         provider: ProviderKind,
         detail: String,
     },
+    /// An amount the provider cannot charge in that currency (Stripe counts ISK in whole
+    /// krónur, KWD in steps of 0.010); refused before anything is sent.
+    #[error("{provider} cannot take this amount: {detail}")]
+    Amount {
+        provider: ProviderKind,
+        detail: String,
+    },
     #[error("{provider} does not support {what}")]
     Unsupported {
         provider: ProviderKind,
@@ -260,6 +294,7 @@ impl ProviderError {
         "provider_bad_signature",
         "provider_config",
         "provider_unsupported",
+        "provider_amount",
     ];
 
     /// Transient: worth retrying with backoff (network, 429, 5xx, unreadable reply).
@@ -294,6 +329,7 @@ impl ProviderError {
             ProviderError::BadSignature { .. } => "provider_bad_signature",
             ProviderError::Config { .. } => "provider_config",
             ProviderError::Unsupported { .. } => "provider_unsupported",
+            ProviderError::Amount { .. } => "provider_amount",
         }
     }
 }

@@ -344,7 +344,11 @@ impl PaymentProvider for TestMode {
             .map(|(_, event)| event.clone())
             .collect();
         let cursor = ledger.events.last().map(|(seq, _)| seq.to_string());
-        Ok(PollOutcome { events, cursor })
+        Ok(PollOutcome {
+            events,
+            cursor,
+            ..PollOutcome::default()
+        })
     }
 
     async fn cancel(&self, charge: &OpenCharge) -> Result<(), ProviderError> {

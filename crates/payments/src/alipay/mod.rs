@@ -508,6 +508,7 @@ impl PaymentProvider for AlipayProvider {
             _ => Ok(PollOutcome {
                 events,
                 cursor: None,
+                unreadable: Vec::new(),
             }),
         }
     }

@@ -6,7 +6,8 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use reqwest::Url;
 
-use crate::provider::ChargeRequest;
+use crate::provider::{ChargeRequest, ProviderError};
+use crate::stripe::units;
 
 /// Stripe accepts a Checkout Session `expires_at` from 30 minutes to 24 hours after creation.
 /// The margins keep a request valid when it reaches Stripe a little later than we built it, or
@@ -27,22 +28,23 @@ fn signed(duration: Duration) -> SignedDuration {
     SignedDuration::try_from(duration).expect("lifetimes are small")
 }
 
-/// `POST /v1/checkout/sessions` form fields for `request`, in the order Stripe documents them.
+/// `POST /v1/checkout/sessions` form fields for `request`, in the order Stripe documents them,
+/// amounts in Stripe's units (see [`units`]); an amount Stripe cannot charge is refused.
 pub(crate) fn session_form(
     request: &ChargeRequest,
     expires_at: Timestamp,
     success_url: &Url,
     cancel_url: Option<&Url>,
-) -> Vec<(String, String)> {
+) -> Result<Vec<(String, String)>, ProviderError> {
     let currency = request.currency.to_ascii_lowercase();
+    // The total first: when it cannot be charged, that is the sentence the till shows.
+    units::to_stripe(request.amount_minor, &request.currency, "total")?;
     let mut form = vec![("mode".to_string(), "payment".to_string())];
     for (index, line) in sold_lines(request).into_iter().enumerate() {
         let field = |name: &str| format!("line_items[{index}][{name}]");
+        let unit_amount = units::to_stripe(line.unit_amount, &request.currency, "price")?;
         form.push((field("price_data][currency"), currency.clone()));
-        form.push((
-            field("price_data][unit_amount"),
-            line.unit_amount.to_string(),
-        ));
+        form.push((field("price_data][unit_amount"), unit_amount.to_string()));
         form.push((field("price_data][product_data][name"), line.name));
         form.push((field("quantity"), line.quantity.to_string()));
     }
@@ -63,7 +65,7 @@ pub(crate) fn session_form(
     if let Some(cancel_url) = cancel_url {
         form.push(("cancel_url".into(), cancel_url.to_string()));
     }
-    form
+    Ok(form)
 }
 
 struct SoldLine {
@@ -135,13 +137,16 @@ pub struct PaymentLink {
     pub raw: String,
 }
 
-/// `POST /v1/prices` form for a one-off price with an inline product.
-pub(crate) fn price_form(product: &PaymentLinkProduct) -> Vec<(String, String)> {
-    vec![
+/// `POST /v1/prices` form for a one-off price with an inline product, in Stripe's units.
+pub(crate) fn price_form(
+    product: &PaymentLinkProduct,
+) -> Result<Vec<(String, String)>, ProviderError> {
+    let unit_amount = units::to_stripe(product.unit_amount_minor, &product.currency, "price")?;
+    Ok(vec![
         ("currency".into(), product.currency.to_ascii_lowercase()),
-        ("unit_amount".into(), product.unit_amount_minor.to_string()),
+        ("unit_amount".into(), unit_amount.to_string()),
         ("product_data[name]".into(), product.name.clone()),
-    ]
+    ])
 }
 
 /// `POST /v1/payment_links` form selling one of `price_id`.

@@ -8,7 +8,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-use crate::provider::{PaymentStatus, ProviderError, ProviderEvent, ProviderKind};
+use crate::provider::{PaymentStatus, ProviderEvent, UnreadableEvent};
+use crate::stripe::units;
 
 /// The event types that move a payment. Sent as `types[]` where the server supports it, and
 /// always applied here too (localstripe rejects `types[]`, so it lists everything).
@@ -46,40 +47,63 @@ struct EventHead {
 }
 
 impl ListedEvent {
-    pub fn read(raw: Box<RawValue>) -> Result<ListedEvent, ProviderError> {
-        let head: EventHead = serde_json::from_str(raw.get()).map_err(|err| {
-            bad_response(format!(
-                "an event in the list has no id/type/created: {err}"
-            ))
-        })?;
-        Ok(ListedEvent {
-            id: head.id,
-            kind: head.kind,
-            created: head.created,
-            raw,
-        })
+    /// The event's head; one without id, type or time is kept aside as unreadable (under its
+    /// id when it has one, else a name made from its text, so a replay keeps it once).
+    pub fn read(raw: Box<RawValue>) -> Result<ListedEvent, UnreadableEvent> {
+        match serde_json::from_str::<EventHead>(raw.get()) {
+            Ok(head) => Ok(ListedEvent {
+                id: head.id,
+                kind: head.kind,
+                created: head.created,
+                raw,
+            }),
+            Err(err) => {
+                #[derive(Deserialize)]
+                struct IdOnly {
+                    id: String,
+                }
+                let event_id = serde_json::from_str::<IdOnly>(raw.get())
+                    .map(|only| only.id)
+                    .unwrap_or_else(|_| format!("unnamed:{:016x}", fnv1a(raw.get())));
+                Err(UnreadableEvent::new(
+                    event_id,
+                    format!("it has no usable id, type or created time ({err})"),
+                    raw.get(),
+                ))
+            }
+        }
     }
 
     /// The payment state this event reports, or `None` for event types Shopcast does not use.
-    pub fn to_provider_event(&self) -> Result<Option<ProviderEvent>, ProviderError> {
+    /// An event we cannot read comes back as [`UnreadableEvent`], to be kept and skipped.
+    pub fn to_provider_event(&self) -> Result<Option<ProviderEvent>, UnreadableEvent> {
+        self.read_payment()
+            .map_err(|reason| UnreadableEvent::new(self.id.clone(), reason, self.raw.get()))
+    }
+
+    fn read_payment(&self) -> Result<Option<ProviderEvent>, String> {
         let Some(state) = self.payment_state()? else {
             return Ok(None);
         };
-        let occurred_at = Timestamp::from_second(self.created).map_err(|err| {
-            bad_response(format!(
-                "event {} has an impossible time {}: {err}",
-                self.id, self.created
-            ))
-        })?;
+        let occurred_at = Timestamp::from_second(self.created)
+            .map_err(|err| format!("its time {} is impossible ({err})", self.created))?;
+        let in_ours = |amount: i64| {
+            units::from_stripe(amount, &state.currency).map_err(|_| {
+                format!(
+                    "its amount {amount} is not a whole number of our {} units",
+                    state.currency.to_ascii_uppercase()
+                )
+            })
+        };
         Ok(Some(ProviderEvent {
             event_id: self.id.clone(),
+            amount_minor: in_ours(state.amount_minor)?,
+            refunded_total_minor: state.refunded_total_minor.map(in_ours).transpose()?,
+            currency: state.currency.to_ascii_uppercase(),
             provider_ref: state.provider_ref,
             order_ref: state.order_ref,
             charge_ref: state.charge_ref,
             status: state.status,
-            amount_minor: state.amount_minor,
-            currency: state.currency.to_ascii_uppercase(),
-            refunded_total_minor: state.refunded_total_minor,
             method: state.method,
             source_tag: state.source_tag,
             occurred_at,
@@ -87,10 +111,9 @@ impl ListedEvent {
         }))
     }
 
-    fn payment_state(&self) -> Result<Option<PaymentState>, ProviderError> {
-        let intent = |status| Ok::<_, ProviderError>(self.object::<PaymentIntent>()?.state(status));
-        let session =
-            |status| Ok::<_, ProviderError>(self.object::<CheckoutSession>()?.state(status));
+    fn payment_state(&self) -> Result<Option<PaymentState>, String> {
+        let intent = |status| Ok::<_, String>(self.object::<PaymentIntent>()?.state(status));
+        let session = |status| self.object::<CheckoutSession>()?.state(status);
         let state = match self.kind.as_str() {
             "payment_intent.succeeded" => intent(PaymentStatus::Paid)?,
             "payment_intent.payment_failed" => intent(PaymentStatus::Failed)?,
@@ -102,13 +125,13 @@ impl ListedEvent {
                     Some("unpaid") => PaymentStatus::Pending,
                     _ => PaymentStatus::Paid,
                 };
-                session.state(status)
+                session.state(status)?
             }
             "checkout.session.async_payment_succeeded" => session(PaymentStatus::Paid)?,
             "checkout.session.async_payment_failed" => session(PaymentStatus::Failed)?,
             "checkout.session.expired" => {
                 let session: CheckoutSession = self.object()?;
-                let mut state = session.state(PaymentStatus::Expired);
+                let mut state = session.state(PaymentStatus::Expired)?;
                 // Nothing was paid, so the session itself is the payment's id.
                 state.provider_ref = session.id;
                 state
@@ -120,7 +143,7 @@ impl ListedEvent {
     }
 
     /// `data.object`, read as the type this event carries.
-    fn object<T: DeserializeOwned>(&self) -> Result<T, ProviderError> {
+    fn object<T: DeserializeOwned>(&self) -> Result<T, String> {
         #[derive(Deserialize)]
         struct Envelope<T> {
             data: Data<T>,
@@ -131,12 +154,7 @@ impl ListedEvent {
         }
         serde_json::from_str::<Envelope<T>>(self.raw.get())
             .map(|envelope| envelope.data.object)
-            .map_err(|err| {
-                bad_response(format!(
-                    "event {} ({}) could not be read: {err}",
-                    self.id, self.kind
-                ))
-            })
+            .map_err(|err| format!("its {} object could not be read ({err})", self.kind))
     }
 }
 
@@ -254,13 +272,20 @@ struct CheckoutSession {
     client_reference_id: Option<String>,
     #[serde(default)]
     metadata: Metadata,
-    amount_total: i64,
-    currency: String,
+    /// Null for sessions that take no payment (setup mode), e.g. another integration's.
+    amount_total: Option<i64>,
+    currency: Option<String>,
     payment_status: Option<String>,
 }
 
 impl CheckoutSession {
-    fn state(&self, status: PaymentStatus) -> PaymentState {
+    fn state(&self, status: PaymentStatus) -> Result<PaymentState, String> {
+        let Some(amount_minor) = self.amount_total else {
+            return Err("amount_total is null".to_string());
+        };
+        let Some(currency) = self.currency.clone().filter(|c| !c.is_empty()) else {
+            return Err("currency is null".to_string());
+        };
         let source_tag = self
             .client_reference_id
             .clone()
@@ -269,18 +294,18 @@ impl CheckoutSession {
             Some(Expandable::Id(id)) | Some(Expandable::Object(WithId { id })) => id.clone(),
             None => self.id.clone(),
         };
-        PaymentState {
+        Ok(PaymentState {
             provider_ref,
             // Sessions we create carry metadata[order_ref]; Payment Links only carry the tag.
             order_ref: order_ref(&self.metadata).or_else(|| source_tag.clone()),
             charge_ref: Some(self.id.clone()),
             status,
-            amount_minor: self.amount_total,
-            currency: self.currency.clone(),
+            amount_minor,
+            currency,
             refunded_total_minor: None,
             method: None,
             source_tag,
-        }
+        })
     }
 }
 
@@ -317,9 +342,9 @@ impl StripeCharge {
     }
 }
 
-fn bad_response(detail: String) -> ProviderError {
-    ProviderError::BadResponse {
-        provider: ProviderKind::Stripe,
-        detail,
-    }
+/// FNV-1a, to name an event that has no id by its text.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

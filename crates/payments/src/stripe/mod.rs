@@ -6,6 +6,7 @@
 
 mod checkout;
 mod events;
+pub mod units;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -26,7 +27,7 @@ pub use events::EVENT_TYPES;
 use crate::http::{self, RawResponse};
 use crate::provider::{
     Charge, ChargeRequest, OpenCharge, PaymentProvider, PollOutcome, ProviderError, ProviderKind,
-    Refund, RefundRequest,
+    Refund, RefundRequest, UnreadableEvent,
 };
 use events::{EventPage, ListedEvent};
 
@@ -160,7 +161,7 @@ impl StripeProvider {
             url: String,
         }
         let price = self
-            .call(self.post(&["prices"]).form(&checkout::price_form(product)))
+            .call(self.post(&["prices"]).form(&checkout::price_form(product)?))
             .await?;
         let price: Created = read_json(&price, "Price")?;
         let reply = self
@@ -222,10 +223,15 @@ impl StripeProvider {
     }
 
     /// Every listed event since `since` (all Stripe keeps, 30 days, when `None`), following
-    /// `starting_after` while `has_more`. Works whichever way the server orders its list:
-    /// `starting_after` continues from the last one given, and the caller sorts.
-    async fn list_events(&self, since: Option<i64>) -> Result<Vec<ListedEvent>, ProviderError> {
+    /// `starting_after` while `has_more`, and the ones without a readable head. Works
+    /// whichever way the server orders its list: `starting_after` continues from the last one
+    /// given, and the caller sorts.
+    async fn list_events(
+        &self,
+        since: Option<i64>,
+    ) -> Result<(Vec<ListedEvent>, Vec<UnreadableEvent>), ProviderError> {
         let mut listed = Vec::new();
+        let mut unreadable = Vec::new();
         let mut seen = HashSet::new();
         let mut starting_after: Option<String> = None;
         for _ in 0..MAX_PAGES {
@@ -244,7 +250,16 @@ impl StripeProvider {
             let mut last_id = None;
             let mut new_on_page = 0;
             for raw in page.data {
-                let event = ListedEvent::read(raw)?;
+                let event = match ListedEvent::read(raw) {
+                    Ok(event) => event,
+                    Err(odd) => {
+                        if seen.insert(odd.event_id.clone()) {
+                            new_on_page += 1;
+                            unreadable.push(odd);
+                        }
+                        continue;
+                    }
+                };
                 last_id = Some(event.id.clone());
                 if seen.insert(event.id.clone()) {
                     new_on_page += 1;
@@ -252,7 +267,7 @@ impl StripeProvider {
                 }
             }
             let Some(last_id) = last_id.filter(|_| page.has_more) else {
-                return Ok(listed);
+                return Ok((listed, unreadable));
             };
             if new_on_page == 0 {
                 return Err(ProviderError::BadResponse {
@@ -268,14 +283,16 @@ impl StripeProvider {
         })
     }
 
-    /// Total refunded on `charge_id` so far, as Stripe states it.
+    /// Total refunded on `charge_id` so far, as Stripe states it, in our units.
     async fn refunded_total(&self, charge_id: &str) -> Result<i64, ProviderError> {
         #[derive(Deserialize)]
         struct ChargeRefunds {
             amount_refunded: i64,
+            currency: String,
         }
         let reply = self.call(self.get(&["charges", charge_id])).await?;
-        Ok(read_json::<ChargeRefunds>(&reply, "Charge")?.amount_refunded)
+        let charge = read_json::<ChargeRefunds>(&reply, "Charge")?;
+        units::from_stripe(charge.amount_refunded, &charge.currency)
     }
 }
 
@@ -311,7 +328,7 @@ impl PaymentProvider for StripeProvider {
             expires_at,
             &self.config.success_url,
             self.config.cancel_url.as_ref(),
-        );
+        )?;
         let reply = self
             .call(self.post(&["checkout", "sessions"]).form(&form))
             .await?;
@@ -355,20 +372,27 @@ impl PaymentProvider for StripeProvider {
         };
         let overlap = i64::try_from(self.config.poll_overlap.as_secs()).unwrap_or(i64::MAX);
         let since = cursor.map(|newest| newest.saturating_sub(overlap));
-        let mut listed = self.list_events(since).await?;
+        let (mut listed, mut unreadable) = self.list_events(since).await?;
         listed.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
 
         let newest = listed.iter().map(|event| event.created).max();
         let cursor = newest
             .filter(|&newest| cursor.is_none_or(|old| newest > old))
             .map(|newest| newest.to_string());
+        // Each event on its own: one we cannot read is kept aside and the others still count.
         let mut events = Vec::new();
         for event in &listed {
-            if let Some(event) = event.to_provider_event()? {
-                events.push(event);
+            match event.to_provider_event() {
+                Ok(Some(event)) => events.push(event),
+                Ok(None) => {}
+                Err(odd) => unreadable.push(odd),
             }
         }
-        Ok(PollOutcome { events, cursor })
+        Ok(PollOutcome {
+            events,
+            cursor,
+            unreadable,
+        })
     }
 
     /// Expires a Checkout Session (`cs_…`) or cancels a PaymentIntent (`pi_…`).
@@ -396,6 +420,7 @@ impl PaymentProvider for StripeProvider {
         struct StripeRefund {
             id: String,
             amount: i64,
+            currency: Option<String>,
             charge: Option<serde_json::Value>,
             status: Option<String>,
             failure_reason: Option<String>,
@@ -405,9 +430,10 @@ impl PaymentProvider for StripeProvider {
         } else {
             "payment_intent"
         };
+        let amount = units::to_stripe(request.amount_minor, &request.currency, "refund")?;
         let mut form = vec![
             (target.to_string(), request.provider_ref.clone()),
-            ("amount".into(), request.amount_minor.to_string()),
+            ("amount".into(), amount.to_string()),
             ("metadata[refund_ref]".into(), request.refund_ref.clone()),
         ];
         if let Some(reason) = request
@@ -451,9 +477,12 @@ impl PaymentProvider for StripeProvider {
             Some(charge_id) => self.refunded_total(&charge_id).await.ok(),
             None => None,
         };
+        let currency = refund.currency.as_deref().unwrap_or(&request.currency);
         Ok(Refund {
             refund_id: refund.id,
-            amount_minor: refund.amount,
+            // Done at Stripe: an amount we cannot read back must not turn it into an error.
+            amount_minor: units::from_stripe(refund.amount, currency)
+                .unwrap_or(request.amount_minor),
             refunded_total_minor,
             raw: reply.text(),
         })

@@ -487,3 +487,90 @@ fn unusable_settings_are_refused_up_front() {
         assert!(matches!(err, ProviderError::Config { .. }), "{err:?}");
     }
 }
+
+/// Stripe writes ISK with two decimals that are always 00 (docs.stripe.com/currencies,
+/// special cases): a 5,000 kr sale is `unit_amount=500000`, not a 50 kr session.
+#[tokio::test]
+async fn an_isk_sale_is_sent_in_stripes_two_decimal_units() {
+    let server = CaptureServer::start(session_reply).await;
+    let mut order = cup_order(Duration::from_secs(3600));
+    order.currency = "ISK".into();
+    order.amount_minor = 5_000;
+    order.lines = vec![
+        ChargeLine {
+            name: "Lopapeysa".into(),
+            quantity: 1,
+            unit_amount_minor: 4_000,
+        },
+        ChargeLine {
+            name: "Kaffi".into(),
+            quantity: 2,
+            unit_amount_minor: 500,
+        },
+    ];
+    server.provider().create_charge(&order).await.unwrap();
+    let request = server.only_request();
+    assert_eq!(request.field("line_items[0][price_data][currency]"), "isk");
+    assert_eq!(
+        request.field("line_items[0][price_data][unit_amount]"),
+        "400000"
+    );
+    assert_eq!(
+        request.field("line_items[1][price_data][unit_amount]"),
+        "50000"
+    );
+}
+
+#[tokio::test]
+async fn an_amount_stripe_cannot_charge_is_refused_before_sending() {
+    let server = CaptureServer::start(session_reply).await;
+    let mut order = cup_order(Duration::from_secs(3600));
+    order.currency = "KWD".into();
+    order.amount_minor = 5_124;
+    order.lines[0].unit_amount_minor = 5_124;
+    let err = server.provider().create_charge(&order).await.unwrap_err();
+    assert_eq!(err.code(), "provider_amount", "{err:?}");
+    let sentence = err.to_string();
+    assert!(sentence.contains("5.124 KWD"), "{sentence}");
+    assert!(sentence.contains("0.010 KWD"), "{sentence}");
+    assert!(server.requests().is_empty());
+
+    // A price Stripe cannot show (MGA is whole ariary there) makes no Payment Link either.
+    let err = server
+        .provider()
+        .create_payment_link(&PaymentLinkProduct {
+            name: "Vanille".into(),
+            unit_amount_minor: 12_345,
+            currency: "MGA".into(),
+            sku: "VAN-1".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "provider_amount", "{err:?}");
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn an_isk_payment_link_price_is_in_stripes_units() {
+    let server = CaptureServer::start(|request| match request.path.as_str() {
+        "/v1/prices" => Reply::json(200, r#"{"id": "price_isk", "object": "price"}"#),
+        _ => Reply::json(
+            200,
+            r#"{"id": "plink_isk", "object": "payment_link", "url": "https://buy.stripe.com/test_isk"}"#,
+        ),
+    })
+    .await;
+    server
+        .provider()
+        .create_payment_link(&PaymentLinkProduct {
+            name: "Lopapeysa".into(),
+            unit_amount_minor: 25_900,
+            currency: "ISK".into(),
+            sku: "LOPI".into(),
+        })
+        .await
+        .unwrap();
+    let prices = &server.requests()[0];
+    assert_eq!(prices.field("unit_amount"), "2590000");
+    assert_eq!(prices.field("currency"), "isk");
+}

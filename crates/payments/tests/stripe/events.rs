@@ -428,18 +428,163 @@ async fn raw_is_the_event_text_as_received() {
 }
 
 #[tokio::test]
-async fn a_known_event_stripe_did_not_fill_in_is_a_bad_response() {
+async fn a_known_event_stripe_did_not_fill_in_is_kept_aside_and_skipped() {
     let broken = event(
         "evt_bad",
         "payment_intent.succeeded",
         T0,
         json!({"id": "pi_X", "currency": "cny"}),
     );
-    let server = CaptureServer::start(feed(vec![broken], true)).await;
-    let err = server.provider().poll(None, &[]).await.unwrap_err();
-    assert!(matches!(err, ProviderError::BadResponse { .. }), "{err:?}");
-    assert!(err.to_string().contains("evt_bad"), "{err}");
-    assert!(err.is_retryable());
+    let good = event(
+        "evt_good",
+        "payment_intent.succeeded",
+        T0 + 1,
+        payment_intent("pi_A", 1250, 1250, "O-42", "succeeded"),
+    );
+    let server = CaptureServer::start(feed(vec![broken, good], true)).await;
+    let outcome = server.provider().poll(None, &[]).await.unwrap();
+    assert_eq!(ids(&outcome), ["evt_good"]);
+    assert_eq!(outcome.cursor, Some((T0 + 1).to_string()));
+    assert_eq!(outcome.unreadable.len(), 1, "{:#?}", outcome.unreadable);
+    let odd = &outcome.unreadable[0];
+    assert_eq!(odd.event_id, "evt_bad");
+    assert!(odd.reason.contains("amount"), "{}", odd.reason);
+    assert_eq!(
+        serde_json::from_str::<Value>(&odd.raw).unwrap()["id"],
+        "evt_bad"
+    );
+}
+
+/// A setup-mode Checkout Session (another integration on the same account) has
+/// `amount_total` and `currency` null, as Stripe documents: the payments around it still count.
+#[tokio::test]
+async fn a_setup_mode_session_between_two_payments_does_not_stop_them() {
+    let mut setup = session("cs_SETUP", Value::Null, "complete", "no_payment_required");
+    setup["mode"] = json!("setup");
+    setup["amount_total"] = Value::Null;
+    setup["amount_subtotal"] = Value::Null;
+    setup["currency"] = Value::Null;
+    let feed_events = vec![
+        event(
+            "evt_first",
+            "payment_intent.succeeded",
+            T0,
+            payment_intent("pi_1", 1250, 1250, "O-1", "succeeded"),
+        ),
+        event("evt_setup", "checkout.session.completed", T0 + 1, setup),
+        event(
+            "evt_last",
+            "payment_intent.succeeded",
+            T0 + 2,
+            payment_intent("pi_2", 990, 990, "O-2", "succeeded"),
+        ),
+    ];
+    let server = CaptureServer::start(feed(feed_events, true)).await;
+    let outcome = server.provider().poll(None, &[]).await.unwrap();
+    assert_eq!(ids(&outcome), ["evt_first", "evt_last"]);
+    assert_eq!(outcome.cursor, Some((T0 + 2).to_string()));
+    let odd: Vec<_> = outcome
+        .unreadable
+        .iter()
+        .map(|odd| (odd.event_id.as_str(), odd.reason.as_str()))
+        .collect();
+    assert_eq!(odd, [("evt_setup", "amount_total is null")]);
+}
+
+#[tokio::test]
+async fn an_event_without_an_id_is_kept_under_a_name_made_from_its_text() {
+    let body = json!({"object": "list", "has_more": false, "data": [
+        {"object": "event", "type": "payment_intent.succeeded"},
+        event("evt_ok", "payment_intent.succeeded", T0,
+              payment_intent("pi_1", 500, 500, "O-1", "succeeded")),
+    ]})
+    .to_string();
+    let server = CaptureServer::always(Reply::json(200, body)).await;
+    let first = server.provider().poll(None, &[]).await.unwrap();
+    let again = server.provider().poll(None, &[]).await.unwrap();
+    assert_eq!(ids(&first), ["evt_ok"]);
+    assert_eq!(first.unreadable.len(), 1);
+    assert!(first.unreadable[0].event_id.starts_with("unnamed:"));
+    // The same text gets the same name, so the engine keeps it once.
+    assert_eq!(first.unreadable, again.unreadable);
+}
+
+#[tokio::test]
+async fn an_unreadable_event_is_kept_cut_to_a_bounded_size() {
+    let mut huge = payment_intent("pi_big", 500, 500, "O-1", "succeeded");
+    huge["amount"] = Value::Null;
+    huge["description"] = json!("x".repeat(100_000));
+    let body = json!({"object": "list", "has_more": false, "data": [
+        event("evt_big", "payment_intent.succeeded", T0, huge)
+    ]})
+    .to_string();
+    let server = CaptureServer::always(Reply::json(200, body)).await;
+    let outcome = server.provider().poll(None, &[]).await.unwrap();
+    let odd = &outcome.unreadable[0];
+    assert!(
+        odd.raw.len() <= shopcast_payments::provider::UNREADABLE_RAW_MAX_BYTES + 100,
+        "{}",
+        odd.raw.len()
+    );
+    assert!(
+        odd.raw.ends_with("bytes in all]"),
+        "{}",
+        &odd.raw[odd.raw.len() - 60..]
+    );
+}
+
+/// Stripe states ISK in two-decimal units (5,000 kr = 500000) and MGA in whole ariary; the
+/// events come back in ISO 4217 minor units.
+#[tokio::test]
+async fn event_amounts_come_back_in_iso_minor_units() {
+    let mut isk = session("cs_ISK", json!("pi_ISK"), "complete", "paid");
+    isk["amount_total"] = json!(500_000);
+    isk["currency"] = json!("isk");
+    let mut refunded = charge("ch_ISK", "pi_ISK", 500_000, 100_000);
+    refunded["currency"] = json!("isk");
+    let mut mga = payment_intent("pi_MGA", 500, 500, "O-MGA", "succeeded");
+    mga["currency"] = json!("mga");
+    let mut fractional = payment_intent("pi_OLD", 4_010, 4_010, "O-OLD", "succeeded");
+    fractional["currency"] = json!("isk");
+    let server = CaptureServer::start(feed(
+        vec![
+            event("evt_isk", "checkout.session.completed", T0, isk),
+            event("evt_ref", "charge.refunded", T0 + 1, refunded),
+            event("evt_mga", "payment_intent.succeeded", T0 + 2, mga),
+            event("evt_old", "payment_intent.succeeded", T0 + 3, fractional),
+        ],
+        true,
+    ))
+    .await;
+    let outcome = server.provider().poll(None, &[]).await.unwrap();
+    let amounts: Vec<_> = outcome
+        .events
+        .iter()
+        .map(|e| {
+            (
+                e.event_id.as_str(),
+                e.amount_minor,
+                e.refunded_total_minor,
+                e.currency.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        amounts,
+        [
+            ("evt_isk", 5_000, None, "ISK"),
+            ("evt_ref", 5_000, Some(1_000), "ISK"),
+            ("evt_mga", 50_000, None, "MGA"),
+        ]
+    );
+    // 40.10 kr cannot be written in whole krónur: kept aside, not rounded.
+    assert_eq!(outcome.unreadable.len(), 1);
+    assert_eq!(outcome.unreadable[0].event_id, "evt_old");
+    assert!(
+        outcome.unreadable[0].reason.contains("ISK"),
+        "{}",
+        outcome.unreadable[0].reason
+    );
 }
 
 #[tokio::test]

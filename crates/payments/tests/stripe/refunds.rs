@@ -151,3 +151,38 @@ async fn a_failed_refund_is_rejected() {
         "{err:?}"
     );
 }
+
+/// A 1,000 kr refund is `amount=100000` at Stripe, and what Stripe states comes back in krónur.
+#[tokio::test]
+async fn an_isk_refund_is_converted_both_ways() {
+    let server = CaptureServer::start(|request| match request.path.as_str() {
+        "/v1/refunds" => Reply::json(
+            200,
+            json!({"id": "re_isk", "object": "refund", "amount": 100_000, "currency": "isk",
+                   "charge": "ch_isk", "status": "succeeded"})
+            .to_string(),
+        ),
+        _ => Reply::json(
+            200,
+            json!({"id": "ch_isk", "object": "charge", "amount": 500_000,
+                   "amount_refunded": 300_000, "currency": "isk"})
+            .to_string(),
+        ),
+    })
+    .await;
+    let mut isk = request("pi_isk");
+    isk.currency = "ISK".into();
+    isk.amount_minor = 1_000;
+    let refund = server.provider().refund(&isk).await.unwrap();
+    assert_eq!(server.requests()[0].field("amount"), "100000");
+    assert_eq!(refund.amount_minor, 1_000);
+    assert_eq!(refund.refunded_total_minor, Some(3_000));
+
+    // Three-decimal currencies need a last digit of 0: refused before anything is sent.
+    let mut kwd = request("pi_kwd");
+    kwd.currency = "KWD".into();
+    kwd.amount_minor = 1_005;
+    let err = server.provider().refund(&kwd).await.unwrap_err();
+    assert_eq!(err.code(), "provider_amount");
+    assert_eq!(server.requests().len(), 2);
+}
