@@ -128,6 +128,15 @@ pub async fn run_providers(shop: &Shop, command: ProvidersCommand) -> Result<(),
                         alipay.app_id, alipay.gateway, alipay.secret_backend
                     );
                 }
+                // Events a provider listed that could not be read were skipped: say so.
+                for kind in [
+                    shopcast_payments::ProviderKind::Stripe,
+                    shopcast_payments::ProviderKind::Alipay,
+                ] {
+                    if let Some(skipped) = shop.payments().skipped_events(kind).await? {
+                        println!("{kind}: {skipped}");
+                    }
+                }
             }
         }
         ProvidersCommand::Remove { provider } => {

@@ -102,6 +102,8 @@ pub struct IngestReport {
     pub changed: Vec<i64>,
     /// Orders whose status changed: (order id, new status).
     pub orders: Vec<(i64, String)>,
+    /// Events the provider listed that could not be read, newly kept for review.
+    pub unreadable_kept: usize,
 }
 
 /// Orders of status: a later event may raise a payment's status, never lower it

@@ -18,6 +18,7 @@ use crate::error::{CoreError, Result};
 use crate::infra::now_ms;
 use crate::money::Money;
 use crate::payments::ledger::{self, IngestReport, Payment};
+use crate::payments::store::unreadable;
 use crate::payments::till::{self, Order, OrderStatus};
 
 /// Longest wait between polls of a provider that keeps failing.
@@ -58,6 +59,10 @@ pub struct ProviderHealth {
     pub code: Option<String>,
     /// When the watcher tries again (UTC ms).
     pub next_attempt_at: Option<i64>,
+    /// Events the provider listed that could not be read and were skipped (kept for review),
+    /// in words; `None` when there were none.
+    #[serde(default)]
+    pub skipped_events: Option<String>,
 }
 
 /// What the till shows while the customer pays.
@@ -345,7 +350,10 @@ impl Payments {
         let changed = {
             let mut all = self.inner.health.lock().expect("lock");
             let before = all.insert(kind, health.clone());
-            before.as_ref().map(|b| (b.ok, &b.message)) != Some((health.ok, &health.message))
+            before
+                .as_ref()
+                .map(|b| (b.ok, &b.message, &b.skipped_events))
+                != Some((health.ok, &health.message, &health.skipped_events))
         };
         if changed {
             let _ = self.inner.updates.send(PaymentUpdate::Health { health });
@@ -366,11 +374,43 @@ impl Payments {
             .cursor
             .clone()
             .or_else(|| cursor.map(str::to_string));
-        let report = self
+        // Kept before the cursor moves past them; a replay keeps nothing twice.
+        let unreadable_kept = unreadable::keep(&self.inner.pool, kind, &outcome.unreadable).await?;
+        let mut report = self
             .ingest(kind, &outcome.events, outcome.cursor.as_deref())
             .await?;
+        report.unreadable_kept = unreadable_kept;
         Ok((report, next))
     }
+
+    /// What `kind` listed that could not be read, in words, e.g. "2 Stripe events could not
+    /// be read (last: evt_1: amount_total is null); they were skipped."
+    pub async fn skipped_events(&self, kind: ProviderKind) -> Result<Option<String>> {
+        Ok(unreadable::summary(&self.inner.pool, kind)
+            .await?
+            .map(|summary| skipped_sentence(kind, &summary)))
+    }
+}
+
+fn skipped_sentence(kind: ProviderKind, summary: &unreadable::UnreadableSummary) -> String {
+    let name = match kind {
+        ProviderKind::Stripe => "Stripe",
+        ProviderKind::Alipay => "Alipay",
+        ProviderKind::Test => "test-mode",
+        ProviderKind::Manual => "manual",
+    };
+    let (events, they) = if summary.count == 1 {
+        ("event", "it was")
+    } else {
+        ("events", "they were")
+    };
+    format!(
+        "{count} {name} {events} could not be read (last: {id}: {reason}); {they} skipped and \
+         kept for review.",
+        count = summary.count,
+        id = summary.last_event_id,
+        reason = summary.last_reason,
+    )
 }
 
 /// Why a poll did not complete.
@@ -430,13 +470,18 @@ async fn watch(payments: Payments, provider: Arc<dyn PaymentProvider>) {
         .flatten();
     let mut failures: u32 = 0;
     let mut failing_since: Option<i64> = None;
+    let mut skipped = payments.skipped_events(kind).await.ok().flatten();
     loop {
         let delay = match payments
             .poll_once(provider.as_ref(), cursor.as_deref())
             .await
         {
-            Ok((_, next)) => {
+            Ok((report, next)) => {
                 cursor = next;
+                if report.unreadable_kept > 0 {
+                    skipped = payments.skipped_events(kind).await.ok().flatten();
+                    tracing::warn!(provider = %kind, kept = report.unreadable_kept, "skipped events we could not read");
+                }
                 failures = 0;
                 if failing_since.take().is_some() {
                     tracing::info!(provider = %kind, "provider reachable again");
@@ -450,6 +495,7 @@ async fn watch(payments: Payments, provider: Arc<dyn PaymentProvider>) {
                         message: None,
                         code: None,
                         next_attempt_at: None,
+                        skipped_events: skipped.clone(),
                     },
                 );
                 payments.poll_interval()
@@ -476,6 +522,7 @@ async fn watch(payments: Payments, provider: Arc<dyn PaymentProvider>) {
                         message: Some(message),
                         code: Some(code.into()),
                         next_attempt_at: Some(now_ms() + delay.as_millis() as i64),
+                        skipped_events: skipped.clone(),
                     },
                 );
                 delay

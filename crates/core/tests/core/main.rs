@@ -6,6 +6,7 @@ mod catalog;
 mod infra;
 mod money;
 mod payments;
+mod payments_stripe;
 mod posting;
 mod reports;
 mod settings;

@@ -464,6 +464,7 @@ impl PaymentProvider for Flaky {
         Ok(PollOutcome {
             events: vec![event("evt_late", "pi_late", PaymentStatus::Paid, 999)],
             cursor: Some("7".into()),
+            ..PollOutcome::default()
         })
     }
     async fn cancel(&self, _: &OpenCharge) -> Result<(), ProviderError> {

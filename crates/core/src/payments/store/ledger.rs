@@ -74,7 +74,7 @@ async fn ingest_chunk(
             .push_bind(event.refunded_total_minor)
             .push_bind(event.occurred_at.as_millisecond())
             .push_bind(received_at)
-            .push_bind(&event.raw);
+            .push_bind(super::bounded_raw(&event.raw));
     });
     insert.push(" ON CONFLICT (provider, event_id) DO NOTHING RETURNING event_id");
     let fresh: HashSet<String> = insert

@@ -1,8 +1,9 @@
-//! The payments room's tables: the ledger (`ledger`), orders and charges (`orders`), the
-//! payment-link cache and the lookups other rooms ask for.
+//! The payments room's tables: the ledger (`ledger`), orders and charges (`orders`), events
+//! we could not read (`unreadable`), the payment-link cache and the lookups other rooms ask for.
 
 pub(crate) mod ledger;
 pub(crate) mod orders;
+pub(crate) mod unreadable;
 
 use shopcast_payments::ProviderKind;
 use sqlx::{SqliteExecutor, SqlitePool};
@@ -10,6 +11,15 @@ use sqlx::{SqliteExecutor, SqlitePool};
 use crate::catalog::Product;
 use crate::error::Result;
 use crate::infra::now_ms;
+
+/// The most of a provider's reply kept in the shop's database (events, charges): a reply can
+/// be as large as the provider likes, the ledger row should not be.
+pub const RAW_MAX_BYTES: usize = 64 * 1024;
+
+/// `raw` cut to [`RAW_MAX_BYTES`], with a marker saying how long it was.
+pub(crate) fn bounded_raw(raw: &str) -> std::borrow::Cow<'_, str> {
+    shopcast_payments::http::cut(raw, RAW_MAX_BYTES)
+}
 
 /// Whether any order ever sold this product (such a product is archived, not deleted).
 pub(crate) async fn product_has_sales<'e>(

@@ -119,7 +119,7 @@ pub async fn record_charge(
     .bind(&amount.currency)
     .bind(now)
     .bind(charge.expires_at.as_millisecond())
-    .bind(&charge.raw)
+    .bind(super::bounded_raw(&charge.raw))
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query(
