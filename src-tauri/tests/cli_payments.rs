@@ -355,3 +355,130 @@ fn signage_with_stripe_saved_prints_its_payment_links() {
         );
     }
 }
+
+/// The value of the hidden form field `name` on a test checkout page.
+fn form_field(page: &str, name: &str) -> String {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = page.find(&marker).expect("the field is on the page") + marker.len();
+    let end = page[start..].find('"').unwrap();
+    page[start..start + end].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn headless_watch_runs_the_test_checkout_where_asked_and_records_its_sales() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let csv = data.join("tea.csv");
+    std::fs::write(
+        &csv,
+        "sku,name,price,currency,stock\nTEA-1,龙井绿茶,88,CNY,12\n",
+    )
+    .unwrap();
+    ok(run(data, &["settings", "set", "shop.currency", "CNY"]));
+    ok(run(data, &["products", "import", csv.to_str().unwrap()]));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+
+    // Test mode is on for a new shop: no other provider is needed.
+    let mut child = shopcast(data)
+        .args([
+            "payments",
+            "watch",
+            "--poll-ms",
+            "100",
+            "--test-listen",
+            &listen,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (said, heard) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = said.send(line);
+        }
+    });
+    let announced = heard
+        .recv_timeout(Duration::from_secs(20))
+        .expect("watch says where the test checkout listens");
+    assert_eq!(
+        announced,
+        format!("test checkout listening on http://{listen}")
+    );
+    let stdout = child.stdout.take().unwrap();
+    let (send, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = send.send(line);
+        }
+    });
+
+    // A phone opens a sign's buy link (nothing is created), presses Buy, then Pay.
+    let http = shopcast_payments::http::client();
+    let base = format!("http://{listen}");
+    let product = http
+        .get(format!("{base}/p/TEA-1?src=qr&sign=S1A2B3C4"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(product.contains("龙井绿茶"), "{product}");
+    let pay_page = http
+        .post(format!("{base}/p/TEA-1"))
+        .form(&[
+            ("csrf", form_field(&product, "csrf")),
+            ("src", form_field(&product, "src")),
+            ("sign", form_field(&product, "sign")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let pay_url = pay_page.url().to_string();
+    assert!(pay_url.starts_with(&format!("{base}/pay/")), "{pay_url}");
+    let pay_page = pay_page.text().await.unwrap();
+    let forged = http.post(format!("{pay_url}/pay")).send().await.unwrap();
+    assert_eq!(forged.status(), 403, "no form token, no payment");
+    let paid = http
+        .post(format!("{pay_url}/pay"))
+        .form(&[("csrf", form_field(&pay_page, "csrf"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 200);
+
+    let line: Value = serde_json::from_str(
+        &lines
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the payment is printed"),
+    )
+    .unwrap();
+    assert_eq!(line["status"], "paid");
+    assert_eq!(line["test"], true);
+    assert_eq!(line["provider"], "test");
+    assert_eq!(line["channel"], "signage");
+    assert_eq!(line["sourceRef"], "S1A2B3C4");
+    assert_eq!(line["amount"]["amountMinor"], 8_800);
+    let _ = child.kill();
+    let _ = child.wait();
+    let stored = listed(data);
+    assert_eq!(stored.len(), 1);
+    let products: Value =
+        serde_json::from_str(&ok(run(data, &["products", "list", "--json"]))).unwrap();
+    let stock = &products.as_array().unwrap()[0]["stock"];
+    assert_eq!(stock, 12, "a test sale leaves the stock alone: {products}");
+
+    // --test-listen needs test mode on.
+    ok(run(data, &["providers", "remove", "test"]));
+    let refused = run(data, &["payments", "watch", "--test-listen", &listen]);
+    assert!(!refused.status.success());
+    let reason = String::from_utf8_lossy(&refused.stderr);
+    assert!(reason.contains("Test mode is off"), "{reason}");
+}

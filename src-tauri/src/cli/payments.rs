@@ -64,6 +64,10 @@ pub enum PaymentsCommand {
         /// Milliseconds between polls (default: the shop's setting).
         #[arg(long)]
         poll_ms: Option<u64>,
+        /// Where the test checkout listens when test mode is on, e.g. 127.0.0.1:8765
+        /// (default: the shop's test-mode setting).
+        #[arg(long, value_name = "ADDR:PORT")]
+        test_listen: Option<std::net::SocketAddr>,
     },
     /// List recorded payments, newest first.
     List {
@@ -197,7 +201,11 @@ pub async fn run_payments(shop: &Shop, command: PaymentsCommand) -> Result<(), F
                 }
             }
         }
-        PaymentsCommand::Watch { once, poll_ms } => {
+        PaymentsCommand::Watch {
+            once,
+            poll_ms,
+            test_listen,
+        } => {
             if once {
                 for payment in shop.poll_saved_providers_once().await? {
                     print_json_line(&payment)?;
@@ -208,7 +216,11 @@ pub async fn run_payments(shop: &Shop, command: PaymentsCommand) -> Result<(), F
                 Some(ms) => Duration::from_millis(ms),
                 None => Duration::from_millis(u64::from(shop.payment_settings().await?.poll_ms)),
             };
-            let mut updates = shop.watch_saved_providers(interval).await?;
+            let (mut updates, test_checkout) =
+                shop.watch_saved_providers(interval, test_listen).await?;
+            if let Some(url) = test_checkout {
+                eprintln!("test checkout listening on {url}");
+            }
             loop {
                 match updates.recv().await {
                     Ok(PaymentUpdate::Payment { payment }) => print_json_line(&payment)?,

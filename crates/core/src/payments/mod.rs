@@ -106,15 +106,20 @@ impl Shop {
     }
 
     async fn start_test_mode(&self, settings: &providers::PaymentSettings) -> Result<()> {
-        let public_host = settings
-            .test_mode_lan
-            .then(providers::lan_ip)
-            .flatten()
-            .map(|ip| ip.to_string());
+        let public_host = self.test_public_host(settings);
         self.payments
             .start_test_mode(providers::test_mode_bind(settings), public_host.as_deref())
             .await?;
         Ok(())
+    }
+
+    /// The host a phone on the shop's Wi-Fi reaches the test checkout by, when opted in.
+    fn test_public_host(&self, settings: &providers::PaymentSettings) -> Option<String> {
+        settings
+            .test_mode_lan
+            .then(providers::lan_ip)
+            .flatten()
+            .map(|ip| ip.to_string())
     }
 
     /// Starts watching every provider the shop has set up (test mode too, if on).
@@ -124,11 +129,15 @@ impl Shop {
             .set_poll_interval(std::time::Duration::from_millis(u64::from(
                 settings.poll_ms,
             )));
-        if settings.test_mode {
-            self.start_test_mode(&settings).await?;
-        }
+        // Saved providers first: a busy test-mode port must not keep them from running.
         for provider in providers::saved_providers(&settings, &self.secrets) {
             self.payments.connect(provider);
+        }
+        if settings.test_mode
+            && let Err(error) = self.start_test_mode(&settings).await
+        {
+            // Test mode's health says why (the settings screen shows it).
+            tracing::warn!(%error, "test mode did not start");
         }
         Ok(())
     }
@@ -293,17 +302,29 @@ impl Shop {
         Ok(changed)
     }
 
-    /// Starts watching the saved providers every `interval` and returns the stream of what
-    /// changes (headless `payments watch`); test mode is left to the window.
+    /// Starts watching the saved providers every `interval`, and test mode's checkout when
+    /// test mode is on (on `test_listen`, else where the settings say), and returns the
+    /// stream of what changes with the checkout's address (headless `payments watch`).
     pub async fn watch_saved_providers(
         &self,
         interval: std::time::Duration,
-    ) -> Result<tokio::sync::broadcast::Receiver<PaymentUpdate>> {
-        let providers = self.saved_payment_providers().await?;
-        if providers.is_empty() {
+        test_listen: Option<std::net::SocketAddr>,
+    ) -> Result<(
+        tokio::sync::broadcast::Receiver<PaymentUpdate>,
+        Option<String>,
+    )> {
+        let settings = providers::load(&self.pool).await?;
+        let providers = providers::saved_providers(&settings, &self.secrets);
+        if test_listen.is_some() && !settings.test_mode {
+            return Err(crate::CoreError::invalid(
+                "testListen",
+                "Test mode is off, so there is no test checkout to listen: turn test mode on (Settings → Payments) or leave out --test-listen.",
+            ));
+        }
+        if providers.is_empty() && !settings.test_mode {
             return Err(crate::CoreError::invalid(
                 "provider",
-                "No payment provider is set up: connect Stripe or Alipay first (Settings → Payments, or `shopcast providers add`).",
+                "No payment provider is set up: connect Stripe or Alipay first (Settings → Payments, or `shopcast providers add`), or turn test mode on.",
             ));
         }
         self.payments.set_poll_interval(interval);
@@ -311,7 +332,20 @@ impl Shop {
         for provider in providers {
             self.payments.connect(provider);
         }
-        Ok(updates)
+        let test_checkout = if settings.test_mode {
+            let bind = test_listen.unwrap_or_else(|| providers::test_mode_bind(&settings));
+            let public_host = test_listen
+                .is_none()
+                .then(|| self.test_public_host(&settings))
+                .flatten();
+            self.payments
+                .start_test_mode(bind, public_host.as_deref())
+                .await?;
+            self.payments.test_mode().base_url()
+        } else {
+            None
+        };
+        Ok((updates, test_checkout))
     }
 }
 

@@ -280,13 +280,14 @@ pub fn saved_providers(
     out
 }
 
-/// Where the test checkout page listens: this computer only, unless the owner opted in.
+/// Where the test checkout page listens: this computer only, unless the owner opted in; then
+/// the LAN interface's own address (not every interface: no VPN or other network sees it).
 pub fn test_mode_bind(settings: &PaymentSettings) -> SocketAddr {
-    let ip = if settings.test_mode_lan {
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-    } else {
-        IpAddr::V4(Ipv4Addr::LOCALHOST)
-    };
+    let ip = settings
+        .test_mode_lan
+        .then(lan_ip)
+        .flatten()
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     SocketAddr::new(ip, settings.test_mode_port)
 }
 

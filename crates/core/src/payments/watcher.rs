@@ -82,14 +82,35 @@ pub struct ChargeView {
     pub test: bool,
 }
 
-/// Test mode's `/p/<sku>` buy links: a visit creates an order for the product, attributed to
-/// the sign or post in the link, and a test charge for it.
+/// Test mode's `/p/<sku>` buy links: a visit shows the product; pressing Buy creates an order
+/// for it, attributed to the sign or post in the link, and a test charge for it.
 struct BuyLinkSales {
     payments: std::sync::Weak<Inner>,
 }
 
 #[async_trait::async_trait]
 impl shopcast_payments::testmode::LinkSales for BuyLinkSales {
+    async fn product_for_link(
+        &self,
+        sku: &str,
+    ) -> std::result::Result<Option<shopcast_payments::testmode::LinkProduct>, String> {
+        let inner = self.payments.upgrade().ok_or("the shop is closing")?;
+        let Some(id) = crate::catalog::store::id_by_sku(&inner.pool, sku, false)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(None);
+        };
+        let product = crate::catalog::store::get(&inner.pool, id)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Some(shopcast_payments::testmode::LinkProduct {
+            name: product.name,
+            price_minor: product.price.amount_minor,
+            currency: product.price.currency,
+        }))
+    }
+
     async fn sale_for_link(
         &self,
         sku: &str,
@@ -220,20 +241,25 @@ impl Payments {
         &self.inner.test_mode
     }
 
-    /// Starts test mode: its checkout page on `bind` and its watcher.
+    /// Starts test mode: its checkout page on `bind` and its watcher. A failure to listen is
+    /// also test mode's health, in words, so the settings screen says why.
     pub async fn start_test_mode(
         &self,
         bind: SocketAddr,
         public_host: Option<&str>,
     ) -> Result<SocketAddr> {
-        let server = self
-            .inner
-            .test_mode
-            .serve(bind, public_host)
-            .await
-            .map_err(|source| {
-                CoreError::io("start the test checkout page on", bind.to_string(), source)
-            })?;
+        self.expire_forgotten_test_charges().await?;
+        let server = match self.inner.test_mode.serve(bind, public_host).await {
+            Ok(server) => server,
+            Err(source) => {
+                self.set_health(ProviderKind::Test, checkout_unavailable(bind, &source));
+                return Err(CoreError::io(
+                    "start the test checkout page on",
+                    bind.to_string(),
+                    source,
+                ));
+            }
+        };
         let addr = server.addr;
         *self.inner.checkout.lock().expect("lock") = Some(server);
         self.inner.test_mode.set_link_sales(Arc::new(BuyLinkSales {
@@ -241,6 +267,30 @@ impl Payments {
         }));
         self.connect(Arc::new(self.inner.test_mode.clone()));
         Ok(addr)
+    }
+
+    /// Test charges left open by an earlier run can never be paid (their checkout lived in
+    /// that run's memory): they and their orders expire.
+    async fn expire_forgotten_test_charges(&self) -> Result<()> {
+        let pool = &self.inner.pool;
+        let forgotten: Vec<String> = till::open_charges(pool, ProviderKind::Test)
+            .await?
+            .into_iter()
+            .filter(|charge| !self.inner.test_mode.holds(&charge.charge_ref))
+            .map(|charge| charge.charge_ref)
+            .collect();
+        if forgotten.is_empty() {
+            return Ok(());
+        }
+        let expired =
+            crate::payments::store::orders::expire_charges(pool, ProviderKind::Test, &forgotten)
+                .await?;
+        for order_id in expired {
+            if let Ok(order) = till::get_order(pool, order_id).await {
+                self.publish_order(&order);
+            }
+        }
+        Ok(())
     }
 
     pub fn stop_test_mode(&self) {
@@ -411,6 +461,29 @@ fn skipped_sentence(kind: ProviderKind, summary: &unreadable::UnreadableSummary)
         id = summary.last_event_id,
         reason = summary.last_reason,
     )
+}
+
+/// Test mode's health when its checkout page cannot listen, in the owner's words.
+fn checkout_unavailable(bind: SocketAddr, error: &std::io::Error) -> ProviderHealth {
+    let why = match error.kind() {
+        std::io::ErrorKind::AddrInUse => "address in use (another program has this port)".into(),
+        std::io::ErrorKind::AddrNotAvailable => "this computer has no such address".into(),
+        std::io::ErrorKind::PermissionDenied => {
+            "permission denied (ports below 1024 need administrator rights)".into()
+        }
+        _ => error.to_string(),
+    };
+    ProviderHealth {
+        provider: ProviderKind::Test,
+        ok: false,
+        failing_since: Some(now_ms()),
+        message: Some(format!(
+            "the test checkout could not listen on {bind}: {why}. Choose another port in Settings → Payments."
+        )),
+        code: Some("provider_config".into()),
+        next_attempt_at: None,
+        skipped_events: None,
+    }
 }
 
 /// Why a poll did not complete.

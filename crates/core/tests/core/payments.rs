@@ -118,10 +118,12 @@ async fn a_test_mode_sale_is_paid_over_http_and_announced_within_two_seconds() {
         "{page}"
     );
     assert!(page.contains("¥176.00"), "{page}");
+    let csrf = form_field(&page, "csrf").expect("the pay form carries its token");
 
     let paid_at = Instant::now();
     let reply = http
         .post(format!("{}/pay", charge.qr_payload))
+        .form(&[("csrf", csrf.as_str())])
         .send()
         .await
         .unwrap();
@@ -144,13 +146,14 @@ async fn a_test_mode_sale_is_paid_over_http_and_announced_within_two_seconds() {
     assert_eq!(shop.order(order.id).await.unwrap().status, "paid");
     assert_eq!(
         shop.product(cup).await.unwrap().stock,
-        Some(3),
-        "two cups left the shelf"
+        Some(5),
+        "a test sale moves no goods"
     );
 
     // Paying again is refused by the page and records nothing new.
     let again = http
         .post(format!("{}/pay", charge.qr_payload))
+        .form(&[("csrf", csrf.as_str())])
         .send()
         .await
         .unwrap();
@@ -568,21 +571,39 @@ async fn a_sign_buy_link_on_test_mode_sells_the_product_attributed_to_the_sign()
         .unwrap();
     let base = shop.payments().test_mode().base_url().unwrap();
     let http = shopcast_payments::http::client();
-    // What a phone does with the QR on a printed sign: open the link, land on the pay page.
+    // What a phone does with the QR on a printed sign: open the link (a link previewer
+    // stops here: nothing is created), press Buy, land on the pay page, press Pay.
     let page = http
         .get(format!("{base}/p/TEA-1?src=qr&sign=S1A2B3C4"))
         .send()
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
-    let pay_url = page.url().to_string();
-    assert!(pay_url.starts_with(&format!("{base}/pay/")), "{pay_url}");
     let text = page.text().await.unwrap();
     assert!(
         text.contains("龙井 tea") && text.contains("¥88.00"),
         "{text}"
     );
-    http.post(format!("{pay_url}/pay")).send().await.unwrap();
+    assert_eq!(count(&shop, "orders").await, 0, "a visit creates no order");
+    let form = [
+        ("csrf", form_field(&text, "csrf").unwrap()),
+        ("src", form_field(&text, "src").unwrap()),
+        ("sign", form_field(&text, "sign").unwrap()),
+    ];
+    let bought = http
+        .post(format!("{base}/p/TEA-1"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let pay_url = bought.url().to_string();
+    assert!(pay_url.starts_with(&format!("{base}/pay/")), "{pay_url}");
+    let pay_page = bought.text().await.unwrap();
+    http.post(format!("{pay_url}/pay"))
+        .form(&[("csrf", form_field(&pay_page, "csrf").unwrap())])
+        .send()
+        .await
+        .unwrap();
     wait_for(|| async { count(&shop, "payments").await == 1 }).await;
     let paid = shop.list_payments(&PaymentFilter::default()).await.unwrap();
     assert_eq!(paid[0].channel, SalesChannel::Signage);
@@ -789,4 +810,137 @@ async fn a_second_payment_for_a_paid_order_or_a_foreign_order_is_held_for_review
             .unwrap()
             .contains("O-NOTOURS1 is not in this shop")
     );
+}
+
+/// The value of the hidden form field `name` on a test checkout page.
+fn form_field(page: &str, name: &str) -> Option<String> {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = page.find(&marker)? + marker.len();
+    let end = page[start..].find('"')?;
+    Some(page[start..start + end].to_string())
+}
+
+/// Opens the pay page at `url` as a phone would and presses Pay with the page's form token.
+async fn pay_on_page(http: &reqwest::Client, url: &str) -> reqwest::StatusCode {
+    let page = http.get(url).send().await.unwrap().text().await.unwrap();
+    let csrf = form_field(&page, "csrf").unwrap_or_default();
+    http.post(format!("{url}/pay"))
+        .form(&[("csrf", csrf)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn after_a_restart_the_first_test_payment_is_recorded_and_old_qrs_expire() {
+    let (shop, dir) = shop_with("CNY").await;
+    let cup = product(&shop, "青花瓷杯", "88", Some(5)).await;
+    shop.payments()
+        .set_poll_interval(Duration::from_millis(100));
+    shop.start_payments().await.unwrap();
+    let http = shopcast_payments::http::client();
+    let paid = order_of(&shop, &[(cup, 1)]).await;
+    let charge = shop
+        .start_charge(paid.id, ProviderKind::Test, Duration::from_secs(300))
+        .await
+        .unwrap();
+    assert_eq!(pay_on_page(&http, &charge.qr_payload).await, 200);
+    wait_for(|| async { count(&shop, "payments").await == 1 }).await;
+    // A QR still on screen when the app quits.
+    let left_open = order_of(&shop, &[(cup, 1)]).await;
+    shop.start_charge(left_open.id, ProviderKind::Test, Duration::from_secs(300))
+        .await
+        .unwrap();
+    shop.payments().stop_test_mode();
+    drop(shop);
+
+    // The restart: the same shop file, a new test checkout numbering its events from 1.
+    let shop = shopcast_core::Shop::open(dir.path()).await.unwrap();
+    shop.payments()
+        .set_poll_interval(Duration::from_millis(100));
+    shop.start_payments().await.unwrap();
+    assert_eq!(
+        shop.order(left_open.id).await.unwrap().status,
+        "expired",
+        "nobody can pay a QR from before the restart"
+    );
+    let after = order_of(&shop, &[(cup, 2)]).await;
+    let charge = shop
+        .start_charge(after.id, ProviderKind::Test, Duration::from_secs(300))
+        .await
+        .unwrap();
+    assert_eq!(pay_on_page(&http, &charge.qr_payload).await, 200);
+    wait_for(|| async { shop.order(after.id).await.unwrap().status == "paid" }).await;
+    assert_eq!(count(&shop, "payments").await, 2);
+    assert_eq!(shop.product(cup).await.unwrap().stock, Some(5));
+}
+
+#[tokio::test]
+async fn a_busy_test_port_leaves_stripe_running_and_says_why() {
+    use axum::routing::get;
+    unsafe { std::env::set_var("SHOPCAST_SECRETS", "file") };
+    let polls = Arc::new(AtomicU32::new(0));
+    let counted = polls.clone();
+    let stripe = axum::Router::new().route(
+        "/v1/events",
+        get(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async {
+                axum::Json(serde_json::json!({"object": "list", "data": [], "has_more": false}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stripe_base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, stripe).await.unwrap() });
+    // Another program holds the test checkout's port.
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = squatter.local_addr().unwrap().port();
+
+    let (shop, dir) = shop_with("CNY").await;
+    shop.connect_stripe(&stripe_base, "sk_test_busy")
+        .await
+        .unwrap();
+    let mut settings = shop.payment_settings().await.unwrap();
+    settings.test_mode_port = port;
+    settings.poll_ms = 100;
+    let refused = shop.save_payment_settings(settings).await.unwrap_err();
+    assert!(refused.to_string().contains(&port.to_string()), "{refused}");
+    drop(shop);
+
+    let shop = shopcast_core::Shop::open(dir.path()).await.unwrap();
+    shop.start_payments().await.unwrap();
+    assert_eq!(shop.payments().connected(), [ProviderKind::Stripe]);
+    let before = polls.load(Ordering::SeqCst);
+    wait_for(|| async { polls.load(Ordering::SeqCst) >= before + 2 }).await;
+    let health = shop.payments().health();
+    let test = health
+        .iter()
+        .find(|h| h.provider == ProviderKind::Test)
+        .expect("test mode's health");
+    assert!(!test.ok);
+    let message = test.message.as_deref().unwrap();
+    assert!(
+        message.contains(&format!(
+            "the test checkout could not listen on 127.0.0.1:{port}: address in use"
+        )),
+        "{message}"
+    );
+    drop(squatter);
+}
+
+#[tokio::test]
+async fn real_sales_take_stock_and_test_sales_do_not() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let cup = product(&shop, "杯", "88", Some(5)).await;
+    let cash = order_of(&shop, &[(cup, 2)]).await;
+    shop.mark_paid_manually(cash.id, "cash").await.unwrap();
+    assert_eq!(shop.product(cup).await.unwrap().stock, Some(3), "cash sale");
+    let test = order_of(&shop, &[(cup, 1)]).await;
+    let mut paid = event("test:tok:settle:1", "tok", PaymentStatus::Paid, 8_800);
+    paid.order_ref = Some(test.order_ref.clone());
+    ingest(&shop, ProviderKind::Test, &[paid]).await;
+    assert_eq!(shop.order(test.id).await.unwrap().status, "paid");
+    assert_eq!(shop.product(cup).await.unwrap().stock, Some(3), "test sale");
 }

@@ -244,8 +244,10 @@ async fn ingest_chunk(
         .await?
         .rows_affected();
         if changed > 0 {
-            // Sold goods leave the shelf once per order, however its status moves later.
+            // Sold goods leave the shelf once per order, however its status moves later;
+            // a test payment moves no goods (nothing real was sold).
             let first_time = order_status == "paid"
+                && provider != ProviderKind::Test
                 && sqlx::query(
                     "UPDATE orders SET stock_taken = 1 WHERE id = ? AND stock_taken = 0",
                 )

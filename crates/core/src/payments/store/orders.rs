@@ -255,3 +255,40 @@ pub(crate) async fn charge_ref_of_payment(
     .fetch_optional(pool)
     .await?)
 }
+
+/// Expires `provider`'s open charges named in `charge_refs`, and their orders when nothing
+/// else is still waiting to be paid; returns the orders that became expired.
+pub(crate) async fn expire_charges(
+    pool: &SqlitePool,
+    provider: ProviderKind,
+    charge_refs: &[String],
+) -> Result<Vec<i64>> {
+    let mut tx = pool.begin().await?;
+    let mut expired = Vec::new();
+    for charge_ref in charge_refs {
+        let order_id: Option<i64> = sqlx::query_scalar(
+            "UPDATE charges SET status = 'expired'
+             WHERE provider = ? AND charge_ref = ? AND status = 'open' RETURNING order_id",
+        )
+        .bind(provider.as_str())
+        .bind(charge_ref)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(order_id) = order_id else { continue };
+        let changed = sqlx::query(
+            "UPDATE orders SET status = 'expired', updated_at = ?
+             WHERE id = ? AND status IN ('open', 'awaiting_payment') AND NOT EXISTS (
+                 SELECT 1 FROM charges WHERE order_id = orders.id AND status = 'open')",
+        )
+        .bind(now_ms())
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed > 0 {
+            expired.push(order_id);
+        }
+    }
+    tx.commit().await?;
+    Ok(expired)
+}

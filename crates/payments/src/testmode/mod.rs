@@ -1,20 +1,23 @@
 //! Built-in test mode: a provider that needs no account. Each charge gets an unguessable
-//! token and a small mobile checkout page served by [`TestMode::serve`], where "Pay (test)"
-//! or "Decline (test)" settles it. Everything it produces is marked test in the ledger.
+//! token and a small checkout page (see [`server`]) where "Pay (test)" or "Decline (test)"
+//! settles it. Everything it produces is marked test in the ledger.
 //!
-//! State is in memory: events carry a sequence number and the engine keeps the last one it
-//! stored as its cursor, so a poll after a failed ingest returns the same events again.
+//! State is in memory and bounded: events carry "<instance>:<sequence>" cursors (a cursor from
+//! an earlier run reads from the start), events the engine has stored are dropped, and
+//! settled charges are kept only for a while.
 
-use std::collections::HashMap;
+mod csrf;
+mod limits;
+mod pages;
+mod routes;
+pub mod server;
+
+use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
 use jiff::Timestamp;
 use tokio::sync::Notify;
 
@@ -23,14 +26,29 @@ use crate::provider::{
     ProviderEvent, ProviderKind, Refund, RefundRequest,
 };
 
+pub use pages::escape_html;
+pub use server::{CheckoutLimits, CheckoutServer};
+
 /// Formats an amount for the checkout page (the engine passes its locale-aware formatter).
 pub type AmountFormatter = Arc<dyn Fn(i64, &str) -> String + Send + Sync>;
 
-/// Turns a visit to a product's buy link (`/p/<sku>?src=qr&sign=S…`) into a test charge:
-/// the engine creates the order, attributed to the sign or post in the query, and returns the
-/// charge token to pay.
+/// What a buy link's page shows before anything is bought.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkProduct {
+    pub name: String,
+    pub price_minor: i64,
+    pub currency: String,
+}
+
+/// The shop behind `/p/<sku>` buy links. Showing a product reads only; an order is made
+/// only when the customer presses Buy (a POST with a valid form token).
 #[async_trait]
 pub trait LinkSales: Send + Sync {
+    /// The product sold under `sku`, or `None` when there is none for sale.
+    async fn product_for_link(&self, sku: &str) -> Result<Option<LinkProduct>, String>;
+
+    /// Creates the order for one `sku`, attributed to the sign or post in `query`
+    /// (`src=qr&sign=S…`, `src=post&post=12`), and returns the test charge token to pay.
     async fn sale_for_link(
         &self,
         sku: &str,
@@ -38,12 +56,33 @@ pub trait LinkSales: Send + Sync {
     ) -> Result<String, String>;
 }
 
+/// How long closed charges stay in memory: paid ones can still be refunded for a day;
+/// declined and expired ones only answer their page for a while.
+const KEEP_PAID: Duration = Duration::from_secs(24 * 3600);
+const KEEP_CLOSED: Duration = Duration::from_secs(15 * 60);
+/// Most closed charges kept at once, and most charges waiting to be paid.
+const MAX_CLOSED: usize = 10_000;
+const MAX_OPEN: usize = 10_000;
+/// Events not yet confirmed stored are kept at most this long (a watcher that stopped).
+const KEEP_EVENTS: Duration = Duration::from_secs(3600);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TestState {
     Open,
     Paid,
     Declined,
     Expired,
+}
+
+impl TestState {
+    fn as_str(self) -> &'static str {
+        match self {
+            TestState::Open => "open",
+            TestState::Paid => "paid",
+            TestState::Declined => "declined",
+            TestState::Expired => "expired",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -55,17 +94,23 @@ struct TestCharge {
     expires_at: Timestamp,
     state: TestState,
     refunded_minor: i64,
+    /// When it stopped being open.
+    closed_at: Option<Timestamp>,
 }
 
 #[derive(Default)]
 struct Ledger {
     charges: HashMap<String, TestCharge>,
+    /// Closed charge tokens, oldest first (for pruning).
+    closed: VecDeque<String>,
     /// (sequence, event); the sequence is the poll cursor.
-    events: Vec<(u64, ProviderEvent)>,
+    events: VecDeque<(u64, ProviderEvent)>,
     next_seq: u64,
 }
 
 struct Inner {
+    /// Random per run: a saved cursor from an earlier run must not skip this run's events.
+    instance: String,
     ledger: Mutex<Ledger>,
     /// Woken when the customer pays, so the watcher does not wait for its next tick.
     settled: Notify,
@@ -88,24 +133,18 @@ impl std::fmt::Debug for TestMode {
     }
 }
 
-/// A running checkout server; dropping it stops the server.
-pub struct CheckoutServer {
-    pub addr: SocketAddr,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for CheckoutServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-    }
+/// A charge as its checkout page shows it.
+pub(crate) struct ChargePage {
+    pub subject: String,
+    pub amount: String,
+    pub state: &'static str,
 }
 
 impl TestMode {
     pub fn new(format_amount: AmountFormatter) -> TestMode {
         TestMode {
             inner: Arc::new(Inner {
+                instance: random_hex(8),
                 ledger: Mutex::new(Ledger::default()),
                 settled: Notify::new(),
                 base_url: Mutex::new(None),
@@ -115,9 +154,13 @@ impl TestMode {
         }
     }
 
-    /// Lets `/p/<sku>` buy links start a sale through `handler`.
+    /// Lets `/p/<sku>` buy links show products and start sales through `handler`.
     pub fn set_link_sales(&self, handler: Arc<dyn LinkSales>) {
         *self.inner.link_sales.lock().expect("lock") = Some(handler);
+    }
+
+    pub(crate) fn link_sales(&self) -> Option<Arc<dyn LinkSales>> {
+        self.inner.link_sales.lock().expect("lock").clone()
     }
 
     /// The checkout page's base URL once [`TestMode::serve`] runs.
@@ -125,44 +168,34 @@ impl TestMode {
         self.inner.base_url.lock().expect("lock").clone()
     }
 
+    pub(crate) fn set_base_url(&self, url: Option<String>) {
+        *self.inner.base_url.lock().expect("lock") = url;
+    }
+
+    pub(crate) fn format_amount(&self, minor: i64, currency: &str) -> String {
+        (self.inner.format_amount)(minor, currency)
+    }
+
     /// Resolves when a customer settles a charge on the checkout page.
     pub async fn settled(&self) {
         self.inner.settled.notified().await
     }
 
-    /// Serves the checkout pages on `bind` (127.0.0.1:0 by default; a LAN address when the
-    /// owner opts in). `public_host` is the host put into QR URLs (the LAN IP for a phone).
-    pub async fn serve(
-        &self,
-        bind: SocketAddr,
-        public_host: Option<&str>,
-    ) -> std::io::Result<CheckoutServer> {
-        let listener = tokio::net::TcpListener::bind(bind).await?;
-        let addr = listener.local_addr()?;
-        let host = public_host
-            .map(str::to_string)
-            .unwrap_or_else(|| addr.ip().to_string());
-        *self.inner.base_url.lock().expect("lock") =
-            Some(format!("http://{host}:{port}", port = addr.port()));
-        let app = axum::Router::new()
-            .route("/pay/{token}", get(checkout_page))
-            .route("/pay/{token}/pay", post(pay))
-            .route("/pay/{token}/decline", post(decline))
-            .route("/pay/{token}/status", get(status))
-            .route("/p/{sku}", get(buy_link))
-            .with_state(self.clone());
-        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
-        Ok(CheckoutServer {
-            addr,
-            shutdown: Some(shutdown),
-        })
+    /// Whether this run knows the charge `token` (an open charge from before a restart is
+    /// not known: nobody can pay it any more).
+    pub fn holds(&self, token: &str) -> bool {
+        self.inner
+            .ledger
+            .lock()
+            .expect("lock")
+            .charges
+            .contains_key(token)
+    }
+
+    /// How many charges and events are held in memory (pruning keeps both bounded).
+    pub fn held(&self) -> (usize, usize) {
+        let ledger = self.inner.ledger.lock().expect("lock");
+        (ledger.charges.len(), ledger.events.len())
     }
 
     /// Settles a charge as the checkout page's buttons do. Returns the new state's name.
@@ -173,29 +206,29 @@ impl TestMode {
             .charges
             .get_mut(token)
             .ok_or(SettleError::UnknownCharge)?;
-        if charge.state == TestState::Open && now >= charge.expires_at {
-            charge.state = TestState::Expired;
-        }
+        let overdue = charge.state == TestState::Open && now >= charge.expires_at;
         match charge.state {
-            TestState::Open => {}
+            TestState::Open if !overdue => {}
             TestState::Paid => return Err(SettleError::AlreadyPaid),
-            TestState::Declined | TestState::Expired => return Err(SettleError::Closed),
+            _ => {
+                drop(ledger);
+                self.expire_overdue(now);
+                return Err(SettleError::Closed);
+            }
         }
-        charge.state = if pay {
-            TestState::Paid
+        let (state, status) = if pay {
+            (TestState::Paid, PaymentStatus::Paid)
         } else {
-            TestState::Declined
+            (TestState::Declined, PaymentStatus::Failed)
         };
-        let status = if pay {
-            PaymentStatus::Paid
-        } else {
-            PaymentStatus::Failed
-        };
+        charge.state = state;
+        charge.closed_at = Some(now);
         let charge = charge.clone();
+        ledger.closed.push_back(token.to_string());
         push_event(&mut ledger, token, &charge, status, "settle", now);
         drop(ledger);
         self.inner.settled.notify_one();
-        Ok(if pay { "paid" } else { "declined" })
+        Ok(state.as_str())
     }
 
     fn expire_overdue(&self, now: Timestamp) {
@@ -209,7 +242,9 @@ impl TestMode {
         for token in overdue {
             let charge = ledger.charges.get_mut(&token).expect("listed above");
             charge.state = TestState::Expired;
+            charge.closed_at = Some(now);
             let charge = charge.clone();
+            ledger.closed.push_back(token.clone());
             push_event(
                 &mut ledger,
                 &token,
@@ -221,11 +256,63 @@ impl TestMode {
         }
     }
 
-    fn page(&self, token: &str) -> Option<(TestCharge, String)> {
+    /// Drops what nobody needs any more: events the engine stored (`stored_up_to`) or that
+    /// are old, and closed charges past their keeping time or beyond the cap.
+    fn prune(&self, stored_up_to: u64, now: Timestamp) {
+        let mut ledger = self.inner.ledger.lock().expect("lock");
+        let too_old = now - jiff::SignedDuration::try_from(KEEP_EVENTS).unwrap_or_default();
+        while ledger
+            .events
+            .front()
+            .is_some_and(|(seq, event)| *seq <= stored_up_to || event.occurred_at < too_old)
+        {
+            ledger.events.pop_front();
+        }
+        while let Some(token) = ledger.closed.front().cloned() {
+            let Some(charge) = ledger.charges.get(&token) else {
+                ledger.closed.pop_front();
+                continue;
+            };
+            let keep = if charge.state == TestState::Paid {
+                KEEP_PAID
+            } else {
+                KEEP_CLOSED
+            };
+            let closed_at = charge.closed_at.unwrap_or(now);
+            let expired = now.duration_since(closed_at)
+                >= jiff::SignedDuration::try_from(keep).unwrap_or_default();
+            if expired || ledger.closed.len() > MAX_CLOSED {
+                ledger.closed.pop_front();
+                ledger.charges.remove(&token);
+            } else {
+                break;
+            }
+        }
+    }
+
+    pub(crate) fn page(&self, token: &str) -> Option<ChargePage> {
+        let now = Timestamp::now();
         let ledger = self.inner.ledger.lock().expect("lock");
-        let charge = ledger.charges.get(token)?.clone();
-        let amount = (self.inner.format_amount)(charge.amount_minor, &charge.currency);
-        Some((charge, amount))
+        let charge = ledger.charges.get(token)?;
+        let state = if charge.state == TestState::Open && now >= charge.expires_at {
+            TestState::Expired
+        } else {
+            charge.state
+        };
+        Some(ChargePage {
+            subject: charge.subject.clone(),
+            amount: self.format_amount(charge.amount_minor, &charge.currency),
+            state: state.as_str(),
+        })
+    }
+
+    /// The cursor position `cursor` stands for in this run (0 for another run's cursor).
+    fn position(&self, cursor: Option<&str>) -> u64 {
+        cursor
+            .and_then(|c| c.split_once(':'))
+            .filter(|(instance, _)| *instance == self.inner.instance)
+            .and_then(|(_, seq)| seq.parse().ok())
+            .unwrap_or(0)
     }
 }
 
@@ -260,9 +347,10 @@ fn push_event(
         "at": now.to_string(),
     })
     .to_string();
-    ledger.events.push((
+    ledger.events.push_back((
         seq,
         ProviderEvent {
+            // The token is unique per charge and run, so ids never repeat across restarts.
             event_id: format!("test:{token}:{what}:{seq}"),
             provider_ref: token.to_string(),
             order_ref: Some(charge.order_ref.clone()),
@@ -279,13 +367,16 @@ fn push_event(
     ));
 }
 
-fn new_token() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the OS random source is available");
-    bytes.iter().fold(String::with_capacity(32), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    })
+/// `bytes` random bytes from the OS as lower-case hex.
+pub(crate) fn random_hex(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    getrandom::fill(&mut buffer).expect("the OS random source is available");
+    buffer
+        .iter()
+        .fold(String::with_capacity(bytes * 2), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 fn not_set_up() -> ProviderError {
@@ -303,7 +394,7 @@ impl PaymentProvider for TestMode {
 
     async fn create_charge(&self, request: &ChargeRequest) -> Result<Charge, ProviderError> {
         let base = self.base_url().ok_or_else(not_set_up)?;
-        let token = new_token();
+        let token = random_hex(16);
         let charge = TestCharge {
             order_ref: request.order_ref.clone(),
             subject: request.subject.clone(),
@@ -312,13 +403,21 @@ impl PaymentProvider for TestMode {
             expires_at: request.expires_at,
             state: TestState::Open,
             refunded_minor: 0,
+            closed_at: None,
         };
-        self.inner
-            .ledger
-            .lock()
-            .expect("lock")
-            .charges
-            .insert(token.clone(), charge);
+        {
+            let mut ledger = self.inner.ledger.lock().expect("lock");
+            let open = ledger.charges.len() - ledger.closed.len().min(ledger.charges.len());
+            if open >= MAX_OPEN {
+                return Err(ProviderError::Rejected {
+                    provider: ProviderKind::Test,
+                    code: "too_many_open".into(),
+                    message: "too many test payments are waiting; let some expire first".into(),
+                    raw: String::new(),
+                });
+            }
+            ledger.charges.insert(token.clone(), charge);
+        }
         let url = format!("{base}/pay/{token}");
         let raw = serde_json::json!({ "token": token, "url": url }).to_string();
         Ok(Charge {
@@ -334,8 +433,11 @@ impl PaymentProvider for TestMode {
         cursor: Option<&str>,
         _open: &[OpenCharge],
     ) -> Result<PollOutcome, ProviderError> {
-        self.expire_overdue(Timestamp::now());
-        let after: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
+        let now = Timestamp::now();
+        let after = self.position(cursor);
+        // Everything up to the cursor the engine passes back is stored.
+        self.prune(after, now);
+        self.expire_overdue(now);
         let ledger = self.inner.ledger.lock().expect("lock");
         let events: Vec<ProviderEvent> = ledger
             .events
@@ -343,7 +445,7 @@ impl PaymentProvider for TestMode {
             .filter(|(seq, _)| *seq > after)
             .map(|(_, event)| event.clone())
             .collect();
-        let cursor = ledger.events.last().map(|(seq, _)| seq.to_string());
+        let cursor = Some(format!("{}:{}", self.inner.instance, ledger.next_seq));
         Ok(PollOutcome {
             events,
             cursor,
@@ -357,6 +459,8 @@ impl PaymentProvider for TestMode {
             && test_charge.state == TestState::Open
         {
             test_charge.state = TestState::Expired;
+            test_charge.closed_at = Some(Timestamp::now());
+            ledger.closed.push_back(charge.charge_ref.clone());
         }
         Ok(())
     }
@@ -372,7 +476,7 @@ impl PaymentProvider for TestMode {
         let charge = ledger
             .charges
             .get_mut(&request.provider_ref)
-            .ok_or_else(|| rejected("no such test payment"))?;
+            .ok_or_else(|| rejected("no such test payment (test payments can be refunded for a day, until the app restarts)"))?;
         if charge.state != TestState::Paid {
             return Err(rejected("only a paid test payment can be refunded"));
         }
@@ -404,139 +508,4 @@ impl PaymentProvider for TestMode {
             raw: serde_json::json!({ "refunded_minor": total }).to_string(),
         })
     }
-}
-
-// The checkout page: plain HTML forms, no script, every dynamic value escaped.
-
-async fn checkout_page(State(mode): State<TestMode>, Path(token): Path<String>) -> Response {
-    let Some((charge, amount)) = mode.page(&token) else {
-        return (
-            StatusCode::NOT_FOUND,
-            page("Not found", "<p>No such test payment.</p>"),
-        )
-            .into_response();
-    };
-    let open = charge.state == TestState::Open && Timestamp::now() < charge.expires_at;
-    let body = if open {
-        format!(
-            r#"<p class="subject">{subject}</p><p class="amount" id="amount">{amount}</p>
-<form method="post" action="/pay/{token}/pay"><button id="pay" class="pay">Pay (test)</button></form>
-<form method="post" action="/pay/{token}/decline"><button id="decline" class="decline">Decline (test)</button></form>"#,
-            subject = escape_html(&charge.subject),
-            amount = escape_html(&amount),
-            token = escape_html(&token),
-        )
-    } else {
-        let state = match charge.state {
-            TestState::Paid => "Paid ✓",
-            TestState::Declined => "Declined",
-            _ => "Expired",
-        };
-        format!(
-            r#"<p class="subject">{}</p><p class="amount">{}</p><p id="state">{state}</p>"#,
-            escape_html(&charge.subject),
-            escape_html(&amount),
-        )
-    };
-    page("Test checkout", &body).into_response()
-}
-
-async fn buy_link(
-    State(mode): State<TestMode>,
-    Path(sku): Path<String>,
-    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
-) -> Response {
-    let handler = mode.inner.link_sales.lock().expect("lock").clone();
-    let Some(handler) = handler else {
-        return (
-            StatusCode::NOT_FOUND,
-            page("Not found", "<p>Buy links are not on.</p>"),
-        )
-            .into_response();
-    };
-    match handler.sale_for_link(&sku, &query).await {
-        Ok(token) => axum::response::Redirect::to(&format!("/pay/{token}")).into_response(),
-        Err(message) => (
-            StatusCode::NOT_FOUND,
-            page("Not found", &format!("<p>{}</p>", escape_html(&message))),
-        )
-            .into_response(),
-    }
-}
-
-async fn pay(State(mode): State<TestMode>, Path(token): Path<String>) -> Response {
-    settle_response(mode.settle(&token, true))
-}
-
-async fn decline(State(mode): State<TestMode>, Path(token): Path<String>) -> Response {
-    settle_response(mode.settle(&token, false))
-}
-
-async fn status(State(mode): State<TestMode>, Path(token): Path<String>) -> Response {
-    match mode.page(&token) {
-        Some((charge, _)) => {
-            let state = match charge.state {
-                TestState::Open => "open",
-                TestState::Paid => "paid",
-                TestState::Declined => "declined",
-                TestState::Expired => "expired",
-            };
-            (
-                [(header::CONTENT_TYPE, "application/json")],
-                format!(r#"{{"state":"{state}"}}"#),
-            )
-                .into_response()
-        }
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-fn settle_response(result: Result<&'static str, SettleError>) -> Response {
-    match result {
-        Ok("paid") => page("Paid", r#"<p id="state">Paid ✓ (test)</p>"#).into_response(),
-        Ok(_) => page("Declined", r#"<p id="state">Declined (test)</p>"#).into_response(),
-        Err(SettleError::UnknownCharge) => (
-            StatusCode::NOT_FOUND,
-            page("Not found", "<p>No such test payment.</p>"),
-        )
-            .into_response(),
-        Err(err) => (
-            StatusCode::CONFLICT,
-            page(
-                "Closed",
-                &format!(r#"<p id="state">{}</p>"#, escape_html(&err.to_string())),
-            ),
-        )
-            .into_response(),
-    }
-}
-
-fn page(title: &str, body: &str) -> Html<String> {
-    Html(format!(
-        r#"<!doctype html><html><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} — TEST</title>
-<style>body{{font-family:system-ui,"Noto Sans CJK SC",sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem;text-align:center}}
-.banner{{background:#b45309;color:#fff;font-weight:700;padding:.5rem;border-radius:.5rem}}
-.amount{{font-size:2.5rem;font-weight:700}}button{{font-size:1.25rem;width:100%;padding:1rem;margin:.5rem 0;border-radius:.75rem;border:0}}
-.pay{{background:#15803d;color:#fff}}.decline{{background:#e5e7eb}}</style></head>
-<body><div class="banner">TEST MODE — no real money moves</div>{body}</body></html>"#,
-        title = escape_html(title),
-    ))
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }

@@ -1,0 +1,150 @@
+//! The test checkout's HTML: plain forms, no script, every dynamic value escaped, and the
+//! short plain pages for refusals (403, 404, 413, 429).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+/// A whole page with the TEST MODE banner.
+pub(crate) fn page(title: &str, body: &str) -> Html<String> {
+    Html(format!(
+        r#"<!doctype html><html><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{title} — TEST</title>
+<style>body{{font-family:system-ui,"Noto Sans CJK SC",sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem;text-align:center}}
+.banner{{background:#b45309;color:#fff;font-weight:700;padding:.5rem;border-radius:.5rem}}
+.amount{{font-size:2.5rem;font-weight:700}}button{{font-size:1.25rem;width:100%;padding:1rem;margin:.5rem 0;border-radius:.75rem;border:0}}
+.pay{{background:#15803d;color:#fff}}.decline{{background:#e5e7eb}}</style></head>
+<body><div class="banner">TEST MODE — no real money moves</div>{body}</body></html>"#,
+        title = escape_html(title),
+    ))
+}
+
+/// A refusal: `status` with one sentence, never cached.
+pub(crate) fn refusal(status: StatusCode, sentence: &str) -> Response {
+    let title = status.canonical_reason().unwrap_or("Refused");
+    let mut response = (
+        status,
+        page(
+            title,
+            &format!("<p id=\"reason\">{}</p>", escape_html(sentence)),
+        ),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// 429 with how many seconds to wait.
+pub(crate) fn slow_down(retry_after_secs: u64) -> Response {
+    let mut response = refusal(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many tries from this device. Wait a moment and try again.",
+    );
+    if let Ok(value) = HeaderValue::from_str(&retry_after_secs.max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// Hidden form fields: the form token and anything to carry along (already checked).
+fn hidden(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                r#"<input type="hidden" name="{}" value="{}">"#,
+                escape_html(name),
+                escape_html(value)
+            )
+        })
+        .collect()
+}
+
+/// The product behind a buy link, with a Buy button that posts the form back.
+pub(crate) fn product(sku: &str, name: &str, price: &str, fields: &[(&str, &str)]) -> Html<String> {
+    page(
+        name,
+        &format!(
+            r#"<p class="subject" id="name">{name}</p><p class="amount" id="price">{price}</p>
+<form method="post" action="/p/{sku}">{fields}<button id="buy" class="pay">Buy (test)</button></form>"#,
+            name = escape_html(name),
+            price = escape_html(price),
+            sku = escape_html(&urlencode_path(sku)),
+            fields = hidden(fields),
+        ),
+    )
+}
+
+/// A charge's checkout page: Pay and Decline while open, its state after.
+pub(crate) fn checkout(
+    token: &str,
+    subject: &str,
+    amount: &str,
+    state: &str,
+    csrf: &str,
+) -> Html<String> {
+    let body = if state == "open" {
+        let fields = hidden(&[("csrf", csrf)]);
+        format!(
+            r#"<p class="subject">{subject}</p><p class="amount" id="amount">{amount}</p>
+<form method="post" action="/pay/{token}/pay">{fields}<button id="pay" class="pay">Pay (test)</button></form>
+<form method="post" action="/pay/{token}/decline">{fields}<button id="decline" class="decline">Decline (test)</button></form>"#,
+            subject = escape_html(subject),
+            amount = escape_html(amount),
+            token = escape_html(token),
+        )
+    } else {
+        let shown = match state {
+            "paid" => "Paid ✓",
+            "declined" => "Declined",
+            _ => "Expired",
+        };
+        format!(
+            r#"<p class="subject">{}</p><p class="amount">{}</p><p id="state">{shown}</p>"#,
+            escape_html(subject),
+            escape_html(amount),
+        )
+    };
+    page("Test checkout", &body)
+}
+
+/// What the customer sees after pressing Pay or Decline.
+pub(crate) fn settled(state: &str) -> Html<String> {
+    if state == "paid" {
+        page("Paid", r#"<p id="state">Paid ✓ (test)</p>"#)
+    } else {
+        page("Declined", r#"<p id="state">Declined (test)</p>"#)
+    }
+}
+
+/// Percent-encodes a path segment (SKUs may hold spaces or any script).
+fn urlencode_path(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,269 @@
+//! The test checkout's HTTP server, built to face a shop's Wi-Fi: a header-read timeout, a
+//! per-request deadline, a body cap, and a connection cap that drops idle connections first.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tower::ServiceExt as _;
+
+use super::TestMode;
+use super::pages::refusal;
+use super::routes;
+
+/// How much the checkout server lets any client take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutLimits {
+    /// Open connections at most; past it the longest-idle one is closed for the newcomer.
+    pub max_connections: usize,
+    /// A request's headers must arrive within this (slow-loris clients are cut off).
+    pub header_timeout: Duration,
+    /// Reading the body and answering must finish within this.
+    pub request_timeout: Duration,
+    /// Largest request body (forms are a few hundred bytes).
+    pub max_body_bytes: usize,
+    /// Orders one device may start at once, and per minute after that.
+    pub orders_burst: u32,
+    pub orders_per_minute: u32,
+    /// Pay/Decline presses one device may make at once, and per minute after that.
+    pub settle_burst: u32,
+    pub settle_per_minute: u32,
+}
+
+impl Default for CheckoutLimits {
+    fn default() -> Self {
+        CheckoutLimits {
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(15),
+            max_body_bytes: 4 * 1024,
+            orders_burst: 5,
+            orders_per_minute: 10,
+            settle_burst: 10,
+            settle_per_minute: 30,
+        }
+    }
+}
+
+/// A running checkout server; dropping it stops the server and closes its connections.
+pub struct CheckoutServer {
+    pub addr: SocketAddr,
+    stop: Arc<Notify>,
+    connections: Arc<Connections>,
+}
+
+impl Drop for CheckoutServer {
+    fn drop(&mut self) {
+        self.stop.notify_one();
+        self.connections.close_all();
+    }
+}
+
+/// The open connections, oldest first, with how many requests each is answering.
+#[derive(Default)]
+struct Connections {
+    open: Mutex<BTreeMap<u64, Connection>>,
+    next_id: Mutex<u64>,
+}
+
+struct Connection {
+    busy: Arc<AtomicUsize>,
+    close: Arc<Notify>,
+}
+
+impl Connections {
+    /// Makes room for one more (closing the oldest idle one if full) and registers it;
+    /// `None` when every connection is busy answering.
+    fn admit(&self, max: usize) -> Option<(u64, Arc<AtomicUsize>, Arc<Notify>)> {
+        let mut open = self.open.lock().expect("lock");
+        if open.len() >= max.max(1) {
+            let idle = open
+                .iter()
+                .find(|(_, c)| c.busy.load(Ordering::Acquire) == 0)
+                .map(|(id, _)| *id)?;
+            if let Some(evicted) = open.remove(&idle) {
+                evicted.close.notify_one();
+            }
+        }
+        let id = {
+            let mut next = self.next_id.lock().expect("lock");
+            *next += 1;
+            *next
+        };
+        let connection = Connection {
+            busy: Arc::new(AtomicUsize::new(0)),
+            close: Arc::new(Notify::new()),
+        };
+        let handles = (id, connection.busy.clone(), connection.close.clone());
+        open.insert(id, connection);
+        Some(handles)
+    }
+
+    fn leave(&self, id: u64) {
+        self.open.lock().expect("lock").remove(&id);
+    }
+
+    fn close_all(&self) {
+        for (_, connection) in std::mem::take(&mut *self.open.lock().expect("lock")) {
+            connection.close.notify_one();
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.open.lock().expect("lock").len()
+    }
+}
+
+impl CheckoutServer {
+    /// Connections open now (for tests of the cap).
+    pub fn open_connections(&self) -> usize {
+        self.connections.count()
+    }
+}
+
+/// Counts a request as in flight for as long as it lives.
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl TestMode {
+    /// Serves the checkout pages on `bind` (127.0.0.1:0 by default; the LAN address when the
+    /// owner opts in). `public_host` is the host put into QR URLs (the LAN IP for a phone).
+    pub async fn serve(
+        &self,
+        bind: SocketAddr,
+        public_host: Option<&str>,
+    ) -> std::io::Result<CheckoutServer> {
+        self.serve_with(bind, public_host, CheckoutLimits::default())
+            .await
+    }
+
+    /// [`TestMode::serve`] with other limits (tests use small ones).
+    pub async fn serve_with(
+        &self,
+        bind: SocketAddr,
+        public_host: Option<&str>,
+        limits: CheckoutLimits,
+    ) -> std::io::Result<CheckoutServer> {
+        let listener = TcpListener::bind(bind).await?;
+        let addr = listener.local_addr()?;
+        let host = match public_host {
+            Some(host) => host.to_string(),
+            None if addr.is_ipv6() => format!("[{}]", addr.ip()),
+            None => addr.ip().to_string(),
+        };
+        self.set_base_url(Some(format!("http://{host}:{port}", port = addr.port())));
+        let router = routes::router(self.clone(), &limits);
+        let stop = Arc::new(Notify::new());
+        let connections = Arc::new(Connections::default());
+        tokio::spawn(accept_loop(
+            listener,
+            router,
+            Arc::new(limits),
+            stop.clone(),
+            connections.clone(),
+        ));
+        Ok(CheckoutServer {
+            addr,
+            stop,
+            connections,
+        })
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    router: axum::Router,
+    limits: Arc<CheckoutLimits>,
+    stop: Arc<Notify>,
+    connections: Arc<Connections>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = stop.notified() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(error) => {
+                // Out of file descriptors and the like: pause instead of spinning.
+                tracing::warn!(%error, "test checkout could not accept a connection");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Some((id, busy, close)) = connections.admit(limits.max_connections) else {
+            drop(stream);
+            continue;
+        };
+        let connections = connections.clone();
+        let router = router.clone();
+        let limits = limits.clone();
+        tokio::spawn(async move {
+            serve_connection(stream, peer, router, &limits, busy, close).await;
+            connections.leave(id);
+        });
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    router: axum::Router,
+    limits: &CheckoutLimits,
+    busy: Arc<AtomicUsize>,
+    close: Arc<Notify>,
+) {
+    let max_body = limits.max_body_bytes;
+    let deadline = limits.request_timeout;
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+        busy.fetch_add(1, Ordering::AcqRel);
+        let in_flight = InFlight(busy.clone());
+        let router = router.clone();
+        async move {
+            let _in_flight = in_flight;
+            request.extensions_mut().insert(ConnectInfo(peer));
+            let declared = request
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            if declared.is_some_and(|length| length > max_body as u64) {
+                return Ok::<_, std::convert::Infallible>(routes::too_large());
+            }
+            let request = request.map(axum::body::Body::new);
+            Ok(
+                match tokio::time::timeout(deadline, router.oneshot(request)).await {
+                    Ok(Ok(response)) => response,
+                    Ok(Err(never)) => match never {},
+                    Err(_) => refusal(
+                        StatusCode::REQUEST_TIMEOUT,
+                        "The request took too long to arrive. Try again.",
+                    ),
+                },
+            )
+        }
+    });
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        // Headers beyond 16 KiB are refused (431) rather than buffered.
+        .max_buf_size(16 * 1024);
+    let connection = http.serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        _ = connection => {}
+        _ = close.notified() => {}
+    }
+}
