@@ -215,29 +215,44 @@ impl AlipayProvider {
                 ),
             });
         }
-        read_reply(method, &response.body, &self.alipay_key)
+        let reply = read_reply(method, &response.body, &self.alipay_key)?;
+        // A signed answer about another trade must change nothing here.
+        if let Some(asked) = content.get("out_trade_no") {
+            match reply.fields.out_trade_no.as_deref() {
+                Some(answered) if answered != asked => {
+                    return Err(bad_response(format!(
+                        "asked {method} about trade {asked} and got an answer about {answered}"
+                    )));
+                }
+                None if reply.is_success() => {
+                    return Err(bad_response(format!(
+                        "the {method} answer about trade {asked} does not say which trade it is"
+                    )));
+                }
+                _ => {}
+            }
+        }
+        Ok(reply)
     }
 
     /// Asks about one open charge; `Some` when it settled or expired.
     async fn check(&self, charge: &OpenCharge) -> Result<Option<ProviderEvent>, ProviderError> {
+        // Amounts below are read as yuan: a charge in another currency cannot be one of ours.
+        wire::check_currency(&charge.currency)?;
         let reply = self
             .call(wire::QUERY, &wire::trade_content(&charge.charge_ref))
             .await?;
         let expired = Timestamp::now() > charge.expires_at;
         if !reply.is_success() {
-            // Nobody has scanned the QR yet: Alipay has no trade until then.
+            // Nobody has scanned the QR yet: Alipay has no trade until then. Only Alipay's
+            // signed word may expire a charge: anyone on the path can forge an unsigned one.
             if reply.error_code() == wire::TRADE_NOT_EXIST {
+                if !reply.signed {
+                    return Err(unsigned(&reply, "expire this QR"));
+                }
                 return self.expire_if_due(charge, expired).await;
             }
             return Err(reply.into_rejected());
-        }
-        if let Some(number) = reply.fields.out_trade_no.as_deref()
-            && number != charge.charge_ref
-        {
-            return Err(bad_response(format!(
-                "asked about trade {} and got an answer about {number}",
-                charge.charge_ref
-            )));
         }
         let status = reply.fields.trade_status.clone().unwrap_or_default();
         match status.as_str() {
@@ -277,7 +292,12 @@ impl AlipayProvider {
         let reply = self
             .call(wire::CANCEL, &wire::trade_content(out_trade_no))
             .await?;
-        if reply.is_success() || reply.error_code() == wire::TRADE_NOT_EXIST {
+        if reply.is_success() {
+            Ok(reply)
+        } else if !reply.signed {
+            // The engine takes a refusal to mean "already closed there"; unsigned, it may not.
+            Err(unsigned(&reply, "treat this QR as withdrawn"))
+        } else if reply.error_code() == wire::TRADE_NOT_EXIST {
             Ok(reply)
         } else {
             Err(reply.into_rejected())
@@ -343,13 +363,15 @@ pub fn read_reply(
         })?;
     let fields: wire::ReplyFields = serde_json::from_str(object)
         .map_err(|err| bad_response(format!("the {key} object is malformed ({err})")))?;
-    let reply = Reply {
+    let mut reply = Reply {
         fields,
+        signed: false,
         object: object.to_string(),
         body: text.to_string(),
     };
     match top.get("sign").and_then(serde_json::Value::as_str) {
         Some(signature) => {
+            reply.signed = true;
             if !sign::verify(object.as_bytes(), signature, alipay_key) {
                 return Err(ProviderError::BadSignature {
                     provider: KIND,
@@ -376,6 +398,19 @@ fn bad_response(detail: String) -> ProviderError {
     ProviderError::BadResponse {
         provider: KIND,
         detail,
+    }
+}
+
+/// An unsigned error reply where acting on it would need Alipay's signed word.
+fn unsigned(reply: &Reply, action: &str) -> ProviderError {
+    ProviderError::BadSignature {
+        provider: KIND,
+        detail: format!(
+            "Alipay's answer ({} {}) carries no signature, so Shopcast will not {action} on \
+             its word; it asks again.",
+            reply.error_code(),
+            reply.fields.sub_msg.as_deref().unwrap_or_default()
+        ),
     }
 }
 
@@ -460,13 +495,6 @@ impl PaymentProvider for AlipayProvider {
         let reply = self.call(wire::PRECREATE, &content).await?;
         if !reply.is_success() {
             return Err(reply.into_rejected());
-        }
-        if let Some(number) = reply.fields.out_trade_no.as_deref()
-            && number != out_trade_no
-        {
-            return Err(bad_response(format!(
-                "asked for trade {out_trade_no} and got {number}"
-            )));
         }
         let qr_code = reply
             .fields

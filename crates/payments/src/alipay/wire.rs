@@ -244,6 +244,9 @@ pub struct ReplyFields {
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub fields: ReplyFields,
+    /// Whether Alipay's signature over `object` checked out. An unsigned reply (some gateway
+    /// errors come so) is only ever shown to the owner: it never drives an automatic action.
+    pub signed: bool,
     /// The `*_response` object exactly as received (the signed bytes).
     pub object: String,
     /// The whole body as received, for the payment detail view.

@@ -568,3 +568,134 @@ fn an_empty_app_id_is_a_config_error() {
         Err(ProviderError::Config { .. })
     ));
 }
+
+/// Only Alipay's signed word may expire a charge: a forged, unsigned ACQ.TRADE_NOT_EXIST
+/// answer to a query must not start the automatic cancel, nor report the charge expired.
+#[tokio::test]
+async fn a_forged_unsigned_trade_not_exist_does_not_cancel_anything() {
+    let stub = Stub::start().await;
+    let alipay = provider(&stub);
+    let paid_request = request("O-40", 4000);
+    let charge = alipay.create_charge(&paid_request).await.unwrap();
+    let overdue = [OpenCharge {
+        expires_at: in_minutes(-1),
+        ..open(&charge, &paid_request)
+    }];
+    stub.pay(&charge.charge_ref, "2026-05-01 20:04:59");
+
+    stub.fault(Fault::ForgedNotExist);
+    match alipay.poll(None, &overdue).await {
+        Err(err @ ProviderError::BadSignature { .. }) => {
+            assert!(err.to_string().contains("ACQ.TRADE_NOT_EXIST"), "{err}");
+        }
+        other => panic!("expected BadSignature, got {other:?}"),
+    }
+    assert_eq!(methods(&stub.calls()), ["precreate"], "no cancel was sent");
+    assert_eq!(stub.trade(&charge.charge_ref).status, Some("TRADE_SUCCESS"));
+
+    // The next, genuine answer: the buyer paid, and is not refunded by a cancel.
+    let events = alipay.poll(None, &overdue).await.unwrap().events;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].status, PaymentStatus::Paid);
+
+    // A signed "no such trade" (QR never scanned) still expires and cancels it.
+    let unscanned_request = request("O-41", 100);
+    let unscanned = alipay.create_charge(&unscanned_request).await.unwrap();
+    let events = alipay
+        .poll(
+            None,
+            &[OpenCharge {
+                expires_at: in_minutes(-1),
+                ..open(&unscanned, &unscanned_request)
+            }],
+        )
+        .await
+        .unwrap()
+        .events;
+    assert_eq!(events[0].status, PaymentStatus::Expired);
+    assert_eq!(methods(&stub.calls())[3..], ["query", "cancel"]);
+}
+
+/// Withdrawing a QR: an unsigned refusal is no proof that it is gone.
+#[tokio::test]
+async fn an_unsigned_answer_to_cancel_is_not_taken_as_withdrawn() {
+    let stub = Stub::start().await;
+    let alipay = provider(&stub);
+    let request = request("O-42", 4200);
+    let charge = alipay.create_charge(&request).await.unwrap();
+    stub.fault(Fault::ForgedNotExist);
+    match alipay.cancel(&open(&charge, &request)).await {
+        Err(err @ ProviderError::BadSignature { .. }) => assert!(err.is_retryable()),
+        other => panic!("expected BadSignature, got {other:?}"),
+    }
+    assert_eq!(stub.trade(&charge.charge_ref).status, None, "still open");
+}
+
+/// A signed answer about another trade changes nothing: a clear error, no event.
+#[tokio::test]
+async fn an_answer_about_another_trade_is_refused() {
+    let stub = Stub::start().await;
+    let alipay = provider(&stub);
+    let sale = request("O-43", 4300);
+
+    stub.fault(Fault::OtherTrade);
+    match alipay.create_charge(&sale).await {
+        Err(ProviderError::BadResponse { detail, .. }) => {
+            assert!(detail.contains("SOMEONE_ELSES_TRADE"), "{detail}");
+        }
+        other => panic!("expected BadResponse, got {other:?}"),
+    }
+
+    let charge = alipay.create_charge(&sale).await.unwrap();
+    stub.pay(&charge.charge_ref, "2026-05-01 20:04:59");
+    let open_charge = open;
+    let open = [open_charge(&charge, &sale)];
+    stub.fault(Fault::OtherTrade);
+    match alipay.poll(None, &open).await {
+        Err(ProviderError::BadResponse { detail, .. }) => {
+            assert!(detail.contains(&charge.charge_ref), "{detail}");
+            assert!(detail.contains("SOMEONE_ELSES_TRADE"), "{detail}");
+        }
+        other => panic!("expected BadResponse, got {other:?}"),
+    }
+    stub.fault(Fault::OtherTrade);
+    let trade_no = stub.trade(&charge.charge_ref).trade_no;
+    let refund_request = refund(&trade_no, Some(&charge.charge_ref), 100, "R-43");
+    match alipay.refund(&refund_request).await {
+        Err(ProviderError::BadResponse { .. }) => {}
+        other => panic!("expected BadResponse, got {other:?}"),
+    }
+    // The genuine answer afterwards: paid, once.
+    let events = alipay.poll(None, &open).await.unwrap().events;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].amount_minor, 4300);
+
+    let unpaid_request = request("O-45", 100);
+    let unpaid = alipay.create_charge(&unpaid_request).await.unwrap();
+    stub.fault(Fault::OtherTrade);
+    assert!(matches!(
+        alipay.cancel(&open_charge(&unpaid, &unpaid_request)).await,
+        Err(ProviderError::BadResponse { .. })
+    ));
+}
+
+/// Alipay face-to-face settles yuan only, and amounts are read as yuan with two decimals:
+/// an open charge in another currency is refused, never read with the wrong decimals.
+#[tokio::test]
+async fn an_open_charge_in_another_currency_is_refused_not_misread() {
+    let stub = Stub::start().await;
+    let alipay = provider(&stub);
+    let request = request("O-44", 500);
+    let charge = alipay.create_charge(&request).await.unwrap();
+    let in_yen = OpenCharge {
+        currency: "JPY".to_string(),
+        ..open(&charge, &request)
+    };
+    match alipay.poll(None, &[in_yen]).await {
+        Err(ProviderError::Config { detail, .. }) => {
+            assert!(detail.contains("CNY") && detail.contains("JPY"), "{detail}");
+        }
+        other => panic!("expected Config, got {other:?}"),
+    }
+    assert_eq!(methods(&stub.calls()), ["precreate"], "nothing asked");
+}

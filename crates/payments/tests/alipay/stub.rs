@@ -36,6 +36,11 @@ pub enum Fault {
     ForeignSignature,
     /// A success reply without a signature.
     UnsignedSuccess,
+    /// Instead of the real answer, an unsigned `ACQ.TRADE_NOT_EXIST`, as anyone on the path
+    /// could forge it.
+    ForgedNotExist,
+    /// A correctly signed answer about another trade (`out_trade_no` changed before signing).
+    OtherTrade,
 }
 
 #[derive(Debug, Clone)]
@@ -201,6 +206,12 @@ impl Gateway {
         else {
             return unsigned_error(&key, "isv.missing-biz-content", "缺少业务参数");
         };
+        if fault == Some(Fault::ForgedNotExist) {
+            // The request never reached the gateway: nothing happens to the trade.
+            let forged = json!({"code": "40004", "msg": "Business Failed",
+                "sub_code": "ACQ.TRADE_NOT_EXIST", "sub_msg": "交易不存在"});
+            return reply(format!(r#"{{"{key}":{forged}}}"#));
+        }
         self.calls.push(method.clone());
         let text = |name: &str| {
             biz.get(name)
@@ -214,6 +225,13 @@ impl Gateway {
             "alipay.trade.cancel" => self.cancel(&text),
             "alipay.trade.refund" => self.refund(&text),
             _ => return unsigned_error("error_response", "isv.invalid-method", "不存在的方法名"),
+        };
+        let result = match fault {
+            Some(Fault::OtherTrade) => result.map(|mut fields| {
+                fields.insert("out_trade_no".into(), "SOMEONE_ELSES_TRADE".into());
+                fields
+            }),
+            _ => result,
         };
         let object = match result {
             Ok(mut fields) => {
