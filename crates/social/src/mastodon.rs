@@ -74,7 +74,7 @@ impl App {
 /// URI exactly, port included: bind the [`crate::oauth::LoopbackCatcher`] first and pass its
 /// URI (or [`crate::oauth::OOB_REDIRECT_URI`] for the paste fallback).
 pub async fn register_app(instance_url: &str, redirect_uri: &str) -> Result<App, OAuthError> {
-    let instance = instance_base(instance_url);
+    let instance = instance_base(instance_url)?;
     let form = [
         ("client_name", CLIENT_NAME),
         ("redirect_uris", redirect_uri),
@@ -107,13 +107,14 @@ pub async fn register_app(instance_url: &str, redirect_uri: &str) -> Result<App,
     }
 }
 
-/// `mastodon.social`, `https://mastodon.social/` → `https://mastodon.social`.
-pub fn instance_base(instance_url: &str) -> String {
-    let trimmed = instance_url.trim().trim_end_matches('/');
+/// `mastodon.social`, `https://mastodon.social/` → `https://mastodon.social`; plain http only
+/// on this computer.
+pub fn instance_base(instance_url: &str) -> Result<String, PublishError> {
+    let trimmed = instance_url.trim();
     if trimmed.contains("://") {
-        trimmed.to_string()
+        http::secure_base("Mastodon server", trimmed)
     } else {
-        format!("https://{trimmed}")
+        http::secure_base("Mastodon server", &format!("https://{trimmed}"))
     }
 }
 
@@ -147,14 +148,15 @@ impl std::fmt::Debug for MastodonPublisher {
 }
 
 impl MastodonPublisher {
-    pub fn new(instance: &str, access_token: &str) -> MastodonPublisher {
-        MastodonPublisher {
-            instance: instance_base(instance),
+    /// Refuses an instance address that is not https (plain http only on this computer).
+    pub fn new(instance: &str, access_token: &str) -> Result<MastodonPublisher, PublishError> {
+        Ok(MastodonPublisher {
+            instance: instance_base(instance)?,
             access_token: access_token.to_string(),
             client: http::client(),
             limits: OnceCell::new(),
             media_timeout: MEDIA_PROCESSING_TIMEOUT,
-        }
+        })
     }
 
     /// Uses `limits` instead of asking the instance (e.g. limits the engine already stored).
@@ -452,16 +454,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn instance_addresses_are_normalised() {
-        assert_eq!(instance_base("mastodon.social"), "https://mastodon.social");
+    fn instance_addresses_are_normalised_and_plain_http_stays_on_this_computer() {
+        let base = |address: &str| instance_base(address).map_err(|e| e.to_string());
+        assert_eq!(base("mastodon.social").unwrap(), "https://mastodon.social");
         assert_eq!(
-            instance_base(" https://mastodon.social/ "),
+            base(" https://mastodon.social/ ").unwrap(),
             "https://mastodon.social"
         );
         assert_eq!(
-            instance_base("http://127.0.0.1:3000"),
+            base("http://127.0.0.1:3000").unwrap(),
             "http://127.0.0.1:3000"
         );
+        assert_eq!(base("http://[::1]:3000").unwrap(), "http://[::1]:3000");
+        assert_eq!(
+            base("http://localhost:3000").unwrap(),
+            "http://localhost:3000"
+        );
+        let refused = base("http://example.social").unwrap_err();
+        assert!(refused.contains("plain http://"), "{refused}");
+        assert!(base("http://127.0.0.1.example.social").is_err());
+        assert!(base("ftp://example.social").is_err());
+        assert!(MastodonPublisher::new("http://example.social", "t").is_err());
     }
 
     #[test]

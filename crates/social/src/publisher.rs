@@ -307,6 +307,7 @@ mod tests {
         );
 
         let mastodon = crate::mastodon::MastodonPublisher::new("social.example", "t")
+            .unwrap()
             .with_limits(crate::mastodon::FALLBACK_LIMITS);
         assert_eq!(
             Network::Mastodon.fallback_limits(),

@@ -1,7 +1,8 @@
 //! The posting outbox: one row per post per account, published by a worker with bounded
-//! concurrency. queued → sending → posted | failed. Each post has a fixed idempotency key, so
-//! a retry after a crash between "sent" and "stored" finds the post the network already has
-//! instead of creating a second one. Transient errors (429 with Retry-After, 5xx, timeouts)
+//! concurrency. queued → sending → posted | failed. A sender claims a post with a lease, so
+//! the window and `shopcast posts send` never send the same post at once; and each post has
+//! a fixed idempotency key, so a retry (after a crash between "sent" and "stored", once the
+//! lease ended) finds the post the network already has instead of creating a second one. Transient errors (429 with Retry-After, 5xx, timeouts)
 //! retry with backoff; permanent ones stop with a plain sentence and the network's raw reply.
 //! Scheduled posts fire while the app runs; those missed while it was closed wait for the
 //! owner to say "post now" or "skip".
@@ -28,6 +29,11 @@ pub const CONCURRENCY: usize = 4;
 pub const MAX_ATTEMPTS: i64 = 8;
 /// Longest wait between attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
+/// How long a claim on a post lasts. Another sender (the window beside `shopcast posts send`)
+/// leaves a claimed post alone until then; a sender that crashed mid-send is replaced after it.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(10 * 60);
+/// A send gives up before its lease ends, so a live sender's lease is never taken over.
+const SEND_DEADLINE: Duration = Duration::from_secs(8 * 60);
 
 /// Opens a publisher for an account with its credential (the real networks in the app;
 /// tests may open the same real ones against local peers).
@@ -86,6 +92,8 @@ pub struct Outbox {
 
 struct OutboxInner {
     pool: SqlitePool,
+    /// This outbox's name on its claims (random: one per process and shop).
+    owner: String,
     secrets: SecretStore,
     media: MediaStore,
     factory: Mutex<Arc<dyn PublisherFactory>>,
@@ -112,6 +120,7 @@ impl Outbox {
         Outbox {
             inner: Arc::new(OutboxInner {
                 pool,
+                owner: format!("outbox-{}", crate::infra::crockford_id(16)),
                 secrets,
                 media,
                 factory: Mutex::new(factory),
@@ -175,20 +184,22 @@ impl Outbox {
         }
     }
 
-    /// Sends every post due at `now` (at most [`CONCURRENCY`] at once); returns what changed.
+    /// Sends every post due at `now` (at most [`CONCURRENCY`] at once); returns the posts this
+    /// outbox claimed, as they ended (those another sender holds are left to it).
     pub async fn run_due(&self, now: jiff::Timestamp) -> Result<Vec<Post>> {
         let due = store::due(&self.inner.pool, now.as_millisecond()).await?;
         use futures_util::StreamExt;
-        let results: Vec<Result<Post>> = futures_util::stream::iter(due)
+        let results: Vec<Result<Option<Post>>> = futures_util::stream::iter(due)
             .map(|id| self.send_one(id, now))
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
         let mut changed = Vec::new();
         for result in results {
-            let post = result?;
-            let _ = self.inner.updates.send(post.clone());
-            changed.push(post);
+            if let Some(post) = result? {
+                let _ = self.inner.updates.send(post.clone());
+                changed.push(post);
+            }
         }
         Ok(changed)
     }
@@ -250,13 +261,14 @@ impl Outbox {
         })
     }
 
-    async fn send_one(&self, id: i64, now: jiff::Timestamp) -> Result<Post> {
+    async fn send_one(&self, id: i64, now: jiff::Timestamp) -> Result<Option<Post>> {
         let pool = &self.inner.pool;
-        let claimed = store::claim(pool, id).await?;
-        let post = store::get(pool, id).await?;
-        if !claimed {
-            return Ok(post);
+        let owner = self.inner.owner.as_str();
+        let lease_ends = now.as_millisecond() + CLAIM_LEASE.as_millis() as i64;
+        if !store::claim(pool, id, owner, now.as_millisecond(), lease_ends).await? {
+            return Ok(None);
         }
+        let post = store::get(pool, id).await?;
         let account = accounts::get(pool, post.account_id).await?;
         let outcome = async {
             if account.status != AccountStatus::Ok {
@@ -276,7 +288,14 @@ impl Outbox {
             let mut request = request;
             request.images.truncate(limits.max_images);
             publisher.validate(&request, &limits)?;
-            publisher.publish(&request).await
+            tokio::time::timeout(SEND_DEADLINE, publisher.publish(&request))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(PublishError::Unreachable {
+                        network: "the network",
+                        detail: format!("no answer within {} s", SEND_DEADLINE.as_secs()),
+                    })
+                })
         }
         .await;
         match outcome {
@@ -285,7 +304,12 @@ impl Outbox {
                 if std::env::var("SHOPCAST_FAULT").is_ok_and(|f| f == "after_publish") {
                     std::process::abort();
                 }
-                store::mark_posted(pool, id, &posted.remote_id, &posted.url).await?;
+                if !store::mark_posted(pool, id, owner, &posted.remote_id, &posted.url).await? {
+                    tracing::warn!(
+                        post = id,
+                        "claim lost while sending; outcome left to the new sender"
+                    );
+                }
             }
             Err(error) => {
                 let retry = error.is_retryable() && post.attempts < MAX_ATTEMPTS;
@@ -307,10 +331,15 @@ impl Outbox {
                     PostStatus::Failed
                 };
                 let next_attempt_at = now.as_millisecond() + delay.as_millis() as i64;
-                store::mark_unsent(pool, id, next, next_attempt_at, &error).await?;
+                if !store::mark_unsent(pool, id, owner, next, next_attempt_at, &error).await? {
+                    tracing::warn!(
+                        post = id,
+                        "claim lost while sending; outcome left to the new sender"
+                    );
+                }
             }
         }
-        store::get(pool, id).await
+        store::get(pool, id).await.map(Some)
     }
 }
 
@@ -339,7 +368,7 @@ impl PublisherFactory for SocialFactory {
             "mastodon" => Ok(Arc::new(mastodon::MastodonPublisher::new(
                 &account.service,
                 credential,
-            ))),
+            )?)),
             "weibo" => {
                 let domain = account
                     .settings

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use shopcast_social::Network;
@@ -13,8 +13,9 @@ use shopcast_social::oauth::{self, Authorization, OAuthClient, OAuthError};
 
 use crate::error::{CoreError, Result};
 
-/// How long the loopback redirect waits for the browser.
-const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long a started sign-in lasts: the loopback redirect waits this long for the browser,
+/// and a pasted code for an older sign-in is refused.
+pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// A started sign-in, as the UI sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,10 +37,21 @@ pub(crate) struct Pending {
     pub caught: Option<tokio::task::JoinHandle<std::result::Result<String, OAuthError>>>,
     /// Network extras kept with the account (Weibo's secure domain).
     pub settings: serde_json::Value,
+    started: Instant,
 }
 
-#[derive(Clone, Default)]
-pub(crate) struct SignIns(Arc<Mutex<HashMap<String, Pending>>>);
+/// The sign-ins started and not finished, each for [`SIGN_IN_TIMEOUT`] (shorter in tests).
+#[derive(Clone)]
+pub(crate) struct SignIns {
+    pending: Arc<Mutex<HashMap<String, Pending>>>,
+    lifetime: Duration,
+}
+
+impl Default for SignIns {
+    fn default() -> SignIns {
+        SignIns::lasting(SIGN_IN_TIMEOUT)
+    }
+}
 
 impl std::fmt::Debug for SignIns {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -56,6 +68,13 @@ pub(crate) fn oauth_error(error: OAuthError) -> CoreError {
 }
 
 impl SignIns {
+    pub(crate) fn lasting(lifetime: Duration) -> SignIns {
+        SignIns {
+            pending: Default::default(),
+            lifetime,
+        }
+    }
+
     /// Registers Shopcast on the instance with a loopback redirect and starts catching it.
     pub(crate) async fn start_mastodon(&self, instance: &str) -> Result<SignInStart> {
         let catcher = oauth::LoopbackCatcher::bind(0).await.map_err(oauth_error)?;
@@ -64,7 +83,7 @@ impl SignIns {
             .map_err(oauth_error)?;
         let client = app.oauth_client();
         let authorization = client.start();
-        let caught = tokio::spawn(catcher.wait_for_code(&authorization.state, SIGN_IN_TIMEOUT));
+        let caught = tokio::spawn(catcher.wait_for_code(&authorization.state, self.lifetime));
         Ok(self.keep(
             Pending {
                 network: Network::Mastodon,
@@ -73,6 +92,7 @@ impl SignIns {
                 authorization,
                 caught: Some(caught),
                 settings: serde_json::json!({}),
+                started: Instant::now(),
             },
             true,
         ))
@@ -114,6 +134,7 @@ impl SignIns {
                 authorization,
                 caught: None,
                 settings: serde_json::json!({ "secureDomain": secure_domain.trim() }),
+                started: Instant::now(),
             },
             false,
         ))
@@ -126,7 +147,16 @@ impl SignIns {
             authorize_url: pending.authorization.url.clone(),
             loopback,
         };
-        self.0.lock().expect("lock").insert(flow_id, pending);
+        let mut all = self.pending.lock().expect("lock");
+        // Sign-ins nobody finished are dropped (their loopback catchers stop with them).
+        all.retain(|_, p| {
+            let live = p.started.elapsed() < self.lifetime;
+            if !live && let Some(caught) = &p.caught {
+                caught.abort();
+            }
+            live
+        });
+        all.insert(flow_id, pending);
         start
     }
 
@@ -137,11 +167,17 @@ impl SignIns {
         pasted: Option<&str>,
     ) -> Result<(Pending, oauth::Token)> {
         let mut pending = self
-            .0
+            .pending
             .lock()
             .expect("lock")
             .remove(flow_id)
             .ok_or_else(|| CoreError::not_found("This sign-in"))?;
+        if pending.started.elapsed() >= self.lifetime {
+            if let Some(caught) = pending.caught.take() {
+                caught.abort();
+            }
+            return Err(oauth_error(OAuthError::TimedOut(self.lifetime)));
+        }
         let code = match (
             pasted.map(str::trim).filter(|p| !p.is_empty()),
             pending.caught.take(),
@@ -169,5 +205,48 @@ impl SignIns {
             .await
             .map_err(oauth_error)?;
         Ok((pending, token))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_sign_in_older_than_its_lifetime_is_refused_plainly() {
+        let sign_ins = SignIns::lasting(Duration::from_millis(150));
+        let start = |sign_ins: &SignIns| {
+            sign_ins
+                .start_weibo(
+                    "http://127.0.0.1:1",
+                    "key",
+                    "secret",
+                    "https://shop.example.com/weibo",
+                    "shop.example.com",
+                )
+                .unwrap()
+        };
+        let old = start(&sign_ins);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let error = sign_ins
+            .finish(&old.flow_id, Some("the-code"))
+            .await
+            .err()
+            .expect("expired");
+        assert_eq!(error.code().as_str(), "oauth_timed_out");
+        assert!(
+            error.to_string().contains("Start connecting again"),
+            "{error}"
+        );
+        // Expired sign-ins nobody finished are dropped when the next one starts.
+        let stale = start(&sign_ins);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        start(&sign_ins);
+        let gone = sign_ins
+            .finish(&stale.flow_id, Some("c"))
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(gone.code().as_str(), "not_found");
     }
 }

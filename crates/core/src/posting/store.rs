@@ -282,10 +282,13 @@ pub async fn set_account_status(pool: &SqlitePool, id: i64, status: AccountStatu
     Ok(())
 }
 
-/// Posts the worker should send at `now_ms`: queued ones, and "sending" ones a crash left.
+/// Posts the worker should send at `now_ms`: queued ones that are due, and "sending" ones
+/// whose sender's lease ended (it crashed or hung) without an outcome.
 pub(crate) async fn due(pool: &SqlitePool, now_ms: i64) -> Result<Vec<i64>> {
     Ok(sqlx::query_scalar(
-        "SELECT id FROM posts WHERE status IN ('queued', 'sending') AND next_attempt_at <= ?
+        "SELECT id FROM posts
+         WHERE (status = 'queued' AND next_attempt_at <= ?1)
+            OR (status = 'sending' AND lease_expires_at <= ?1)
          ORDER BY next_attempt_at, id LIMIT 256",
     )
     .bind(now_ms)
@@ -303,58 +306,78 @@ pub(crate) async fn photos_and_key(pool: &SqlitePool, id: i64) -> Result<(Vec<St
     Ok((hashes, row.get("idempotency_key")))
 }
 
-/// Claims a post for sending; false when another sender finished it meanwhile.
-pub(crate) async fn claim(pool: &SqlitePool, id: i64) -> Result<bool> {
-    // "sending" left by a crash is claimed again: the post's fixed key makes the retry find
-    // what the network already has. The final updates only change a post still "sending", so
-    // a second sender (the CLI beside the app) cannot undo "posted".
+/// Claims a post for `owner` until `lease_expires_at`; false when it is not due (any more)
+/// or another sender holds a live lease on it. One UPDATE decides, so of two processes on the
+/// same file only one can win.
+pub(crate) async fn claim(
+    pool: &SqlitePool,
+    id: i64,
+    owner: &str,
+    now: i64,
+    lease_expires_at: i64,
+) -> Result<bool> {
+    // A "sending" post whose lease ended is claimed again: its fixed key makes the retry find
+    // what the network already has.
     let claimed = sqlx::query(
-        "UPDATE posts SET status = 'sending', attempts = attempts + 1, updated_at = ?
-         WHERE id = ? AND status IN ('queued', 'sending')",
+        "UPDATE posts SET status = 'sending', attempts = attempts + 1, claimed_by = ?1,
+             lease_expires_at = ?2, updated_at = ?3
+         WHERE id = ?4 AND ((status = 'queued' AND next_attempt_at <= ?5)
+                         OR (status = 'sending' AND lease_expires_at <= ?5))",
     )
+    .bind(owner)
+    .bind(lease_expires_at)
     .bind(now_ms())
     .bind(id)
+    .bind(now)
     .execute(pool)
     .await?
     .rows_affected();
     Ok(claimed > 0)
 }
 
-/// Keeps what the network answered for a post being sent.
+/// Keeps what the network answered for a post `owner` is sending; false (nothing written)
+/// when `owner` lost its claim meanwhile.
 pub(crate) async fn mark_posted(
     pool: &SqlitePool,
     id: i64,
+    owner: &str,
     remote_id: &str,
     url: &str,
-) -> Result<()> {
-    sqlx::query(
+) -> Result<bool> {
+    let now = now_ms();
+    let done = sqlx::query(
         "UPDATE posts SET status = 'posted', remote_id = ?, url = ?, posted_at = ?,
-             error_code = NULL, error_message = NULL, error_raw = NULL, updated_at = ?
-         WHERE id = ? AND status = 'sending'",
+             error_code = NULL, error_message = NULL, error_raw = NULL, updated_at = ?,
+             claimed_by = NULL, lease_expires_at = NULL
+         WHERE id = ? AND status = 'sending' AND claimed_by = ?",
     )
     .bind(remote_id)
     .bind(url)
-    .bind(now_ms())
-    .bind(now_ms())
+    .bind(now)
+    .bind(now)
     .bind(id)
+    .bind(owner)
     .execute(pool)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
-/// A post being sent that did not go: queued again at `next_attempt_at`, or failed for good,
-/// with the error's code, sentence and the network's raw reply.
+/// A post `owner` is sending that did not go: queued again at `next_attempt_at`, or failed
+/// for good, with the error's code, sentence and the network's raw reply. False (nothing
+/// written) when `owner` lost its claim meanwhile.
 pub(crate) async fn mark_unsent(
     pool: &SqlitePool,
     id: i64,
+    owner: &str,
     status: PostStatus,
     next_attempt_at: i64,
     error: &shopcast_social::PublishError,
-) -> Result<()> {
-    sqlx::query(
+) -> Result<bool> {
+    let done = sqlx::query(
         "UPDATE posts SET status = ?, next_attempt_at = ?, error_code = ?,
-             error_message = ?, error_raw = ?, updated_at = ?
-         WHERE id = ? AND status = 'sending'",
+             error_message = ?, error_raw = ?, updated_at = ?,
+             claimed_by = NULL, lease_expires_at = NULL
+         WHERE id = ? AND status = 'sending' AND claimed_by = ?",
     )
     .bind(status.as_str())
     .bind(next_attempt_at)
@@ -363,7 +386,8 @@ pub(crate) async fn mark_unsent(
     .bind(error.raw())
     .bind(now_ms())
     .bind(id)
+    .bind(owner)
     .execute(pool)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }

@@ -16,7 +16,7 @@ mod outbox {
 
     use async_trait::async_trait;
     use shopcast_core::posting::accounts::Account;
-    use shopcast_core::posting::outbox::PublisherFactory;
+    use shopcast_core::posting::outbox::{CLAIM_LEASE, PublisherFactory};
     use shopcast_core::{ComposeRequest, Shop};
     use shopcast_social::{Network, NetworkLimits, PostRequest, Posted, PublishError, Publisher};
 
@@ -109,6 +109,20 @@ mod outbox {
         (shop, dir, remote, account.id, product)
     }
 
+    /// One post of `product` on `account`, due now.
+    async fn queue_now(
+        shop: &Shop,
+        product: i64,
+        account: i64,
+    ) -> shopcast_core::posting::outbox::Post {
+        let request = ComposeRequest {
+            product_id: product,
+            account_ids: vec![account],
+            ..Default::default()
+        };
+        shop.queue_posts(&request).await.unwrap().remove(0)
+    }
+
     fn at(text: &str) -> jiff::Timestamp {
         text.parse().unwrap()
     }
@@ -189,13 +203,7 @@ mod outbox {
                 network: "bluesky",
                 retry_after: Some(Duration::from_secs(30)),
             });
-        shop.queue_posts(&ComposeRequest {
-            product_id: product,
-            account_ids: vec![account],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+        queue_now(&shop, product, account).await;
         let now = jiff::Timestamp::now();
         let first = shop.outbox().run_due(now).await.unwrap();
         assert_eq!(first[0].status, "queued");
@@ -258,32 +266,183 @@ mod outbox {
     }
 
     #[tokio::test]
-    async fn a_crash_between_sent_and_stored_is_retried_without_a_duplicate() {
+    async fn a_crash_between_sent_and_stored_is_retried_after_its_lease_without_a_duplicate() {
         let (shop, _dir, remote, account, product) = setup("Asia/Shanghai").await;
-        let posts = shop
-            .queue_posts(&ComposeRequest {
-                product_id: product,
-                account_ids: vec![account],
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        let id = posts[0].id;
+        let id = queue_now(&shop, product, account).await.id;
         // The network got the post, then the app died before storing the answer: the row is
-        // still "sending" (that is what the worker writes before publishing).
-        shop.outbox().run_due(jiff::Timestamp::now()).await.unwrap();
+        // still "sending" under the dead sender's claim (what the worker writes first).
+        let now = jiff::Timestamp::now();
+        shop.outbox().run_due(now).await.unwrap();
+        let lease_ends = now.as_millisecond() + CLAIM_LEASE.as_millis() as i64;
         sqlx::query(
-            "UPDATE posts SET status = 'sending', remote_id = NULL, url = NULL WHERE id = ?",
+            "UPDATE posts SET status = 'sending', remote_id = NULL, url = NULL,
+                 claimed_by = 'outbox-dead', lease_expires_at = ? WHERE id = ?",
         )
+        .bind(lease_ends)
         .bind(id)
         .execute(shop.pool())
         .await
         .unwrap();
-        let retried = shop.outbox().run_due(jiff::Timestamp::now()).await.unwrap();
+        let before = now
+            .checked_add(CLAIM_LEASE - Duration::from_secs(1))
+            .unwrap();
+        assert!(
+            shop.outbox().run_due(before).await.unwrap().is_empty(),
+            "not while the lease lasts"
+        );
+        let retried = shop
+            .outbox()
+            .run_due(now.checked_add(CLAIM_LEASE).unwrap())
+            .await
+            .unwrap();
         assert_eq!(retried[0].status, "posted");
         let remote = remote.lock().unwrap();
         assert_eq!(remote.publishes, 2, "published twice…");
         assert_eq!(remote.posts.len(), 1, "…but one post exists");
+    }
+
+    /// A network that holds each publish until the test lets it go, then answers `posted`
+    /// (or refuses the post when there is none).
+    #[derive(Clone, Default)]
+    struct Held {
+        keys: Arc<Mutex<Vec<String>>>,
+        entered: Arc<tokio::sync::Notify>,
+        release: Arc<tokio::sync::Notify>,
+        posted: Option<Posted>,
+    }
+
+    #[async_trait]
+    impl PublisherFactory for Held {
+        async fn open(&self, _: &Account, _: &str) -> Result<Arc<dyn Publisher>, PublishError> {
+            Ok(Arc::new(self.clone()))
+        }
+    }
+
+    #[async_trait]
+    impl Publisher for Held {
+        fn network(&self) -> Network {
+            Network::Bluesky
+        }
+        async fn limits(&self) -> Result<NetworkLimits, PublishError> {
+            FakeNetwork(Default::default()).limits().await
+        }
+        async fn publish(&self, request: &PostRequest) -> Result<Posted, PublishError> {
+            self.keys
+                .lock()
+                .unwrap()
+                .push(request.idempotency_key.clone());
+            self.entered.notify_one();
+            self.release.notified().await;
+            self.posted.clone().ok_or_else(|| PublishError::Rejected {
+                network: "bluesky",
+                code: "InvalidRequest".into(),
+                message: "late refusal".into(),
+                raw: "{}".into(),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_live_claim_is_left_alone_an_expired_one_is_taken_over_and_the_old_sender_ignored() {
+        let (window, dir, _, account, product) = setup("Asia/Shanghai").await;
+        let hung = Held::default();
+        window.outbox().set_factory(Arc::new(hung.clone()));
+        // `shopcast posts send` beside the window: a second Shop on the same file.
+        let cli = Shop::open(dir.path()).await.unwrap();
+        let slow = Held {
+            posted: Some(Posted {
+                remote_id: "at://did:plc:x/app.bsky.feed.post/1".into(),
+                url: "https://bsky.app/profile/shop/post/1".into(),
+                raw: "{}".into(),
+            }),
+            ..Held::default()
+        };
+        cli.outbox().set_factory(Arc::new(slow.clone()));
+        let post = queue_now(&window, product, account).await;
+        let now = jiff::Timestamp::now();
+        let later = move |d: Duration| now.checked_add(d).unwrap();
+        let stored = |shop: &Shop| {
+            let shop = shop.clone();
+            async move { shop.post_history(None, None).await.unwrap().remove(0) }
+        };
+        let window_sending = tokio::spawn({
+            let window = window.clone();
+            async move { window.outbox().run_due(now).await }
+        });
+        hung.entered.notified().await;
+        assert!(
+            cli.outbox()
+                .run_due(later(Duration::from_secs(60)))
+                .await
+                .unwrap()
+                .is_empty(),
+            "the window's live claim is left alone"
+        );
+        assert!(
+            slow.keys.lock().unwrap().is_empty(),
+            "nothing sent by the CLI"
+        );
+        // The window hangs past its lease: the CLI takes the post over, with the same key.
+        let cli_sending = tokio::spawn({
+            let cli = cli.clone();
+            let at = later(CLAIM_LEASE);
+            async move { cli.outbox().run_due(at).await }
+        });
+        slow.entered.notified().await;
+        assert_eq!(
+            *slow.keys.lock().unwrap(),
+            *hung.keys.lock().unwrap(),
+            "same key"
+        );
+        // The window's late refusal comes from a sender that lost its claim: ignored.
+        hung.release.notify_one();
+        window_sending.await.unwrap().unwrap();
+        let now_stored = stored(&window).await;
+        assert_eq!(
+            (now_stored.status.as_str(), now_stored.error_code.as_deref()),
+            ("sending", None),
+            "still the CLI's: {now_stored:?}"
+        );
+        slow.release.notify_one();
+        let taken = cli_sending.await.unwrap().unwrap();
+        assert_eq!((taken.len(), taken[0].status.as_str()), (1, "posted"));
+        let done = stored(&window).await;
+        assert_eq!(
+            (done.id, done.status.as_str(), done.attempts),
+            (post.id, "posted", 2)
+        );
+        assert_eq!(done.error_code, None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_outboxes_on_one_file_send_each_post_once() {
+        let (window, dir, remote, account, product) = setup("Asia/Shanghai").await;
+        let cli = Shop::open(dir.path()).await.unwrap();
+        cli.outbox().set_factory(Arc::new(Factory(remote.clone())));
+        for _ in 0..12 {
+            queue_now(&window, product, account).await;
+        }
+        let now = jiff::Timestamp::now();
+        let (a, b) = tokio::join!(window.outbox().run_due(now), cli.outbox().run_due(now));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let mut ids: Vec<i64> = a.iter().chain(&b).map(|p| p.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(
+            (a.len() + b.len(), ids.len()),
+            (12, 12),
+            "each post by one sender"
+        );
+        assert_eq!(
+            remote.lock().unwrap().publishes,
+            12,
+            "each post published once"
+        );
+        assert!(
+            a.iter()
+                .chain(&b)
+                .all(|p| p.status == "posted" && p.attempts == 1)
+        );
     }
 
     #[tokio::test]
@@ -458,6 +617,22 @@ mod sign_in {
             .unwrap();
         let location = picked.headers()["location"].to_str().unwrap().to_string();
         assert!(location.starts_with("http://127.0.0.1:"), "{location}");
+        // A callback with another sign-in's state first: refused, and the sign-in waits on.
+        let (callback, query) = location.split_once('?').unwrap();
+        let foreign = browser
+            .get(format!("{callback}?code=someone-elses-code&state=not-ours"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(foreign.status(), 400);
+        assert!(
+            foreign
+                .text()
+                .await
+                .unwrap()
+                .contains("not for this sign-in")
+        );
+        assert!(query.contains("state="), "{location}");
         browser.get(&location).send().await.unwrap();
         let account = shop.finish_sign_in(&start.flow_id, None).await.unwrap();
         assert_eq!(

@@ -9,15 +9,14 @@ use crate::publisher::PublishError;
 
 use super::{Login, NETWORK, Session};
 
+/// The PDS (or entryway) address: https, or http on this computer only.
 pub(super) fn service_base(service_url: &str) -> Result<String, PublishError> {
-    let trimmed = service_url.trim().trim_end_matches('/');
-    match url::Url::parse(trimmed) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(trimmed.to_string()),
-        _ => Err(PublishError::Invalid(format!(
-            "“{service_url}” is not a Bluesky server address; for most accounts it is \
-             https://bsky.social."
-        ))),
-    }
+    http::secure_base("Bluesky server", service_url).map_err(|e| match e {
+        PublishError::Invalid(message) => PublishError::Invalid(format!(
+            "{message} For most accounts it is https://bsky.social."
+        )),
+        other => other,
+    })
 }
 
 pub(super) fn xrpc_url(service: &str, nsid: &str) -> String {
@@ -129,6 +128,29 @@ pub(super) fn xrpc_error(response: &RawResponse) -> PublishError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_plain_http_server_elsewhere_is_refused_before_the_password_is_sent() {
+        assert_eq!(
+            service_base("https://bsky.social/").unwrap(),
+            "https://bsky.social"
+        );
+        assert_eq!(
+            service_base("http://127.0.0.1:2583").unwrap(),
+            "http://127.0.0.1:2583"
+        );
+        // Nothing listens there: the refusal comes before any connection is tried.
+        let error = super::super::BlueskyPublisher::connect("http://example.social", "shop", "pw")
+            .await
+            .err()
+            .expect("refused");
+        assert_eq!(error.code(), "post_invalid");
+        let message = error.to_string();
+        assert!(
+            message.contains("plain http://") && message.contains("https://bsky.social"),
+            "{message}"
+        );
+    }
 
     fn reply(status: u16, body: &str) -> RawResponse {
         RawResponse {

@@ -14,6 +14,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{CALLBACK_PATH, OAuthError};
 
+/// The page for a callback whose `state` belongs to another (or no) sign-in.
+const NOT_THIS_SIGN_IN: &str = "This sign-in link is not for this sign-in. Nothing was connected. \
+    Go back to Shopcast and use the browser tab it opened, or start connecting again.";
+
 /// Listens on 127.0.0.1 for the one browser redirect that ends a sign-in.
 pub struct LoopbackCatcher {
     listener: tokio::net::TcpListener,
@@ -50,7 +54,9 @@ impl LoopbackCatcher {
     }
 
     /// Waits for `GET /callback?code=…&state=…`, answers the browser with a short page, and
-    /// returns the code. The first callback decides: a wrong `state` or an `error` ends the wait.
+    /// returns the code. A callback with another `state` (a stale tab, a link someone else
+    /// sent) is answered "not for this sign-in" and ignored: the wait goes on. The first
+    /// callback with the right state decides (its code, or the `error` it carries).
     /// The future owns what it needs, so it can be spawned while the browser is opened.
     pub fn wait_for_code(
         self,
@@ -77,6 +83,9 @@ impl LoopbackCatcher {
                         StatusCode::OK,
                         Html(page("Shopcast is connected. You can close this window.")),
                     ),
+                    Err(OAuthError::StateMismatch) => {
+                        return (StatusCode::BAD_REQUEST, Html(page(NOT_THIS_SIGN_IN)));
+                    }
                     Err(e) => (
                         StatusCode::BAD_REQUEST,
                         Html(page(&format!(
@@ -251,17 +260,23 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn loopback_catcher_refuses_a_foreign_state_and_reports_denial() {
+    async fn loopback_catcher_ignores_a_foreign_state_and_reports_denial() {
         let catcher = LoopbackCatcher::bind(0).await.unwrap();
         let redirect = catcher.redirect_uri().to_string();
         let waiting = tokio::spawn(catcher.wait_for_code("mine", Duration::from_secs(10)));
-        let (status, body) = get(&format!("{redirect}?code=c&state=theirs")).await;
-        assert_eq!(status, 400);
-        assert!(body.contains("state mismatch"), "{body}");
-        assert!(matches!(
-            waiting.await.unwrap(),
-            Err(OAuthError::StateMismatch)
-        ));
+        for foreign in [
+            format!("{redirect}?code=their-code&state=theirs"),
+            format!("{redirect}?code=no-state"),
+            format!("{redirect}?error=access_denied&state=theirs"),
+        ] {
+            let (status, body) = get(&foreign).await;
+            assert_eq!(status, 400);
+            assert!(body.contains("not for this sign-in"), "{body}");
+        }
+        assert!(!waiting.is_finished(), "still waiting for the right state");
+        let (status, _) = get(&format!("{redirect}?code=my-code&state=mine")).await;
+        assert_eq!(status, 200);
+        assert_eq!(waiting.await.unwrap().unwrap(), "my-code");
 
         let catcher = LoopbackCatcher::bind(0).await.unwrap();
         let redirect = catcher.redirect_uri().to_string();

@@ -214,7 +214,7 @@ async fn a_photo_still_processing_is_polled_until_its_url_is_set() {
         polls_until_ready: 2,
     })
     .await;
-    let publisher = MastodonPublisher::new(&base, "tok-1");
+    let publisher = MastodonPublisher::new(&base, "tok-1").unwrap();
     let posted = publisher.publish(&post_with_photo()).await.unwrap();
     assert_eq!(posted.remote_id, "103");
     assert_eq!(posted.url, "https://social.example/@shop/103");
@@ -249,6 +249,7 @@ async fn a_photo_still_processing_is_polled_until_its_url_is_set() {
 async fn a_photo_that_never_finishes_processing_is_worth_retrying_later() {
     let (base, server) = serve(Script::NeverReady).await;
     let publisher = MastodonPublisher::new(&base, "tok")
+        .unwrap()
         .with_media_processing_timeout(Duration::from_millis(1_200));
     let err = publisher.publish(&post_with_photo()).await.unwrap_err();
     assert!(err.is_retryable(), "{err:?}");
@@ -265,6 +266,7 @@ async fn a_photo_that_never_finishes_processing_is_worth_retrying_later() {
 async fn a_refused_photo_keeps_the_instance_words() {
     let (base, server) = serve(Script::PhotoRefused).await;
     let err = MastodonPublisher::new(&base, "tok")
+        .unwrap()
         .publish(&post_with_photo())
         .await
         .unwrap_err();
@@ -291,6 +293,7 @@ async fn too_many_requests_carries_retry_after() {
     let mut request = post_with_photo();
     request.images.clear();
     let err = MastodonPublisher::new(&base, "tok")
+        .unwrap()
         .publish(&request)
         .await
         .unwrap_err();
@@ -302,7 +305,7 @@ async fn too_many_requests_carries_retry_after() {
 #[tokio::test]
 async fn a_revoked_token_asks_to_reconnect() {
     let (base, server) = serve(Script::TokenRevoked).await;
-    let publisher = MastodonPublisher::new(&base, "tok");
+    let publisher = MastodonPublisher::new(&base, "tok").unwrap();
     let err = publisher.verify_credentials().await.unwrap_err();
     assert!(matches!(err, PublishError::Reconnect { .. }), "{err:?}");
 
@@ -324,11 +327,12 @@ async fn who_am_i_reads_acct_and_a_revoked_token_asks_to_reconnect() {
         polls_until_ready: 1,
     })
     .await;
-    let publisher = MastodonPublisher::new(&base, "tok");
+    let publisher = MastodonPublisher::new(&base, "tok").unwrap();
     assert_eq!(publisher.who_am_i().await.unwrap(), "shop");
 
     let (base, _) = serve(Script::TokenRevoked).await;
     let err = MastodonPublisher::new(&base, "tok")
+        .unwrap()
         .who_am_i()
         .await
         .unwrap_err();
@@ -341,7 +345,7 @@ async fn instance_limits_are_asked_once_and_have_fallbacks() {
         polls_until_ready: 1,
     })
     .await;
-    let publisher = MastodonPublisher::new(&base, "tok");
+    let publisher = MastodonPublisher::new(&base, "tok").unwrap();
     let limits = publisher.limits().await.unwrap();
     assert_eq!(limits.max_chars, 1000);
     assert_eq!(limits.max_image_bytes, 16_777_216);
@@ -351,6 +355,10 @@ async fn instance_limits_are_asked_once_and_have_fallbacks() {
     assert_eq!(server.seen.lock().unwrap().instance_requests, 1);
 
     let (base, _server) = serve(Script::NoInstanceInfo).await;
-    let limits = MastodonPublisher::new(&base, "tok").limits().await.unwrap();
+    let limits = MastodonPublisher::new(&base, "tok")
+        .unwrap()
+        .limits()
+        .await
+        .unwrap();
     assert_eq!(limits, FALLBACK_LIMITS);
 }

@@ -136,7 +136,7 @@ async fn browser_sign_in_reaches_the_loopback_catcher_and_yields_a_working_token
 
     let token = client.exchange_code(&code, &sign_in.pkce).await.unwrap();
     assert_eq!(token.expires_at, None, "Mastodon tokens do not lapse");
-    let publisher = MastodonPublisher::new(&app.instance, &token.access_token);
+    let publisher = MastodonPublisher::new(&app.instance, &token.access_token).unwrap();
     let account = publisher.verify_credentials().await.unwrap();
     assert_eq!(account.id, owner.id);
     assert_eq!(account.acct, owner.username);
@@ -150,7 +150,7 @@ async fn browser_sign_in_reaches_the_loopback_catcher_and_yields_a_working_token
 #[tokio::test]
 async fn unknown_token_asks_to_reconnect() {
     let mock = MastodonMock::start().await;
-    let publisher = MastodonPublisher::new(mock.base(), "revoked-token");
+    let publisher = MastodonPublisher::new(mock.base(), "revoked-token").unwrap();
     let err = publisher.verify_credentials().await.unwrap_err();
     assert!(
         matches!(&err, PublishError::Reconnect { message, .. } if message.contains("Connect the account again")),
@@ -168,9 +168,9 @@ async fn unknown_token_asks_to_reconnect() {
 async fn who_am_i_is_the_acct_the_token_belongs_to() {
     let mock = MastodonMock::start().await;
     let owner = mock.create_account("whoami").await;
-    let publisher = MastodonPublisher::new(mock.base(), &owner.token);
+    let publisher = MastodonPublisher::new(mock.base(), &owner.token).unwrap();
     assert_eq!(publisher.who_am_i().await.unwrap(), owner.username);
-    let stranger = MastodonPublisher::new(mock.base(), "revoked-token");
+    let stranger = MastodonPublisher::new(mock.base(), "revoked-token").unwrap();
     let err = stranger.who_am_i().await.unwrap_err();
     assert!(matches!(err, PublishError::Reconnect { .. }), "{err:?}");
 }
@@ -180,6 +180,7 @@ async fn limits_are_read_from_the_instance() {
     let mock = MastodonMock::start().await;
     let owner = mock.create_account("limits").await;
     let limits = MastodonPublisher::new(mock.base(), &owner.token)
+        .unwrap()
         .limits()
         .await
         .unwrap();
@@ -199,7 +200,7 @@ async fn limits_are_read_from_the_instance() {
 async fn publishes_a_status_with_photos_alt_text_and_language() {
     let mock = MastodonMock::start().await;
     let owner = mock.create_account("potter").await;
-    let publisher = MastodonPublisher::new(mock.base(), &owner.token);
+    let publisher = MastodonPublisher::new(mock.base(), &owner.token).unwrap();
     let mut request = post(
         "Blue teacup, ¥88 https://shop.example.com/p/CUP-1?src=mastodon #tea",
         "outbox-1",
@@ -268,7 +269,7 @@ async fn publishes_a_status_with_photos_alt_text_and_language() {
 async fn the_same_idempotency_key_twice_makes_one_status() {
     let mock = MastodonMock::start().await;
     let owner = mock.create_account("retry").await;
-    let publisher = MastodonPublisher::new(mock.base(), &owner.token);
+    let publisher = MastodonPublisher::new(mock.base(), &owner.token).unwrap();
     let mut request = post(
         "New in: jasmine tea https://shop.example.com/p/T-9",
         "outbox-42",
@@ -302,7 +303,7 @@ async fn the_same_idempotency_key_twice_makes_one_status() {
 async fn text_over_the_instance_limit_is_refused_before_sending() {
     let mock = MastodonMock::start().await;
     let owner = mock.create_account("wordy").await;
-    let publisher = MastodonPublisher::new(mock.base(), &owner.token);
+    let publisher = MastodonPublisher::new(mock.base(), &owner.token).unwrap();
     let err = publisher
         .publish(&post(&"茶".repeat(501), "long-1"))
         .await
@@ -330,10 +331,12 @@ async fn the_instance_refuses_long_text_with_its_own_422_message() {
     let mock = MastodonMock::start().await;
     let owner = mock.create_account("bypass").await;
     // Limits that let the text through our check, so the instance itself must refuse it.
-    let publisher = MastodonPublisher::new(mock.base(), &owner.token).with_limits(NetworkLimits {
-        max_chars: 5_000,
-        ..FALLBACK_LIMITS
-    });
+    let publisher = MastodonPublisher::new(mock.base(), &owner.token)
+        .unwrap()
+        .with_limits(NetworkLimits {
+            max_chars: 5_000,
+            ..FALLBACK_LIMITS
+        });
     let err = publisher
         .publish(&post(&"a".repeat(501), "long-2"))
         .await
