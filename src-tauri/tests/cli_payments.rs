@@ -475,6 +475,17 @@ async fn headless_watch_runs_the_test_checkout_where_asked_and_records_its_sales
     let stock = &products.as_array().unwrap()[0]["stock"];
     assert_eq!(stock, 12, "a test sale leaves the stock alone: {products}");
 
+    // A busy address asked for is refused in words.
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = squatter.local_addr().unwrap().to_string();
+    let refused = run(data, &["payments", "watch", "--test-listen", &busy]);
+    assert!(!refused.status.success());
+    let reason = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        reason.starts_with("error[") && reason.contains(&busy),
+        "{reason}"
+    );
+
     // --test-listen needs test mode on.
     ok(run(data, &["providers", "remove", "test"]));
     let refused = run(data, &["payments", "watch", "--test-listen", &listen]);

@@ -225,8 +225,14 @@ pub async fn run_payments(shop: &Shop, command: PaymentsCommand) -> Result<(), F
                 match updates.recv().await {
                     Ok(PaymentUpdate::Payment { payment }) => print_json_line(&payment)?,
                     Ok(PaymentUpdate::Health { health }) if !health.ok => {
+                        // No next attempt: it waits for the owner (a busy test-mode port).
+                        let state = if health.next_attempt_at.is_some() {
+                            "unreachable, retrying"
+                        } else {
+                            "not running"
+                        };
                         eprintln!(
-                            "shopcast: {} unreachable, retrying: {}",
+                            "shopcast: {} {state}: {}",
                             health.provider,
                             health.message.unwrap_or_default()
                         );

@@ -338,10 +338,22 @@ impl Shop {
                 .is_none()
                 .then(|| self.test_public_host(&settings))
                 .flatten();
-            self.payments
+            match self
+                .payments
                 .start_test_mode(bind, public_host.as_deref())
-                .await?;
-            self.payments.test_mode().base_url()
+                .await
+            {
+                Ok(_) => self.payments.test_mode().base_url(),
+                // The address asked for, or nothing else to watch: say so and stop.
+                Err(error) if test_listen.is_some() || self.payments.connected().is_empty() => {
+                    return Err(error);
+                }
+                // Otherwise the other providers keep running; test mode's health says why.
+                Err(error) => {
+                    tracing::warn!(%error, "test mode did not start");
+                    None
+                }
+            }
         } else {
             None
         };
