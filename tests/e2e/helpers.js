@@ -325,3 +325,18 @@ export function journey(name, getBrowser, { timeout = 90_000 } = {}) {
     });
   };
 }
+
+/**
+ * What a phone's "Pay (test)" button does on the test checkout page at `url`: open the page
+ * and post its form, with the form token the page carries, to `<url>/pay`. Returns the reply.
+ */
+export async function payTestCheckout(url) {
+  const page = await (await fetch(url)).text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
+  if (!csrf) throw new Error(`no form token on the test checkout page ${url}`);
+  return fetch(`${url}/pay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ csrf }).toString(),
+  });
+}

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, describe } from 'node:test';
-import { env, eventually, journey, messages, screenshot, startApp, textOf, textsOf, tid } from './helpers.js';
+import { env, eventually, journey, messages, payTestCheckout, screenshot, startApp, textOf, textsOf, tid } from './helpers.js';
 
 // Not the catalog journey's shop: this journey starts from a first start of its own.
 const DATA_DIR = path.join(path.dirname(env.dataDir), 'shop-payments');
@@ -40,9 +40,9 @@ describe('till and payments journey', () => {
     return url;
   }
 
-  /** What the phone's "Pay (test)" button does: a form POST to <checkout URL>/pay. */
+  /** What the phone's "Pay (test)" button does: the page's form, posted to <checkout URL>/pay. */
   async function payOnPhone(url) {
-    const reply = await fetch(`${url}/pay`, { method: 'POST' });
+    const reply = await payTestCheckout(url);
     assert.equal(reply.status, 200, `POST ${url}/pay`);
     assert.match(await reply.text(), /Paid/, 'the checkout page confirms the payment');
   }

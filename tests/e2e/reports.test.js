@@ -13,6 +13,7 @@ import {
   env,
   eventually,
   messages,
+  payTestCheckout,
   screenshot,
   setDate,
   startApp,
@@ -188,7 +189,7 @@ describe('reports journey', () => {
     // Still unpaid: nothing changes.
     await eventually(async () => assert.deepEqual(await todayTotals(), { CNY: '¥176.00' }));
 
-    const reply = await fetch(`${checkout}/pay`, { method: 'POST' });
+    const reply = await payTestCheckout(checkout);
     assert.equal(reply.status, 200, 'the test checkout page takes the payment');
     await eventually(async () => assert.deepEqual(await todayTotals(), { CNY: '¥264.00' }), { timeout: 5_000 });
     // Cash 176 of 264 is 66.7 %: whole percents that add up to 100.
