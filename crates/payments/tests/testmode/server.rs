@@ -186,3 +186,28 @@ async fn path_tricks_get_a_plain_404_or_400() {
     }
     assert_eq!(shop.orders.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn a_body_that_never_arrives_gets_408_after_the_request_deadline() {
+    let limits = CheckoutLimits {
+        request_timeout: Duration::from_millis(500),
+        ..Default::default()
+    };
+    let (_mode, _server, shop, base) = checkout(limits).await;
+    let mut socket = TcpStream::connect(addr(&base)).await.unwrap();
+    socket
+        .write_all(
+            b"POST /p/TEA-1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncsrf=",
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut reply = vec![0u8; 12];
+    tokio::time::timeout(Duration::from_secs(5), socket.read_exact(&mut reply))
+        .await
+        .expect("answered, not left hanging")
+        .unwrap();
+    assert_eq!(&reply[9..12], b"408", "{}", String::from_utf8_lossy(&reply));
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(shop.orders.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
