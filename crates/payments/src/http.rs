@@ -9,6 +9,38 @@ use crate::provider::{ProviderError, ProviderKind};
 /// Per-request timeout: a till should not hang on a provider.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// The largest reply body read from a provider. Their replies are a few KiB (a full page of
+/// 100 Stripe events stays well under this); anything bigger is not what they document.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Checks that `url` (a provider's API base or gateway, named `what` in the sentence) is
+/// https, or plain http on this computer only (127.0.0.1, ::1, localhost: local test
+/// peers). Anything else would send keys and payments in clear across a network.
+pub fn check_remote_url(
+    provider: ProviderKind,
+    what: &str,
+    url: &reqwest::Url,
+) -> Result<(), ProviderError> {
+    let host = url.host_str().unwrap_or_default();
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" if !host.is_empty() => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(ProviderError::Config {
+            provider,
+            detail: format!(
+                "The {what} {url} must start with https:// (plain http:// is only allowed for \
+                 this computer: 127.0.0.1, ::1 or localhost)."
+            ),
+        }),
+    }
+}
+
 /// Builds the HTTP client providers use (rustls on ring, a timeout, a user agent).
 pub fn client() -> reqwest::Client {
     // reqwest is built without a default crypto provider; installing ring twice is harmless.
@@ -33,24 +65,55 @@ impl RawResponse {
     }
 }
 
-/// Sends `request` and reads the whole body. Transport failures become `Unreachable`;
-/// 429 becomes `RateLimited` (with Retry-After when given, in seconds or as an HTTP date);
-/// 5xx becomes `Server`. Other statuses are returned for the provider to interpret.
+/// Sends `request` and reads the body, at most [`MAX_BODY_BYTES`]. Transport failures become
+/// `Unreachable`; 429 becomes `RateLimited` (with Retry-After when given, in seconds or as an
+/// HTTP date); 5xx becomes `Server`; a body over the cap is `BadResponse`. Other statuses are
+/// returned for the provider to interpret.
 pub async fn send(
     provider: ProviderKind,
     request: reqwest::RequestBuilder,
 ) -> Result<RawResponse, ProviderError> {
-    let response = request
+    send_capped(provider, request, MAX_BODY_BYTES).await
+}
+
+/// [`send`] with another cap on the body.
+pub async fn send_capped(
+    provider: ProviderKind,
+    request: reqwest::RequestBuilder,
+    max_bytes: usize,
+) -> Result<RawResponse, ProviderError> {
+    let mut response = request
         .send()
         .await
         .map_err(|err| unreachable(provider, &err))?;
     let status = response.status().as_u16();
     let retry_after = retry_after(response.headers());
-    let body = response
-        .bytes()
+    let too_large = || ProviderError::BadResponse {
+        provider,
+        detail: format!(
+            "the reply (HTTP {status}) is larger than {} KiB, far more than {provider} sends; \
+             Shopcast stopped reading it",
+            max_bytes / 1024
+        ),
+    };
+    // Refused before reading when the length is announced; counted chunk by chunk otherwise.
+    if response
+        .content_length()
+        .is_some_and(|length| length > max_bytes as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
         .map_err(|err| unreachable(provider, &err))?
-        .to_vec();
+    {
+        if body.len() + chunk.len() > max_bytes {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
     match status {
         429 => Err(ProviderError::RateLimited {
             provider,

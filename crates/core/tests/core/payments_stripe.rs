@@ -250,3 +250,21 @@ async fn an_unreadable_event_between_two_payments_is_kept_counted_and_skipped() 
     assert_eq!(count(&shop, "payments").await, 2);
     shop.payments().disconnect(ProviderKind::Stripe);
 }
+
+/// A provider may send as much as it likes (up to the 1 MiB reply cap); the ledger keeps at
+/// most 64 KiB of it per event, cut on a character boundary with a marker.
+#[tokio::test]
+async fn raw_replies_are_stored_cut_to_a_bounded_size() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let mut big = crate::event("evt_big", "pi_big", PaymentStatus::Paid, 1_250);
+    big.raw = format!(r#"{{"id":"evt_big","note":"{}"}}"#, "青".repeat(100_000));
+    crate::ingest(&shop, ProviderKind::Stripe, &[big]).await;
+    let raw: String =
+        sqlx::query_scalar("SELECT raw FROM payment_events WHERE event_id = 'evt_big'")
+            .fetch_one(shop.pool())
+            .await
+            .unwrap();
+    assert!(raw.len() <= 64 * 1024 + 64, "{} bytes kept", raw.len());
+    assert!(raw.starts_with(r#"{"id":"evt_big""#));
+    assert!(raw.ends_with("bytes in all]"), "{}", &raw[raw.len() - 60..]);
+}

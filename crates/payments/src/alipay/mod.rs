@@ -146,8 +146,10 @@ impl AlipayProvider {
                     .to_string(),
             });
         }
+        let gateway = config.gateway.url();
+        http::check_remote_url(KIND, "Alipay gateway", &gateway)?;
         Ok(Self {
-            gateway: config.gateway.url(),
+            gateway,
             app_id,
             app_key: AppPrivateKey::parse(&config.app_private_key)?,
             alipay_key: AlipayPublicKey::parse(&config.alipay_public_key)?,

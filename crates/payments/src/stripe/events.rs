@@ -87,6 +87,7 @@ impl ListedEvent {
         };
         let occurred_at = Timestamp::from_second(self.created)
             .map_err(|err| format!("its time {} is impossible ({err})", self.created))?;
+        check_amounts(&state)?;
         let in_ours = |amount: i64| {
             units::from_stripe(amount, &state.currency).map_err(|_| {
                 format!(
@@ -339,6 +340,27 @@ impl StripeCharge {
             method: self.payment_method_details.and_then(|details| details.kind),
             source_tag: None,
         }
+    }
+}
+
+/// What no payment can be: a currency ISO 4217 does not know, a negative amount, more
+/// refunded than was paid. Such an event is set aside rather than recorded.
+fn check_amounts(state: &PaymentState) -> Result<(), String> {
+    if crate::static_qr::Currency::from_code(&state.currency).is_err() {
+        return Err(format!(
+            "its currency {:?} is not an ISO 4217 code",
+            state.currency
+        ));
+    }
+    if state.amount_minor < 0 {
+        return Err(format!("its amount {} is negative", state.amount_minor));
+    }
+    match state.refunded_total_minor {
+        Some(refunded) if !(0..=state.amount_minor).contains(&refunded) => Err(format!(
+            "it says {refunded} was refunded of a payment of {}",
+            state.amount_minor
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -122,9 +122,8 @@ impl StripeProvider {
                 "the secret key has spaces or other characters no Stripe key has; paste it again",
             ));
         }
-        if !matches!(config.api_base.scheme(), "https" | "http")
-            || config.api_base.cannot_be_a_base()
-        {
+        http::check_remote_url(KIND, "Stripe API address", &config.api_base)?;
+        if config.api_base.cannot_be_a_base() {
             return Err(config_error("the API address must be an http(s) URL"));
         }
         if !(1..=MAX_PAGE_LIMIT).contains(&config.page_limit) {

@@ -699,3 +699,28 @@ async fn an_open_charge_in_another_currency_is_refused_not_misread() {
     }
     assert_eq!(methods(&stub.calls()), ["precreate"], "nothing asked");
 }
+
+/// The gateway must be https; plain http only on this computer (the test stub).
+#[test]
+fn the_gateway_must_be_https_unless_it_is_this_computer() {
+    let at = |url: &str| {
+        AlipayProvider::new(AlipayConfig {
+            gateway: Gateway::Custom(reqwest::Url::parse(url).unwrap()),
+            app_id: APP_ID.to_string(),
+            app_private_key: keys().app.private_pkcs8_pem(),
+            alipay_public_key: keys().alipay.public_spki_base64(),
+            notify_url: None,
+        })
+    };
+    match at("http://example.com/gateway.do") {
+        Err(ProviderError::Config { detail, .. }) => {
+            assert!(
+                detail.contains("Alipay gateway") && detail.contains("https://"),
+                "{detail}"
+            );
+        }
+        other => panic!("expected Config, got {other:?}"),
+    }
+    assert!(at("http://127.0.0.1:9/gateway.do").is_ok());
+    assert!(at("https://openapi.alipay.com/gateway.do").is_ok());
+}

@@ -136,3 +136,81 @@ async fn nothing_listening_is_unreachable_and_retried() {
     assert!(err.is_retryable());
     assert!(!err.to_string().contains("sk_test_x"));
 }
+
+fn provider_at(base: &str) -> Result<StripeProvider, ProviderError> {
+    StripeProvider::new(StripeConfig {
+        api_base: reqwest::Url::parse(base).unwrap(),
+        ..StripeConfig::new("sk_test_edges")
+    })
+}
+
+/// A reply bigger than any Stripe sends stops being read at 1 MiB: refused whole, with a
+/// sentence, whether its length is announced or not.
+#[tokio::test]
+async fn a_reply_over_1_mib_is_refused_unread() {
+    let huge = format!(
+        r#"{{"object":"list","has_more":false,"data":[],"pad":"{}"}}"#,
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let server = CaptureServer::always(Reply::json(200, huge.clone())).await;
+    let err = server.provider().poll(None, &[]).await.unwrap_err();
+    assert!(matches!(err, ProviderError::BadResponse { .. }), "{err:?}");
+    assert!(err.to_string().contains("larger than 1024 KiB"), "{err}");
+
+    // No Content-Length: the body ends when the connection closes, read chunk by chunk.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = sent.clone();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = [0u8; 4096];
+        let _ = socket.read(&mut request).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n";
+        socket.write_all(head.as_bytes()).await.unwrap();
+        // 64 MiB on offer; the client must hang up long before.
+        let chunk = vec![b' '; 64 * 1024];
+        for _ in 0..1024 {
+            if socket.write_all(&chunk).await.is_err() {
+                break;
+            }
+            counter.fetch_add(chunk.len(), std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let err = provider_at(&base)
+        .unwrap()
+        .poll(None, &[])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("larger than 1024 KiB"), "{err}");
+    let sent = sent.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(sent < 16 * 1024 * 1024, "read {sent} bytes before stopping");
+}
+
+/// Keys and payments never cross a network in clear: plain http is for this computer only.
+#[test]
+fn the_api_base_must_be_https_unless_it_is_this_computer() {
+    for refused in [
+        "http://example.com",
+        "http://api.stripe.com",
+        "http://10.0.0.5:12111",
+        "http://localhost.example.com",
+        "ftp://127.0.0.1",
+    ] {
+        match provider_at(refused) {
+            Err(ProviderError::Config { detail, .. }) => {
+                assert!(detail.contains("https://"), "{refused}: {detail}");
+            }
+            other => panic!("{refused}: {other:?}"),
+        }
+    }
+    for allowed in [
+        "https://api.stripe.com",
+        "http://127.0.0.1:12111",
+        "http://localhost:12111",
+        "http://[::1]:12111",
+    ] {
+        provider_at(allowed).unwrap_or_else(|err| panic!("{allowed}: {err}"));
+    }
+}
