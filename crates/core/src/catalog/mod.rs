@@ -46,6 +46,8 @@ impl Shop {
     /// Validates and stores photo bytes (off the async runtime: decoding is CPU work), then
     /// attaches the photo to the product.
     pub async fn add_photo(&self, product_id: i64, bytes: Vec<u8>) -> Result<Product> {
+        // A photo for a product that is not there must not land in the media folder.
+        store::get(&self.pool, product_id).await?;
         let media = self.media.clone();
         let photo = tokio::task::spawn_blocking(move || media.ingest(&bytes))
             .await
@@ -54,6 +56,7 @@ impl Shop {
     }
 
     pub async fn add_photo_file(&self, product_id: i64, path: &Path) -> Result<Product> {
+        store::get(&self.pool, product_id).await?;
         let media = self.media.clone();
         let path = path.to_path_buf();
         let photo = tokio::task::spawn_blocking(move || media.ingest_file(&path))

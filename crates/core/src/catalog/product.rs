@@ -110,6 +110,21 @@ impl ProductDraft {
                 ),
             ));
         }
+        // Control characters (NUL, terminal escapes) break PDF text, posts and the tools that
+        // read exports; line breaks and tabs are text.
+        let control = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+        if name.chars().any(control) {
+            return Err(CoreError::invalid(
+                "name",
+                "The name cannot contain control characters.",
+            ));
+        }
+        if self.description.chars().any(control) {
+            return Err(CoreError::invalid(
+                "description",
+                "The description cannot contain control characters.",
+            ));
+        }
         if self.description.chars().count() > MAX_DESCRIPTION_CHARS {
             return Err(CoreError::invalid(
                 "description",

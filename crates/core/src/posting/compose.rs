@@ -41,6 +41,14 @@ pub fn parse_local_time(text: &str, timezone: &str) -> Result<jiff::Timestamp> {
     if let Ok(instant) = text.parse::<jiff::Timestamp>() {
         return Ok(instant);
     }
+    // A time naming its own zone ("…[Europe/Berlin]") is read in that zone; an unknown zone
+    // there is refused, not silently replaced by the shop's.
+    if text.contains('[') {
+        return text
+            .parse::<jiff::ZonedDateTime>()
+            .map(|zoned| zoned.timestamp())
+            .map_err(|e| CoreError::invalid("at", format!("“{text}” is not a time: {e}.")));
+    }
     let tz = jiff::tz::TimeZone::get(timezone)
         .map_err(|_| CoreError::invalid("at", format!("Unknown time zone {timezone}.")))?;
     let civil: jiff::civil::DateTime = text.replace(' ', "T").parse().map_err(|_| {

@@ -76,7 +76,7 @@ pub fn export_csv(
     cancel: Option<&AtomicBool>,
     mut progress: impl FnMut(u64),
 ) -> Result<ExportOutcome> {
-    let period = Period::new(&filter.from, &filter.to, tz_name)?;
+    let period = Period::of(filter, tz_name)?;
     let dir = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

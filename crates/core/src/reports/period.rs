@@ -41,6 +41,20 @@ pub struct Period {
 }
 
 impl Period {
+    /// The period of `filter`, once its status is one the reports know: a mistyped status
+    /// ("paidd") must not quietly report every sale.
+    pub fn of(filter: &ReportFilter, tz_name: &str) -> Result<Period> {
+        if let Some(status) = filter.status.as_deref().filter(|s| !s.is_empty())
+            && !matches!(status, "paid" | "refunded")
+        {
+            return Err(CoreError::invalid(
+                "status",
+                format!("“{status}” is not a sale status: use paid or refunded."),
+            ));
+        }
+        Period::new(&filter.from, &filter.to, tz_name)
+    }
+
     pub fn new(from: &str, to: &str, tz_name: &str) -> Result<Period> {
         let parse = |field: &'static str, text: &str| {
             text.trim().parse::<Date>().map_err(|_| {

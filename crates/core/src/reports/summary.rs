@@ -169,7 +169,7 @@ pub fn summary(
     tz_name: &str,
     top: usize,
 ) -> Result<ReportSummary> {
-    let period = Period::new(&filter.from, &filter.to, tz_name)?;
+    let period = Period::of(filter, tz_name)?;
     let days = DayIndex::new(&period)?;
     let conn = rusqlite::Connection::open_with_flags(
         db,

@@ -79,6 +79,12 @@ impl ShopSettings {
     /// Checks and normalises every field.
     pub fn validated(mut self) -> Result<Self> {
         self.name = self.name.trim().to_string();
+        if self.name.chars().any(char::is_control) {
+            return Err(CoreError::invalid(
+                "name",
+                "The shop name cannot contain line breaks or control characters.",
+            ));
+        }
         if self.name.chars().count() > 200 {
             return Err(CoreError::invalid(
                 "name",

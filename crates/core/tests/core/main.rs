@@ -2,6 +2,7 @@
 
 //! One file per room of the engine (`crates/core/src/<room>/`), with the fixtures they share.
 
+mod bad_input;
 mod catalog;
 mod infra;
 mod money;

@@ -4,9 +4,12 @@
 //! drives the provider against `stub`, a local gateway that follows Alipay's wire format and
 //! checks our signatures; `sign` and `wire` cover the pure pieces.
 
+mod bad_input;
 mod keys;
 mod provider;
 mod sign;
 mod stub;
+#[path = "../support/tally.rs"]
+mod tally;
 mod vectors;
 mod wire;

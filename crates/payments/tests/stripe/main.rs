@@ -4,6 +4,7 @@
 //! (`capture`); `peer` runs real payments through localstripe (`localstripe`, started from
 //! `tests/peers/localstripe_server.py`; run `tests/peers/setup.sh` first).
 
+mod bad_input;
 mod capture;
 mod checkout;
 mod errors;
@@ -11,6 +12,8 @@ mod events;
 mod localstripe;
 mod peer;
 mod refunds;
+#[path = "../support/tally.rs"]
+mod tally;
 
 use shopcast_payments::PollOutcome;
 

@@ -2,8 +2,13 @@
 //! `tests/peers/pds`): what it stores is read back with `com.atproto.repo.*` and
 //! `com.atproto.sync.getBlob`, never taken from our own replies.
 
+mod bad_input;
+#[path = "../support/garbage.rs"]
+mod garbage;
 mod pds;
 mod photos;
+#[path = "../../../payments/tests/support/tally.rs"]
+mod tally;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -5,7 +5,12 @@
 //! `url: null`), 422 on a photo, 429, a revoked token — with a local server speaking Mastodon's
 //! documented replies.
 
+mod bad_input;
 mod contract;
+#[path = "../support/garbage.rs"]
+mod garbage;
 mod mock;
 mod peer;
 mod photos;
+#[path = "../../../payments/tests/support/tally.rs"]
+mod tally;
