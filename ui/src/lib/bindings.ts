@@ -206,7 +206,7 @@ export type DayRow = {
 };
 
 /**  Every error code the UI and scripts may see (snake_case on the wire). */
-export type ErrorCode = "validation" | "not_found" | "conflict" | "has_sales" | "photo_too_large" | "photo_unsupported" | "photo_broken" | "csv_invalid" | "io" | "internal" | "cancelled" | "report_failed" | "payload_invalid" | "provider_unreachable" | "provider_rate_limited" | "provider_server_error" | "provider_bad_response" | "provider_rejected" | "provider_bad_signature" | "provider_config" | "provider_unsupported" | "network_unreachable" | "network_rate_limited" | "network_server_error" | "network_bad_response" | "account_reconnect" | "post_rejected" | "post_invalid" | "oauth_denied" | "oauth_state_mismatch" | "oauth_timed_out" | "oauth_no_code" | "oauth_listen_failed" | "oauth_refused" | "qr_payload_too_long" | "qr_payload_empty" | "empty_product_name" | "no_signs" | "bad_copies" | "labels_do_not_fit" | "label_too_small" | "invalid_template" | "unknown_template" | "qr_error" | "font_error" | "pdf_error" | "logo_unreadable" | "report_row_cells" | "report_links" | "invalid_report";
+export type ErrorCode = "validation" | "not_found" | "conflict" | "has_sales" | "photo_too_large" | "photo_unsupported" | "photo_broken" | "csv_invalid" | "io" | "internal" | "cancelled" | "report_failed" | "payload_invalid" | "provider_unreachable" | "provider_rate_limited" | "provider_server_error" | "provider_bad_response" | "provider_rejected" | "provider_bad_signature" | "provider_config" | "provider_unsupported" | "provider_amount" | "network_unreachable" | "network_rate_limited" | "network_server_error" | "network_bad_response" | "account_reconnect" | "post_rejected" | "post_invalid" | "oauth_denied" | "oauth_state_mismatch" | "oauth_timed_out" | "oauth_no_code" | "oauth_listen_failed" | "oauth_refused" | "qr_payload_too_long" | "qr_payload_empty" | "empty_product_name" | "no_signs" | "bad_copies" | "labels_do_not_fit" | "label_too_small" | "invalid_template" | "unknown_template" | "qr_error" | "font_error" | "pdf_error" | "logo_unreadable" | "report_row_cells" | "report_links" | "invalid_report";
 
 /**  What an export wrote. */
 export type ExportOutcome = {
@@ -491,6 +491,11 @@ export type ProviderHealth = {
 	code: string | null,
 	/**  When the watcher tries again (UTC ms). */
 	nextAttemptAt: number | null,
+	/**
+	 *  Events the provider listed that could not be read and were skipped (kept for review),
+	 *  in words; `None` when there were none.
+	 */
+	skippedEvents: string | null,
 };
 
 /**  Which provider a payment came through. The string form is what the ledger stores. */

@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'provider_bad_signature',
   'provider_config',
   'provider_unsupported',
+  'provider_amount',
   'network_unreachable',
   'network_rate_limited',
   'network_server_error',

@@ -61,7 +61,6 @@ pub struct ProviderHealth {
     pub next_attempt_at: Option<i64>,
     /// Events the provider listed that could not be read and were skipped (kept for review),
     /// in words; `None` when there were none.
-    #[serde(default)]
     pub skipped_events: Option<String>,
 }
 
