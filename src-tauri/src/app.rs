@@ -52,10 +52,22 @@ pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .manage(AppState {
+            files: crate::file_access::FileAccess::new(&[&data_dir, &log_dir]),
+            // Set by tests/e2e/run.sh only: lets the tests answer the file dialogs.
+            e2e_dialogs: std::env::var("SHOPCAST_E2E_DIALOGS").is_ok_and(|v| v == "1"),
             shop,
             log_dir,
             started,
             export_cancel: Default::default(),
+        })
+        // Files dropped on the window are the owner's choice, like a dialog's.
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {
+                let files = &window.state::<AppState>().files;
+                for path in paths {
+                    files.grant(path);
+                }
+            }
         })
         .register_asynchronous_uri_scheme_protocol(media::SCHEME, media::handle)
         .invoke_handler(builder.invoke_handler())

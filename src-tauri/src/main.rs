@@ -10,6 +10,7 @@ mod app;
 mod cli;
 mod commands;
 mod error;
+mod file_access;
 mod logging;
 mod media;
 mod paths;

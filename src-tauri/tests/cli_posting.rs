@@ -1,7 +1,11 @@
 //! `shopcast accounts` / `post` / `posts` against the reference Bluesky PDS (started from
 //! tests/peers/pds): a real post read back from the PDS, and the process killed between
-//! "sent" and "stored" — the retry finds the post instead of making a second one.
+//! "sent" and "stored" — the retry (once the dead sender's lease ended) finds the post instead
+//! of making a second one; two `posts send` at once, with mastodon-mock too: each post once.
 
+#[path = "../../crates/social/tests/mastodon/mock.rs"]
+#[allow(dead_code)]
+mod mastodon_mock;
 #[path = "../../crates/social/tests/bluesky/pds.rs"]
 #[allow(dead_code)]
 mod pds;
@@ -22,6 +26,33 @@ fn shopcast(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         command.env(key, value);
     }
     command.output().expect("shopcast runs")
+}
+
+/// `shopcast accounts add bluesky` for `account` on the test PDS.
+fn add_bluesky(data_dir: &Path, pds: &pds::Pds, account: &pds::Account, password: &str) -> Output {
+    shopcast(
+        data_dir,
+        &[
+            "accounts",
+            "add",
+            "bluesky",
+            "--service",
+            &pds.url,
+            "--handle",
+            &account.handle,
+        ],
+        &[("SHOPCAST_APP_PASSWORD", password)],
+    )
+}
+
+/// Lets the claims' leases end, as ten minutes would (the sqlite3 shell, from scripts/setup.sh).
+fn expire_leases(data_dir: &Path) {
+    let status = Command::new("sqlite3")
+        .arg(data_dir.join("shopcast.sqlite"))
+        .arg("UPDATE posts SET lease_expires_at = 0 WHERE status = 'sending';")
+        .status()
+        .expect("sqlite3 runs");
+    assert!(status.success());
 }
 
 fn ok(output: Output) -> String {
@@ -61,19 +92,7 @@ async fn a_post_survives_a_kill_between_sent_and_stored_without_a_duplicate() {
         &["products", "import", csv.to_str().unwrap()],
         &[],
     ));
-    let connected = ok(shopcast(
-        data,
-        &[
-            "accounts",
-            "add",
-            "bluesky",
-            "--service",
-            &pds.url,
-            "--handle",
-            &account.handle,
-        ],
-        &[("SHOPCAST_APP_PASSWORD", &app_password)],
-    ));
+    let connected = ok(add_bluesky(data, &pds, &account, &app_password));
     assert!(connected.contains("teashop.test"), "{connected}");
     // The app password is only in the 0600 secrets file.
     let db = std::fs::read(data.join("shopcast.sqlite")).unwrap();
@@ -111,6 +130,10 @@ async fn a_post_survives_a_kill_between_sent_and_stored_without_a_duplicate() {
         listed[0]["status"], "sending",
         "the answer was never stored"
     );
+    // The dead sender's claim still has its lease: nobody sends the post meanwhile.
+    assert_eq!(ok(shopcast(data, &["posts", "send"], &[])), "");
+    assert_eq!(pds.posts(&account.did).await.len(), 1);
+    expire_leases(data);
 
     // The retry (same idempotency key → same record key) finds the post; still one post.
     let sent = ok(shopcast(data, &["posts", "send"], &[]));
@@ -144,23 +167,118 @@ async fn a_post_survives_a_kill_between_sent_and_stored_without_a_duplicate() {
     assert!(printed.starts_with("at://"), "{printed}");
     assert_eq!(pds.posts(&account.did).await.len(), 2);
     // A wrong app password is refused and nothing is stored.
-    let refused = shopcast(
-        data,
-        &[
-            "accounts",
-            "add",
-            "bluesky",
-            "--service",
-            &pds.url,
-            "--handle",
-            &account.handle,
-        ],
-        &[("SHOPCAST_APP_PASSWORD", "wrong-pass-word")],
-    );
+    let refused = add_bluesky(data, &pds, &account, "wrong-pass-word");
     assert!(!refused.status.success());
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("reconnect"),
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_senders_at_once_publish_each_post_once_on_each_network() {
+    let pds = pds::Pds::start();
+    let mastodon = mastodon_mock::MastodonMock::start().await;
+    let bluesky = pds.create_account("teashop.test").await;
+    let app_password = pds.create_app_password(&bluesky, "shopcast").await;
+    let toots = mastodon.create_account("teashop").await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(shopcast(
+        data,
+        &[
+            "settings",
+            "set",
+            "shop.buy_link_base",
+            "https://shop.example.com/p/",
+        ],
+        &[],
+    ));
+    let csv = data.join("products.csv");
+    std::fs::write(
+        &csv,
+        "sku,name,description,price,currency,stock,tags\n\
+         CUP-1,青花瓷杯,,88.00,CNY,3,茶\nCUP-2,白瓷杯,,68.00,CNY,3,茶\n\
+         POT-1,紫砂壶,,388.00,CNY,1,茶\nTEA-1,龙井 50g,,120.00,CNY,9,茶\n",
+    )
+    .unwrap();
+    ok(shopcast(
+        data,
+        &["products", "import", csv.to_str().unwrap()],
+        &[],
+    ));
+    ok(add_bluesky(data, &pds, &bluesky, &app_password));
+    ok(shopcast(
+        data,
+        &["accounts", "add", "mastodon", "--instance", mastodon.base()],
+        &[("SHOPCAST_ACCESS_TOKEN", &toots.token)],
+    ));
+    // Four products on both accounts, all due (their time has passed), none sent yet.
+    for sku in ["CUP-1", "CUP-2", "POT-1", "TEA-1"] {
+        ok(shopcast(
+            data,
+            &[
+                "post",
+                "--sku",
+                sku,
+                "--account",
+                "1",
+                "--account",
+                "2",
+                "--at",
+                "2020-01-01 09:00",
+            ],
+            &[],
+        ));
+    }
+    // Two senders at the same moment on the same shop file.
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_shopcast"))
+            .arg("--data-dir")
+            .arg(data)
+            .args(["posts", "send"])
+            .env_remove("SHOPCAST_DATA_DIR")
+            .env_remove("SHOPCAST_FAULT")
+            .env("SHOPCAST_SECRETS", "file")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("shopcast runs")
+    };
+    let (first, second) = (spawn(), spawn());
+    let printed: Vec<String> = [first, second]
+        .into_iter()
+        .flat_map(|child| {
+            ok(child.wait_with_output().unwrap())
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut distinct = printed.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(
+        (printed.len(), distinct.len()),
+        (8, 8),
+        "each post sent by one of the two: {printed:#?}"
+    );
+    assert_eq!(
+        pds.posts(&bluesky.did).await.len(),
+        4,
+        "4 records on the PDS"
+    );
+    assert_eq!(mastodon.statuses_of(&toots).await.len(), 4, "4 statuses");
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(shopcast(data, &["posts", "list", "--json"], &[]))).unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 8);
+    for post in listed {
+        assert_eq!(
+            (post["status"].as_str(), post["attempts"].as_i64()),
+            (Some("posted"), Some(1)),
+            "claimed once: {post}"
+        );
+    }
 }

@@ -244,7 +244,9 @@ export function processesMentioning(needle) {
 /**
  * Answer the app's next native save dialog with `filePath`. WebDriver cannot reach a GTK
  * dialog; the UI's `askSavePath` (ui/src/lib/dialogs.ts) takes queued answers from
- * `window.__shopcastE2E` instead of opening it, and records what it was asked.
+ * `window.__shopcastE2E` instead of opening it, hands each to the app (which grants it as a
+ * chosen file only because run.sh started it with SHOPCAST_E2E_DIALOGS=1), and records what
+ * it was asked.
  */
 export async function answerSaveDialog(browser, filePath) {
   await browser.execute((p) => {

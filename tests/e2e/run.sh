@@ -122,6 +122,9 @@ while [[ $NATIVE_PORT == "$PORT" ]]; do NATIVE_PORT=$(free_port); done
   # Decoy: the tests pass --data-dir and check the app used it, not this.
   export SHOPCAST_DATA_DIR=$WORK/env-data-dir-must-stay-unused
   export LANG=${E2E_LANG:-C.UTF-8}
+  # Lets the tests answer the file dialogs (WebDriver cannot reach a GTK dialog): the app
+  # grants the paths they queue only when started with this (src/commands/dialogs.rs).
+  export SHOPCAST_E2E_DIALOGS=1
   exec "$DRIVER" --port "$PORT" --native-port "$NATIVE_PORT" --native-host 127.0.0.1 --native-driver "$NATIVE_DRIVER"
 ) >"$WORK/tauri-driver.log" 2>&1 &
 DRIVER_PID=$!

@@ -3,35 +3,12 @@
 //! Run: `cargo bench -p shopcast-core --bench catalog` (set SHOPCAST_BENCH_PRODUCTS to
 //! change the size; SHOPCAST_BENCH_DIR to keep the generated shop for the app benchmarks).
 
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 use shopcast_core::{ProductQuery, Shop};
 
-const WORDS: &[&str] = &[
-    "tea",
-    "cup",
-    "vase",
-    "scarf",
-    "candle",
-    "bowl",
-    "notebook",
-    "soap",
-    "linen",
-    "ceramic",
-    "wool",
-    "oak",
-    "龙井",
-    "绿茶",
-    "青花瓷",
-    "丝巾",
-    "蜡烛",
-    "陶瓷",
-    "笔记本",
-    "手工",
-    "香皂",
-    "木碗",
-];
+#[path = "support/catalog_csv.rs"]
+mod catalog_csv;
 
 fn main() {
     let count: usize = std::env::var("SHOPCAST_BENCH_PRODUCTS")
@@ -65,7 +42,7 @@ async fn run(count: usize, dir: &std::path::Path) {
         .total;
     if existing < count as i64 {
         let csv = dir.join("generated.csv");
-        write_catalog(&csv, count);
+        catalog_csv::write_catalog(&csv, count, 0);
         let started = Instant::now();
         let report = shop.import_catalog(&csv, false).await.unwrap();
         assert!(
@@ -117,32 +94,6 @@ async fn run(count: usize, dir: &std::path::Path) {
         std::fs::metadata(&out).unwrap().len() as f64 / 1e6
     );
     shop.close().await;
-}
-
-fn write_catalog(path: &std::path::Path, count: usize) {
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    writeln!(file, "sku,name,description,price,currency,stock,tags").unwrap();
-    let mut seed: u64 = 0x5eed;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
-    for i in 0..count {
-        let a = WORDS[(next() % WORDS.len() as u64) as usize];
-        let b = WORDS[(next() % WORDS.len() as u64) as usize];
-        let c = WORDS[(next() % WORDS.len() as u64) as usize];
-        let price = next() % 100_000;
-        writeln!(
-            file,
-            "SKU-{i:07},{a} {b} {i},\"Handmade {c}, {b} and {a} — 手工制作\",{}.{:02},CNY,{},{a};{c}",
-            price / 100,
-            price % 100,
-            next() % 500
-        )
-        .unwrap();
-    }
 }
 
 async fn measure<F, Fut, T>(label: &str, runs: usize, mut op: F)

@@ -69,6 +69,23 @@ pub enum CoreError {
     #[error("Cancelled.")]
     Cancelled,
 
+    /// A secret file (the keychain's fallback) that other users of the computer may read.
+    #[error(
+        "The secret file {path} can be read by other users of this computer (mode {mode:o}). Run `chmod 600 {path}` and try again."
+    )]
+    SecretFileExposed { path: PathBuf, mode: u32 },
+
+    /// A saved setting that cannot be read back; saving over it needs the owner's word.
+    #[error("{message}")]
+    SettingsUnreadable {
+        setting: &'static str,
+        message: String,
+    },
+
+    /// A catalog CSV over the import's size or row cap.
+    #[error("{0}")]
+    CsvTooLarge(String),
+
     #[error("The shop database reported an error: {0}")]
     Database(#[from] sqlx::Error),
 
@@ -94,6 +111,9 @@ impl CoreError {
             CoreError::Provider { code, .. } => ErrorCode::from_leaf(code),
             CoreError::Report(_) => ErrorCode::ReportFailed,
             CoreError::Cancelled => ErrorCode::Cancelled,
+            CoreError::SecretFileExposed { .. } => ErrorCode::SecretFileExposed,
+            CoreError::SettingsUnreadable { .. } => ErrorCode::SettingsUnreadable,
+            CoreError::CsvTooLarge(_) => ErrorCode::CsvTooLarge,
             CoreError::Database(_) | CoreError::Migration(_) => ErrorCode::Internal,
         }
     }
@@ -149,6 +169,10 @@ crate::infra::text_enum! {
     Internal = "internal",
     Cancelled = "cancelled",
     ReportFailed = "report_failed",
+    SecretFileExposed = "secret_file_exposed",
+    SettingsUnreadable = "settings_unreadable",
+    PathNotAllowed = "path_not_allowed",
+    CsvTooLarge = "csv_too_large",
     // A payment-QR field its standard does not allow (EPC, EMVCo, Pix, UPI).
     PayloadInvalid = "payload_invalid",
     // Payment providers (shopcast_payments::ProviderError).

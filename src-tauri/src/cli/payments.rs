@@ -24,6 +24,9 @@ pub enum ProvidersCommand {
     },
     /// Disconnect a provider and delete its keys.
     Remove { provider: ProviderName },
+    /// Replace payment settings that cannot be read with the defaults (the unreadable text
+    /// is kept as `payments.settings.unreadable`); settings that read fine are left alone.
+    Reset,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -151,6 +154,15 @@ pub async fn run_providers(shop: &Shop, command: ProvidersCommand) -> Result<(),
             };
             shop.disconnect_provider(kind).await?;
             println!("{} disconnected", kind.as_str());
+        }
+        ProvidersCommand::Reset => {
+            if shop.replace_unreadable_payment_settings().await? {
+                println!(
+                    "payment settings replaced with the defaults; the unreadable text is kept as payments.settings.unreadable"
+                );
+            } else {
+                println!("payment settings read fine: nothing replaced");
+            }
         }
     }
     Ok(())

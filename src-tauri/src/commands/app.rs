@@ -42,7 +42,8 @@ pub fn report_first_paint(state: State<'_, AppState>) {
 /// Shows a file or folder (the shop's data folder, an export) in the system file manager.
 #[tauri::command]
 #[specta::specta]
-pub fn show_in_folder(path: std::path::PathBuf) -> ApiResult<()> {
+pub fn show_in_folder(state: State<'_, AppState>, path: std::path::PathBuf) -> ApiResult<()> {
+    let path = state.files.check(&path)?;
     tauri_plugin_opener::reveal_item_in_dir(&path).map_err(|e| crate::error::ApiError {
         code: shopcast_core::ErrorCode::Io,
         message: format!("Could not show {} in the file manager: {e}", path.display()),
@@ -53,7 +54,8 @@ pub fn show_in_folder(path: std::path::PathBuf) -> ApiResult<()> {
 /// Opens a file Shopcast wrote (a PDF, an export) in the system's viewer.
 #[tauri::command]
 #[specta::specta]
-pub fn open_path(path: std::path::PathBuf) -> ApiResult<()> {
+pub fn open_path(state: State<'_, AppState>, path: std::path::PathBuf) -> ApiResult<()> {
+    let path = state.files.check(&path)?;
     tauri_plugin_opener::open_path(&path, None::<&str>).map_err(|e| crate::error::ApiError {
         code: shopcast_core::ErrorCode::Io,
         message: format!("Could not open {}: {e}", path.display()),

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod catalog;
+pub mod dialogs;
 pub mod payments;
 pub mod posting;
 pub mod reports;
@@ -9,6 +10,10 @@ pub mod settings;
 pub mod signage;
 
 use tauri_specta::{Builder, collect_commands};
+
+// The window's command list (shared with build.rs), checked against the registered ones.
+#[cfg(test)]
+include!("window_commands.rs");
 
 /// Every command the UI may call; the TypeScript bindings are generated from this list.
 pub fn builder() -> Builder<tauri::Wry> {
@@ -19,6 +24,9 @@ pub fn builder() -> Builder<tauri::Wry> {
             app::show_in_folder,
             app::open_path,
             app::open_share_link,
+            dialogs::pick_open_file,
+            dialogs::pick_save_file,
+            dialogs::answer_dialog_for_e2e,
             settings::get_settings,
             settings::save_settings,
             settings::list_timezones,
@@ -144,6 +152,62 @@ mod tests {
                 "ui/src/lib/{name} is stale: run `cargo run -p shopcast -- dev bindings` and commit it"
             );
         }
+    }
+
+    /// The commands registered, the names build.rs gives permissions and the ones the
+    /// window's capability grants are one list: a command missing from either would fail
+    /// in the window only ("not allowed"), one granted but not registered is dead weight.
+    #[test]
+    fn the_window_may_call_exactly_the_registered_commands() {
+        let bindings = std::fs::read_to_string(super::BINDINGS_PATH).unwrap();
+        // Commands with a Result read `TAURI_INVOKE("name"`, the others
+        // `__TAURI_INVOKE<T>("name"`.
+        let registered: Vec<&str> = bindings
+            .split("TAURI_INVOKE")
+            .skip(1)
+            .filter_map(|rest| {
+                rest.split_once("(\"")
+                    .filter(|(generic, _)| !generic.contains('\n'))
+            })
+            .map(|(_, rest)| &rest[..rest.find('"').unwrap()])
+            .collect();
+        let mut listed = super::WINDOW_COMMANDS.to_vec();
+        let mut sorted = registered.clone();
+        sorted.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(
+            sorted, listed,
+            "src/commands/window_commands.rs vs the registered commands"
+        );
+
+        let capability = concat!(env!("CARGO_MANIFEST_DIR"), "/capabilities/default.json");
+        let capability: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(capability).unwrap()).unwrap();
+        let mut granted: Vec<String> = capability["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .filter(|p| !p.contains(':'))
+            .collect();
+        granted.sort_unstable();
+        let mut expected: Vec<String> = listed
+            .iter()
+            .map(|name| format!("allow-{}", name.replace('_', "-")))
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(granted, expected);
+        // No plugin permission beyond listening to events: dialogs open from Rust.
+        let plugins: Vec<&str> = capability["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str().filter(|p| p.contains(':')))
+            .collect();
+        assert_eq!(
+            plugins,
+            ["core:event:allow-listen", "core:event:allow-unlisten"]
+        );
     }
 
     /// Every code the engine can send has a sentence in each UI language (the UI also checks

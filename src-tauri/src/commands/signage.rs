@@ -33,6 +33,7 @@ pub async fn print_signage(
     request: SignageRequest,
     path: PathBuf,
 ) -> ApiResult<SignageReport> {
+    let path = state.files.check(&path)?;
     Ok(state.shop.print_signage(&request, &path).await?)
 }
 
@@ -64,6 +65,7 @@ pub async fn save_product_qr(
     format: QrImage,
     path: PathBuf,
 ) -> ApiResult<QrPreview> {
+    let path = state.files.check(&path)?;
     Ok(state
         .shop
         .save_product_qr(product_id, payload.as_ref(), format, &path)

@@ -222,8 +222,8 @@ export function installMockBackend(params: URLSearchParams): void {
       }
       case 'import_catalog': {
         const report: ImportReport = a.skipInvalid
-          ? { valid: 9, created: 7, updated: 2, skipped: 2, errors: [{ line: 4, field: 'price', message: '“abc” is not a price.' }, { line: 9, field: 'name', message: 'The name is empty.' }], applied: true }
-          : { valid: 9, created: 0, updated: 0, skipped: 0, errors: [{ line: 4, field: 'price', message: '“abc” is not a price.' }, { line: 9, field: 'name', message: 'The name is empty.' }], applied: false };
+          ? { valid: 9, created: 7, updated: 2, skipped: 2, errors: [{ line: 4, field: 'price', message: '“abc” is not a price.' }, { line: 9, field: 'name', message: 'The name is empty.' }], moreErrors: 0, applied: true }
+          : { valid: 9, created: 0, updated: 0, skipped: 0, errors: [{ line: 4, field: 'price', message: '“abc” is not a price.' }, { line: 9, field: 'name', message: 'The name is empty.' }], moreErrors: 0, applied: false };
         if (report.applied) {
           for (let i = 0; i < report.created; i++) {
             const p = makeProduct(nextId++, settings.currency, Date.now());
@@ -236,10 +236,12 @@ export function installMockBackend(params: URLSearchParams): void {
         return { rows: products.size, path: a.path };
       case 'parse_price':
         return parsePriceMock(a.price, a.currency);
-      case 'plugin:dialog|open':
+      case 'pick_open_file':
         return '/home/me/Documents/catalog.csv';
-      case 'plugin:dialog|save':
+      case 'pick_save_file':
         return '/home/me/Documents/shopcast-catalog.csv';
+      case 'answer_dialog_for_e2e':
+        return null;
       default:
         if (cmd.startsWith('plugin:event|')) return 1;
         fail('internal', `mock: unknown command ${cmd}`);

@@ -139,6 +139,9 @@ export const api = {
   appInfo: unwrapped(commands.appInfo),
   reportFirstPaint: (): Promise<void> => commands.reportFirstPaint(),
   showInFolder: unwrapped(commands.showInFolder),
+  pickOpenFile: unwrapped(commands.pickOpenFile),
+  pickSaveFile: unwrapped(commands.pickSaveFile),
+  answerDialogForE2e: unwrapped(commands.answerDialogForE2e),
 
   getSettings: unwrapped(commands.getSettings),
   saveSettings: unwrapped(commands.saveSettings),

@@ -18,6 +18,16 @@ export const commands = {
 	openPath: (path: string) => typedError<null, ApiError>(__TAURI_INVOKE("open_path", { path })),
 	/**  Opens a share intent (Weibo, Bluesky, Mastodon) in the system browser. */
 	openShareLink: (url: string) => typedError<null, ApiError>(__TAURI_INVOKE("open_share_link", { url })),
+	/**  Asks the owner for a file to read (the catalog CSV). */
+	pickOpenFile: (options: DialogOptions) => typedError<string | null, ApiError>(__TAURI_INVOKE("pick_open_file", { options })),
+	/**  Asks the owner where to write a file (exports, signs, QR images). */
+	pickSaveFile: (options: DialogOptions) => typedError<string | null, ApiError>(__TAURI_INVOKE("pick_save_file", { options })),
+	/**
+	 *  The end-to-end tests' stand-in for a dialog (WebDriver cannot reach a GTK dialog): grants
+	 *  `path` as if the owner had chosen it. Refused unless the app was started with
+	 *  `SHOPCAST_E2E_DIALOGS=1` (tests/e2e/run.sh), which a page cannot set.
+	 */
+	answerDialogForE2e: (path: string) => typedError<null, ApiError>(__TAURI_INVOKE("answer_dialog_for_e2e", { path })),
 	getSettings: () => typedError<ShopSettings, ApiError>(__TAURI_INVOKE("get_settings")),
 	saveSettings: (settings: ShopSettings) => typedError<ShopSettings, ApiError>(__TAURI_INVOKE("save_settings", { settings })),
 	listTimezones: () => __TAURI_INVOKE<string[]>("list_timezones"),
@@ -205,8 +215,14 @@ export type DayRow = {
 	payments: number,
 };
 
+export type DialogOptions = {
+	/**  The suggested file name (save) or folder. */
+	defaultPath: string | null,
+	filters: FileFilter[],
+};
+
 /**  Every error code the UI and scripts may see (snake_case on the wire). */
-export type ErrorCode = "validation" | "not_found" | "conflict" | "has_sales" | "photo_too_large" | "photo_unsupported" | "photo_broken" | "csv_invalid" | "io" | "internal" | "cancelled" | "report_failed" | "payload_invalid" | "provider_unreachable" | "provider_rate_limited" | "provider_server_error" | "provider_bad_response" | "provider_rejected" | "provider_bad_signature" | "provider_config" | "provider_unsupported" | "provider_amount" | "network_unreachable" | "network_rate_limited" | "network_server_error" | "network_bad_response" | "account_reconnect" | "post_rejected" | "post_invalid" | "oauth_denied" | "oauth_state_mismatch" | "oauth_timed_out" | "oauth_no_code" | "oauth_listen_failed" | "oauth_refused" | "qr_payload_too_long" | "qr_payload_empty" | "empty_product_name" | "no_signs" | "bad_copies" | "labels_do_not_fit" | "label_too_small" | "invalid_template" | "unknown_template" | "qr_error" | "font_error" | "pdf_error" | "logo_unreadable" | "report_row_cells" | "report_links" | "invalid_report";
+export type ErrorCode = "validation" | "not_found" | "conflict" | "has_sales" | "photo_too_large" | "photo_unsupported" | "photo_broken" | "csv_invalid" | "io" | "internal" | "cancelled" | "report_failed" | "secret_file_exposed" | "settings_unreadable" | "path_not_allowed" | "csv_too_large" | "payload_invalid" | "provider_unreachable" | "provider_rate_limited" | "provider_server_error" | "provider_bad_response" | "provider_rejected" | "provider_bad_signature" | "provider_config" | "provider_unsupported" | "provider_amount" | "network_unreachable" | "network_rate_limited" | "network_server_error" | "network_bad_response" | "account_reconnect" | "post_rejected" | "post_invalid" | "oauth_denied" | "oauth_state_mismatch" | "oauth_timed_out" | "oauth_no_code" | "oauth_listen_failed" | "oauth_refused" | "qr_payload_too_long" | "qr_payload_empty" | "empty_product_name" | "no_signs" | "bad_copies" | "labels_do_not_fit" | "label_too_small" | "invalid_template" | "unknown_template" | "qr_error" | "font_error" | "pdf_error" | "logo_unreadable" | "report_row_cells" | "report_links" | "invalid_report";
 
 /**  What an export wrote. */
 export type ExportOutcome = {
@@ -217,6 +233,11 @@ export type ExportOutcome = {
 export type ExportReport = {
 	rows: number,
 	path: string,
+};
+
+export type FileFilter = {
+	name: string,
+	extensions: string[],
 };
 
 export type GroupRow = {
@@ -237,7 +258,10 @@ export type ImportReport = {
 	created: number,
 	updated: number,
 	skipped: number,
+	/**  The first 100 invalid rows with their reasons. */
 	errors: RowError[],
+	/**  Invalid rows beyond those listed in `errors`. */
+	moreErrors: number,
 	/**  False when nothing was written because the file had invalid rows. */
 	applied: boolean,
 };

@@ -43,6 +43,10 @@ const RAW_DETAIL_CODES: ReadonlySet<string> = new Set<KnownErrorCode>([
   'report_row_cells',
   'report_links',
   'invalid_report',
+  'secret_file_exposed',
+  'settings_unreadable',
+  'path_not_allowed',
+  'csv_too_large',
 ]);
 
 function keepsRawDetail(code: string): boolean {

@@ -44,7 +44,10 @@ pub struct ImportReport {
     pub created: u64,
     pub updated: u64,
     pub skipped: u64,
+    /// The first 100 invalid rows with their reasons.
     pub errors: Vec<RowError>,
+    /// Invalid rows beyond those listed in `errors`.
+    pub more_errors: u64,
     /// False when nothing was written because the file had invalid rows.
     pub applied: bool,
 }
@@ -129,10 +132,27 @@ pub async fn export(pool: &SqlitePool, path: &Path) -> Result<ExportReport> {
     })
 }
 
-/// A parsed, checked CSV row waiting to be written.
-struct PlannedRow {
-    line: u64,
-    product: crate::catalog::ValidProduct,
+/// The largest catalog CSV one import reads, and the most product rows it takes (README).
+pub const MAX_IMPORT_BYTES: u64 = 50 * 1024 * 1024;
+pub const MAX_IMPORT_ROWS: u64 = 200_000;
+/// Row errors listed in a report; the rest are only counted (`more_errors`).
+pub const MAX_REPORTED_ERRORS: usize = 100;
+
+/// What reading the file gave: the rows to write (with their line numbers) and the rows
+/// refused, the first [`MAX_REPORTED_ERRORS`] with their reason.
+struct ParsedFile {
+    planned: Vec<(u64, crate::catalog::ValidProduct)>,
+    errors: Vec<RowError>,
+    invalid: u64,
+}
+
+impl ParsedFile {
+    fn refuse(&mut self, error: RowError) {
+        self.invalid += 1;
+        if self.errors.len() < MAX_REPORTED_ERRORS {
+            self.errors.push(error);
+        }
+    }
 }
 
 /// Imports a catalog CSV. Rows whose SKU exists update that product; others are created.
@@ -144,27 +164,69 @@ pub async fn import(
     shop_currency: &str,
     skip_invalid: bool,
 ) -> Result<ImportReport> {
+    let (path_buf, currency) = (path.to_path_buf(), shop_currency.to_string());
+    // Reading and checking 200,000 rows is CPU work: off the async threads.
+    let parsed = crate::infra::blocking(move || parse_file(&path_buf, &currency)).await?;
+    let mut report = ImportReport {
+        valid: parsed.planned.len() as u64,
+        skipped: parsed.invalid,
+        more_errors: parsed.invalid - parsed.errors.len() as u64,
+        errors: parsed.errors,
+        ..Default::default()
+    };
+    if parsed.invalid > 0 && !skip_invalid {
+        report.skipped = 0;
+        return Ok(report);
+    }
+    let written = store::import_products(pool, &parsed.planned, crate::infra::now_ms()).await?;
+    report.created = written.created;
+    report.updated = written.updated;
+    report.applied = true;
+    Ok(report)
+}
+
+fn parse_file(path: &Path, shop_currency: &str) -> Result<ParsedFile> {
     let file = std::fs::File::open(path).map_err(|e| CoreError::io("open", path, e))?;
+    let size = file
+        .metadata()
+        .map_err(|e| CoreError::io("open", path, e))?
+        .len();
+    if size > MAX_IMPORT_BYTES {
+        return Err(CoreError::CsvTooLarge(format!(
+            "The file is {:.1} MiB; one import reads at most {} MiB. Split it into smaller files and import them one after another.",
+            size as f64 / (1024.0 * 1024.0),
+            MAX_IMPORT_BYTES / (1024 * 1024)
+        )));
+    }
+    // The cap holds even if the file grows while it is read.
+    let reader = std::io::Read::take(std::io::BufReader::new(file), MAX_IMPORT_BYTES + 1);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .from_reader(std::io::BufReader::new(file));
+        .from_reader(reader);
     let header = reader
         .headers()
         .map_err(|e| CoreError::CsvInvalid(e.to_string()))?
         .clone();
     let columns = column_positions(&header)?;
 
-    let mut planned = Vec::new();
-    let mut errors = Vec::new();
+    let mut parsed = ParsedFile {
+        planned: Vec::new(),
+        errors: Vec::new(),
+        invalid: 0,
+    };
     let mut seen_skus: HashMap<String, u64> = HashMap::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
+    let mut rows = 0u64;
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
                 if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
-                    errors.push(RowError {
+                    rows += 1;
+                    parsed.refuse(RowError {
                         line,
                         field: None,
                         message: "This row is not valid UTF-8 text.".into(),
@@ -173,70 +235,39 @@ pub async fn import(
                 }
                 return Err(CoreError::CsvInvalid(format!("line {line}: {e}")));
             }
-        };
+        }
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         if record.iter().all(|cell| cell.trim().is_empty()) {
             continue; // blank line
+        }
+        rows += 1;
+        if rows > MAX_IMPORT_ROWS {
+            return Err(CoreError::CsvTooLarge(format!(
+                "The file has more than {MAX_IMPORT_ROWS} product rows; one import takes at most {MAX_IMPORT_ROWS}. Split it into smaller files and import them one after another."
+            )));
         }
         match row_to_product(&record, &columns, shop_currency) {
             Ok(product) => {
                 if let Some(sku) = &product.sku
                     && let Some(first) = seen_skus.insert(sku.clone(), line)
                 {
-                    errors.push(RowError {
+                    parsed.refuse(RowError {
                         line,
                         field: Some("sku".into()),
                         message: format!("The SKU “{sku}” is also on line {first}."),
                     });
                     continue;
                 }
-                planned.push(PlannedRow { line, product });
+                parsed.planned.push((line, product));
             }
-            Err(e) => errors.push(RowError {
+            Err(e) => parsed.refuse(RowError {
                 line,
                 field: e.field().map(str::to_string),
                 message: e.to_string(),
             }),
         }
     }
-
-    let mut report = ImportReport {
-        valid: planned.len() as u64,
-        skipped: errors.len() as u64,
-        errors,
-        ..Default::default()
-    };
-    if !report.errors.is_empty() && !skip_invalid {
-        report.skipped = 0;
-        return Ok(report);
-    }
-    let mut tx = pool.begin().await?;
-    let now = crate::infra::now_ms();
-    for row in &planned {
-        let existing: Option<i64> = match &row.product.sku {
-            Some(sku) => store::id_with_sku(&mut *tx, sku).await?,
-            None => None,
-        };
-        let outcome = match existing {
-            Some(id) => store::overwrite(&mut *tx, id, &row.product, now)
-                .await
-                .map(|_| false),
-            None => store::insert(&mut *tx, &row.product, now)
-                .await
-                .map(|_| true),
-        };
-        match outcome {
-            Ok(true) => report.created += 1,
-            Ok(false) => report.updated += 1,
-            Err(e) => {
-                // Rolls back the whole import: nothing half-imported.
-                return Err(CoreError::CsvInvalid(format!("line {}: {e}", row.line)));
-            }
-        }
-    }
-    tx.commit().await?;
-    report.applied = true;
-    Ok(report)
+    Ok(parsed)
 }
 
 /// Where each known column is in this file; `name` and `price` are required.

@@ -78,6 +78,12 @@ impl Shop {
         providers::load(&self.pool).await
     }
 
+    /// Replaces saved payment settings that cannot be read with the defaults, on the owner's
+    /// word (the old text is kept beside them); false when they read fine or were never saved.
+    pub async fn replace_unreadable_payment_settings(&self) -> Result<bool> {
+        providers::replace_unreadable(&self.pool).await
+    }
+
     /// Saves the test-mode and polling options (provider keys are set with `connect_*`) and
     /// applies them to the running watchers.
     pub async fn save_payment_settings(

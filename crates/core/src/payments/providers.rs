@@ -73,11 +73,35 @@ pub struct AlipaySetup {
     pub secret_backend: SecretBackend,
 }
 
+/// The saved payment settings, or the defaults when none were saved. Saved settings that do
+/// not parse are an error, never the defaults: the next save would erase the provider setup.
 pub async fn load(pool: &SqlitePool) -> Result<PaymentSettings> {
-    Ok(settings::get_extra(pool, SETTINGS_KEY)
-        .await?
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default())
+    match settings::get_extra(pool, SETTINGS_KEY).await? {
+        None => Ok(PaymentSettings::default()),
+        Some(json) => serde_json::from_str(&json).map_err(|e| CoreError::SettingsUnreadable {
+            setting: SETTINGS_KEY,
+            message: format!(
+                "The saved payment settings ({SETTINGS_KEY}) could not be read: {e}. Nothing was changed; \
+                 to start over, replace them on purpose (`shopcast providers reset`), which keeps the unreadable text as {SETTINGS_KEY}.unreadable."
+            ),
+        }),
+    }
+}
+
+/// Replaces unreadable payment settings with the defaults, on the owner's word. The old text
+/// is kept beside them (`payments.settings.unreadable`) so it can still be mended by hand.
+/// Settings that read fine are left alone (nothing to replace).
+pub async fn replace_unreadable(pool: &SqlitePool) -> Result<bool> {
+    let Some(json) = settings::get_extra(pool, SETTINGS_KEY).await? else {
+        return Ok(false);
+    };
+    if serde_json::from_str::<PaymentSettings>(&json).is_ok() {
+        return Ok(false);
+    }
+    let kept = format!("{SETTINGS_KEY}.unreadable");
+    settings::set_extra(pool, &kept, Some(&json)).await?;
+    save(pool, &PaymentSettings::default()).await?;
+    Ok(true)
 }
 
 pub async fn save(pool: &SqlitePool, new: &PaymentSettings) -> Result<()> {
