@@ -7,9 +7,24 @@ use std::time::Instant;
 use tauri::{Emitter, Manager};
 
 use crate::state::AppState;
-use crate::{commands, logging, media, paths};
+use crate::{commands, instance, logging, media, paths};
 
 pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
+    // One window per shop: a second start brings the first window forward and ends here.
+    let window_lock = match instance::claim(&data_dir) {
+        Ok(instance::Start::First(lock)) => lock,
+        Ok(instance::Start::AlreadyOpen) => {
+            eprintln!(
+                "Shopcast is already open on this shop ({}): its window was brought to the front.",
+                data_dir.display()
+            );
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            eprintln!("shopcast: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let log_dir = paths::log_dir(&data_dir);
     let _log_guard = logging::to_file(&log_dir);
     tracing::info!(data_dir = %data_dir.display(), version = env!("CARGO_PKG_VERSION"), "starting");
@@ -73,6 +88,12 @@ pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
+            let handle = app.handle().clone();
+            if let Err(error) = window_lock.listen(move || bring_to_front(&handle)) {
+                tracing::warn!(%error, "a second start will not find this window");
+            }
+            // Kept for the app's life: the shop stays locked to this window until it closes.
+            app.manage(window_lock);
             forward_payment_updates(app.handle().clone());
             forward_post_updates(app.handle().clone());
             if let Some(window) = app.get_webview_window("main") {
@@ -88,6 +109,15 @@ pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
             eprintln!("shopcast: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Shows the window (restored, in front): the owner started Shopcast again on this shop.
+fn bring_to_front(app: &tauri::AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
     }
 }
 

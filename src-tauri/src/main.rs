@@ -11,6 +11,7 @@ mod cli;
 mod commands;
 mod error;
 mod file_access;
+mod instance;
 mod logging;
 mod media;
 mod paths;
