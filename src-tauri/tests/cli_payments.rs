@@ -253,44 +253,48 @@ fn bad_provider_input_is_refused_with_a_reason_and_stores_nothing() {
 /// in localstripe. Runs on its own thread for the life of the test process.
 fn fake_stripe_links() -> String {
     use axum::routing::{get, post};
+    let made = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let made2 = made.clone();
+    serve_on_own_thread(
+        axum::Router::new()
+            .route(
+                "/v1/events",
+                get(|| async {
+                    axum::Json(serde_json::json!({"object": "list", "data": [], "has_more": false}))
+                }),
+            )
+            .route(
+                "/v1/prices",
+                post(move || {
+                    let n = made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    async move {
+                        axum::Json(
+                            serde_json::json!({"id": format!("price_{n}"), "object": "price"}),
+                        )
+                    }
+                }),
+            )
+            .route(
+                "/v1/payment_links",
+                post(move || {
+                    let n = made2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    async move {
+                        axum::Json(serde_json::json!({
+                            "id": format!("plink_{n}"), "object": "payment_link",
+                            "url": format!("https://buy.stripe.com/test_{n}")
+                        }))
+                    }
+                }),
+            ),
+    )
+}
+
+/// Serves `app` on 127.0.0.1 from its own thread for the life of the test process; its base.
+fn serve_on_own_thread(app: axum::Router) -> String {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async move {
-            let made = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-            let made2 = made.clone();
-            let app = axum::Router::new()
-                .route(
-                    "/v1/events",
-                    get(|| async {
-                        axum::Json(
-                            serde_json::json!({"object": "list", "data": [], "has_more": false}),
-                        )
-                    }),
-                )
-                .route(
-                    "/v1/prices",
-                    post(move || {
-                        let n = made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        async move {
-                            axum::Json(
-                                serde_json::json!({"id": format!("price_{n}"), "object": "price"}),
-                            )
-                        }
-                    }),
-                )
-                .route(
-                    "/v1/payment_links",
-                    post(move || {
-                        let n = made2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        async move {
-                            axum::Json(serde_json::json!({
-                                "id": format!("plink_{n}"), "object": "payment_link",
-                                "url": format!("https://buy.stripe.com/test_{n}")
-                            }))
-                        }
-                    }),
-                );
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(format!("http://{}", listener.local_addr().unwrap()))
                 .unwrap();
@@ -298,6 +302,55 @@ fn fake_stripe_links() -> String {
         });
     });
     rx.recv().unwrap()
+}
+
+/// A Stripe feed with another integration's setup-mode Checkout Session (amount_total and
+/// currency null) before a payment: `payments watch --once` records the payment, keeps the
+/// other aside, and `providers list` says so; a second pass keeps nothing twice.
+#[test]
+fn an_unreadable_stripe_event_is_skipped_and_listed_with_the_providers() {
+    let created = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let feed = serde_json::json!({"object": "list", "has_more": false, "data": [
+        {"id": "evt_paid", "object": "event", "type": "payment_intent.succeeded",
+         "created": created + 1, "data": {"object": {
+            "id": "pi_1", "object": "payment_intent", "amount": 1250, "amount_received": 1250,
+            "currency": "eur", "metadata": {}}}},
+        {"id": "evt_setup", "object": "event", "type": "checkout.session.completed",
+         "created": created, "data": {"object": {
+            "id": "cs_setup", "object": "checkout.session", "mode": "setup",
+            "amount_total": null, "currency": null, "payment_intent": null,
+            "payment_status": "no_payment_required", "metadata": {}}}}
+    ]});
+    let base = serve_on_own_thread(axum::Router::new().route(
+        "/v1/events",
+        axum::routing::get(move || {
+            let feed = feed.clone();
+            async move { axum::Json(feed) }
+        }),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let out = shopcast(data)
+        .args(["providers", "add", "stripe", "--api-base", base.as_str()])
+        .env("SHOPCAST_STRIPE_KEY", SECRET_KEY)
+        .output()
+        .unwrap();
+    assert_eq!(ok(out).trim(), "stripe connected");
+
+    let expected = "stripe: 1 Stripe event could not be read (last: evt_setup: amount_total is \
+                    null); it was skipped and kept for review.";
+    for _ in 0..2 {
+        let watched = ok(run(data, &["payments", "watch", "--once"]));
+        assert_eq!(listed(data).len(), 1, "{watched}");
+        let providers = ok(run(data, &["providers", "list"]));
+        assert!(
+            providers.lines().any(|line| line == expected),
+            "{providers}"
+        );
+    }
 }
 
 /// The CLI loads the saved providers like the window does: with Stripe set up, printed signs
