@@ -7,7 +7,7 @@ mod catalog;
 mod infra;
 mod money;
 mod payments;
-mod payments_stripe;
+mod payments_edges;
 mod posting;
 mod reports;
 mod settings;

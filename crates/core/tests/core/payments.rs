@@ -821,7 +821,7 @@ fn form_field(page: &str, name: &str) -> Option<String> {
 }
 
 /// Opens the pay page at `url` as a phone would and presses Pay with the page's form token.
-async fn pay_on_page(http: &reqwest::Client, url: &str) -> reqwest::StatusCode {
+pub(crate) async fn pay_on_page(http: &reqwest::Client, url: &str) -> reqwest::StatusCode {
     let page = http.get(url).send().await.unwrap().text().await.unwrap();
     let csrf = form_field(&page, "csrf").unwrap_or_default();
     http.post(format!("{url}/pay"))

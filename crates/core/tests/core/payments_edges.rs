@@ -1,6 +1,7 @@
-//! The payments room against a Stripe-shaped local server (the documented Checkout Session and
-//! event-list shapes; localstripe has no Checkout): amounts cross the boundary in Stripe's
-//! units, and the feed moves on past an event it cannot read.
+//! The payments room at its providers' edges: against a Stripe-shaped local server (the
+//! documented Checkout Session and event-list shapes; localstripe has no Checkout) amounts
+//! cross in Stripe's units and the feed moves on past an event it cannot read; test mode keeps
+//! every currency's own decimals; stored replies are bounded.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -267,4 +268,50 @@ async fn raw_replies_are_stored_cut_to_a_bounded_size() {
     assert!(raw.len() <= 64 * 1024 + 64, "{} bytes kept", raw.len());
     assert!(raw.starts_with(r#"{"id":"evt_big""#));
     assert!(raw.ends_with("bytes in all]"), "{}", &raw[raw.len() - 60..]);
+}
+
+/// Test mode keeps our minor units as they are, whatever the currency's decimals: a 5,000 kr
+/// and a 1.235 KWD sale are shown with their own decimals, paid over HTTP and recorded in full.
+#[tokio::test]
+async fn test_mode_keeps_each_currencys_own_decimals() {
+    for (currency, price, minor) in [("ISK", "5000", 5_000), ("KWD", "1.235", 1_235)] {
+        let (shop, _dir) = shop_with(currency).await;
+        let item = product(&shop, "Item", price, None).await;
+        shop.payments()
+            .start_test_mode("127.0.0.1:0".parse().unwrap(), None)
+            .await
+            .unwrap();
+        let order = order_of(&shop, &[(item, 1)]).await;
+        let charge = shop
+            .start_charge(order.id, ProviderKind::Test, Duration::from_secs(300))
+            .await
+            .unwrap();
+        let http = shopcast_payments::http::client();
+        let page = http.get(&charge.qr_payload).send().await.unwrap();
+        let page = page.text().await.unwrap();
+        let shown = shopcast_core::money::Money {
+            amount_minor: minor,
+            currency: currency.into(),
+        }
+        .format_local("en");
+        assert!(page.contains(&shown), "{currency}: {shown} not on {page}");
+        assert_eq!(
+            crate::payments::pay_on_page(&http, &charge.qr_payload).await,
+            200
+        );
+        until("the order is paid", async || {
+            shop.order(order.id).await.unwrap().status == OrderStatus::Paid
+        })
+        .await;
+        let payments = shop.list_payments(&PaymentFilter::default()).await.unwrap();
+        assert_eq!(
+            (
+                payments[0].amount.amount_minor,
+                payments[0].amount.currency.as_str()
+            ),
+            (minor, currency)
+        );
+        assert_eq!(payments[0].mismatch, None);
+        shop.payments().stop_test_mode();
+    }
 }
