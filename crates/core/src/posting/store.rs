@@ -383,7 +383,8 @@ pub(crate) async fn mark_unsent(
     .bind(next_attempt_at)
     .bind(error.code())
     .bind(error.to_string())
-    .bind(error.raw())
+    // The network's reply is kept for "details", bounded as the ledger bounds providers'.
+    .bind(error.raw().map(crate::payments::store::bounded_raw))
     .bind(now_ms())
     .bind(id)
     .bind(owner)

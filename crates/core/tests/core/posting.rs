@@ -473,6 +473,22 @@ mod outbox {
             failed[0].error_raw.as_deref(),
             Some(r#"{"error":"InvalidRequest"}"#)
         );
+        // A huge refusal (an HTML error page) is kept cut to 64 KiB, saying how long it was.
+        remote.lock().unwrap().script.push(PublishError::Rejected {
+            network: "bluesky",
+            code: "InvalidRequest".into(),
+            message: "refused".into(),
+            raw: "<p>茶</p>".repeat(40_000),
+        });
+        queue_now(&shop, product, account).await;
+        let huge = shop.outbox().run_due(jiff::Timestamp::now()).await.unwrap();
+        let raw = huge[0].error_raw.as_deref().unwrap();
+        assert!(raw.len() <= 64 * 1024 + 100, "{} bytes kept", raw.len());
+        assert!(
+            raw.starts_with("<p>茶</p>") && raw.ends_with("400000 bytes in all]"),
+            "{}",
+            &raw[raw.len() - 60..]
+        );
         // "Post now" retries the same post (same key).
         let again = shop.post_now(failed[0].id).await.unwrap();
         assert_eq!(again.status, "queued");
