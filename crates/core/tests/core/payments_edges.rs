@@ -315,3 +315,31 @@ async fn test_mode_keeps_each_currencys_own_decimals() {
         shop.payments().stop_test_mode();
     }
 }
+
+/// A price Stripe cannot charge (KWD needs a last digit of 0) is refused with its code and a
+/// sentence before anything is sent; no charge is stored and the order stays open to pay
+/// another way.
+#[tokio::test]
+async fn a_price_stripe_cannot_charge_is_refused_and_changes_nothing() {
+    let feed = Feed::default();
+    let (shop, _dir) = connected("KWD", &feed).await;
+    let item = product(&shop, "Dallah", "1.235", None).await;
+    let order = order_of(&shop, &[(item, 1)]).await;
+    let err = shop
+        .charge_order(order.id, ProviderKind::Stripe)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), shopcast_core::error::ErrorCode::ProviderAmount);
+    let sentence = err.to_string();
+    assert!(
+        sentence.contains("1.235 KWD") && sentence.contains("0.010 KWD"),
+        "{sentence}"
+    );
+    assert!(feed.sessions.lock().unwrap().is_empty());
+    assert_eq!(count(&shop, "charges").await, 0);
+    assert_eq!(
+        shop.order(order.id).await.unwrap().status,
+        OrderStatus::Open
+    );
+    shop.payments().disconnect(ProviderKind::Stripe);
+}
