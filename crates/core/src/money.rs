@@ -318,15 +318,21 @@ fn strip_currency_marks(text: &str, currency: &str) -> Result<String> {
             .strip_prefix(symbol)
             .or_else(|| rest.strip_suffix(symbol));
         if let Some(stripped) = stripped {
-            if !currencies.contains(&currency) {
+            if !currencies.contains(&currency) && *symbol != narrow_symbol(currency) {
                 return Err(CoreError::invalid(
                     "price",
                     format!("“{symbol}” is not a symbol of {currency}, the product's currency."),
                 ));
             }
-            rest = stripped.trim().to_string();
-            break;
+            return Ok(stripped.trim().to_string());
         }
+    }
+    // The symbol the shop itself prints for this currency always reads back ("₪0.00").
+    let own = narrow_symbol(currency);
+    if own != currency
+        && let Some(stripped) = rest.strip_prefix(own).or_else(|| rest.strip_suffix(own))
+    {
+        rest = stripped.trim().to_string();
     }
     Ok(rest)
 }

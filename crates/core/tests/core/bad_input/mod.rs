@@ -6,6 +6,7 @@
 
 mod csv;
 mod photos;
+mod properties;
 mod values;
 
 use std::collections::BTreeMap;
