@@ -76,6 +76,15 @@ pub async fn send(
     send_capped(provider, request, MAX_BODY_BYTES).await
 }
 
+/// How a reply over the cap ends its sentence (see [`is_over_cap`]).
+const OVER_CAP: &str = "Shopcast stopped reading it";
+
+/// Whether `error` is a reply refused for being over the body cap, so a caller that can ask
+/// for less (a smaller page) may do so.
+pub fn is_over_cap(error: &ProviderError) -> bool {
+    matches!(error, ProviderError::BadResponse { detail, .. } if detail.ends_with(OVER_CAP))
+}
+
 /// [`send`] with another cap on the body.
 pub async fn send_capped(
     provider: ProviderKind,
@@ -92,7 +101,7 @@ pub async fn send_capped(
         provider,
         detail: format!(
             "the reply (HTTP {status}) is larger than {} KiB, far more than {provider} sends; \
-             Shopcast stopped reading it",
+             {OVER_CAP}",
             max_bytes / 1024
         ),
     };

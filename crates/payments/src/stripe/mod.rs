@@ -233,8 +233,9 @@ impl StripeProvider {
         let mut unreadable = Vec::new();
         let mut seen = HashSet::new();
         let mut starting_after: Option<String> = None;
+        let mut limit = self.config.page_limit;
         for _ in 0..MAX_PAGES {
-            let mut query = vec![("limit", self.config.page_limit.to_string())];
+            let mut query = vec![("limit", limit.to_string())];
             if let Some(since) = since {
                 query.push(("created[gte]", since.to_string()));
             }
@@ -244,7 +245,15 @@ impl StripeProvider {
             if let Some(after) = &starting_after {
                 query.push(("starting_after", after.clone()));
             }
-            let reply = self.call(self.get(&["events"]).query(&query)).await?;
+            let reply = match self.call(self.get(&["events"]).query(&query)).await {
+                // Events heavy with metadata can make a full page pass the reply cap: ask for
+                // fewer per page rather than stall the feed.
+                Err(error) if http::is_over_cap(&error) && limit > 1 => {
+                    limit = (limit / 2).max(1);
+                    continue;
+                }
+                reply => reply?,
+            };
             let page: EventPage = read_json(&reply, "event list")?;
             let mut last_id = None;
             let mut new_on_page = 0;

@@ -157,25 +157,37 @@ async fn a_reply_over_1_mib_is_refused_unread() {
     assert!(matches!(err, ProviderError::BadResponse { .. }), "{err:?}");
     assert!(err.to_string().contains("larger than 1024 KiB"), "{err}");
 
+    // The poll asked again for smaller pages (100, 50, … 1) before giving up.
+    let limits: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|request| request.query_value("limit").unwrap().to_string())
+        .collect();
+    assert_eq!(limits, ["100", "50", "25", "12", "6", "3", "1"]);
+
     // No Content-Length: the body ends when the connection closes, read chunk by chunk.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = sent.clone();
+    let most_sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = most_sent.clone();
     tokio::spawn(async move {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let (mut socket, _) = listener.accept().await.unwrap();
-        let mut request = [0u8; 4096];
-        let _ = socket.read(&mut request).await;
-        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n";
-        socket.write_all(head.as_bytes()).await.unwrap();
-        // 64 MiB on offer; the client must hang up long before.
-        let chunk = vec![b' '; 64 * 1024];
-        for _ in 0..1024 {
-            if socket.write_all(&chunk).await.is_err() {
-                break;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let head =
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n";
+            socket.write_all(head.as_bytes()).await.unwrap();
+            // 64 MiB on offer; the client must hang up long before.
+            let chunk = vec![b' '; 64 * 1024];
+            let mut sent = 0;
+            for _ in 0..1024 {
+                if socket.write_all(&chunk).await.is_err() {
+                    break;
+                }
+                sent += chunk.len();
             }
-            counter.fetch_add(chunk.len(), std::sync::atomic::Ordering::SeqCst);
+            counter.fetch_max(sent, std::sync::atomic::Ordering::SeqCst);
         }
     });
     let err = provider_at(&base)
@@ -184,8 +196,57 @@ async fn a_reply_over_1_mib_is_refused_unread() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("larger than 1024 KiB"), "{err}");
-    let sent = sent.load(std::sync::atomic::Ordering::SeqCst);
-    assert!(sent < 16 * 1024 * 1024, "read {sent} bytes before stopping");
+    let sent = most_sent.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        sent < 16 * 1024 * 1024,
+        "{sent} bytes went out before the client hung up"
+    );
+}
+
+/// A full page of events heavy with metadata may pass 1 MiB: the poll asks for fewer per
+/// page instead of stalling, and every event still arrives.
+#[tokio::test]
+async fn a_page_too_big_for_the_cap_is_asked_for_again_in_smaller_pages() {
+    let events: Vec<String> = (0..40)
+        .map(|n| {
+            format!(
+                r#"{{"id":"evt_{n:02}","object":"event","type":"payment_intent.succeeded","created":{},"data":{{"object":{{"id":"pi_{n}","object":"payment_intent","amount":100,"amount_received":100,"currency":"eur","metadata":{{"note":"{}"}}}}}}}}"#,
+                1_790_000_000 + n,
+                "m".repeat(40 * 1024)
+            )
+        })
+        .collect();
+    let server = CaptureServer::start(move |request| {
+        let limit: usize = request.query_value("limit").unwrap().parse().unwrap();
+        let start = match request.query_value("starting_after") {
+            Some(after) => {
+                events
+                    .iter()
+                    .position(|e| e.contains(&format!(r#""id":"{after}""#)))
+                    .unwrap()
+                    + 1
+            }
+            None => 0,
+        };
+        let page: Vec<&str> = events
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(String::as_str)
+            .collect();
+        let has_more = start + page.len() < events.len();
+        Reply::json(
+            200,
+            format!(
+                r#"{{"object":"list","has_more":{has_more},"data":[{}]}}"#,
+                page.join(",")
+            ),
+        )
+    })
+    .await;
+    let outcome = server.provider().poll(None, &[]).await.unwrap();
+    assert_eq!(outcome.events.len(), 40);
+    assert!(outcome.unreadable.is_empty());
 }
 
 /// Keys and payments never cross a network in clear: plain http is for this computer only.
