@@ -83,6 +83,11 @@ async fn a_pending_migration_backs_the_file_up_first() {
         7 => &["DROP TABLE posts", "DROP TABLE accounts"],
         8 => &["ALTER TABLE orders DROP COLUMN stock_taken"],
         9 => &["DROP TABLE unreadable_payment_events"],
+        11 => &[
+            "DROP INDEX posts_leases",
+            "ALTER TABLE posts DROP COLUMN lease_expires_at",
+            "ALTER TABLE posts DROP COLUMN claimed_by",
+        ],
         other => panic!("add the undo of migration {other} to this test"),
     };
     for statement in undo {
