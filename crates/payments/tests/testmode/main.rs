@@ -1,9 +1,14 @@
 //! The test checkout server on real sockets, attacked as a client on the shop's Wi-Fi could:
 //! prefetched links, forged forms, floods, slow and oversized requests, path tricks.
 
+mod bad_input;
 mod checkout;
 mod provider;
 mod server;
+// Only its counting is used here.
+#[allow(dead_code)]
+#[path = "../support/tally.rs"]
+mod tally;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
