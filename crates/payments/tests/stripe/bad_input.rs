@@ -241,7 +241,6 @@ fn unreadable_events() -> Vec<(&'static str, String)> {
 }
 
 /// JSON of the right shape with amounts no payment can have: set aside too, never a payment.
-/// Waits on the Stripe event reader (today these become payments).
 fn impossible_events() -> Vec<(&'static str, String)> {
     let completed = "checkout.session.completed";
     let succeeded = "payment_intent.succeeded";
@@ -387,7 +386,6 @@ async fn events_with_impossible_amounts_are_set_aside_too() {
 }
 
 /// Remote bodies are capped (1 MiB): a bigger page is refused, not read into memory.
-/// Waits on the body cap in `shopcast_payments::http`.
 #[tokio::test]
 async fn a_page_over_the_body_cap_is_refused() {
     let mut tally = Tally::new("Stripe body cap");
