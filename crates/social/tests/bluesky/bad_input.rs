@@ -12,11 +12,6 @@ async fn hostile_pds_replies_give_clear_errors() {
     let mut tally = Tally::new("Bluesky replies");
     let mut replies = garbage::replies("network_bad_response");
     replies.push((
-        "401 HTML",
-        Garbage::html(401, garbage::ERROR_PAGE),
-        "account_reconnect",
-    ));
-    replies.push((
         "200 with wrong types",
         Garbage::json(
             200,

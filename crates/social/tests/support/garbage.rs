@@ -48,6 +48,11 @@ pub const ERROR_PAGE: &str = "<!DOCTYPE html><html><head><title>502 Bad Gateway<
 pub fn replies(bad: &'static str) -> Vec<(&'static str, Garbage, &'static str)> {
     vec![
         (
+            "401 HTML",
+            Garbage::html(401, ERROR_PAGE),
+            "account_reconnect",
+        ),
+        (
             "HTML error page, 502",
             Garbage::html(502, ERROR_PAGE),
             "network_server_error",
