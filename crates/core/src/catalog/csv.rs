@@ -138,10 +138,13 @@ pub const MAX_IMPORT_ROWS: u64 = 200_000;
 /// Row errors listed in a report; the rest are only counted (`more_errors`).
 pub const MAX_REPORTED_ERRORS: usize = 100;
 
-/// What reading the file gave: the rows to write (with their line numbers) and the rows
-/// refused, the first [`MAX_REPORTED_ERRORS`] with their reason.
+/// Rows the reader hands to the writer at a time: the file is written while it is read.
+const HANDOVER_ROWS: usize = 2_000;
+
+/// What reading the file gave: how many rows were fine and the rows refused, the first
+/// [`MAX_REPORTED_ERRORS`] with their reason.
 struct ParsedFile {
-    planned: Vec<(u64, crate::catalog::ValidProduct)>,
+    valid: u64,
     errors: Vec<RowError>,
     invalid: u64,
 }
@@ -155,6 +158,8 @@ impl ParsedFile {
     }
 }
 
+type Handover = tokio::sync::mpsc::Sender<Vec<(u64, crate::catalog::ValidProduct)>>;
+
 /// Imports a catalog CSV. Rows whose SKU exists update that product; others are created.
 /// With any invalid row nothing is written unless `skip_invalid` is set, in which case
 /// the valid rows go in (in one transaction) and the invalid ones are reported.
@@ -165,27 +170,51 @@ pub async fn import(
     skip_invalid: bool,
 ) -> Result<ImportReport> {
     let (path_buf, currency) = (path.to_path_buf(), shop_currency.to_string());
-    // Reading and checking 200,000 rows is CPU work: off the async threads.
-    let parsed = crate::infra::blocking(move || parse_file(&path_buf, &currency)).await?;
+    let (handover, handovers) = tokio::sync::mpsc::channel(4);
+    // Raised by the reader: nothing may be committed (see store::import_products).
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Reading and checking 200,000 rows is CPU work: off the async threads, while the rows
+    // read so far are written.
+    let reader = crate::infra::blocking({
+        let stop = stop.clone();
+        move || {
+            let parsed = parse_file(&path_buf, &currency, skip_invalid, &stop, handover);
+            if parsed.is_err() {
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+            parsed
+        }
+    });
+    let writer = store::import_products(pool, handovers, &stop, crate::infra::now_ms());
+    let (parsed, written) = tokio::join!(reader, writer);
+    let (parsed, written) = (parsed?, written?);
     let mut report = ImportReport {
-        valid: parsed.planned.len() as u64,
+        valid: parsed.valid,
         skipped: parsed.invalid,
         more_errors: parsed.invalid - parsed.errors.len() as u64,
         errors: parsed.errors,
         ..Default::default()
     };
-    if parsed.invalid > 0 && !skip_invalid {
-        report.skipped = 0;
-        return Ok(report);
+    match written {
+        Some(written) => {
+            report.created = written.created;
+            report.updated = written.updated;
+            report.applied = true;
+        }
+        None => report.skipped = 0,
     }
-    let written = store::import_products(pool, &parsed.planned, crate::infra::now_ms()).await?;
-    report.created = written.created;
-    report.updated = written.updated;
-    report.applied = true;
     Ok(report)
 }
 
-fn parse_file(path: &Path, shop_currency: &str) -> Result<ParsedFile> {
+/// Reads and checks the file, handing valid rows over as it goes; a refused row raises
+/// `stop` unless invalid rows are skipped (the rest is still read, to report every problem).
+fn parse_file(
+    path: &Path,
+    shop_currency: &str,
+    skip_invalid: bool,
+    stop: &std::sync::atomic::AtomicBool,
+    handover: Handover,
+) -> Result<ParsedFile> {
     let file = std::fs::File::open(path).map_err(|e| CoreError::io("open", path, e))?;
     let size = file
         .metadata()
@@ -211,9 +240,20 @@ fn parse_file(path: &Path, shop_currency: &str) -> Result<ParsedFile> {
     let columns = column_positions(&header)?;
 
     let mut parsed = ParsedFile {
-        planned: Vec::new(),
+        valid: 0,
         errors: Vec::new(),
         invalid: 0,
+    };
+    let mut batch = Vec::with_capacity(HANDOVER_ROWS);
+    let hand_over = |batch: &mut Vec<_>, parsed: &ParsedFile| {
+        if parsed.invalid > 0 && !skip_invalid {
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        if !stop.load(std::sync::atomic::Ordering::SeqCst) && !batch.is_empty() {
+            // A writer that failed has gone: its error is the import's.
+            let _ = handover.blocking_send(std::mem::take(batch));
+        }
+        batch.clear();
     };
     let mut seen_skus: HashMap<String, u64> = HashMap::new();
     let mut rows = 0u64;
@@ -258,7 +298,11 @@ fn parse_file(path: &Path, shop_currency: &str) -> Result<ParsedFile> {
                     });
                     continue;
                 }
-                parsed.planned.push((line, product));
+                parsed.valid += 1;
+                batch.push((line, product));
+                if batch.len() == HANDOVER_ROWS {
+                    hand_over(&mut batch, &parsed);
+                }
             }
             Err(e) => parsed.refuse(RowError {
                 line,
@@ -267,6 +311,7 @@ fn parse_file(path: &Path, shop_currency: &str) -> Result<ParsedFile> {
             }),
         }
     }
+    hand_over(&mut batch, &parsed);
     Ok(parsed)
 }
 

@@ -488,27 +488,51 @@ pub(crate) async fn take_stock(
 const IMPORT_CHUNK: usize = 500;
 
 /// What a CSV import wrote.
+#[derive(Default)]
 pub(crate) struct ImportCounts {
     pub created: u64,
     pub updated: u64,
 }
 
-/// Writes checked CSV rows (with their line numbers) in one transaction: rows whose SKU
-/// exists (archived or not) overwrite that product, the others are created. The existing
-/// SKUs are looked up in one query and rows are written by the hundred: row by row, 100,000
-/// rows took 14 s. Any failure rolls the whole import back.
+/// Writes checked CSV rows (with their line numbers) as the reader hands them over, all in one
+/// transaction: rows whose SKU exists (archived or not) overwrite that product, the others are
+/// created. Each handover's SKUs are looked up in one query and rows are written by the
+/// hundred (row by row, 100,000 rows took 14 s). When the reader raises `stop` (a bad row that
+/// is not to be skipped, a file that cannot be read) nothing is committed: None.
 pub(crate) async fn import_products(
     pool: &SqlitePool,
+    mut handovers: tokio::sync::mpsc::Receiver<Vec<(u64, ValidProduct)>>,
+    stop: &std::sync::atomic::AtomicBool,
+    now: i64,
+) -> Result<Option<ImportCounts>> {
+    let stopped = || stop.load(std::sync::atomic::Ordering::SeqCst);
+    let mut tx = pool.begin().await?;
+    let mut counts = ImportCounts::default();
+    while let Some(rows) = handovers.recv().await {
+        if stopped() {
+            return Ok(None); // rolled back as the transaction drops
+        }
+        write_imported(&mut tx, &rows, now, &mut counts).await?;
+    }
+    if stopped() {
+        return Ok(None);
+    }
+    tx.commit().await?;
+    Ok(Some(counts))
+}
+
+async fn write_imported(
+    conn: &mut sqlx::SqliteConnection,
     rows: &[(u64, ValidProduct)],
     now: i64,
-) -> Result<ImportCounts> {
-    let mut tx = pool.begin().await?;
+    counts: &mut ImportCounts,
+) -> Result<()> {
     let skus: Vec<&str> = rows.iter().filter_map(|(_, p)| p.sku.as_deref()).collect();
     let existing: std::collections::HashMap<String, i64> = sqlx::query_as(
         "SELECT p.sku, p.id FROM json_each(?) AS j JOIN products p ON p.sku = j.value",
     )
     .bind(serde_json::to_string(&skus).expect("strings serialize"))
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut *conn)
     .await?
     .into_iter()
     .collect();
@@ -531,7 +555,7 @@ pub(crate) async fn import_products(
         });
         insert
             .build()
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await
             .map_err(|e| failed(chunk, e.into()))?;
     }
@@ -552,15 +576,13 @@ pub(crate) async fn import_products(
         update.push(") AS v WHERE products.id = v.column1");
         update
             .build()
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await
             .map_err(|e| failed(chunk, e.into()))?;
     }
-    tx.commit().await?;
-    Ok(ImportCounts {
-        created: inserts.len() as u64,
-        updated: updates.len() as u64,
-    })
+    counts.created += inserts.len() as u64;
+    counts.updated += updates.len() as u64;
+    Ok(())
 }
 
 /// A product's columns in the order [`bind_product`] binds them, for multi-row statements.

@@ -605,6 +605,105 @@ mod csv {
         assert_eq!(report.created, 1, "{report:?}");
     }
 
+    /// A file full of bad rows lists the first 100 with their lines and counts the rest.
+    #[tokio::test]
+    async fn row_errors_are_listed_up_to_100_and_the_rest_counted() {
+        let (shop, dir) = shop_with("CNY").await;
+        let path = dir.path().join("bad.csv");
+        let mut text = String::from("sku,name,price\n");
+        for i in 0..150 {
+            text.push_str(&format!("B-{i},Tea {i},not a price\n"));
+        }
+        for i in 0..10 {
+            text.push_str(&format!("G-{i},Cup {i},5.00\n"));
+        }
+        std::fs::write(&path, text).unwrap();
+        let report = shop.import_catalog(&path, false).await.unwrap();
+        assert!(!report.applied);
+        assert_eq!((report.errors.len(), report.more_errors), (100, 50));
+        assert_eq!(report.errors[0].line, 2);
+        assert_eq!(report.errors[99].line, 101);
+        assert_eq!(report.valid, 10);
+        assert_eq!(product_count(&shop).await, 0, "nothing written");
+
+        let report = shop.import_catalog(&path, true).await.unwrap();
+        assert!(report.applied);
+        assert_eq!(
+            (report.created, report.skipped, report.more_errors),
+            (10, 150, 50)
+        );
+        assert_eq!(product_count(&shop).await, 10);
+    }
+
+    /// Rows are written by the hundred: a file mixing updates and new products across
+    /// several statements lands whole, each row on its own product.
+    #[tokio::test]
+    async fn a_large_import_updates_and_creates_across_batches() {
+        let (shop, dir) = shop_with("CNY").await;
+        let first = dir.path().join("first.csv");
+        let mut text = String::from("sku,name,price,stock,tags\n");
+        for i in 0..700 {
+            text.push_str(&format!("S-{i:04},Oolong-{i:04},{i}.00,{i},tea\n"));
+        }
+        std::fs::write(&first, &text).unwrap();
+        assert_eq!(
+            shop.import_catalog(&first, false).await.unwrap().created,
+            700
+        );
+
+        // Every even SKU again with a new name and price, plus 700 new ones, interleaved.
+        let second = dir.path().join("second.csv");
+        let mut text = String::from("sku,name,price,stock,tags\n");
+        for i in 0..1_400 {
+            if i % 2 == 0 && i / 2 < 700 {
+                let n = i / 2;
+                text.push_str(&format!("S-{n:04},绿茶 Sencha-{n:04},{n}.50,,new;tea\n"));
+            }
+            text.push_str(&format!("N-{i:04},Cup {i},1.00,,\n"));
+        }
+        std::fs::write(&second, &text).unwrap();
+        let report = shop.import_catalog(&second, false).await.unwrap();
+        assert_eq!((report.created, report.updated), (1_400, 700), "{report:?}");
+
+        let page = shop
+            .list_products(&ProductQuery {
+                search: Some("S-0042".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 1);
+        let updated = shop.product(page.items[0].id).await.unwrap();
+        assert_eq!(updated.name, "绿茶 Sencha-0042");
+        assert_eq!(updated.price.amount_minor, 4_250);
+        assert_eq!(updated.stock, None);
+        assert_eq!(updated.tags, ["new", "tea"]);
+        // The search index follows the updates: the old name is gone, the new one found.
+        assert_eq!(
+            search_names(&shop, "Oolong-0042").await,
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            search_names(&shop, "Sencha-0042").await,
+            ["绿茶 Sencha-0042"]
+        );
+        assert_eq!(product_count(&shop).await, 2_100);
+    }
+
+    async fn product_count(shop: &Shop) -> i64 {
+        let query = ProductQuery {
+            include_archived: true,
+            limit: 1,
+            ..Default::default()
+        };
+        shop.list_products(&query).await.unwrap().total
+    }
+
+    async fn search_names(shop: &Shop, text: &str) -> Vec<String> {
+        crate::catalog::search(shop, text).await
+    }
+
     #[tokio::test]
     async fn a_failed_export_leaves_no_file() {
         let (shop, dir) = shop_with("USD").await;
