@@ -644,3 +644,84 @@ async fn hostile_text_on_signs_is_escaped_or_refused() {
     );
     tally.finish();
 }
+
+/// Payment settings and provider connections typed wrong: refused before anything is saved
+/// (no key in the keychain file, no provider row, the old settings kept).
+#[tokio::test]
+async fn hostile_payment_settings_and_provider_keys_are_refused() {
+    let mut tally = Tally::new("payment settings");
+    let (shop, _dir) = shop_with("CNY").await;
+    let saved = shop.payment_settings().await.unwrap();
+    let mut before = snapshot(&shop).await;
+    let tweaks: Vec<(
+        &str,
+        fn(&mut shopcast_core::payments::providers::PaymentSettings),
+    )> = vec![
+        ("poll every 0 ms", |s| s.poll_ms = 0),
+        ("poll every 49 ms", |s| s.poll_ms = 49),
+        ("poll every 60.001 s", |s| s.poll_ms = 60_001),
+        ("poll every u32::MAX ms", |s| s.poll_ms = u32::MAX),
+        ("QR valid 0 minutes", |s| s.qr_minutes = 0),
+        ("QR valid a day and a minute", |s| s.qr_minutes = 1_441),
+        ("QR valid u32::MAX minutes", |s| s.qr_minutes = u32::MAX),
+    ];
+    for (name, tweak) in tweaks {
+        let mut settings = saved.clone();
+        tweak(&mut settings);
+        tally.refused(
+            name,
+            shop.save_payment_settings(settings).await,
+            ErrorCode::Validation,
+        );
+        tally.unchanged(name, &shop, &mut before).await;
+    }
+    use ErrorCode::{ProviderConfig, Validation};
+    let stripe_bases = [
+        ("Stripe base empty", "", Validation),
+        ("Stripe base words", "not a web address", Validation),
+        (
+            "Stripe base plain http elsewhere",
+            "http://api.stripe.example.com",
+            ProviderConfig,
+        ),
+        ("Stripe base ftp", "ftp://api.stripe.com", Validation),
+        ("Stripe base javascript", "javascript:alert(1)", Validation),
+        ("Stripe base file", "file:///etc/passwd", Validation),
+    ];
+    for (name, base, code) in stripe_bases {
+        let result = shop.connect_stripe(base, "sk_test_51BadInput").await;
+        tally.refused(name, result, code);
+        tally.unchanged(name, &shop, &mut before).await;
+    }
+    let gateway = "https://openapi.alipay.com/gateway.do";
+    let alipay = [
+        ("Alipay without an app id", "", gateway, "key", Validation),
+        (
+            "Alipay gateway over plain http",
+            "2021000000000001",
+            "http://openapi.alipay.example/gateway.do",
+            "key",
+            ProviderConfig,
+        ),
+        (
+            "Alipay keys of words",
+            "2021000000000001",
+            gateway,
+            "my key",
+            ProviderConfig,
+        ),
+        (
+            "Alipay keys empty",
+            "2021000000000001",
+            gateway,
+            "",
+            ProviderConfig,
+        ),
+    ];
+    for (name, app_id, gateway, key, code) in alipay {
+        let result = shop.connect_alipay(app_id, gateway, key, key).await;
+        tally.refused(name, result, code);
+        tally.unchanged(name, &shop, &mut before).await;
+    }
+    tally.finish();
+}
