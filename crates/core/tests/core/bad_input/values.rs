@@ -653,10 +653,8 @@ async fn hostile_payment_settings_and_provider_keys_are_refused() {
     let (shop, _dir) = shop_with("CNY").await;
     let saved = shop.payment_settings().await.unwrap();
     let mut before = snapshot(&shop).await;
-    let tweaks: Vec<(
-        &str,
-        fn(&mut shopcast_core::payments::providers::PaymentSettings),
-    )> = vec![
+    type Tweak = fn(&mut shopcast_core::payments::providers::PaymentSettings);
+    let tweaks: Vec<(&str, Tweak)> = vec![
         ("poll every 0 ms", |s| s.poll_ms = 0),
         ("poll every 49 ms", |s| s.poll_ms = 49),
         ("poll every 60.001 s", |s| s.poll_ms = 60_001),
