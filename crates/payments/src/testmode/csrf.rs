@@ -1,6 +1,8 @@
 //! Form tokens for the test checkout: an HMAC over what the form does (buy this SKU, pay
-//! this charge) and when it was shown, keyed by a secret made fresh for each server.
+//! this charge), when it was shown and a nonce, keyed per server; each token works once.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, Mac};
@@ -8,49 +10,93 @@ use sha2::Sha256;
 
 /// How long a page's form stays usable.
 const VALID_FOR: Duration = Duration::from_secs(3600);
+/// Most used tokens remembered; a token leaves the set when it could no longer be used anyway.
+/// Past this many used within the hour, forms are refused rather than the set growing.
+const MAX_USED: usize = 100_000;
 
 pub(crate) struct FormKey {
     secret: [u8; 32],
+    /// Tokens already sent back, with when they were issued (to forget them on expiry).
+    used: Mutex<HashMap<String, u64>>,
 }
 
 impl FormKey {
     pub(crate) fn new() -> FormKey {
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).expect("the OS random source is available");
-        FormKey { secret }
+        FormKey {
+            secret,
+            used: Mutex::new(HashMap::new()),
+        }
     }
 
-    fn mac(&self, action: &str, target: &str, issued: u64) -> Hmac<Sha256> {
+    fn mac(&self, action: &str, target: &str, issued: u64, nonce: &str) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("any key length");
-        for part in [action.as_bytes(), b"\0", target.as_bytes(), b"\0"] {
-            mac.update(part);
+        for part in [action, target, &issued.to_string(), nonce] {
+            mac.update(part.as_bytes());
+            mac.update(b"\0");
         }
-        mac.update(issued.to_string().as_bytes());
         mac
     }
 
-    /// The token to put in the form that does `action` on `target`.
+    /// The token to put in the form that does `action` on `target`. The nonce makes two
+    /// pages shown in the same second carry different tokens.
     pub(crate) fn issue(&self, action: &str, target: &str) -> String {
         let issued = now_secs();
-        let tag = self.mac(action, target, issued).finalize().into_bytes();
-        let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{issued}.{hex}")
+        let mut nonce = [0u8; 8];
+        getrandom::fill(&mut nonce).expect("the OS random source is available");
+        let nonce = to_hex(&nonce);
+        let tag = self
+            .mac(action, target, issued, &nonce)
+            .finalize()
+            .into_bytes();
+        format!("{issued}.{nonce}.{}", to_hex(&tag))
     }
 
-    /// Whether `token` was issued by this server for `action` on `target`, recently.
+    /// When `token` was issued, if this server issued it for `action` on `target`, recently.
+    fn verify(&self, token: Option<&str>, action: &str, target: &str) -> Option<u64> {
+        let mut parts = token?.splitn(3, '.');
+        let (issued, nonce, hex) = (parts.next()?, parts.next()?, parts.next()?);
+        let issued = issued.parse::<u64>().ok()?;
+        let tag = decode_hex(hex)?;
+        if nonce.len() != 16 || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let now = now_secs();
+        if issued > now + 60 || now.saturating_sub(issued) > VALID_FOR.as_secs() {
+            return None;
+        }
+        // verify_slice compares in constant time.
+        self.mac(action, target, issued, nonce)
+            .verify_slice(&tag)
+            .ok()
+            .map(|()| issued)
+    }
+
+    /// Whether `token` is a live token for `action` on `target` (it stays unused).
     pub(crate) fn check(&self, token: Option<&str>, action: &str, target: &str) -> bool {
-        let Some((issued, hex)) = token.and_then(|t| t.split_once('.')) else {
-            return false;
-        };
-        let (Ok(issued), Some(tag)) = (issued.parse::<u64>(), decode_hex(hex)) else {
+        self.verify(token, action, target).is_some()
+    }
+
+    /// Uses `token` up: true the first time a live token comes back, false ever after, so a
+    /// replayed or double-submitted form does nothing twice.
+    pub(crate) fn redeem(&self, token: Option<&str>, action: &str, target: &str) -> bool {
+        let (Some(issued), Some(token)) = (self.verify(token, action, target), token) else {
             return false;
         };
         let now = now_secs();
-        if issued > now + 60 || now.saturating_sub(issued) > VALID_FOR.as_secs() {
+        let mut used = self.used.lock().expect("lock");
+        if used.contains_key(token) {
             return false;
         }
-        // verify_slice compares in constant time.
-        self.mac(action, target, issued).verify_slice(&tag).is_ok()
+        if used.len() >= MAX_USED {
+            used.retain(|_, issued| now.saturating_sub(*issued) <= VALID_FOR.as_secs());
+            if used.len() >= MAX_USED {
+                return false;
+            }
+        }
+        used.insert(token.to_string(), issued);
+        true
     }
 }
 
@@ -59,6 +105,10 @@ fn now_secs() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {

@@ -1,10 +1,22 @@
-//! Per-device rate limits for the test checkout: a token bucket per client IP for each kind
-//! of action, so one phone (or one attacker on the Wi-Fi) cannot flood the shop with orders.
+//! Per-device rate limits for the test checkout: a token bucket per client (an IPv4 address or
+//! an IPv6 /64) for each kind of action, so one phone or attacker cannot flood the shop.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// Who a peer address counts as: an IPv4 address as itself (also when it arrives v4-mapped,
+/// `::ffff:a.b.c.d`), an IPv6 address as its /64, since one device picks freely inside its /64.
+pub(crate) fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & (u128::MAX << 64))),
+        },
+    }
+}
 
 /// Most clients remembered; beyond it, full buckets (clients that went quiet) are forgotten.
 const MAX_CLIENTS: usize = 10_000;
@@ -25,8 +37,9 @@ impl RateLimit {
         }
     }
 
-    /// Takes one try for `client`, or says how long until the next one is allowed.
-    pub(crate) fn take(&self, client: IpAddr) -> Result<(), Duration> {
+    /// Takes one try for the client at `peer`, or says how long until the next one is allowed.
+    pub(crate) fn take(&self, peer: IpAddr) -> Result<(), Duration> {
+        let client = client_key(peer);
         let now = Instant::now();
         let mut buckets = self.buckets.lock().expect("lock");
         if buckets.len() >= MAX_CLIENTS && !buckets.contains_key(&client) {
@@ -49,5 +62,36 @@ impl RateLimit {
         } else {
             Err(Duration::from_secs_f64((1.0 - *tokens) / self.per_second))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(ip: &str) -> String {
+        client_key(ip.parse().unwrap()).to_string()
+    }
+
+    #[test]
+    fn ipv6_counts_by_its_64_and_mapped_ipv4_as_ipv4() {
+        assert_eq!(key("192.168.1.20"), "192.168.1.20");
+        assert_eq!(key("::ffff:192.168.1.20"), "192.168.1.20");
+        assert_eq!(key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::");
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::1"), "::");
+    }
+
+    #[test]
+    fn rotating_inside_a_64_does_not_dodge_the_limit() {
+        let limit = RateLimit::new(2, 1);
+        assert!(limit.take("2001:db8::1".parse().unwrap()).is_ok());
+        assert!(limit.take("2001:db8::2".parse().unwrap()).is_ok());
+        assert!(limit.take("2001:db8::3".parse().unwrap()).is_err());
+        assert!(limit.take("::ffff:10.0.0.1".parse().unwrap()).is_ok());
+        assert!(limit.take("10.0.0.1".parse().unwrap()).is_ok());
+        assert!(limit.take("10.0.0.1".parse().unwrap()).is_err());
+        assert!(limit.take("2001:db8:0:1::1".parse().unwrap()).is_ok());
     }
 }

@@ -101,11 +101,58 @@ struct TestCharge {
 #[derive(Default)]
 struct Ledger {
     charges: HashMap<String, TestCharge>,
-    /// Closed charge tokens, oldest first (for pruning).
-    closed: VecDeque<String>,
+    /// Closed charge tokens, oldest first, paid apart from the rest: each is pruned after its
+    /// own keeping time, so a declined charge closed after a paid one does not wait a day.
+    closed_paid: VecDeque<String>,
+    closed_other: VecDeque<String>,
     /// (sequence, event); the sequence is the poll cursor.
     events: VecDeque<(u64, ProviderEvent)>,
     next_seq: u64,
+}
+
+#[derive(Clone, Copy)]
+enum Queue {
+    Paid,
+    Other,
+}
+
+impl Ledger {
+    /// Notes that `token` closed in `state`, for pruning.
+    fn close(&mut self, token: &str, state: TestState) {
+        let queue = if state == TestState::Paid {
+            Queue::Paid
+        } else {
+            Queue::Other
+        };
+        self.queue(queue).push_back(token.to_string());
+    }
+
+    fn queue(&mut self, queue: Queue) -> &mut VecDeque<String> {
+        match queue {
+            Queue::Paid => &mut self.closed_paid,
+            Queue::Other => &mut self.closed_other,
+        }
+    }
+
+    fn closed_count(&self) -> usize {
+        self.closed_paid.len() + self.closed_other.len()
+    }
+
+    /// Drops the charges in `queue` closed at least `keep` before `now`.
+    fn prune_closed(&mut self, queue: Queue, now: Timestamp, keep: jiff::SignedDuration) {
+        while let Some(token) = self.queue(queue).front().cloned() {
+            let closed_at = self
+                .charges
+                .get(&token)
+                .and_then(|charge| charge.closed_at)
+                .unwrap_or(now);
+            if self.charges.contains_key(&token) && now.duration_since(closed_at) < keep {
+                break;
+            }
+            self.queue(queue).pop_front();
+            self.charges.remove(&token);
+        }
+    }
 }
 
 struct Inner {
@@ -152,6 +199,12 @@ impl TestMode {
                 link_sales: Mutex::new(None),
             }),
         }
+    }
+
+    /// This run's random id: it prefixes the poll cursors, and the engine records it with each
+    /// test charge so another process knows whose checkout can still take it.
+    pub fn run_id(&self) -> &str {
+        &self.inner.instance
     }
 
     /// Lets `/p/<sku>` buy links show products and start sales through `handler`.
@@ -224,7 +277,7 @@ impl TestMode {
         charge.state = state;
         charge.closed_at = Some(now);
         let charge = charge.clone();
-        ledger.closed.push_back(token.to_string());
+        ledger.close(token, state);
         push_event(&mut ledger, token, &charge, status, "settle", now);
         drop(ledger);
         self.inner.settled.notify_one();
@@ -244,7 +297,7 @@ impl TestMode {
             charge.state = TestState::Expired;
             charge.closed_at = Some(now);
             let charge = charge.clone();
-            ledger.closed.push_back(token.clone());
+            ledger.close(&token, TestState::Expired);
             push_event(
                 &mut ledger,
                 &token,
@@ -268,24 +321,18 @@ impl TestMode {
         {
             ledger.events.pop_front();
         }
-        while let Some(token) = ledger.closed.front().cloned() {
-            let Some(charge) = ledger.charges.get(&token) else {
-                ledger.closed.pop_front();
-                continue;
-            };
-            let keep = if charge.state == TestState::Paid {
-                KEEP_PAID
+        let keep = |time: Duration| jiff::SignedDuration::try_from(time).unwrap_or_default();
+        ledger.prune_closed(Queue::Paid, now, keep(KEEP_PAID));
+        ledger.prune_closed(Queue::Other, now, keep(KEEP_CLOSED));
+        // Beyond the cap the oldest go first, declined and expired ones before paid ones.
+        while ledger.closed_count() > MAX_CLOSED {
+            let queue = if ledger.closed_other.is_empty() {
+                Queue::Paid
             } else {
-                KEEP_CLOSED
+                Queue::Other
             };
-            let closed_at = charge.closed_at.unwrap_or(now);
-            let expired = now.duration_since(closed_at)
-                >= jiff::SignedDuration::try_from(keep).unwrap_or_default();
-            if expired || ledger.closed.len() > MAX_CLOSED {
-                ledger.closed.pop_front();
+            if let Some(token) = ledger.queue(queue).pop_front() {
                 ledger.charges.remove(&token);
-            } else {
-                break;
             }
         }
     }
@@ -407,7 +454,7 @@ impl PaymentProvider for TestMode {
         };
         {
             let mut ledger = self.inner.ledger.lock().expect("lock");
-            let open = ledger.charges.len() - ledger.closed.len().min(ledger.charges.len());
+            let open = ledger.charges.len() - ledger.closed_count().min(ledger.charges.len());
             if open >= MAX_OPEN {
                 return Err(ProviderError::Rejected {
                     provider: ProviderKind::Test,
@@ -460,7 +507,7 @@ impl PaymentProvider for TestMode {
         {
             test_charge.state = TestState::Expired;
             test_charge.closed_at = Some(Timestamp::now());
-            ledger.closed.push_back(charge.charge_ref.clone());
+            ledger.close(&charge.charge_ref, TestState::Expired);
         }
         Ok(())
     }
@@ -507,5 +554,42 @@ impl PaymentProvider for TestMode {
             refunded_total_minor: Some(total),
             raw: serde_json::json!({ "refunded_minor": total }).to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn charge(mode: &TestMode, order: &str) -> String {
+        let request = ChargeRequest {
+            order_ref: order.into(),
+            amount_minor: 100,
+            currency: "EUR".into(),
+            subject: "Tea".into(),
+            lines: Vec::new(),
+            expires_at: Timestamp::now() + jiff::SignedDuration::from_secs(600),
+            source_tag: None,
+        };
+        mode.create_charge(&request).await.unwrap().charge_ref
+    }
+
+    #[tokio::test]
+    async fn a_declined_charge_closed_after_a_paid_one_is_pruned_after_fifteen_minutes() {
+        let mode = TestMode::new(Arc::new(|minor, currency| format!("{minor} {currency}")));
+        mode.set_base_url(Some("http://127.0.0.1:1".into()));
+        let paid = charge(&mode, "O-PAID0001").await;
+        let declined = charge(&mode, "O-DECL0001").await;
+        mode.settle(&paid, true).unwrap();
+        mode.settle(&declined, false).unwrap();
+        let later = Timestamp::now() + jiff::SignedDuration::from_mins(16);
+        mode.prune(0, later);
+        assert!(mode.holds(&paid), "a paid charge can be refunded for a day");
+        assert!(
+            !mode.holds(&declined),
+            "a declined one is gone after 15 minutes"
+        );
+        mode.prune(0, later + jiff::SignedDuration::from_hours(24));
+        assert!(!mode.holds(&paid));
     }
 }

@@ -1,5 +1,5 @@
 //! The test checkout's routes: buy-link product pages (GET shows, POST buys), checkout pages
-//! and their Pay/Decline forms. Every POST needs its form token and a free rate-limit slot.
+//! and their Pay/Decline forms. Every POST needs an unused form token and a free rate-limit slot.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -161,6 +161,13 @@ async fn buy(
     if let Err(wait) = app.orders.take(peer.ip()) {
         return slow_down(wait);
     }
+    // Each form buys once: a resent or replayed form is refused.
+    if !app
+        .forms
+        .redeem(form.get("csrf").map(String::as_str), "buy", &sku)
+    {
+        return forbidden();
+    }
     let Some(shop) = app.mode.link_sales() else {
         return not_found("Buy links are not on.");
     };
@@ -190,6 +197,12 @@ async fn settle(app: &App, peer: SocketAddr, token: &str, form: Posted, pay: boo
     }
     if let Err(wait) = app.settles.take(peer.ip()) {
         return slow_down(wait);
+    }
+    if !app
+        .forms
+        .redeem(form.get("csrf").map(String::as_str), "settle", token)
+    {
+        return forbidden();
     }
     match app.mode.settle(token, pay) {
         Ok(state) => pages::settled(state).into_response(),

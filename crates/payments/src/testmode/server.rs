@@ -1,8 +1,9 @@
 //! The test checkout's HTTP server, built to face a shop's Wi-Fi: a header-read timeout, a
-//! per-request deadline, a body cap, and a connection cap that drops idle connections first.
+//! per-request deadline, a body cap, and connection caps (per client and in all) that make
+//! room for a newcomer by closing the oldest connection.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,14 +17,19 @@ use tokio::sync::Notify;
 use tower::ServiceExt as _;
 
 use super::TestMode;
+use super::limits::client_key;
 use super::pages::refusal;
 use super::routes;
 
 /// How much the checkout server lets any client take.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutLimits {
-    /// Open connections at most; past it the longest-idle one is closed for the newcomer.
+    /// Open connections at most; past it the oldest idle one (else the oldest) is closed for
+    /// the newcomer.
     pub max_connections: usize,
+    /// Open connections one client (an IPv4 address, an IPv6 /64) may hold; past it that
+    /// client's oldest is closed, so one client cannot fill the server.
+    pub max_connections_per_client: usize,
     /// A request's headers must arrive within this (slow-loris clients are cut off).
     pub header_timeout: Duration,
     /// Reading the body and answering must finish within this.
@@ -42,6 +48,7 @@ impl Default for CheckoutLimits {
     fn default() -> Self {
         CheckoutLimits {
             max_connections: 1024,
+            max_connections_per_client: 32,
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(15),
             max_body_bytes: 4 * 1024,
@@ -67,7 +74,8 @@ impl Drop for CheckoutServer {
     }
 }
 
-/// The open connections, oldest first, with how many requests each is answering.
+/// The open connections, oldest first, with who opened each and how many requests each is
+/// answering.
 #[derive(Default)]
 struct Connections {
     open: Mutex<BTreeMap<u64, Connection>>,
@@ -75,23 +83,32 @@ struct Connections {
 }
 
 struct Connection {
+    /// The client it counts for (see [`client_key`]).
+    client: IpAddr,
     busy: Arc<AtomicUsize>,
     close: Arc<Notify>,
 }
 
 impl Connections {
-    /// Makes room for one more (closing the oldest idle one if full) and registers it;
-    /// `None` when every connection is busy answering.
-    fn admit(&self, max: usize) -> Option<(u64, Arc<AtomicUsize>, Arc<Notify>)> {
+    /// Makes room for one more connection from `peer` and registers it. A client at its own
+    /// cap loses its oldest connection; a full server loses its oldest idle one, else its
+    /// oldest busy one (slow bodies), so a newcomer always gets in.
+    fn admit(&self, peer: IpAddr, limits: &CheckoutLimits) -> (u64, Arc<AtomicUsize>, Arc<Notify>) {
+        let client = client_key(peer);
         let mut open = self.open.lock().expect("lock");
-        if open.len() >= max.max(1) {
-            let idle = open
-                .iter()
+        let theirs = || open.iter().filter(|(_, c)| c.client == client);
+        let evict = if theirs().count() >= limits.max_connections_per_client.max(1) {
+            theirs().map(|(id, _)| *id).next()
+        } else if open.len() >= limits.max_connections.max(1) {
+            open.iter()
                 .find(|(_, c)| c.busy.load(Ordering::Acquire) == 0)
-                .map(|(id, _)| *id)?;
-            if let Some(evicted) = open.remove(&idle) {
-                evicted.close.notify_one();
-            }
+                .or_else(|| open.iter().next())
+                .map(|(id, _)| *id)
+        } else {
+            None
+        };
+        if let Some(evicted) = evict.and_then(|id| open.remove(&id)) {
+            evicted.close.notify_one();
         }
         let id = {
             let mut next = self.next_id.lock().expect("lock");
@@ -99,12 +116,13 @@ impl Connections {
             *next
         };
         let connection = Connection {
+            client,
             busy: Arc::new(AtomicUsize::new(0)),
             close: Arc::new(Notify::new()),
         };
         let handles = (id, connection.busy.clone(), connection.close.clone());
         open.insert(id, connection);
-        Some(handles)
+        handles
     }
 
     fn leave(&self, id: u64) {
@@ -204,10 +222,7 @@ async fn accept_loop(
                 continue;
             }
         };
-        let Some((id, busy, close)) = connections.admit(limits.max_connections) else {
-            drop(stream);
-            continue;
-        };
+        let (id, busy, close) = connections.admit(peer.ip(), &limits);
         let connections = connections.clone();
         let router = router.clone();
         let limits = limits.clone();

@@ -191,3 +191,43 @@ async fn pay_and_decline_need_their_form_token_and_are_rate_limited() {
     let outcome = mode.poll(None, &[]).await.unwrap();
     assert_eq!(outcome.events.len(), 1, "only the real press counted");
 }
+
+#[tokio::test]
+async fn a_form_token_works_once() {
+    let (mode, _server, shop, base) = checkout(CheckoutLimits::default()).await;
+    let client = http();
+    let page = page_text(&client, format!("{base}/p/TEA-1")).await;
+    let token = field(&page, "csrf").unwrap();
+    let buy = async || post_form(&client, format!("{base}/p/TEA-1"), &[("csrf", &token)]).await;
+    assert_eq!(buy().await.status(), 303);
+    let again = buy().await;
+    assert_eq!(again.status(), 403, "a resent form buys nothing");
+    assert!(again.text().await.unwrap().contains("reload the page"));
+    assert_eq!(shop.orders.load(Ordering::SeqCst), 1);
+    // Two pages shown in the same second carry different tokens, each good once.
+    let (a, b) = (
+        page_text(&client, format!("{base}/p/TEA-1")).await,
+        page_text(&client, format!("{base}/p/TEA-1")).await,
+    );
+    assert_ne!(field(&a, "csrf"), field(&b, "csrf"));
+
+    let charge = mode.create_charge(&request("O-9", 500)).await.unwrap();
+    let token = field(&page_text(&client, &charge.qr_payload).await, "csrf").unwrap();
+    let pay = async || {
+        post_form(
+            &client,
+            format!("{}/pay", charge.qr_payload),
+            &[("csrf", &token)],
+        )
+        .await
+    };
+    assert_eq!(pay().await.status(), 200);
+    assert_eq!(pay().await.status(), 403, "a replayed Pay does nothing");
+    let outcome = mode.poll(None, &[]).await.unwrap();
+    let paid: Vec<_> = outcome
+        .events
+        .iter()
+        .filter(|e| e.provider_ref == charge.charge_ref)
+        .collect();
+    assert_eq!(paid.len(), 1, "one payment event");
+}

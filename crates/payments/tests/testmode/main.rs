@@ -6,9 +6,13 @@ mod checkout;
 mod provider;
 mod server;
 // Only its counting is used here.
+#[path = "../support/form.rs"]
+mod form;
 #[allow(dead_code)]
 #[path = "../support/tally.rs"]
 mod tally;
+
+pub use form::field;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -100,14 +104,6 @@ pub fn http() -> reqwest::Client {
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap()
-}
-
-/// The value of the hidden field `name` in `page`.
-pub fn field(page: &str, name: &str) -> Option<String> {
-    let marker = format!(r#"name="{name}" value=""#);
-    let start = page.find(&marker)? + marker.len();
-    let end = page[start..].find('"')?;
-    Some(page[start..start + end].to_string())
 }
 
 /// The page at `url` as text.
