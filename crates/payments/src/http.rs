@@ -9,9 +9,8 @@ use crate::provider::{ProviderError, ProviderKind};
 /// Per-request timeout: a till should not hang on a provider.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// The largest reply body read from a provider. Their replies are a few KiB (a full page of
-/// 100 Stripe events stays well under this); anything bigger is not what they document.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The largest reply body read from a provider (see [`shopcast_net::MAX_BODY_BYTES`]).
+pub const MAX_BODY_BYTES: usize = shopcast_net::MAX_BODY_BYTES;
 
 /// Checks that `url` (a provider's API base or gateway, named `what` in the sentence) is
 /// https, or plain http on this computer only (127.0.0.1, ::1, localhost: local test
@@ -21,24 +20,13 @@ pub fn check_remote_url(
     what: &str,
     url: &reqwest::Url,
 ) -> Result<(), ProviderError> {
-    let host = url.host_str().unwrap_or_default();
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    match url.scheme() {
-        "https" if !host.is_empty() => Ok(()),
-        "http" if loopback => Ok(()),
-        _ => Err(ProviderError::Config {
-            provider,
-            detail: format!(
-                "The {what} {url} must start with https:// (plain http:// is only allowed for \
-                 this computer: 127.0.0.1, ::1 or localhost)."
-            ),
-        }),
-    }
+    shopcast_net::require_https_or_loopback(url).map_err(|_| ProviderError::Config {
+        provider,
+        detail: format!(
+            "The {what} {url} must start with https:// (plain http:// is only allowed for \
+             this computer: 127.0.0.1, ::1 or localhost)."
+        ),
+    })
 }
 
 /// Builds the HTTP client providers use (rustls on ring, a timeout, a user agent).
@@ -49,6 +37,8 @@ pub fn client() -> reqwest::Client {
         .timeout(REQUEST_TIMEOUT)
         .connect_timeout(Duration::from_secs(5))
         .user_agent(concat!("Shopcast/", env!("CARGO_PKG_VERSION")))
+        // A redirect may not lead a key from https to plain http elsewhere.
+        .redirect(shopcast_net::redirect_policy())
         .build()
         .expect("HTTP client configuration is static")
 }
@@ -73,56 +63,25 @@ pub async fn send(
     provider: ProviderKind,
     request: reqwest::RequestBuilder,
 ) -> Result<RawResponse, ProviderError> {
-    send_capped(provider, request, MAX_BODY_BYTES).await
-}
-
-/// How a reply over the cap ends its sentence (see [`is_over_cap`]).
-const OVER_CAP: &str = "Shopcast stopped reading it";
-
-/// Whether `error` is a reply refused for being over the body cap, so a caller that can ask
-/// for less (a smaller page) may do so.
-pub fn is_over_cap(error: &ProviderError) -> bool {
-    matches!(error, ProviderError::BadResponse { detail, .. } if detail.ends_with(OVER_CAP))
-}
-
-/// [`send`] with another cap on the body.
-pub async fn send_capped(
-    provider: ProviderKind,
-    request: reqwest::RequestBuilder,
-    max_bytes: usize,
-) -> Result<RawResponse, ProviderError> {
-    let mut response = request
+    let response = request
         .send()
         .await
         .map_err(|err| unreachable(provider, &err))?;
     let status = response.status().as_u16();
     let retry_after = retry_after(response.headers());
-    let too_large = || ProviderError::BadResponse {
-        provider,
-        detail: format!(
-            "the reply (HTTP {status}) is larger than {} KiB, far more than {provider} sends; \
-             {OVER_CAP}",
-            max_bytes / 1024
-        ),
-    };
-    // Refused before reading when the length is announced; counted chunk by chunk otherwise.
-    if response
-        .content_length()
-        .is_some_and(|length| length > max_bytes as u64)
-    {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
+    let body = shopcast_net::read_capped(response, MAX_BODY_BYTES)
         .await
-        .map_err(|err| unreachable(provider, &err))?
-    {
-        if body.len() + chunk.len() > max_bytes {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
+        .map_err(|error| match error {
+            shopcast_net::BodyError::TooLarge { max_bytes } => ProviderError::BadResponse {
+                provider,
+                detail: format!(
+                    "the reply (HTTP {status}) is larger than {} KiB, far more than {provider} \
+                     sends; {OVER_CAP}",
+                    max_bytes / 1024
+                ),
+            },
+            shopcast_net::BodyError::Transport(err) => unreachable(provider, &err),
+        })?;
     match status {
         429 => Err(ProviderError::RateLimited {
             provider,
@@ -137,11 +96,22 @@ pub async fn send_capped(
     }
 }
 
+/// How a reply over the cap ends its sentence (see [`is_over_cap`]).
+const OVER_CAP: &str = "Shopcast stopped reading it";
+
+/// Whether `error` is a reply refused for being over the body cap, so a caller that can ask
+/// for less (a smaller page) may do so.
+pub fn is_over_cap(error: &ProviderError) -> bool {
+    matches!(error, ProviderError::BadResponse { detail, .. } if detail.ends_with(OVER_CAP))
+}
+
 fn unreachable(provider: ProviderKind, err: &reqwest::Error) -> ProviderError {
     let detail = if err.is_timeout() {
         "timed out".to_string()
     } else if err.is_connect() {
         "connection failed".to_string()
+    } else if let Some(refused) = shopcast_net::refused_redirect(err) {
+        refused
     } else {
         // Without the URL: it may carry query parameters we do not want in logs.
         err.without_url_ref().to_string()

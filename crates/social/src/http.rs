@@ -7,8 +7,9 @@ use crate::publisher::PublishError;
 
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most of a reply Shopcast reads. Every reply the networks send us is JSON (photos go
-/// up, none come down), so 1 MiB is far above any real one and bounds a hostile server.
-pub const MAX_REPLY_BYTES: usize = 1024 * 1024;
+/// up to Bluesky's uploadBlob and Mastodon's media, and their answers are JSON too), so
+/// [`shopcast_net::MAX_BODY_BYTES`] (1 MiB) is far above any real one.
+pub const MAX_REPLY_BYTES: usize = shopcast_net::MAX_BODY_BYTES;
 
 pub fn client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -17,31 +18,9 @@ pub fn client() -> reqwest::Client {
         .connect_timeout(Duration::from_secs(10))
         .user_agent(concat!("Shopcast/", env!("CARGO_PKG_VERSION")))
         // A redirect may not lead a token from https to plain http elsewhere.
-        .redirect(reqwest::redirect::Policy::custom(|attempt| {
-            if attempt.previous().len() >= 10 {
-                attempt.error("too many redirects")
-            } else if is_secure_or_local(attempt.url()) {
-                attempt.follow()
-            } else {
-                attempt.error("a redirect to plain http:// outside this computer")
-            }
-        }))
+        .redirect(shopcast_net::redirect_policy())
         .build()
         .expect("HTTP client configuration is static")
-}
-
-/// https anywhere, http only to this computer (127.0.0.0/8, ::1, localhost: test peers).
-pub fn is_secure_or_local(url: &url::Url) -> bool {
-    match url.scheme() {
-        "https" => true,
-        "http" => match url.host() {
-            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        },
-        _ => false,
-    }
 }
 
 /// Checks a server address the owner typed (PDS, Mastodon instance) before any credential is
@@ -52,7 +31,7 @@ pub fn secure_base(what: &str, address: &str) -> Result<String, PublishError> {
         .ok()
         .filter(|url| url.has_host() && matches!(url.scheme(), "http" | "https"))
         .ok_or_else(|| PublishError::Invalid(format!("“{address}” is not a {what} address.")))?;
-    if !is_secure_or_local(&url) {
+    if shopcast_net::require_https_or_loopback(&url).is_err() {
         return Err(PublishError::Invalid(format!(
             "“{address}” uses plain http://, which would send your password or token \
              unencrypted. Use the https:// address of the {what}."
@@ -96,34 +75,22 @@ pub async fn send(
     network: &'static str,
     request: reqwest::RequestBuilder,
 ) -> Result<RawResponse, PublishError> {
-    let mut response = request.send().await.map_err(|e| unreachable(network, &e))?;
+    let response = request.send().await.map_err(|e| unreachable(network, &e))?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let too_large = || PublishError::BadResponse {
-        network,
-        detail: format!(
-            "the reply is larger than {} KiB, more than any real reply; Shopcast stopped reading it",
-            MAX_REPLY_BYTES / 1024
-        ),
-    };
-    if response
-        .content_length()
-        .is_some_and(|length| length > MAX_REPLY_BYTES as u64)
-    {
-        return Err(too_large());
-    }
-    // Read chunk by chunk: a server that lies about (or omits) its length still stops at the cap.
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
+    let body = shopcast_net::read_capped(response, MAX_REPLY_BYTES)
         .await
-        .map_err(|e| unreachable(network, &e))?
-    {
-        if body.len() + chunk.len() > MAX_REPLY_BYTES {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
+        .map_err(|error| match error {
+            shopcast_net::BodyError::TooLarge { max_bytes } => PublishError::BadResponse {
+                network,
+                detail: format!(
+                    "the reply is larger than {} KiB, more than any real reply; Shopcast \
+                     stopped reading it",
+                    max_bytes / 1024
+                ),
+            },
+            shopcast_net::BodyError::Transport(err) => unreachable(network, &err),
+        })?;
     match status {
         429 => Err(PublishError::RateLimited {
             network,
@@ -193,82 +160,6 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    /// A server that answers every request with `head` then `body_len` bytes of `x`, written in
-    /// 64 KiB pieces (with `chunked`, as HTTP chunks with no length given).
-    async fn serve(body_len: usize, chunked: bool) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    let mut request = [0u8; 4096];
-                    let _ = socket.read(&mut request).await;
-                    let head = if chunked {
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n".to_string()
-                    } else {
-                        format!(
-                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {body_len}\r\n\r\n"
-                        )
-                    };
-                    if socket.write_all(head.as_bytes()).await.is_err() {
-                        return;
-                    }
-                    let piece = vec![b'x'; 64 * 1024];
-                    let mut left = body_len;
-                    while left > 0 {
-                        let n = left.min(piece.len());
-                        let written = if chunked {
-                            let mut framed = format!("{n:x}\r\n").into_bytes();
-                            framed.extend_from_slice(&piece[..n]);
-                            framed.extend_from_slice(b"\r\n");
-                            socket.write_all(&framed).await
-                        } else {
-                            socket.write_all(&piece[..n]).await
-                        };
-                        if written.is_err() {
-                            return; // the client stopped reading: what the cap is for
-                        }
-                        left -= n;
-                    }
-                    if chunked {
-                        let _ = socket.write_all(b"0\r\n\r\n").await;
-                    }
-                });
-            }
-        });
-        format!("http://{addr}/")
-    }
-
-    async fn fetch(url: &str) -> Result<RawResponse, PublishError> {
-        send("mastodon", client().get(url)).await
-    }
-
-    #[tokio::test]
-    async fn replies_over_one_mib_are_refused_with_or_without_a_length() {
-        let small = serve(MAX_REPLY_BYTES, false).await;
-        assert_eq!(fetch(&small).await.unwrap().body.len(), MAX_REPLY_BYTES);
-        let small_chunked = serve(MAX_REPLY_BYTES, true).await;
-        assert_eq!(
-            fetch(&small_chunked).await.unwrap().body.len(),
-            MAX_REPLY_BYTES
-        );
-        for chunked in [false, true] {
-            let url = serve(MAX_REPLY_BYTES + 1, chunked).await;
-            let error = fetch(&url).await.err().expect("refused");
-            assert_eq!(error.code(), "network_bad_response", "chunked: {chunked}");
-            assert!(
-                error.to_string().contains("larger than 1024 KiB"),
-                "{error}"
-            );
-        }
-        // A 64 MiB reply is refused without being read.
-        let huge = serve(64 * 1024 * 1024, true).await;
-        let started = std::time::Instant::now();
-        assert!(fetch(&huge).await.is_err());
-        assert!(started.elapsed() < Duration::from_secs(5));
-    }
 
     #[test]
     fn plain_http_is_only_for_this_computer() {
@@ -296,23 +187,41 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_redirect_to_plain_http_elsewhere_is_not_followed() {
+    /// A local server answering every request with `head` and `body_len` bytes of `x`.
+    async fn answering(head: &'static str, body_len: usize) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
-                let mut request = [0u8; 4096];
-                let _ = socket.read(&mut request).await;
-                let _ = socket
-                    .write_all(b"HTTP/1.1 302 Found\r\nlocation: http://example.social/steal\r\ncontent-length: 0\r\n\r\n")
-                    .await;
+                let _ = socket.read(&mut [0u8; 4096]).await;
+                let reply = format!("{head}content-length: {body_len}\r\n\r\n");
+                let _ = socket.write_all(reply.as_bytes()).await;
+                let _ = socket.write_all(&vec![b'x'; body_len]).await;
             }
         });
-        let error = fetch(&format!("http://{addr}/"))
+        format!("http://{addr}/")
+    }
+
+    /// The shared edge (shopcast-net) in this crate's words: over the cap is a bad response,
+    /// a refused redirect is unreachable.
+    #[tokio::test]
+    async fn the_shared_edge_reads_as_network_errors() {
+        let big = answering("HTTP/1.1 200 OK\r\n", MAX_REPLY_BYTES + 1).await;
+        let error = send("mastodon", client().get(big)).await.err().unwrap();
+        assert_eq!(error.code(), "network_bad_response", "{error}");
+        assert!(
+            error.to_string().contains("larger than 1024 KiB"),
+            "{error}"
+        );
+        let away = answering(
+            "HTTP/1.1 302 Found\r\nlocation: http://example.social/\r\n",
+            0,
+        );
+        let error = send("mastodon", client().get(away.await))
             .await
             .err()
-            .expect("refused");
+            .unwrap();
         assert_eq!(error.code(), "network_unreachable", "{error}");
     }
 }

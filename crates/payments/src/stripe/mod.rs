@@ -255,12 +255,17 @@ impl StripeProvider {
                 reply => reply?,
             };
             let page: EventPage = read_json(&reply, "event list")?;
+            // The paging cursor: the last event on the page with an id Stripe can continue
+            // from, readable or not (a page of only unreadable events must not end the list).
             let mut last_id = None;
             let mut new_on_page = 0;
             for raw in page.data {
                 let event = match ListedEvent::read(raw) {
                     Ok(event) => event,
                     Err(odd) => {
+                        if is_event_id(&odd.event_id) {
+                            last_id = Some(odd.event_id.clone());
+                        }
                         if seen.insert(odd.event_id.clone()) {
                             new_on_page += 1;
                             unreadable.push(odd);
@@ -274,8 +279,16 @@ impl StripeProvider {
                     listed.push(event);
                 }
             }
-            let Some(last_id) = last_id.filter(|_| page.has_more) else {
+            if !page.has_more {
                 return Ok((listed, unreadable));
+            }
+            let Some(last_id) = last_id else {
+                return Err(ProviderError::BadResponse {
+                    provider: KIND,
+                    detail: "the event list says more events follow, but no event on the page \
+                             has an id (evt_…) to ask for the next page with"
+                        .into(),
+                });
             };
             if new_on_page == 0 {
                 return Err(ProviderError::BadResponse {
@@ -572,4 +585,14 @@ fn config_error(detail: impl Into<String>) -> ProviderError {
         provider: KIND,
         detail: detail.into(),
     }
+}
+
+/// Whether `id` is a Stripe event id (`evt_` and letters, digits or `_`) that can be sent back
+/// as `starting_after`, not a name Shopcast made for an event without one.
+fn is_event_id(id: &str) -> bool {
+    id.strip_prefix("evt_").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest.len() <= 255
+            && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    })
 }

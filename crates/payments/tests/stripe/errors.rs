@@ -275,3 +275,20 @@ fn the_api_base_must_be_https_unless_it_is_this_computer() {
         provider_at(allowed).unwrap_or_else(|err| panic!("{allowed}: {err}"));
     }
 }
+
+#[tokio::test]
+async fn a_redirect_to_plain_http_elsewhere_is_not_followed() {
+    let server = CaptureServer::always(
+        Reply::json(302, "").with_header("location", "http://example.invalid/v1/events"),
+    )
+    .await;
+    let err = server.provider().poll(None, &[]).await.unwrap_err();
+    assert_eq!(err.code(), "provider_unreachable", "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("a redirect to plain http:// outside this computer was not followed"),
+        "{err}"
+    );
+    // Stripe was asked once; example.invalid never (it does not resolve: a follow would say so).
+    assert_eq!(server.requests().len(), 1);
+}

@@ -610,3 +610,72 @@ async fn a_saved_cursor_that_is_not_a_time_is_a_config_error() {
     assert!(matches!(err, ProviderError::Config { .. }), "{err:?}");
     assert!(server.requests().is_empty());
 }
+
+/// An event whose head cannot be read (`created` and `type` of the wrong type), with `id`.
+fn headless(id: &str) -> Value {
+    json!({"id": id, "object": "event", "created": "soon", "type": null, "data": {}})
+}
+
+/// Serves `pages` in turn: page n answers the request continuing from the last id of page n-1.
+fn pages(pages: Vec<(Vec<Value>, bool)>) -> impl Fn(&Captured) -> Reply + Send + Sync {
+    move |request| {
+        let index = match request.query_value("starting_after") {
+            None => 0,
+            Some(after) => {
+                1 + pages
+                    .iter()
+                    .position(|(data, _)| data.last().is_some_and(|event| event["id"] == after))
+                    .unwrap_or_else(|| panic!("starting_after={after} is no page's last id"))
+            }
+        };
+        let (data, has_more) = &pages[index];
+        Reply::json(
+            200,
+            json!({"object": "list", "url": "/v1/events", "has_more": has_more, "data": data})
+                .to_string(),
+        )
+    }
+}
+
+#[tokio::test]
+async fn a_page_of_only_unreadable_events_does_not_end_the_list() {
+    let paid = event(
+        "evt_paid",
+        "payment_intent.succeeded",
+        T0,
+        payment_intent("pi_A", 1250, 1250, "O-42", "succeeded"),
+    );
+    let server = CaptureServer::start(pages(vec![
+        (vec![headless("evt_odd1"), headless("evt_odd2")], true),
+        (vec![paid], false),
+    ]))
+    .await;
+    let outcome = provider_for(&server, 2).poll(None, &[]).await.unwrap();
+    assert_eq!(ids(&outcome), ["evt_paid"]);
+    assert_eq!(outcome.events[0].order_ref.as_deref(), Some("O-42"));
+    let odd: Vec<_> = outcome
+        .unreadable
+        .iter()
+        .map(|e| e.event_id.as_str())
+        .collect();
+    assert_eq!(odd, ["evt_odd1", "evt_odd2"]);
+    let after: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|request| request.query_value("starting_after").map(str::to_string))
+        .collect();
+    assert_eq!(after, [None, Some("evt_odd2".to_string())]);
+}
+
+#[tokio::test]
+async fn more_pages_but_no_id_to_continue_from_is_a_retryable_error() {
+    let nameless = json!({"object": "event", "created": T0, "type": "payment_intent.succeeded"});
+    let server = CaptureServer::start(pages(vec![(vec![nameless], true)])).await;
+    let err = provider_for(&server, 2).poll(None, &[]).await.unwrap_err();
+    assert_eq!(err.code(), "provider_bad_response", "{err:?}");
+    assert!(err.is_retryable());
+    assert!(
+        err.to_string().contains("no event on the page has an id"),
+        "{err}"
+    );
+}
