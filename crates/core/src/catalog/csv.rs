@@ -158,7 +158,7 @@ impl ParsedFile {
     }
 }
 
-type Handover = tokio::sync::mpsc::Sender<Vec<(u64, crate::catalog::ValidProduct)>>;
+type Handover = tokio::sync::mpsc::Sender<store::ImportBatch>;
 
 /// Imports a catalog CSV. Rows whose SKU exists update that product; others are created.
 /// With any invalid row nothing is written unless `skip_invalid` is set, in which case
@@ -208,6 +208,7 @@ pub async fn import(
 
 /// Reads and checks the file, handing valid rows over as it goes; a refused row raises
 /// `stop` unless invalid rows are skipped (the rest is still read, to report every problem).
+/// Only a file read to its end without `stop` gets `AllRead`, the writer's sign to commit.
 fn parse_file(
     path: &Path,
     shop_currency: &str,
@@ -221,22 +222,18 @@ fn parse_file(
         .map_err(|e| CoreError::io("open", path, e))?
         .len();
     if size > MAX_IMPORT_BYTES {
-        return Err(CoreError::CsvTooLarge(format!(
-            "The file is {:.1} MiB; one import reads at most {} MiB. Split it into smaller files and import them one after another.",
-            size as f64 / (1024.0 * 1024.0),
-            MAX_IMPORT_BYTES / (1024 * 1024)
+        return Err(too_large(&format!(
+            "The file is {:.1} MiB",
+            size as f64 / (1024.0 * 1024.0)
         )));
     }
     // The cap holds even if the file grows while it is read.
-    let reader = std::io::Read::take(std::io::BufReader::new(file), MAX_IMPORT_BYTES + 1);
+    let reader = Capped::new(std::io::BufReader::new(file), MAX_IMPORT_BYTES);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
         .from_reader(reader);
-    let header = reader
-        .headers()
-        .map_err(|e| CoreError::CsvInvalid(e.to_string()))?
-        .clone();
+    let header = reader.headers().map_err(unreadable)?.clone();
     let columns = column_positions(&header)?;
 
     let mut parsed = ParsedFile {
@@ -251,7 +248,7 @@ fn parse_file(
         }
         if !stop.load(std::sync::atomic::Ordering::SeqCst) && !batch.is_empty() {
             // A writer that failed has gone: its error is the import's.
-            let _ = handover.blocking_send(std::mem::take(batch));
+            let _ = handover.blocking_send(store::ImportBatch::Rows(std::mem::take(batch)));
         }
         batch.clear();
     };
@@ -273,7 +270,12 @@ fn parse_file(
                     });
                     continue;
                 }
-                return Err(CoreError::CsvInvalid(format!("line {line}: {e}")));
+                return Err(match unreadable(e) {
+                    CoreError::CsvInvalid(why) => {
+                        CoreError::CsvInvalid(format!("line {line}: {why}"))
+                    }
+                    other => other,
+                });
             }
         }
         let line = record.position().map(|p| p.line()).unwrap_or(0);
@@ -312,7 +314,60 @@ fn parse_file(
         }
     }
     hand_over(&mut batch, &parsed);
+    if !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        let _ = handover.blocking_send(store::ImportBatch::AllRead);
+    }
     Ok(parsed)
+}
+
+/// The import's error for a file past the byte cap; `what` says how it was found out.
+fn too_large(what: &str) -> CoreError {
+    CoreError::CsvTooLarge(format!(
+        "{what}; one import reads at most {} MiB. Split it into smaller files and import them one after another.",
+        MAX_IMPORT_BYTES / (1024 * 1024)
+    ))
+}
+
+/// A reading error of the csv crate: the byte cap is `csv_too_large`, the rest `csv_invalid`.
+fn unreadable(error: csv::Error) -> CoreError {
+    if let csv::ErrorKind::Io(io) = error.kind()
+        && io.get_ref().is_some_and(|inner| inner.is::<PastCap>())
+    {
+        return too_large("The file grew while it was read");
+    }
+    CoreError::CsvInvalid(error.to_string())
+}
+
+/// Reads at most `left` bytes; one byte more is an error, not the end of the file: a file
+/// that grows after its size was checked is refused, never imported with its last row cut.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the file is larger than the import's byte cap")]
+struct PastCap;
+
+impl<R> Capped<R> {
+    fn new(inner: R, cap: u64) -> Capped<R> {
+        Capped { inner, left: cap }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // Room for one byte past the cap, so a file of exactly the cap still reads to its end.
+        let room = buf
+            .len()
+            .min(usize::try_from(self.left + 1).unwrap_or(usize::MAX));
+        let read = self.inner.read(&mut buf[..room])?;
+        if read as u64 > self.left {
+            return Err(std::io::Error::other(PastCap));
+        }
+        self.left -= read as u64;
+        Ok(read)
+    }
 }
 
 /// Where each known column is in this file; `name` and `price` are required.
@@ -363,4 +418,53 @@ fn row_to_product(
             .collect(),
     };
     draft.validate(shop_currency)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog_of(bytes: usize) -> Vec<u8> {
+        let mut file = b"sku,name,price\n".to_vec();
+        while file.len() < bytes {
+            file.extend_from_slice(b"T-1,Tea,1.00\n");
+        }
+        file.truncate(bytes);
+        file
+    }
+
+    fn read_all(file: &[u8], cap: u64) -> std::result::Result<Vec<csv::StringRecord>, CoreError> {
+        let mut reader = csv::Reader::from_reader(Capped::new(file, cap));
+        reader.records().map(|r| r.map_err(unreadable)).collect()
+    }
+
+    #[test]
+    fn a_file_of_exactly_the_cap_reads_to_its_end() {
+        let file = catalog_of(15 + 13 * 100);
+        assert_eq!(read_all(&file, file.len() as u64).unwrap().len(), 100);
+    }
+
+    #[test]
+    fn a_file_past_the_cap_is_too_large_not_cut_short() {
+        // One byte past the cap: with `take` the last row read as "T-1,Tea,1.0".
+        let file = catalog_of(15 + 13 * 100);
+        let error = read_all(&file, file.len() as u64 - 1).unwrap_err();
+        assert_eq!(error.code(), crate::ErrorCode::CsvTooLarge);
+        assert!(
+            error.to_string().contains("grew while it was read"),
+            "{error}"
+        );
+        // Reading in small pieces does not slip past it either.
+        let mut capped = Capped::new(&file[..], 20);
+        let mut piece = [0u8; 7];
+        let mut total = 0;
+        let error = loop {
+            match std::io::Read::read(&mut capped, &mut piece) {
+                Ok(read) => total += read,
+                Err(error) => break error,
+            }
+        };
+        assert!(total <= 20, "{total}");
+        assert!(error.get_ref().is_some_and(|e| e.is::<PastCap>()));
+    }
 }

@@ -494,28 +494,37 @@ pub(crate) struct ImportCounts {
     pub updated: u64,
 }
 
-/// Writes checked CSV rows (with their line numbers) as the reader hands them over, all in one
-/// transaction: rows whose SKU exists (archived or not) overwrite that product, the others are
-/// created. Each handover's SKUs are looked up in one query and rows are written by the
-/// hundred (row by row, 100,000 rows took 14 s). When the reader raises `stop` (a bad row that
-/// is not to be skipped, a file that cannot be read) nothing is committed: None.
+/// What the CSV reader hands the writer: checked rows (with their line numbers), then, only
+/// when the whole file was read and may be applied, `AllRead`.
+pub(crate) enum ImportBatch {
+    Rows(Vec<(u64, ValidProduct)>),
+    AllRead,
+}
+
+/// Writes checked CSV rows as the reader hands them over, all in one transaction: rows whose
+/// SKU exists (archived or not) overwrite that product, the others are created. Each
+/// handover's SKUs are looked up in one query and rows are written by the hundred (row by
+/// row, 100,000 rows took 14 s). Commits only on `AllRead`: a reader that raised `stop` or
+/// went away without it (a cap, an unreadable file) leaves nothing written: None.
 pub(crate) async fn import_products(
     pool: &SqlitePool,
-    mut handovers: tokio::sync::mpsc::Receiver<Vec<(u64, ValidProduct)>>,
+    mut handovers: tokio::sync::mpsc::Receiver<ImportBatch>,
     stop: &std::sync::atomic::AtomicBool,
     now: i64,
 ) -> Result<Option<ImportCounts>> {
     let stopped = || stop.load(std::sync::atomic::Ordering::SeqCst);
     let mut tx = pool.begin().await?;
     let mut counts = ImportCounts::default();
-    while let Some(rows) = handovers.recv().await {
-        if stopped() {
-            return Ok(None); // rolled back as the transaction drops
+    // Rolled back as the transaction drops on every early return.
+    loop {
+        match handovers.recv().await {
+            _ if stopped() => return Ok(None),
+            Some(ImportBatch::Rows(rows)) => {
+                write_imported(&mut tx, &rows, now, &mut counts).await?
+            }
+            Some(ImportBatch::AllRead) => break,
+            None => return Ok(None),
         }
-        write_imported(&mut tx, &rows, now, &mut counts).await?;
-    }
-    if stopped() {
-        return Ok(None);
     }
     tx.commit().await?;
     Ok(Some(counts))

@@ -349,6 +349,8 @@ async fn pages_are_stable_and_complete() {
 }
 
 mod csv {
+    use std::io::Write;
+
     use shopcast_core::catalog::csv::{neutralize_cell, restore_cell};
     use shopcast_core::{ProductDraft, ProductQuery, Shop};
 
@@ -689,6 +691,38 @@ mod csv {
             ["绿茶 Sencha-0042"]
         );
         assert_eq!(product_count(&shop).await, 2_100);
+    }
+
+    /// A file refused part-way (here at the row cap, long after the first rows were handed to
+    /// the writer) commits none of them: the writer commits only when told the whole file
+    /// was read, not when the reader goes away.
+    #[tokio::test]
+    async fn an_import_refused_part_way_writes_nothing() {
+        let (shop, dir) = shop_with("CNY").await;
+        let kept = shop
+            .create_product(&ProductDraft {
+                sku: Some("KEEP-1".into()),
+                ..draft("Kept tea", "5.00")
+            })
+            .await
+            .unwrap();
+        let rows = shopcast_core::catalog::csv::MAX_IMPORT_ROWS + 1;
+        let path = dir.path().join("too-many.csv");
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        writeln!(out, "sku,name,price").unwrap();
+        // The first row changes a product that exists; the rest are new.
+        writeln!(out, "KEEP-1,Changed tea,9.00").unwrap();
+        for i in 1..rows {
+            writeln!(out, "NEW-{i},Tea {i},1.00").unwrap();
+        }
+        out.flush().unwrap();
+        drop(out);
+        for skip_invalid in [true, false] {
+            let error = shop.import_catalog(&path, skip_invalid).await.unwrap_err();
+            assert_eq!(error.code().as_str(), "csv_too_large", "{error}");
+            assert_eq!(product_count(&shop).await, 1, "no row of a refused file");
+            assert_eq!(shop.product(kept.id).await.unwrap().name, "Kept tea");
+        }
     }
 
     async fn product_count(shop: &Shop) -> i64 {
