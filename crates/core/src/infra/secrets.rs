@@ -127,7 +127,8 @@ impl SecretStore {
     pub fn get(&self, name: &str) -> Result<Option<String>> {
         check_name(name)?;
         let file = self.file(name);
-        let file_written = match std::fs::metadata(&file) {
+        // The link itself, not where it leads: a link is refused when read below.
+        let file_written = match std::fs::symlink_metadata(&file) {
             Ok(meta) => Some(modified_ms(&meta)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(CoreError::io("read the secret", file, e)),
@@ -142,10 +143,7 @@ impl SecretStore {
         if file_written.is_none() {
             return Ok(None);
         }
-        check_private(&file)?;
-        std::fs::read_to_string(&file)
-            .map(Some)
-            .map_err(|e| CoreError::io("read the secret", file, e))
+        read_private(&file).map(Some)
     }
 
     /// When the keychain copy was last written (UTC ms), from its stamp beside the secrets.
@@ -188,7 +186,7 @@ impl SecretStore {
                 file.sync_all()
             })
             .map_err(|e| CoreError::io("write the secret", &temp, e))
-            .and_then(|()| check_private(&temp))
+            .and_then(|()| read_private(&temp).map(drop))
             .and_then(|()| {
                 std::fs::rename(&temp, path).map_err(|e| CoreError::io("write the secret", path, e))
             });
@@ -200,12 +198,42 @@ impl SecretStore {
 }
 
 /// Refuses a secret file that other users may read or write (a umask, a copy, a chmod).
-fn check_private(path: &Path) -> Result<()> {
+/// Reads a secret file through one handle: opened without following a link, then that same
+/// handle's mode and owner checked, so the file checked is the file read.
+fn read_private(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let failed = |e| CoreError::io("read the secret", path, e);
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let meta =
-            std::fs::metadata(path).map_err(|e| CoreError::io("read the secret", path, e))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut file = options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return failed(std::io::Error::other(
+                "it is a link; Shopcast reads only the file it wrote there. Delete the link and save the key again",
+            ));
+        }
+        failed(e)
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let meta = file.metadata().map_err(failed)?;
+        if !meta.is_file() {
+            return Err(failed(std::io::Error::other("it is not a plain file")));
+        }
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me {
+            return Err(failed(std::io::Error::other(format!(
+                "it belongs to another user (uid {}), not to the one running Shopcast (uid {me})",
+                meta.uid()
+            ))));
+        }
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(CoreError::SecretFileExposed {
@@ -214,9 +242,9 @@ fn check_private(path: &Path) -> Result<()> {
             });
         }
     }
-    #[cfg(not(unix))]
-    let _ = path;
-    Ok(())
+    let mut value = String::new();
+    file.read_to_string(&mut value).map_err(failed)?;
+    Ok(value)
 }
 
 fn modified_ms(meta: &std::fs::Metadata) -> i64 {
@@ -338,6 +366,26 @@ mod tests {
         // After the fix the secret reads again.
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(store.get("stripe").unwrap().as_deref(), Some("sk_test_1"));
+    }
+
+    #[test]
+    fn a_secret_file_that_is_a_link_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = file_store(dir.path());
+        store.set("stripe", "sk_test_1").unwrap();
+        // A private file elsewhere (mode 0600, ours): checked by path it would pass.
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::write(&elsewhere, "sk_live_not_ours").unwrap();
+        std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let path = dir.path().join("secrets/stripe");
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        let error = store.get("stripe").unwrap_err();
+        assert_eq!(error.code(), crate::ErrorCode::Io);
+        assert!(error.to_string().contains("it is a link"), "{error}");
+        // A link to nothing is refused too, not taken for "no secret".
+        std::fs::remove_file(&elsewhere).unwrap();
+        assert!(store.get("stripe").is_err());
     }
 
     #[test]
