@@ -67,7 +67,7 @@ pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .manage(AppState {
-            files: crate::file_access::FileAccess::new(&[&data_dir, &log_dir]),
+            files: crate::file_access::FileAccess::new(&data_dir, &log_dir),
             // Set by tests/e2e/run.sh only: lets the tests answer the file dialogs.
             e2e_dialogs: std::env::var("SHOPCAST_E2E_DIALOGS").is_ok_and(|v| v == "1"),
             shop,

@@ -9,7 +9,7 @@ use shopcast_core::Shop;
 /// What every command can reach: the open shop and where logs go.
 pub struct AppState {
     pub shop: Shop,
-    /// The files the commands may use: chosen in a dialog this run, or the shop's own.
+    /// The files the commands may use: chosen in a dialog this run, or the shop's photos.
     pub files: crate::file_access::FileAccess,
     /// Started by the end-to-end tests: they may answer the file dialogs.
     pub e2e_dialogs: bool,

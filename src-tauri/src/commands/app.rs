@@ -43,7 +43,7 @@ pub fn report_first_paint(state: State<'_, AppState>) {
 #[tauri::command]
 #[specta::specta]
 pub fn show_in_folder(state: State<'_, AppState>, path: std::path::PathBuf) -> ApiResult<()> {
-    let path = state.files.check(&path)?;
+    let path = state.files.check_show(&path)?;
     tauri_plugin_opener::reveal_item_in_dir(&path).map_err(|e| crate::error::ApiError {
         code: shopcast_core::ErrorCode::Io,
         message: format!("Could not show {} in the file manager: {e}", path.display()),
@@ -55,7 +55,7 @@ pub fn show_in_folder(state: State<'_, AppState>, path: std::path::PathBuf) -> A
 #[tauri::command]
 #[specta::specta]
 pub fn open_path(state: State<'_, AppState>, path: std::path::PathBuf) -> ApiResult<()> {
-    let path = state.files.check(&path)?;
+    let path = state.files.check_open(&path)?;
     tauri_plugin_opener::open_path(&path, None::<&str>).map_err(|e| crate::error::ApiError {
         code: shopcast_core::ErrorCode::Io,
         message: format!("Could not open {}: {e}", path.display()),

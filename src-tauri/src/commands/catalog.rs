@@ -66,7 +66,7 @@ pub async fn add_photo_from_path(
     product_id: i64,
     path: PathBuf,
 ) -> ApiResult<Product> {
-    let path = state.files.check(&path)?;
+    let path = state.files.check_read(&path)?;
     Ok(state.shop.add_photo_file(product_id, &path).await?)
 }
 
@@ -99,14 +99,14 @@ pub async fn import_catalog(
     path: PathBuf,
     skip_invalid: bool,
 ) -> ApiResult<ImportReport> {
-    let path = state.files.check(&path)?;
+    let path = state.files.check_read(&path)?;
     Ok(state.shop.import_catalog(&path, skip_invalid).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn export_catalog(state: State<'_, AppState>, path: PathBuf) -> ApiResult<ExportReport> {
-    let path = state.files.check(&path)?;
+    let path = state.files.check_write(&path)?;
     Ok(state.shop.export_catalog(&path).await?)
 }
 

@@ -39,7 +39,7 @@ pub async fn export_report(
     excel: bool,
     progress: Channel<u64>,
 ) -> ApiResult<ExportOutcome> {
-    let path = state.files.check(&path)?;
+    let path = state.files.check_write(&path)?;
     let cancel = Arc::new(AtomicBool::new(false));
     *state.export_cancel.lock().expect("lock") = cancel.clone();
     Ok(state

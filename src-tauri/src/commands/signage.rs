@@ -33,7 +33,7 @@ pub async fn print_signage(
     request: SignageRequest,
     path: PathBuf,
 ) -> ApiResult<SignageReport> {
-    let path = state.files.check(&path)?;
+    let path = state.files.check_write(&path)?;
     Ok(state.shop.print_signage(&request, &path).await?)
 }
 
@@ -65,7 +65,7 @@ pub async fn save_product_qr(
     format: QrImage,
     path: PathBuf,
 ) -> ApiResult<QrPreview> {
-    let path = state.files.check(&path)?;
+    let path = state.files.check_write(&path)?;
     Ok(state
         .shop
         .save_product_qr(product_id, payload.as_ref(), format, &path)
