@@ -189,6 +189,28 @@ fn invalid_csv_imports_nothing_and_says_why() {
     );
 }
 
+/// Past the 100 listed rows the rest are counted: the summary gives the true total.
+#[test]
+fn a_csv_with_many_invalid_rows_lists_100_and_counts_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("bad.csv");
+    let rows: String = (0..150).map(|i| format!("S-{i},,1\n")).collect();
+    std::fs::write(&csv, format!("sku,name,price\n{rows}")).unwrap();
+    let err = failure(&shopcast(
+        dir.path(),
+        &["products", "import", csv.to_str().unwrap()],
+    ));
+    assert_eq!(err.matches(" (name): ").count(), 100, "{err}");
+    assert!(err.contains("…and 50 more invalid row(s)"), "{err}");
+    assert!(
+        err.lines()
+            .last()
+            .unwrap()
+            .starts_with("error[validation]: nothing imported: 150 invalid row(s)"),
+        "{err}"
+    );
+}
+
 #[test]
 fn data_dir_comes_from_the_environment_too() {
     let dir = tempfile::tempdir().unwrap();

@@ -49,10 +49,13 @@ pub(crate) async fn run_products(shop: &Shop, command: ProductsCommand) -> Resul
                     error.message
                 );
             }
+            if report.more_errors > 0 {
+                eprintln!("…and {} more invalid row(s)", report.more_errors);
+            }
             if !report.applied {
                 return Err(Failure::usage(format!(
                     "nothing imported: {} invalid row(s); fix them or pass --skip-invalid to import the valid rows",
-                    report.errors.len()
+                    report.errors.len() as u64 + report.more_errors
                 )));
             }
             println!(
