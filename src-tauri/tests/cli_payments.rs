@@ -4,6 +4,9 @@
 #[path = "../../crates/payments/tests/stripe/localstripe.rs"]
 #[allow(dead_code)]
 mod localstripe;
+// The test checkout page's hidden fields, read as the payments crate's tests read them.
+#[path = "../../crates/payments/tests/support/form.rs"]
+mod form;
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
@@ -411,10 +414,7 @@ fn signage_with_stripe_saved_prints_its_payment_links() {
 
 /// The value of the hidden form field `name` on a test checkout page.
 fn form_field(page: &str, name: &str) -> String {
-    let marker = format!(r#"name="{name}" value=""#);
-    let start = page.find(&marker).expect("the field is on the page") + marker.len();
-    let end = page[start..].find('"').unwrap();
-    page[start..start + end].to_string()
+    form::field(page, name).expect("the field is on the page")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -538,6 +538,19 @@ async fn headless_watch_runs_the_test_checkout_where_asked_and_records_its_sales
         reason.starts_with("error[") && reason.contains(&busy),
         "{reason}"
     );
+
+    // An every-interface address cannot go into a QR: refused before anything starts,
+    // asking for the LAN address.
+    for everywhere in ["0.0.0.0:8787", "[::]:8787"] {
+        let refused = run(data, &["payments", "watch", "--test-listen", everywhere]);
+        assert!(!refused.status.success());
+        let reason = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            reason.starts_with("error[validation]: --test-listen ")
+                && reason.contains("no phone can reach: give this computer's LAN address"),
+            "{reason}"
+        );
+    }
 
     // --test-listen needs test mode on.
     ok(run(data, &["providers", "remove", "test"]));

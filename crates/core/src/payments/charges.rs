@@ -115,7 +115,9 @@ impl Payments {
             .create_charge(&request)
             .await
             .map_err(provider_error)?;
-        till::record_charge(pool, order_id, kind, &order.total, &charge).await?;
+        // A test charge belongs to this run's checkout (no other process can take it).
+        let test_run = (kind == ProviderKind::Test).then(|| self.inner.test_mode.run_id());
+        till::record_charge(pool, order_id, kind, &order.total, &charge, test_run).await?;
         let matrix = shopcast_print::qr::QrCode::encode(
             charge.qr_payload.as_bytes(),
             shopcast_print::qr::EcLevel::M,

@@ -103,7 +103,7 @@ impl Shop {
         self.payments
             .set_poll_interval(std::time::Duration::from_millis(u64::from(all.poll_ms)));
         if restart_test {
-            self.payments.stop_test_mode();
+            self.payments.stop_test_mode().await;
             if all.test_mode {
                 self.start_test_mode(&all).await?;
             }
@@ -178,7 +178,7 @@ impl Shop {
     /// Stops a provider and removes its keys.
     pub async fn disconnect_provider(&self, kind: shopcast_payments::ProviderKind) -> Result<()> {
         if kind == shopcast_payments::ProviderKind::Test {
-            self.payments.stop_test_mode();
+            self.payments.stop_test_mode().await;
         } else {
             self.payments.disconnect(kind);
         }
@@ -325,6 +325,17 @@ impl Shop {
             return Err(crate::CoreError::invalid(
                 "testListen",
                 "Test mode is off, so there is no test checkout to listen: turn test mode on (Settings → Payments) or leave out --test-listen.",
+            ));
+        }
+        if let Some(listen) = test_listen.filter(|addr| addr.ip().is_unspecified()) {
+            // The QR codes carry the checkout's address; a phone cannot reach 0.0.0.0.
+            return Err(crate::CoreError::invalid(
+                "testListen",
+                format!(
+                    "--test-listen {listen} would put {ip} in the QR codes, which no phone can reach: give this computer's LAN address instead (for example 192.168.1.20:{port}).",
+                    ip = listen.ip(),
+                    port = listen.port(),
+                ),
             ));
         }
         if providers.is_empty() && !settings.test_mode {

@@ -18,11 +18,14 @@ use crate::error::{CoreError, Result};
 use crate::infra::now_ms;
 use crate::money::Money;
 use crate::payments::ledger::{self, IngestReport, Payment};
-use crate::payments::store::unreadable;
+use crate::payments::store::{test_runs, unreadable};
 use crate::payments::till::{self, Order, OrderStatus};
 
 /// Longest wait between polls of a provider that keeps failing.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// A test-mode run whose heartbeat is older than this has stopped (a live one beats on every
+/// poll, at least every [`MAX_BACKOFF`]): its open test charges can no longer be paid.
+const TEST_RUN_STALE_AFTER: Duration = Duration::from_secs(60);
 
 /// Something the owner should see now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,13 +244,13 @@ impl Payments {
     }
 
     /// Starts test mode: its checkout page on `bind` and its watcher. A failure to listen is
-    /// also test mode's health, in words, so the settings screen says why.
+    /// also test mode's health, in words, so the settings screen says why, and changes nothing
+    /// else (another process's test QRs stay open).
     pub async fn start_test_mode(
         &self,
         bind: SocketAddr,
         public_host: Option<&str>,
     ) -> Result<SocketAddr> {
-        self.expire_forgotten_test_charges().await?;
         let server = match self.inner.test_mode.serve(bind, public_host).await {
             Ok(server) => server,
             Err(source) => {
@@ -261,6 +264,7 @@ impl Payments {
         };
         let addr = server.addr;
         *self.inner.checkout.lock().expect("lock") = Some(server);
+        self.keep_test_run_alive().await?;
         self.inner.test_mode.set_link_sales(Arc::new(BuyLinkSales {
             payments: Arc::downgrade(&self.inner),
         }));
@@ -268,33 +272,41 @@ impl Payments {
         Ok(addr)
     }
 
-    /// Test charges left open by an earlier run can never be paid (their checkout lived in
-    /// that run's memory): they and their orders expire.
-    async fn expire_forgotten_test_charges(&self) -> Result<()> {
+    /// Refreshes this run's heartbeat, then expires the open test charges (and their orders)
+    /// of runs that stopped: their checkout lived in that run's memory, so nobody can pay
+    /// them. Charges of a live run (the window beside `payments watch`) stay open.
+    async fn keep_test_run_alive(&self) -> Result<()> {
         let pool = &self.inner.pool;
-        let forgotten: Vec<String> = till::open_charges(pool, ProviderKind::Test)
-            .await?
-            .into_iter()
-            .filter(|charge| !self.inner.test_mode.holds(&charge.charge_ref))
-            .map(|charge| charge.charge_ref)
-            .collect();
-        if forgotten.is_empty() {
-            return Ok(());
-        }
-        let expired =
-            crate::payments::store::orders::expire_charges(pool, ProviderKind::Test, &forgotten)
-                .await?;
-        for order_id in expired {
-            if let Ok(order) = till::get_order(pool, order_id).await {
-                self.publish_order(&order);
+        let run_id = self.inner.test_mode.run_id();
+        let now = now_ms();
+        test_runs::beat(pool, run_id, now).await?;
+        let stale_before = now - TEST_RUN_STALE_AFTER.as_millis() as i64;
+        let forgotten = test_runs::orphaned_charges(pool, run_id, stale_before).await?;
+        if !forgotten.is_empty() {
+            let expired = crate::payments::store::orders::expire_charges(
+                pool,
+                ProviderKind::Test,
+                &forgotten,
+            )
+            .await?;
+            for order_id in expired {
+                if let Ok(order) = till::get_order(pool, order_id).await {
+                    self.publish_order(&order);
+                }
             }
         }
-        Ok(())
+        test_runs::forget_stale(pool, stale_before).await
     }
 
-    pub fn stop_test_mode(&self) {
+    /// Stops test mode; its open charges become another run's to expire at once.
+    pub async fn stop_test_mode(&self) {
         self.disconnect(ProviderKind::Test);
-        self.inner.checkout.lock().expect("lock").take();
+        if self.inner.checkout.lock().expect("lock").take().is_some()
+            && let Err(error) =
+                test_runs::end(&self.inner.pool, self.inner.test_mode.run_id()).await
+        {
+            tracing::warn!(%error, "could not record that test mode stopped");
+        }
     }
 
     /// Connects (or replaces) a provider and starts watching it.
@@ -601,6 +613,9 @@ async fn watch(payments: Payments, provider: Arc<dyn PaymentProvider>) {
             }
         };
         if kind == ProviderKind::Test {
+            if let Err(error) = payments.keep_test_run_alive().await {
+                tracing::warn!(%error, "test mode's heartbeat was not recorded");
+            }
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
                 _ = payments.inner.test_mode.settled() => {}

@@ -12,6 +12,9 @@ mod posting;
 mod reports;
 mod settings;
 mod signage;
+// The test checkout page's hidden fields, read as the payments crate's tests read them.
+#[path = "../../../payments/tests/support/form.rs"]
+mod form;
 
 use shopcast_core::payments::till::{Order, OrderDraft, OrderLineDraft};
 use shopcast_core::{ProductDraft, Shop, ShopSettings};

@@ -15,6 +15,7 @@ use shopcast_payments::{
     ProviderEvent, ProviderKind, Refund, RefundRequest,
 };
 
+use crate::form::field as form_field;
 use crate::{count, draft, event, ingest, line, order_of, product, shop_with};
 
 #[tokio::test]
@@ -150,14 +151,17 @@ async fn a_test_mode_sale_is_paid_over_http_and_announced_within_two_seconds() {
         "a test sale moves no goods"
     );
 
-    // Paying again is refused by the page and records nothing new.
+    // Pressing Pay again on the same form is refused (a form token works once) and records
+    // nothing new; a reloaded page of a paid charge has no Pay button at all.
     let again = http
         .post(format!("{}/pay", charge.qr_payload))
         .form(&[("csrf", csrf.as_str())])
         .send()
         .await
         .unwrap();
-    assert_eq!(again.status(), 409);
+    assert_eq!(again.status(), 403);
+    let reloaded = http.get(&charge.qr_payload).send().await.unwrap();
+    assert_eq!(form_field(&reloaded.text().await.unwrap(), "csrf"), None);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(count(&shop, "payments").await, 1);
 
@@ -812,14 +816,6 @@ async fn a_second_payment_for_a_paid_order_or_a_foreign_order_is_held_for_review
     );
 }
 
-/// The value of the hidden form field `name` on a test checkout page.
-fn form_field(page: &str, name: &str) -> Option<String> {
-    let marker = format!(r#"name="{name}" value=""#);
-    let start = page.find(&marker)? + marker.len();
-    let end = page[start..].find('"')?;
-    Some(page[start..start + end].to_string())
-}
-
 /// Opens the pay page at `url` as a phone would and presses Pay with the page's form token.
 pub(crate) async fn pay_on_page(http: &reqwest::Client, url: &str) -> reqwest::StatusCode {
     let page = http.get(url).send().await.unwrap().text().await.unwrap();
@@ -847,12 +843,12 @@ async fn after_a_restart_the_first_test_payment_is_recorded_and_old_qrs_expire()
         .unwrap();
     assert_eq!(pay_on_page(&http, &charge.qr_payload).await, 200);
     wait_for(|| async { count(&shop, "payments").await == 1 }).await;
-    // A QR still on screen when the app quits.
+    // A QR still on screen when test mode stops (its run ends: the next start expires it).
     let left_open = order_of(&shop, &[(cup, 1)]).await;
     shop.start_charge(left_open.id, ProviderKind::Test, Duration::from_secs(300))
         .await
         .unwrap();
-    shop.payments().stop_test_mode();
+    shop.payments().stop_test_mode().await;
     drop(shop);
 
     // The restart: the same shop file, a new test checkout numbering its events from 1.
@@ -874,6 +870,87 @@ async fn after_a_restart_the_first_test_payment_is_recorded_and_old_qrs_expire()
     wait_for(|| async { shop.order(after.id).await.unwrap().status == "paid" }).await;
     assert_eq!(count(&shop, "payments").await, 2);
     assert_eq!(shop.product(cup).await.unwrap().stock, Some(5));
+}
+
+/// The window and `payments watch` on one shop file: the second to start test mode leaves the
+/// first's open test QRs open and payable (a failed bind changes nothing at all); once the
+/// first has stopped beating (a crash), the next start expires them.
+#[tokio::test]
+async fn a_second_test_run_leaves_the_first_runs_qrs_open_until_it_stops() {
+    let (window, dir) = shop_with("CNY").await;
+    let cup = product(&window, "青花瓷杯", "88", Some(5)).await;
+    let any_port = "127.0.0.1:0".parse().unwrap();
+    window
+        .payments()
+        .set_poll_interval(Duration::from_millis(100));
+    window
+        .payments()
+        .start_test_mode(any_port, None)
+        .await
+        .unwrap();
+    let http = shopcast_payments::http::client();
+    let payable = order_of(&window, &[(cup, 1)]).await;
+    let charge = window
+        .start_charge(payable.id, ProviderKind::Test, Duration::from_secs(300))
+        .await
+        .unwrap();
+    let left_open = order_of(&window, &[(cup, 1)]).await;
+    window
+        .start_charge(left_open.id, ProviderKind::Test, Duration::from_secs(300))
+        .await
+        .unwrap();
+
+    let watch = shopcast_core::Shop::open(dir.path()).await.unwrap();
+    watch
+        .payments()
+        .set_poll_interval(Duration::from_millis(100));
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    watch
+        .payments()
+        .start_test_mode(squatter.local_addr().unwrap(), None)
+        .await
+        .unwrap_err();
+    watch
+        .payments()
+        .start_test_mode(any_port, None)
+        .await
+        .unwrap();
+    // Several of both runs' polls.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for order in [&payable, &left_open] {
+        assert_eq!(
+            watch.order(order.id).await.unwrap().status,
+            "awaiting_payment",
+            "the window's QRs stay open beside `payments watch`"
+        );
+    }
+    assert_eq!(pay_on_page(&http, &charge.qr_payload).await, 200);
+    wait_for(|| async { window.order(payable.id).await.unwrap().status == "paid" }).await;
+    watch.payments().stop_test_mode().await;
+
+    // The window dies without stopping test mode: its heartbeat stops and goes stale.
+    window.payments().disconnect(ProviderKind::Test);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        window.order(left_open.id).await.unwrap().status,
+        "awaiting_payment"
+    );
+    sqlx::query("UPDATE test_checkout_runs SET heartbeat_at = heartbeat_at - 120000")
+        .execute(window.pool())
+        .await
+        .unwrap();
+    let restarted = shopcast_core::Shop::open(dir.path()).await.unwrap();
+    restarted
+        .payments()
+        .start_test_mode(any_port, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        restarted.order(left_open.id).await.unwrap().status,
+        "expired",
+        "nobody can pay a QR of a run that stopped"
+    );
+    assert_eq!(restarted.order(payable.id).await.unwrap().status, "paid");
 }
 
 #[tokio::test]

@@ -312,7 +312,7 @@ async fn test_mode_keeps_each_currencys_own_decimals() {
             (minor, currency)
         );
         assert_eq!(payments[0].mismatch, None);
-        shop.payments().stop_test_mode();
+        shop.payments().stop_test_mode().await;
     }
 }
 

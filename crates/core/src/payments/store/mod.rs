@@ -1,8 +1,9 @@
-//! The payments room's tables: the ledger (`ledger`), orders and charges (`orders`), events
-//! we could not read (`unreadable`), the payment-link cache and the lookups other rooms ask for.
+//! The payments room's tables: the ledger (`ledger`), orders and charges (`orders`), test-mode
+//! runs (`test_runs`), unread events (`unreadable`), the link cache and other rooms' lookups.
 
 pub(crate) mod ledger;
 pub(crate) mod orders;
+pub(crate) mod test_runs;
 pub(crate) mod unreadable;
 
 use shopcast_payments::ProviderKind;

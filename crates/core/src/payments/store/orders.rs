@@ -96,20 +96,22 @@ pub async fn get_order(pool: &SqlitePool, id: i64) -> Result<Order> {
     })
 }
 
-/// Stores a charge the provider created and puts the order in `awaiting_payment`.
+/// Stores a charge the provider created and puts the order in `awaiting_payment`; a test
+/// charge names the test-mode run whose checkout can take it.
 pub async fn record_charge(
     pool: &SqlitePool,
     order_id: i64,
     provider: ProviderKind,
     amount: &Money,
     charge: &Charge,
+    test_run: Option<&str>,
 ) -> Result<i64> {
     let now = now_ms();
     let mut tx = pool.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO charges (order_id, provider, charge_ref, qr_payload, amount_minor, currency,
-                              status, created_at, expires_at, raw)
-         VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING id",
+                              status, created_at, expires_at, raw, test_run)
+         VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?) RETURNING id",
     )
     .bind(order_id)
     .bind(provider.as_str())
@@ -120,6 +122,7 @@ pub async fn record_charge(
     .bind(now)
     .bind(charge.expires_at.as_millisecond())
     .bind(super::bounded_raw(&charge.raw))
+    .bind(test_run)
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query(
