@@ -193,6 +193,7 @@ crate::infra::text_enum! {
     AccountReconnect = "account_reconnect",
     PostRejected = "post_rejected",
     PostInvalid = "post_invalid",
+    PostMaybePosted = "post_maybe_posted",
     OauthDenied = "oauth_denied",
     OauthStateMismatch = "oauth_state_mismatch",
     OauthTimedOut = "oauth_timed_out",

@@ -109,15 +109,29 @@ pub async fn send(
     }
 }
 
+/// A transport failure: before the request left (no connection, a refused redirect) it is
+/// `Unreachable`; after (timed out, connection broken) it is `NoAnswer`, as the network may
+/// have acted on it.
 fn unreachable(network: &'static str, err: &reqwest::Error) -> PublishError {
-    let detail = if err.is_timeout() {
-        "timed out".to_string()
-    } else if err.is_connect() {
-        "connection failed".to_string()
+    let before = |detail: String| PublishError::Unreachable { network, detail };
+    // A connect timeout is a connect error too: checked first, it is "before".
+    if err.is_connect() {
+        before("connection failed".to_string())
+    } else if let Some(refused) = shopcast_net::refused_redirect(err) {
+        before(refused)
+    } else if err.is_builder() {
+        before("the request could not be made".to_string())
     } else {
-        "the connection broke".to_string()
-    };
-    PublishError::Unreachable { network, detail }
+        let detail = if err.is_timeout() {
+            "timed out"
+        } else {
+            "the connection broke"
+        };
+        PublishError::NoAnswer {
+            network,
+            detail: detail.to_string(),
+        }
+    }
 }
 
 /// `Retry-After` (seconds or HTTP date), else `RateLimit-Reset` / `ratelimit-reset` (Bluesky

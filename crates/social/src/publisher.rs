@@ -32,6 +32,16 @@ impl Network {
         }
     }
 
+    /// Whether a post sent twice with the same idempotency key is made once (Mastodon's
+    /// `Idempotency-Key`, Bluesky's record key from it). Weibo has no such key: a send that
+    /// got no answer may have posted, and must not be sent again by itself.
+    pub fn has_idempotent_posts(self) -> bool {
+        match self {
+            Network::Bluesky | Network::Mastodon => true,
+            Network::Weibo => false,
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Network> {
         [Network::Bluesky, Network::Mastodon, Network::Weibo]
             .into_iter()
@@ -144,6 +154,22 @@ pub enum PublishError {
         network: &'static str,
         detail: String,
     },
+    /// The request went out but no answer came (timed out, connection broken): the network
+    /// may have acted on it. Retried only where a retry cannot duplicate (see
+    /// [`PublishError::after_sending`]).
+    #[error("no answer from {network}: {detail}")]
+    NoAnswer {
+        network: &'static str,
+        detail: String,
+    },
+    /// A post sent to a network without idempotent posts got no answer: it may be online.
+    #[error(
+        "{} did not answer after the post was sent ({detail}): it may have been posted. \
+         Check {} before retrying.",
+        network.display_name(),
+        network.display_name()
+    )]
+    MaybePosted { network: Network, detail: String },
     #[error("{network} asks us to slow down")]
     RateLimited {
         network: &'static str,
@@ -190,12 +216,14 @@ impl PublishError {
         "account_reconnect",
         "post_rejected",
         "post_invalid",
+        "post_maybe_posted",
     ];
 
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
             PublishError::Unreachable { .. }
+                | PublishError::NoAnswer { .. }
                 | PublishError::RateLimited { .. }
                 | PublishError::Server { .. }
                 | PublishError::BadResponse { .. }
@@ -211,13 +239,28 @@ impl PublishError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            PublishError::Unreachable { .. } => "network_unreachable",
+            PublishError::Unreachable { .. } | PublishError::NoAnswer { .. } => {
+                "network_unreachable"
+            }
             PublishError::RateLimited { .. } => "network_rate_limited",
             PublishError::Server { .. } => "network_server_error",
             PublishError::BadResponse { .. } => "network_bad_response",
             PublishError::Reconnect { .. } => "account_reconnect",
             PublishError::Rejected { .. } => "post_rejected",
             PublishError::Invalid(_) => "post_invalid",
+            PublishError::MaybePosted { .. } => "post_maybe_posted",
+        }
+    }
+
+    /// This error as the outcome of publishing on `network`: no answer to a post on a network
+    /// without idempotent posts is [`PublishError::MaybePosted`] (sending again could post
+    /// twice); everything else is unchanged.
+    pub fn after_sending(self, network: Network) -> PublishError {
+        match self {
+            PublishError::NoAnswer { detail, .. } if !network.has_idempotent_posts() => {
+                PublishError::MaybePosted { network, detail }
+            }
+            other => other,
         }
     }
 
@@ -278,6 +321,27 @@ mod tests {
     use super::*;
     use crate::bluesky::BlueskyPublisher;
     use crate::bluesky::Session;
+
+    #[test]
+    fn no_answer_is_maybe_posted_only_where_a_retry_could_post_twice() {
+        let no_answer = || PublishError::NoAnswer {
+            network: "x",
+            detail: "timed out".into(),
+        };
+        for network in [Network::Bluesky, Network::Mastodon] {
+            let error = no_answer().after_sending(network);
+            assert!(error.is_retryable(), "{network:?}: {error}");
+            assert_eq!(error.code(), "network_unreachable");
+        }
+        let weibo = no_answer().after_sending(Network::Weibo);
+        assert!(!weibo.is_retryable());
+        assert_eq!(weibo.code(), "post_maybe_posted");
+        let refused = PublishError::Unreachable {
+            network: "weibo",
+            detail: "connection failed".into(),
+        };
+        assert!(refused.after_sending(Network::Weibo).is_retryable());
+    }
     use crate::weibo::WeiboPublisher;
 
     async fn publisher_limits(publisher: &dyn Publisher) -> NetworkLimits {

@@ -98,6 +98,8 @@ pub struct WeiboPublisher {
     access_token: String,
     secure_domain: String,
     expires_at: Option<i64>,
+    /// How long a share may take before it counts as unanswered.
+    timeout: std::time::Duration,
     client: reqwest::Client,
 }
 
@@ -119,6 +121,7 @@ impl WeiboPublisher {
             access_token: access_token.to_string(),
             secure_domain: domain_of(secure_domain),
             expires_at: None,
+            timeout: http::REQUEST_TIMEOUT,
             client: http::client(),
         }
     }
@@ -127,6 +130,12 @@ impl WeiboPublisher {
     /// without sending.
     pub fn with_expires_at(self, expires_at: Option<i64>) -> WeiboPublisher {
         WeiboPublisher { expires_at, ..self }
+    }
+
+    /// How long a share may take (default [`http::REQUEST_TIMEOUT`]); past it the post may or
+    /// may not be on Weibo ([`PublishError::NoAnswer`]).
+    pub fn with_request_timeout(self, timeout: std::time::Duration) -> WeiboPublisher {
+        WeiboPublisher { timeout, ..self }
     }
 
     /// `Authorization: OAuth2 <access_token>`, as every Weibo API call wants it.
@@ -231,6 +240,7 @@ impl Publisher for WeiboPublisher {
         }
         let post = self
             .authorized(self.client.post(format!("{}{SHARE_PATH}", self.api_base)))
+            .timeout(self.timeout)
             .multipart(form);
         let response = http::send(NETWORK, post).await?;
         read_share_reply(&response)

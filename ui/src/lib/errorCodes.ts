@@ -37,6 +37,7 @@ export const ERROR_CODES = [
   'account_reconnect',
   'post_rejected',
   'post_invalid',
+  'post_maybe_posted',
   'oauth_denied',
   'oauth_state_mismatch',
   'oauth_timed_out',

@@ -2,8 +2,10 @@
 //! concurrency. queued → sending → posted | failed. A sender claims a post with a lease, so
 //! the window and `shopcast posts send` never send the same post at once; and each post has
 //! a fixed idempotency key, so a retry (after a crash between "sent" and "stored", once the
-//! lease ended) finds the post the network already has instead of creating a second one. Transient errors (429 with Retry-After, 5xx, timeouts)
-//! retry with backoff; permanent ones stop with a plain sentence and the network's raw reply.
+//! lease ended) finds the post the network already has instead of creating a second one.
+//! Transient errors (429 with Retry-After, 5xx, timeouts) retry with backoff; permanent ones
+//! stop with a plain sentence and the network's raw reply. On a network without idempotency
+//! keys (Weibo) a send with no answer stops as "maybe posted": a retry could post twice.
 //! Scheduled posts fire while the app runs; those missed while it was closed wait for the
 //! owner to say "post now" or "skip".
 
@@ -288,14 +290,17 @@ impl Outbox {
             let mut request = request;
             request.images.truncate(limits.max_images);
             publisher.validate(&request, &limits)?;
+            // No answer after sending is retried only where the retry cannot post twice;
+            // on Weibo it stops as "maybe posted" for the owner to check.
             tokio::time::timeout(SEND_DEADLINE, publisher.publish(&request))
                 .await
                 .unwrap_or_else(|_| {
-                    Err(PublishError::Unreachable {
+                    Err(PublishError::NoAnswer {
                         network: "the network",
                         detail: format!("no answer within {} s", SEND_DEADLINE.as_secs()),
                     })
                 })
+                .map_err(|error| error.after_sending(publisher.network()))
         }
         .await;
         match outcome {

@@ -220,6 +220,26 @@ mod outbox {
         assert_eq!(remote.lock().unwrap().posts.len(), 1);
     }
 
+    /// Bluesky keeps one post per key: a send that got no answer is retried (and the retry
+    /// finds the post rather than making a second).
+    #[tokio::test]
+    async fn a_bluesky_post_with_no_answer_is_retried() {
+        let (shop, _dir, remote, account, product) = setup("Asia/Shanghai").await;
+        remote.lock().unwrap().script.push(PublishError::NoAnswer {
+            network: "bluesky",
+            detail: "timed out".into(),
+        });
+        queue_now(&shop, product, account).await;
+        let now = jiff::Timestamp::now();
+        let first = shop.outbox().run_due(now).await.unwrap();
+        assert_eq!(first[0].status, "queued");
+        assert_eq!(first[0].error_code.as_deref(), Some("network_unreachable"));
+        let later = now.checked_add(jiff::SignedDuration::from_mins(1)).unwrap();
+        let sent = shop.outbox().run_due(later).await.unwrap();
+        assert_eq!(sent[0].status, "posted");
+        assert_eq!(remote.lock().unwrap().posts.len(), 1);
+    }
+
     #[tokio::test]
     async fn scheduled_posts_fire_at_the_local_time_across_dst() {
         let (shop, _dir, remote, account, product) = setup("Europe/Berlin").await;
@@ -803,5 +823,117 @@ mod compose {
         let latin = preview("a".repeat(200), &"b".repeat(80)).await;
         assert_eq!(latin.length, 140);
         assert!(latin.problem.is_none(), "{:?}", latin.problem);
+    }
+}
+
+mod no_answer {
+    //! A post that went out but got no answer in time: retried where the network keeps one
+    //! post per key (Bluesky, Mastodon), stopped as "maybe posted" on Weibo (no key: a retry
+    //! could post twice), against the real Weibo publisher and a Weibo that answers too late.
+
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use shopcast_core::ComposeRequest;
+    use shopcast_core::posting::accounts::Account;
+    use shopcast_core::posting::outbox::PublisherFactory;
+    use shopcast_social::weibo::WeiboPublisher;
+    use shopcast_social::{Network, PublishError, Publisher};
+
+    use crate::{draft, shop_with};
+
+    /// A Weibo whose share.json takes the post and answers after 5 s; counts the shares.
+    async fn late_weibo() -> (String, Arc<AtomicUsize>) {
+        let shares = Arc::new(AtomicUsize::new(0));
+        let counted = shares.clone();
+        let app = axum::Router::new().route(
+            "/2/statuses/share.json",
+            axum::routing::post(move || {
+                let counted = counted.clone();
+                async move {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    r#"{"idstr":"4978123456789012","user":{"idstr":"1404376560"}}"#
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (base, shares)
+    }
+
+    /// Opens the real Weibo publisher on `base`, giving up on a share after 300 ms.
+    struct Impatient {
+        base: String,
+    }
+
+    #[async_trait]
+    impl PublisherFactory for Impatient {
+        async fn open(&self, _: &Account, token: &str) -> Result<Arc<dyn Publisher>, PublishError> {
+            let publisher = WeiboPublisher::new(&self.base, token, "shop.example.com")
+                .with_request_timeout(Duration::from_millis(300));
+            Ok(Arc::new(publisher))
+        }
+    }
+
+    async fn queue_on(base: &str) -> (shopcast_core::Shop, tempfile::TempDir) {
+        unsafe { std::env::set_var("SHOPCAST_SECRETS", "file") };
+        let (shop, dir) = shop_with("CNY").await;
+        shop.outbox().set_factory(Arc::new(Impatient {
+            base: base.to_string(),
+        }));
+        let account = shop
+            .connect_account(
+                Network::Weibo,
+                base,
+                "1404376560",
+                "weibo-token",
+                serde_json::json!({"secureDomain": "shop.example.com"}),
+            )
+            .await
+            .unwrap();
+        let product = shop.create_product(&draft("青花瓷杯", "88")).await.unwrap();
+        let request = ComposeRequest {
+            product_id: product.id,
+            account_ids: vec![account.id],
+            ..Default::default()
+        };
+        shop.queue_posts(&request).await.unwrap();
+        (shop, dir)
+    }
+
+    #[tokio::test]
+    async fn a_weibo_post_with_no_answer_fails_as_maybe_posted_and_is_not_sent_again() {
+        let (base, shares) = late_weibo().await;
+        let (shop, _dir) = queue_on(&base).await;
+        let now = jiff::Timestamp::now();
+        let ended = shop.outbox().run_due(now).await.unwrap();
+        assert_eq!(ended.len(), 1);
+        let post = &ended[0];
+        assert_eq!(post.status, "failed", "{post:?}");
+        assert_eq!(post.error_code.as_deref(), Some("post_maybe_posted"));
+        let sentence = post.error_message.as_deref().unwrap_or_default();
+        assert!(
+            sentence.contains("it may have been posted")
+                && sentence.contains("Check Weibo before retrying"),
+            "{sentence}"
+        );
+        // Hours later nothing is sent again by itself.
+        let later = now
+            .checked_add(jiff::SignedDuration::from_hours(3))
+            .unwrap();
+        assert!(shop.outbox().run_due(later).await.unwrap().is_empty());
+        assert_eq!(shares.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_weibo_that_cannot_be_reached_is_retried() {
+        let (shop, _dir) = queue_on("http://127.0.0.1:1").await;
+        let ended = shop.outbox().run_due(jiff::Timestamp::now()).await.unwrap();
+        assert_eq!(ended[0].status, "queued", "{:?}", ended[0]);
+        assert_eq!(ended[0].error_code.as_deref(), Some("network_unreachable"));
     }
 }

@@ -3,7 +3,7 @@
 use std::io::Cursor;
 
 use shopcast_social::weibo::{self, WeiboPublisher};
-use shopcast_social::{PostImage, PostRequest, PublishError, Publisher};
+use shopcast_social::{Network, PostImage, PostRequest, PublishError, Publisher};
 
 use crate::stub::{self, Answer, WeiboStub};
 
@@ -276,6 +276,32 @@ async fn server_errors_and_garbage_are_worth_retrying() {
     assert!(matches!(err, PublishError::BadResponse { .. }), "{err:?}");
     assert!(err.is_retryable());
     assert_eq!(stub.shares().len(), 2);
+}
+
+/// Weibo has no idempotency key: a share that went out but got no answer in time may be on
+/// Weibo, so it is "maybe posted" (not retried by itself); one that never left is retryable.
+#[tokio::test]
+async fn a_share_without_an_answer_may_have_been_posted() {
+    let stub = WeiboStub::start(Answer::Slow).await;
+    let impatient = publisher(&stub).with_request_timeout(stub::SLOW_ANSWER / 6);
+    let err = impatient.publish(&request(TEXT)).await.unwrap_err();
+    assert!(matches!(err, PublishError::NoAnswer { .. }), "{err:?}");
+    let err = err.after_sending(Network::Weibo);
+    assert_eq!(err.code(), "post_maybe_posted", "{err:?}");
+    assert!(!err.is_retryable());
+    assert_eq!(
+        err.to_string(),
+        "Weibo did not answer after the post was sent (timed out): it may have been posted. \
+         Check Weibo before retrying."
+    );
+    // The stub did get it: exactly why it must not be sent again by itself.
+    assert_eq!(stub.shares().len(), 1);
+
+    let nowhere = WeiboPublisher::new("http://127.0.0.1:1", stub::TOKEN, stub::SECURE_DOMAIN);
+    let err = nowhere.publish(&request(TEXT)).await.unwrap_err();
+    let err = err.after_sending(Network::Weibo);
+    assert_eq!(err.code(), "network_unreachable", "{err:?}");
+    assert!(err.is_retryable(), "never sent: safe to retry");
 }
 
 /// The stub refuses what Weibo refuses, so the tests above prove something.

@@ -26,10 +26,15 @@ pub const STATUS_ID: &str = "4978123456789012";
 /// "< 5M" on the share.json page.
 pub const MAX_PIC: usize = 5 * 1024 * 1024;
 
+/// How late [`Answer::Slow`] answers.
+pub const SLOW_ANSWER: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// How the stub answers a well-formed share.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Answer {
     Success,
+    /// Success, but only after [`SLOW_ANSWER`]: the post is made, the answer comes late.
+    Slow,
     ExpiredToken,
     RepeatedContent,
     TextTooLong,
@@ -253,7 +258,10 @@ async fn share(
 
     let answer = *inner.answer.lock().unwrap();
     match answer {
-        Answer::Success => {
+        Answer::Success | Answer::Slow => {
+            if answer == Answer::Slow {
+                tokio::time::sleep(SLOW_ANSWER).await;
+            }
             let id: u64 = STATUS_ID.parse().unwrap();
             let uid: u64 = UID.parse().unwrap();
             (
