@@ -1,30 +1,10 @@
 //! The headless commands, run as a user would: the real binary on a temp shop folder.
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 mod support;
 
-use support::{qr_codes_on_first_page, tool};
-
-fn shopcast(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_shopcast"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("SHOPCAST_DATA_DIR")
-        .output()
-        .expect("shopcast runs")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
+use support::{qr_codes_on_first_page, shopcast, stdout, tool};
 
 fn failure(output: &Output) -> String {
     assert!(

@@ -10,21 +10,16 @@ mod mastodon_mock;
 #[allow(dead_code)]
 mod pds;
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
+use support::{shop_with_products, shopcast_command};
+
 fn shopcast(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_shopcast"));
-    command
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("SHOPCAST_DATA_DIR")
-        .env_remove("SHOPCAST_FAULT")
-        .env("SHOPCAST_SECRETS", "file");
-    for (key, value) in env {
-        command.env(key, value);
-    }
+    let mut command = shopcast_command(data_dir);
+    command.args(args).envs(env.iter().copied());
     command.output().expect("shopcast runs")
 }
 
@@ -56,12 +51,7 @@ fn expire_leases(data_dir: &Path) {
 }
 
 fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    support::stdout(&output)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -71,27 +61,7 @@ async fn a_post_survives_a_kill_between_sent_and_stored_without_a_duplicate() {
     let app_password = pds.create_app_password(&account, "shopcast").await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    ok(shopcast(
-        data,
-        &[
-            "settings",
-            "set",
-            "shop.buy_link_base",
-            "https://shop.example.com/p/",
-        ],
-        &[],
-    ));
-    let csv = data.join("products.csv");
-    std::fs::write(
-        &csv,
-        "sku,name,description,price,currency,stock,tags\nCUP-1,青花瓷杯 🍵,,88.00,CNY,3,茶\n",
-    )
-    .unwrap();
-    ok(shopcast(
-        data,
-        &["products", "import", csv.to_str().unwrap()],
-        &[],
-    ));
+    shop_with_products(data, "CUP-1,青花瓷杯 🍵,,88.00,CNY,3,茶\n");
     let connected = ok(add_bluesky(data, &pds, &account, &app_password));
     assert!(connected.contains("teashop.test"), "{connected}");
     // The app password is only in the 0600 secrets file.
@@ -176,6 +146,10 @@ async fn a_post_survives_a_kill_between_sent_and_stored_without_a_duplicate() {
     );
 }
 
+/// Products posted on both accounts in the two-sender race (20: one page of an account's
+/// statuses on Mastodon, so all are read back at once).
+const PRODUCTS: usize = 20;
+
 #[tokio::test(flavor = "multi_thread")]
 async fn two_senders_at_once_publish_each_post_once_on_each_network() {
     let pds = pds::Pds::start();
@@ -185,37 +159,21 @@ async fn two_senders_at_once_publish_each_post_once_on_each_network() {
     let toots = mastodon.create_account("teashop").await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    ok(shopcast(
-        data,
-        &[
-            "settings",
-            "set",
-            "shop.buy_link_base",
-            "https://shop.example.com/p/",
-        ],
-        &[],
-    ));
-    let csv = data.join("products.csv");
-    std::fs::write(
-        &csv,
-        "sku,name,description,price,currency,stock,tags\n\
-         CUP-1,青花瓷杯,,88.00,CNY,3,茶\nCUP-2,白瓷杯,,68.00,CNY,3,茶\n\
-         POT-1,紫砂壶,,388.00,CNY,1,茶\nTEA-1,龙井 50g,,120.00,CNY,9,茶\n",
-    )
-    .unwrap();
-    ok(shopcast(
-        data,
-        &["products", "import", csv.to_str().unwrap()],
-        &[],
-    ));
+    // Enough due posts that the second sender starts long before the first could finish.
+    let skus: Vec<String> = (1..=PRODUCTS).map(|n| format!("TEA-{n:02}")).collect();
+    let rows: String = skus
+        .iter()
+        .map(|sku| format!("{sku},龙井 {sku},,120.00,CNY,9,茶\n"))
+        .collect();
+    shop_with_products(data, &rows);
     ok(add_bluesky(data, &pds, &bluesky, &app_password));
     ok(shopcast(
         data,
         &["accounts", "add", "mastodon", "--instance", mastodon.base()],
         &[("SHOPCAST_ACCESS_TOKEN", &toots.token)],
     ));
-    // Four products on both accounts, all due (their time has passed), none sent yet.
-    for sku in ["CUP-1", "CUP-2", "POT-1", "TEA-1"] {
+    // Every product on both accounts, all due (their time has passed), none sent yet.
+    for sku in &skus {
         ok(shopcast(
             data,
             &[
@@ -234,46 +192,48 @@ async fn two_senders_at_once_publish_each_post_once_on_each_network() {
     }
     // Two senders at the same moment on the same shop file.
     let spawn = || {
-        Command::new(env!("CARGO_BIN_EXE_shopcast"))
-            .arg("--data-dir")
-            .arg(data)
+        shopcast_command(data)
             .args(["posts", "send"])
-            .env_remove("SHOPCAST_DATA_DIR")
-            .env_remove("SHOPCAST_FAULT")
-            .env("SHOPCAST_SECRETS", "file")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("shopcast runs")
     };
     let (first, second) = (spawn(), spawn());
-    let printed: Vec<String> = [first, second]
+    let per_sender: Vec<Vec<String>> = [first, second]
         .into_iter()
-        .flat_map(|child| {
+        .map(|child| {
             ok(child.wait_with_output().unwrap())
                 .lines()
                 .map(str::to_string)
-                .collect::<Vec<_>>()
+                .collect()
         })
         .collect();
+    // Both sent some: they really ran at the same time, so "once each" was tested.
+    assert!(
+        per_sender.iter().all(|sent| !sent.is_empty()),
+        "one sender did all the work, the race was not run: {:?}",
+        per_sender.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+    let printed = per_sender.concat();
     let mut distinct = printed.clone();
     distinct.sort();
     distinct.dedup();
     assert_eq!(
         (printed.len(), distinct.len()),
-        (8, 8),
+        (2 * PRODUCTS, 2 * PRODUCTS),
         "each post sent by one of the two: {printed:#?}"
     );
+    assert_eq!(pds.posts(&bluesky.did).await.len(), PRODUCTS, "records");
     assert_eq!(
-        pds.posts(&bluesky.did).await.len(),
-        4,
-        "4 records on the PDS"
+        mastodon.statuses_of(&toots).await.len(),
+        PRODUCTS,
+        "statuses"
     );
-    assert_eq!(mastodon.statuses_of(&toots).await.len(), 4, "4 statuses");
     let listed: serde_json::Value =
         serde_json::from_str(&ok(shopcast(data, &["posts", "list", "--json"], &[]))).unwrap();
     let listed = listed.as_array().unwrap();
-    assert_eq!(listed.len(), 8);
+    assert_eq!(listed.len(), 2 * PRODUCTS);
     for post in listed {
         assert_eq!(
             (post["status"].as_str(), post["attempts"].as_i64()),

@@ -6,19 +6,11 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::Duration;
 
-fn shopcast(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_shopcast"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("SHOPCAST_DATA_DIR")
-        .env("SHOPCAST_SECRETS", "file")
-        .output()
-        .expect("shopcast runs")
-}
+mod support;
+
+use support::shopcast;
 
 /// What the open window holds: the locked `window.lock` and `window.addr` naming its port.
 fn open_window(data_dir: &Path) -> (File, TcpListener, String) {

@@ -1,8 +1,60 @@
-//! What the CLI tests share: running the real reader tools (pdftoppm, zbarimg, pdftotext…)
-//! and reading back the QR codes printed on a PDF's first page.
+//! What the CLI tests share: the real `shopcast` binary on a temp shop, the real reader tools
+//! (pdftoppm, zbarimg, pdftotext…) and the QR codes printed on a PDF's first page.
+// Each test binary uses the part it needs.
+#![allow(dead_code)]
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
+
+/// The real `shopcast` binary on `data_dir`: the caller's shop folder and fault hooks left
+/// out, secrets in the shop's files (never the keychain of whoever runs the tests).
+pub fn shopcast_command(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shopcast"));
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("SHOPCAST_DATA_DIR")
+        .env_remove("SHOPCAST_FAULT")
+        .env("SHOPCAST_SECRETS", "file");
+    command
+}
+
+/// Runs `shopcast --data-dir <data_dir> <args>` and returns what it did.
+pub fn shopcast(data_dir: &Path, args: &[&str]) -> Output {
+    shopcast_command(data_dir)
+        .args(args)
+        .output()
+        .expect("shopcast runs")
+}
+
+/// The stdout of a run that must have succeeded.
+pub fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// A shop in `data_dir` with buy links on https://shop.example.com/p/ and the catalog `rows`
+/// (CSV lines under the header sku,name,description,price,currency,stock,tags) imported.
+pub fn shop_with_products(data_dir: &Path, rows: &str) {
+    let base = [
+        "settings",
+        "set",
+        "shop.buy_link_base",
+        "https://shop.example.com/p/",
+    ];
+    stdout(&shopcast(data_dir, &base));
+    let csv = data_dir.join("products.csv");
+    let header = "sku,name,description,price,currency,stock,tags\n";
+    std::fs::write(&csv, format!("{header}{rows}")).unwrap();
+    stdout(&shopcast(
+        data_dir,
+        &["products", "import", csv.to_str().unwrap()],
+    ));
+}
 
 /// Runs a tool that `scripts/setup.sh` installs and returns its stdout; fails the test if it
 /// is missing or fails.
