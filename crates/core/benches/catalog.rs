@@ -11,14 +11,8 @@ use shopcast_core::{ProductQuery, Shop};
 mod catalog_csv;
 
 fn main() {
-    let count: usize = std::env::var("SHOPCAST_BENCH_PRODUCTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let count = catalog_csv::bench_size();
+    let runtime = catalog_csv::runtime();
     let temp = tempfile::tempdir().unwrap();
     let dir = std::env::var_os("SHOPCAST_BENCH_DIR")
         .map(std::path::PathBuf::from)

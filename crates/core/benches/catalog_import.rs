@@ -16,14 +16,8 @@ mod catalog_csv;
 const PEER_CHUNK: usize = 500;
 
 fn main() {
-    let count: usize = std::env::var("SHOPCAST_BENCH_PRODUCTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let count = catalog_csv::bench_size();
+    let runtime = catalog_csv::runtime();
     runtime.block_on(run(count));
 }
 

@@ -28,6 +28,22 @@ pub const WORDS: &[&str] = &[
     "木碗",
 ];
 
+/// Products per bench run: SHOPCAST_BENCH_PRODUCTS, 100,000 unless set.
+pub fn bench_size() -> usize {
+    std::env::var("SHOPCAST_BENCH_PRODUCTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000)
+}
+
+/// A runtime like the app's (several worker threads).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// Writes `count` rows with SKUs `SKU-<first>` … to `path`.
 pub fn write_catalog(path: &std::path::Path, count: usize, first: usize) {
     let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());

@@ -267,11 +267,30 @@ impl Outbox {
         let pool = &self.inner.pool;
         let owner = self.inner.owner.as_str();
         let lease_ends = now.as_millisecond() + CLAIM_LEASE.as_millis() as i64;
-        if !store::claim(pool, id, owner, now.as_millisecond(), lease_ends).await? {
+        let Some(claim) = store::claim(pool, id, owner, now.as_millisecond(), lease_ends).await?
+        else {
             return Ok(None);
-        }
+        };
         let post = store::get(pool, id).await?;
         let account = accounts::get(pool, post.account_id).await?;
+        // A sender that died mid-send may have posted: where a retry cannot find that post by
+        // its key (Weibo), the owner checks instead of a second post going out.
+        if claim == store::Claim::TakenOver && !account.network.has_idempotent_posts() {
+            let error = PublishError::MaybePosted {
+                network: account.network,
+                detail: "its sender stopped mid-send".into(),
+            };
+            store::mark_unsent(
+                pool,
+                id,
+                owner,
+                PostStatus::Failed,
+                now.as_millisecond(),
+                &error,
+            )
+            .await?;
+            return store::get(pool, id).await.map(Some);
+        }
         let outcome = async {
             if account.status != AccountStatus::Ok {
                 return Err(PublishError::Reconnect {

@@ -306,33 +306,52 @@ pub(crate) async fn photos_and_key(pool: &SqlitePool, id: i64) -> Result<(Vec<St
     Ok((hashes, row.get("idempotency_key")))
 }
 
-/// Claims a post for `owner` until `lease_expires_at`; false when it is not due (any more)
-/// or another sender holds a live lease on it. One UPDATE decides, so of two processes on the
-/// same file only one can win.
+/// How a sender came to hold a post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// A queued post, due now.
+    Due,
+    /// A post another sender was sending when its lease ended (it crashed or hung): the
+    /// network may already have it.
+    TakenOver,
+}
+
+/// Claims post `id` for `owner` until `lease_expires_at`: a due queued post, or a "sending"
+/// one whose lease ended. None when another sender holds it or it is not due. Two single
+/// UPDATEs, so two senders on one file never both win and the caller knows which it was.
 pub(crate) async fn claim(
     pool: &SqlitePool,
     id: i64,
     owner: &str,
     now: i64,
     lease_expires_at: i64,
-) -> Result<bool> {
-    // A "sending" post whose lease ended is claimed again: its fixed key makes the retry find
-    // what the network already has.
-    let claimed = sqlx::query(
-        "UPDATE posts SET status = 'sending', attempts = attempts + 1, claimed_by = ?1,
-             lease_expires_at = ?2, updated_at = ?3
-         WHERE id = ?4 AND ((status = 'queued' AND next_attempt_at <= ?5)
-                         OR (status = 'sending' AND lease_expires_at <= ?5))",
-    )
-    .bind(owner)
-    .bind(lease_expires_at)
-    .bind(now_ms())
-    .bind(id)
-    .bind(now)
-    .execute(pool)
-    .await?
-    .rows_affected();
-    Ok(claimed > 0)
+) -> Result<Option<Claim>> {
+    for (claim, condition) in [
+        (Claim::Due, "status = 'queued' AND next_attempt_at <= ?5"),
+        (
+            Claim::TakenOver,
+            "status = 'sending' AND lease_expires_at <= ?5",
+        ),
+    ] {
+        let sql = format!(
+            "UPDATE posts SET status = 'sending', attempts = attempts + 1, claimed_by = ?1,
+                 lease_expires_at = ?2, updated_at = ?3
+             WHERE id = ?4 AND {condition}"
+        );
+        let claimed = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(owner)
+            .bind(lease_expires_at)
+            .bind(now_ms())
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected();
+        if claimed > 0 {
+            return Ok(Some(claim));
+        }
+    }
+    Ok(None)
 }
 
 /// Keeps what the network answered for a post `owner` is sending; false (nothing written)

@@ -930,6 +930,27 @@ mod no_answer {
     }
 
     #[tokio::test]
+    async fn a_weibo_post_whose_sender_died_mid_send_is_not_sent_again() {
+        let (base, shares) = late_weibo().await;
+        let (shop, _dir) = queue_on(&base).await;
+        let now = jiff::Timestamp::now();
+        // Another process claimed it, sent it maybe, and died: its lease has ended.
+        sqlx::query(
+            "UPDATE posts SET status = 'sending', claimed_by = 'crashed', attempts = 1,
+                 lease_expires_at = ?",
+        )
+        .bind(now.as_millisecond() - 1)
+        .execute(shop.pool())
+        .await
+        .unwrap();
+        let ended = shop.outbox().run_due(now).await.unwrap();
+        assert_eq!(ended.len(), 1);
+        assert_eq!(ended[0].status, "failed", "{:?}", ended[0]);
+        assert_eq!(ended[0].error_code.as_deref(), Some("post_maybe_posted"));
+        assert_eq!(shares.load(Ordering::SeqCst), 0, "nothing sent again");
+    }
+
+    #[tokio::test]
     async fn a_weibo_that_cannot_be_reached_is_retried() {
         let (shop, _dir) = queue_on("http://127.0.0.1:1").await;
         let ended = shop.outbox().run_due(jiff::Timestamp::now()).await.unwrap();
