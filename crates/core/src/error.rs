@@ -86,6 +86,18 @@ pub enum CoreError {
     #[error("{0}")]
     CsvTooLarge(String),
 
+    /// A provider callback (Stripe webhook, Alipay notify) that cannot be verified or does not
+    /// match its order; nothing was recorded.
+    #[error("{message}")]
+    CallbackRefused {
+        provider: &'static str,
+        message: String,
+    },
+
+    /// Fewer left than the buyer asked for.
+    #[error("{message}")]
+    SoldOut { message: String },
+
     #[error("The shop database reported an error: {0}")]
     Database(#[from] sqlx::Error),
 
@@ -114,6 +126,8 @@ impl CoreError {
             CoreError::SecretFileExposed { .. } => ErrorCode::SecretFileExposed,
             CoreError::SettingsUnreadable { .. } => ErrorCode::SettingsUnreadable,
             CoreError::CsvTooLarge(_) => ErrorCode::CsvTooLarge,
+            CoreError::CallbackRefused { .. } => ErrorCode::CallbackRefused,
+            CoreError::SoldOut { .. } => ErrorCode::SoldOut,
             CoreError::Database(_) | CoreError::Migration(_) => ErrorCode::Internal,
         }
     }
@@ -173,6 +187,8 @@ crate::infra::text_enum! {
     SettingsUnreadable = "settings_unreadable",
     PathNotAllowed = "path_not_allowed",
     CsvTooLarge = "csv_too_large",
+    CallbackRefused = "callback_refused",
+    SoldOut = "sold_out",
     // A payment-QR field its standard does not allow (EPC, EMVCo, Pix, UPI).
     PayloadInvalid = "payload_invalid",
     // Payment providers (shopcast_payments::ProviderError).

@@ -28,5 +28,6 @@ pub mod testmode;
 pub use provider::{
     Charge, ChargeLine, ChargeRequest, OpenCharge, PaymentProvider, PaymentStatus, PollOutcome,
     ProviderError, ProviderEvent, ProviderKind, Refund, RefundRequest, UnreadableEvent,
+    WebCheckout,
 };
 pub use static_qr::{PayloadError, crc16_ccitt_false};

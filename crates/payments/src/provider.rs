@@ -74,6 +74,22 @@ pub struct ChargeRequest {
     /// Attribution tag carried to the provider where it has a slot for one
     /// (Stripe `client_reference_id`), e.g. "till", "post:12", "sign:S1A2B3C4".
     pub source_tag: Option<String>,
+    /// Set when the buyer pays in a browser (the shop page) rather than at the till.
+    pub web: Option<WebCheckout>,
+}
+
+/// A buyer paying in their own browser: where the provider sends them and its notification
+/// afterwards, and which kind of page suits their device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebCheckout {
+    /// Where the buyer lands after paying (the shop page's receipt), absolute https or loopback.
+    pub return_url: String,
+    /// Where the provider posts its asynchronous notification (Alipay `notify_url`); `None`
+    /// when the shop page is not reachable from the internet (polling then records the payment).
+    pub notify_url: Option<String>,
+    /// The buyer is on a phone (Alipay 手机网站支付 `wap.pay`) rather than a computer
+    /// (电脑网站支付 `page.pay`).
+    pub phone: bool,
 }
 
 /// What the provider created for a [`ChargeRequest`].
@@ -82,7 +98,8 @@ pub struct Charge {
     /// The provider's id for this payment attempt (Checkout Session id, Alipay out_trade_no,
     /// test-mode token). Used to poll, cancel and match events.
     pub charge_ref: String,
-    /// The text to put in the QR code (a URL or the provider's own code).
+    /// The text to put in the QR code (a URL or the provider's own code); for a web checkout,
+    /// the address to send the buyer's browser to.
     pub qr_payload: String,
     pub expires_at: Timestamp,
     /// The provider's reply exactly as received, for the payment detail view.

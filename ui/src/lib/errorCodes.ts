@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   'settings_unreadable',
   'path_not_allowed',
   'csv_too_large',
+  'callback_refused',
+  'sold_out',
   'payload_invalid',
   'provider_unreachable',
   'provider_rate_limited',

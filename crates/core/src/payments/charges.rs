@@ -110,6 +110,7 @@ impl Payments {
                 (ledger::SalesChannel::Post, Some(post)) => format!("post-{post}"),
                 _ => "till".to_string(),
             }),
+            web: None,
         };
         let charge = provider
             .create_charge(&request)

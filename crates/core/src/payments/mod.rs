@@ -1,6 +1,7 @@
 //! The payments room: till orders and the charges that get them paid, the ledger of payments
 //! and their events, the providers the shop connected, and one watcher task per provider.
 
+pub mod callbacks;
 mod charges;
 pub mod ledger;
 pub mod providers;

@@ -570,6 +570,7 @@ mod tests {
             lines: Vec::new(),
             expires_at: Timestamp::now() + jiff::SignedDuration::from_secs(600),
             source_tag: None,
+            web: None,
         };
         mode.create_charge(&request).await.unwrap().charge_ref
     }

@@ -48,6 +48,7 @@ fn request(order_ref: &str, amount_minor: i64) -> ChargeRequest {
         lines: Vec::new(),
         expires_at: in_minutes(5),
         source_tag: Some("till".to_string()),
+        web: None,
     }
 }
 

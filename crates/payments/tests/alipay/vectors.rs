@@ -102,6 +102,7 @@ fn requests_are_signed_exactly_as_the_official_sdk_signs_them() {
         lines: Vec::new(),
         expires_at: "2026-05-01T12:15:00Z".parse().unwrap(),
         source_tag: None,
+        web: None,
     };
     let out_trade_no = wire::trade_number(&charge.order_ref);
     let refund = RefundRequest {

@@ -26,6 +26,7 @@ fn cup_order(expires_in: Duration) -> ChargeRequest {
         }],
         expires_at: Timestamp::now() + SignedDuration::try_from(expires_in).unwrap(),
         source_tag: Some("till".into()),
+        web: None,
     }
 }
 
@@ -160,6 +161,7 @@ async fn checkout_without_matching_lines_sells_the_subject_for_the_total() {
     let no_lines = ChargeRequest {
         lines: vec![],
         source_tag: None,
+        web: None,
         ..cup_order(Duration::from_secs(3600))
     };
     // A discount: the lines add up to more than the customer pays.

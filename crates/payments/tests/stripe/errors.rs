@@ -18,6 +18,7 @@ fn order() -> ChargeRequest {
         lines: vec![],
         expires_at: Timestamp::now(),
         source_tag: None,
+        web: None,
     }
 }
 

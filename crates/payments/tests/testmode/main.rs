@@ -73,6 +73,7 @@ pub fn request(order_ref: &str, amount_minor: i64) -> ChargeRequest {
         lines: vec![],
         expires_at: Timestamp::now() + jiff::SignedDuration::from_mins(10),
         source_tag: None,
+        web: None,
     }
 }
 
