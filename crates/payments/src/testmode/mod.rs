@@ -221,7 +221,9 @@ impl TestMode {
         self.inner.base_url.lock().expect("lock").clone()
     }
 
-    pub(crate) fn set_base_url(&self, url: Option<String>) {
+    /// Sets where checkout pages are reached: [`TestMode::serve`] does it for its own
+    /// listener; the shop page sets its public address when it mounts the checkout.
+    pub fn set_base_url(&self, url: Option<String>) {
         *self.inner.base_url.lock().expect("lock") = url;
     }
 
