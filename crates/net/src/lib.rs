@@ -1,5 +1,12 @@
-//! The network edge every remote client shares (payment providers, microblog networks): https
-//! unless the peer is on this computer, no redirect to plain http elsewhere, replies read up to a cap.
+//! The network edge: every remote client (payment providers, microblog networks) gets https unless
+//! the peer is on this computer, no redirect to plain http elsewhere, replies read up to a cap;
+//! every page Shopcast serves gets one hardened [`server`], [`rate`] limits, single-use
+//! [`forms`] tokens and one [`html`] escape.
+
+pub mod forms;
+pub mod html;
+pub mod rate;
+pub mod server;
 
 use reqwest::Url;
 

@@ -110,21 +110,10 @@ pub fn preview_svg_with(
     Ok((svg, page_count))
 }
 
-/// Product names are the owner's text, possibly hostile: escape everything XML cares about.
+/// Product names are the owner's text, possibly hostile: escape everything XML cares about,
+/// and control characters (not allowed in XML 1.0) become spaces.
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    shopcast_net::html::escape_html(&text.replace(char::is_control, " "))
 }
 
 #[cfg(test)]

@@ -6,8 +6,6 @@
 //! an earlier run reads from the start), events the engine has stored are dropped, and
 //! settled charges are kept only for a while.
 
-mod csrf;
-mod limits;
 mod pages;
 mod routes;
 pub mod server;
@@ -96,6 +94,8 @@ struct TestCharge {
     refunded_minor: i64,
     /// When it stopped being open.
     closed_at: Option<Timestamp>,
+    /// Where a buyer from the shop page goes back to once paid (its receipt).
+    return_url: Option<String>,
 }
 
 #[derive(Default)]
@@ -185,6 +185,7 @@ pub(crate) struct ChargePage {
     pub subject: String,
     pub amount: String,
     pub state: &'static str,
+    pub return_url: Option<String>,
 }
 
 impl TestMode {
@@ -352,7 +353,14 @@ impl TestMode {
             subject: charge.subject.clone(),
             amount: self.format_amount(charge.amount_minor, &charge.currency),
             state: state.as_str(),
+            return_url: charge.return_url.clone(),
         })
+    }
+
+    /// Where the buyer of charge `token` goes back to, when it came from the shop page.
+    pub(crate) fn return_url(&self, token: &str) -> Option<String> {
+        let ledger = self.inner.ledger.lock().expect("lock");
+        ledger.charges.get(token)?.return_url.clone()
     }
 
     /// The cursor position `cursor` stands for in this run (0 for another run's cursor).
@@ -453,6 +461,7 @@ impl PaymentProvider for TestMode {
             state: TestState::Open,
             refunded_minor: 0,
             closed_at: None,
+            return_url: request.web.as_ref().map(|web| web.return_url.clone()),
         };
         {
             let mut ledger = self.inner.ledger.lock().expect("lock");

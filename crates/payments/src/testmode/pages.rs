@@ -3,6 +3,17 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+pub use shopcast_net::html::escape_html;
+
+use super::ChargePage;
+
+/// Where the checkout's stylesheet is served.
+pub(crate) const STYLESHEET_PATH: &str = "/pay/assets/checkout.css";
+pub(crate) const STYLESHEET: &str = r#"body{font-family:system-ui,"Noto Sans CJK SC",sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem;text-align:center}
+.banner{background:#b45309;color:#fff;font-weight:700;padding:.5rem;border-radius:.5rem}
+.amount{font-size:2.5rem;font-weight:700}button{font-size:1.25rem;width:100%;padding:1rem;margin:.5rem 0;border-radius:.75rem;border:0}
+.pay{background:#15803d;color:#fff}.decline{background:#e5e7eb}
+"#;
 
 /// A whole page with the TEST MODE banner.
 pub(crate) fn page(title: &str, body: &str) -> Html<String> {
@@ -11,10 +22,7 @@ pub(crate) fn page(title: &str, body: &str) -> Html<String> {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>{title} — TEST</title>
-<style>body{{font-family:system-ui,"Noto Sans CJK SC",sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem;text-align:center}}
-.banner{{background:#b45309;color:#fff;font-weight:700;padding:.5rem;border-radius:.5rem}}
-.amount{{font-size:2.5rem;font-weight:700}}button{{font-size:1.25rem;width:100%;padding:1rem;margin:.5rem 0;border-radius:.75rem;border:0}}
-.pay{{background:#15803d;color:#fff}}.decline{{background:#e5e7eb}}</style></head>
+<link rel="stylesheet" href="{STYLESHEET_PATH}"></head>
 <body><div class="banner">TEST MODE — no real money moves</div>{body}</body></html>"#,
         title = escape_html(title),
     ))
@@ -78,46 +86,55 @@ pub(crate) fn product(sku: &str, name: &str, price: &str, fields: &[(&str, &str)
     )
 }
 
-/// A charge's checkout page: Pay and Decline while open, its state after.
-pub(crate) fn checkout(
-    token: &str,
-    subject: &str,
-    amount: &str,
-    state: &str,
-    csrf: &str,
-) -> Html<String> {
-    let body = if state == "open" {
+/// A charge's checkout page: Pay and Decline while open, its state after (with the way
+/// back to the shop page's receipt when it came from there).
+pub(crate) fn checkout(token: &str, charge: &ChargePage, csrf: &str) -> Html<String> {
+    let (subject, amount) = (escape_html(&charge.subject), escape_html(&charge.amount));
+    let body = if charge.state == "open" {
         let fields = hidden(&[("csrf", csrf)]);
         format!(
             r#"<p class="subject">{subject}</p><p class="amount" id="amount">{amount}</p>
 <form method="post" action="/pay/{token}/pay">{fields}<button id="pay" class="pay">Pay (test)</button></form>
 <form method="post" action="/pay/{token}/decline">{fields}<button id="decline" class="decline">Decline (test)</button></form>"#,
-            subject = escape_html(subject),
-            amount = escape_html(amount),
             token = escape_html(token),
         )
     } else {
-        let shown = match state {
+        let shown = match charge.state {
             "paid" => "Paid ✓",
             "declined" => "Declined",
             _ => "Expired",
         };
         format!(
-            r#"<p class="subject">{}</p><p class="amount">{}</p><p id="state">{shown}</p>"#,
-            escape_html(subject),
-            escape_html(amount),
+            r#"<p class="subject">{subject}</p><p class="amount">{amount}</p><p id="state">{shown}</p>{}"#,
+            back_link(charge.return_url.as_deref()),
         )
     };
     page("Test checkout", &body)
 }
 
 /// What the customer sees after pressing Pay or Decline.
-pub(crate) fn settled(state: &str) -> Html<String> {
+pub(crate) fn settled(state: &str, return_url: Option<&str>) -> Html<String> {
+    let back = back_link(return_url);
     if state == "paid" {
-        page("Paid", r#"<p id="state">Paid ✓ (test)</p>"#)
+        page("Paid", &format!(r#"<p id="state">Paid ✓ (test)</p>{back}"#))
     } else {
-        page("Declined", r#"<p id="state">Declined (test)</p>"#)
+        page(
+            "Declined",
+            &format!(r#"<p id="state">Declined (test)</p>{back}"#),
+        )
     }
+}
+
+/// The link back to the shop page, for a charge that came from it.
+fn back_link(return_url: Option<&str>) -> String {
+    return_url
+        .map(|url| {
+            format!(
+                r#"<p><a id="return" href="{}">Back to the shop</a></p>"#,
+                escape_html(url)
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// Percent-encodes a path segment (SKUs may hold spaces or any script).
@@ -128,22 +145,6 @@ fn urlencode_path(segment: &str) -> String {
             out.push(byte as char);
         } else {
             out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
         }
     }
     out

@@ -11,8 +11,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-use super::csrf::FormKey;
-use super::limits::RateLimit;
+use shopcast_net::forms::FormKey;
+use shopcast_net::rate::RateLimit;
+
 use super::pages::{self, refusal};
 use super::server::CheckoutLimits;
 use super::{SettleError, TestMode};
@@ -31,7 +32,9 @@ struct App {
     settles: Arc<RateLimit>,
 }
 
-pub(super) fn router(mode: TestMode, limits: &CheckoutLimits) -> axum::Router {
+/// The checkout's routes; `standalone` adds the buy links and the 404 page (the shop page
+/// has its own, and mounts only `/pay/*`).
+pub(super) fn router(mode: TestMode, limits: &CheckoutLimits, standalone: bool) -> axum::Router {
     let app = App {
         mode,
         forms: Arc::new(FormKey::new()),
@@ -44,15 +47,47 @@ pub(super) fn router(mode: TestMode, limits: &CheckoutLimits) -> axum::Router {
             limits.settle_per_minute,
         )),
     };
-    axum::Router::new()
+    let routes = axum::Router::new()
+        .route(pages::STYLESHEET_PATH, get(stylesheet))
         .route("/pay/{token}", get(checkout_page))
         .route("/pay/{token}/pay", axum::routing::post(pay))
         .route("/pay/{token}/decline", axum::routing::post(decline))
-        .route("/pay/{token}/status", get(status))
-        .route("/p/{sku}", get(product_page).post(buy))
-        .fallback(|| async { refusal(StatusCode::NOT_FOUND, "There is no such page.") })
+        .route("/pay/{token}/status", get(status));
+    let routes = if standalone {
+        routes
+            .route("/p/{sku}", get(product_page).post(buy))
+            .fallback(|| async { refusal(StatusCode::NOT_FOUND, "There is no such page.") })
+    } else {
+        routes
+    };
+    routes
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .with_state(app)
+}
+
+/// The server's own refusals (body over the cap, past the deadline) as checkout pages.
+pub(super) fn refusal_for(status: StatusCode) -> Response {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        StatusCode::REQUEST_TIMEOUT => refusal(
+            StatusCode::REQUEST_TIMEOUT,
+            "The request took too long to arrive. Try again.",
+        ),
+        other => refusal(other, "This request was refused."),
+    }
+}
+
+/// The checkout's stylesheet: a file, not inline, so a strict Content-Security-Policy
+/// (`style-src 'self'`) around the mounted checkout still styles it.
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        pages::STYLESHEET,
+    )
+        .into_response()
 }
 
 /// Only plain, bounded values travel from the link into the order.
@@ -182,7 +217,7 @@ async fn checkout_page(State(app): State<App>, Path(token): Path<String>) -> Res
         return not_found("No such test payment.");
     };
     let csrf = app.forms.issue("settle", &token);
-    pages::checkout(&token, &charge.subject, &charge.amount, charge.state, &csrf).into_response()
+    pages::checkout(&token, &charge, &csrf).into_response()
 }
 
 async fn settle(app: &App, peer: SocketAddr, token: &str, form: Posted, pay: bool) -> Response {
@@ -205,7 +240,11 @@ async fn settle(app: &App, peer: SocketAddr, token: &str, form: Posted, pay: boo
         return forbidden();
     }
     match app.mode.settle(token, pay) {
-        Ok(state) => pages::settled(state).into_response(),
+        // A buyer from the shop page goes back to it (the receipt) once paid.
+        Ok("paid") if let Some(back) = app.mode.return_url(token) => {
+            Redirect::to(&back).into_response()
+        }
+        Ok(state) => pages::settled(state, app.mode.return_url(token).as_deref()).into_response(),
         Err(SettleError::UnknownCharge) => not_found("No such test payment."),
         Err(error) => refusal(StatusCode::CONFLICT, &error.to_string()),
     }

@@ -1,24 +1,14 @@
-//! The test checkout's HTTP server, built to face a shop's Wi-Fi: a header-read timeout, a
-//! per-request deadline, a body cap, and connection caps (per client and in all) that make
-//! room for a newcomer by closing the oldest connection.
+//! The test checkout's HTTP server, built to face a shop's Wi-Fi: the shared hardened server
+//! (shopcast-net) with the checkout's limits, on its own listener or mounted in the shop page.
 
-use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ConnectInfo;
-use axum::http::{Request, StatusCode, header};
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
-use tower::ServiceExt as _;
+use shopcast_net::server::{Server, ServerLimits};
+use tokio::net::TcpListener;
 
 use super::TestMode;
-use super::limits::client_key;
-use super::pages::refusal;
 use super::routes;
 
 /// How much the checkout server lets any client take.
@@ -60,99 +50,29 @@ impl Default for CheckoutLimits {
     }
 }
 
+impl CheckoutLimits {
+    /// The limits the shared server enforces.
+    pub(crate) fn server(&self) -> ServerLimits {
+        ServerLimits {
+            max_connections: self.max_connections,
+            max_connections_per_client: self.max_connections_per_client,
+            header_timeout: self.header_timeout,
+            request_timeout: self.request_timeout,
+            max_body_bytes: self.max_body_bytes,
+        }
+    }
+}
+
 /// A running checkout server; dropping it stops the server and closes its connections.
 pub struct CheckoutServer {
     pub addr: SocketAddr,
-    stop: Arc<Notify>,
-    connections: Arc<Connections>,
-}
-
-impl Drop for CheckoutServer {
-    fn drop(&mut self) {
-        self.stop.notify_one();
-        self.connections.close_all();
-    }
-}
-
-/// The open connections, oldest first, with who opened each and how many requests each is
-/// answering.
-#[derive(Default)]
-struct Connections {
-    open: Mutex<BTreeMap<u64, Connection>>,
-    next_id: Mutex<u64>,
-}
-
-struct Connection {
-    /// The client it counts for (see [`client_key`]).
-    client: IpAddr,
-    busy: Arc<AtomicUsize>,
-    close: Arc<Notify>,
-}
-
-impl Connections {
-    /// Makes room for one more connection from `peer` and registers it. A client at its own
-    /// cap loses its oldest connection; a full server loses its oldest idle one, else its
-    /// oldest busy one (slow bodies), so a newcomer always gets in.
-    fn admit(&self, peer: IpAddr, limits: &CheckoutLimits) -> (u64, Arc<AtomicUsize>, Arc<Notify>) {
-        let client = client_key(peer);
-        let mut open = self.open.lock().expect("lock");
-        let theirs = || open.iter().filter(|(_, c)| c.client == client);
-        let evict = if theirs().count() >= limits.max_connections_per_client.max(1) {
-            theirs().map(|(id, _)| *id).next()
-        } else if open.len() >= limits.max_connections.max(1) {
-            open.iter()
-                .find(|(_, c)| c.busy.load(Ordering::Acquire) == 0)
-                .or_else(|| open.iter().next())
-                .map(|(id, _)| *id)
-        } else {
-            None
-        };
-        if let Some(evicted) = evict.and_then(|id| open.remove(&id)) {
-            evicted.close.notify_one();
-        }
-        let id = {
-            let mut next = self.next_id.lock().expect("lock");
-            *next += 1;
-            *next
-        };
-        let connection = Connection {
-            client,
-            busy: Arc::new(AtomicUsize::new(0)),
-            close: Arc::new(Notify::new()),
-        };
-        let handles = (id, connection.busy.clone(), connection.close.clone());
-        open.insert(id, connection);
-        handles
-    }
-
-    fn leave(&self, id: u64) {
-        self.open.lock().expect("lock").remove(&id);
-    }
-
-    fn close_all(&self) {
-        for (_, connection) in std::mem::take(&mut *self.open.lock().expect("lock")) {
-            connection.close.notify_one();
-        }
-    }
-
-    fn count(&self) -> usize {
-        self.open.lock().expect("lock").len()
-    }
+    server: Server,
 }
 
 impl CheckoutServer {
     /// Connections open now (for tests of the cap).
     pub fn open_connections(&self) -> usize {
-        self.connections.count()
-    }
-}
-
-/// Counts a request as in flight for as long as it lives.
-struct InFlight(Arc<AtomicUsize>);
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.server.open_connections()
     }
 }
 
@@ -183,102 +103,19 @@ impl TestMode {
             None => addr.ip().to_string(),
         };
         self.set_base_url(Some(format!("http://{host}:{port}", port = addr.port())));
-        let router = routes::router(self.clone(), &limits);
-        let stop = Arc::new(Notify::new());
-        let connections = Arc::new(Connections::default());
-        tokio::spawn(accept_loop(
+        let router = routes::router(self.clone(), &limits, true);
+        let server = shopcast_net::server::serve(
             listener,
             router,
-            Arc::new(limits),
-            stop.clone(),
-            connections.clone(),
-        ));
-        Ok(CheckoutServer {
-            addr,
-            stop,
-            connections,
-        })
+            limits.server(),
+            Arc::new(routes::refusal_for),
+        )?;
+        Ok(CheckoutServer { addr, server })
     }
-}
 
-async fn accept_loop(
-    listener: TcpListener,
-    router: axum::Router,
-    limits: Arc<CheckoutLimits>,
-    stop: Arc<Notify>,
-    connections: Arc<Connections>,
-) {
-    loop {
-        let accepted = tokio::select! {
-            _ = stop.notified() => return,
-            accepted = listener.accept() => accepted,
-        };
-        let (stream, peer) = match accepted {
-            Ok(pair) => pair,
-            Err(error) => {
-                // Out of file descriptors and the like: pause instead of spinning.
-                tracing::warn!(%error, "test checkout could not accept a connection");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let (id, busy, close) = connections.admit(peer.ip(), &limits);
-        let connections = connections.clone();
-        let router = router.clone();
-        let limits = limits.clone();
-        tokio::spawn(async move {
-            serve_connection(stream, peer, router, &limits, busy, close).await;
-            connections.leave(id);
-        });
-    }
-}
-
-async fn serve_connection(
-    stream: TcpStream,
-    peer: SocketAddr,
-    router: axum::Router,
-    limits: &CheckoutLimits,
-    busy: Arc<AtomicUsize>,
-    close: Arc<Notify>,
-) {
-    let max_body = limits.max_body_bytes;
-    let deadline = limits.request_timeout;
-    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-        busy.fetch_add(1, Ordering::AcqRel);
-        let in_flight = InFlight(busy.clone());
-        let router = router.clone();
-        async move {
-            let _in_flight = in_flight;
-            request.extensions_mut().insert(ConnectInfo(peer));
-            let declared = request
-                .headers()
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok());
-            if declared.is_some_and(|length| length > max_body as u64) {
-                return Ok::<_, std::convert::Infallible>(routes::too_large());
-            }
-            let request = request.map(axum::body::Body::new);
-            Ok(
-                match tokio::time::timeout(deadline, router.oneshot(request)).await {
-                    Ok(Ok(response)) => response,
-                    Ok(Err(never)) => match never {},
-                    Err(_) => refusal(
-                        StatusCode::REQUEST_TIMEOUT,
-                        "The request took too long to arrive. Try again.",
-                    ),
-                },
-            )
-        }
-    });
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
-        // Headers beyond 16 KiB are refused (431) rather than buffered.
-        .max_buf_size(16 * 1024);
-    let connection = http.serve_connection(TokioIo::new(stream), service);
-    tokio::select! {
-        _ = connection => {}
-        _ = close.notified() => {}
+    /// The checkout's `/pay/*` routes alone, for another server (the shop page) to mount at
+    /// its root; that server's base URL must be set with [`TestMode::set_base_url`].
+    pub fn checkout_router(&self, limits: &CheckoutLimits) -> axum::Router {
+        routes::router(self.clone(), limits, false)
     }
 }

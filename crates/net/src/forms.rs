@@ -1,5 +1,5 @@
-//! Form tokens for the test checkout: an HMAC over what the form does (buy this SKU, pay
-//! this charge), when it was shown and a nonce, keyed per server; each token works once.
+//! Single-use form tokens for every POST a public page takes: an HMAC over what the form does
+//! (buy this SKU, pay this charge), when it was shown and a nonce, keyed per server.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -14,14 +14,21 @@ const VALID_FOR: Duration = Duration::from_secs(3600);
 /// Past this many used within the hour, forms are refused rather than the set growing.
 const MAX_USED: usize = 100_000;
 
-pub(crate) struct FormKey {
+pub struct FormKey {
     secret: [u8; 32],
     /// Tokens already sent back, with when they were issued (to forget them on expiry).
     used: Mutex<HashMap<String, u64>>,
 }
 
+impl Default for FormKey {
+    fn default() -> Self {
+        FormKey::new()
+    }
+}
+
 impl FormKey {
-    pub(crate) fn new() -> FormKey {
+    /// A new random key: tokens issued by another server (or an earlier run) do not verify.
+    pub fn new() -> FormKey {
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).expect("the OS random source is available");
         FormKey {
@@ -41,7 +48,7 @@ impl FormKey {
 
     /// The token to put in the form that does `action` on `target`. The nonce makes two
     /// pages shown in the same second carry different tokens.
-    pub(crate) fn issue(&self, action: &str, target: &str) -> String {
+    pub fn issue(&self, action: &str, target: &str) -> String {
         let issued = now_secs();
         let mut nonce = [0u8; 8];
         getrandom::fill(&mut nonce).expect("the OS random source is available");
@@ -74,13 +81,13 @@ impl FormKey {
     }
 
     /// Whether `token` is a live token for `action` on `target` (it stays unused).
-    pub(crate) fn check(&self, token: Option<&str>, action: &str, target: &str) -> bool {
+    pub fn check(&self, token: Option<&str>, action: &str, target: &str) -> bool {
         self.verify(token, action, target).is_some()
     }
 
     /// Uses `token` up: true the first time a live token comes back, false ever after, so a
     /// replayed or double-submitted form does nothing twice.
-    pub(crate) fn redeem(&self, token: Option<&str>, action: &str, target: &str) -> bool {
+    pub fn redeem(&self, token: Option<&str>, action: &str, target: &str) -> bool {
         let (Some(issued), Some(token)) = (self.verify(token, action, target), token) else {
             return false;
         };

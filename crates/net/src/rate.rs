@@ -1,5 +1,5 @@
-//! Per-device rate limits for the test checkout: a token bucket per client (an IPv4 address or
-//! an IPv6 /64) for each kind of action, so one phone or attacker cannot flood the shop.
+//! Per-client rate limits for what the public pages let anyone do: a token bucket per client (an
+//! IPv4 address or an IPv6 /64) for each kind of action, so one phone or attacker cannot flood the shop.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 /// Who a peer address counts as: an IPv4 address as itself (also when it arrives v4-mapped,
 /// `::ffff:a.b.c.d`), an IPv6 address as its /64, since one device picks freely inside its /64.
-pub(crate) fn client_key(ip: IpAddr) -> IpAddr {
+pub fn client_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -21,7 +21,7 @@ pub(crate) fn client_key(ip: IpAddr) -> IpAddr {
 /// Most clients remembered; beyond it, full buckets (clients that went quiet) are forgotten.
 const MAX_CLIENTS: usize = 10_000;
 
-pub(crate) struct RateLimit {
+pub struct RateLimit {
     burst: f64,
     per_second: f64,
     buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
@@ -29,7 +29,7 @@ pub(crate) struct RateLimit {
 
 impl RateLimit {
     /// `burst` tries at once, refilled at `per_minute`.
-    pub(crate) fn new(burst: u32, per_minute: u32) -> RateLimit {
+    pub fn new(burst: u32, per_minute: u32) -> RateLimit {
         RateLimit {
             burst: f64::from(burst.max(1)),
             per_second: f64::from(per_minute.max(1)) / 60.0,
@@ -38,7 +38,7 @@ impl RateLimit {
     }
 
     /// Takes one try for the client at `peer`, or says how long until the next one is allowed.
-    pub(crate) fn take(&self, peer: IpAddr) -> Result<(), Duration> {
+    pub fn take(&self, peer: IpAddr) -> Result<(), Duration> {
         let client = client_key(peer);
         let now = Instant::now();
         let mut buckets = self.buckets.lock().expect("lock");

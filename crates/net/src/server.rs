@@ -1,0 +1,269 @@
+//! The hardened HTTP server every page Shopcast serves shares (the test checkout, the shop page):
+//! a header-read timeout, a per-request deadline, a body cap, and connection caps (per client
+//! and in all) that make room for a newcomer by closing the oldest connection.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use axum::response::Response;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tower::ServiceExt as _;
+
+use crate::rate::client_key;
+
+/// How much the server lets any client take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// Open connections at most; past it the oldest idle one (else the oldest) is closed for
+    /// the newcomer.
+    pub max_connections: usize,
+    /// Open connections one client (an IPv4 address, an IPv6 /64) may hold; past it that
+    /// client's oldest is closed, so one client cannot fill the server.
+    pub max_connections_per_client: usize,
+    /// A request's headers must arrive within this (slow-loris clients are cut off).
+    pub header_timeout: Duration,
+    /// Reading the body and answering must finish within this.
+    pub request_timeout: Duration,
+    /// Largest request body announced in Content-Length (the app's own body limit catches
+    /// chunked ones).
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            max_connections: 1024,
+            max_connections_per_client: 32,
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(15),
+            max_body_bytes: 4 * 1024,
+        }
+    }
+}
+
+/// Renders the server's own refusals (413 for a body over the cap, 408 past the deadline) as
+/// the app's pages.
+pub type Refusal = Arc<dyn Fn(StatusCode) -> Response + Send + Sync>;
+
+/// A running server; dropping it stops accepting and closes its connections.
+pub struct Server {
+    pub addr: SocketAddr,
+    stop: Arc<Notify>,
+    connections: Arc<Connections>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.notify_one();
+        self.connections.close_all();
+    }
+}
+
+impl Server {
+    /// Connections open now (for tests of the cap).
+    pub fn open_connections(&self) -> usize {
+        self.connections.count()
+    }
+
+    /// Requests being answered now, over all connections.
+    pub fn in_flight(&self) -> usize {
+        self.connections.busy()
+    }
+}
+
+/// Serves `router` on `listener` within `limits`; `refusal` renders the 413 and 408 pages.
+/// The router sees the peer as `ConnectInfo<SocketAddr>`.
+pub fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    limits: ServerLimits,
+    refusal: Refusal,
+) -> std::io::Result<Server> {
+    let addr = listener.local_addr()?;
+    let stop = Arc::new(Notify::new());
+    let connections = Arc::new(Connections::default());
+    tokio::spawn(accept_loop(
+        listener,
+        router,
+        Arc::new(limits),
+        refusal,
+        stop.clone(),
+        connections.clone(),
+    ));
+    Ok(Server {
+        addr,
+        stop,
+        connections,
+    })
+}
+
+/// The open connections, oldest first, with who opened each and how many requests each is
+/// answering.
+#[derive(Default)]
+struct Connections {
+    open: Mutex<BTreeMap<u64, Connection>>,
+    next_id: Mutex<u64>,
+}
+
+struct Connection {
+    /// The client it counts for (see [`client_key`]).
+    client: IpAddr,
+    busy: Arc<AtomicUsize>,
+    close: Arc<Notify>,
+}
+
+impl Connections {
+    /// Makes room for one more connection from `peer` and registers it. A client at its own
+    /// cap loses its oldest connection; a full server loses its oldest idle one, else its
+    /// oldest busy one (slow bodies), so a newcomer always gets in.
+    fn admit(&self, peer: IpAddr, limits: &ServerLimits) -> (u64, Arc<AtomicUsize>, Arc<Notify>) {
+        let client = client_key(peer);
+        let mut open = self.open.lock().expect("lock");
+        let theirs = || open.iter().filter(|(_, c)| c.client == client);
+        let evict = if theirs().count() >= limits.max_connections_per_client.max(1) {
+            theirs().map(|(id, _)| *id).next()
+        } else if open.len() >= limits.max_connections.max(1) {
+            open.iter()
+                .find(|(_, c)| c.busy.load(Ordering::Acquire) == 0)
+                .or_else(|| open.iter().next())
+                .map(|(id, _)| *id)
+        } else {
+            None
+        };
+        if let Some(evicted) = evict.and_then(|id| open.remove(&id)) {
+            evicted.close.notify_one();
+        }
+        let id = {
+            let mut next = self.next_id.lock().expect("lock");
+            *next += 1;
+            *next
+        };
+        let connection = Connection {
+            client,
+            busy: Arc::new(AtomicUsize::new(0)),
+            close: Arc::new(Notify::new()),
+        };
+        let handles = (id, connection.busy.clone(), connection.close.clone());
+        open.insert(id, connection);
+        handles
+    }
+
+    fn leave(&self, id: u64) {
+        self.open.lock().expect("lock").remove(&id);
+    }
+
+    fn close_all(&self) {
+        for (_, connection) in std::mem::take(&mut *self.open.lock().expect("lock")) {
+            connection.close.notify_one();
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.open.lock().expect("lock").len()
+    }
+
+    fn busy(&self) -> usize {
+        let open = self.open.lock().expect("lock");
+        open.values().map(|c| c.busy.load(Ordering::Acquire)).sum()
+    }
+}
+
+/// Counts a request as in flight for as long as it lives.
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    router: axum::Router,
+    limits: Arc<ServerLimits>,
+    refusal: Refusal,
+    stop: Arc<Notify>,
+    connections: Arc<Connections>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = stop.notified() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(error) => {
+                // Out of file descriptors and the like: pause instead of spinning.
+                tracing::warn!(%error, "could not accept a connection");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let (id, busy, close) = connections.admit(peer.ip(), &limits);
+        let connections = connections.clone();
+        let router = router.clone();
+        let limits = limits.clone();
+        let refusal = refusal.clone();
+        tokio::spawn(async move {
+            serve_connection(stream, peer, router, &limits, refusal, busy, close).await;
+            connections.leave(id);
+        });
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    router: axum::Router,
+    limits: &ServerLimits,
+    refusal: Refusal,
+    busy: Arc<AtomicUsize>,
+    close: Arc<Notify>,
+) {
+    let max_body = limits.max_body_bytes;
+    let deadline = limits.request_timeout;
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+        busy.fetch_add(1, Ordering::AcqRel);
+        let in_flight = InFlight(busy.clone());
+        let router = router.clone();
+        let refusal = refusal.clone();
+        async move {
+            let _in_flight = in_flight;
+            request.extensions_mut().insert(ConnectInfo(peer));
+            let declared = request
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            if declared.is_some_and(|length| length > max_body as u64) {
+                return Ok::<_, std::convert::Infallible>(refusal(StatusCode::PAYLOAD_TOO_LARGE));
+            }
+            let request = request.map(axum::body::Body::new);
+            Ok(
+                match tokio::time::timeout(deadline, router.oneshot(request)).await {
+                    Ok(Ok(response)) => response,
+                    Ok(Err(never)) => match never {},
+                    Err(_) => refusal(StatusCode::REQUEST_TIMEOUT),
+                },
+            )
+        }
+    });
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        // Headers beyond 16 KiB are refused (431) rather than buffered.
+        .max_buf_size(16 * 1024);
+    let connection = http.serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        _ = connection => {}
+        _ = close.notified() => {}
+    }
+}
