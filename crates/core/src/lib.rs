@@ -22,9 +22,13 @@ use sqlx::SqlitePool;
 
 pub use catalog::csv::{ExportReport, ImportReport, RowError};
 pub use catalog::photos::{MediaStore, Photo, Variant};
-pub use catalog::{Product, ProductDraft, ProductPage, ProductQuery, ProductSummary};
+pub use catalog::{
+    Product, ProductDraft, ProductPage, ProductQuery, ProductSummary, ShopFront, ShopPageIndex,
+    ShopPageProduct, StockState,
+};
 pub use error::{CoreError, ErrorCode, Result};
 pub use money::Money;
+pub use payments::web::{BuyRequest, NextStep, Receipt, ReceiptLine, ShareLinks, WebCheckoutStart};
 pub use posting::{ComposeRequest, DEFAULT_POST_TEMPLATE, PostPreview};
 pub use reports::Dashboard;
 pub use settings::ShopSettings;

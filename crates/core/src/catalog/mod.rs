@@ -4,12 +4,14 @@
 pub mod csv;
 pub mod photos;
 mod product;
+pub mod public;
 pub(crate) mod store;
 
 use std::path::Path;
 
 pub use csv::{ExportReport, ImportReport, RowError};
 pub use product::*;
+pub use public::{ShopFront, ShopPageIndex, ShopPageProduct, StockState};
 
 use crate::Shop;
 use crate::error::Result;

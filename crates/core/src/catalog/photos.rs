@@ -1,7 +1,7 @@
 //! Product photos: checked by content (not by file name), stored once per content hash
-//! under `media/ab/<sha256>.<ext>` with a JPEG thumbnail beside, written atomically.
+//! under `media/ab/<sha256>.img` with a JPEG thumbnail and a middle size beside, written atomically.
 
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use image::{ImageFormat, ImageReader, Limits};
@@ -16,6 +16,8 @@ pub const MAX_PHOTO_BYTES: u64 = 20 * 1024 * 1024;
 const MAX_PIXELS_PER_SIDE: u32 = 12_000;
 const MAX_DECODE_ALLOC: u64 = 512 * 1024 * 1024;
 pub const THUMB_SIDE: u32 = 320;
+/// Long edge of the middle size the shop page offers phones (srcset).
+pub const MEDIUM_SIDE: u32 = 800;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -28,11 +30,43 @@ pub struct Photo {
     pub height: u32,
 }
 
+impl Photo {
+    /// Width and height of `variant` as it is stored: the thumbnail and middle size are
+    /// scaled down to fit their square, never up.
+    pub fn size_of(&self, variant: Variant) -> (u32, u32) {
+        let side = match variant {
+            Variant::Full => return (self.width, self.height),
+            Variant::Medium => MEDIUM_SIDE,
+            Variant::Thumb => THUMB_SIDE,
+        };
+        fit_within(self.width, self.height, side)
+    }
+}
+
 /// Which file of a stored photo to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
     Full,
+    /// About 800 px on the long edge (JPEG), for pages on phones.
+    Medium,
     Thumb,
+}
+
+impl Variant {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Variant::Full => "full",
+            Variant::Medium => "medium",
+            Variant::Thumb => "thumb",
+        }
+    }
+
+    /// "full", "medium" or "thumb", as in the shop page's media addresses.
+    pub fn parse(text: &str) -> Option<Variant> {
+        [Variant::Full, Variant::Medium, Variant::Thumb]
+            .into_iter()
+            .find(|v| v.as_str() == text)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -47,21 +81,11 @@ impl MediaStore {
         }
     }
 
-    /// Validates `bytes` as a photo and stores it with its thumbnail. Idempotent: the same
-    /// bytes give the same hash and are written once.
+    /// Validates `bytes` as a photo and stores it with its thumbnail and middle size.
+    /// Idempotent: the same bytes give the same hash and are written once.
     pub fn ingest(&self, bytes: &[u8]) -> Result<Photo> {
         check_size(bytes.len() as u64)?;
-        let format = image::guess_format(bytes).map_err(|_| CoreError::PhotoUnsupported)?;
-        let mime = mime_of(format).ok_or(CoreError::PhotoUnsupported)?;
-        let mut reader = ImageReader::with_format(std::io::Cursor::new(bytes), format);
-        let mut limits = Limits::default();
-        limits.max_image_width = Some(MAX_PIXELS_PER_SIDE);
-        limits.max_image_height = Some(MAX_PIXELS_PER_SIDE);
-        limits.max_alloc = Some(MAX_DECODE_ALLOC);
-        reader.limits(limits);
-        let image = reader
-            .decode()
-            .map_err(|e| CoreError::PhotoBroken(e.to_string()))?;
+        let (image, mime) = decode(bytes)?;
         let hash = hex(&Sha256::digest(bytes));
         let photo = Photo {
             hash,
@@ -80,14 +104,30 @@ impl MediaStore {
             write_atomically(&full, bytes)?;
         }
         if !thumb.exists() {
-            let small = image.thumbnail(THUMB_SIDE, THUMB_SIDE).to_rgb8();
-            let mut encoded = Vec::new();
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut encoded, 82)
-                .encode_image(&small)
-                .map_err(|e| CoreError::PhotoBroken(e.to_string()))?;
-            write_atomically(&thumb, &encoded)?;
+            write_atomically(&thumb, &scaled_jpeg(&image, THUMB_SIDE)?)?;
+        }
+        let medium = self
+            .path_of(&photo.hash, Variant::Medium)
+            .expect("hash is hex");
+        if !medium.exists() {
+            write_atomically(&medium, &scaled_jpeg(&image, MEDIUM_SIDE)?)?;
         }
         Ok(photo)
+    }
+
+    /// Makes the middle size of a photo stored before there was one, from its full file;
+    /// `None` when the photo is not stored (or no longer decodes).
+    fn make_medium(&self, hash: &str) -> Option<Vec<u8>> {
+        let full = std::fs::read(self.path_of(hash, Variant::Full)?).ok()?;
+        let (image, _) = decode(&full).ok()?;
+        let encoded = scaled_jpeg(&image, MEDIUM_SIDE).ok()?;
+        // Written once: later reads find the file. Two readers racing both write the same
+        // bytes through a rename, so neither sees half a file.
+        let target = self.path_of(hash, Variant::Medium)?;
+        if let Err(error) = write_atomically(&target, &encoded) {
+            tracing::warn!(%error, "the middle size of a photo could not be kept");
+        }
+        Some(encoded)
     }
 
     /// Reads a photo from disk, refusing huge files before reading them into memory.
@@ -110,21 +150,74 @@ impl MediaStore {
         }
         let name = match variant {
             Variant::Full => format!("{hash}.img"),
+            Variant::Medium => format!("{hash}.medium.jpg"),
             Variant::Thumb => format!("{hash}.thumb.jpg"),
         };
         Some(self.root.join(&hash[..2]).join(name))
     }
 
-    /// Bytes and MIME type of a stored photo, for the UI's media protocol.
+    /// Bytes and MIME type of a stored photo, for the UI's media protocol and the shop page.
+    /// A photo stored before middle sizes existed gets one made on its first read (CPU work:
+    /// call it off the async runtime).
     pub fn read(&self, hash: &str, variant: Variant) -> Option<(Vec<u8>, &'static str)> {
         let path = self.path_of(hash, variant)?;
-        let bytes = std::fs::read(path).ok()?;
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) if variant == Variant::Medium && error.kind() == ErrorKind::NotFound => {
+                self.make_medium(hash)?
+            }
+            Err(_) => return None,
+        };
         let mime = match variant {
-            Variant::Thumb => "image/jpeg",
+            Variant::Thumb | Variant::Medium => "image/jpeg",
             Variant::Full => mime_of(image::guess_format(&bytes).ok()?)?,
         };
         Some((bytes, mime))
     }
+}
+
+/// Decodes photo bytes within the size limits (no decompression bombs).
+fn decode(bytes: &[u8]) -> Result<(image::DynamicImage, &'static str)> {
+    let format = image::guess_format(bytes).map_err(|_| CoreError::PhotoUnsupported)?;
+    let mime = mime_of(format).ok_or(CoreError::PhotoUnsupported)?;
+    let mut reader = ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_PIXELS_PER_SIDE);
+    limits.max_image_height = Some(MAX_PIXELS_PER_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_ALLOC);
+    reader.limits(limits);
+    let image = reader
+        .decode()
+        .map_err(|e| CoreError::PhotoBroken(e.to_string()))?;
+    Ok((image, mime))
+}
+
+/// The photo scaled down to fit a `side`² square (never up), as JPEG.
+fn scaled_jpeg(image: &image::DynamicImage, side: u32) -> Result<Vec<u8>> {
+    let (width, height) = fit_within(image.width(), image.height(), side);
+    let small = if (width, height) == (image.width(), image.height()) {
+        image.to_rgb8()
+    } else {
+        image.thumbnail_exact(width, height).to_rgb8()
+    };
+    let mut encoded = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut encoded, 82)
+        .encode_image(&small)
+        .map_err(|e| CoreError::PhotoBroken(e.to_string()))?;
+    Ok(encoded)
+}
+
+/// The size of a `width`×`height` picture scaled down to fit a `side`² square, keeping
+/// its shape (at least 1 px a side).
+fn fit_within(width: u32, height: u32, side: u32) -> (u32, u32) {
+    let long = width.max(height);
+    if long <= side || long == 0 {
+        return (width, height);
+    }
+    let scale = |n: u32| {
+        ((u64::from(n) * u64::from(side) + u64::from(long) / 2) / u64::from(long)).max(1) as u32
+    };
+    (scale(width), scale(height))
 }
 
 fn mime_of(format: ImageFormat) -> Option<&'static str> {

@@ -408,6 +408,109 @@ fn like_pattern(word: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// Products the public shop page shows: on sale, with a SKU.
+const ON_SHOP_PAGE: &str = "AND p.archived = 0 AND p.sku IS NOT NULL AND p.sku <> ''";
+const PUBLIC_COLUMNS: &str = "SELECT p.id, p.sku, p.name, p.description, p.price_minor, p.currency,
+                p.stock, p.tags, p.archived, p.created_at, p.updated_at";
+
+/// The product on the shop page with this SKU.
+pub(crate) async fn public_by_sku(pool: &SqlitePool, sku: &str) -> Result<Option<Product>> {
+    let row: Option<ProductRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "{PUBLIC_COLUMNS} FROM products p WHERE p.sku = ? {ON_SHOP_PAGE}"
+    )))
+    .bind(sku)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let photos = photos_of(pool, row.id).await?;
+    Ok(Some(row.into_product(photos)))
+}
+
+/// One page of the shop page's products (newest first; with a search, best matches first,
+/// through the same index as the catalog's search), and whether more follow.
+pub(crate) async fn public_page(
+    pool: &SqlitePool,
+    search: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Product>, bool)> {
+    // One more than asked tells whether another page follows.
+    let wanted = limit + 1;
+    let mut rows: Vec<ProductRow> = match SearchPlan::new(search) {
+        None => {
+            sqlx::query_as(AssertSqlSafe(format!(
+                "{PUBLIC_COLUMNS} FROM products p WHERE 1 = 1 {ON_SHOP_PAGE}
+                 ORDER BY p.updated_at DESC, p.id DESC LIMIT ? OFFSET ?"
+            )))
+            .bind(wanted)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?
+        }
+        Some(plan) => {
+            let sql = plan.sql(PUBLIC_COLUMNS, ON_SHOP_PAGE);
+            let mut query = sqlx::query_as::<_, ProductRow>(AssertSqlSafe(sql));
+            for value in &plan.binds {
+                query = query.bind(value);
+            }
+            query.bind(wanted).bind(offset).fetch_all(pool).await?
+        }
+    };
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit.max(0) as usize);
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut photos = photos_of_many(pool, &ids).await?;
+    let products = rows
+        .into_iter()
+        .map(|row| {
+            let own = photos.remove(&row.id).unwrap_or_default();
+            row.into_product(own)
+        })
+        .collect();
+    Ok((products, has_more))
+}
+
+/// Photos of several products in one query, each product's in order.
+async fn photos_of_many(
+    pool: &SqlitePool,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<Photo>>> {
+    let mut all: std::collections::HashMap<i64, Vec<Photo>> = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(all);
+    }
+    let rows: Vec<(i64, String, String, u32, u32)> = sqlx::query_as(
+        "SELECT ph.product_id, ph.hash, ph.mime, ph.width, ph.height
+         FROM json_each(?) AS j JOIN product_photos ph ON ph.product_id = j.value
+         ORDER BY ph.product_id, ph.position",
+    )
+    .bind(serde_json::to_string(ids).expect("numbers serialize"))
+    .fetch_all(pool)
+    .await?;
+    for (id, hash, mime, width, height) in rows {
+        all.entry(id).or_default().push(Photo {
+            hash,
+            mime,
+            width,
+            height,
+        });
+    }
+    Ok(all)
+}
+
+/// (sku, updated_at) of the shop page's products, newest first, at most `limit`.
+pub(crate) async fn public_sitemap(pool: &SqlitePool, limit: i64) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT p.sku, p.updated_at FROM products p WHERE 1 = 1 {ON_SHOP_PAGE}
+         ORDER BY p.updated_at DESC, p.id DESC LIMIT ?"
+    )))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
 /// Every product still on sale, by name.
 pub(crate) async fn active_ids(pool: &SqlitePool) -> Result<Vec<i64>> {
     Ok(

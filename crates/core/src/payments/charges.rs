@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use shopcast_payments::{
     ChargeLine, ChargeRequest, PaymentProvider, PaymentStatus, ProviderEvent, ProviderKind,
-    RefundRequest,
+    RefundRequest, WebCheckout,
 };
 
 use super::ledger::{self, Payment};
@@ -67,6 +67,31 @@ impl Payments {
         shop_name: &str,
         lifetime: Duration,
     ) -> Result<ChargeView> {
+        self.charge(order_id, kind, shop_name, lifetime, None).await
+    }
+
+    /// Like [`Payments::start_charge`], for a buyer on the shop page: the provider's page
+    /// sends them back to `web.return_url` (the charge's `qr_payload` is where to send them).
+    pub async fn start_web_charge(
+        &self,
+        order_id: i64,
+        kind: ProviderKind,
+        shop_name: &str,
+        lifetime: Duration,
+        web: WebCheckout,
+    ) -> Result<ChargeView> {
+        self.charge(order_id, kind, shop_name, lifetime, Some(web))
+            .await
+    }
+
+    async fn charge(
+        &self,
+        order_id: i64,
+        kind: ProviderKind,
+        shop_name: &str,
+        lifetime: Duration,
+        web: Option<WebCheckout>,
+    ) -> Result<ChargeView> {
         let pool = &self.inner.pool;
         let order = till::get_order(pool, order_id).await?;
         if !matches!(
@@ -108,9 +133,11 @@ impl Payments {
             source_tag: Some(match (&order.channel, &order.source_ref) {
                 (ledger::SalesChannel::Signage, Some(batch)) => format!("sign-{batch}"),
                 (ledger::SalesChannel::Post, Some(post)) => format!("post-{post}"),
-                _ => "till".to_string(),
+                (ledger::SalesChannel::Share, Some(order)) => format!("share-{order}"),
+                (ledger::SalesChannel::Till, _) => "till".to_string(),
+                _ => "link".to_string(),
             }),
-            web: None,
+            web,
         };
         let charge = provider
             .create_charge(&request)

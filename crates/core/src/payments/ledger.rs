@@ -26,6 +26,8 @@ pub enum SalesChannel {
     Signage,
     Post,
     Link,
+    /// A buyer's shared link from their receipt (source_ref: the shared order's ref).
+    Share,
 }
 
 impl SalesChannel {
@@ -35,6 +37,7 @@ impl SalesChannel {
             SalesChannel::Signage => "signage",
             SalesChannel::Post => "post",
             SalesChannel::Link => "link",
+            SalesChannel::Share => "share",
         }
     }
 
@@ -44,6 +47,7 @@ impl SalesChannel {
             SalesChannel::Signage,
             SalesChannel::Post,
             SalesChannel::Link,
+            SalesChannel::Share,
         ]
         .into_iter()
         .find(|c| c.as_str() == text)
@@ -51,7 +55,7 @@ impl SalesChannel {
 }
 
 /// Reads an attribution tag carried through a provider (Stripe `client_reference_id`):
-/// "till", "sign-S1A2B3C4", "post-12"; anything else is a plain link sale.
+/// "till", "sign-S1A2B3C4", "post-12", "share-O-7K3F9Q2M"; anything else is a plain link sale.
 pub fn attribution_from_tag(tag: Option<&str>) -> (SalesChannel, Option<String>) {
     match tag {
         Some("till") => (SalesChannel::Till, None),
@@ -60,6 +64,8 @@ pub fn attribution_from_tag(tag: Option<&str>) -> (SalesChannel, Option<String>)
                 (SalesChannel::Signage, Some(batch.to_string()))
             } else if let Some(post) = tag.strip_prefix("post-").filter(|s| !s.is_empty()) {
                 (SalesChannel::Post, Some(post.to_string()))
+            } else if let Some(order) = tag.strip_prefix("share-").filter(|s| !s.is_empty()) {
+                (SalesChannel::Share, Some(order.to_string()))
             } else {
                 (SalesChannel::Link, None)
             }

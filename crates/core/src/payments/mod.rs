@@ -8,6 +8,7 @@ pub mod providers;
 pub(crate) mod store;
 pub mod till;
 mod watcher;
+pub mod web;
 
 pub use watcher::*;
 

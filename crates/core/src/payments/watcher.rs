@@ -187,6 +187,8 @@ pub(super) struct Inner {
     pub(super) updates: broadcast::Sender<PaymentUpdate>,
     pub(super) test_mode: TestMode,
     pub(super) checkout: Mutex<Option<CheckoutServer>>,
+    /// Test mode runs mounted in the shop page (no listener of its own).
+    pub(super) mounted_test_mode: Mutex<bool>,
     pub(super) poll_interval: Mutex<Duration>,
 }
 
@@ -221,6 +223,7 @@ impl Payments {
                 updates,
                 test_mode: TestMode::new(format_amount),
                 checkout: Mutex::new(None),
+                mounted_test_mode: Mutex::new(false),
                 poll_interval: Mutex::new(Duration::from_secs(1)),
             }),
         }
@@ -272,6 +275,22 @@ impl Payments {
         Ok(addr)
     }
 
+    /// Starts test mode without a listener of its own: a server mounts its checkout and
+    /// charges send buyers to `base_url` (unless its own checkout already listens, whose
+    /// address stays). Heartbeat and watcher as [`Payments::start_test_mode`].
+    pub async fn start_test_mode_mounted(&self, base_url: &str) -> Result<()> {
+        let listening = self.inner.checkout.lock().expect("lock").is_some();
+        if !listening {
+            self.inner
+                .test_mode
+                .set_base_url(Some(base_url.to_string()));
+        }
+        self.keep_test_run_alive().await?;
+        *self.inner.mounted_test_mode.lock().expect("lock") = true;
+        self.connect(Arc::new(self.inner.test_mode.clone()));
+        Ok(())
+    }
+
     /// Refreshes this run's heartbeat, then expires the open test charges (and their orders)
     /// of runs that stopped: their checkout lived in that run's memory, so nobody can pay
     /// them. Charges of a live run (the window beside `payments watch`) stay open.
@@ -301,7 +320,13 @@ impl Payments {
     /// Stops test mode; its open charges become another run's to expire at once.
     pub async fn stop_test_mode(&self) {
         self.disconnect(ProviderKind::Test);
-        if self.inner.checkout.lock().expect("lock").take().is_some()
+        let listened = self.inner.checkout.lock().expect("lock").take().is_some();
+        let mounted = std::mem::take(&mut *self.inner.mounted_test_mode.lock().expect("lock"));
+        if mounted && !listened {
+            // No new test charge may point at a shop page that no longer serves the checkout.
+            self.inner.test_mode.set_base_url(None);
+        }
+        if (listened || mounted)
             && let Err(error) =
                 test_runs::end(&self.inner.pool, self.inner.test_mode.run_id()).await
         {

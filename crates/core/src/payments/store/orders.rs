@@ -295,3 +295,46 @@ pub(crate) async fn expire_charges(
     tx.commit().await?;
     Ok(expired)
 }
+
+/// Gives a shop-page order its receipt: only the token's hash is stored.
+pub(crate) async fn set_receipt_hash(pool: &SqlitePool, order_id: i64, hash: &str) -> Result<()> {
+    sqlx::query("UPDATE orders SET receipt_hash = ? WHERE id = ?")
+        .bind(hash)
+        .bind(order_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The order whose receipt token hashes to `hash`.
+pub(crate) async fn order_id_by_receipt(pool: &SqlitePool, hash: &str) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM orders WHERE receipt_hash = ?")
+            .bind(hash)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// Whether an order with this public reference has been paid (a shared link names one).
+pub(crate) async fn order_ref_was_paid(pool: &SqlitePool, order_ref: &str) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM orders WHERE ref = ? AND status = 'paid')",
+        )
+        .bind(order_ref)
+        .fetch_one(pool)
+        .await?,
+    )
+}
+
+/// When the payment that paid this order happened (UTC ms), if one did.
+pub(crate) async fn paid_at(pool: &SqlitePool, order_id: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT min(occurred_at) FROM payments
+         WHERE order_id = ? AND status IN ('paid', 'refunded') AND mismatch IS NULL",
+    )
+    .bind(order_id)
+    .fetch_one(pool)
+    .await?)
+}
