@@ -365,7 +365,7 @@ fn check_amounts(state: &PaymentState) -> Result<(), String> {
 }
 
 /// FNV-1a, to name an event that has no id by its text.
-fn fnv1a(text: &str) -> u64 {
+pub(crate) fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     })

@@ -1,5 +1,6 @@
 //! Stripe: a Checkout Session per till charge (its URL is the QR), Payment Links for products,
-//! and the event feed (`GET /v1/events`) polled for what was paid, failed, expired or refunded.
+//! and the event feed (`GET /v1/events`) polled for what was paid, failed, expired or refunded;
+//! the same events signed and pushed to the shop page are read by [`webhook`].
 //!
 //! Everything is form-encoded with `Authorization: Bearer <secret key>`, as Stripe documents.
 //! The tests run against localstripe (`tests/peers/`) and local capture servers.
@@ -7,6 +8,7 @@
 mod checkout;
 mod events;
 pub mod units;
+pub mod webhook;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -23,6 +25,10 @@ pub use checkout::{
     session_expiry, tagged_payment_link,
 };
 pub use events::EVENT_TYPES;
+pub use webhook::{
+    MAX_PAYLOAD_BYTES, SIGNATURE_TOLERANCE, WebhookError, WebhookEvent, WebhookSecret,
+    read_webhook, signature_header, verify_signature,
+};
 
 use crate::http::{self, RawResponse};
 use crate::provider::{
@@ -344,12 +350,17 @@ impl PaymentProvider for StripeProvider {
             expires_at: Option<i64>,
         }
         let expires_at = session_expiry(request.expires_at, Timestamp::now());
-        let form = checkout::session_form(
-            request,
-            expires_at,
-            &self.config.success_url,
-            self.config.cancel_url.as_ref(),
-        )?;
+        // A buyer paying in their browser goes back to the shop page's receipt, whether they
+        // paid or backed out (the receipt then says the payment is still awaited).
+        let back = match &request.web {
+            Some(web) => Some(web_return_url(&web.return_url)?),
+            None => None,
+        };
+        let (success_url, cancel_url) = match &back {
+            Some(back) => (back, Some(back)),
+            None => (&self.config.success_url, self.config.cancel_url.as_ref()),
+        };
+        let form = checkout::session_form(request, expires_at, success_url, cancel_url)?;
         let reply = self
             .call(self.post(&["checkout", "sessions"]).form(&form))
             .await?;
@@ -578,6 +589,19 @@ fn rejected(reply: &RawResponse) -> ProviderError {
         message,
         raw: reply.text(),
     }
+}
+
+/// The shop page's receipt address for a web checkout: Stripe requires an absolute URL.
+fn web_return_url(text: &str) -> Result<Url, ProviderError> {
+    Url::parse(text)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "https" | "http") && url.host().is_some())
+        .ok_or_else(|| {
+            config_error(format!(
+                "the address to return the buyer to ({}) is not an absolute http(s) URL",
+                http::truncate(text, 100)
+            ))
+        })
 }
 
 fn config_error(detail: impl Into<String>) -> ProviderError {

@@ -9,7 +9,9 @@ use shopcast_payments::stripe::{
     PaymentLinkProduct, SESSION_MAX_LIFETIME, SESSION_MIN_LIFETIME, StripeConfig, StripeProvider,
     TaggedLinkError, session_expiry, tagged_payment_link,
 };
-use shopcast_payments::{ChargeLine, ChargeRequest, OpenCharge, PaymentProvider, ProviderError};
+use shopcast_payments::{
+    ChargeLine, ChargeRequest, OpenCharge, PaymentProvider, ProviderError, WebCheckout,
+};
 
 use crate::capture::{CaptureServer, Captured, Reply, SECRET_KEY};
 
@@ -271,6 +273,83 @@ async fn api_version_and_cancel_url_are_sent_when_configured() {
         request.field("cancel_url"),
         "https://shop.example/till?cancelled=1"
     );
+}
+
+#[tokio::test]
+async fn a_web_checkout_returns_the_buyer_to_the_shop_page() {
+    let server = CaptureServer::start(session_reply).await;
+    // A configured till cancel address must not send a web buyer to the till.
+    let provider = StripeProvider::new(StripeConfig {
+        cancel_url: Some("https://shop.example/till?cancelled=1".parse().unwrap()),
+        ..server.config()
+    })
+    .unwrap();
+    let receipt = "https://shop.example.com/r/Zm9vYmFyYmF6cXV4cXV1eA?lang=zh-CN";
+    let order = ChargeRequest {
+        web: Some(WebCheckout {
+            return_url: receipt.into(),
+            notify_url: Some("https://shop.example.com/hooks/stripe".into()),
+            phone: true,
+        }),
+        ..cup_order(Duration::from_secs(3600))
+    };
+    let charge = provider.create_charge(&order).await.unwrap();
+
+    let request = server.only_request();
+    let till = {
+        let till = server.provider();
+        till.create_charge(&cup_order(Duration::from_secs(3600)))
+            .await
+            .unwrap();
+        server.requests().pop().unwrap()
+    };
+    // Stripe's documented parameters, the till's form except where the buyer goes after.
+    let names = |request: &Captured| -> Vec<String> {
+        request.form.iter().map(|(name, _)| name.clone()).collect()
+    };
+    let mut expected = names(&till);
+    expected.push("cancel_url".into());
+    assert_eq!(names(&request), expected);
+    assert_eq!(request.field("success_url"), receipt);
+    assert_eq!(request.field("cancel_url"), receipt);
+    for (name, value) in &till.form {
+        if !["success_url", "expires_at"].contains(&name.as_str()) {
+            assert_eq!(request.field(name), value, "{name}");
+        }
+    }
+    // The session URL is where the shop page sends the browser.
+    assert!(
+        charge
+            .qr_payload
+            .starts_with("https://checkout.stripe.com/c/pay/cs_test_a1YS")
+    );
+}
+
+#[tokio::test]
+async fn a_web_checkout_without_an_absolute_return_address_is_not_sent() {
+    let server = CaptureServer::start(session_reply).await;
+    for bad in [
+        "/r/abc",
+        "shop.example.com/r/abc",
+        "javascript:alert(1)",
+        "",
+    ] {
+        let order = ChargeRequest {
+            web: Some(WebCheckout {
+                return_url: bad.into(),
+                notify_url: None,
+                phone: false,
+            }),
+            ..cup_order(Duration::from_secs(3600))
+        };
+        let err = server.provider().create_charge(&order).await.unwrap_err();
+        assert!(
+            matches!(err, ProviderError::Config { .. }),
+            "{bad:?}: {err:?}"
+        );
+        assert!(err.to_string().contains("return the buyer"), "{err}");
+    }
+    assert!(server.requests().is_empty());
 }
 
 #[tokio::test]

@@ -2,7 +2,8 @@
 //!
 //! Contract tests run Stripe's documented requests and replies through a local capture server
 //! (`capture`); `peer` runs real payments through localstripe (`localstripe`, started from
-//! `tests/peers/localstripe_server.py`; run `tests/peers/setup.sh` first).
+//! `tests/peers/localstripe_server.py`; run `tests/peers/setup.sh` first); `webhook` checks
+//! signatures against stripe-python's own.
 
 mod bad_input;
 mod capture;
@@ -14,6 +15,9 @@ mod peer;
 mod refunds;
 #[path = "../support/tally.rs"]
 mod tally;
+#[path = "../support/venv.rs"]
+mod venv;
+mod webhook;
 
 use shopcast_payments::PollOutcome;
 
