@@ -13,6 +13,12 @@ functions directly:
   reply body; says whether it accepted it.
 - sign_responses: wraps a `*_response` object (given as exact text, or as a dict that Python
   serialises with its own spacing and escaping) with a sign from sign_with_rsa2.
+- page_urls: the buyer's gateway address for a web payment (wap.pay / page.pay), from
+  DefaultAlipayClient.page_execute(request, http_method="GET") with the timestamp pinned.
+- notifies: an asynchronous notification signed the documented way with the SDK's own
+  functions: get_sign_content over every parameter but sign and sign_type (empty ones
+  dropped), sign_with_rsa2 with "Alipay's" private key. Returns the form body.
+- verify_notifies: verify_with_rsa (Alipay's public key) over a sign content we built.
 
 Exit status 3 means the SDK is not installed: run tests/peers/setup.sh.
 """
@@ -20,6 +26,7 @@ Exit status 3 means the SDK is not installed: run tests/peers/setup.sh.
 import datetime
 import json
 import sys
+from urllib.parse import urlencode
 
 try:
     from alipay.aop.api.AlipayClientConfig import AlipayClientConfig
@@ -28,8 +35,14 @@ try:
     from alipay.aop.api.request.AlipayTradeCancelRequest import AlipayTradeCancelRequest
     from alipay.aop.api.request.AlipayTradePrecreateRequest import AlipayTradePrecreateRequest
     from alipay.aop.api.request.AlipayTradeQueryRequest import AlipayTradeQueryRequest
+    from alipay.aop.api.request.AlipayTradePagePayRequest import AlipayTradePagePayRequest
     from alipay.aop.api.request.AlipayTradeRefundRequest import AlipayTradeRefundRequest
-    from alipay.aop.api.util.SignatureUtils import get_sign_content, sign_with_rsa2
+    from alipay.aop.api.request.AlipayTradeWapPayRequest import AlipayTradeWapPayRequest
+    from alipay.aop.api.util.SignatureUtils import (
+        get_sign_content,
+        sign_with_rsa2,
+        verify_with_rsa,
+    )
 except ImportError as err:
     sys.stderr.write(
         f"alipay-sdk-python is not installed in this venv ({err}); run tests/peers/setup.sh\n"
@@ -41,6 +54,8 @@ REQUEST_CLASSES = {
     "alipay.trade.query": AlipayTradeQueryRequest,
     "alipay.trade.cancel": AlipayTradeCancelRequest,
     "alipay.trade.refund": AlipayTradeRefundRequest,
+    "alipay.trade.wap.pay": AlipayTradeWapPayRequest,
+    "alipay.trade.page.pay": AlipayTradePagePayRequest,
 }
 
 CLIENT_MODULE = sys.modules[DefaultAlipayClient.__module__]
@@ -120,6 +135,38 @@ def sdk_sign_response(job, case):
     return {"body": '{"' + key + '":' + content + ',"sign":"' + sign + '"}', "content": content}
 
 
+def sdk_page_url(job, case):
+    request = REQUEST_CLASSES[case["method"]]()
+    request.biz_content = case["biz"]
+    if case.get("notify_url"):
+        request.notify_url = case["notify_url"]
+    request.return_url = case["return_url"]
+    CLIENT_MODULE.datetime = PinnedClock(case["timestamp"])
+    try:
+        url = client(job).page_execute(request, http_method="GET")
+    finally:
+        CLIENT_MODULE.datetime = datetime
+    return {"url": url}
+
+
+def sdk_notify(job, case):
+    params = {k: v for k, v in case["params"].items() if v}
+    content = get_sign_content({k: v for k, v in params.items() if k not in ("sign", "sign_type")})
+    params["sign"] = sign_with_rsa2(job["alipay_private_key"], content, "utf-8")
+    # Form-encoded the way a Python sender (requests, urllib) writes a POST body.
+    return {"body": urlencode(params, encoding="utf-8"), "content": content}
+
+
+def sdk_verify_notify(job, case):
+    try:
+        ok = verify_with_rsa(
+            job["alipay_public_key"], case["content"].encode("utf-8"), case["sign"]
+        )
+        return {"ok": ok}
+    except Exception as err:  # rsa.VerificationError on a bad signature
+        return {"ok": False, "error": str(err)[:300]}
+
+
 def main():
     job = json.loads(sys.stdin.buffer.read().decode("utf-8"))
     answer = {
@@ -127,6 +174,9 @@ def main():
         "sign_strings": [sdk_sign_string(job, c) for c in job.get("sign_strings", [])],
         "verify": [sdk_verify(job, c) for c in job.get("verify", [])],
         "sign_responses": [sdk_sign_response(job, c) for c in job.get("sign_responses", [])],
+        "page_urls": [sdk_page_url(job, c) for c in job.get("page_urls", [])],
+        "notifies": [sdk_notify(job, c) for c in job.get("notifies", [])],
+        "verify_notifies": [sdk_verify_notify(job, c) for c in job.get("verify_notifies", [])],
     }
     sys.stdout.buffer.write(json.dumps(answer, ensure_ascii=False).encode("utf-8"))
 

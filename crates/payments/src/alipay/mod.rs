@@ -1,10 +1,14 @@
-//! Alipay face-to-face (当面付): the till shows a QR from `alipay.trade.precreate`, the watcher
-//! asks `alipay.trade.query` about each open charge, and expired ones are withdrawn with
-//! `alipay.trade.cancel`. Every request is RSA2-signed and every reply's signature checked.
+//! Alipay face-to-face (当面付) and web payments: the till shows a QR from
+//! `alipay.trade.precreate`; the shop page sends the buyer's browser to a signed
+//! `alipay.trade.wap.pay` (phone) or `alipay.trade.page.pay` (computer) address. The watcher
+//! asks `alipay.trade.query` about each open charge; expired ones are withdrawn with
+//! `alipay.trade.cancel` (QR) or `alipay.trade.close` (web). Every request is RSA2-signed and
+//! every reply's signature checked; [`notify`] checks Alipay's asynchronous notifications.
 //!
 //! [`sign`] holds the cryptography, [`wire`] the request and reply shapes; this module talks
 //! HTTP through the shared [`crate::http`] plumbing.
 
+pub mod notify;
 pub mod sign;
 pub mod wire;
 
@@ -20,7 +24,7 @@ use reqwest::Url;
 use crate::http;
 use crate::provider::{
     Charge, ChargeRequest, OpenCharge, PaymentProvider, PaymentStatus, PollOutcome, ProviderError,
-    ProviderEvent, ProviderKind, Refund, RefundRequest,
+    ProviderEvent, ProviderKind, Refund, RefundRequest, WebCheckout,
 };
 use sign::{AlipayPublicKey, AppPrivateKey};
 use wire::{BizContent, Reply};
@@ -173,22 +177,114 @@ impl AlipayProvider {
         content: &BizContent,
         at: Timestamp,
     ) -> Result<BTreeMap<String, String>, ProviderError> {
-        let mut params = BTreeMap::from([
-            ("app_id".to_string(), self.app_id.clone()),
-            ("method".to_string(), method.to_string()),
-            ("format".to_string(), "JSON".to_string()),
-            ("charset".to_string(), "utf-8".to_string()),
-            ("sign_type".to_string(), "RSA2".to_string()),
-            ("timestamp".to_string(), wire::format_time(at)),
-            ("version".to_string(), "1.0".to_string()),
-            ("biz_content".to_string(), content.to_json()),
-        ]);
-        if let Some(url) = &self.notify_url {
-            params.insert("notify_url".to_string(), url.clone());
+        let notify_url = self.notify_url.as_deref();
+        Ok(self
+            .signed(method, content, at, notify_url, None)?
+            .into_iter()
+            .collect())
+    }
+
+    /// The address the buyer's browser goes to for a web payment (`wap.pay` on a phone,
+    /// `page.pay` on a computer), signed at `at`: the gateway request in its GET form, laid
+    /// out as the official SDK's `page_execute(request, "GET")` lays it out (common
+    /// parameters in the SDK's order, then `biz_content`, each value form-encoded).
+    pub fn web_pay_url(
+        &self,
+        request: &ChargeRequest,
+        web: &WebCheckout,
+        out_trade_no: &str,
+        at: Timestamp,
+    ) -> Result<String, ProviderError> {
+        let method = if web.phone {
+            wire::WAP_PAY
+        } else {
+            wire::PAGE_PAY
+        };
+        let content = wire::web_pay_content(request, out_trade_no, web.phone)?;
+        let return_url = web_address(&web.return_url, "return")?;
+        let notify_url = match web.notify_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            Some(url) => Some(web_address(url, "notify")?),
+            None => None,
+        };
+        let params = self.signed(
+            method,
+            &content,
+            at,
+            notify_url.as_deref(),
+            Some(&return_url),
+        )?;
+        let mut gateway = self.gateway.clone();
+        gateway.set_query(None);
+        gateway.set_fragment(None);
+        let mut url = gateway.to_string();
+        let mut separator = '?';
+        for (key, value) in &params {
+            url.push(separator);
+            url.push_str(key);
+            url.push('=');
+            url.push_str(&wire::form_encode(value));
+            separator = '&';
         }
-        let sign = sign::sign_request(&params, &self.app_key)?;
-        params.insert("sign".to_string(), sign);
+        Ok(url)
+    }
+
+    /// The signed parameters of one request in the order the official SDK writes them:
+    /// common parameters, `sign`, then `biz_content`.
+    fn signed(
+        &self,
+        method: &str,
+        content: &BizContent,
+        at: Timestamp,
+        notify_url: Option<&str>,
+        return_url: Option<&str>,
+    ) -> Result<Vec<(String, String)>, ProviderError> {
+        let mut params: Vec<(String, String)> = [
+            ("timestamp", wire::format_time(at)),
+            ("app_id", self.app_id.clone()),
+            ("method", method.to_string()),
+            ("charset", "utf-8".to_string()),
+            ("format", "JSON".to_string()),
+            ("version", "1.0".to_string()),
+            ("sign_type", "RSA2".to_string()),
+        ]
+        .into_iter()
+        .chain(notify_url.map(|url| ("notify_url", url.to_string())))
+        .chain(return_url.map(|url| ("return_url", url.to_string())))
+        .map(|(key, value)| (key.to_string(), value))
+        .collect();
+        let biz_content = ("biz_content".to_string(), content.to_json());
+        let sign = sign::sign_request(
+            params
+                .iter()
+                .chain(std::iter::once(&biz_content))
+                .map(|(k, v)| (k, v)),
+            &self.app_key,
+        )?;
+        params.push(("sign".to_string(), sign));
+        params.push(biz_content);
         Ok(params)
+    }
+
+    /// A web payment: nothing is sent; the signed gateway address is the charge, and the
+    /// trade exists at Alipay only once the buyer opens it.
+    fn web_charge(
+        &self,
+        request: &ChargeRequest,
+        web: &WebCheckout,
+    ) -> Result<Charge, ProviderError> {
+        let out_trade_no = wire::web_trade_number(&request.order_ref);
+        let url = self.web_pay_url(request, web, &out_trade_no, Timestamp::now())?;
+        let method = if web.phone {
+            wire::WAP_PAY
+        } else {
+            wire::PAGE_PAY
+        };
+        Ok(Charge {
+            raw: serde_json::json!({ "method": method, "out_trade_no": out_trade_no }).to_string(),
+            charge_ref: out_trade_no,
+            qr_payload: url,
+            expires_at: request.expires_at,
+        })
     }
 
     /// Sends one call and returns its reply once the signature checked out. The reply may
@@ -246,8 +342,9 @@ impl AlipayProvider {
             .await?;
         let expired = Timestamp::now() > charge.expires_at;
         if !reply.is_success() {
-            // Nobody has scanned the QR yet: Alipay has no trade until then. Only Alipay's
-            // signed word may expire a charge: anyone on the path can forge an unsigned one.
+            // Nobody has scanned the QR (or opened the web payment page) yet: Alipay has no
+            // trade until then, so the charge waits until it expires. Only Alipay's signed
+            // word may expire a charge: anyone on the path can forge an unsigned one.
             if reply.error_code() == wire::TRADE_NOT_EXIST {
                 if !reply.signed {
                     return Err(unsigned(&reply, "expire this QR"));
@@ -261,7 +358,7 @@ impl AlipayProvider {
             "TRADE_SUCCESS" | "TRADE_FINISHED" => paid_event(charge, &status, reply).map(Some),
             "TRADE_CLOSED" => Ok(Some(expired_event(
                 charge,
-                format!("query:{}:TRADE_CLOSED", charge.charge_ref),
+                state_event_id(&charge.charge_ref, "TRADE_CLOSED"),
                 reply,
             ))),
             "WAIT_BUYER_PAY" => self.expire_if_due(charge, expired).await,
@@ -269,7 +366,7 @@ impl AlipayProvider {
         }
     }
 
-    /// A charge past its expiry is cancelled at Alipay (so a late scan cannot pay it) and
+    /// A charge past its expiry is withdrawn at Alipay (so a late scan cannot pay it) and
     /// reported as expired.
     async fn expire_if_due(
         &self,
@@ -279,7 +376,7 @@ impl AlipayProvider {
         if !expired {
             return Ok(None);
         }
-        let reply = self.cancel_trade(&charge.charge_ref).await?;
+        let reply = self.withdraw(&charge.charge_ref).await?;
         Ok(Some(expired_event(
             charge,
             format!("expired:{}", charge.charge_ref),
@@ -287,18 +384,26 @@ impl AlipayProvider {
         )))
     }
 
-    /// `alipay.trade.cancel`. A trade Alipay never heard of (QR not scanned) needs no
-    /// cancelling. Note: cancel refunds a trade paid in the meantime; the reply's `action`
-    /// ("close" or "refund") says which happened and is kept in the raw reply.
-    async fn cancel_trade(&self, out_trade_no: &str) -> Result<Reply, ProviderError> {
+    /// Withdraws a trade: a till QR with `trade.cancel`, a web payment with `trade.close`
+    /// (cancel is face-to-face's; close never refunds, so a web payment that went through at
+    /// the last moment stays paid and the next query records it). A trade Alipay never heard
+    /// of (QR not scanned, page not opened) needs no withdrawing. Note: cancel refunds a
+    /// trade paid in the meantime; the reply's `action` ("close" or "refund") says which
+    /// happened and is kept in the raw reply.
+    async fn withdraw(&self, out_trade_no: &str) -> Result<Reply, ProviderError> {
+        let (method, what) = if wire::is_web_trade(out_trade_no) {
+            (wire::CLOSE, "payment page")
+        } else {
+            (wire::CANCEL, "QR")
+        };
         let reply = self
-            .call(wire::CANCEL, &wire::trade_content(out_trade_no))
+            .call(method, &wire::trade_content(out_trade_no))
             .await?;
         if reply.is_success() {
             Ok(reply)
         } else if !reply.signed {
             // The engine takes a refusal to mean "already closed there"; unsigned, it may not.
-            Err(unsigned(&reply, "treat this QR as withdrawn"))
+            Err(unsigned(&reply, &format!("treat this {what} as withdrawn")))
         } else if reply.error_code() == wire::TRADE_NOT_EXIST {
             Ok(reply)
         } else {
@@ -396,6 +501,17 @@ pub fn read_reply(
     Ok(reply)
 }
 
+/// A return or notify address for a web payment: https, or loopback http (tests, a shop
+/// page on this computer), as Alipay itself only calls public https addresses back.
+fn web_address(url: &str, what: &str) -> Result<String, ProviderError> {
+    let parsed = Url::parse(url.trim()).map_err(|_| ProviderError::Config {
+        provider: KIND,
+        detail: format!("The {what} address {url:?} for Alipay is not a full URL."),
+    })?;
+    http::check_remote_url(KIND, &format!("Alipay {what} address"), &parsed)?;
+    Ok(url.trim().to_string())
+}
+
 fn bad_response(detail: String) -> ProviderError {
     ProviderError::BadResponse {
         provider: KIND,
@@ -414,6 +530,13 @@ fn unsigned(reply: &Reply, action: &str) -> ProviderError {
             reply.fields.sub_msg.as_deref().unwrap_or_default()
         ),
     }
+}
+
+/// The event id of trade `out_trade_no` reaching `trade_status`, whoever saw it: the poll's
+/// `trade.query` or Alipay's notification. One id for both is what lets the ledger record
+/// the payment once.
+pub fn state_event_id(out_trade_no: &str, trade_status: &str) -> String {
+    format!("query:{out_trade_no}:{trade_status}")
 }
 
 fn paid_event(
@@ -435,7 +558,7 @@ fn paid_event(
         .unwrap_or_else(Timestamp::now);
     Ok(event(
         charge,
-        format!("query:{}:{status}", charge.charge_ref),
+        state_event_id(&charge.charge_ref, status),
         PaymentStatus::Paid,
         amount_minor,
         reply.fields.trade_no.clone(),
@@ -492,6 +615,9 @@ impl PaymentProvider for AlipayProvider {
     }
 
     async fn create_charge(&self, request: &ChargeRequest) -> Result<Charge, ProviderError> {
+        if let Some(web) = &request.web {
+            return self.web_charge(request, web);
+        }
         let out_trade_no = wire::trade_number(&request.order_ref);
         let content = wire::precreate_content(request, &out_trade_no)?;
         let reply = self.call(wire::PRECREATE, &content).await?;
@@ -544,7 +670,7 @@ impl PaymentProvider for AlipayProvider {
     }
 
     async fn cancel(&self, charge: &OpenCharge) -> Result<(), ProviderError> {
-        self.cancel_trade(&charge.charge_ref).await?;
+        self.withdraw(&charge.charge_ref).await?;
         self.backoff
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -1,5 +1,5 @@
-//! Alipay RSA2 (SHA256withRSA, PKCS#1 v1.5): reading the two keys in whatever form the owner
-//! pastes them, building the request sign string, signing it, and checking gateway replies.
+//! Alipay RSA2 (SHA256withRSA, PKCS#1 v1.5): the two keys in whatever form the owner pastes
+//! them, the request and the notification sign strings, signing and checking signatures.
 //!
 //! Pure functions, public so the SDK vector tests can check them byte for byte.
 
@@ -146,9 +146,31 @@ fn config(detail: impl Into<String>) -> ProviderError {
     }
 }
 
-/// The text Alipay signs for a request: every parameter except `sign`, empty values dropped,
-/// sorted by key, `key=value` joined by `&`, values raw (not URL-encoded).
-pub fn sign_string<I, K, V>(params: I) -> String
+/// The text we sign for a request: every parameter except `sign`, empty values dropped,
+/// sorted by key, `key=value` joined by `&`, values raw (not URL-encoded). `sign_type` is
+/// signed: a request says which algorithm it used under its own signature.
+pub fn request_sign_string<I, K, V>(params: I) -> String
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    joined(params, &["sign"])
+}
+
+/// The text Alipay signs in an asynchronous notification (异步通知验签): every parameter
+/// except `sign` and `sign_type`, URL-decoded, empty values dropped, sorted, joined as for a
+/// request. Unlike a request, `sign_type` is left out, so the receiver must check it by itself.
+pub fn notification_sign_string<I, K, V>(params: I) -> String
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    joined(params, &["sign", "sign_type"])
+}
+
+fn joined<I, K, V>(params: I, unsigned: &[&str]) -> String
 where
     I: IntoIterator<Item = (K, V)>,
     K: AsRef<str>,
@@ -156,7 +178,7 @@ where
 {
     let mut pairs: Vec<(K, V)> = params
         .into_iter()
-        .filter(|(key, value)| key.as_ref() != "sign" && !value.as_ref().is_empty())
+        .filter(|(key, value)| !unsigned.contains(&key.as_ref()) && !value.as_ref().is_empty())
         .collect();
     // Byte order of UTF-8 keys equals code-point order, which is what the SDKs sort by.
     pairs.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
@@ -172,14 +194,15 @@ where
     out
 }
 
-/// The `sign` parameter for a request: base64 of the RSA2 signature over [`sign_string`].
+/// The `sign` parameter for a request: base64 of the RSA2 signature over
+/// [`request_sign_string`].
 pub fn sign_request<I, K, V>(params: I, key: &AppPrivateKey) -> Result<String, ProviderError>
 where
     I: IntoIterator<Item = (K, V)>,
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    sign_bytes(sign_string(params).as_bytes(), key)
+    sign_bytes(request_sign_string(params).as_bytes(), key)
 }
 
 /// Base64 of the RSA2 signature over `message` (UTF-8 bytes, as Alipay signs them).

@@ -16,6 +16,20 @@ pub const PRECREATE: &str = "alipay.trade.precreate";
 pub const QUERY: &str = "alipay.trade.query";
 pub const CANCEL: &str = "alipay.trade.cancel";
 pub const REFUND: &str = "alipay.trade.refund";
+/// 手机网站支付: the buyer's phone browser goes to the gateway (and on to the Alipay app).
+pub const WAP_PAY: &str = "alipay.trade.wap.pay";
+/// 电脑网站支付: the buyer's computer browser goes to Alipay's cashier page.
+pub const PAGE_PAY: &str = "alipay.trade.page.pay";
+/// Closes a web trade the buyer opened and did not pay (no refund, unlike `trade.cancel`).
+pub const CLOSE: &str = "alipay.trade.close";
+
+/// `product_code` of each web payment, as signed with Alipay.
+pub const WAP_PRODUCT: &str = "QUICK_WAP_WAY";
+pub const PAGE_PRODUCT: &str = "FAST_INSTANT_TRADE_PAY";
+
+/// The end of every web trade number. Till numbers end in `_` and lower-case base-36 digits,
+/// so the mark cannot occur there: the number alone says how to poll and close the trade.
+const WEB_MARK: &str = "_W";
 
 /// `code` of every successful reply.
 pub const SUCCESS: &str = "10000";
@@ -56,6 +70,22 @@ impl BizContent {
         // A BTreeMap keeps the order sorted whatever serde_json features other crates enable.
         serde_json::to_string(&self.0).expect("a map of strings always serialises")
     }
+}
+
+/// One value of a gateway address, encoded as the official SDK encodes it (Python's
+/// `quote_plus`): letters, digits and `_.-~` kept, space as `+`, every other UTF-8 byte `%XX`.
+pub fn form_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 3);
+    for &byte in value.as_bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
+                out.push(char::from(byte));
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
 }
 
 /// Alipay's clock is Beijing time. China has kept UTC+8 without daylight saving since 1991,
@@ -103,6 +133,21 @@ pub fn parse_yuan(text: &str) -> Option<i64> {
 /// QR for the same order (the first expired, or the till re-opened it) must get a new one.
 /// The order itself travels with each open charge, so nothing is lost.
 pub fn trade_number(order_ref: &str) -> String {
+    numbered(order_ref, "")
+}
+
+/// A new `out_trade_no` for an order paid in the buyer's browser: [`trade_number`] and
+/// [`WEB_MARK`], so polling knows the trade only exists once the buyer opens the page.
+pub fn web_trade_number(order_ref: &str) -> String {
+    numbered(order_ref, WEB_MARK)
+}
+
+/// Whether `out_trade_no` was made by [`web_trade_number`].
+pub fn is_web_trade(out_trade_no: &str) -> bool {
+    out_trade_no.ends_with(WEB_MARK)
+}
+
+fn numbered(order_ref: &str, mark: &str) -> String {
     static SEQUENCE: AtomicU32 = AtomicU32::new(0);
     let millis = u64::try_from(Timestamp::now().as_millisecond()).unwrap_or_default();
     let sequence = u64::from(SEQUENCE.fetch_add(1, Ordering::Relaxed) % (36 * 36));
@@ -110,9 +155,9 @@ pub fn trade_number(order_ref: &str) -> String {
     let stem: String = order_ref
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .take(TRADE_NO_MAX_CHARS - 1 - suffix.len())
+        .take(TRADE_NO_MAX_CHARS - 1 - suffix.len() - mark.len())
         .collect();
-    format!("{stem}_{suffix}")
+    format!("{stem}_{suffix}{mark}")
 }
 
 fn base36(mut n: u64) -> String {
@@ -190,7 +235,19 @@ pub fn precreate_content(
         .with("time_expire", format_time(request.expires_at)))
 }
 
-/// `alipay.trade.query` / `alipay.trade.cancel`: one trade by our number.
+/// `alipay.trade.wap.pay` (`phone`) or `alipay.trade.page.pay`: what precreate carries, and
+/// the product signed for that kind of page.
+pub fn web_pay_content(
+    request: &ChargeRequest,
+    out_trade_no: &str,
+    phone: bool,
+) -> Result<BizContent, ProviderError> {
+    let product = if phone { WAP_PRODUCT } else { PAGE_PRODUCT };
+    Ok(precreate_content(request, out_trade_no)?.with("product_code", product))
+}
+
+/// `alipay.trade.query` / `alipay.trade.cancel` / `alipay.trade.close`: one trade by our
+/// number.
 pub fn trade_content(out_trade_no: &str) -> BizContent {
     BizContent::new().with("out_trade_no", out_trade_no)
 }

@@ -13,13 +13,13 @@ use crate::keys::keys;
 use crate::stub::{APP_ID, Fault, Stub, beijing_time};
 
 /// Queries every open charge on every poll, so tests need not wait.
-const EVERY_POLL: PollSchedule = PollSchedule {
+pub(crate) const EVERY_POLL: PollSchedule = PollSchedule {
     fast: Duration::ZERO,
     fast_for: Duration::ZERO,
     slow: Duration::ZERO,
 };
 
-fn config(stub: &Stub) -> AlipayConfig {
+pub(crate) fn config(stub: &Stub) -> AlipayConfig {
     AlipayConfig {
         gateway: Gateway::Custom(stub.url.clone()),
         app_id: APP_ID.to_string(),
@@ -29,17 +29,17 @@ fn config(stub: &Stub) -> AlipayConfig {
     }
 }
 
-fn provider(stub: &Stub) -> AlipayProvider {
+pub(crate) fn provider(stub: &Stub) -> AlipayProvider {
     AlipayProvider::new(config(stub))
         .unwrap()
         .with_poll_schedule(EVERY_POLL)
 }
 
-fn in_minutes(minutes: i64) -> Timestamp {
+pub(crate) fn in_minutes(minutes: i64) -> Timestamp {
     Timestamp::now() + SignedDuration::from_mins(minutes)
 }
 
-fn request(order_ref: &str, amount_minor: i64) -> ChargeRequest {
+pub(crate) fn request(order_ref: &str, amount_minor: i64) -> ChargeRequest {
     ChargeRequest {
         order_ref: order_ref.to_string(),
         amount_minor,
@@ -52,7 +52,7 @@ fn request(order_ref: &str, amount_minor: i64) -> ChargeRequest {
     }
 }
 
-fn open(charge: &Charge, request: &ChargeRequest) -> OpenCharge {
+pub(crate) fn open(charge: &Charge, request: &ChargeRequest) -> OpenCharge {
     OpenCharge {
         charge_ref: charge.charge_ref.clone(),
         order_ref: request.order_ref.clone(),
@@ -73,7 +73,7 @@ fn refund(provider_ref: &str, charge_ref: Option<&str>, amount: i64, id: &str) -
     }
 }
 
-fn methods(calls: &[String]) -> Vec<&str> {
+pub(crate) fn methods(calls: &[String]) -> Vec<&str> {
     calls
         .iter()
         .map(|m| m.trim_start_matches("alipay.trade."))

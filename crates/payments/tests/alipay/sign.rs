@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use rsa::sha2::Sha256;
 use shopcast_payments::ProviderError;
 use shopcast_payments::alipay::sign::{
-    AlipayPublicKey, AppPrivateKey, sign_bytes, sign_request, sign_string, verify,
+    AlipayPublicKey, AppPrivateKey, request_sign_string, sign_bytes, sign_request, verify,
 };
 
 use crate::keys::keys;
@@ -26,7 +26,7 @@ fn sign_string_sorts_drops_sign_and_empty_values_and_keeps_values_raw() {
         ("charset", "utf-8"),
     ];
     assert_eq!(
-        sign_string(params),
+        request_sign_string(params),
         "app_id=2021000149600001\
          &biz_content={\"subject\":\"青花瓷杯 ×2 & 碟=1\",\"total_amount\":\"88.00\"}\
          &charset=utf-8&timestamp=2026-05-01 20:00:00"
@@ -42,11 +42,11 @@ fn sign_string_orders_keys_by_bytes_not_by_length_or_case() {
         ("ab", "5"),
         ("a", "3"),
     ]);
-    assert_eq!(sign_string(&params), "B=1&a=3&a_b=4&ab=5&b=2");
+    assert_eq!(request_sign_string(&params), "B=1&a=3&a_b=4&ab=5&b=2");
 }
 
 #[test]
-fn signatures_are_rsa2_pkcs1_v15_over_the_sign_string() {
+fn signatures_are_rsa2_pkcs1_v15_over_the_request_sign_string() {
     let key = AppPrivateKey::parse(&keys().app.private_pkcs8_pem()).unwrap();
     let params = [("method", "alipay.trade.query"), ("app_id", "1")];
     let signature = sign_request(params, &key).unwrap();

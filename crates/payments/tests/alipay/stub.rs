@@ -3,6 +3,10 @@
 //! string and body, the RSA2 request signature checked with the app public key, trades kept in
 //! memory, and replies shaped `{"<method>_response":{…},"sign":"…"}` signed with "Alipay's"
 //! private key, non-ASCII left as raw UTF-8. Faults can be queued to test the unhappy paths.
+//!
+//! Web payments too: a GET of the signed `wap.pay` / `page.pay` address is the buyer opening
+//! the cashier page (the trade exists from then on, as at Alipay), `trade.close` withdraws
+//! it, and [`Stub::notification`] writes the asynchronous notification Alipay would post.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -11,7 +15,7 @@ use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use jiff::Timestamp;
@@ -56,6 +60,10 @@ pub struct Trade {
     /// out_request_no → amount refunded by that request.
     pub refunds: HashMap<String, i64>,
     pub refunded_minor: i64,
+    /// For a web payment: its method, and the addresses it gave.
+    pub web_method: Option<String>,
+    pub return_url: Option<String>,
+    pub notify_url: Option<String>,
 }
 
 pub struct Gateway {
@@ -100,7 +108,7 @@ impl Stub {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = Router::new()
-            .route("/gateway.do", post(gateway))
+            .route("/gateway.do", get(cashier_page).post(gateway))
             .with_state(state.clone());
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -139,6 +147,57 @@ impl Stub {
         });
     }
 
+    /// The parameters of the asynchronous notification Alipay posts about `out_trade_no` in
+    /// its present state, before signing (see [`notify_body`]), as the open platform
+    /// documents them.
+    pub fn notification(&self, out_trade_no: &str) -> Vec<(String, String)> {
+        let trade = self.trade(out_trade_no);
+        let status = trade.status.unwrap_or("WAIT_BUYER_PAY");
+        let mut params = vec![
+            ("notify_time", "2026-05-01 20:01:05".to_string()),
+            ("notify_type", "trade_status_sync".to_string()),
+            (
+                "notify_id",
+                format!("ac05099524730693a8b330c5ecf72da{}", trade.trade_no),
+            ),
+            ("charset", "utf-8".to_string()),
+            ("version", "1.0".to_string()),
+            ("sign_type", "RSA2".to_string()),
+            ("auth_app_id", APP_ID.to_string()),
+            ("app_id", APP_ID.to_string()),
+            ("trade_no", trade.trade_no.clone()),
+            ("out_trade_no", trade.out_trade_no.clone()),
+            ("buyer_id", "2088102122524333".to_string()),
+            ("buyer_logon_id", "159****5620".to_string()),
+            ("seller_id", "2088101106499364".to_string()),
+            ("trade_status", status.to_string()),
+            ("total_amount", yuan(trade.total_minor)),
+            ("receipt_amount", yuan(trade.total_minor)),
+            ("buyer_pay_amount", yuan(trade.total_minor)),
+            ("subject", trade.subject.clone()),
+            ("gmt_create", "2026-05-01 20:00:30".to_string()),
+            (
+                "fund_bill_list",
+                format!(
+                    r#"[{{"amount":"{}","fundChannel":"ALIPAYACCOUNT"}}]"#,
+                    yuan(trade.total_minor)
+                ),
+            ),
+        ];
+        if let Some(paid_at) = &trade.send_pay_date {
+            params.push(("gmt_payment", paid_at.clone()));
+        }
+        if trade.refunded_minor > 0 {
+            params.push(("refund_fee", yuan(trade.refunded_minor)));
+            params.push(("gmt_refund", "2026-05-01 20:30:00.123".to_string()));
+            params.push(("out_biz_no", "R-1".to_string()));
+        }
+        params
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect()
+    }
+
     /// The buyer paid, at `paid_at` (Beijing time text).
     pub fn pay(&self, out_trade_no: &str, paid_at: &str) {
         self.with(|g| {
@@ -147,6 +206,24 @@ impl Stub {
             trade.send_pay_date = Some(paid_at.to_string());
         });
     }
+}
+
+/// The buyer's browser at the gateway address of a web payment.
+async fn cashier_page(
+    State(state): State<Arc<Mutex<Gateway>>>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Response {
+    let mut params = HashMap::new();
+    for (key, value) in query {
+        if params.insert(key.clone(), value).is_some() {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("duplicate parameter {key}"),
+            )
+                .into_response();
+        }
+    }
+    state.lock().unwrap().open_page(&params)
 }
 
 async fn gateway(
@@ -223,6 +300,7 @@ impl Gateway {
             "alipay.trade.precreate" => self.precreate(&text),
             "alipay.trade.query" => self.query(&text),
             "alipay.trade.cancel" => self.cancel(&text),
+            "alipay.trade.close" => self.close(&text),
             "alipay.trade.refund" => self.refund(&text),
             _ => return unsigned_error("error_response", "isv.invalid-method", "不存在的方法名"),
         };
@@ -280,6 +358,20 @@ impl Gateway {
         &mut self,
         text: &dyn Fn(&str) -> String,
     ) -> Result<Map<String, Value>, BusinessError> {
+        let out_trade_no = self.new_trade(text)?;
+        let qr_code = format!(
+            "https://qr.alipay.com/bax0{}",
+            self.trades[&out_trade_no].trade_no
+        );
+        Ok(fields([
+            ("out_trade_no", out_trade_no),
+            ("qr_code", qr_code),
+        ]))
+    }
+
+    /// Checks the trade fields precreate and the web payments share and keeps the trade
+    /// (again for the same number and amount); its out_trade_no.
+    fn new_trade(&mut self, text: &dyn Fn(&str) -> String) -> Result<String, BusinessError> {
         let out_trade_no = text("out_trade_no");
         if out_trade_no.is_empty()
             || out_trade_no.chars().count() > 64
@@ -326,16 +418,101 @@ impl Gateway {
                     send_pay_date: None,
                     refunds: HashMap::new(),
                     refunded_minor: 0,
+                    web_method: None,
+                    return_url: None,
+                    notify_url: None,
                 },
             );
         }
-        let qr_code = format!(
-            "https://qr.alipay.com/bax0{}",
-            self.trades[&out_trade_no].trade_no
-        );
+        Ok(out_trade_no)
+    }
+
+    /// A buyer opening a web payment's address: the signed request checked as the POST
+    /// gateway checks one, the product code the method needs, an unexpired `time_expire`.
+    fn open_page(&mut self, params: &HashMap<String, String>) -> Response {
+        self.requests += 1;
+        let page = |status: StatusCode, text: String| {
+            (
+                status,
+                [(header::CONTENT_TYPE, "text/html;charset=utf-8")],
+                format!("<html><body>{text}</body></html>"),
+            )
+                .into_response()
+        };
+        let refuse = |(code, message): BusinessError| {
+            page(StatusCode::BAD_REQUEST, format!("{code}: {message}"))
+        };
+        if params.get("app_id").map(String::as_str) != Some(APP_ID) {
+            return refuse(("isv.invalid-app-id", "无效的AppID参数".into()));
+        }
+        if let Err(error) = check_protocol(params) {
+            return refuse(error);
+        }
+        if !self.signature_ok(params) {
+            self.bad_signatures += 1;
+            return refuse(("isv.invalid-signature", "验签出错".into()));
+        }
+        let method = params.get("method").cloned().unwrap_or_default();
+        let product = match method.as_str() {
+            "alipay.trade.wap.pay" => "QUICK_WAP_WAY",
+            "alipay.trade.page.pay" => "FAST_INSTANT_TRADE_PAY",
+            _ => return refuse(("isv.invalid-method", "不存在的方法名".into())),
+        };
+        let Some(Value::Object(biz)) = params
+            .get("biz_content")
+            .and_then(|text| serde_json::from_str(text).ok())
+        else {
+            return refuse(("isv.missing-biz-content", "缺少业务参数".into()));
+        };
+        let text = |name: &str| {
+            biz.get(name)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        if text("product_code") != product {
+            return refuse(invalid("product_code 与接口不符"));
+        }
+        let return_url = params.get("return_url").cloned().unwrap_or_default();
+        if !return_url.starts_with("https://") && !return_url.starts_with("http://127.0.0.1") {
+            return refuse(invalid("return_url 格式错误"));
+        }
+        if beijing_time(&text("time_expire")).is_some_and(|at| at < Timestamp::now()) {
+            return refuse(("ACQ.TRADE_HAS_CLOSE", "交易已经超时关闭".into()));
+        }
+        self.calls.push(method.clone());
+        let out_trade_no = match self.new_trade(&text) {
+            Ok(out_trade_no) => out_trade_no,
+            Err(error) => return refuse(error),
+        };
+        let trade = self.trades.get_mut(&out_trade_no).unwrap();
+        trade.web_method = Some(method);
+        trade.return_url = Some(return_url);
+        trade.notify_url = params.get("notify_url").cloned();
+        page(
+            StatusCode::OK,
+            format!(
+                "支付宝收银台 {} ¥{}",
+                trade.subject,
+                yuan(trade.total_minor)
+            ),
+        )
+    }
+
+    /// `alipay.trade.close`: only an unpaid trade closes; one nobody opened does not exist.
+    fn close(
+        &mut self,
+        text: &dyn Fn(&str) -> String,
+    ) -> Result<Map<String, Value>, BusinessError> {
+        let trade = self.find(text)?;
+        match trade.status {
+            None => return Err(not_exist()),
+            Some("WAIT_BUYER_PAY") => trade.status = Some("TRADE_CLOSED"),
+            Some(_) => return Err(("ACQ.TRADE_STATUS_ERROR", "交易状态不合法".to_string())),
+        }
         Ok(fields([
-            ("out_trade_no", out_trade_no),
-            ("qr_code", qr_code),
+            ("out_trade_no", trade.out_trade_no.clone()),
+            ("trade_no", trade.trade_no.clone()),
         ]))
     }
 
@@ -491,6 +668,36 @@ pub fn sign_content(params: &HashMap<String, String>) -> String {
         .map(|(name, value)| format!("{name}={value}"))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// A notification body as Alipay posts it: signed with `key` over the stub's own reading of
+/// the documented notification sign content (every parameter but `sign` and `sign_type`,
+/// non-empty, sorted, decoded values), then form-encoded.
+pub fn notify_body(params: &[(String, String)], key: &PrivateKey) -> String {
+    let mut signed: Vec<&(String, String)> = params
+        .iter()
+        .filter(|(name, value)| name != "sign" && name != "sign_type" && !value.is_empty())
+        .collect();
+    signed.sort();
+    let content = signed
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let signature = sign(key, &content);
+    form_body(
+        params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain([("sign", signature.as_str())]),
+    )
+}
+
+/// `key=value&…`, form-encoded.
+pub fn form_body<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
 }
 
 pub fn sign(key: &PrivateKey, content: &str) -> String {

@@ -1,7 +1,8 @@
 //! Our requests and reply checks against the official Alipay Python SDK
 //! (`alipay-sdk-python`), through `tests/peers/alipay_vectors.py`: the same parameters must
 //! give the same sign string and the same signature byte for byte, and each side must accept
-//! the other's signed replies and refuse tampered ones.
+//! the other's signed replies and refuse tampered ones. Web payment addresses equal the SDK's
+//! `page_execute(…, "GET")`, and SDK-signed notifications verify here (and ours there).
 //!
 //! The SDK lives in the shared test venv; without it these tests fail and say how to install
 //! it (tests/peers/setup.sh). They never skip.
@@ -13,10 +14,14 @@ use std::process::{Command, Stdio};
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use shopcast_payments::alipay::sign::{AlipayPublicKey, AppPrivateKey, sign_request, sign_string};
+use shopcast_payments::alipay::notify;
+use shopcast_payments::alipay::sign::{
+    AlipayPublicKey, AppPrivateKey, notification_sign_string, request_sign_string, sign_bytes,
+    sign_request,
+};
 use shopcast_payments::alipay::wire::{self, BizContent};
 use shopcast_payments::alipay::{AlipayConfig, AlipayProvider, Gateway, read_reply};
-use shopcast_payments::{ChargeRequest, ProviderError, RefundRequest};
+use shopcast_payments::{ChargeRequest, ProviderError, RefundRequest, WebCheckout};
 
 use crate::keys::keys;
 use crate::stub::{self, APP_ID};
@@ -90,20 +95,25 @@ fn provider() -> AlipayProvider {
     .unwrap()
 }
 
-#[test]
-fn requests_are_signed_exactly_as_the_official_sdk_signs_them() {
-    let at: Timestamp = "2026-05-01T12:00:00Z".parse().unwrap();
-    let sent_at = "2026-05-01 20:00:00";
-    let charge = ChargeRequest {
+/// Order O-42, ¥88.00, expiring 2026-05-01 20:15 Beijing time.
+fn charge(subject: &str) -> ChargeRequest {
+    ChargeRequest {
         order_ref: "O-42".to_string(),
         amount_minor: 8800,
         currency: "CNY".to_string(),
-        subject: "青花瓷杯 ×2 — ¥88 \"礼盒\" & 茶=好/".to_string(),
+        subject: subject.to_string(),
         lines: Vec::new(),
         expires_at: "2026-05-01T12:15:00Z".parse().unwrap(),
         source_tag: None,
         web: None,
-    };
+    }
+}
+
+#[test]
+fn requests_are_signed_exactly_as_the_official_sdk_signs_them() {
+    let at: Timestamp = "2026-05-01T12:00:00Z".parse().unwrap();
+    let sent_at = "2026-05-01 20:00:00";
+    let charge = charge("青花瓷杯 ×2 — ¥88 \"礼盒\" & 茶=好/");
     let out_trade_no = wire::trade_number(&charge.order_ref);
     let refund = RefundRequest {
         provider_ref: "2026050122001412345678901234".to_string(),
@@ -166,7 +176,7 @@ fn requests_are_signed_exactly_as_the_official_sdk_signs_them() {
             serde_json::from_value(reference["params"].clone()).unwrap();
         assert_eq!(ours["timestamp"], sent_at);
         assert_eq!(
-            sign_string(&ours),
+            request_sign_string(&ours),
             reference["sign_content"].as_str().unwrap(),
             "{method}: sign string"
         );
@@ -196,7 +206,10 @@ fn sign_strings_match_the_sdk_for_awkward_values() {
     let answer = sdk(job);
     let key = AppPrivateKey::parse(&keys().app.private_pkcs1_base64()).unwrap();
     for (params, reference) in cases.iter().zip(answer["sign_strings"].as_array().unwrap()) {
-        assert_eq!(sign_string(params), reference["content"].as_str().unwrap());
+        assert_eq!(
+            request_sign_string(params),
+            reference["content"].as_str().unwrap()
+        );
         assert_eq!(
             sign_request(params, &key).unwrap(),
             reference["sign"].as_str().unwrap()
@@ -267,4 +280,87 @@ fn we_accept_replies_the_sdk_signs_and_refuse_tampered_ones() {
             Err(ProviderError::BadSignature { .. })
         ));
     }
+}
+
+#[test]
+fn web_payment_addresses_are_the_official_sdks_page_execute_get_byte_for_byte() {
+    let at: Timestamp = "2026-05-01T12:00:00Z".parse().unwrap();
+    let sent_at = "2026-05-01 20:00:00";
+    // Characters Python's quote_plus and a URL library encode differently: space, ~ and *.
+    let charge = charge("青花瓷杯 ×2 *限量* ~新品~ \"礼盒\" & 茶=好/");
+    let out_trade_no = wire::web_trade_number(&charge.order_ref);
+    let return_url = "https://shop.example.com/r/AbC_-.~*?lang=zh-CN&x=1+2";
+    let cases = [(true, true), (false, true), (true, false), (false, false)];
+    let webs: Vec<WebCheckout> = cases
+        .iter()
+        .map(|&(phone, notify)| WebCheckout {
+            return_url: return_url.to_string(),
+            notify_url: notify.then(|| NOTIFY_URL.to_string()),
+            phone,
+        })
+        .collect();
+    let job = json!({
+        "page_urls": webs.iter().map(|web| json!({
+            "method": if web.phone { wire::WAP_PAY } else { wire::PAGE_PAY },
+            "biz": {
+                "out_trade_no": out_trade_no,
+                "total_amount": "88.00",
+                "subject": "青花瓷杯 ×2 *限量* ~新品~ \"礼盒\" ＆ 茶＝好／",
+                "time_expire": "2026-05-01 20:15:00",
+                "product_code": if web.phone { "QUICK_WAP_WAY" } else { "FAST_INSTANT_TRADE_PAY" },
+            },
+            "notify_url": web.notify_url,
+            "return_url": web.return_url,
+            "timestamp": sent_at,
+        })).collect::<Vec<_>>(),
+    });
+    let answer = sdk(job);
+    let provider = provider();
+    for (web, reference) in webs.iter().zip(answer["page_urls"].as_array().unwrap()) {
+        let ours = provider
+            .web_pay_url(&charge, web, &out_trade_no, at)
+            .unwrap();
+        assert_eq!(ours, reference["url"].as_str().unwrap(), "{web:?}");
+    }
+}
+
+#[test]
+fn notifications_the_sdk_signs_verify_and_the_sdk_accepts_what_we_check() {
+    let params: BTreeMap<String, String> = crate::notify::paid_params("O_42_abc_W", "88.00")
+        .into_iter()
+        .collect();
+    let answer = sdk(json!({ "notifies": [{ "params": params }] }));
+    let signed = &answer["notifies"][0];
+    let body = signed["body"].as_str().unwrap();
+    let alipay_key = AlipayPublicKey::parse(&keys().alipay.public_spki_base64()).unwrap();
+    let notified =
+        notify::verify(body.as_bytes(), &alipay_key).unwrap_or_else(|err| panic!("{err}: {body}"));
+    assert_eq!(notified.total_amount_minor, 8800);
+    assert_eq!(notified.out_trade_no, "O_42_abc_W");
+
+    // The same content on both sides, from the body as received.
+    let received = notify::parse_form(body.as_bytes()).unwrap();
+    let ours = notification_sign_string(&received);
+    assert_eq!(ours, signed["content"].as_str().unwrap());
+
+    // The SDK's verify accepts our content under a signature we made, and refuses it changed.
+    let alipay_private = AppPrivateKey::parse(&keys().alipay.private_pkcs1_base64()).unwrap();
+    let signature = sign_bytes(ours.as_bytes(), &alipay_private).unwrap();
+    let changed = ours.replacen("total_amount=88.00", "total_amount=8.80", 1);
+    assert_ne!(changed, ours);
+    let answer = sdk(json!({ "verify_notifies": [
+        { "content": ours, "sign": signature },
+        { "content": changed, "sign": signature },
+    ] }));
+    let verdicts = answer["verify_notifies"].as_array().unwrap();
+    assert_eq!(verdicts[0]["ok"], true, "{}", verdicts[0]);
+    assert_eq!(verdicts[1]["ok"], false, "{}", verdicts[1]);
+
+    // An SDK-signed body with its amount changed is refused here.
+    let tampered = body.replacen("total_amount=88.00", "total_amount=8.80", 1);
+    assert_ne!(tampered, body);
+    assert_eq!(
+        notify::verify(tampered.as_bytes(), &alipay_key),
+        Err(notify::NotifyError::BadSignature)
+    );
 }
