@@ -43,6 +43,7 @@ async fn shop_with_sales(dir: &Path) {
         timezone: "Europe/Berlin".into(),
         locale: "en".into(),
         buy_link_base: String::new(),
+        public_url: String::new(),
     })
     .await
     .unwrap();

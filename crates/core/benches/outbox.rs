@@ -46,6 +46,7 @@ fn main() {
             timezone: "Asia/Shanghai".into(),
             locale: "zh-CN".into(),
             buy_link_base: "https://shop.example.com/p/".into(),
+            public_url: String::new(),
         })
         .await
         .unwrap();

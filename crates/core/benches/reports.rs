@@ -35,6 +35,7 @@ async fn generate(dir: &Path, payments: i64) {
         timezone: TZ.into(),
         locale: "zh-CN".into(),
         buy_link_base: String::new(),
+        public_url: String::new(),
     })
     .await
     .unwrap();

@@ -126,15 +126,20 @@ impl Shop {
         accounts::remove(&self.pool, &self.secrets, id).await
     }
 
-    /// The product's buy link for one post: its payment link tagged with the post when a
-    /// provider has reusable links, else the tracked link `…/p/SKU?src=post&post=<id>`.
+    /// The product's buy link for one post: the tracked link `…/p/SKU?src=post&post=<id>`
+    /// when the shop page is served, else its payment link tagged with the post when a
+    /// provider has reusable links, else the tracked link on the typed buy-link base.
     async fn post_link(
         &self,
         settings: &ShopSettings,
         product: &Product,
         post_id: i64,
     ) -> Result<String> {
-        let (links, provider) = self.reusable_links(std::slice::from_ref(product)).await?;
+        let (links, provider) = if settings.links_to_shop_page() {
+            Default::default()
+        } else {
+            self.reusable_links(std::slice::from_ref(product)).await?
+        };
         if let (Some(url), Some(provider)) = (links.get(&product.id), provider)
             && let Some(tagged) = provider.tag_link(url, &format!("post-{post_id}"))
         {

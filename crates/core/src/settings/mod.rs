@@ -1,5 +1,5 @@
-//! Shop settings (name, currency, time zone, locale, buy-link base), stored as validated
-//! key/value rows so a new key never needs a migration.
+//! Shop settings (name, currency, time zone, locale, buy-link base, the shop page's public
+//! address), stored as validated key/value rows so a new key never needs a migration.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +26,9 @@ pub struct ShopSettings {
     pub locale: String,
     /// Base of product buy links, e.g. "https://shop.example.com/p/"; may be empty.
     pub buy_link_base: String,
+    /// Where buyers reach the shop page, e.g. "https://shop.example.com" (no trailing slash);
+    /// empty when it is not served. Its `/p/` is the buy-link base when none is typed.
+    pub public_url: String,
 }
 
 /// The keys scripts use with `shopcast settings get|set`.
@@ -35,6 +38,7 @@ pub const KEYS: &[&str] = &[
     "shop.timezone",
     "shop.locale",
     "shop.buy_link_base",
+    "shop.public_url",
 ];
 
 impl ShopSettings {
@@ -49,7 +53,25 @@ impl ShopSettings {
             timezone,
             locale: "en".into(),
             buy_link_base: String::new(),
+            public_url: String::new(),
         }
+    }
+
+    /// The base buy links are built on: the one the owner typed, else the shop page's
+    /// `{public_url}/p/`; empty when there is neither.
+    pub fn effective_buy_link_base(&self) -> String {
+        if !self.buy_link_base.is_empty() || self.public_url.is_empty() {
+            self.buy_link_base.clone()
+        } else {
+            format!("{}/p/", self.public_url)
+        }
+    }
+
+    /// Whether posts and signs link to the shop page rather than a provider's payment links:
+    /// the shop page hands off to Stripe Checkout itself, attributes the sale and lets the
+    /// buyer share, so it wins whenever it has a public address.
+    pub fn links_to_shop_page(&self) -> bool {
+        !self.public_url.is_empty()
     }
 
     pub fn get(&self, key: &str) -> Result<&str> {
@@ -59,6 +81,7 @@ impl ShopSettings {
             "shop.timezone" => &self.timezone,
             "shop.locale" => &self.locale,
             "shop.buy_link_base" => &self.buy_link_base,
+            "shop.public_url" => &self.public_url,
             _ => return Err(unknown_key(key)),
         })
     }
@@ -70,6 +93,7 @@ impl ShopSettings {
             "shop.timezone" => &mut self.timezone,
             "shop.locale" => &mut self.locale,
             "shop.buy_link_base" => &mut self.buy_link_base,
+            "shop.public_url" => &mut self.public_url,
             _ => return Err(unknown_key(key)),
         };
         *slot = value;
@@ -127,7 +151,63 @@ impl ShopSettings {
                 ));
             }
         }
+        self.public_url = public_url(&self.public_url)?;
         Ok(self)
+    }
+}
+
+/// The shop page's public address, normalised to `scheme://host[:port]`: https anywhere,
+/// plain http only on this computer or the shop's own network (buyers' payments pass through
+/// it), and no path, query or login, since every page and hook hangs off its root.
+pub fn public_url(text: &str) -> Result<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(String::new());
+    }
+    let refuse = |why: &str| {
+        Err(CoreError::invalid(
+            "publicUrl",
+            format!("“{text}” cannot be the shop page's public address: {why}"),
+        ))
+    };
+    let Ok(url) = url::Url::parse(text) else {
+        return refuse("it is not a web address such as https://shop.example.com.");
+    };
+    let Some(host) = url.host() else {
+        return refuse("it has no host name, as in https://shop.example.com.");
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if on_this_network(&host) => {}
+        "http" => {
+            return refuse(
+                "plain http:// is only for this computer or the shop's own network; use https:// (a reverse proxy or a tunnel gives you one, see the README).",
+            );
+        }
+        _ => return refuse("it must start with https://."),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return refuse("it must not carry a user name or password.");
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return refuse(
+            "give only the scheme and host, such as https://shop.example.com, without a path (/p/… is added for each product).",
+        );
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// Loopback or a private LAN address (10/8, 172.16/12, 192.168/16, link-local, IPv6 ULA).
+fn on_this_network(host: &url::Host<&str>) -> bool {
+    use std::net::IpAddr;
+    let ip = match host {
+        url::Host::Domain(name) => return name.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => IpAddr::V4(*ip),
+        url::Host::Ipv6(ip) => IpAddr::V6(*ip),
+    };
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unique_local() || v6.is_unicast_link_local(),
     }
 }
 
@@ -189,3 +269,53 @@ impl Shop {
     }
 }
 const LOGO_KEY: &str = "shop.logo";
+
+/// Whether the window serves the shop page, and on which port, so it starts with the app.
+/// The public address is [`ShopSettings::public_url`], shared with `shopcast serve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ShopPageSettings {
+    pub enabled: bool,
+    pub port: u16,
+}
+
+impl Default for ShopPageSettings {
+    fn default() -> Self {
+        ShopPageSettings {
+            enabled: false,
+            port: 8080,
+        }
+    }
+}
+
+const SHOP_PAGE_KEY: &str = "shop_page.settings";
+
+impl Shop {
+    /// The window's shop-page switch and port (defaults when never saved or unreadable:
+    /// off, so a damaged row never opens a port by itself).
+    pub async fn shop_page_settings(&self) -> Result<ShopPageSettings> {
+        let saved = store::get_extra(&self.pool, SHOP_PAGE_KEY).await?;
+        Ok(saved
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default())
+    }
+
+    pub async fn save_shop_page_settings(
+        &self,
+        settings: ShopPageSettings,
+    ) -> Result<ShopPageSettings> {
+        if settings.port < 1024 {
+            return Err(CoreError::invalid(
+                "port",
+                format!(
+                    "Port {} needs administrator rights: choose one from 1024 to 65535, such as 8080.",
+                    settings.port
+                ),
+            ));
+        }
+        let json = serde_json::to_string(&settings).expect("shop-page settings serialize");
+        store::set_extra(&self.pool, SHOP_PAGE_KEY, Some(&json)).await?;
+        Ok(settings)
+    }
+}

@@ -46,20 +46,21 @@ pub struct SignageBatch {
 }
 
 /// The product's buy link tagged with where the visit came from, e.g.
-/// `https://shop.example.com/p/SKU-1?src=qr&sign=S7K2QXAB`. Products without a SKU use
-/// their id.
+/// `https://shop.example.com/p/SKU-1?src=qr&sign=S7K2QXAB`, on the typed buy-link base or
+/// else the shop page's. Products without a SKU use their id.
 pub fn tracked_buy_link(
     settings: &ShopSettings,
     product: &Product,
     params: &[(&str, &str)],
 ) -> Result<String> {
-    if settings.buy_link_base.is_empty() {
+    let base = settings.effective_buy_link_base();
+    if base.is_empty() {
         return Err(CoreError::invalid(
             "buyLinkBase",
-            "Set the buy-link base address in Settings first (for example https://shop.example.com/p/).",
+            "Buy links need an address: turn on the shop page with its public address (Settings → Shop page, or `shopcast serve --public-url`), or type a buy-link base in Settings (for example https://shop.example.com/p/).",
         ));
     }
-    let mut url = url::Url::parse(&settings.buy_link_base).map_err(|_| {
+    let mut url = url::Url::parse(&base).map_err(|_| {
         CoreError::invalid(
             "buyLinkBase",
             "The buy-link base in Settings is not a web address.",

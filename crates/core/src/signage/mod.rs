@@ -27,7 +27,11 @@ impl Shop {
     ) -> Result<batch::SignageBatch> {
         let settings = self.settings().await?;
         let products = batch::products_for(&self.pool, selection).await?;
-        let (paid_links, provider) = self.reusable_links(&products).await?;
+        let (paid_links, provider) = if settings.links_to_shop_page() {
+            Default::default()
+        } else {
+            self.reusable_links(&products).await?
+        };
         let tag = |url: &str, tag: &str| provider.as_ref().and_then(|p| p.tag_link(url, tag));
         batch::plan(&settings, &products, template, copies, &paid_links, &tag)
     }

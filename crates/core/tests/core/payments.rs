@@ -551,7 +551,7 @@ async fn the_watcher_waits_as_long_as_a_429_asks() {
     shop.payments().disconnect(ProviderKind::Stripe);
 }
 
-async fn wait_for<F, Fut>(mut condition: F)
+pub(crate) async fn wait_for<F, Fut>(mut condition: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -738,6 +738,26 @@ async fn with_stripe_connected_signs_carry_its_payment_links_tagged_with_the_bat
         .await
         .unwrap();
     assert_eq!(paid[0].source_ref.as_deref(), Some(batch.id.as_str()));
+    // Once the shop page has a public address, signs link there instead (it hands off to
+    // Stripe Checkout itself and lets the buyer share), and Stripe is asked for nothing.
+    shop.set_setting("shop.public_url", "https://shop.example.com")
+        .await
+        .unwrap();
+    let to_page = shop
+        .plan_signage(&shopcast_core::signage::Selection::All, "a4-3x8", 1)
+        .await
+        .unwrap();
+    for sign in &to_page.signs {
+        assert!(
+            sign.qr_payload.starts_with("https://shop.example.com/p/")
+                && sign
+                    .qr_payload
+                    .ends_with(&format!("?src=qr&sign={}", to_page.id)),
+            "{}",
+            sign.qr_payload
+        );
+    }
+    assert_eq!(calls.lock().unwrap().len(), 6);
     shop.payments().disconnect(ProviderKind::Stripe);
 }
 

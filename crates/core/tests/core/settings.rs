@@ -40,6 +40,7 @@ async fn settings_are_validated_and_survive_reopening() {
             timezone: "Europe/Berlin".into(),
             locale: "zh-CN".into(),
             buy_link_base: "https://shop.example.com/p/".into(),
+            public_url: String::new(),
         }
     );
 }
@@ -116,4 +117,139 @@ async fn unreadable_payment_settings_are_reported_and_never_saved_over() {
     // Readable settings are never replaced.
     assert!(!shop.replace_unreadable_payment_settings().await.unwrap());
     assert_eq!(shop.payment_settings().await.unwrap().poll_ms, 2_000);
+}
+
+#[tokio::test]
+async fn the_public_url_is_normalised_and_becomes_the_buy_link_base() {
+    use shopcast_core::ProductDraft;
+    let dir = tempfile::tempdir().unwrap();
+    let shop = Shop::open(dir.path()).await.unwrap();
+    // Neither address: signs cannot be planned, and the sentence says how to fix it.
+    let tea = shop
+        .create_product(&ProductDraft {
+            sku: Some("TEA-1".into()),
+            name: "龙井".into(),
+            price: "88".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let selection = shopcast_core::signage::Selection::Ids(vec![tea.id]);
+    let refused = shop
+        .plan_signage(&selection, "a4-3x8", 1)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.field(), Some("buyLinkBase"));
+    assert!(refused.to_string().contains("Shop page"), "{refused}");
+
+    // https anywhere; http only on this computer or the shop's LAN; trailing slash trimmed,
+    // host lower-cased, default port dropped.
+    for (typed, stored) in [
+        ("  https://Shop.Example.com/ ", "https://shop.example.com"),
+        ("https://shop.example.com:443", "https://shop.example.com"),
+        (
+            "https://shop.example.com:8443/",
+            "https://shop.example.com:8443",
+        ),
+        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
+        ("http://localhost:8080", "http://localhost:8080"),
+        ("http://192.168.1.20:8080", "http://192.168.1.20:8080"),
+        ("http://[::1]:8080", "http://[::1]:8080"),
+        ("", ""),
+    ] {
+        let saved = shop.set_setting("shop.public_url", typed).await.unwrap();
+        assert_eq!(saved.public_url, stored, "{typed:?}");
+        assert_eq!(
+            shop.settings()
+                .await
+                .unwrap()
+                .get("shop.public_url")
+                .unwrap(),
+            stored
+        );
+    }
+    for bad in [
+        "http://shop.example.com",
+        "http://8.8.8.8",
+        "https://shop.example.com/shop",
+        "https://shop.example.com/#top",
+        "https://a:b@shop.example.com",
+        "ftp://shop.example.com",
+        "shop.example.com",
+    ] {
+        let err = shop.set_setting("shop.public_url", bad).await.unwrap_err();
+        assert_eq!(err.field(), Some("publicUrl"), "{bad}");
+        assert!(err.to_string().contains(bad), "{bad}: {err}");
+    }
+    assert_eq!(
+        shop.settings().await.unwrap().public_url,
+        "",
+        "refusals kept nothing"
+    );
+
+    // The public URL alone makes signs and posts work: `{public_url}/p/SKU?…`.
+    shop.set_setting("shop.public_url", "https://shop.example.com/")
+        .await
+        .unwrap();
+    let settings = shop.settings().await.unwrap();
+    assert_eq!(
+        settings.effective_buy_link_base(),
+        "https://shop.example.com/p/"
+    );
+    let batch = shop.plan_signage(&selection, "a4-3x8", 1).await.unwrap();
+    assert_eq!(
+        batch.signs[0].qr_payload,
+        format!("https://shop.example.com/p/TEA-1?src=qr&sign={}", batch.id)
+    );
+
+    // A typed buy-link base still wins for the address.
+    shop.set_setting("shop.buy_link_base", "https://elsewhere.example/buy/")
+        .await
+        .unwrap();
+    let batch = shop.plan_signage(&selection, "a4-3x8", 1).await.unwrap();
+    assert!(
+        batch.signs[0]
+            .qr_payload
+            .starts_with("https://elsewhere.example/buy/TEA-1?src=qr&sign="),
+        "{}",
+        batch.signs[0].qr_payload
+    );
+}
+
+#[tokio::test]
+async fn the_shop_page_switch_and_port_are_kept_and_checked() {
+    use shopcast_core::settings::ShopPageSettings;
+    let dir = tempfile::tempdir().unwrap();
+    let shop = Shop::open(dir.path()).await.unwrap();
+    assert_eq!(
+        shop.shop_page_settings().await.unwrap(),
+        ShopPageSettings {
+            enabled: false,
+            port: 8080
+        },
+        "off until the owner turns it on"
+    );
+    let on = ShopPageSettings {
+        enabled: true,
+        port: 8181,
+    };
+    shop.save_shop_page_settings(on).await.unwrap();
+    let err = shop
+        .save_shop_page_settings(ShopPageSettings {
+            enabled: true,
+            port: 80,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.field(), Some("port"));
+    shop.close().await;
+
+    let shop = Shop::open(dir.path()).await.unwrap();
+    assert_eq!(shop.shop_page_settings().await.unwrap(), on);
+    // A damaged row reads as off: it never opens a port by itself.
+    sqlx::query("UPDATE settings SET value = 'garbage' WHERE key = 'shop_page.settings'")
+        .execute(shop.pool())
+        .await
+        .unwrap();
+    assert!(!shop.shop_page_settings().await.unwrap().enabled);
 }

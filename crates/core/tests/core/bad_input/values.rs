@@ -425,6 +425,22 @@ async fn hostile_settings_are_refused_and_change_nothing() {
         ("shop.buy_link_base".into(), "not a web address".into()),
         ("shop.buy_link_base".into(), "https://".into()),
         ("shop.buy_link_base".into(), "//shop.example.com/p/".into()),
+        ("shop.public_url".into(), "javascript:alert(1)".into()),
+        ("shop.public_url".into(), "http://shop.example.com".into()),
+        ("shop.public_url".into(), "http://8.8.8.8:8080".into()),
+        (
+            "shop.public_url".into(),
+            "https://shop.example.com/p/".into(),
+        ),
+        (
+            "shop.public_url".into(),
+            "https://shop.example.com/?x=1".into(),
+        ),
+        (
+            "shop.public_url".into(),
+            "https://owner:pw@shop.example.com".into(),
+        ),
+        ("shop.public_url".into(), "shop.example.com".into()),
     ];
     values.extend(
         BAD_ZONES
@@ -446,6 +462,7 @@ async fn hostile_settings_are_refused_and_change_nothing() {
         timezone: "Mars/Base".into(),
         locale: "en".into(),
         buy_link_base: String::new(),
+        public_url: String::new(),
     };
     tally.refused(
         "save settings with a bad zone",
