@@ -7,12 +7,14 @@ cd "$(dirname "$0")/.."
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages: Tauri's build deps, the real window under Xvfb and WebDriver for it,
-# ImageMagick for screenshots, a CJK font so Chinese renders.
+# ImageMagick for screenshots, a CJK font so Chinese renders; Chromium and its WebDriver for
+# the shop page's browser tests; nginx, wrk and ab for the shop page bench.
 APT_PACKAGES=(
   build-essential pkg-config curl file python3 python3-venv python3-pip
   libwebkit2gtk-4.1-dev libssl-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth webkit2gtk-driver imagemagick fonts-noto-cjk fonts-noto-color-emoji
   poppler-utils qpdf zbar-tools libdbus-1-dev sqlite3
+  chromium chromium-driver nginx-light wrk apache2-utils
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -40,7 +42,7 @@ if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver
 fi
 
 # npm packages, exactly as locked; reinstalled only when the lock file changed.
-for dir in ui tests/e2e; do
+for dir in ui tests/e2e tests/shoppage; do
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.shopcast-lock"; then
     echo "setup: npm ci in $dir"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.shopcast-lock)

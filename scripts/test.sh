@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, lints, UI type check and unit tests, the engine's
-# integration tests on real SQLite files, the headless CLI, and the real app window driven
-# by WebDriver under Xvfb. Stops at the first failure.
+# integration tests on real SQLite files, the headless CLI, the real app window driven
+# by WebDriver under Xvfb, and the public shop page in headless Chromium. Stops at the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -28,3 +28,7 @@ bash tests/payloads/run.sh
 step "end-to-end: the real app window under Xvfb"
 cargo build -p shopcast --locked
 bash tests/e2e/run.sh
+
+step "shop page: headless Chromium against shopcast serve (pages, the follower's journey from a Bluesky post)"
+# The debug binary just built for the window tests.
+bash tests/shoppage/run.sh

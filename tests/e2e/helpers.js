@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
 import { remote } from 'webdriverio';
+import { eventually } from '../lib/eventually.mjs';
 import { it } from 'node:test';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -60,24 +61,8 @@ export async function startApp({ dataDir = env.dataDir } = {}) {
 /** Selector of a data-testid. */
 export const tid = (id) => `[data-testid="${id}"]`;
 
-/**
- * Retry `fn` (which asserts or throws) until it passes; on timeout rethrow its last error,
- * so the failure says what was seen, not just "timed out".
- */
-export async function eventually(fn, { timeout = TIMEOUT, interval = 100 } = {}) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() >= deadline) {
-        if (err instanceof Error) err.message = `after ${timeout} ms: ${err.message}`;
-        throw err;
-      }
-    }
-    await new Promise((r) => setTimeout(r, interval));
-  }
-}
+/** Retry until it passes (tests/lib/eventually.mjs). */
+export { eventually };
 
 /** Wait until the page has painted what the DOM holds (WebKit's snapshot lags a frame). */
 export async function settlePaint(browser) {

@@ -1,9 +1,9 @@
-//! `shopcast products`: import, export and list the catalog from a script.
+//! `shopcast products`: import, export and list the catalog, and add photos, from a script.
 
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use shopcast_core::{ProductQuery, Shop};
+use shopcast_core::{CoreError, ProductQuery, Shop};
 
 use super::Failure;
 
@@ -18,6 +18,13 @@ pub enum ProductsCommand {
     },
     /// Export the whole catalog as CSV.
     Export { file: PathBuf },
+    /// Add photos (PNG, JPEG, WebP) to the product with this SKU; the first one is its main photo.
+    Photo {
+        #[arg(long)]
+        sku: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// List products.
     List {
         /// One JSON array instead of a table.
@@ -67,6 +74,15 @@ pub(crate) async fn run_products(shop: &Shop, command: ProductsCommand) -> Resul
             let report = shop.export_catalog(&file).await?;
             println!("exported {} products to {}", report.rows, report.path);
         }
+        ProductsCommand::Photo { sku, files } => {
+            let id = product_id_of(shop, &sku).await?;
+            let mut product = None;
+            for file in &files {
+                product = Some(shop.add_photo_file(id, file).await?);
+            }
+            let photos = product.map(|p| p.photos.len()).unwrap_or_default();
+            println!("{sku}: {photos} photo(s)");
+        }
         ProductsCommand::List {
             json,
             search,
@@ -110,4 +126,24 @@ pub(crate) async fn run_products(shop: &Shop, command: ProductsCommand) -> Resul
         }
     }
     Ok(())
+}
+
+/// The id of the product with exactly this SKU (archived ones too: a photo may go on first).
+async fn product_id_of(shop: &Shop, sku: &str) -> Result<i64, Failure> {
+    let query = ProductQuery {
+        search: Some(sku.to_string()),
+        include_archived: true,
+        offset: 0,
+        limit: 500,
+    };
+    let page = shop.list_products(&query).await?;
+    page.items
+        .into_iter()
+        .find(|p| p.sku.as_deref() == Some(sku))
+        .map(|p| p.id)
+        .ok_or_else(|| {
+            Failure::from(CoreError::NotFound {
+                what: format!("A product with the SKU {sku:?}"),
+            })
+        })
 }
