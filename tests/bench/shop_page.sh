@@ -8,7 +8,8 @@
 #
 #   bash tests/bench/shop_page.sh [PRODUCTS] [BUYERS]      (defaults 1000 and 200)
 #
-# Environment: BENCH_SECONDS (wrk duration, default 10), BENCH_KEEP=1 keeps the temp folder.
+# Environment: BENCH_SECONDS (wrk duration, default 10), BENCH_KEEP=1 keeps the temp folder,
+# BENCH_BIN=path runs that binary instead of building release (to try the script).
 # Not part of CI. Needs nginx-light, wrk, sqlite3, ImageMagick (scripts/setup.sh) and
 # tests/shoppage's npm packages (parse5).
 set -euo pipefail
@@ -24,9 +25,13 @@ for tool in nginx wrk sqlite3 convert curl node; do
 done
 [ -d tests/shoppage/node_modules/parse5 ] || { echo "bench: (cd tests/shoppage && npm ci) first" >&2; exit 2; }
 
-[ -f ui/dist/index.html ] || (cd ui && npm run build --silent)
-cargo build --release -p shopcast --locked --quiet
-app=$TARGET_DIR/release/shopcast
+if [ -n "${BENCH_BIN:-}" ]; then
+  app=$BENCH_BIN # e.g. the debug binary, to try the script itself; the figures need release
+else
+  [ -f ui/dist/index.html ] || (cd ui && npm run build --silent)
+  cargo build --release -p shopcast --locked --quiet
+  app=$TARGET_DIR/release/shopcast
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/shopcast-bench-shoppage.XXXXXX")
 serve_pid=
@@ -68,7 +73,10 @@ done
 # ---------- shopcast serve ----------
 port=$(free_port)
 base=http://127.0.0.1:$port
-SHOPCAST_SECRETS=file "$app" --data-dir "$shop" serve --listen "127.0.0.1:$port" --public-url "$base" >"$work/serve.log" 2>&1 &
+# --trust-proxy: as behind the README's reverse proxy, where every buyer's connection comes
+# from 127.0.0.1. Without it, 64 connections from one address would measure the per-client
+# connection cap (32, the oldest closed for a newcomer), not the pages.
+SHOPCAST_SECRETS=file "$app" --data-dir "$shop" serve --trust-proxy --listen "127.0.0.1:$port" --public-url "$base" >"$work/serve.log" 2>&1 &
 serve_pid=$!
 for _ in $(seq 300); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
 curl -fs "$base/healthz" >/dev/null || { echo "bench: shopcast serve did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
@@ -110,7 +118,7 @@ static=http://127.0.0.1:$nginx_port
 for _ in $(seq 100); do curl -fs "$static/" >/dev/null && break; sleep 0.1; done
 cmp -s <(curl -fs "$static/p/SKU-1") "$www/p/SKU-1" || { echo "bench: nginx does not serve the saved page" >&2; cat "$work/nginx/logs/error.log" >&2; exit 1; }
 
-echo "bench: $products products, release binary $(du -h "$app" | cut -f1), product page $(wc -c <"$www/p/SKU-1") B, index $(wc -c <"$www/index.html") B; wrk ${seconds}s, 64 connections, 2 threads; $(nproc) cores shared by wrk and the server"
+echo "bench: $products products, binary $app ($(du -h "$app" | cut -f1)), product page $(wc -c <"$www/p/SKU-1") B, index $(wc -c <"$www/index.html") B; wrk ${seconds}s, 64 connections, 2 threads; $(nproc) cores shared by wrk and the server"
 
 # wrk → "requests/s p50_ms p99_ms non2xx socket_errors"
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.2f", v}'; }

@@ -122,6 +122,35 @@ describe("the follower's journey: a Bluesky post → buy → share → a friend 
     seen.shareUrl = receipt.share.url;
   });
 
+  step('the buyer taps Mastodon: the shop asks for their server, then hands the text over to it', async () => {
+    const b = browsers.follower;
+    await visit(b, seen.receiptUrl);
+    await (await b.$('a[href*="/share/mastodon"]')).click();
+    await b.waitUntil(async () => new URL(await b.getUrl()).pathname === '/share/mastodon');
+    await visit(b, await b.getUrl());
+    await screenshot(b, 'journey-share-mastodon');
+    // The form as the browser has it: where it goes and what it sends.
+    const form = await b.execute(() => {
+      const f = document.querySelector('form');
+      const field = f.querySelector('input[name="instance"]');
+      field.value = '@friend@Mastodon.Example';
+      return { action: f.action, method: f.method, fields: [...new FormData(f).entries()] };
+    });
+    assert.equal(form.method, 'get');
+    const submit = new URL(form.action);
+    for (const [k, v] of form.fields) submit.searchParams.set(k, v);
+    const res = await fetch(submit, { redirect: 'manual' });
+    assert.ok([302, 303, 307].includes(res.status), `redirects to the buyer's server: ${res.status}`);
+    const to = new URL(res.headers.get('location'));
+    assert.equal(to.origin + to.pathname, 'https://mastodon.example/share');
+    assert.ok(to.searchParams.get('text').includes(seen.shareUrl), `the toot carries the share link: ${to}`);
+    // Something that is not a server name goes nowhere.
+    submit.searchParams.set('instance', 'javascript:alert(1)//');
+    const refused = await fetch(submit, { redirect: 'manual' });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.headers.get('location'), null);
+  });
+
   step('the sale is in payments list --json and in the sales CSV as channel post, with the post', async () => {
     const payments = JSON.parse(shopcast(dataDir, ['payments', 'list', '--json']));
     assert.equal(payments.length, 1, JSON.stringify(payments));
