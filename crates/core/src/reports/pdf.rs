@@ -106,6 +106,32 @@ fn column(header: &str, align: Align, weight: f32) -> Column {
     }
 }
 
+/// The channel table's rows under the names the window gives channels ("Sign", "分享链接").
+fn channel_rows(rows: &[GroupRow], locale: &str) -> Vec<GroupRow> {
+    let zh = locale.to_ascii_lowercase().starts_with("zh");
+    rows.iter()
+        .map(|row| {
+            let name = match (row.key.as_str(), zh) {
+                ("till", false) => "Till",
+                ("till", true) => "收银台",
+                ("signage", false) => "Sign",
+                ("signage", true) => "标牌",
+                ("post", false) => "Post",
+                ("post", true) => "帖子",
+                ("link", false) => "Link",
+                ("link", true) => "链接",
+                ("share", false) => "Shared link",
+                ("share", true) => "分享链接",
+                (other, _) => other,
+            };
+            GroupRow {
+                key: name.to_string(),
+                ..row.clone()
+            }
+        })
+        .collect()
+}
+
 fn group_table(
     title: &str,
     key_header: &str,
@@ -249,7 +275,7 @@ pub fn report_doc(
             w.by_channel,
             w.channel,
             None,
-            &summary.by_channel,
+            &channel_rows(&summary.by_channel, locale),
             w,
             locale,
         ),

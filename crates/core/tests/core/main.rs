@@ -11,6 +11,7 @@ mod payments_edges;
 mod posting;
 mod reports;
 mod settings;
+mod shop_page;
 mod signage;
 // The test checkout page's hidden fields, read as the payments crate's tests read them.
 #[path = "../../../payments/tests/support/form.rs"]

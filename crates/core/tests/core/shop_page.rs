@@ -1,0 +1,701 @@
+//! The shop page's core on real shop files: what public views show and hide, the index search
+//! and sitemap, the middle photo size, buying from a link through the real test checkout,
+//! receipts and their share links, the share channel in reports, and bad or hostile input.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use shopcast_core::reports::{CSV_COLUMNS, CsvOptions, ReportFilter};
+use shopcast_core::{
+    BuyRequest, CoreError, ErrorCode, NextStep, Shop, StockState, Variant, WebCheckoutStart,
+};
+
+use crate::payments::wait_for;
+use crate::{count, draft, shop_with};
+
+const PUBLIC: &str = "https://shop.example.com";
+
+/// A product with a SKU (and `stock`, if counted); its id.
+async fn listed(shop: &Shop, sku: &str, name: &str, price: &str, stock: Option<i64>) -> i64 {
+    let mut d = draft(name, price);
+    d.sku = Some(sku.into());
+    d.stock = stock;
+    d.description = format!("{name}, made by hand");
+    shop.create_product(&d).await.unwrap().id
+}
+
+/// A shop in CNY whose test mode runs mounted in the shop page at [`PUBLIC`].
+async fn selling_shop() -> (Shop, tempfile::TempDir) {
+    let (shop, dir) = shop_with("CNY").await;
+    shop.payments().set_poll_interval(Duration::from_millis(50));
+    shop.start_test_mode_for_shop_page(PUBLIC).await.unwrap();
+    (shop, dir)
+}
+
+fn buy(sku: &str, quantity: u32, source: &[(&str, &str)]) -> BuyRequest {
+    BuyRequest {
+        sku: sku.into(),
+        quantity,
+        source: source
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        phone: true,
+        public_url: PUBLIC.into(),
+    }
+}
+
+/// Pays a started web checkout through the test checkout, as its Pay button does, and
+/// waits until the watcher has recorded it.
+async fn pay(shop: &Shop, started: &WebCheckoutStart) {
+    let NextStep::TestCheckout(token) = &started.next else {
+        panic!(
+            "test mode sends the buyer to its checkout: {:?}",
+            started.next
+        );
+    };
+    assert_eq!(shop.payments().test_mode().settle(token, true), Ok("paid"));
+    wait_for(|| async {
+        shop.receipt(&started.receipt_token, PUBLIC)
+            .await
+            .unwrap()
+            .is_some_and(|r| r.paid)
+    })
+    .await;
+}
+
+/// (channel, source_ref) of the order `order_ref`.
+async fn attribution(shop: &Shop, order_ref: &str) -> (String, Option<String>) {
+    sqlx::query_as("SELECT channel, source_ref FROM orders WHERE ref = ?")
+        .bind(order_ref)
+        .fetch_one(shop.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn public_views_hide_archived_and_sku_less_products_and_ids() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let on_sale = listed(&shop, "CUP-1", "青花瓷杯", "88", Some(3)).await;
+    let archived = listed(&shop, "BOWL-1", "青花瓷碗", "60", None).await;
+    shop.set_archived(archived, true).await.unwrap();
+    shop.create_product(&draft("青花瓷盘 without a SKU", "40"))
+        .await
+        .unwrap();
+
+    let cup = shop.shop_page_product("CUP-1").await.unwrap().unwrap();
+    assert_eq!(cup.name, "青花瓷杯");
+    assert_eq!(cup.price.amount_minor, 8_800);
+    assert_eq!(cup.price_text, cup.price.format_local("zh-CN"));
+    assert!(cup.price_text.contains("88.00"), "{}", cup.price_text);
+    assert_eq!(
+        cup.updated_at,
+        shop.product(on_sale).await.unwrap().updated_at
+    );
+    assert!(shop.shop_page_product("BOWL-1").await.unwrap().is_none());
+    assert!(shop.shop_page_product("").await.unwrap().is_none());
+    assert!(shop.shop_page_product("NOPE").await.unwrap().is_none());
+
+    let index = shop.shop_page_index("", 1).await.unwrap();
+    let skus: Vec<&str> = index.products.iter().map(|p| p.sku.as_str()).collect();
+    assert_eq!(skus, ["CUP-1"]);
+    assert!(!index.has_more);
+    let searched = shop.shop_page_index("青花瓷", 1).await.unwrap();
+    let skus: Vec<&str> = searched.products.iter().map(|p| p.sku.as_str()).collect();
+    assert_eq!(
+        skus,
+        ["CUP-1"],
+        "archived and SKU-less products stay hidden"
+    );
+
+    // Nothing a buyer does not need: no row ids, tags or archived flags.
+    let json = serde_json::to_value(&cup).unwrap();
+    let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
+    for private in ["id", "tags", "archived", "createdAt"] {
+        assert!(!keys.iter().any(|k| *k == private), "{private} in {keys:?}");
+    }
+    let front = shop.shop_front().await.unwrap();
+    assert_eq!(
+        (
+            front.name.as_str(),
+            front.locale.as_str(),
+            front.currency.as_str()
+        ),
+        ("小店 Test Shop", "zh-CN", "CNY")
+    );
+}
+
+#[tokio::test]
+async fn stock_states_follow_the_stock_count() {
+    let (shop, _dir) = shop_with("CNY").await;
+    listed(&shop, "UNCOUNTED", "Tea", "10", None).await;
+    listed(&shop, "THREE", "Cup", "10", Some(3)).await;
+    listed(&shop, "NONE", "Bowl", "10", Some(0)).await;
+    let stock = |sku: &'static str| {
+        let shop = shop.clone();
+        async move { shop.shop_page_product(sku).await.unwrap().unwrap().stock }
+    };
+    assert_eq!(stock("UNCOUNTED").await, StockState::InStock { left: None });
+    assert_eq!(stock("THREE").await, StockState::InStock { left: Some(3) });
+    assert_eq!(stock("NONE").await, StockState::SoldOut);
+}
+
+#[tokio::test]
+async fn the_index_search_finds_chinese_substrings_and_pages_by_24() {
+    let (shop, _dir) = shop_with("CNY").await;
+    listed(&shop, "CUP-1", "青花瓷杯", "88", None).await;
+    listed(&shop, "TEA-1", "龙井绿茶", "120", None).await;
+    listed(&shop, "VASE-1", "Blue vase", "300", None).await;
+    let found = |search: &'static str| {
+        let shop = shop.clone();
+        async move {
+            let mut skus: Vec<String> = shop
+                .shop_page_index(search, 1)
+                .await
+                .unwrap()
+                .products
+                .into_iter()
+                .map(|p| p.sku)
+                .collect();
+            skus.sort();
+            skus
+        }
+    };
+    // Two characters (too short for trigrams) and three or more (the FTS5 index).
+    assert_eq!(found("青花").await, ["CUP-1"]);
+    assert_eq!(found("花瓷杯").await, ["CUP-1"]);
+    assert_eq!(found("绿茶").await, ["TEA-1"]);
+    assert_eq!(found("井绿茶").await, ["TEA-1"]);
+    assert_eq!(found("made by hand").await, ["CUP-1", "TEA-1", "VASE-1"]);
+    assert_eq!(found("vase-1").await, ["VASE-1"]);
+    assert!(found("咖啡").await.is_empty());
+    // Search syntax is text, never FTS5 operators.
+    assert!(found("\"杯 OR *").await.is_empty());
+
+    for i in 0..27 {
+        listed(
+            &shop,
+            &format!("MUG-{i:02}"),
+            &format!("Mug {i}"),
+            "5",
+            None,
+        )
+        .await;
+    }
+    let first = shop.shop_page_index("", 1).await.unwrap();
+    let second = shop.shop_page_index("", 2).await.unwrap();
+    assert_eq!((first.products.len(), first.has_more), (24, true));
+    assert_eq!((second.products.len(), second.has_more), (6, false));
+    assert_eq!(shop.shop_page_index("", 0).await.unwrap(), first);
+    let mugs = shop.shop_page_index("Mug", 2).await.unwrap();
+    assert_eq!((mugs.products.len(), mugs.has_more), (3, false));
+    assert!(
+        shop.shop_page_index("", 999_999)
+            .await
+            .unwrap()
+            .products
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn the_sitemap_lists_every_product_on_the_shop_page_with_its_update_time() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let cup = listed(&shop, "CUP-1", "青花瓷杯", "88", None).await;
+    let tea = listed(&shop, "TEA-1", "龙井绿茶", "120", Some(0)).await;
+    let bowl = listed(&shop, "BOWL-1", "Bowl", "60", None).await;
+    shop.set_archived(bowl, true).await.unwrap();
+    shop.create_product(&draft("No SKU", "1")).await.unwrap();
+    let mut rows = shop.shop_page_sitemap().await.unwrap();
+    rows.sort();
+    let updated = |id| {
+        let shop = shop.clone();
+        async move { shop.product(id).await.unwrap().updated_at }
+    };
+    assert_eq!(
+        rows,
+        [
+            ("CUP-1".to_string(), updated(cup).await),
+            ("TEA-1".to_string(), updated(tea).await),
+        ]
+    );
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn photos_get_a_middle_size_at_ingest_and_old_photos_get_one_once_on_first_read() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let id = listed(&shop, "CUP-1", "Cup", "8", None).await;
+    let photo = shop
+        .add_photo(id, png(2_000, 1_000))
+        .await
+        .unwrap()
+        .photos
+        .remove(0);
+    assert_eq!(photo.size_of(Variant::Medium), (800, 400));
+    assert_eq!(photo.size_of(Variant::Thumb), (320, 160));
+    assert_eq!(photo.size_of(Variant::Full), (2_000, 1_000));
+    let medium_path = shop.media().path_of(&photo.hash, Variant::Medium).unwrap();
+    assert!(medium_path.exists(), "made at ingest");
+    let (bytes, mime) = shop.media().read(&photo.hash, Variant::Medium).unwrap();
+    assert_eq!(mime, "image/jpeg");
+    let medium = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((medium.width(), medium.height()), (800, 400));
+
+    // A photo stored before middle sizes existed: made on the first read, then kept.
+    std::fs::remove_file(&medium_path).unwrap();
+    let (again, _) = shop.media().read(&photo.hash, Variant::Medium).unwrap();
+    let again = image::load_from_memory(&again).unwrap();
+    assert_eq!((again.width(), again.height()), (800, 400));
+    let kept = std::fs::metadata(&medium_path).unwrap().modified().unwrap();
+    shop.media().read(&photo.hash, Variant::Medium).unwrap();
+    assert_eq!(
+        std::fs::metadata(&medium_path).unwrap().modified().unwrap(),
+        kept,
+        "made once"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(medium_path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| !name.starts_with(&photo.hash))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "no temporary files left: {leftovers:?}"
+    );
+
+    // Small photos are not scaled up.
+    let small = shop
+        .add_photo(id, png(300, 200))
+        .await
+        .unwrap()
+        .photos
+        .remove(1);
+    assert_eq!(small.size_of(Variant::Medium), (300, 200));
+    let (bytes, _) = shop.media().read(&small.hash, Variant::Medium).unwrap();
+    let small_medium = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((small_medium.width(), small_medium.height()), (300, 200));
+    // Unknown and malformed hashes read nothing and make nothing.
+    assert!(
+        shop.media()
+            .read(&"a".repeat(64), Variant::Medium)
+            .is_none()
+    );
+    assert!(
+        shop.media()
+            .read("../../etc/passwd", Variant::Medium)
+            .is_none()
+    );
+    assert_eq!(Variant::parse("medium"), Some(Variant::Medium));
+    assert_eq!(Variant::parse("Medium"), None);
+}
+
+/// The whole way: a post's link → test checkout → paid receipt with share links → a friend
+/// buys through the shared link → the report counts the share.
+#[tokio::test]
+async fn a_post_link_sale_pays_through_the_test_checkout_and_its_shared_link_sells_as_share() {
+    let (shop, _dir) = selling_shop().await;
+    listed(&shop, "CUP 1/蓝", "青花瓷杯", "88", Some(5)).await;
+
+    let started = shop
+        .buy_from_link(&buy("CUP 1/蓝", 2, &[("src", "post"), ("post", "12")]))
+        .await
+        .unwrap();
+    assert_eq!(
+        attribution(&shop, &started.order_ref).await,
+        ("post".into(), Some("12".into()))
+    );
+    assert_eq!(started.receipt_token.len(), 32);
+    let unpaid = shop
+        .receipt(&started.receipt_token, PUBLIC)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!unpaid.paid && unpaid.share.is_none() && unpaid.paid_at_text.is_none());
+    let NextStep::TestCheckout(token) = &started.next else {
+        panic!("{:?}", started.next)
+    };
+    assert!(shop.payments().test_mode().holds(token));
+
+    pay(&shop, &started).await;
+    let receipt = shop
+        .receipt(&started.receipt_token, PUBLIC)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(receipt.order_ref, started.order_ref);
+    assert_eq!(receipt.total.amount_minor, 17_600);
+    assert_eq!(
+        receipt.total_text,
+        receipt.total.format_local("zh-CN"),
+        "in the shop's locale"
+    );
+    assert_eq!(receipt.lines.len(), 1);
+    assert_eq!(receipt.lines[0].quantity, 2);
+    assert_eq!(receipt.lines[0].sku.as_deref(), Some("CUP 1/蓝"));
+    assert!(receipt.lines[0].amount_text.contains("176.00"));
+    // Paid at, in Shanghai time, written the Chinese way.
+    let paid_at = receipt.paid_at.unwrap();
+    let local = jiff::Timestamp::from_millisecond(paid_at)
+        .unwrap()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap());
+    assert_eq!(
+        receipt.paid_at_text.as_deref(),
+        Some(local.strftime("%Y年%-m月%-d日 %H:%M").to_string().as_str())
+    );
+
+    let share = receipt.share.expect("a paid receipt has share links");
+    let url = url::Url::parse(&share.url).unwrap();
+    assert_eq!(url.host_str(), Some("shop.example.com"));
+    assert_eq!(url.path(), "/p/CUP%201%2F%E8%93%9D");
+    assert_eq!(
+        url.path_segments().unwrap().count(),
+        2,
+        "the SKU's slash stays inside its segment"
+    );
+    let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(
+        query,
+        HashMap::from([
+            ("src".to_string(), "share".to_string()),
+            ("order".to_string(), started.order_ref.clone()),
+        ])
+    );
+    assert!(share.text.contains("青花瓷杯") && share.text.contains("小店 Test Shop"));
+    let weibo = url::Url::parse(&share.weibo).unwrap();
+    assert_eq!(weibo.host_str(), Some("service.weibo.com"));
+    assert_eq!(weibo.path(), "/share/share.php");
+    let weibo_query: HashMap<String, String> = weibo.query_pairs().into_owned().collect();
+    assert_eq!(weibo_query["url"], share.url);
+    assert_eq!(weibo_query["title"], share.text);
+    let bluesky = url::Url::parse(&share.bluesky).unwrap();
+    assert_eq!(
+        (bluesky.host_str(), bluesky.path()),
+        (Some("bsky.app"), "/intent/compose")
+    );
+    let bluesky_text = bluesky.query_pairs().find(|(k, _)| k == "text").unwrap().1;
+    assert_eq!(bluesky_text, format!("{} {}", share.text, share.url));
+    assert_eq!(share.mastodon_text, format!("{} {}", share.text, share.url));
+
+    // A friend buys through the shared link.
+    let shared = shop
+        .buy_from_link(&BuyRequest {
+            source: query.clone(),
+            ..buy("CUP 1/蓝", 1, &[])
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        attribution(&shop, &shared.order_ref).await,
+        ("share".into(), Some(started.order_ref.clone()))
+    );
+    pay(&shop, &shared).await;
+    assert_eq!(
+        shop.shop_page_product("CUP 1/蓝")
+            .await
+            .unwrap()
+            .unwrap()
+            .stock,
+        StockState::InStock { left: Some(5) },
+        "test payments leave the stock alone"
+    );
+
+    let dashboard = shop.dashboard(true).await.unwrap();
+    let channels: HashMap<String, (i64, i64)> = dashboard
+        .today
+        .by_channel
+        .iter()
+        .map(|row| (row.key.clone(), (row.payments, row.gross_minor)))
+        .collect();
+    assert_eq!(channels.get("share"), Some(&(1, 8_800)));
+    assert_eq!(channels.get("post"), Some(&(1, 17_600)));
+
+    let today = dashboard.today.from.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sales.csv");
+    shop.export_sales_csv(
+        &ReportFilter {
+            from: today.clone(),
+            to: today,
+            include_test: true,
+            ..Default::default()
+        },
+        CsvOptions::default(),
+        &out,
+        Arc::new(AtomicBool::new(false)),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let column = CSV_COLUMNS.iter().position(|c| *c == "channel").unwrap();
+    let order_column = CSV_COLUMNS.iter().position(|c| *c == "order_id").unwrap();
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let rows: Vec<(String, String)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[order_column].to_string(), r[column].to_string())
+        })
+        .collect();
+    assert!(
+        rows.contains(&(shared.order_ref.clone(), "share".to_string())),
+        "{rows:?}"
+    );
+    assert!(rows.contains(&(started.order_ref.clone(), "post".to_string())));
+
+    // The PDF report names the channel as the window does (the shop writes Chinese).
+    let pdf = dir.path().join("report.pdf");
+    shop.export_sales_pdf(
+        &ReportFilter {
+            from: dashboard.today.from.clone(),
+            to: dashboard.today.to.clone(),
+            include_test: true,
+            ..Default::default()
+        },
+        &pdf,
+    )
+    .await
+    .unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .args([pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("分享链接") && text.contains("帖子"), "{text}");
+}
+
+#[tokio::test]
+async fn bad_quantities_and_missing_stock_are_refused_without_an_order() {
+    let (shop, _dir) = selling_shop().await;
+    listed(&shop, "TWO", "青花瓷杯", "88", Some(2)).await;
+    listed(&shop, "GONE", "龙井", "50", Some(0)).await;
+    let archived = listed(&shop, "OLD", "Old", "5", None).await;
+    shop.set_archived(archived, true).await.unwrap();
+
+    for quantity in [0, 100, u32::MAX] {
+        let error = shop
+            .buy_from_link(&buy("TWO", quantity, &[]))
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), ErrorCode::Validation, "{quantity}");
+        assert_eq!(error.field(), Some("quantity"));
+        assert!(error.to_string().contains("1 to 99"), "{error}");
+    }
+    let error = shop.buy_from_link(&buy("GONE", 1, &[])).await.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::SoldOut);
+    assert!(error.to_string().contains("龙井 is sold out"), "{error}");
+    let error = shop.buy_from_link(&buy("TWO", 3, &[])).await.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::SoldOut);
+    assert!(
+        error.to_string().contains("Only 2 of 青花瓷杯 are left"),
+        "{error}"
+    );
+    for sku in ["OLD", "NOPE", ""] {
+        let error = shop.buy_from_link(&buy(sku, 1, &[])).await.unwrap_err();
+        assert_eq!(error.code(), ErrorCode::NotFound, "{sku}");
+    }
+    let error = shop
+        .buy_from_link(&BuyRequest {
+            public_url: "javascript:alert(1)".into(),
+            ..buy("TWO", 1, &[])
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.field(), Some("publicUrl"));
+    assert_eq!(count(&shop, "orders").await, 0);
+    assert_eq!(count(&shop, "charges").await, 0);
+
+    // Exactly what is left still sells.
+    shop.buy_from_link(&buy("TWO", 2, &[])).await.unwrap();
+    assert_eq!(count(&shop, "orders").await, 1);
+}
+
+#[tokio::test]
+async fn without_a_provider_the_shop_page_says_how_to_take_payments() {
+    let (shop, _dir) = shop_with("CNY").await;
+    listed(&shop, "CUP", "Cup", "8", None).await;
+    let error = shop.buy_from_link(&buy("CUP", 1, &[])).await.unwrap_err();
+    assert!(matches!(
+        &error,
+        CoreError::Provider {
+            code: "provider_config",
+            ..
+        }
+    ));
+    assert_eq!(
+        error.to_string(),
+        "The shop page cannot take payments: connect Stripe or Alipay, or turn on test mode."
+    );
+    assert_eq!(count(&shop, "orders").await, 0);
+
+    // Test mode stopped: no checkout, so no sale either.
+    shop.start_test_mode_for_shop_page(PUBLIC).await.unwrap();
+    shop.disconnect_provider(shopcast_payments::ProviderKind::Test)
+        .await
+        .unwrap();
+    assert!(shop.payments().test_mode().base_url().is_none());
+    assert!(shop.buy_from_link(&buy("CUP", 1, &[])).await.is_err());
+    assert_eq!(count(&shop, "orders").await, 0);
+}
+
+#[tokio::test]
+async fn receipts_are_found_only_by_their_token_which_is_not_stored_in_clear() {
+    let (shop, _dir) = selling_shop().await;
+    listed(&shop, "CUP", "Cup", "8", None).await;
+    let started = shop.buy_from_link(&buy("CUP", 1, &[])).await.unwrap();
+    let other = shop.buy_from_link(&buy("CUP", 1, &[])).await.unwrap();
+    assert_ne!(started.receipt_token, other.receipt_token);
+
+    let mut wrong = started.receipt_token.clone();
+    wrong.replace_range(..1, if wrong.starts_with('0') { "1" } else { "0" });
+    for unknown in [
+        wrong.as_str(),
+        "",
+        "../../etc/passwd",
+        &started.receipt_token.to_uppercase(),
+        &format!("{} ", started.receipt_token),
+        &started.order_ref,
+    ] {
+        assert!(
+            shop.receipt(unknown, PUBLIC).await.unwrap().is_none(),
+            "{unknown:?}"
+        );
+    }
+    let found = shop
+        .receipt(&started.receipt_token, PUBLIC)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.order_ref, started.order_ref);
+
+    let stored: String = sqlx::query_scalar("SELECT receipt_hash FROM orders WHERE ref = ?")
+        .bind(&started.order_ref)
+        .fetch_one(shop.pool())
+        .await
+        .unwrap();
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(started.receipt_token.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(stored, hex);
+    // The token itself is nowhere in the shop file.
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(shop.pool())
+            .await
+            .unwrap();
+    for table in tables {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM \"{table}\"")))
+            .fetch_all(shop.pool())
+            .await
+            .unwrap();
+        for row in rows {
+            use sqlx::Row;
+            for i in 0..row.len() {
+                if let Ok(Some(text)) = row.try_get::<Option<String>, _>(i) {
+                    assert!(
+                        !text.contains(&started.receipt_token),
+                        "the receipt token is stored in clear in {table}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A link's query, and the (channel, source_ref) its order should get.
+type Query<'a> = &'a [(&'a str, &'a str)];
+type Expected<'a> = (&'a str, Option<&'a str>);
+
+#[tokio::test]
+async fn a_hostile_link_query_gives_a_plain_link_sale_or_plain_values_only() {
+    let (shop, _dir) = selling_shop().await;
+    listed(&shop, "CUP", "Cup", "8", None).await;
+    let long = "S".repeat(65);
+    let cases: [(Query, Expected); 10] = [
+        (
+            &[("src", "qr"), ("sign", "S1A2B3C4")],
+            ("signage", Some("S1A2B3C4")),
+        ),
+        (
+            &[("src", "post"), ("post", "<script>alert(1)</script>")],
+            ("link", None),
+        ),
+        (&[("src", "qr"), ("sign", &long)], ("link", None)),
+        (&[("src", "post"), ("post", "12\u{0}")], ("link", None)),
+        (
+            &[("src", "post"), ("post", "12\r\nSet-Cookie: x")],
+            ("link", None),
+        ),
+        (
+            &[("src", "post"), ("post", "'; DROP TABLE orders; --")],
+            ("link", None),
+        ),
+        (&[("src", "share"), ("order", "O-NOTREAL1")], ("link", None)),
+        (&[("src", "<b>qr</b>"), ("sign", "S1")], ("link", None)),
+        (&[("src", "qr")], ("link", None)),
+        (&[("sign", "S1"), ("post", "12")], ("link", None)),
+    ];
+    for (query, (channel, source_ref)) in cases {
+        let started = shop.buy_from_link(&buy("CUP", 1, query)).await.unwrap();
+        assert_eq!(
+            attribution(&shop, &started.order_ref).await,
+            (channel.to_string(), source_ref.map(str::to_string)),
+            "{query:?}"
+        );
+    }
+    // A share link naming an order that exists but was never paid earns no credit.
+    let unpaid = shop.buy_from_link(&buy("CUP", 1, &[])).await.unwrap();
+    let started = shop
+        .buy_from_link(&buy(
+            "CUP",
+            1,
+            &[("src", "share"), ("order", &unpaid.order_ref)],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        attribution(&shop, &started.order_ref).await,
+        ("link".into(), None)
+    );
+    assert_eq!(count(&shop, "orders").await, 12);
+}
+
+#[tokio::test]
+async fn test_checkout_pages_are_served_under_the_shop_pages_address() {
+    let (shop, _dir) = shop_with("CNY").await;
+    shop.start_test_mode_for_shop_page("http://127.0.0.1:8080/")
+        .await
+        .unwrap();
+    listed(&shop, "CUP", "Cup", "8", None).await;
+    assert_eq!(
+        shop.payments().test_mode().base_url().as_deref(),
+        Some("http://127.0.0.1:8080"),
+        "test checkout pages are served by the shop page"
+    );
+    let started = shop
+        .buy_from_link(&BuyRequest {
+            public_url: "http://127.0.0.1:8080".into(),
+            ..buy("CUP", 1, &[])
+        })
+        .await
+        .unwrap();
+    let NextStep::TestCheckout(token) = &started.next else {
+        panic!("{:?}", started.next)
+    };
+    let payload: String = sqlx::query_scalar("SELECT qr_payload FROM charges WHERE charge_ref = ?")
+        .bind(token)
+        .fetch_one(shop.pool())
+        .await
+        .unwrap();
+    assert_eq!(payload, format!("http://127.0.0.1:8080/pay/{token}"));
+}
