@@ -627,7 +627,9 @@ export type RowError = {
 };
 
 /**  How a sale reached the shop. */
-export type SalesChannel = "till" | "signage" | "post" | "link";
+export type SalesChannel = "till" | "signage" | "post" | "link" | 
+/**  A buyer's shared link from their receipt (source_ref: the shared order's ref). */
+"share";
 
 /**  Where a secret was stored. */
 export type SecretBackend = "keychain" | 
@@ -703,4 +705,3 @@ async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; dat
         return { status: "error", error: e as any };
     }
 }
-
