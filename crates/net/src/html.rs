@@ -18,9 +18,30 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// Percent-encodes one URL path segment (SKUs may hold spaces, slashes or any script):
+/// everything but unreserved ASCII is encoded, so the result is also safe in HTML.
+pub fn path_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::escape_html;
+    use super::{escape_html, path_segment};
+
+    #[test]
+    fn path_segments_keep_only_unreserved_bytes() {
+        assert_eq!(path_segment("TEA-1"), "TEA-1");
+        assert_eq!(path_segment("a/b c"), "a%2Fb%20c");
+        assert_eq!(path_segment("杯"), "%E6%9D%AF");
+    }
 
     #[test]
     fn markup_is_escaped_and_chinese_kept() {

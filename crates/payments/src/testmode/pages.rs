@@ -80,7 +80,7 @@ pub(crate) fn product(sku: &str, name: &str, price: &str, fields: &[(&str, &str)
 <form method="post" action="/p/{sku}">{fields}<button id="buy" class="pay">Buy (test)</button></form>"#,
             name = escape_html(name),
             price = escape_html(price),
-            sku = escape_html(&urlencode_path(sku)),
+            sku = shopcast_net::html::path_segment(sku),
             fields = hidden(fields),
         ),
     )
@@ -135,17 +135,4 @@ fn back_link(return_url: Option<&str>) -> String {
             )
         })
         .unwrap_or_default()
-}
-
-/// Percent-encodes a path segment (SKUs may hold spaces or any script).
-fn urlencode_path(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }

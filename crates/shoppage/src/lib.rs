@@ -1,0 +1,254 @@
+//! The shop's public pages, served by the same engine as the app: product pages with Buy,
+//! receipts with share links, the shop index and sitemap, and the providers' callbacks.
+//!
+//! It faces the internet: the shared hardened server (shopcast-net), single-use form tokens on
+//! every POST, per-client limits on order creation, strict security headers on every answer,
+//! every owner text escaped, no listing or admin endpoint, nothing private on any page.
+
+mod client;
+mod headers;
+mod hooks;
+mod pages;
+mod routes;
+mod words;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use shopcast_core::Shop;
+use shopcast_net::server::{Server, ServerLimits};
+use shopcast_payments::testmode::CheckoutLimits;
+use tokio::net::TcpListener;
+
+pub use client::is_phone;
+
+/// Where and how the shop page listens.
+#[derive(Debug, Clone)]
+pub struct ShopPageOptions {
+    pub listen: SocketAddr,
+    /// The address buyers reach it at (`https://shop.example.com`), no trailing slash: the base
+    /// of every absolute link (OpenGraph, sitemap, receipts, the test checkout).
+    pub public_url: String,
+    pub limits: ShopPageLimits,
+    /// Behind a reverse proxy on this computer: the client is the last `X-Forwarded-For`
+    /// address, and connections are not capped per client (they all come from the proxy).
+    pub trust_proxy: bool,
+}
+
+/// How much the shop page lets any client take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopPageLimits {
+    /// Open connections at most, and per client (an IPv4 address, an IPv6 /64).
+    pub max_connections: usize,
+    pub max_connections_per_client: usize,
+    /// Headers must arrive within this; reading the body and answering within the other.
+    pub header_timeout: Duration,
+    pub request_timeout: Duration,
+    /// Largest form body (a Buy form is a few hundred bytes).
+    pub max_form_bytes: usize,
+    /// Largest provider callback body (a Stripe event is a few KiB).
+    pub max_hook_bytes: usize,
+    /// Orders one client may start at once, and per minute after that.
+    pub orders_burst: u32,
+    pub orders_per_minute: u32,
+}
+
+impl Default for ShopPageLimits {
+    fn default() -> Self {
+        let server = ServerLimits::default();
+        ShopPageLimits {
+            max_connections: server.max_connections,
+            max_connections_per_client: server.max_connections_per_client,
+            header_timeout: server.header_timeout,
+            request_timeout: server.request_timeout,
+            max_form_bytes: 4 * 1024,
+            max_hook_bytes: 256 * 1024,
+            orders_burst: 5,
+            orders_per_minute: 10,
+        }
+    }
+}
+
+/// What the owner sees of a running shop page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopPageStatus {
+    /// The address it listens on ("127.0.0.1:8080").
+    pub listening: String,
+    pub public_url: String,
+    /// When the last request came in, UTC ms.
+    pub last_request_at: Option<i64>,
+    /// Requests answered since it started.
+    pub requests: u64,
+}
+
+/// Whether the public address reaches this very server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reachability {
+    Reachable,
+    /// The address answered, but not as this server (another site, an old tunnel).
+    SomeoneElse {
+        detail: String,
+    },
+    /// Nothing answered (DNS, TLS, refused, timed out).
+    Unreachable {
+        detail: String,
+    },
+}
+
+/// Counts requests and remembers the reachability nonces this server was asked with.
+#[derive(Default)]
+pub(crate) struct Activity {
+    requests: AtomicU64,
+    /// UTC ms of the last request; 0 before the first.
+    last_request_at: AtomicI64,
+    /// Nonces of reachability checks that arrived here (a few, newest last).
+    heard: Mutex<Vec<String>>,
+}
+
+impl Activity {
+    pub(crate) fn saw_request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.last_request_at
+            .store(jiff::Timestamp::now().as_millisecond(), Ordering::Relaxed);
+    }
+
+    pub(crate) fn heard_nonce(&self, nonce: &str) {
+        let mut heard = self.heard.lock().expect("lock");
+        if heard.len() >= 16 {
+            heard.remove(0);
+        }
+        heard.push(nonce.to_string());
+    }
+
+    fn was_heard(&self, nonce: &str) -> bool {
+        self.heard.lock().expect("lock").iter().any(|n| n == nonce)
+    }
+}
+
+/// A running shop page; dropping it stops the server and closes its connections.
+pub struct ShopPage {
+    pub addr: SocketAddr,
+    public_url: String,
+    activity: Arc<Activity>,
+    _server: Server,
+}
+
+/// Starts the shop page on `options.listen`. With test mode on, the test checkout's `/pay/*`
+/// pages are served here too, under the public address.
+pub async fn serve(shop: Shop, options: ShopPageOptions) -> std::io::Result<ShopPage> {
+    let public_url = options.public_url.trim_end_matches('/').to_string();
+    let limits = options.limits.clone();
+    let checkout = match shop.payment_settings().await {
+        Ok(settings) if settings.test_mode => {
+            let mode = shop
+                .start_test_mode_for_shop_page(&public_url)
+                .await
+                .map_err(std::io::Error::other)?;
+            let checkout_limits = CheckoutLimits {
+                max_body_bytes: limits.max_form_bytes,
+                ..CheckoutLimits::default()
+            };
+            Some(mode.checkout_router(&checkout_limits))
+        }
+        Ok(_) => None,
+        Err(error) => return Err(std::io::Error::other(error)),
+    };
+    let listener = TcpListener::bind(options.listen).await?;
+    let addr = listener.local_addr()?;
+    let activity = Arc::new(Activity::default());
+    let router = routes::router(
+        shop,
+        routes::Settings {
+            public_url: public_url.clone(),
+            trust_proxy: options.trust_proxy,
+            limits: limits.clone(),
+        },
+        activity.clone(),
+        checkout,
+    );
+    let server_limits = ServerLimits {
+        max_connections: limits.max_connections,
+        // Behind a proxy every connection comes from it: only the total is capped.
+        max_connections_per_client: if options.trust_proxy {
+            limits.max_connections
+        } else {
+            limits.max_connections_per_client
+        },
+        header_timeout: limits.header_timeout,
+        request_timeout: limits.request_timeout,
+        max_body_bytes: limits.max_hook_bytes.max(limits.max_form_bytes),
+    };
+    let server = shopcast_net::server::serve(
+        listener,
+        router,
+        server_limits,
+        Arc::new(routes::server_refusal(public_url.starts_with("https://"))),
+    )?;
+    Ok(ShopPage {
+        addr,
+        public_url,
+        activity,
+        _server: server,
+    })
+}
+
+impl ShopPage {
+    pub fn status(&self) -> ShopPageStatus {
+        let at = self.activity.last_request_at.load(Ordering::Relaxed);
+        ShopPageStatus {
+            listening: self.addr.to_string(),
+            public_url: self.public_url.clone(),
+            last_request_at: (at > 0).then_some(at),
+            requests: self.activity.requests.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Fetches `{public_url}/healthz?nonce=…` and checks that the nonce came back and that
+    /// this server is the one that was asked.
+    pub async fn check_reachable(&self) -> Reachability {
+        let nonce = random_hex(16);
+        let url = format!("{}/healthz?nonce={nonce}", self.public_url);
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = match reqwest::Client::builder()
+            .redirect(shopcast_net::redirect_policy())
+            .timeout(Duration::from_secs(10))
+            .build()
+        {
+            Ok(client) => client,
+            Err(error) => {
+                return Reachability::Unreachable {
+                    detail: error.to_string(),
+                };
+            }
+        };
+        let reply = match client.get(&url).send().await {
+            Ok(reply) => reply,
+            Err(error) => {
+                return Reachability::Unreachable {
+                    detail: format!("{url}: {error}"),
+                };
+            }
+        };
+        let status = reply.status();
+        let body = shopcast_net::read_capped(reply, 4096)
+            .await
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default();
+        if status.is_success() && body.trim() == nonce && self.activity.was_heard(&nonce) {
+            Reachability::Reachable
+        } else {
+            Reachability::SomeoneElse {
+                detail: format!("{url} answered {status}, not as this shop page"),
+            }
+        }
+    }
+}
+
+/// `bytes` random bytes from the OS as lower-case hex.
+pub(crate) fn random_hex(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    getrandom::fill(&mut buffer).expect("the OS random source is available");
+    buffer.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,397 @@
+//! What the pages show: owner text escaped, link-preview meta, photos with sizes and caching,
+//! 404 pages that say so, security headers on every answer, sitemap and robots.
+
+use shopcast_shoppage::ShopPageLimits;
+
+use crate::{SHOP_NAME, TEA_NAME, field, http, order_count, page_text, send_raw, start};
+
+const ESCAPED_TEA: &str =
+    "青花瓷杯 &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;cups&#39;";
+
+#[tokio::test]
+async fn a_product_page_shows_owner_text_escaped_with_link_preview_meta() {
+    let fixture = start("zh-CN", ShopPageLimits::default()).await;
+    let base = &fixture.base;
+    let client = http();
+    let reply = client
+        .get(format!(
+            "{base}/p/TEA-1?src=post&post=12&evil=%22%3E%3Cscript%3E"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    assert_eq!(reply.headers()["cache-control"], "no-store");
+    let html = reply.text().await.unwrap();
+    // Owner text: present, escaped, nowhere raw.
+    assert!(html.contains(ESCAPED_TEA), "{html}");
+    assert!(
+        !html.contains("<script>") && !html.contains(TEA_NAME),
+        "{html}"
+    );
+    assert!(html.contains("手工 &lt;b&gt;bold&lt;/b&gt; &quot;quoted&quot;\nsecond line"));
+    assert!(html.contains("Lin&#39;s &lt;Tea&gt; &quot;House&quot; 茶馆"));
+    assert!(!html.contains(SHOP_NAME));
+    // The query's stray key never reaches the page; the attribution rides in the form.
+    assert!(!html.contains("evil"), "{html}");
+    assert_eq!(field(&html, "src").as_deref(), Some("post"));
+    assert_eq!(field(&html, "post").as_deref(), Some("12"));
+    assert!(field(&html, "csrf").is_some());
+    // Chinese words, the price as the core formats it, a quantity field.
+    assert!(html.contains(r#"<html lang="zh-CN">"#));
+    assert!(html.contains(">购买</button>"), "{html}");
+    assert!(html.contains("¥88.00"), "{html}");
+    assert!(
+        html.contains(r#"name="quantity" value="1" min="1" max="99""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<form class="buy" method="post" action="/p/TEA-1/buy">"#));
+    // Link previews: absolute URLs from the public address.
+    let hash = &fixture.photo_hash;
+    for meta in [
+        format!(r#"<link rel="canonical" href="{base}/p/TEA-1">"#),
+        format!(r#"<meta property="og:url" content="{base}/p/TEA-1">"#),
+        format!(r#"<meta property="og:image" content="{base}/media/{hash}/medium">"#),
+        format!(r#"<meta property="og:title" content="{ESCAPED_TEA}">"#),
+        r#"<meta property="og:type" content="product">"#.to_string(),
+        r#"<meta property="product:price:amount" content="88.00">"#.to_string(),
+        r#"<meta property="product:price:currency" content="CNY">"#.to_string(),
+        r#"<meta name="twitter:card" content="summary_large_image">"#.to_string(),
+        format!(r#"<meta name="twitter:image" content="{base}/media/{hash}/medium">"#),
+    ] {
+        assert!(html.contains(&meta), "missing {meta}\n{html}");
+    }
+    // Three sizes for the browser to pick from.
+    assert!(
+        html.contains(&format!(
+            r#"srcset="/media/{hash}/thumb 320w, /media/{hash}/medium 800w, /media/{hash}/full 1200w""#
+        )),
+        "{html}"
+    );
+    // A stylesheet named by its content, and no script or inline style at all.
+    let css = html
+        .split(r#"<link rel="stylesheet" href=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    assert!(
+        css.starts_with("/assets/shop.") && css.ends_with(".css"),
+        "{css}"
+    );
+    assert!(!html.contains("<style") && !html.contains("style=") && !html.contains("<script"));
+    let sheet = client.get(format!("{base}{css}")).send().await.unwrap();
+    assert_eq!(sheet.status(), 200);
+    assert!(
+        sheet.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert_eq!(sheet.headers()["content-type"], "text/css; charset=utf-8");
+    let stale = client
+        .get(format!("{base}/assets/shop.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 404);
+    assert_eq!(order_count(&fixture.shop).await, 0);
+}
+
+#[tokio::test]
+async fn unknown_and_archived_products_get_a_404_page_that_says_so() {
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let client = http();
+    for sku in ["NOPE", "OLD-1", "%00", &"A".repeat(300)] {
+        let reply = client
+            .get(format!("{}/p/{sku}", fixture.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 404, "{sku}");
+        let html = reply.text().await.unwrap();
+        assert!(
+            html.contains("This product is not on sale here"),
+            "{sku}: {html}"
+        );
+        assert!(!html.contains("Archived teapot"), "{html}");
+    }
+    let index = page_text(&client, format!("{}/", fixture.base)).await;
+    assert!(
+        index.contains("/p/TEA-1") && index.contains("/p/SOLD-1"),
+        "{index}"
+    );
+    assert!(
+        !index.contains("/p/OLD-1") && !index.contains("Archived"),
+        "{index}"
+    );
+    // Nothing that lists or administers anything.
+    for path in [
+        "/admin",
+        "/orders",
+        "/api/orders",
+        "/p",
+        "/r",
+        "/r/",
+        "/media",
+        "/hooks/stripe",
+    ] {
+        let reply = client
+            .get(format!("{}{path}", fixture.base))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            reply.status() == 404 || reply.status() == 405,
+            "{path}: {}",
+            reply.status()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_sold_out_product_cannot_be_bought() {
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let client = http();
+    let html = page_text(&client, format!("{}/p/SOLD-1", fixture.base)).await;
+    assert!(
+        html.contains(r#"<p class="stock sold-out" id="stock">Sold out</p>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<button id="buy" disabled>Sold out</button>"#),
+        "{html}"
+    );
+    // A hand-made POST with the page's token is refused by the core, and says why.
+    let token = field(&html, "csrf").unwrap();
+    let reply = client
+        .post(format!("{}/p/SOLD-1/buy", fixture.base))
+        .form(&[("csrf", token.as_str()), ("quantity", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 409);
+    assert!(reply.text().await.unwrap().contains("sold out"));
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let base = &fixture.base;
+    let hash = &fixture.photo_hash;
+    let client = http();
+    let gets = [
+        "/".to_string(),
+        "/?q=%E9%9D%92%E8%8A%B1".to_string(),
+        "/p/TEA-1".to_string(),
+        "/p/NOPE".to_string(),
+        "/no/such/page".to_string(),
+        format!("/media/{hash}/thumb"),
+        format!("/media/{hash}/huge"),
+        "/r/0123456789abcdef0123456789abcdef".to_string(),
+        "/share/mastodon?text=hi".to_string(),
+        "/sitemap.xml".to_string(),
+        "/robots.txt".to_string(),
+        "/healthz".to_string(),
+        "/pay/unknown".to_string(),
+    ];
+    let mut replies = Vec::new();
+    for path in &gets {
+        replies.push((
+            path.clone(),
+            client.get(format!("{base}{path}")).send().await.unwrap(),
+        ));
+    }
+    for path in ["/p/TEA-1/buy", "/hooks/stripe", "/hooks/alipay"] {
+        replies.push((
+            path.into(),
+            client.post(format!("{base}{path}")).send().await.unwrap(),
+        ));
+    }
+    let big = client
+        .post(format!("{base}/hooks/stripe"))
+        .body(vec![b'x'; 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status(), 413);
+    replies.push(("413".into(), big));
+    for (path, reply) in &replies {
+        let headers = reply.headers();
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.starts_with(
+                "default-src 'none'; img-src 'self'; style-src 'self'; form-action 'self'"
+            ),
+            "{path}: {csp}"
+        );
+        assert!(
+            csp.ends_with("frame-ancestors 'none'; base-uri 'none'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert!(headers.contains_key("referrer-policy"), "{path}");
+        assert!(headers.contains_key("permissions-policy"), "{path}");
+        // Plain http on this computer: no HSTS.
+        assert!(!headers.contains_key("strict-transport-security"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn photos_have_an_etag_and_come_back_304() {
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let client = http();
+    let hash = &fixture.photo_hash;
+    for variant in ["thumb", "medium", "full"] {
+        let url = format!("{}/media/{hash}/{variant}", fixture.base);
+        let reply = client.get(&url).send().await.unwrap();
+        assert_eq!(reply.status(), 200, "{variant}");
+        let etag = reply.headers()["etag"].to_str().unwrap().to_string();
+        assert_eq!(etag, format!("\"{hash}-{variant}\""));
+        assert_eq!(
+            reply.headers()["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        assert!(
+            reply.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("image/")
+        );
+        let size = reply.bytes().await.unwrap().len();
+        assert!(size > 100, "{variant}: {size} bytes");
+        let again = client
+            .get(&url)
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{variant}");
+        assert_eq!(again.headers()["etag"], etag.as_str());
+        assert!(again.bytes().await.unwrap().is_empty());
+    }
+    // Not a photo's hash, or a photo that is not stored: 404, never a file elsewhere.
+    for path in [
+        "/media/..%2F..%2Fshop.sqlite/full".to_string(),
+        format!("/media/{}/full", "0".repeat(64)),
+        format!("/media/{hash}/original"),
+    ] {
+        let (status, _) = send_raw(
+            fixture.page.addr,
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await;
+        assert_eq!(status, 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn index_search_sitemap_robots_and_health() {
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let base = &fixture.base;
+    let client = http();
+    let found = page_text(&client, format!("{base}/?q=%E9%9D%92%E8%8A%B1")).await;
+    assert!(
+        found.contains("/p/TEA-1") && !found.contains("/p/SOLD-1"),
+        "{found}"
+    );
+    let none = page_text(&client, format!("{base}/?q=%3Cscript%3Exyz")).await;
+    assert!(
+        none.contains("Nothing found.") && none.contains("value=\"&lt;script&gt;xyz\""),
+        "{none}"
+    );
+    let sitemap = client
+        .get(format!("{base}/sitemap.xml"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        sitemap.headers()["content-type"],
+        "application/xml; charset=utf-8"
+    );
+    let sitemap = sitemap.text().await.unwrap();
+    assert!(
+        sitemap.contains(&format!("<loc>{base}/p/TEA-1</loc><lastmod>")),
+        "{sitemap}"
+    );
+    assert!(
+        sitemap.contains(&format!("<loc>{base}/p/SOLD-1</loc>")),
+        "{sitemap}"
+    );
+    assert!(!sitemap.contains("/p/OLD-1<"), "{sitemap}");
+    let robots = page_text(&client, format!("{base}/robots.txt")).await;
+    assert!(
+        robots.contains(&format!("Sitemap: {base}/sitemap.xml"))
+            && robots.contains("Disallow: /r/")
+    );
+    assert_eq!(page_text(&client, format!("{base}/healthz")).await, "ok");
+    assert_eq!(
+        page_text(&client, format!("{base}/healthz?nonce=abc123")).await,
+        "abc123"
+    );
+    assert_eq!(
+        page_text(&client, format!("{base}/healthz?nonce=%3Cx%3E")).await,
+        "ok"
+    );
+}
+
+#[tokio::test]
+async fn mastodon_sharing_asks_the_server_and_goes_only_to_a_host_name() {
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let client = http();
+    let ask = client
+        .get(format!(
+            "{}/share/mastodon?text=I%20bought%20%3Ctea%3E",
+            fixture.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ask.status(), 200);
+    let csp = ask.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("form-action 'self' https:;"), "{csp}");
+    let html = ask.text().await.unwrap();
+    assert!(
+        html.contains(r#"<form class="search" method="get" action="/share/mastodon">"#),
+        "{html}"
+    );
+    assert_eq!(
+        field(&html, "text").as_deref(),
+        Some("I bought &lt;tea&gt;")
+    );
+    let go = client
+        .get(format!(
+            "{}/share/mastodon?text=I%20bought%20%3Ctea%3E&instance=https%3A%2F%2FMastodon.Social%2F",
+            fixture.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(go.status(), 303);
+    assert_eq!(
+        crate::location(&go),
+        "https://mastodon.social/share?text=I+bought+%3Ctea%3E"
+    );
+    for bad in [
+        "evil.com%2F%2Fx",
+        "127.0.0.1",
+        "localhost",
+        "a.com%3A8080",
+        "javascript%3Aalert(1)",
+    ] {
+        let reply = client
+            .get(format!(
+                "{}/share/mastodon?text=x&instance={bad}",
+                fixture.base
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 400, "{bad}");
+        assert!(reply.headers().get("location").is_none());
+    }
+}
