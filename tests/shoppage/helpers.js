@@ -158,15 +158,16 @@ let sessions = 0;
 
 /**
  * A headless Chromium session: `phone` emulates a 390×844 phone (touch, phone User-Agent),
- * `desktop` a 1280×800 window. Its console is recorded (read with `consoleErrors`).
+ * `desktop` a 1280×800 window; `args` adds Chromium switches. Its console is recorded (read
+ * with `consoleErrors`).
  */
-export async function openBrowser(kind = 'desktop') {
+export async function openBrowser(kind = 'desktop', { args = [] } = {}) {
   const size = VIEWPORTS[kind];
   const profile = path.join(env.work, `chromium-profile-${++sessions}`);
   mkdirSync(profile);
   const chromeOptions = {
     binary: env.chromium,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', `--user-data-dir=${profile}`, '--lang=en-US'],
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', `--user-data-dir=${profile}`, '--lang=en-US', ...args],
   };
   if (kind === 'phone') {
     chromeOptions.mobileEmulation = {

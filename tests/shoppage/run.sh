@@ -4,7 +4,7 @@
 #
 # Builds nothing. Build first, from the repository root:
 #   cargo build -p shopcast && (cd tests/shoppage && npm ci) && (cd tests/peers/pds && npm ci)
-# then: bash tests/shoppage/run.sh [FILE.test.js…]
+# then: bash tests/shoppage/run.sh [FILE.test.js…]   (needs openssl for alipay.test.js)
 #
 # Environment:
 #   CARGO_TARGET_DIR   where the debug binary is (default: <repo>/target)
@@ -35,6 +35,7 @@ die() {
 command -v node >/dev/null 2>&1 || die "node not found"
 command -v python3 >/dev/null 2>&1 || die "python3 not found (it reads the sales CSV)"
 command -v convert >/dev/null 2>&1 || die "ImageMagick's convert not found (it draws the product photos)"
+command -v openssl >/dev/null 2>&1 || die "openssl not found (it makes the Alipay keys and the gateway's certificate)"
 [[ -d $HERE/node_modules/webdriverio && -d $HERE/node_modules/parse5 ]] ||
   die "webdriverio/parse5 are not installed: (cd tests/shoppage && npm ci)"
 [[ -d $REPO/tests/peers/pds/node_modules/@atproto/pds ]] ||
