@@ -14,7 +14,7 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libssl-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth webkit2gtk-driver imagemagick fonts-noto-cjk fonts-noto-color-emoji
   poppler-utils qpdf zbar-tools libdbus-1-dev sqlite3
-  chromium chromium-driver nginx-light wrk apache2-utils
+  chromium chromium-driver openssl nginx-light wrk apache2-utils
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
