@@ -197,6 +197,32 @@ for (const [key, shop] of Object.entries(shops)) {
       assert.equal(afterList.length, before.length, 'a GET creates no payment');
     });
 
+    it('a declined payment leads back to a receipt that is not paid and offers no sharing', async () => {
+      const b = browsers.phone;
+      const paidBefore = JSON.parse(shopcast(dataDir, ['payments', 'list', '--json'])).filter((p) => p.status === 'paid');
+      await visit(b, `${server.url}/p/${shop.product.sku}`);
+      await (await b.$('form[action$="/buy"] button')).click();
+      await b.waitUntil(async () => (await b.getUrl()).includes('/pay/'));
+      await (await b.$('#decline')).click();
+      const back = await b.$('a#return');
+      await back.waitForExist();
+      await back.click();
+      await b.waitUntil(async () => (await b.getUrl()).includes('/r/'));
+      await visit(b, await b.getUrl());
+      const state = await b.execute(() => ({
+        share: document.querySelectorAll('a[href*="bsky.app"], a[href*="weibo.com"], a[href*="/share/mastodon"]').length,
+        order: document.getElementById('order')?.textContent,
+        paid: !!document.querySelector('.paid'),
+      }));
+      assert.equal(state.share, 0, 'nothing to share from an unpaid order');
+      assert.equal(state.paid, false, 'the receipt does not say paid');
+      assert.match(state.order ?? '', /^O-/);
+      await screenshot(b, `${key}-receipt-declined`);
+      const paidAfter = JSON.parse(shopcast(dataDir, ['payments', 'list', '--json'])).filter((p) => p.status === 'paid');
+      assert.equal(paidAfter.length, paidBefore.length, 'declining paid nothing');
+      assert.ok(!paidAfter.some((p) => p.orderRef === state.order));
+    });
+
     it('a sold-out product says so and its Buy is disabled', async () => {
       const b = browsers.phone;
       await visit(b, `${server.url}/p/${shop.soldOut}`);
