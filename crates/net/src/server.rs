@@ -49,6 +49,32 @@ impl Default for ServerLimits {
     }
 }
 
+/// Raises this process's soft limit of open files to at least `wanted` (up to the hard limit)
+/// and returns the limit now: a server capped at 1,024 connections needs more than the usual
+/// soft limit of 1,024 descriptors.
+pub fn raise_open_file_limit(wanted: u64) -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 0;
+        }
+        if limit.rlim_cur < wanted {
+            let raised = libc::rlimit {
+                rlim_cur: wanted.min(limit.rlim_max),
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    limit.rlim_cur
+}
+
 /// Renders the server's own refusals (413 for a body over the cap, 408 past the deadline) as
 /// the app's pages.
 pub type Refusal = Arc<dyn Fn(StatusCode) -> Response + Send + Sync>;

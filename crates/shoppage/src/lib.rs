@@ -155,6 +155,14 @@ pub async fn serve(shop: Shop, options: ShopPageOptions) -> std::io::Result<Shop
         Ok(_) => None,
         Err(error) => return Err(std::io::Error::other(error)),
     };
+    // Every connection is a descriptor, and SQLite and the media store need some too.
+    let wanted = limits.max_connections as u64 + 256;
+    if shopcast_net::server::raise_open_file_limit(wanted) < wanted {
+        tracing::warn!(
+            wanted,
+            "the open-file limit is below what the connection cap needs"
+        );
+    }
     let listener = TcpListener::bind(options.listen).await?;
     let addr = listener.local_addr()?;
     let activity = Arc::new(Activity::default());

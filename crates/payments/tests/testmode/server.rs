@@ -9,28 +9,11 @@ use tokio::net::{TcpSocket, TcpStream};
 
 use crate::{addr, checkout, field, http, page_text, post_form};
 
-/// Raises this process's soft open-file limit to at least `wanted` (up to the hard limit).
-fn allow_open_files(wanted: u64) -> u64 {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
-    unsafe {
-        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
-        if limit.rlim_cur < wanted {
-            limit.rlim_cur = wanted.min(limit.rlim_max);
-            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
-        }
-    }
-    limit.rlim_cur
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_idle_connections_do_not_stop_a_customer() {
     // Both ends of each connection live in this process.
     assert!(
-        allow_open_files(8_192) >= 4_200,
+        shopcast_net::server::raise_open_file_limit(8_192) >= 4_200,
         "too few file descriptors allowed"
     );
     let (_mode, server, _shop, base) = checkout(CheckoutLimits::default()).await;

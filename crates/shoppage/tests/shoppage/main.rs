@@ -154,23 +154,6 @@ pub async fn send_raw(addr: SocketAddr, request: &[u8]) -> (u16, String) {
     (status, reply)
 }
 
-/// Raises this process's soft open-file limit to at least `wanted` (up to the hard limit).
-pub fn allow_open_files(wanted: u64) -> u64 {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
-    unsafe {
-        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
-        if limit.rlim_cur < wanted {
-            limit.rlim_cur = wanted.min(limit.rlim_max);
-            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
-        }
-    }
-    limit.rlim_cur
-}
-
 /// Buys `quantity` of `sku` from a fresh product page: the reply to the Buy POST.
 pub async fn buy(
     client: &reqwest::Client,

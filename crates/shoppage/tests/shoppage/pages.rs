@@ -395,3 +395,37 @@ async fn mastodon_sharing_asks_the_server_and_goes_only_to_a_host_name() {
         assert!(reply.headers().get("location").is_none());
     }
 }
+
+#[tokio::test]
+async fn behind_https_pages_ask_for_https_and_link_to_it() {
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let page = shopcast_shoppage::serve(
+        fixture.shop.clone(),
+        shopcast_shoppage::ShopPageOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            public_url: "https://shop.example.com/".into(),
+            limits: ShopPageLimits::default(),
+            trust_proxy: true,
+        },
+    )
+    .await
+    .unwrap();
+    let client = http();
+    for path in ["/p/TEA-1", "/p/NOPE", "/robots.txt"] {
+        let reply = client
+            .get(format!("http://{}{path}", page.addr))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            reply.headers()["strict-transport-security"],
+            "max-age=31536000",
+            "{path}"
+        );
+    }
+    let html = page_text(&client, format!("http://{}/p/TEA-1", page.addr)).await;
+    assert!(
+        html.contains(r#"<meta property="og:url" content="https://shop.example.com/p/TEA-1">"#),
+        "{html}"
+    );
+}

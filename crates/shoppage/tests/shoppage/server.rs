@@ -6,13 +6,15 @@ use shopcast_shoppage::ShopPageLimits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::{allow_open_files, http, start};
+use shopcast_net::server::raise_open_file_limit;
+
+use crate::{http, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_idle_connections_do_not_stop_a_buyer() {
     // Both ends of each connection live in this process.
     assert!(
-        allow_open_files(8_192) >= 4_200,
+        raise_open_file_limit(8_192) >= 4_200,
         "too few file descriptors allowed"
     );
     let fixture = start("en", ShopPageLimits::default()).await;
