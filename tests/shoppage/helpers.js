@@ -154,8 +154,6 @@ export const VIEWPORTS = {
   desktop: { width: 1280, height: 800 },
 };
 
-let sessions = 0;
-
 /**
  * A headless Chromium session: `phone` emulates a 390×844 phone (touch, phone User-Agent),
  * `desktop` a 1280×800 window; `args` adds Chromium switches. Its console is recorded (read
@@ -163,8 +161,8 @@ let sessions = 0;
  */
 export async function openBrowser(kind = 'desktop', { args = [] } = {}) {
   const size = VIEWPORTS[kind];
-  const profile = path.join(env.work, `chromium-profile-${++sessions}`);
-  mkdirSync(profile);
+  // Each test file runs in its own process: a fresh folder, never a shared profile.
+  const profile = tempDir('chromium-profile');
   const chromeOptions = {
     binary: env.chromium,
     args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', `--user-data-dir=${profile}`, '--lang=en-US', ...args],
