@@ -238,6 +238,19 @@ async fn five_hundred_buys_from_fifty_clients_create_what_the_limit_allows_once_
 async fn pay(client: &reqwest::Client, base: &str, pay_path: &str) -> String {
     let checkout = page_text(client, format!("{base}{pay_path}")).await;
     let token = field(&checkout, "csrf").expect("the checkout's form token");
+    // Styled by a file, so the shop page's CSP (style-src 'self') lets it show as designed.
+    assert!(
+        checkout.contains(r#"<link rel="stylesheet" href="/pay/assets/checkout.css">"#),
+        "{checkout}"
+    );
+    assert!(!checkout.contains("<style"), "{checkout}");
+    let css = client
+        .get(format!("{base}/pay/assets/checkout.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.status(), 200);
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
     let paid = client
         .post(format!("{base}{pay_path}/pay"))
         .form(&[("csrf", token)])
