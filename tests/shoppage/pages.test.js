@@ -3,6 +3,8 @@
 // as artifacts), with a clean console; Chinese drawn with a CJK font; link-preview meta read
 // back with parse5 as an unfurler would, its image fetched.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -191,6 +193,14 @@ for (const [key, shop] of Object.entries(shops)) {
         const bytes = new Uint8Array(await got.arrayBuffer());
         assert.equal(imageKind(bytes), type.split('/')[1], `${key} bytes are the image its type says`);
         assert.ok(bytes.length > 1000, `${key} is a real photo (${bytes.length} bytes)`);
+        if (key === 'og:image') {
+          // The size the preview announces is the size of the image it points at.
+          const file = path.join(tempDir('og-image'), `image.${imageKind(bytes)}`);
+          writeFileSync(file, bytes);
+          const [w, h] = execFileSync('identify', ['-format', '%w %h', file], { encoding: 'utf8' }).split(' ').map(Number);
+          assert.equal(Number(one(meta, 'og:image:width')), w, 'og:image:width');
+          assert.equal(Number(one(meta, 'og:image:height')), h, 'og:image:height');
+        }
       }
       // Unfurling (and the browser tests' page views) created nothing.
       const afterList = JSON.parse(shopcast(dataDir, ['payments', 'list', '--json']));
