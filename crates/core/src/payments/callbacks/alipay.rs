@@ -1,2 +1,107 @@
 //! Alipay asynchronous notifications (`POST /hooks/alipay`): RSA2-verified, matched to the
 //! order (app_id, out_trade_no, amount), recorded; the reply `success` only after the commit.
+
+use shopcast_payments::ProviderKind;
+use shopcast_payments::alipay::notify;
+use shopcast_payments::alipay::sign::AlipayPublicKey;
+use shopcast_payments::alipay::wire;
+
+use crate::Shop;
+use crate::error::{CoreError, Result};
+use crate::payments::callbacks::CallbackOutcome;
+use crate::payments::store::orders;
+use crate::payments::{providers, till};
+
+const PROVIDER: &str = "alipay";
+/// The keychain entry `providers::connect_alipay` keeps Alipay's public key under.
+const ALIPAY_PUBLIC_KEY: &str = "alipay.alipay_public_key";
+
+fn refused(message: String) -> CoreError {
+    CoreError::CallbackRefused {
+        provider: PROVIDER,
+        message,
+    }
+}
+
+impl Shop {
+    /// Records one Alipay notification: checked with the saved Alipay public key, then it
+    /// must be for this shop's app, one of its charges and that order's amount, else it is
+    /// `CallbackRefused` and nothing is stored. The event has the id the poll gives the same
+    /// trade state, so retries, replays and a poll that saw it add nothing; the watcher keeps
+    /// polling as the fallback. Any other error (the database) means "not recorded, retry":
+    /// the server answers Alipay `success` only when this returned `Ok`.
+    pub async fn record_alipay_notify(&self, form_body: &[u8]) -> Result<CallbackOutcome> {
+        let settings = providers::load(&self.pool).await?;
+        let saved = match &settings.alipay {
+            Some(alipay) => self
+                .secrets
+                .get(ALIPAY_PUBLIC_KEY)?
+                .map(|key| (alipay.app_id.clone(), key)),
+            None => None,
+        };
+        let (app_id, key_text) = saved.ok_or_else(|| {
+            refused(
+                "Alipay is not set up here (or its public key is gone from the keychain), \
+                     so no notification can be checked: connect Alipay in Settings → Payments \
+                     or with `shopcast providers add alipay`."
+                    .into(),
+            )
+        })?;
+        let alipay_key = AlipayPublicKey::parse(&key_text).map_err(|error| {
+            refused(format!(
+                "The saved Alipay public key cannot check notifications: {error}"
+            ))
+        })?;
+        let notified = notify::verify(form_body, &alipay_key).map_err(|error| {
+            refused(format!(
+                "This Alipay notification was refused and nothing was recorded: {error}"
+            ))
+        })?;
+        if notified.app_id != app_id {
+            return Err(refused(format!(
+                "This Alipay notification is for app {}, not this shop's app {app_id}; nothing \
+                 was recorded.",
+                notified.app_id
+            )));
+        }
+        let order_id =
+            orders::order_of_charge(&self.pool, ProviderKind::Alipay, &notified.out_trade_no)
+                .await?
+                .ok_or_else(|| {
+                    refused(format!(
+                        "This Alipay notification is about trade {}, which no order of this \
+                         shop has; nothing was recorded.",
+                        notified.out_trade_no
+                    ))
+                })?;
+        let order = till::get_order(&self.pool, order_id).await?;
+        if order.total.currency != "CNY" || order.total.amount_minor != notified.total_amount_minor
+        {
+            return Err(refused(format!(
+                "This Alipay notification says trade {} is for ¥{}, but order {} is for {} \
+                 {}; nothing was recorded.",
+                notified.out_trade_no,
+                wire::format_yuan(notified.total_amount_minor).unwrap_or_default(),
+                order.order_ref,
+                order.total.to_decimal_string(),
+                order.total.currency,
+            )));
+        }
+        let Some(event) = notified.event(Some(&order.order_ref)) else {
+            // The buyer opened the payment page: nothing to record yet.
+            return Ok(CallbackOutcome {
+                recorded: 0,
+                ignored: 1,
+            });
+        };
+        // Ingest publishes the live update; no cursor moves (Alipay is polled per charge).
+        let report = self
+            .payments
+            .ingest(ProviderKind::Alipay, &[event], None)
+            .await?;
+        Ok(CallbackOutcome {
+            recorded: report.changed.len(),
+            ignored: 0,
+        })
+    }
+}

@@ -189,6 +189,22 @@ pub async fn open_charge_of(
     }))
 }
 
+/// The order of `provider`'s charge `charge_ref`, whatever the charge's status now (a
+/// provider's notification may come after the charge expired or was paid).
+pub(crate) async fn order_of_charge(
+    pool: &SqlitePool,
+    provider: ProviderKind,
+    charge_ref: &str,
+) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT order_id FROM charges WHERE provider = ? AND charge_ref = ?")
+            .bind(provider.as_str())
+            .bind(charge_ref)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
 /// Cancels an unpaid order and its open charges (the customer walked away).
 pub async fn cancel_order(pool: &SqlitePool, order_id: i64) -> Result<Order> {
     let order = get_order(pool, order_id).await?;
