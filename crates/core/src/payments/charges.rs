@@ -139,23 +139,29 @@ impl Payments {
             }),
             web,
         };
-        let mut charge = provider
+        let charge = provider
             .create_charge(&request)
             .await
             .map_err(provider_error)?;
         // The return address opens the buyer's receipt, and the shop keeps only its token's
-        // hash: the provider's echo of it (a Checkout Session's success_url) is not stored.
-        if let Some(token) = request
+        // hash: the provider's echo of it (a Checkout Session's success_url, the return_url
+        // inside a signed Alipay address) is not stored. The buyer is sent to the real one.
+        let token = request
             .web
             .as_ref()
             .and_then(|web| web.return_url.rsplit('/').next())
-            .filter(|token| token.len() >= 16)
-        {
-            charge.raw = charge.raw.replace(token, "(receipt)");
-        }
+            .filter(|token| token.len() >= 16);
+        let stored = match token {
+            Some(token) => shopcast_payments::Charge {
+                raw: charge.raw.replace(token, "(receipt)"),
+                qr_payload: charge.qr_payload.replace(token, "(receipt)"),
+                ..charge.clone()
+            },
+            None => charge.clone(),
+        };
         // A test charge belongs to this run's checkout (no other process can take it).
         let test_run = (kind == ProviderKind::Test).then(|| self.inner.test_mode.run_id());
-        till::record_charge(pool, order_id, kind, &order.total, &charge, test_run).await?;
+        till::record_charge(pool, order_id, kind, &order.total, &stored, test_run).await?;
         let matrix = shopcast_print::qr::QrCode::encode(
             charge.qr_payload.as_bytes(),
             shopcast_print::qr::EcLevel::M,

@@ -107,40 +107,40 @@ impl Shop {
     /// on; CoreError (provider_config) with a sentence when none is. Checks the quantity, that
     /// the product is on sale and in stock before any order is made.
     pub async fn buy_from_link(&self, request: &BuyRequest) -> Result<WebCheckoutStart> {
+        // The buyer reads these sentences on the shop page, so they are in the shop's language.
+        let settings = self.settings().await?;
+        let zh = settings.locale.starts_with("zh");
         if request.quantity == 0 || request.quantity > MAX_WEB_QUANTITY {
             return Err(CoreError::invalid(
                 "quantity",
-                format!("Choose a quantity from 1 to {MAX_WEB_QUANTITY}."),
+                if zh {
+                    format!("请选择 1 到 {MAX_WEB_QUANTITY} 之间的数量。")
+                } else {
+                    format!("Choose a quantity from 1 to {MAX_WEB_QUANTITY}.")
+                },
             ));
         }
         let base = public_base(&request.public_url)?;
         let Some(product) = crate::catalog::store::public_by_sku(&self.pool, &request.sku).await?
         else {
-            return Err(CoreError::not_found(format!(
-                "The product “{}”",
-                request.sku
-            )));
+            // The SKU came from a stranger's request: named only when it is plain text.
+            let what = if plain(&request.sku) {
+                format!("The product “{}”", request.sku)
+            } else {
+                "This product".to_string()
+            };
+            return Err(CoreError::not_found(what));
         };
         if let Some(left) = product.stock {
             let wanted = i64::from(request.quantity);
-            if left <= 0 {
-                return Err(CoreError::SoldOut {
-                    message: format!("{} is sold out.", product.name),
-                });
-            }
             if left < wanted {
                 return Err(CoreError::SoldOut {
-                    message: format!(
-                        "Only {left} of {} {} left: choose {left} or fewer.",
-                        product.name,
-                        if left == 1 { "is" } else { "are" }
-                    ),
+                    message: sold_out_sentence(&product.name, left, zh),
                 });
             }
         }
         let kind = self.web_provider()?;
         let (channel, source_ref) = self.attribution(&request.source).await?;
-        let settings = self.settings().await?;
         let order = till::create_order(
             &self.pool,
             &till::OrderDraft {
@@ -309,6 +309,19 @@ impl Shop {
                 _ => (SalesChannel::Link, None),
             },
         )
+    }
+}
+
+/// Why a buyer cannot have the quantity they asked for: none left, or how many are.
+fn sold_out_sentence(product: &str, left: i64, zh: bool) -> String {
+    match (left <= 0, zh) {
+        (true, false) => format!("{product} is sold out."),
+        (true, true) => format!("{product}已售罄。"),
+        (false, false) => format!(
+            "Only {left} of {product} {} left: choose {left} or fewer.",
+            if left == 1 { "is" } else { "are" }
+        ),
+        (false, true) => format!("{product}只剩 {left} 件，请选择 {left} 件或更少。"),
     }
 }
 

@@ -2,6 +2,11 @@
 //! and sitemap, the middle photo size, buying from a link through the real test checkout,
 //! receipts and their share links, the share channel in reports, and bad or hostile input.
 
+// A local server answering as Stripe documents (localstripe has no Checkout Sessions).
+#[path = "../../../payments/tests/stripe/capture.rs"]
+#[allow(dead_code)]
+mod capture;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -489,21 +494,35 @@ async fn bad_quantities_and_missing_stock_are_refused_without_an_order() {
             .unwrap_err();
         assert_eq!(error.code(), ErrorCode::Validation, "{quantity}");
         assert_eq!(error.field(), Some("quantity"));
-        assert!(error.to_string().contains("1 to 99"), "{error}");
+        assert_eq!(error.to_string(), "请选择 1 到 99 之间的数量。");
     }
+    // The buyer reads these on the shop page: in the shop's language.
     let error = shop.buy_from_link(&buy("GONE", 1, &[])).await.unwrap_err();
     assert_eq!(error.code(), ErrorCode::SoldOut);
-    assert!(error.to_string().contains("龙井 is sold out"), "{error}");
+    assert_eq!(error.to_string(), "龙井已售罄。");
     let error = shop.buy_from_link(&buy("TWO", 3, &[])).await.unwrap_err();
     assert_eq!(error.code(), ErrorCode::SoldOut);
-    assert!(
-        error.to_string().contains("Only 2 of 青花瓷杯 are left"),
-        "{error}"
+    assert_eq!(error.to_string(), "青花瓷杯只剩 2 件，请选择 2 件或更少。");
+    shop.set_setting("shop.locale", "en").await.unwrap();
+    let error = shop.buy_from_link(&buy("TWO", 3, &[])).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "Only 2 of 青花瓷杯 are left: choose 2 or fewer."
     );
+    let error = shop.buy_from_link(&buy("GONE", 1, &[])).await.unwrap_err();
+    assert_eq!(error.to_string(), "龙井 is sold out.");
+    let error = shop.buy_from_link(&buy("TWO", 100, &[])).await.unwrap_err();
+    assert_eq!(error.to_string(), "Choose a quantity from 1 to 99.");
     for sku in ["OLD", "NOPE", ""] {
         let error = shop.buy_from_link(&buy(sku, 1, &[])).await.unwrap_err();
         assert_eq!(error.code(), ErrorCode::NotFound, "{sku}");
     }
+    // A stranger's SKU is not echoed unless it is plain text.
+    let error = shop
+        .buy_from_link(&buy("<script>\u{1b}[2J", 1, &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(error.to_string(), "This product was not found.");
     let error = shop
         .buy_from_link(&BuyRequest {
             public_url: "javascript:alert(1)".into(),
@@ -698,4 +717,85 @@ async fn test_checkout_pages_are_served_under_the_shop_pages_address() {
         .await
         .unwrap();
     assert_eq!(payload, format!("http://127.0.0.1:8080/pay/{token}"));
+}
+
+#[tokio::test]
+async fn stripe_takes_shop_page_payments_first_and_its_echo_of_the_receipt_address_is_not_kept() {
+    let (shop, _dir) = selling_shop().await;
+    // Stripe echoes the session's success_url (the receipt's address) in its reply; this
+    // one puts it in the address to pay at too, as an Alipay gateway address does.
+    let stripe = capture::CaptureServer::start(|request| {
+        if request.path == "/v1/checkout/sessions" {
+            let pay_at = url::Url::parse_with_params(
+                "https://checkout.stripe.com/c/pay/cs_test_a1ShopPage",
+                [("back", request.field("success_url"))],
+            )
+            .unwrap();
+            let session = serde_json::json!({
+                "id": "cs_test_a1ShopPage",
+                "object": "checkout.session",
+                "url": pay_at.as_str(),
+                "success_url": request.field("success_url"),
+                "cancel_url": request.field("cancel_url"),
+                "expires_at": jiff::Timestamp::now().as_second() + 1_800,
+                "status": "open",
+            });
+            capture::Reply::json(200, session.to_string())
+        } else {
+            capture::Reply::json(200, r#"{"object":"list","data":[],"has_more":false}"#)
+        }
+    })
+    .await;
+    shop.payments().connect(Arc::new(stripe.provider()));
+    listed(&shop, "CUP", "青花瓷杯", "88", None).await;
+
+    let started = shop
+        .buy_from_link(&buy("CUP", 1, &[("src", "qr"), ("sign", "S1A2B3C4")]))
+        .await
+        .unwrap();
+    let session = stripe
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/v1/checkout/sessions")
+        .unwrap();
+    let receipt = format!("{PUBLIC}/r/{}", started.receipt_token);
+    assert_eq!(session.field("success_url"), receipt);
+    let NextStep::Redirect(address) = &started.next else {
+        panic!("Stripe comes before test mode: {:?}", started.next);
+    };
+    let back: HashMap<String, String> = url::Url::parse(address)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    assert_eq!(back["back"], receipt, "the buyer gets the whole address");
+    let (provider, payload, raw): (String, String, String) = sqlx::query_as(
+        "SELECT c.provider, c.qr_payload, coalesce(c.raw, '') FROM charges c
+         JOIN orders o ON o.id = c.order_id WHERE o.ref = ?",
+    )
+    .bind(&started.order_ref)
+    .fetch_one(shop.pool())
+    .await
+    .unwrap();
+    assert_eq!(provider, "stripe");
+    assert!(raw.contains("cs_test_a1ShopPage"), "{raw}");
+    assert!(
+        payload.starts_with("https://checkout.stripe.com/c/pay/cs_test_a1ShopPage?back=")
+            && !payload.contains(&started.receipt_token),
+        "{payload}"
+    );
+    assert!(
+        !raw.contains(&started.receipt_token),
+        "the session's success_url is kept without the receipt token: {raw}"
+    );
+    assert_eq!(
+        attribution(&shop, &started.order_ref).await,
+        ("signage".into(), Some("S1A2B3C4".into()))
+    );
+
+    // Without Stripe the test checkout takes over.
+    shop.payments()
+        .disconnect(shopcast_payments::ProviderKind::Stripe);
+    let fallback = shop.buy_from_link(&buy("CUP", 1, &[])).await.unwrap();
+    assert!(matches!(fallback.next, NextStep::TestCheckout(_)));
 }
