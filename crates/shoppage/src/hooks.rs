@@ -15,9 +15,8 @@ async fn record_stripe(_shop: &Shop, _signature: &str, _payload: &[u8]) -> Resul
 }
 
 /// Hands an Alipay notify to the engine.
-// TODO(H2): `shop.record_alipay_notify(form_body)` once it lands in core.
-async fn record_alipay(_shop: &Shop, _form_body: &[u8]) -> Result<(), CoreError> {
-    Err(not_yet("alipay"))
+async fn record_alipay(shop: &Shop, form_body: &[u8]) -> Result<(), CoreError> {
+    shop.record_alipay_notify(form_body).await.map(|_| ())
 }
 
 fn not_yet(provider: &'static str) -> CoreError {

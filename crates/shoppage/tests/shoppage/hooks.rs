@@ -111,3 +111,128 @@ async fn the_owner_sees_requests_and_whether_the_public_address_reaches_this_ser
         Reachability::Unreachable { .. }
     ));
 }
+
+const APP_ID: &str = "2021000149600001";
+// Test-only RSA pairs (the core tests' fixtures, made with `openssl genpkey`).
+const APP_PRIVATE_KEY: &str =
+    include_str!("../../../core/tests/core/fixtures/alipay-test-app-private.pem");
+const ALIPAY_PRIVATE_KEY: &str =
+    include_str!("../../../core/tests/core/fixtures/alipay-test-alipay-private.pem");
+const ALIPAY_PUBLIC_KEY: &str =
+    include_str!("../../../core/tests/core/fixtures/alipay-test-alipay-public.pem");
+
+/// The notify Alipay posts when `out_trade_no` is paid, signed with the "Alipay" test key;
+/// `amount` is changed after signing when `tamper` is set.
+fn alipay_notify(out_trade_no: &str, tamper: bool) -> String {
+    use shopcast_payments::alipay::sign::{AppPrivateKey, notification_sign_string, sign_bytes};
+    let mut params: Vec<(&str, String)> = vec![
+        ("notify_time", "2026-05-01 20:01:05".into()),
+        ("notify_type", "trade_status_sync".into()),
+        ("notify_id", "ac05099524730693a8b330c5ecf72da9786".into()),
+        ("charset", "utf-8".into()),
+        ("version", "1.0".into()),
+        ("sign_type", "RSA2".into()),
+        ("app_id", APP_ID.into()),
+        ("trade_no", "2026050122001400000000000077".into()),
+        ("out_trade_no", out_trade_no.into()),
+        ("trade_status", "TRADE_SUCCESS".into()),
+        ("total_amount", "88.00".into()),
+        ("gmt_payment", "2026-05-01 20:01:02".into()),
+    ];
+    let content = notification_sign_string(params.iter().map(|(k, v)| (*k, v)));
+    let key = AppPrivateKey::parse(ALIPAY_PRIVATE_KEY).unwrap();
+    let sign = sign_bytes(content.as_bytes(), &key).unwrap();
+    if tamper {
+        params.retain(|(k, _)| *k != "total_amount");
+        params.push(("total_amount", "0.01".into()));
+    }
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
+        .append_pair("sign", &sign)
+        .finish()
+}
+
+#[tokio::test]
+async fn a_signed_alipay_notify_for_a_shop_page_order_is_recorded_once() {
+    // Keys go to the 0600 file in the shop's folder, never to the keychain of whoever runs this.
+    unsafe { std::env::set_var("SHOPCAST_SECRETS", "file") };
+    let fixture = start("zh-CN", ShopPageLimits::default()).await;
+    // Nothing answers at the gateway: Buy only builds its address, and the watcher's polls fail.
+    fixture
+        .shop
+        .connect_alipay(
+            APP_ID,
+            "http://127.0.0.1:1/gateway.do",
+            APP_PRIVATE_KEY,
+            ALIPAY_PUBLIC_KEY,
+        )
+        .await
+        .unwrap();
+    let client = http();
+    let page = crate::page_text(&client, format!("{}/p/TEA-1", fixture.base)).await;
+    let token = crate::field(&page, "csrf").unwrap();
+    let bought = client
+        .post(format!("{}/p/TEA-1/buy", fixture.base))
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148",
+        )
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bought.status(), 303);
+    // A phone goes to 手机网站支付, which brings the buyer back to the receipt.
+    let to = url::Url::parse(&crate::location(&bought)).unwrap();
+    let query: std::collections::HashMap<String, String> = to.query_pairs().into_owned().collect();
+    assert_eq!(query["method"], "alipay.trade.wap.pay", "{to}");
+    let receipt = query["return_url"].clone();
+    assert!(
+        receipt.starts_with(&format!("{}/r/", fixture.base)),
+        "{receipt}"
+    );
+    let biz = &query["biz_content"];
+    let out_trade_no = biz
+        .split(r#""out_trade_no":""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("an out_trade_no")
+        .to_string();
+
+    let post = |body: String| {
+        client
+            .post(format!("{}/hooks/alipay", fixture.base))
+            .header(
+                "content-type",
+                "application/x-www-form-urlencoded; charset=utf-8",
+            )
+            .body(body)
+            .send()
+    };
+    let tampered = post(alipay_notify(&out_trade_no, true)).await.unwrap();
+    assert_eq!(tampered.text().await.unwrap(), "fail");
+    let payments = fixture
+        .shop
+        .list_payments(&Default::default())
+        .await
+        .unwrap();
+    assert!(payments.is_empty(), "{payments:?}");
+    // Alipay retries until it reads `success`: three deliveries, one payment.
+    for _ in 0..3 {
+        let reply = post(alipay_notify(&out_trade_no, false)).await.unwrap();
+        assert_eq!(reply.status(), 200);
+        assert_eq!(reply.text().await.unwrap(), "success");
+    }
+    let payments = fixture
+        .shop
+        .list_payments(&Default::default())
+        .await
+        .unwrap();
+    assert_eq!(payments.len(), 1, "{payments:?}");
+    assert_eq!(payments[0].amount.amount_minor, 8800);
+    let html = crate::page_text(&client, &receipt).await;
+    assert!(
+        html.contains("已付款，谢谢！") && html.contains(r#"id="share-weibo""#),
+        "{html}"
+    );
+}
