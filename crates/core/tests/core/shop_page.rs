@@ -799,3 +799,81 @@ async fn stripe_takes_shop_page_payments_first_and_its_echo_of_the_receipt_addre
     let fallback = shop.buy_from_link(&buy("CUP", 1, &[])).await.unwrap();
     assert!(matches!(fallback.next, NextStep::TestCheckout(_)));
 }
+
+/// The test-only RSA pairs the Alipay notification tests use (`fixtures/`).
+const ALIPAY_APP_ID: &str = "2021000149600001";
+const ALIPAY_APP_KEY: &str = include_str!("fixtures/alipay-test-app-private.pem");
+const ALIPAY_PUBLIC_KEY: &str = include_str!("fixtures/alipay-test-alipay-public.pem");
+
+#[tokio::test]
+async fn alipay_gets_the_receipt_address_and_a_notify_address_only_for_an_https_shop_page() {
+    let (shop, _dir) = selling_shop().await;
+    // A web charge is a signed gateway address: nothing is sent to the gateway for it.
+    let alipay =
+        shopcast_payments::alipay::AlipayProvider::new(shopcast_payments::alipay::AlipayConfig {
+            gateway: shopcast_payments::alipay::Gateway::Custom(
+                "http://127.0.0.1:9/gateway.do".parse().unwrap(),
+            ),
+            app_id: ALIPAY_APP_ID.into(),
+            app_private_key: ALIPAY_APP_KEY.into(),
+            alipay_public_key: ALIPAY_PUBLIC_KEY.into(),
+            notify_url: None,
+        })
+        .unwrap();
+    shop.payments().connect(Arc::new(alipay));
+    listed(&shop, "CUP", "青花瓷杯", "88", None).await;
+    let gateway_query = |next: &NextStep| {
+        let NextStep::Redirect(address) = next else {
+            panic!("Alipay comes before test mode: {next:?}");
+        };
+        let url = url::Url::parse(address).unwrap();
+        assert_eq!(url.path(), "/gateway.do");
+        url.query_pairs()
+            .into_owned()
+            .collect::<HashMap<String, String>>()
+    };
+
+    let on_phone = shop.buy_from_link(&buy("CUP", 2, &[])).await.unwrap();
+    let query = gateway_query(&on_phone.next);
+    assert_eq!(query["method"], "alipay.trade.wap.pay");
+    assert_eq!(
+        query["return_url"],
+        format!("{PUBLIC}/r/{}", on_phone.receipt_token)
+    );
+    assert_eq!(query["notify_url"], format!("{PUBLIC}/hooks/alipay"));
+    let biz: serde_json::Value = serde_json::from_str(&query["biz_content"]).unwrap();
+    assert_eq!(biz["total_amount"], "176.00");
+
+    let local = "http://127.0.0.1:8080";
+    let on_computer = shop
+        .buy_from_link(&BuyRequest {
+            phone: false,
+            public_url: local.into(),
+            ..buy("CUP", 1, &[])
+        })
+        .await
+        .unwrap();
+    let query = gateway_query(&on_computer.next);
+    assert_eq!(query["method"], "alipay.trade.page.pay");
+    assert_eq!(
+        query["return_url"],
+        format!("{local}/r/{}", on_computer.receipt_token)
+    );
+    assert!(
+        !query.contains_key("notify_url"),
+        "Alipay cannot reach a loopback shop page: polling records the payment"
+    );
+
+    // The stored charges keep neither receipt token.
+    let stored: Vec<(String, String)> =
+        sqlx::query_as("SELECT qr_payload, coalesce(raw, '') FROM charges")
+            .fetch_all(shop.pool())
+            .await
+            .unwrap();
+    assert_eq!(stored.len(), 2);
+    for (payload, raw) in stored {
+        for token in [&on_phone.receipt_token, &on_computer.receipt_token] {
+            assert!(!payload.contains(token.as_str()) && !raw.contains(token.as_str()));
+        }
+    }
+}
