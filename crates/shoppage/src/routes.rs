@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Form, Path, Query, State};
@@ -42,7 +43,12 @@ struct App {
     forms: Arc<FormKey>,
     orders: Arc<RateLimit>,
     activity: Arc<Activity>,
+    /// The shop's name and language, read at most once a second (every page shows them).
+    front: Arc<Mutex<Option<(Instant, ShopFront)>>>,
 }
+
+/// How long the shop's name and language are reused before they are read again.
+const FRONT_FRESH_FOR: Duration = Duration::from_secs(1);
 
 pub(crate) fn router(
     shop: Shop,
@@ -61,6 +67,7 @@ pub(crate) fn router(
             settings.limits.orders_per_minute,
         )),
         activity: activity.clone(),
+        front: Arc::default(),
     };
     let pages = axum::Router::new()
         .route("/", get(index))
@@ -119,8 +126,16 @@ fn page_answer(status: StatusCode, html: String) -> Response {
 impl App {
     /// The shop's name and language; a shop whose settings cannot be read still answers.
     async fn front(&self) -> ShopFront {
+        if let Some((at, front)) = &*self.front.lock().expect("lock")
+            && at.elapsed() < FRONT_FRESH_FOR
+        {
+            return front.clone();
+        }
         match self.shop.shop_front().await {
-            Ok(front) => front,
+            Ok(front) => {
+                *self.front.lock().expect("lock") = Some((Instant::now(), front.clone()));
+                front
+            }
             Err(error) => {
                 tracing::warn!(%error, "the shop page could not read the shop's name");
                 ShopFront {
