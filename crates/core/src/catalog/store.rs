@@ -376,6 +376,17 @@ impl SearchPlan {
 
     /// The page query: `select` columns plus `total`, then `LIMIT ? OFFSET ?` to bind.
     fn sql(&self, select: &str, archived_filter: &str) -> String {
+        self.page_sql(select, archived_filter, true)
+    }
+
+    /// The page query; `total` (the count of every hit) only `with_total`, since counting
+    /// costs a pass over every hit.
+    fn page_sql(&self, select: &str, archived_filter: &str, with_total: bool) -> String {
+        let total = if with_total {
+            ", count(*) OVER () AS total"
+        } else {
+            ""
+        };
         let any_column = SEARCHED_COLUMNS
             .iter()
             .map(|c| format!("{c} LIKE ? ESCAPE '\\'"))
@@ -388,12 +399,12 @@ impl SearchPlan {
             // MATERIALIZED keeps SQLite from re-running the MATCH once per product row.
             Some(_) => format!(
                 "WITH hits AS MATERIALIZED (SELECT rowid AS id, bm25(products_fts) AS rank FROM products_fts WHERE products_fts MATCH ?)
-                 {select}, count(*) OVER () AS total FROM hits JOIN products p ON p.id = hits.id
+                 {select}{total} FROM hits JOIN products p ON p.id = hits.id
                  WHERE 1 = 1 {archived_filter}{short_filter}
                  ORDER BY hits.rank, p.updated_at DESC, p.id DESC LIMIT ? OFFSET ?"
             ),
             None => format!(
-                "{select}, count(*) OVER () AS total FROM products p WHERE 1 = 1 {archived_filter}{short_filter}
+                "{select}{total} FROM products p WHERE 1 = 1 {archived_filter}{short_filter}
                  ORDER BY p.archived, p.updated_at DESC, p.id DESC LIMIT ? OFFSET ?"
             ),
         }
@@ -450,7 +461,7 @@ pub(crate) async fn public_page(
             .await?
         }
         Some(plan) => {
-            let sql = plan.sql(PUBLIC_COLUMNS, ON_SHOP_PAGE);
+            let sql = plan.page_sql(PUBLIC_COLUMNS, ON_SHOP_PAGE, false);
             let mut query = sqlx::query_as::<_, ProductRow>(AssertSqlSafe(sql));
             for value in &plan.binds {
                 query = query.bind(value);
