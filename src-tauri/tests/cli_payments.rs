@@ -251,6 +251,62 @@ fn bad_provider_input_is_refused_with_a_reason_and_stores_nothing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("providers add"));
 }
 
+#[test]
+fn the_stripe_webhook_signing_secret_is_checked_then_kept_out_of_the_shop_file() {
+    const WEBHOOK_SECRET: &str = "whsec_test_cli_R7mK2pX9vQ4tL8nB1cY6";
+    let stripe = LocalStripe::start();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let add = |webhook_secret: &str| {
+        shopcast(data)
+            .args([
+                "providers",
+                "add",
+                "stripe",
+                "--api-base",
+                stripe.base().as_str(),
+            ])
+            .env("SHOPCAST_STRIPE_KEY", SECRET_KEY)
+            .env("SHOPCAST_STRIPE_WEBHOOK_SECRET", webhook_secret)
+            .output()
+            .unwrap()
+    };
+    // Not a signing secret (the API key pasted twice): refused before anything is stored.
+    let out = add(SECRET_KEY);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error[validation]"), "{stderr}");
+    assert!(stderr.contains("whsec_"), "{stderr}");
+    assert!(!data.join("secrets/stripe.secret_key").exists());
+
+    assert_eq!(
+        ok(add(WEBHOOK_SECRET)).trim(),
+        "stripe connected\nstripe webhook signing secret set"
+    );
+    let listed = ok(run(data, &["providers", "list"]));
+    assert!(listed.contains("webhook signing secret set"), "{listed}");
+    let json = ok(run(data, &["providers", "list", "--json"]));
+    assert!(json.contains(r#""webhookSecretSet":true"#), "{json}");
+    assert!(!json.contains("whsec_"), "{json}");
+    for file in ["shopcast.sqlite", "shopcast.sqlite-wal"] {
+        let path = data.join(file);
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            !bytes
+                .windows(WEBHOOK_SECRET.len())
+                .any(|w| w == WEBHOOK_SECRET.as_bytes()),
+            "the signing secret leaked into {}",
+            path.display()
+        );
+    }
+    // A new key without the variable keeps the endpoint's secret.
+    connect(data, &stripe);
+    let listed = ok(run(data, &["providers", "list"]));
+    assert!(listed.contains("webhook signing secret set"), "{listed}");
+    ok(run(data, &["providers", "remove", "stripe"]));
+    assert!(!data.join("secrets/stripe.webhook_secret").exists());
+}
+
 /// Serves the Stripe endpoints the Payment Link flow uses, in Stripe's documented shapes
 /// (`GET /v1/events`, `POST /v1/prices`, `POST /v1/payment_links`); Payment Links are not
 /// in localstripe. Runs on its own thread for the life of the test process.

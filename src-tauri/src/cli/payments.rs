@@ -38,7 +38,8 @@ pub enum ProviderName {
 
 #[derive(Debug, Subcommand)]
 pub enum AddProvider {
-    /// Stripe: the secret key comes from $SHOPCAST_STRIPE_KEY or the first line of stdin.
+    /// Stripe: the secret key comes from $SHOPCAST_STRIPE_KEY or the first line of stdin; the
+    /// webhook endpoint's signing secret (whsec_…), if any, from $SHOPCAST_STRIPE_WEBHOOK_SECRET.
     Stripe {
         #[arg(long, default_value = "https://api.stripe.com")]
         api_base: String,
@@ -88,9 +89,20 @@ pub enum PaymentsCommand {
 pub async fn run_providers(shop: &Shop, command: ProvidersCommand) -> Result<(), Failure> {
     match command {
         ProvidersCommand::Add(AddProvider::Stripe { api_base }) => {
+            // Checked before anything is stored: a mistyped one must not leave half a setup.
+            let webhook_secret = std::env::var("SHOPCAST_STRIPE_WEBHOOK_SECRET")
+                .ok()
+                .filter(|secret| !secret.trim().is_empty());
+            if let Some(secret) = &webhook_secret {
+                shopcast_core::payments::providers::check_stripe_webhook_secret(secret)?;
+            }
             let key = read_secret("SHOPCAST_STRIPE_KEY", "Stripe secret key")?;
             shop.connect_stripe(&api_base, &key).await?;
             println!("stripe connected");
+            if let Some(secret) = webhook_secret {
+                shop.set_stripe_webhook_secret(Some(&secret)).await?;
+                println!("stripe webhook signing secret set");
+            }
         }
         ProvidersCommand::Add(AddProvider::Alipay {
             app_id,
@@ -125,8 +137,15 @@ pub async fn run_providers(shop: &Shop, command: ProvidersCommand) -> Result<(),
                 );
                 if let Some(stripe) = &settings.stripe {
                     println!(
-                        "stripe: {} key {} ({:?})",
-                        stripe.api_base, stripe.key_hint, stripe.secret_backend
+                        "stripe: {} key {} ({:?}), webhook signing secret {}",
+                        stripe.api_base,
+                        stripe.key_hint,
+                        stripe.secret_backend,
+                        if stripe.webhook_secret_set {
+                            "set"
+                        } else {
+                            "not set"
+                        }
                     );
                 }
                 if let Some(alipay) = &settings.alipay {

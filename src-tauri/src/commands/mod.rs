@@ -63,6 +63,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             payments::payment_providers,
             payments::save_payment_settings,
             payments::connect_stripe,
+            payments::set_stripe_webhook_secret,
             payments::connect_alipay,
             payments::disconnect_provider,
             reports::dashboard,

@@ -125,6 +125,20 @@ pub async fn connect_stripe(
     Ok(state.shop.connect_stripe(&api_base, &secret_key).await?)
 }
 
+/// Stores the Stripe webhook signing secret (whsec_…) in the keychain; empty removes it.
+/// The page only ever learns whether one is set.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_stripe_webhook_secret(
+    state: State<'_, AppState>,
+    secret: String,
+) -> ApiResult<()> {
+    Ok(state
+        .shop
+        .set_stripe_webhook_secret(Some(secret.as_str()))
+        .await?)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn connect_alipay(

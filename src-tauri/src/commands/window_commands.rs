@@ -47,6 +47,7 @@ pub const WINDOW_COMMANDS: &[&str] = &[
     "payment_providers",
     "save_payment_settings",
     "connect_stripe",
+    "set_stripe_webhook_secret",
     "connect_alipay",
     "disconnect_provider",
     "dashboard",

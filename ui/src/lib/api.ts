@@ -197,6 +197,8 @@ export const api = {
   paymentProviders: unwrapped(commands.paymentProviders),
   savePaymentSettings: unwrapped(commands.savePaymentSettings),
   connectStripe: unwrapped(commands.connectStripe),
+  /** Stores the Stripe webhook signing secret in the keychain; '' removes it. */
+  setStripeWebhookSecret: unwrapped(commands.setStripeWebhookSecret),
   connectAlipay: unwrapped(commands.connectAlipay),
   disconnectProvider: unwrapped(commands.disconnectProvider),
 

@@ -72,6 +72,11 @@ export const commands = {
 	savePaymentSettings: (settings: PaymentSettings) => typedError<PaymentSettings, ApiError>(__TAURI_INVOKE("save_payment_settings", { settings })),
 	/**  The key goes to the OS keychain; it is never sent back to the page. */
 	connectStripe: (apiBase: string, secretKey: string) => typedError<null, ApiError>(__TAURI_INVOKE("connect_stripe", { apiBase, secretKey })),
+	/**
+	 *  Stores the Stripe webhook signing secret (whsec_…) in the keychain; empty removes it.
+	 *  The page only ever learns whether one is set.
+	 */
+	setStripeWebhookSecret: (secret: string) => typedError<null, ApiError>(__TAURI_INVOKE("set_stripe_webhook_secret", { secret })),
 	connectAlipay: (appId: string, gateway: string, appPrivateKey: string, alipayPublicKey: string) => typedError<null, ApiError>(__TAURI_INVOKE("connect_alipay", { appId, gateway, appPrivateKey, alipayPublicKey })),
 	disconnectProvider: (providerName: string) => typedError<null, ApiError>(__TAURI_INVOKE("disconnect_provider", { providerName })),
 	dashboard: (includeTest: boolean) => typedError<Dashboard, ApiError>(__TAURI_INVOKE("dashboard", { includeTest })),
@@ -694,6 +699,8 @@ export type StripeSetup = {
 	secretBackend: SecretBackend,
 	/**  Last four characters, so the owner can tell keys apart. */
 	keyHint: string,
+	/**  Whether the webhook signing secret (`whsec_…`) is in the keychain; never the secret. */
+	webhookSecretSet?: boolean,
 };
 
 /* Tauri Specta runtime */

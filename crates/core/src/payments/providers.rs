@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use shopcast_payments::alipay::{AlipayConfig, AlipayProvider, Gateway};
-use shopcast_payments::stripe::{StripeConfig, StripeProvider};
+use shopcast_payments::stripe::{StripeConfig, StripeProvider, WebhookSecret};
 use shopcast_payments::{PaymentProvider, ProviderKind};
 use sqlx::SqlitePool;
 
@@ -17,6 +17,7 @@ use crate::settings;
 
 const SETTINGS_KEY: &str = "payments.settings";
 const STRIPE_SECRET: &str = "stripe.secret_key";
+const STRIPE_WEBHOOK_SECRET: &str = "stripe.webhook_secret";
 const ALIPAY_PRIVATE_KEY: &str = "alipay.app_private_key";
 const ALIPAY_PUBLIC_KEY: &str = "alipay.alipay_public_key";
 
@@ -61,6 +62,9 @@ pub struct StripeSetup {
     pub secret_backend: SecretBackend,
     /// Last four characters, so the owner can tell keys apart.
     pub key_hint: String,
+    /// Whether the webhook signing secret (`whsec_…`) is in the keychain; never the secret.
+    #[serde(default)]
+    pub webhook_secret_set: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,13 +192,70 @@ pub async fn connect_stripe(
         .map_err(provider_error)?;
     let backend = secrets.set(STRIPE_SECRET, key)?;
     let mut all = load(pool).await?;
+    // A new key for the same account keeps the webhook endpoint's secret.
+    let webhook_secret_set = all.stripe.as_ref().is_some_and(|s| s.webhook_secret_set)
+        && secrets.get(STRIPE_WEBHOOK_SECRET)?.is_some();
     all.stripe = Some(StripeSetup {
         api_base: api_base.trim().to_string(),
         secret_backend: backend,
         key_hint: key_hint(key),
+        webhook_secret_set,
     });
     save(pool, &all).await?;
     Ok(Arc::new(provider))
+}
+
+/// A Stripe webhook signing secret as typed or pasted, checked (`whsec_…`).
+pub fn check_stripe_webhook_secret(text: &str) -> Result<WebhookSecret> {
+    WebhookSecret::new(text).map_err(|error| {
+        CoreError::invalid(
+            "webhookSecret",
+            format!("{}.", capitalized(&error.to_string())),
+        )
+    })
+}
+
+/// Stores the Stripe webhook signing secret in the keychain, or removes it (`None` or empty).
+/// Stripe must be connected first: the secret belongs to that account's endpoint.
+pub async fn set_stripe_webhook_secret(
+    pool: &SqlitePool,
+    secrets: &SecretStore,
+    secret: Option<&str>,
+) -> Result<()> {
+    let mut all = load(pool).await?;
+    let Some(stripe) = all.stripe.as_mut() else {
+        return Err(CoreError::invalid(
+            "webhookSecret",
+            "Connect Stripe first (its secret key), then set the webhook signing secret.",
+        ));
+    };
+    match secret.map(str::trim).filter(|text| !text.is_empty()) {
+        Some(text) => {
+            let checked = check_stripe_webhook_secret(text)?;
+            secrets.set(STRIPE_WEBHOOK_SECRET, checked.expose())?;
+            stripe.webhook_secret_set = true;
+        }
+        None => {
+            secrets.delete(STRIPE_WEBHOOK_SECRET)?;
+            stripe.webhook_secret_set = false;
+        }
+    }
+    save(pool, &all).await
+}
+
+/// The Stripe webhook signing secret, when one is stored and still reads as one.
+pub fn stripe_webhook_secret(secrets: &SecretStore) -> Result<Option<WebhookSecret>> {
+    Ok(secrets
+        .get(STRIPE_WEBHOOK_SECRET)?
+        .and_then(|text| WebhookSecret::new(&text).ok()))
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 pub async fn connect_alipay(
@@ -236,6 +297,7 @@ pub async fn forget(pool: &SqlitePool, secrets: &SecretStore, kind: ProviderKind
     match kind {
         ProviderKind::Stripe => {
             secrets.delete(STRIPE_SECRET)?;
+            secrets.delete(STRIPE_WEBHOOK_SECRET)?;
             all.stripe = None;
         }
         ProviderKind::Alipay => {

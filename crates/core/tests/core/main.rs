@@ -2,6 +2,7 @@
 
 //! One file per room of the engine (`crates/core/src/<room>/`), with the fixtures they share.
 
+mod alipay_notify;
 mod bad_input;
 mod catalog;
 mod infra;
@@ -13,6 +14,7 @@ mod reports;
 mod settings;
 mod shop_page;
 mod signage;
+mod stripe_webhooks;
 // The test checkout page's hidden fields, read as the payments crate's tests read them.
 #[path = "../../../payments/tests/support/form.rs"]
 mod form;
@@ -31,6 +33,7 @@ pub async fn shop_with(currency: &str) -> (Shop, tempfile::TempDir) {
         timezone: "Asia/Shanghai".into(),
         locale: "zh-CN".into(),
         buy_link_base: "https://shop.example.com/p/".into(),
+        public_url: String::new(),
     })
     .await
     .unwrap();

@@ -123,6 +123,25 @@ impl LocalStripe {
         intent
     }
 
+    /// Every event's exact text, as Stripe would push each to a webhook endpoint.
+    pub async fn raw_events(&self) -> Vec<String> {
+        #[derive(serde::Deserialize)]
+        struct Page {
+            data: Vec<Box<serde_json::value::RawValue>>,
+        }
+        let text = shopcast_payments::http::client()
+            .get(self.base().join("/v1/events?limit=100").unwrap())
+            .bearer_auth(SECRET_KEY)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let page: Page = serde_json::from_str(&text).unwrap();
+        page.data.iter().map(|raw| raw.get().to_string()).collect()
+    }
+
     /// Every event localstripe holds, in its own (oldest-first) order.
     pub async fn all_events(&self) -> Vec<Value> {
         let (status, list) = self

@@ -3,8 +3,6 @@
 //! ways; a verified delivery must read as the very event a poll reads.
 
 use jiff::Timestamp;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use shopcast_payments::stripe::{
     MAX_PAYLOAD_BYTES, WebhookError, WebhookEvent, WebhookSecret, read_webhook, signature_header,
@@ -412,23 +410,9 @@ async fn a_localstripe_payment_pushed_as_a_webhook_is_the_polled_event() {
     assert_eq!(polled.events.len(), 1, "{:#?}", polled.events);
 
     // The feed as Stripe would push it: each event's exact text, signed.
-    #[derive(Deserialize)]
-    struct Page {
-        data: Vec<Box<RawValue>>,
-    }
-    let text = shopcast_payments::http::client()
-        .get(stripe.base().join("/v1/events?limit=100").unwrap())
-        .bearer_auth(crate::localstripe::SECRET_KEY)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let page: Page = serde_json::from_str(&text).unwrap();
     let mut pushed = Vec::new();
-    for raw in page.data {
-        let payload = raw.get().as_bytes();
+    for raw in stripe.raw_events().await {
+        let payload = raw.as_bytes();
         let header = signature_header(&secret(), payload, now());
         if let WebhookEvent::Payment(event) =
             read_webhook(&secret(), &header, payload, Timestamp::now()).unwrap()
