@@ -9,21 +9,15 @@ use axum::response::{IntoResponse, Response};
 use shopcast_core::{CoreError, Shop};
 
 /// Hands a Stripe webhook delivery to the engine.
-// TODO(H1): `shop.record_stripe_webhook(signature, payload)` once it lands in core.
-async fn record_stripe(_shop: &Shop, _signature: &str, _payload: &[u8]) -> Result<(), CoreError> {
-    Err(not_yet("stripe"))
+async fn record_stripe(shop: &Shop, signature: &str, payload: &[u8]) -> Result<(), CoreError> {
+    shop.record_stripe_webhook(signature, payload)
+        .await
+        .map(|_| ())
 }
 
 /// Hands an Alipay notify to the engine.
 async fn record_alipay(shop: &Shop, form_body: &[u8]) -> Result<(), CoreError> {
     shop.record_alipay_notify(form_body).await.map(|_| ())
-}
-
-fn not_yet(provider: &'static str) -> CoreError {
-    CoreError::CallbackRefused {
-        provider,
-        message: "this shop does not take these callbacks yet".into(),
-    }
 }
 
 pub(crate) async fn stripe(State(shop): State<Shop>, headers: HeaderMap, body: Bytes) -> Response {

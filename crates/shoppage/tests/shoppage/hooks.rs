@@ -236,3 +236,150 @@ async fn a_signed_alipay_notify_for_a_shop_page_order_is_recorded_once() {
         "{html}"
     );
 }
+
+/// A `Stripe-Signature` header as Stripe writes it: HMAC-SHA256 over `{t}.{payload}` keyed
+/// with the whole signing secret, hex.
+fn stripe_signature(secret: &str, timestamp: i64, payload: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.{payload}").as_bytes());
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("t={timestamp},v1={hex}")
+}
+
+/// A server answering as Stripe documents: a Checkout Session for each POST (its address
+/// carries the success_url back, so the test knows the receipt), an empty page of events else.
+async fn stripe_api() -> String {
+    async fn session(
+        axum::Form(form): axum::Form<std::collections::HashMap<String, String>>,
+    ) -> impl axum::response::IntoResponse {
+        let back = form.get("success_url").cloned().unwrap_or_default();
+        let url = url::Url::parse_with_params(
+            "https://checkout.stripe.com/c/pay/cs_test_shoppage",
+            [("back", back.as_str())],
+        )
+        .unwrap();
+        let expires = jiff::Timestamp::now().as_second() + 1_800;
+        (
+            [("content-type", "application/json")],
+            format!(
+                r#"{{"id":"cs_test_shoppage","object":"checkout.session","url":"{url}","expires_at":{expires},"status":"open"}}"#
+            ),
+        )
+    }
+    let api = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", api.local_addr().unwrap());
+    let app = axum::Router::new()
+        .route("/v1/checkout/sessions", axum::routing::post(session))
+        .fallback(|| async {
+            (
+                [("content-type", "application/json")],
+                r#"{"object":"list","data":[],"has_more":false,"url":"/v1/events"}"#,
+            )
+        });
+    tokio::spawn(async move { axum::serve(api, app).await.unwrap() });
+    base
+}
+
+#[tokio::test]
+async fn a_signed_stripe_webhook_for_a_shop_page_order_is_recorded_once() {
+    unsafe { std::env::set_var("SHOPCAST_SECRETS", "file") };
+    let fixture = start("en", ShopPageLimits::default()).await;
+    // The key is checked with a poll of the events when Stripe is connected.
+    fixture
+        .shop
+        .connect_stripe(&stripe_api().await, "sk_test_shoppage")
+        .await
+        .unwrap();
+    let secret = "whsec_shoppage_test_0123456789abcdef";
+    fixture
+        .shop
+        .set_stripe_webhook_secret(Some(secret))
+        .await
+        .unwrap();
+    let client = http();
+    let bought = crate::buy(&client, &fixture.base, "TEA-1", "?src=post&post=9").await;
+    assert_eq!(bought.status(), 303);
+    let to = url::Url::parse(&crate::location(&bought)).unwrap();
+    assert_eq!(to.host_str(), Some("checkout.stripe.com"));
+    let receipt: String = to
+        .query_pairs()
+        .find(|(k, _)| k == "back")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    assert!(
+        receipt.starts_with(&format!("{}/r/", fixture.base)),
+        "{receipt}"
+    );
+    let order_ref = fixture.shop.order(1).await.unwrap().order_ref;
+
+    let now = jiff::Timestamp::now().as_second();
+    let completed = format!(
+        r#"{{"id":"evt_shoppage_1","object":"event","type":"checkout.session.completed","created":{now},"data":{{"object":{{"id":"cs_test_shoppage","object":"checkout.session","payment_intent":"pi_test_shoppage","client_reference_id":null,"metadata":{{"order_ref":"{order_ref}"}},"amount_total":8800,"currency":"cny","payment_status":"paid"}}}}}}"#
+    );
+    let deliver = |signature: String, body: String| {
+        client
+            .post(format!("{}/hooks/stripe", fixture.base))
+            .header("content-type", "application/json")
+            .header("stripe-signature", signature)
+            .body(body)
+            .send()
+    };
+    // Another secret, a stale time, a changed body: 400 with why, and nothing recorded.
+    for (signature, body) in [
+        (
+            stripe_signature("whsec_other", now, &completed),
+            completed.clone(),
+        ),
+        (
+            stripe_signature(secret, now - 3600, &completed),
+            completed.clone(),
+        ),
+        (
+            stripe_signature(secret, now, &completed),
+            completed.replace("8800", "1"),
+        ),
+    ] {
+        let reply = deliver(signature, body).await.unwrap();
+        assert_eq!(reply.status(), 400);
+        assert_eq!(reply.headers()["cache-control"], "no-store");
+        assert!(reply.text().await.unwrap().contains("nothing was recorded"));
+    }
+    let payments = fixture
+        .shop
+        .list_payments(&Default::default())
+        .await
+        .unwrap();
+    assert!(payments.is_empty(), "{payments:?}");
+    // Signed as Stripe signs, delivered three times (Stripe retries): one payment.
+    for _ in 0..3 {
+        let reply = deliver(stripe_signature(secret, now, &completed), completed.clone())
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 200);
+    }
+    let payments = fixture
+        .shop
+        .list_payments(&Default::default())
+        .await
+        .unwrap();
+    assert_eq!(payments.len(), 1, "{payments:?}");
+    assert_eq!(payments[0].amount.amount_minor, 8800);
+    assert_eq!(payments[0].order_ref.as_deref(), Some(order_ref.as_str()));
+    let html = crate::page_text(&client, &receipt).await;
+    assert!(
+        html.contains("Paid — thank you!") && html.contains(&order_ref),
+        "{html}"
+    );
+    // An event the shop does not use is acknowledged, so Stripe stops sending it.
+    let other = r#"{"id":"evt_shoppage_2","object":"event","type":"customer.created","created":1767225600,"data":{"object":{"id":"cus_1","object":"customer"}}}"#;
+    let reply = deliver(stripe_signature(secret, now, other), other.to_string())
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+}
