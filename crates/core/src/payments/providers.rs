@@ -292,6 +292,20 @@ pub async fn connect_alipay(
     Ok(Arc::new(provider))
 }
 
+/// The saved Alipay app id and Alipay public key (支付宝公钥), which check Alipay's
+/// notifications; `None` when Alipay is not set up or its key is gone from the keychain.
+pub(crate) fn saved_alipay_notify_key(
+    settings: &PaymentSettings,
+    secrets: &SecretStore,
+) -> Result<Option<(String, String)>> {
+    let Some(alipay) = &settings.alipay else {
+        return Ok(None);
+    };
+    Ok(secrets
+        .get(ALIPAY_PUBLIC_KEY)?
+        .map(|key| (alipay.app_id.clone(), key)))
+}
+
 pub async fn forget(pool: &SqlitePool, secrets: &SecretStore, kind: ProviderKind) -> Result<()> {
     let mut all = load(pool).await?;
     match kind {

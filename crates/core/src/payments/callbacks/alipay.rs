@@ -13,8 +13,6 @@ use crate::payments::store::orders;
 use crate::payments::{providers, till};
 
 const PROVIDER: &str = "alipay";
-/// The keychain entry `providers::connect_alipay` keeps Alipay's public key under.
-const ALIPAY_PUBLIC_KEY: &str = "alipay.alipay_public_key";
 
 fn refused(message: String) -> CoreError {
     CoreError::CallbackRefused {
@@ -32,13 +30,7 @@ impl Shop {
     /// the server answers Alipay `success` only when this returned `Ok`.
     pub async fn record_alipay_notify(&self, form_body: &[u8]) -> Result<CallbackOutcome> {
         let settings = providers::load(&self.pool).await?;
-        let saved = match &settings.alipay {
-            Some(alipay) => self
-                .secrets
-                .get(ALIPAY_PUBLIC_KEY)?
-                .map(|key| (alipay.app_id.clone(), key)),
-            None => None,
-        };
+        let saved = providers::saved_alipay_notify_key(&settings, &self.secrets)?;
         let (app_id, key_text) = saved.ok_or_else(|| {
             refused(
                 "Alipay is not set up here (or its public key is gone from the keychain), \
