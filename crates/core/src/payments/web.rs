@@ -238,19 +238,26 @@ impl Shop {
                 .format_local(locale),
             })
             .collect();
-        let share = match (paid, order.lines.first()) {
+        // A friend can only buy what is still on the shop page.
+        let shared_sku = match (paid, order.lines.first()) {
             (true, Some(first)) => match first.sku.as_deref().filter(|s| !s.is_empty()) {
-                Some(sku) => Some(share_links(
-                    &public_base(public_url)?,
-                    sku,
-                    &order.order_ref,
-                    &first.name,
-                    &settings.name,
-                    &first.unit_price.format_local(locale),
-                    locale,
-                )?),
+                Some(sku) => crate::catalog::store::public_by_sku(&self.pool, sku)
+                    .await?
+                    .map(|_| sku),
                 None => None,
             },
+            _ => None,
+        };
+        let share = match (shared_sku, order.lines.first()) {
+            (Some(sku), Some(first)) => Some(share_links(
+                &public_base(public_url)?,
+                sku,
+                &order.order_ref,
+                &first.name,
+                &settings.name,
+                &first.unit_price.format_local(locale),
+                locale,
+            )?),
             _ => None,
         };
         Ok(Some(Receipt {

@@ -877,3 +877,78 @@ async fn alipay_gets_the_receipt_address_and_a_notify_address_only_for_an_https_
         }
     }
 }
+
+#[tokio::test]
+async fn share_links_carry_awkward_names_exactly_and_only_while_the_product_is_on_sale() {
+    let (shop, _dir) = selling_shop().await;
+    shop.set_setting("shop.locale", "en").await.unwrap();
+    shop.set_setting("shop.name", "Kettle & Co. #1")
+        .await
+        .unwrap();
+    let id = listed(&shop, "A&B=1#x", "Tea & Cups #1 +50% 茶 ?a=b", "12.5", None).await;
+    let started = shop.buy_from_link(&buy("A&B=1#x", 1, &[])).await.unwrap();
+    pay(&shop, &started).await;
+    let receipt = shop
+        .receipt(&started.receipt_token, PUBLIC)
+        .await
+        .unwrap()
+        .unwrap();
+    let share = receipt.share.unwrap();
+    assert_eq!(
+        share.text,
+        "I just bought Tea & Cups #1 +50% 茶 ?a=b at Kettle & Co. #1 — ¥12.50"
+    );
+    let url = url::Url::parse(&share.url).unwrap();
+    let sku = url.path_segments().unwrap().nth(1).unwrap().to_string();
+    assert_eq!(
+        percent_decode(&sku),
+        "A&B=1#x",
+        "the SKU is one path segment"
+    );
+    assert!(url.fragment().is_none(), "{}", share.url);
+    let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    assert_eq!(
+        query,
+        [
+            ("src".to_string(), "share".to_string()),
+            ("order".to_string(), started.order_ref.clone())
+        ]
+    );
+    for intent in [&share.weibo, &share.bluesky] {
+        let parsed = url::Url::parse(intent).unwrap();
+        assert!(parsed.fragment().is_none(), "{intent}");
+        let pairs: HashMap<String, String> = parsed.query_pairs().into_owned().collect();
+        let carried = pairs
+            .get("title")
+            .or(pairs.get("text"))
+            .unwrap()
+            .to_string();
+        assert!(carried.starts_with(&share.text), "{carried}");
+    }
+
+    // Archived since: the receipt still shows, without links to a page that is gone.
+    shop.set_archived(id, true).await.unwrap();
+    let receipt = shop
+        .receipt(&started.receipt_token, PUBLIC)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(receipt.paid && receipt.share.is_none());
+}
+
+/// A path segment's percent-escapes read back (UTF-8).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
