@@ -380,3 +380,49 @@ async fn a_client_from_another_address_is_not_slowed_by_a_flood() {
     assert_eq!(reply.status(), 303);
     assert!(reply.headers().get("retry-after").is_none());
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client() {
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let page = shopcast_shoppage::serve(
+        fixture.shop.clone(),
+        shopcast_shoppage::ShopPageOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            public_url: fixture.base.clone(),
+            limits: ShopPageLimits {
+                orders_burst: 1,
+                orders_per_minute: 1,
+                ..Default::default()
+            },
+            trust_proxy: true,
+        },
+    )
+    .await
+    .unwrap();
+    let base = format!("http://{}", page.addr);
+    let client = http();
+    let buy_as = |forwarded: &'static str| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            let html = page_text(&client, format!("{base}/p/TEA-1")).await;
+            let token = field(&html, "csrf").unwrap();
+            client
+                .post(format!("{base}/p/TEA-1/buy"))
+                // What the client claims comes first; the proxy appends the address it saw.
+                .header("x-forwarded-for", forwarded)
+                .form(&[("csrf", token)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(buy_as("203.0.113.1").await, 303);
+    assert_eq!(buy_as("203.0.113.1").await, 429);
+    // Another buyer behind the same proxy is not slowed down by the first …
+    assert_eq!(buy_as("203.0.113.2").await, 303);
+    // … and a client cannot pick its own address by sending the header itself.
+    assert_eq!(buy_as("198.51.100.7, 203.0.113.1").await, 429);
+}
