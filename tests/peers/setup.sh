@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the test peers: Python ones (localstripe, mastodon-mock, pandas) and reference SDKs
-# (alipay-sdk-python) into the
+# (alipay-sdk-python, stripe-python) into the
 # shared venv ${SHOPCAST_VENV:-~/.cache/shopcast-venv}, and the reference Bluesky PDS (npm, in
 # tests/peers/pds). Idempotent; called by scripts/setup.sh.
 set -euo pipefail

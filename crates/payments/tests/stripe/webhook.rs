@@ -424,3 +424,27 @@ async fn a_localstripe_payment_pushed_as_a_webhook_is_the_polled_event() {
     assert_eq!(pushed[0].provider_ref, intent["id"].as_str().unwrap());
     assert_eq!(pushed[0].order_ref.as_deref(), Some("O-7"));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Any header text: never a panic, never accepted.
+    #[test]
+    fn no_header_text_verifies_without_the_secret(header in ".{0,300}", payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+        proptest::prop_assert!(verify_signature(&secret(), &header, &payload, Timestamp::now()).is_err());
+    }
+
+    /// What we sign verifies; any one byte of the payload changed does not.
+    #[test]
+    fn one_changed_byte_breaks_the_signature(payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..500), at in 0usize..500, flip in 1u8..=255) {
+        let header = signature_header(&secret(), &payload, now());
+        proptest::prop_assert!(verify_signature(&secret(), &header, &payload, Timestamp::now()).is_ok());
+        let mut changed = payload.clone();
+        let at = at % changed.len();
+        changed[at] ^= flip;
+        proptest::prop_assert_eq!(
+            verify_signature(&secret(), &header, &changed, Timestamp::now()),
+            Err(WebhookError::NoMatch)
+        );
+    }
+}
