@@ -39,12 +39,18 @@ pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
         }
     };
     tauri::async_runtime::set(runtime.handle().clone());
+    let shop_page = std::sync::Arc::new(tokio::sync::Mutex::new(
+        crate::shop_page::ShopPageHost::default(),
+    ));
     {
         let shop = shop.clone();
+        let shop_page = shop_page.clone();
         runtime.spawn(async move {
             if let Err(error) = shop.start_payments().await {
                 tracing::error!(code = error.code().as_str(), %error, "payments could not start");
             }
+            // After payments: its test checkout joins the test mode that runs now.
+            shop_page.lock().await.start_saved(&shop).await;
             match shop.start_outbox().await {
                 Ok(missed) if !missed.is_empty() => {
                     tracing::info!(
@@ -74,6 +80,7 @@ pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
             log_dir,
             started,
             export_cancel: Default::default(),
+            shop_page,
         })
         // Files dropped on the window are the owner's choice, like a dialog's.
         .on_window_event(|window, event| {

@@ -15,6 +15,7 @@ mod instance;
 mod logging;
 mod media;
 mod paths;
+mod shop_page;
 mod state;
 
 use clap::Parser;

@@ -1,5 +1,5 @@
 //! What every window command can reach: the open shop, the log folder, the running export's
-//! cancel flag and the start time for the first-paint measurement.
+//! cancel flag, the shop page the window serves and the start time for first paint.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -18,4 +18,7 @@ pub struct AppState {
     pub started: Instant,
     /// Set to stop the export that is running.
     pub export_cancel: std::sync::Mutex<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// The shop page served from the window (Settings → Shop page); shared with the start-up
+    /// task that starts it once payments run.
+    pub shop_page: std::sync::Arc<tokio::sync::Mutex<crate::shop_page::ShopPageHost>>,
 }

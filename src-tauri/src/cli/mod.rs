@@ -13,6 +13,7 @@ mod catalog;
 mod payments;
 mod posting;
 mod reports;
+mod serve;
 mod settings;
 mod signage;
 
@@ -40,7 +41,7 @@ pub enum Command {
     /// Manage the product catalog.
     #[command(subcommand)]
     Products(ProductsCommand),
-    /// Read or change shop settings (shop.name, shop.currency, shop.timezone, shop.locale, shop.buy_link_base).
+    /// Read or change shop settings (shop.name, shop.currency, shop.timezone, shop.locale, shop.buy_link_base, shop.public_url).
     #[command(subcommand)]
     Settings(SettingsCommand),
     /// Print the exact payload of a QR code: a link or a static payment standard.
@@ -63,6 +64,8 @@ pub enum Command {
     Posts(posting::PostsCommand),
     /// Export sales for a period as CSV or a PDF report.
     Export(reports::ExportArgs),
+    /// Serve the shop page (product pages, Buy, receipts, payment callbacks) until Ctrl-C.
+    Serve(serve::ServeArgs),
     /// Developer tasks.
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
@@ -161,10 +164,15 @@ fn prints_json(command: &Command) -> bool {
 pub fn run(command: Command, data_dir: &Path) -> ExitCode {
     let json = prints_json(&command);
     logging::to_stderr();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    // The shop page answers many buyers at once: it gets every core, the rest one thread.
+    let runtime = if matches!(command, Command::Serve(_)) {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    }
+    .enable_all()
+    .build()
+    .expect("tokio runtime");
     let outcome = runtime.block_on(async {
         if let Command::Dev(DevCommand::Bindings { out }) = &command {
             let path = out
@@ -190,6 +198,7 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             Command::Accounts(command) => posting::run_accounts(&shop, command).await,
             Command::Post(args) => posting::run_post(&shop, args).await,
             Command::Posts(command) => posting::run_posts(&shop, command).await,
+            Command::Serve(args) => serve::run(&shop, args).await,
             Command::Dev(_) | Command::Qr(_) => unreachable!("handled above"),
         };
         shop.close().await;

@@ -7,6 +7,7 @@ pub mod payments;
 pub mod posting;
 pub mod reports;
 pub mod settings;
+pub mod shop_page;
 pub mod signage;
 
 use tauri_specta::{Builder, collect_commands};
@@ -33,6 +34,9 @@ pub fn builder() -> Builder<tauri::Wry> {
             settings::shop_logo,
             settings::set_shop_logo,
             settings::clear_shop_logo,
+            shop_page::shop_page_status,
+            shop_page::save_shop_page,
+            shop_page::check_shop_page_reachable,
             catalog::list_products,
             catalog::get_product,
             catalog::create_product,

@@ -95,3 +95,20 @@ pub fn qr_codes_on_first_page(pdf: &Path, scratch: &Path) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// Prints signs for `selection` (e.g. `["--sku", "TEA-1"]`) on the a4-3x8 template into
+/// `data_dir`, and returns the batch id printed and the QR codes read back from the PDF.
+pub fn print_signs(data_dir: &Path, selection: &[&str]) -> (String, Vec<String>) {
+    let pdf = data_dir.join("signs.pdf");
+    let mut args = vec!["signage", "--template", "a4-3x8"];
+    args.extend(selection);
+    args.extend(["--out", pdf.to_str().unwrap()]);
+    let printed = stdout(&shopcast(data_dir, &args));
+    let batch = printed
+        .split_whitespace()
+        .skip_while(|w| *w != "batch")
+        .nth(1)
+        .expect("batch id printed")
+        .to_string();
+    (batch, qr_codes_on_first_page(&pdf, data_dir))
+}
