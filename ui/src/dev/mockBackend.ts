@@ -97,13 +97,14 @@ export function installMockBackend(params: URLSearchParams): void {
 
   let settings: ShopSettings =
     mode === 'empty'
-      ? { name: '', currency: 'USD', timezone: 'UTC', locale: 'en', buyLinkBase: '' }
+      ? { name: '', currency: 'USD', timezone: 'UTC', locale: 'en', buyLinkBase: '', publicUrl: '' }
       : {
           name: params.get('shop') ?? 'Corner Shop 街角小店',
           currency: params.get('currency') ?? 'EUR',
           timezone: 'Europe/Berlin',
           locale: params.get('locale') ?? 'en',
           buyLinkBase: 'https://shop.example.com/p/',
+          publicUrl: '',
         };
 
   const count = mode === 'empty' ? 0 : mode === 'big' ? 100_000 : 48;

@@ -57,6 +57,7 @@ export type {
   ProductSummary,
   RowError,
   Selection,
+  ShopPageView,
   ShopSettings,
   SignagePreview,
   SignageReport,
@@ -149,6 +150,10 @@ export const api = {
   shopLogo: unwrapped(commands.shopLogo),
   setShopLogo: unwrapped(commands.setShopLogo),
   clearShopLogo: unwrapped(commands.clearShopLogo),
+  shopPageStatus: unwrapped(commands.shopPageStatus),
+  /** Saves the switch, port and public address, then starts, restarts or stops the page. */
+  saveShopPage: unwrapped(commands.saveShopPage),
+  checkShopPageReachable: unwrapped(commands.checkShopPageReachable),
 
   listProducts: unwrapped(commands.listProducts),
   getProduct: unwrapped(commands.getProduct),

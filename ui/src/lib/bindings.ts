@@ -35,6 +35,10 @@ export const commands = {
 	/**  A logo read by the page from a file input (PNG, JPEG or WebP). */
 	setShopLogo: (dataBase64: string) => typedError<Photo, ApiError>(__TAURI_INVOKE("set_shop_logo", { dataBase64 })),
 	clearShopLogo: () => typedError<null, ApiError>(__TAURI_INVOKE("clear_shop_logo")),
+	shopPageStatus: () => typedError<ShopPageView, ApiError>(__TAURI_INVOKE("shop_page_status")),
+	/**  Saves the switch, port and public address, then starts, restarts or stops the page. */
+	saveShopPage: (enabled: boolean, port: number, publicUrl: string) => typedError<ShopPageView, ApiError>(__TAURI_INVOKE("save_shop_page", { enabled, port, publicUrl })),
+	checkShopPageReachable: () => typedError<ShopPageReachability, ApiError>(__TAURI_INVOKE("check_shop_page_reachable")),
 	listProducts: (query: ProductQuery) => typedError<ProductPage, ApiError>(__TAURI_INVOKE("list_products", { query })),
 	getProduct: (id: number) => typedError<Product, ApiError>(__TAURI_INVOKE("get_product", { id })),
 	createProduct: (draft: ProductDraft) => typedError<Product, ApiError>(__TAURI_INVOKE("create_product", { draft })),
@@ -644,6 +648,43 @@ export type SecretBackend = "keychain" |
 /**  Which products a batch is for. */
 export type Selection = { kind: "all" } | { kind: "skus"; value: string[] } | { kind: "ids"; value: number[] };
 
+/**  The reachability check's answer, with a sentence for the owner. */
+export type ShopPageReachability = {
+	reachable: boolean,
+	message: string,
+};
+
+export type ShopPageRunning = {
+	/**  e.g. "127.0.0.1:8080". */
+	listening: string,
+	/**  The address buy links use now. */
+	publicUrl: string,
+	/**  UTC ms of the last request answered. */
+	lastRequestAt: number | null,
+	/**  Requests answered since it started (far below 2^53). */
+	requests: number,
+};
+
+/**
+ *  Whether the window serves the shop page, and on which port, so it starts with the app.
+ *  The public address is [`ShopSettings::public_url`], shared with `shopcast serve`.
+ */
+export type ShopPageSettings = {
+	enabled: boolean,
+	port: number,
+};
+
+/**  What the Shop page section shows. */
+export type ShopPageView = {
+	settings: ShopPageSettings,
+	/**  shop.public_url as saved; empty when none. */
+	publicUrl: string,
+	/**  Set while the shop page runs. */
+	running: ShopPageRunning | null,
+	/**  Why it is not running although switched on (a busy port), in the owner's words. */
+	problem: string | null,
+};
+
 export type ShopSettings = {
 	/**  Empty until the owner has set up the shop. */
 	name: string,
@@ -654,6 +695,11 @@ export type ShopSettings = {
 	locale: string,
 	/**  Base of product buy links, e.g. "https://shop.example.com/p/"; may be empty. */
 	buyLinkBase: string,
+	/**
+	 *  Where buyers reach the shop page, e.g. "https://shop.example.com" (no trailing slash);
+	 *  empty when it is not served. Its `/p/` is the buy-link base when none is typed.
+	 */
+	publicUrl: string,
 };
 
 /**  A started sign-in, as the UI sees it. */

@@ -4,6 +4,7 @@ import {
   EMPTY_FILTER,
   matchesFilter,
   toPaymentFilter,
+  sourceText,
   upsertPayment,
   zoneOffsetMs,
   zonedDayStart,
@@ -119,5 +120,25 @@ describe('shop time zone days', () => {
       channel: 'till',
       limit: 200,
     });
+  });
+});
+
+describe('sourceText', () => {
+  const sale = (channel: Payment['channel'], sourceRef: string | null) => ({ channel, sourceRef });
+  it('names the sign, the post with its network, and the shared order', () => {
+    expect(sourceText(sale('till', null), 'en')).toBe('Till');
+    expect(sourceText(sale('link', null), 'en')).toBe('Link');
+    expect(sourceText(sale('signage', 'S7K2QXAB'), 'en')).toBe('Sign S7K2QXAB');
+    expect(sourceText(sale('post', '12'), 'en')).toBe('Post #12');
+    expect(sourceText(sale('post', '12'), 'en', { network: 'bluesky', handle: 'shop.bsky.social' })).toBe(
+      'Post #12 · Bluesky @shop.bsky.social',
+    );
+    expect(sourceText(sale('share', 'O-7K3F9Q2M'), 'en')).toBe('Shared from order O-7K3F9Q2M');
+    expect(sourceText(sale('post', '12'), 'zh-CN', { network: 'weibo', handle: '小店' })).toBe('帖子 #12 · 微博 @小店');
+    expect(sourceText(sale('signage', 'S7K2QXAB'), 'zh-CN')).toBe('标牌 S7K2QXAB');
+  });
+  it('falls back to the channel name without a reference', () => {
+    expect(sourceText(sale('signage', null), 'en')).toBe('Sign');
+    expect(sourceText(sale('post', null), 'zh-CN')).toBe('帖子');
   });
 });

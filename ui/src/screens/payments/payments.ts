@@ -1,6 +1,7 @@
 // The payments screen's logic without Svelte: the live feed (upserts from events, newest
 // first, as the engine orders it), its filters, and the shop-time-zone day boundaries.
 import type { Payment, PaymentFilter } from '../../lib/bindings';
+import { isMessageKey, translate, type Locale } from '../../lib/i18n/translate';
 
 /** What the filter bar holds: dates as typed ("YYYY-MM-DD", shop time zone), '' = any. */
 export type FeedFilter = {
@@ -19,7 +20,32 @@ export const FEED_LIMIT = 200;
 export const PROVIDERS = ['test', 'stripe', 'alipay', 'manual'] as const;
 /** Payment statuses, plus "review": payments that do not match their order. */
 export const STATUSES = ['pending', 'paid', 'failed', 'expired', 'refunded', 'review'] as const;
-export const CHANNELS = ['till', 'signage', 'post', 'link'] as const;
+export const CHANNELS = ['till', 'signage', 'post', 'link', 'share'] as const;
+
+/** The post a sale came from, when the shop still has it: its network and handle. */
+export type SourcePost = { network: string; handle: string };
+
+/**
+ * Where a sale came from, in the owner's words: "Till", "Sign S7K2QXAB",
+ * "Post #12 · Bluesky @shop.bsky.social", "Link", "Shared from order O-7K3F9Q2M".
+ */
+export function sourceText(p: Pick<Payment, 'channel' | 'sourceRef'>, locale: Locale, post?: SourcePost | null): string {
+  const label = (key: string, params?: Record<string, string>) => (isMessageKey(key) ? translate(locale, key, params) : key);
+  const ref = p.sourceRef;
+  if (!ref) return label(`channel.${p.channel}`);
+  switch (p.channel) {
+    case 'signage':
+      return label('source.sign', { id: ref });
+    case 'share':
+      return label('source.share', { order: ref });
+    case 'post': {
+      const text = label('source.post', { id: ref });
+      return post ? `${text} · ${label(`network.${post.network}`)} @${post.handle}` : text;
+    }
+    default:
+      return label(`channel.${p.channel}`);
+  }
+}
 
 /** Newest first; ties by id, newest first (the engine's ORDER BY). */
 export function compareFeed(a: Payment, b: Payment): number {
