@@ -124,7 +124,7 @@ impl Shop {
         let Some(product) = crate::catalog::store::public_by_sku(&self.pool, &request.sku).await?
         else {
             // The SKU came from a stranger's request: named only when it is plain text.
-            let what = if plain(&request.sku) {
+            let what = if plain_source_value(&request.sku) {
                 format!("The product “{}”", request.sku)
             } else {
                 "This product".to_string()
@@ -302,7 +302,12 @@ impl Shop {
         &self,
         query: &HashMap<String, String>,
     ) -> Result<(SalesChannel, Option<String>)> {
-        let value = |key: &str| query.get(key).map(String::as_str).filter(|v| plain(v));
+        let value = |key: &str| {
+            query
+                .get(key)
+                .map(String::as_str)
+                .filter(|v| plain_source_value(v))
+        };
         Ok(
             match (value("src"), value("sign"), value("post"), value("order")) {
                 (Some("qr"), Some(sign), _, _) => (SalesChannel::Signage, Some(sign.to_string())),
@@ -332,8 +337,9 @@ fn sold_out_sentence(product: &str, left: i64, zh: bool) -> String {
     }
 }
 
-/// Letters, digits, `-`, `_`, `.`; 1 to 64 characters.
-fn plain(value: &str) -> bool {
+/// Whether a link's attribution value (sign, post, order) is plain enough to keep: letters,
+/// digits, `-`, `_`, `.`; 1 to 64 characters. Servers may use it to carry values along.
+pub fn plain_source_value(value: &str) -> bool {
     !value.is_empty()
         && value.chars().count() <= MAX_SOURCE_CHARS
         && value

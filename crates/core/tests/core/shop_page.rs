@@ -237,6 +237,14 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     out.into_inner()
 }
 
+/// The size of a photo's middle size as read from the media store (always a JPEG).
+fn medium_size(shop: &Shop, hash: &str) -> (u32, u32) {
+    let (bytes, mime) = shop.media().read(hash, Variant::Medium).unwrap();
+    assert_eq!(mime, "image/jpeg");
+    let medium = image::load_from_memory(&bytes).unwrap();
+    (medium.width(), medium.height())
+}
+
 #[tokio::test]
 async fn photos_get_a_middle_size_at_ingest_and_old_photos_get_one_once_on_first_read() {
     let (shop, _dir) = shop_with("CNY").await;
@@ -252,16 +260,11 @@ async fn photos_get_a_middle_size_at_ingest_and_old_photos_get_one_once_on_first
     assert_eq!(photo.size_of(Variant::Full), (2_000, 1_000));
     let medium_path = shop.media().path_of(&photo.hash, Variant::Medium).unwrap();
     assert!(medium_path.exists(), "made at ingest");
-    let (bytes, mime) = shop.media().read(&photo.hash, Variant::Medium).unwrap();
-    assert_eq!(mime, "image/jpeg");
-    let medium = image::load_from_memory(&bytes).unwrap();
-    assert_eq!((medium.width(), medium.height()), (800, 400));
+    assert_eq!(medium_size(&shop, &photo.hash), (800, 400));
 
     // A photo stored before middle sizes existed: made on the first read, then kept.
     std::fs::remove_file(&medium_path).unwrap();
-    let (again, _) = shop.media().read(&photo.hash, Variant::Medium).unwrap();
-    let again = image::load_from_memory(&again).unwrap();
-    assert_eq!((again.width(), again.height()), (800, 400));
+    assert_eq!(medium_size(&shop, &photo.hash), (800, 400));
     let kept = std::fs::metadata(&medium_path).unwrap().modified().unwrap();
     shop.media().read(&photo.hash, Variant::Medium).unwrap();
     assert_eq!(
@@ -287,9 +290,7 @@ async fn photos_get_a_middle_size_at_ingest_and_old_photos_get_one_once_on_first
         .photos
         .remove(1);
     assert_eq!(small.size_of(Variant::Medium), (300, 200));
-    let (bytes, _) = shop.media().read(&small.hash, Variant::Medium).unwrap();
-    let small_medium = image::load_from_memory(&bytes).unwrap();
-    assert_eq!((small_medium.width(), small_medium.height()), (300, 200));
+    assert_eq!(medium_size(&shop, &small.hash), (300, 200));
     // Unknown and malformed hashes read nothing and make nothing.
     assert!(
         shop.media()
