@@ -272,6 +272,19 @@ async fn photos_get_a_middle_size_at_ingest_and_old_photos_get_one_once_on_first
         kept,
         "made once"
     );
+    // Many first readers at once (a page of photos, several buyers): each gets the whole
+    // picture, and one whole file is left.
+    std::fs::remove_file(&medium_path).unwrap();
+    let readers: Vec<_> = (0..8)
+        .map(|_| {
+            let media = shop.media().clone();
+            let hash = photo.hash.clone();
+            std::thread::spawn(move || media.read(&hash, Variant::Medium).unwrap().0)
+        })
+        .collect();
+    let read: Vec<Vec<u8>> = readers.into_iter().map(|r| r.join().unwrap()).collect();
+    assert!(read.iter().all(|bytes| *bytes == read[0]));
+    assert_eq!(std::fs::read(&medium_path).unwrap(), read[0]);
     let leftovers: Vec<_> = std::fs::read_dir(medium_path.parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
