@@ -18,6 +18,20 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// Hidden form fields (the form token and what the form carries along), escaped.
+pub fn hidden_inputs(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                r#"<input type="hidden" name="{}" value="{}">"#,
+                escape_html(name),
+                escape_html(value)
+            )
+        })
+        .collect()
+}
+
 /// Percent-encodes one URL path segment (SKUs may hold spaces, slashes or any script):
 /// everything but unreserved ASCII is encoded, so the result is also safe in HTML.
 pub fn path_segment(segment: &str) -> String {

@@ -215,16 +215,7 @@ pub(crate) fn product(
         StockState::InStock { left: Some(left) } => left.clamp(1, 99),
         _ => 99,
     };
-    let fields: String = hidden
-        .iter()
-        .map(|(name, value)| {
-            format!(
-                r#"<input type="hidden" name="{}" value="{}">"#,
-                esc(name),
-                esc(value)
-            )
-        })
-        .collect();
+    let fields = shopcast_net::html::hidden_inputs(hidden);
     let _ = write!(
         body,
         r#"<form class="buy" method="post" action="/p/{sku}/buy">{fields}<label>{quantity}<input type="number" name="quantity" value="1" min="1" max="{max}" inputmode="numeric"{disabled}></label><button id="buy"{disabled}>{label}</button></form>"#,

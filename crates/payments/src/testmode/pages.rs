@@ -57,20 +57,6 @@ pub(crate) fn slow_down(retry_after_secs: u64) -> Response {
     response
 }
 
-/// Hidden form fields: the form token and anything to carry along (already checked).
-fn hidden(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(name, value)| {
-            format!(
-                r#"<input type="hidden" name="{}" value="{}">"#,
-                escape_html(name),
-                escape_html(value)
-            )
-        })
-        .collect()
-}
-
 /// The product behind a buy link, with a Buy button that posts the form back.
 pub(crate) fn product(sku: &str, name: &str, price: &str, fields: &[(&str, &str)]) -> Html<String> {
     page(
@@ -81,7 +67,7 @@ pub(crate) fn product(sku: &str, name: &str, price: &str, fields: &[(&str, &str)
             name = escape_html(name),
             price = escape_html(price),
             sku = shopcast_net::html::path_segment(sku),
-            fields = hidden(fields),
+            fields = shopcast_net::html::hidden_inputs(fields),
         ),
     )
 }
@@ -91,7 +77,7 @@ pub(crate) fn product(sku: &str, name: &str, price: &str, fields: &[(&str, &str)
 pub(crate) fn checkout(token: &str, charge: &ChargePage, csrf: &str) -> Html<String> {
     let (subject, amount) = (escape_html(&charge.subject), escape_html(&charge.amount));
     let body = if charge.state == "open" {
-        let fields = hidden(&[("csrf", csrf)]);
+        let fields = shopcast_net::html::hidden_inputs(&[("csrf", csrf)]);
         format!(
             r#"<p class="subject">{subject}</p><p class="amount" id="amount">{amount}</p>
 <form method="post" action="/pay/{token}/pay">{fields}<button id="pay" class="pay">Pay (test)</button></form>
