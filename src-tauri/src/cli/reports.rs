@@ -36,7 +36,7 @@ pub struct ExportArgs {
     include_test: bool,
     #[arg(long)]
     provider: Option<String>,
-    /// till, signage, post or link.
+    /// till, signage, post, link or share.
     #[arg(long)]
     channel: Option<String>,
     /// paid or refunded (default: both).
