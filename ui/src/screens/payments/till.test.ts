@@ -3,6 +3,7 @@ import {
   MAX_QUANTITY,
   addToCart,
   buyLink,
+  effectiveBuyLinkBase,
   cartTotal,
   formatCountdown,
   lineTotal,
@@ -115,5 +116,18 @@ describe('shareUrl', () => {
     expect(masto.searchParams.get('text')).toBe(`${text} ${url}`);
     // Nothing unencoded that would split the query.
     expect(shareUrl('mastodon', url, text).split('?')[1]).not.toMatch(/[&=].*[&=]/);
+  });
+});
+
+describe('effectiveBuyLinkBase', () => {
+  it('uses the typed base, else the shop page, else nothing', () => {
+    expect(effectiveBuyLinkBase({ buyLinkBase: ' https://elsewhere.example/buy/ ', publicUrl: 'https://shop.example.com' })).toBe(
+      'https://elsewhere.example/buy/',
+    );
+    expect(effectiveBuyLinkBase({ buyLinkBase: '', publicUrl: 'https://shop.example.com' })).toBe('https://shop.example.com/p/');
+    expect(effectiveBuyLinkBase({ buyLinkBase: '', publicUrl: '' })).toBe('');
+    expect(buyLink(effectiveBuyLinkBase({ buyLinkBase: '', publicUrl: 'http://127.0.0.1:8080' }), { id: 3, sku: 'TEA-1' }, { src: 'weibo' })).toBe(
+      'http://127.0.0.1:8080/p/TEA-1?src=weibo',
+    );
   });
 });

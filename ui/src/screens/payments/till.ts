@@ -79,6 +79,13 @@ export function formatCountdown(expiresAt: number, now: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
+/** The base buy links are built on, as the engine does: the typed one, else the shop page's `/p/`. */
+export function effectiveBuyLinkBase(settings: { buyLinkBase: string; publicUrl: string }): string {
+  const typed = settings.buyLinkBase.trim();
+  if (typed || !settings.publicUrl) return typed;
+  return `${settings.publicUrl.replace(/\/+$/, '')}/p/`;
+}
+
 /**
  * A product's buy link the way the engine builds it for signs: the shop's base address,
  * the SKU (or the id when there is none) as one more path segment, and `params` as the
