@@ -80,6 +80,16 @@ pub(crate) fn router(
         .route("/sitemap.xml", get(sitemap))
         .route("/robots.txt", get(robots))
         .route("/healthz", get(healthz))
+        // Browsers ask for it on every site: nothing, rather than a 404 page each time.
+        .route(
+            "/favicon.ico",
+            get(|| async {
+                (
+                    StatusCode::NO_CONTENT,
+                    [(header::CACHE_CONTROL, "public, max-age=86400")],
+                )
+            }),
+        )
         .fallback(no_such_page)
         .layer(DefaultBodyLimit::max(settings.limits.max_form_bytes))
         .with_state(app);

@@ -193,6 +193,7 @@ async fn every_answer_carries_the_security_headers() {
         "/sitemap.xml".to_string(),
         "/robots.txt".to_string(),
         "/healthz".to_string(),
+        "/favicon.ico".to_string(),
         "/pay/unknown".to_string(),
     ];
     let mut replies = Vec::new();
