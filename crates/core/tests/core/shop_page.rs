@@ -966,3 +966,38 @@ fn percent_decode(text: &str) -> String {
     }
     String::from_utf8(out).unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_buys_each_make_one_order_with_its_own_receipt() {
+    let (shop, _dir) = selling_shop().await;
+    listed(&shop, "CUP", "青花瓷杯", "88", None).await;
+    let started = std::time::Instant::now();
+    let buys: Vec<_> = (0..200)
+        .map(|i| {
+            let shop = shop.clone();
+            tokio::spawn(async move {
+                let post = format!("{}", i % 7);
+                shop.buy_from_link(&buy("CUP", 1 + i % 3, &[("src", "post"), ("post", &post)]))
+                    .await
+            })
+        })
+        .collect();
+    let mut receipts = std::collections::HashSet::new();
+    let mut orders = std::collections::HashSet::new();
+    for buy in buys {
+        let started = buy.await.unwrap().expect("every buy succeeds");
+        assert!(receipts.insert(started.receipt_token));
+        assert!(orders.insert(started.order_ref));
+    }
+    let took = started.elapsed();
+    println!("200 concurrent buys: {took:?}");
+    assert_eq!(count(&shop, "orders").await, 200);
+    assert_eq!(count(&shop, "charges").await, 200);
+    let with_receipts: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT receipt_hash) FROM orders WHERE channel = 'post' AND status = 'awaiting_payment'",
+    )
+    .fetch_one(shop.pool())
+    .await
+    .unwrap();
+    assert_eq!(with_receipts, 200);
+}
