@@ -1,7 +1,5 @@
-//! Buying on the shop page: an order from a product link (attributed to the sign, post or
-//! shared receipt it came from), the provider's checkout for it, and the buyer's receipt.
-//!
-//! A receipt is reached only by its 128-bit token; the shop keeps the token's SHA-256.
+//! Buying on the shop page: an order from a product link (attributed to its sign, post or
+//! shared receipt), the provider's checkout, and the receipt behind a token kept only hashed.
 
 use std::collections::HashMap;
 use std::time::Duration;
