@@ -376,6 +376,24 @@ async fn a_signed_stripe_webhook_for_a_shop_page_order_is_recorded_once() {
         html.contains("Paid — thank you!") && html.contains(&order_ref),
         "{html}"
     );
+    // No page shows a key, the signing secret or the charge behind the order.
+    for url in [
+        receipt.clone(),
+        format!("{}/", fixture.base),
+        format!("{}/p/TEA-1", fixture.base),
+        format!("{}/p/NOPE", fixture.base),
+        format!("{}/sitemap.xml", fixture.base),
+    ] {
+        let text = crate::page_text(&client, &url).await;
+        for secret_text in [
+            "sk_test_shoppage",
+            "whsec_",
+            "cs_test_shoppage",
+            "pi_test_shoppage",
+        ] {
+            assert!(!text.contains(secret_text), "{url} shows {secret_text}");
+        }
+    }
     // An event the shop does not use is acknowledged, so Stripe stops sending it.
     let other = r#"{"id":"evt_shoppage_2","object":"event","type":"customer.created","created":1767225600,"data":{"object":{"id":"cus_1","object":"customer"}}}"#;
     let reply = deliver(stripe_signature(secret, now, other), other.to_string())
