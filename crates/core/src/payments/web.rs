@@ -351,6 +351,8 @@ fn public_base(public_url: &str) -> Result<String> {
     let valid = url::Url::parse(trimmed).ok().is_some_and(|url| {
         matches!(url.scheme(), "http" | "https")
             && url.host_str().is_some()
+            && url.username().is_empty()
+            && url.password().is_none()
             && url.query().is_none()
             && url.fragment().is_none()
     });

@@ -537,14 +537,22 @@ async fn bad_quantities_and_missing_stock_are_refused_without_an_order() {
         .await
         .unwrap_err();
     assert_eq!(error.to_string(), "This product was not found.");
-    let error = shop
-        .buy_from_link(&BuyRequest {
-            public_url: "javascript:alert(1)".into(),
-            ..buy("TWO", 1, &[])
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(error.field(), Some("publicUrl"));
+    for public_url in [
+        "javascript:alert(1)",
+        "shop.example.com",
+        "https://owner:secret@shop.example.com",
+        "https://shop.example.com/?next=evil",
+        "ftp://shop.example.com",
+    ] {
+        let error = shop
+            .buy_from_link(&BuyRequest {
+                public_url: public_url.into(),
+                ..buy("TWO", 1, &[])
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(error.field(), Some("publicUrl"), "{public_url}");
+    }
     assert_eq!(count(&shop, "orders").await, 0);
     assert_eq!(count(&shop, "charges").await, 0);
 
