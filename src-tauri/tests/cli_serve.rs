@@ -21,8 +21,22 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// `shopcast serve <args>` running, with its stdout lines arriving on the receiver.
-fn serve(data_dir: &Path, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+/// The lines `reader` gives, as they arrive.
+fn lines_of(reader: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (send, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(reader).lines().map_while(Result::ok) {
+            let _ = send.send(line);
+        }
+    });
+    lines
+}
+
+/// `shopcast serve <args>` running, with its stdout and stderr lines as they arrive.
+fn serve(
+    data_dir: &Path,
+    args: &[&str],
+) -> (Child, mpsc::Receiver<String>, mpsc::Receiver<String>) {
     let mut child = shopcast_command(data_dir)
         .arg("serve")
         .args(args)
@@ -30,14 +44,9 @@ fn serve(data_dir: &Path, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let out = child.stdout.take().unwrap();
-    let (send, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = send.send(line);
-        }
-    });
-    (child, lines)
+    let out = lines_of(child.stdout.take().unwrap());
+    let err = lines_of(child.stderr.take().unwrap());
+    (child, out, err)
 }
 
 /// The next stdout line, waiting as long as a cold start may take.
@@ -93,7 +102,7 @@ async fn serve_answers_product_pages_saves_the_public_url_and_sells_in_test_mode
     let public = format!("http://127.0.0.1:{port}/");
 
     // Test mode is on for a new shop: the shop page takes its payments.
-    let (child, lines) = serve(data, &["--listen", &listen, "--public-url", &public]);
+    let (child, lines, _) = serve(data, &["--listen", &listen, "--public-url", &public]);
     let public = public.trim_end_matches('/');
     assert_eq!(
         next_line(&lines),
@@ -235,4 +244,48 @@ fn a_busy_port_is_a_clear_error() {
             "error[io]: The shop page could not listen on {listen}: another program is using this port: stop it or choose another port."
         )
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_provider_the_pages_show_and_buy_says_it_cannot_take_payments() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    shop_with_products(data, "TEA-1,龙井绿茶,Spring tea,88,CNY,12,\n");
+    stdout(&shopcast(data, &["providers", "remove", "test"]));
+    let listen = format!("127.0.0.1:{}", free_port());
+    let (child, lines, errors) = serve(data, &["--listen", &listen]);
+    let warned = (0..10)
+        .filter_map(|_| errors.recv_timeout(Duration::from_secs(30)).ok())
+        .find(|line| line.starts_with("shopcast: no payment provider is set up"));
+    assert!(warned.is_some(), "serve says why Buy cannot work yet");
+    assert_eq!(
+        next_line(&lines),
+        format!("shop page listening on http://{listen}")
+    );
+    // No saved address: links point at where it listens.
+    assert_eq!(
+        next_line(&lines),
+        format!("public address: http://{listen}")
+    );
+
+    let http = shopcast_payments::http::client();
+    let page = http
+        .get(format!("http://{listen}/p/TEA-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    let mut form = buy_form_fields(&page);
+    form.push(("quantity".into(), "1".into()));
+    let refused = http
+        .post(format!("http://{listen}/p/TEA-1/buy"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503);
+    let listed = stdout(&shopcast(data, &["payments", "list", "--json"]));
+    assert_eq!(listed.trim(), "[]", "nothing was charged");
+    terminate(child, &lines);
 }
