@@ -23,28 +23,38 @@ pub(crate) static STYLESHEET_PATH: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// A whole page. `head` holds extra `<meta>`/`<link>` lines (already escaped).
-pub(crate) fn layout(w: &Words, shop_name: &str, title: &str, head: &str, body: &str) -> String {
+pub(crate) fn layout(w: &Words, front: &ShopFront, title: &str, head: &str, body: &str) -> String {
     format!(
         r#"<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <link rel="stylesheet" href="{css}">
 {head}</head><body>
-<header class="shop"><a href="/">{shop}</a></header>
+<header class="shop"><a href="/">{logo}{shop}</a></header>
 <main>{body}</main>
 </body></html>"#,
         lang = w.lang,
         title = esc(title),
         css = *STYLESHEET_PATH,
-        shop = esc(shop_name),
+        shop = esc(&front.name),
+        logo = front.logo.as_ref().map(logo).unwrap_or_default(),
+    )
+}
+
+/// The shop's logo beside its name, small (its name says who it is: no alt text).
+fn logo(photo: &Photo) -> String {
+    let (width, height) = photo.size_of(Variant::Thumb);
+    format!(
+        r#"<img class="logo" src="{}" width="{width}" height="{height}" alt="">"#,
+        media_url(photo, Variant::Thumb)
     )
 }
 
 /// A page with one sentence (404, 403, 429…): it says what happened and leads back.
-pub(crate) fn notice(w: &Words, shop_name: &str, title: &str, sentence: &str) -> String {
+pub(crate) fn notice(w: &Words, front: &ShopFront, title: &str, sentence: &str) -> String {
     layout(
         w,
-        shop_name,
+        front,
         title,
         r#"<meta name="robots" content="noindex">"#,
         &format!(
@@ -230,7 +240,7 @@ pub(crate) fn product(
     );
     layout(
         w,
-        &front.name,
+        front,
         &format!("{} — {}", product.name, front.name),
         &head,
         &body,
@@ -316,7 +326,7 @@ pub(crate) fn index(
         esc(&front.name),
         esc(public_url)
     );
-    layout(w, &front.name, &front.name, &head, &body)
+    layout(w, front, &front.name, &head, &body)
 }
 
 /// A buyer's receipt; while unpaid it reloads itself every 3 seconds.
@@ -386,7 +396,7 @@ pub(crate) fn receipt(w: &Words, front: &ShopFront, receipt: &Receipt) -> String
     );
     layout(
         w,
-        &front.name,
+        front,
         &format!("{} {}", w.receipt, receipt.order_ref),
         &head,
         &body,
@@ -408,7 +418,7 @@ pub(crate) fn mastodon_form(w: &Words, front: &ShopFront, text: &str, wrong: boo
     );
     layout(
         w,
-        &front.name,
+        front,
         "Mastodon",
         r#"<meta name="robots" content="noindex">"#,
         &body,

@@ -118,9 +118,22 @@ pub(crate) fn server_refusal(https: bool) -> impl Fn(StatusCode) -> Response + S
             StatusCode::REQUEST_TIMEOUT => w.too_slow,
             _ => w.refused,
         };
-        let mut response = page_answer(status, pages::notice(w, "", status.as_str(), sentence));
+        let mut response = page_answer(
+            status,
+            pages::notice(w, &blank_front(), status.as_str(), sentence),
+        );
         headers::apply(https, response.headers_mut());
         response
+    }
+}
+
+/// What a page shows of a shop it cannot read (or before reading it): English, no name.
+fn blank_front() -> ShopFront {
+    ShopFront {
+        name: String::new(),
+        locale: "en".into(),
+        currency: String::new(),
+        logo: None,
     }
 }
 
@@ -148,12 +161,7 @@ impl App {
             }
             Err(error) => {
                 tracing::warn!(%error, "the shop page could not read the shop's name");
-                ShopFront {
-                    name: String::new(),
-                    locale: "en".into(),
-                    currency: String::new(),
-                    logo: None,
-                }
+                blank_front()
             }
         }
     }
@@ -166,14 +174,14 @@ impl App {
         } else {
             status.canonical_reason().unwrap_or("")
         };
-        page_answer(status, pages::notice(w, &front.name, title, sentence(w)))
+        page_answer(status, pages::notice(w, &front, title, sentence(w)))
     }
 
     async fn notice_text(&self, status: StatusCode, sentence: &str) -> Response {
         let front = self.front().await;
         let w = words(&front.locale);
         let title = status.canonical_reason().unwrap_or("");
-        page_answer(status, pages::notice(w, &front.name, title, sentence))
+        page_answer(status, pages::notice(w, &front, title, sentence))
     }
 
     async fn failed(&self, error: CoreError) -> Response {

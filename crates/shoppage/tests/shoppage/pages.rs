@@ -11,6 +11,7 @@ const ESCAPED_TEA: &str =
 #[tokio::test]
 async fn a_product_page_shows_owner_text_escaped_with_link_preview_meta() {
     let fixture = start("zh-CN", ShopPageLimits::default()).await;
+    let logo = fixture.shop.set_logo(crate::png(300, 100)).await.unwrap();
     let base = &fixture.base;
     let client = http();
     let reply = client
@@ -46,6 +47,14 @@ async fn a_product_page_shows_owner_text_escaped_with_link_preview_meta() {
         "{html}"
     );
     assert!(html.contains(r#"<form class="buy" method="post" action="/p/TEA-1/buy">"#));
+    // The shop's logo beside its name.
+    assert!(
+        html.contains(&format!(
+            r#"<header class="shop"><a href="/"><img class="logo" src="/media/{}/thumb" width="300" height="100" alt="">"#,
+            logo.hash
+        )),
+        "{html}"
+    );
     // Link previews: absolute URLs from the public address.
     let hash = &fixture.photo_hash;
     for meta in [
