@@ -133,6 +133,14 @@ impl ShopPageHost {
         }
     }
 
+    /// After the payment settings changed: a running page starts again, so its test
+    /// checkout follows test mode being switched on or off.
+    pub async fn refresh(&mut self, shop: &Shop) {
+        if self.running.is_some() {
+            self.start_saved(shop).await;
+        }
+    }
+
     pub async fn save(
         &mut self,
         shop: &Shop,
@@ -282,6 +290,16 @@ mod tests {
             "the request was counted"
         );
         assert!(host.check_reachable().await.unwrap().reachable);
+
+        // The same port again (a new address, test mode switched): it comes back at once.
+        for _ in 0..3 {
+            host.refresh(&shop).await;
+            assert!(host.view(&shop).await.unwrap().problem.is_none());
+        }
+        let again = format!("http://localhost:{port}");
+        host.save(&shop, true, port, &again).await.unwrap();
+        let running = host.view(&shop).await.unwrap().running.unwrap();
+        assert_eq!(running.public_url, again);
 
         // A new port: the old one is let go, the new one answers; the address is saved.
         let moved = free();

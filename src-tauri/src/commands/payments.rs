@@ -111,7 +111,13 @@ pub async fn save_payment_settings(
     state: State<'_, AppState>,
     settings: PaymentSettings,
 ) -> ApiResult<PaymentSettings> {
-    Ok(state.shop.save_payment_settings(settings).await?)
+    let test_mode_was = state.shop.payment_settings().await?.test_mode;
+    let saved = state.shop.save_payment_settings(settings).await?;
+    if saved.test_mode != test_mode_was {
+        // The shop page serves test mode's checkout only if test mode was on when it started.
+        state.shop_page.lock().await.refresh(&state.shop).await;
+    }
+    Ok(saved)
 }
 
 /// The key goes to the OS keychain; it is never sent back to the page.
