@@ -176,10 +176,12 @@ impl Shop {
         for account_id in &request.account_ids {
             let account = accounts::get(&self.pool, *account_id).await?;
             // The real link gets the post's id; the preview uses a same-length stand-in.
-            let link = self
-                .post_link(&settings, &product, 1_000_000)
-                .await
-                .unwrap_or_default();
+            // No address yet previews without a link; a product the link cannot sell is refused.
+            let link = match self.post_link(&settings, &product, 1_000_000).await {
+                Ok(link) => link,
+                Err(error) if error.field() == Some("sku") => return Err(error),
+                Err(_) => String::new(),
+            };
             let text = Self::fill(&settings, &product, &request.template, &link);
             let network = account.network;
             // The outbox's open publisher: previews do not sign in again each time.

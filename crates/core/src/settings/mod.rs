@@ -67,6 +67,16 @@ impl ShopSettings {
         }
     }
 
+    /// Whether buy links land on the shop page's `/p/` (its own base, or a typed base that
+    /// is the same address), where products are found by SKU only.
+    pub fn buy_links_on_shop_page(&self) -> bool {
+        if self.public_url.is_empty() {
+            return false;
+        }
+        let shop_page = format!("{}/p", self.public_url.trim_end_matches('/'));
+        self.effective_buy_link_base().trim_end_matches('/') == shop_page
+    }
+
     /// Whether posts and signs link to the shop page rather than a provider's payment links:
     /// the shop page hands off to Stripe Checkout itself, attributes the sale and lets the
     /// buyer share, so it wins whenever it has a public address.

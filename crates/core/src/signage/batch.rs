@@ -47,7 +47,9 @@ pub struct SignageBatch {
 
 /// The product's buy link tagged with where the visit came from, e.g.
 /// `https://shop.example.com/p/SKU-1?src=qr&sign=S7K2QXAB`, on the typed buy-link base or
-/// else the shop page's. Products without a SKU use their id.
+/// else the shop page's. Products without a SKU use their id on the owner's own base, but
+/// are refused on the shop page: it finds products by SKU only, so `/p/<id>` would be a
+/// 404 or, worse, another product whose SKU happens to be that number.
 pub fn tracked_buy_link(
     settings: &ShopSettings,
     product: &Product,
@@ -66,10 +68,19 @@ pub fn tracked_buy_link(
             "The buy-link base in Settings is not a web address.",
         )
     })?;
-    let key = product
-        .sku
-        .clone()
-        .unwrap_or_else(|| product.id.to_string());
+    let key = match &product.sku {
+        Some(sku) => sku.clone(),
+        None if settings.buy_links_on_shop_page() => {
+            return Err(CoreError::invalid(
+                "sku",
+                format!(
+                    "“{}” has no SKU; the shop page sells products by SKU. Give it a SKU in the catalog.",
+                    product.name
+                ),
+            ));
+        }
+        None => product.id.to_string(),
+    };
     {
         let mut segments = url.path_segments_mut().map_err(|_| {
             CoreError::invalid(

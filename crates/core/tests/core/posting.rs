@@ -192,6 +192,63 @@ mod outbox {
         assert_eq!(remote.lock().unwrap().publishes, 1, "never sent");
     }
 
+    /// On the shop page products are found by SKU: a SKU-less product's post would link to
+    /// `/p/<id>`, a 404 or another product whose SKU is that number.
+    #[tokio::test]
+    async fn on_the_shop_page_a_post_of_a_product_without_a_sku_is_refused() {
+        let (shop, _dir, remote, account, _cup) = setup("Asia/Shanghai").await;
+        shop.create_product(&draft("Teapot", "120")).await.unwrap();
+        let mut bowl = draft("Bowl", "20");
+        bowl.sku = Some("12".into());
+        shop.create_product(&bowl).await.unwrap();
+        let mut plate = shop.create_product(&draft("Plate", "30")).await.unwrap();
+        while plate.id < 12 {
+            plate = shop.create_product(&draft("Plate", "30")).await.unwrap();
+        }
+        let request = ComposeRequest {
+            product_id: plate.id,
+            account_ids: vec![account],
+            ..Default::default()
+        };
+        // The owner's own base keeps the id.
+        assert!(
+            shop.preview_post(&request).await.unwrap()[0]
+                .text
+                .contains("https://shop.example.com/p/12?src=post&post=")
+        );
+
+        shop.set_setting("shop.buy_link_base", "").await.unwrap();
+        shop.set_setting("shop.public_url", "https://shop.example.com")
+            .await
+            .unwrap();
+        let sentence = "“Plate” has no SKU; the shop page sells products by SKU. Give it a SKU in the catalog.";
+        let err = shop.preview_post(&request).await.unwrap_err();
+        assert_eq!(
+            (err.field(), err.to_string().as_str()),
+            (Some("sku"), sentence)
+        );
+        let err = shop.queue_posts(&request).await.unwrap_err();
+        assert_eq!(
+            (err.field(), err.to_string().as_str()),
+            (Some("sku"), sentence)
+        );
+        assert!(
+            shop.post_history(Some(plate.id), None)
+                .await
+                .unwrap()
+                .is_empty(),
+            "nothing queued"
+        );
+        assert!(
+            shop.outbox()
+                .run_due(jiff::Timestamp::now())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(remote.lock().unwrap().publishes, 0);
+    }
+
     #[tokio::test]
     async fn a_429_is_retried_no_sooner_than_retry_after() {
         let (shop, _dir, remote, account, product) = setup("Asia/Shanghai").await;

@@ -465,3 +465,70 @@ mod payload {
         );
     }
 }
+
+/// The shop page finds products by SKU only: a SKU-less product's sign would be a 404, or
+/// sell whichever product's SKU is its id.
+#[tokio::test]
+async fn on_the_shop_page_a_product_without_a_sku_is_refused_and_never_sells_another() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let teapot = shop
+        .create_product(&ProductDraft {
+            sku: Some("12".into()),
+            ..draft("Teapot", "120")
+        })
+        .await
+        .unwrap();
+    let mut cup = teapot.clone();
+    while cup.id < 12 {
+        cup = shop.create_product(&draft("Cup", "35")).await.unwrap();
+    }
+    assert_eq!((cup.id, cup.sku.as_deref()), (12, None));
+    let cup_only = Selection::Ids(vec![cup.id]);
+
+    // The owner's own base: ids as before (that address is theirs to answer).
+    let batch = shop.plan_signage(&cup_only, "a4-3x8", 1).await.unwrap();
+    assert!(
+        batch.signs[0]
+            .qr_payload
+            .starts_with("https://shop.example.com/p/12?src=qr&sign="),
+        "{}",
+        batch.signs[0].qr_payload
+    );
+
+    // The shop page as the base, or typed as the same address: refused, naming the product.
+    shop.set_setting("shop.public_url", "https://shop.example.com")
+        .await
+        .unwrap();
+    for typed in [
+        "",
+        "https://shop.example.com/p/",
+        "https://shop.example.com/p",
+    ] {
+        shop.set_setting("shop.buy_link_base", typed).await.unwrap();
+        for selection in [cup_only.clone(), Selection::All] {
+            let err = shop
+                .plan_signage(&selection, "a4-3x8", 1)
+                .await
+                .unwrap_err();
+            assert_eq!(err.field(), Some("sku"), "{typed:?}: {err}");
+            assert_eq!(
+                err.to_string(),
+                "“Cup” has no SKU; the shop page sells products by SKU. Give it a SKU in the catalog."
+            );
+        }
+        let settings = shop.settings().await.unwrap();
+        assert!(tracked_buy_link(&settings, &cup, &[]).is_err(), "{typed:?}");
+        // The product whose SKU is "12" is reached by its own sign only.
+        let batch = shop
+            .plan_signage(&Selection::Ids(vec![teapot.id]), "a4-3x8", 1)
+            .await
+            .unwrap();
+        assert!(
+            batch.signs[0]
+                .qr_payload
+                .starts_with("https://shop.example.com/p/12?src=qr&sign="),
+            "{}",
+            batch.signs[0].qr_payload
+        );
+    }
+}
