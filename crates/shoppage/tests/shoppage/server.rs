@@ -83,3 +83,27 @@ async fn a_body_that_never_arrives_gets_408_with_the_headers() {
     );
     assert_eq!(crate::order_count(&fixture.shop).await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_connections_from_one_address_are_all_answered() {
+    // Buyers behind one NAT share an address: none of theirs is closed for another.
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let mut sockets = Vec::new();
+    for _ in 0..100 {
+        sockets.push(TcpStream::connect(fixture.page.addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut answered = 0;
+    for mut socket in sockets {
+        socket
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut reply = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), socket.read_to_end(&mut reply)).await;
+        if reply.starts_with(b"HTTP/1.1 200 ") {
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, 100);
+}
