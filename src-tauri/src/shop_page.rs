@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use shopcast_core::settings::ShopPageSettings;
 use shopcast_core::{CoreError, ErrorCode, Shop, ShopSettings};
 use shopcast_shoppage::{ShopPage, ShopPageOptions};
 
@@ -61,23 +62,26 @@ pub fn public_url_or(settings: &ShopSettings, listen: SocketAddr) -> String {
     }
 }
 
-/// Starts serving on `listen`; with test mode on, its checkout is served there too under
-/// `public_url` (the providers themselves are the caller's: the window runs them already).
-pub async fn start(
-    shop: &Shop,
-    listen: SocketAddr,
-    public_url: &str,
-    trust_proxy: bool,
-) -> Result<ShopPage, StartError> {
-    let options = ShopPageOptions {
-        listen,
-        public_url: public_url.to_string(),
-        limits: Default::default(),
-        trust_proxy,
-    };
+/// Starts serving as `options` say; with test mode on, its checkout is served there too
+/// under their public URL (the providers themselves are the caller's: the window runs them).
+pub async fn start(shop: &Shop, options: ShopPageOptions) -> Result<ShopPage, StartError> {
+    let listen = options.listen;
     shopcast_shoppage::serve(shop.clone(), options)
         .await
         .map_err(|error| StartError::Listen(listen_failure(listen, &error)))
+}
+
+/// How the window serves the saved settings. X-Forwarded-For is trusted only when the owner
+/// turned it on (a raw tunnel passes on the buyer's own header) and only on loopback, where
+/// nothing but a proxy on this computer can connect.
+pub fn window_options(settings: &ShopSettings, page: &ShopPageSettings) -> ShopPageOptions {
+    let listen = window_listen(settings, page.port);
+    ShopPageOptions {
+        listen,
+        public_url: public_url_or(settings, listen),
+        limits: Default::default(),
+        trust_proxy: page.trust_proxy && listen.ip().is_loopback(),
+    }
 }
 
 /// A failed listen in the owner's words, with what to do about it.
@@ -144,11 +148,9 @@ impl ShopPageHost {
     pub async fn save(
         &mut self,
         shop: &Shop,
-        enabled: bool,
-        port: u16,
+        page: ShopPageSettings,
         public_url: &str,
     ) -> Result<(), ApiError> {
-        let page = shopcast_core::settings::ShopPageSettings { enabled, port };
         // Both checked before either is saved: a bad port keeps the old address, and back.
         shopcast_core::settings::public_url(public_url)?;
         shop.save_shop_page_settings(page).await?;
@@ -165,12 +167,7 @@ impl ShopPageHost {
             return Ok(());
         }
         let settings = shop.settings().await?;
-        let listen = window_listen(&settings, page.port);
-        // On loopback only a proxy or tunnel on this computer connects: every buyer would
-        // be 127.0.0.1, so each is counted by the address it forwards.
-        let trust_proxy = listen.ip().is_loopback();
-        let public_url = public_url_or(&settings, listen);
-        match start(shop, listen, &public_url, trust_proxy).await {
+        match start(shop, window_options(&settings, &page)).await {
             Ok(running) => {
                 self.running = Some(running);
                 Ok(())
@@ -259,11 +256,35 @@ mod tests {
         assert_eq!(at("https://192.168.1.20"), "127.0.0.1:8181");
     }
 
+    #[test]
+    fn x_forwarded_for_is_trusted_only_when_saved_and_on_loopback() {
+        let page = ShopPageSettings::default();
+        assert!(!page.trust_proxy, "off by default");
+        let https = with_public_url("https://shop.example.com");
+        assert!(!window_options(&https, &page).trust_proxy);
+        let behind_proxy = ShopPageSettings {
+            trust_proxy: true,
+            ..page
+        };
+        let options = window_options(&https, &behind_proxy);
+        assert!(options.trust_proxy, "the saved switch is passed on");
+        assert_eq!(options.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(options.public_url, "https://shop.example.com");
+        // On the LAN any phone connects directly: its header is never trusted.
+        let lan = with_public_url("http://192.168.1.20:8080");
+        assert!(!window_options(&lan, &behind_proxy).trust_proxy);
+    }
+
     #[tokio::test(flavor = "multi_thread")]
     async fn the_host_starts_restarts_and_stops_as_saved_and_says_why_it_could_not() {
         let dir = tempfile::tempdir().unwrap();
         let shop = Shop::open(dir.path()).await.unwrap();
         let mut host = ShopPageHost::default();
+        let page = |enabled, port| ShopPageSettings {
+            enabled,
+            port,
+            trust_proxy: false,
+        };
         let http = shopcast_payments::http::client();
         let free = || {
             std::net::TcpListener::bind("127.0.0.1:0")
@@ -274,7 +295,7 @@ mod tests {
         };
 
         let port = free();
-        host.save(&shop, true, port, "").await.unwrap();
+        host.save(&shop, page(true, port), "").await.unwrap();
         let view = host.view(&shop).await.unwrap();
         let running = view.running.expect("running");
         assert_eq!(running.listening, format!("127.0.0.1:{port}"));
@@ -297,14 +318,22 @@ mod tests {
             assert!(host.view(&shop).await.unwrap().problem.is_none());
         }
         let again = format!("http://localhost:{port}");
-        host.save(&shop, true, port, &again).await.unwrap();
+        host.save(&shop, page(true, port), &again).await.unwrap();
         let running = host.view(&shop).await.unwrap().running.unwrap();
         assert_eq!(running.public_url, again);
+        // The proxy switch is kept and shown.
+        let behind_proxy = ShopPageSettings {
+            trust_proxy: true,
+            ..page(true, port)
+        };
+        host.save(&shop, behind_proxy, &again).await.unwrap();
+        assert_eq!(host.view(&shop).await.unwrap().settings, behind_proxy);
+        assert_eq!(shop.shop_page_settings().await.unwrap(), behind_proxy);
 
         // A new port: the old one is let go, the new one answers; the address is saved.
         let moved = free();
         let public = format!("http://127.0.0.1:{moved}");
-        host.save(&shop, true, moved, &public).await.unwrap();
+        host.save(&shop, page(true, moved), &public).await.unwrap();
         assert_eq!(shop.settings().await.unwrap().public_url, public);
         assert!(
             http.get(format!("http://127.0.0.1:{port}/healthz"))
@@ -317,7 +346,10 @@ mod tests {
         // A busy port: saved as asked, not running, and the reason is kept for the screen.
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let busy = taken.local_addr().unwrap().port();
-        let err = host.save(&shop, true, busy, &public).await.unwrap_err();
+        let err = host
+            .save(&shop, page(true, busy), &public)
+            .await
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::Io);
         assert!(err.message.contains("another program"), "{}", err.message);
         let view = host.view(&shop).await.unwrap();
@@ -327,13 +359,13 @@ mod tests {
 
         // A bad address saves nothing, not even the port.
         let err = host
-            .save(&shop, true, moved, "http://shop.example.com")
+            .save(&shop, page(true, moved), "http://shop.example.com")
             .await
             .unwrap_err();
         assert_eq!(err.field.as_deref(), Some("publicUrl"));
         assert_eq!(shop.shop_page_settings().await.unwrap().port, busy);
 
-        host.save(&shop, false, moved, &public).await.unwrap();
+        host.save(&shop, page(false, moved), &public).await.unwrap();
         let view = host.view(&shop).await.unwrap();
         assert!(view.running.is_none() && view.problem.is_none());
         assert!(!view.settings.enabled);

@@ -62,7 +62,13 @@ pub async fn run(shop: &Shop, args: ServeArgs) -> Result<(), Failure> {
     let settings = shop.settings().await?;
     let public_url = shop_page::public_url_or(&settings, listen);
     watch_saved_providers(shop).await?;
-    let running = shop_page::start(shop, listen, &public_url, args.trust_proxy).await?;
+    let options = shopcast_shoppage::ShopPageOptions {
+        listen,
+        public_url: public_url.clone(),
+        limits: Default::default(),
+        trust_proxy: args.trust_proxy,
+    };
+    let running = shop_page::start(shop, options).await?;
     println!("shop page listening on http://{}", running.addr);
     println!("public address: {public_url}");
     if settings.public_url.is_empty() {

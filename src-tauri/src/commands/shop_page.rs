@@ -47,17 +47,17 @@ pub async fn shop_page_status(state: State<'_, AppState>) -> ApiResult<ShopPageV
     state.shop_page.lock().await.view(&state.shop).await
 }
 
-/// Saves the switch, port and public address, then starts, restarts or stops the page.
+/// Saves the switch, port, proxy trust and public address, then starts, restarts or stops
+/// the page.
 #[tauri::command]
 #[specta::specta]
 pub async fn save_shop_page(
     state: State<'_, AppState>,
-    enabled: bool,
-    port: u16,
+    settings: shopcast_core::settings::ShopPageSettings,
     public_url: String,
 ) -> ApiResult<ShopPageView> {
     let mut host = state.shop_page.lock().await;
-    host.save(&state.shop, enabled, port, &public_url).await?;
+    host.save(&state.shop, settings, &public_url).await?;
     host.view(&state.shop).await
 }
 

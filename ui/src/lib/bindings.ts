@@ -36,8 +36,11 @@ export const commands = {
 	setShopLogo: (dataBase64: string) => typedError<Photo, ApiError>(__TAURI_INVOKE("set_shop_logo", { dataBase64 })),
 	clearShopLogo: () => typedError<null, ApiError>(__TAURI_INVOKE("clear_shop_logo")),
 	shopPageStatus: () => typedError<ShopPageView, ApiError>(__TAURI_INVOKE("shop_page_status")),
-	/**  Saves the switch, port and public address, then starts, restarts or stops the page. */
-	saveShopPage: (enabled: boolean, port: number, publicUrl: string) => typedError<ShopPageView, ApiError>(__TAURI_INVOKE("save_shop_page", { enabled, port, publicUrl })),
+	/**
+	 *  Saves the switch, port, proxy trust and public address, then starts, restarts or stops
+	 *  the page.
+	 */
+	saveShopPage: (settings: ShopPageSettings, publicUrl: string) => typedError<ShopPageView, ApiError>(__TAURI_INVOKE("save_shop_page", { settings, publicUrl })),
 	checkShopPageReachable: () => typedError<ShopPageReachability, ApiError>(__TAURI_INVOKE("check_shop_page_reachable")),
 	listProducts: (query: ProductQuery) => typedError<ProductPage, ApiError>(__TAURI_INVOKE("list_products", { query })),
 	getProduct: (id: number) => typedError<Product, ApiError>(__TAURI_INVOKE("get_product", { id })),
@@ -672,6 +675,11 @@ export type ShopPageRunning = {
 export type ShopPageSettings = {
 	enabled: boolean,
 	port: number,
+	/**
+	 *  Count each buyer by the X-Forwarded-For a reverse proxy on this computer sets. Off:
+	 *  a raw tunnel passes on whatever header the buyer sent, dodging the per-buyer limits.
+	 */
+	trustProxy?: boolean,
 };
 
 /**  What the Shop page section shows. */

@@ -288,6 +288,10 @@ const LOGO_KEY: &str = "shop.logo";
 pub struct ShopPageSettings {
     pub enabled: bool,
     pub port: u16,
+    /// Count each buyer by the X-Forwarded-For a reverse proxy on this computer sets. Off:
+    /// a raw tunnel passes on whatever header the buyer sent, dodging the per-buyer limits.
+    #[serde(default)]
+    pub trust_proxy: bool,
 }
 
 impl Default for ShopPageSettings {
@@ -295,6 +299,7 @@ impl Default for ShopPageSettings {
         ShopPageSettings {
             enabled: false,
             port: 8080,
+            trust_proxy: false,
         }
     }
 }

@@ -225,19 +225,22 @@ async fn the_shop_page_switch_and_port_are_kept_and_checked() {
         shop.shop_page_settings().await.unwrap(),
         ShopPageSettings {
             enabled: false,
-            port: 8080
+            port: 8080,
+            trust_proxy: false,
         },
-        "off until the owner turns it on"
+        "off until the owner turns it on, and X-Forwarded-For not trusted"
     );
     let on = ShopPageSettings {
         enabled: true,
         port: 8181,
+        trust_proxy: true,
     };
     shop.save_shop_page_settings(on).await.unwrap();
     let err = shop
         .save_shop_page_settings(ShopPageSettings {
             enabled: true,
             port: 80,
+            trust_proxy: false,
         })
         .await
         .unwrap_err();
@@ -246,6 +249,15 @@ async fn the_shop_page_switch_and_port_are_kept_and_checked() {
 
     let shop = Shop::open(dir.path()).await.unwrap();
     assert_eq!(shop.shop_page_settings().await.unwrap(), on);
+    // A row saved before the proxy switch existed reads as not trusting the header.
+    sqlx::query(
+        "UPDATE settings SET value = '{\"enabled\":true,\"port\":8181}' WHERE key = 'shop_page.settings'",
+    )
+    .execute(shop.pool())
+    .await
+    .unwrap();
+    assert!(!shop.shop_page_settings().await.unwrap().trust_proxy);
+    assert!(shop.shop_page_settings().await.unwrap().enabled);
     // A damaged row reads as off: it never opens a port by itself.
     sqlx::query("UPDATE settings SET value = 'garbage' WHERE key = 'shop_page.settings'")
         .execute(shop.pool())
