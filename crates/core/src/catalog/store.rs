@@ -579,6 +579,20 @@ pub(crate) async fn name_of(pool: &SqlitePool, id: i64) -> Result<Option<String>
         .await?)
 }
 
+/// A product's stock count inside the caller's transaction (`None`: not counted).
+pub(crate) async fn stock_in(
+    conn: &mut sqlx::SqliteConnection,
+    product_id: i64,
+) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT stock FROM products WHERE id = ?")
+            .bind(product_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .flatten(),
+    )
+}
+
 /// Takes sold goods out of stock, inside the caller's transaction (products without a
 /// stock count are left alone; stock never goes below zero).
 pub(crate) async fn take_stock(

@@ -115,6 +115,54 @@ pub async fn create_order(
     draft: &OrderDraft,
     shop_currency: &str,
 ) -> Result<Order> {
+    let (lines, total) = priced_lines(pool, draft, shop_currency).await?;
+    let channel = draft.channel.unwrap_or(SalesChannel::Till);
+    let id = super::store::orders::insert_order(
+        pool,
+        &new_order_ref(),
+        &lines,
+        &total,
+        channel,
+        draft.source_ref.as_deref(),
+    )
+    .await?;
+    get_order(pool, id).await
+}
+
+/// Like [`create_order`], for a buyer on the shop page: the stock check and the insert are
+/// one write, so two buyers cannot both take the last item. Counted stock left is what the
+/// catalog holds minus what open checkouts hold; `Ok(Err((product_id, left)))` when a line
+/// wants more than that (no order is made).
+pub async fn create_held_order(
+    pool: &SqlitePool,
+    draft: &OrderDraft,
+    shop_currency: &str,
+    receipt_hash: &str,
+) -> Result<std::result::Result<Order, (i64, i64)>> {
+    let (lines, total) = priced_lines(pool, draft, shop_currency).await?;
+    let channel = draft.channel.unwrap_or(SalesChannel::Link);
+    match super::store::orders::insert_held_order(
+        pool,
+        &new_order_ref(),
+        &lines,
+        &total,
+        channel,
+        draft.source_ref.as_deref(),
+        receipt_hash,
+    )
+    .await?
+    {
+        Ok(id) => Ok(Ok(get_order(pool, id).await?)),
+        Err(short) => Ok(Err(short)),
+    }
+}
+
+/// The draft's lines at today's prices and their total, checked.
+async fn priced_lines(
+    pool: &SqlitePool,
+    draft: &OrderDraft,
+    shop_currency: &str,
+) -> Result<(Vec<OrderLine>, Money)> {
     let mut lines = Vec::new();
     for line in &draft.lines {
         if line.quantity == 0 || line.quantity > MAX_QUANTITY {
@@ -190,15 +238,5 @@ pub async fn create_order(
             currency,
         }
     };
-    let channel = draft.channel.unwrap_or(SalesChannel::Till);
-    let id = super::store::orders::insert_order(
-        pool,
-        &new_order_ref(),
-        &lines,
-        &total,
-        channel,
-        draft.source_ref.as_deref(),
-    )
-    .await?;
-    get_order(pool, id).await
+    Ok((lines, total))
 }

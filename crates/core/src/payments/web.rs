@@ -139,27 +139,13 @@ impl Shop {
         }
         let kind = self.web_provider()?;
         let (channel, source_ref) = self.attribution(&request.source).await?;
-        let order = till::create_order(
-            &self.pool,
-            &till::OrderDraft {
-                lines: vec![till::OrderLineDraft {
-                    product_id: product.id,
-                    quantity: request.quantity,
-                }],
-                channel: Some(channel),
-                source_ref,
-                ..Default::default()
-            },
-            &settings.currency,
-        )
-        .await?;
-        let receipt_token = new_receipt_token();
-        orders::set_receipt_hash(&self.pool, order.id, &token_hash(&receipt_token)).await?;
+        // Everything that can fail is settled before the order exists.
         let minutes = self
             .payment_settings()
             .await?
             .qr_minutes
             .max(MIN_CHECKOUT_MINUTES);
+        let receipt_token = new_receipt_token();
         let web = WebCheckout {
             return_url: format!("{base}/r/{receipt_token}"),
             notify_url: base
@@ -167,25 +153,52 @@ impl Shop {
                 .then(|| format!("{base}/hooks/alipay")),
             phone: request.phone,
         };
-        let charge = match self
-            .payments
-            .start_web_charge(
-                order.id,
-                kind,
-                &settings.name,
-                Duration::from_secs(u64::from(minutes) * 60),
-                web,
-            )
-            .await
-        {
-            Ok(charge) => charge,
-            Err(error) => {
-                // Nobody can pay an order whose checkout never opened: close it.
-                if let Err(cancel) = till::cancel_order(&self.pool, order.id).await {
-                    tracing::warn!(%cancel, "a shop-page order without a checkout stayed open");
+        let draft = till::OrderDraft {
+            lines: vec![till::OrderLineDraft {
+                product_id: product.id,
+                quantity: request.quantity,
+            }],
+            channel: Some(channel),
+            source_ref,
+            ..Default::default()
+        };
+        // The order and its checkout are made by a task of their own: a buyer who goes away
+        // (the server's deadline drops this future) leaves an order with its charge, or a
+        // cancelled one, never an open order nobody can pay.
+        let shop = self.clone();
+        let hash = token_hash(&receipt_token);
+        let lifetime = Duration::from_secs(u64::from(minutes) * 60);
+        let made = tokio::spawn(async move {
+            let order = match till::create_held_order(&shop.pool, &draft, &settings.currency, &hash)
+                .await?
+            {
+                Ok(order) => order,
+                Err((_, left)) => {
+                    return Err(CoreError::SoldOut {
+                        message: sold_out_sentence(&product.name, left, zh),
+                    });
                 }
-                return Err(error);
+            };
+            match shop
+                .payments
+                .start_web_charge(order.id, kind, &settings.name, lifetime, web)
+                .await
+            {
+                Ok(charge) => Ok((order, charge)),
+                Err(error) => {
+                    // Nobody can pay an order whose checkout never opened: close it.
+                    if let Err(cancel) = till::cancel_order(&shop.pool, order.id).await {
+                        tracing::warn!(%cancel, "a shop-page order without a checkout stayed open");
+                    }
+                    Err(error)
+                }
             }
+        })
+        .await;
+        let (order, charge) = match made {
+            Ok(made) => made?,
+            Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
+            Err(_) => return Err(CoreError::Cancelled),
         };
         let next = if kind == ProviderKind::Test {
             NextStep::TestCheckout(charge.charge_ref)

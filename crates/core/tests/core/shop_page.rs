@@ -1009,3 +1009,174 @@ async fn two_hundred_concurrent_buys_each_make_one_order_with_its_own_receipt() 
     .unwrap();
     assert_eq!(with_receipts, 200);
 }
+
+/// `buyers` concurrent buys of `quantity` of `sku`: (orders made, refusals as sold out).
+async fn race(shop: &Shop, sku: &str, quantity: u32, buyers: usize) -> (usize, Vec<String>) {
+    let buys: Vec<_> = (0..buyers)
+        .map(|_| {
+            let shop = shop.clone();
+            let sku = sku.to_string();
+            tokio::spawn(async move { shop.buy_from_link(&buy(&sku, quantity, &[])).await })
+        })
+        .collect();
+    let (mut sold, mut refused) = (0, Vec::new());
+    for buy in buys {
+        match buy.await.unwrap() {
+            Ok(_) => sold += 1,
+            Err(error) => {
+                assert_eq!(error.code(), ErrorCode::SoldOut, "{error}");
+                refused.push(error.to_string());
+            }
+        }
+    }
+    (sold, refused)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_buyers_get_exactly_what_is_left_and_an_expired_checkout_frees_it() {
+    let (shop, _dir) = selling_shop().await;
+    let last = listed(&shop, "LAST", "青花瓷杯", "88", Some(1)).await;
+    listed(&shop, "THREE", "龙井", "50", Some(3)).await;
+
+    let (sold, refused) = race(&shop, "LAST", 1, 20).await;
+    assert_eq!(
+        (sold, refused.len()),
+        (1, 19),
+        "one buyer gets the last cup"
+    );
+    assert!(
+        refused.iter().all(|r| r == "青花瓷杯已售罄。"),
+        "{refused:?}"
+    );
+
+    // 3 left, 2 each: one buyer gets 2, the others are told 1 is left, and 1 still sells.
+    let (sold, refused) = race(&shop, "THREE", 2, 20).await;
+    assert_eq!((sold, refused.len()), (1, 19));
+    assert!(
+        refused
+            .iter()
+            .all(|r| r == "龙井只剩 1 件，请选择 1 件或更少。"),
+        "{refused:?}"
+    );
+    assert_eq!(race(&shop, "THREE", 1, 5).await.0, 1);
+    assert_eq!(count(&shop, "orders").await, 3);
+    // Nothing is taken out of stock until a payment comes.
+    let stock: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = ?")
+        .bind(last)
+        .fetch_one(shop.pool())
+        .await
+        .unwrap();
+    assert_eq!(stock, 1);
+
+    // The buyer who held the last cup walked away: once the checkout expires it sells again.
+    sqlx::query(
+        "UPDATE charges SET expires_at = ? WHERE order_id IN (
+           SELECT order_id FROM order_lines WHERE product_id = ?)",
+    )
+    .bind(jiff::Timestamp::now().as_millisecond() - 1)
+    .bind(last)
+    .execute(shop.pool())
+    .await
+    .unwrap();
+    shop.buy_from_link(&buy("LAST", 1, &[])).await.unwrap();
+    let error = shop.buy_from_link(&buy("LAST", 1, &[])).await.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::SoldOut);
+}
+
+/// A Stripe stand-in that takes `delay` to answer a checkout, then opens it or fails.
+struct SlowCheckout {
+    delay: Duration,
+    fails: bool,
+}
+
+#[async_trait::async_trait]
+impl shopcast_payments::PaymentProvider for SlowCheckout {
+    fn kind(&self) -> shopcast_payments::ProviderKind {
+        shopcast_payments::ProviderKind::Stripe
+    }
+    async fn create_charge(
+        &self,
+        request: &shopcast_payments::ChargeRequest,
+    ) -> Result<shopcast_payments::Charge, shopcast_payments::ProviderError> {
+        tokio::time::sleep(self.delay).await;
+        if self.fails {
+            return Err(shopcast_payments::ProviderError::Unreachable {
+                provider: shopcast_payments::ProviderKind::Stripe,
+                detail: "connection reset".into(),
+            });
+        }
+        Ok(shopcast_payments::Charge {
+            charge_ref: format!("cs_slow_{}", request.order_ref),
+            qr_payload: "https://checkout.stripe.com/c/pay/cs_slow".into(),
+            expires_at: request.expires_at,
+            raw: "{}".into(),
+        })
+    }
+    async fn poll(
+        &self,
+        _: Option<&str>,
+        _: &[shopcast_payments::OpenCharge],
+    ) -> Result<shopcast_payments::PollOutcome, shopcast_payments::ProviderError> {
+        Ok(Default::default())
+    }
+    async fn cancel(
+        &self,
+        _: &shopcast_payments::OpenCharge,
+    ) -> Result<(), shopcast_payments::ProviderError> {
+        Ok(())
+    }
+    async fn refund(
+        &self,
+        _: &shopcast_payments::RefundRequest,
+    ) -> Result<shopcast_payments::Refund, shopcast_payments::ProviderError> {
+        unreachable!()
+    }
+}
+
+/// Orders still open or awaiting payment that have no charge.
+async fn open_without_charge(shop: &Shop) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM orders o WHERE o.status IN ('open', 'awaiting_payment')
+         AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.order_id = o.id)",
+    )
+    .fetch_one(shop.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_buy_dropped_midway_leaves_its_order_with_a_checkout_or_cancelled() {
+    let (shop, _dir) = selling_shop().await;
+    listed(&shop, "CUP", "Cup", "8", Some(1)).await;
+    for (made, fails) in [(1, true), (2, false)] {
+        shop.payments().connect(Arc::new(SlowCheckout {
+            delay: Duration::from_millis(400),
+            fails,
+        }));
+        // The server's deadline gives up on the buyer while the provider is still answering.
+        let gave_up = tokio::time::timeout(
+            Duration::from_millis(50),
+            shop.buy_from_link(&buy("CUP", 1, &[])),
+        )
+        .await;
+        assert!(gave_up.is_err(), "the checkout was still being made");
+        wait_for(|| async {
+            count(&shop, "orders").await == made && open_without_charge(&shop).await == 0
+        })
+        .await;
+    }
+    let (awaiting, cancelled): (i64, i64) = sqlx::query_as(
+        "SELECT sum(status = 'awaiting_payment'), sum(status = 'cancelled') FROM orders",
+    )
+    .fetch_one(shop.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (awaiting, cancelled),
+        (1, 1),
+        "one got its checkout, the failed one was closed"
+    );
+    // The checkout that opened holds the only cup; the cancelled order holds nothing.
+    let error = shop.buy_from_link(&buy("CUP", 1, &[])).await.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::SoldOut);
+}

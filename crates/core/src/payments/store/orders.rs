@@ -19,11 +19,84 @@ pub(crate) async fn insert_order(
     channel: SalesChannel,
     source_ref: Option<&str>,
 ) -> Result<i64> {
-    let now = now_ms();
     let mut tx = pool.begin().await?;
+    let id = insert_order_in(&mut tx, order_ref, lines, total, channel, source_ref, None).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// How long an order with no charge yet still holds its goods: long enough for the
+/// provider to answer (its HTTP timeout), short enough that a lost one frees them.
+const SETUP_HOLD_MS: i64 = 5 * 60 * 1000;
+
+/// Stores a shop-page order with its receipt hash, unless a line wants more of a counted
+/// product than is left; `Err((product_id, left))` then, and nothing is stored. Checked and
+/// written under SQLite's write lock (`BEGIN IMMEDIATE`), so concurrent buyers queue here.
+/// Goods held by other orders not yet paid count as gone: an open charge that has not
+/// expired, or an order still getting its charge.
+pub(crate) async fn insert_held_order(
+    pool: &SqlitePool,
+    order_ref: &str,
+    lines: &[OrderLine],
+    total: &Money,
+    channel: SalesChannel,
+    source_ref: Option<&str>,
+    receipt_hash: &str,
+) -> Result<std::result::Result<i64, (i64, i64)>> {
+    let now = now_ms();
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    for line in lines {
+        let Some(product_id) = line.product_id else {
+            continue;
+        };
+        let Some(stock) = crate::catalog::store::stock_in(&mut tx, product_id).await? else {
+            continue;
+        };
+        let held: i64 = sqlx::query_scalar(
+            "SELECT coalesce(sum(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id
+             WHERE l.product_id = ? AND o.stock_taken = 0 AND o.status IN ('open', 'awaiting_payment')
+               AND (EXISTS (SELECT 1 FROM charges c WHERE c.order_id = o.id
+                            AND c.status = 'open' AND c.expires_at > ?)
+                    OR (NOT EXISTS (SELECT 1 FROM charges c WHERE c.order_id = o.id)
+                        AND o.created_at > ?))",
+        )
+        .bind(product_id)
+        .bind(now)
+        .bind(now - SETUP_HOLD_MS)
+        .fetch_one(&mut *tx)
+        .await?;
+        let left = (stock - held).max(0);
+        if line.quantity > left {
+            return Ok(Err((product_id, left)));
+        }
+    }
+    let id = insert_order_in(
+        &mut tx,
+        order_ref,
+        lines,
+        total,
+        channel,
+        source_ref,
+        Some(receipt_hash),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(id))
+}
+
+async fn insert_order_in(
+    conn: &mut sqlx::SqliteConnection,
+    order_ref: &str,
+    lines: &[OrderLine],
+    total: &Money,
+    channel: SalesChannel,
+    source_ref: Option<&str>,
+    receipt_hash: Option<&str>,
+) -> Result<i64> {
+    let now = now_ms();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO orders (created_at, updated_at, ref, status, total_minor, currency, channel, source_ref)
-         VALUES (?, ?, ?, 'open', ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO orders (created_at, updated_at, ref, status, total_minor, currency, channel, source_ref, receipt_hash)
+         VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(now)
     .bind(now)
@@ -32,7 +105,8 @@ pub(crate) async fn insert_order(
     .bind(&total.currency)
     .bind(channel.as_str())
     .bind(source_ref)
-    .fetch_one(&mut *tx)
+    .bind(receipt_hash)
+    .fetch_one(&mut *conn)
     .await?;
     for line in lines {
         sqlx::query(
@@ -46,10 +120,9 @@ pub(crate) async fn insert_order(
         .bind(&line.unit_price.currency)
         .bind(&line.name)
         .bind(&line.sku)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     }
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -310,16 +383,6 @@ pub(crate) async fn expire_charges(
     }
     tx.commit().await?;
     Ok(expired)
-}
-
-/// Gives a shop-page order its receipt: only the token's hash is stored.
-pub(crate) async fn set_receipt_hash(pool: &SqlitePool, order_id: i64, hash: &str) -> Result<()> {
-    sqlx::query("UPDATE orders SET receipt_hash = ? WHERE id = ?")
-        .bind(hash)
-        .bind(order_id)
-        .execute(pool)
-        .await?;
-    Ok(())
 }
 
 /// The order whose receipt token hashes to `hash`.
