@@ -231,6 +231,40 @@ fn bad_flags_are_refused_with_a_reason_and_save_nothing() {
 }
 
 #[test]
+fn every_network_is_fine_once_a_public_address_is_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    stdout(&shopcast(
+        data,
+        &[
+            "settings",
+            "set",
+            "shop.public_url",
+            "https://shop.example.com",
+        ],
+    ));
+    let listen = format!("0.0.0.0:{}", free_port());
+    let (child, lines, _) = serve(data, &["--listen", &listen]);
+    assert_eq!(
+        next_line(&lines),
+        format!("shop page listening on http://{listen}")
+    );
+    assert_eq!(
+        next_line(&lines),
+        "public address: https://shop.example.com"
+    );
+    terminate(child, &lines);
+
+    // Emptied by --public-url "": no address to put in links again.
+    let run = shopcast(data, &["serve", "--listen", &listen, "--public-url", ""]);
+    assert!(!run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("listens on every network"), "{stderr}");
+    let saved = stdout(&shopcast(data, &["settings", "get", "shop.public_url"]));
+    assert_eq!(saved.trim(), "https://shop.example.com", "nothing changed");
+}
+
+#[test]
 fn a_busy_port_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -41,11 +41,16 @@ pub async fn run(shop: &Shop, args: ServeArgs) -> Result<(), Failure> {
             args.listen
         ))
     })?;
-    if listen.ip().is_unspecified() && args.public_url.is_none() {
+    // The address given now, else the one saved by an earlier run or in the window.
+    let has_public_url = match &args.public_url {
+        Some(url) => !url.trim().is_empty(),
+        None => !shop.settings().await?.public_url.is_empty(),
+    };
+    if listen.ip().is_unspecified() && !has_public_url {
         // Links, receipts and payment returns are built on the public address; "0.0.0.0"
         // is where we listen, not an address any buyer can open.
         return Err(Failure::usage(format!(
-            "--listen {listen} listens on every network this computer is on, so there is no single address to put in buy links: add --public-url with the address buyers use (e.g. https://shop.example.com), or listen on 127.0.0.1 behind a reverse proxy or tunnel"
+            "--listen {listen} listens on every network this computer is on, so there is no single address to put in buy links: add --public-url with the address buyers use (e.g. https://shop.example.com; it is saved for next time), or listen on 127.0.0.1 behind a reverse proxy or tunnel"
         )));
     }
     if args.trust_proxy && !listen.ip().is_loopback() {
