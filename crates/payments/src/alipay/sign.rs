@@ -161,6 +161,8 @@ where
 /// The text Alipay signs in an asynchronous notification (异步通知验签): every parameter
 /// except `sign` and `sign_type`, URL-decoded, empty values dropped, sorted, joined as for a
 /// request. Unlike a request, `sign_type` is left out, so the receiver must check it by itself.
+/// Empty values dropped as Alipay's own Java SDK does (`AlipaySignature.getSignCheckContentV1`,
+/// `StringUtils.areNotEmpty(key, value)`); the Python SDK has no notification check of its own.
 pub fn notification_sign_string<I, K, V>(params: I) -> String
 where
     I: IntoIterator<Item = (K, V)>,
