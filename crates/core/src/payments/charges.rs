@@ -146,18 +146,10 @@ impl Payments {
         // The return address opens the buyer's receipt, and the shop keeps only its token's
         // hash: the provider's echo of it (a Checkout Session's success_url, the return_url
         // inside a signed Alipay address) is not stored. The buyer is sent to the real one.
-        let token = request
-            .web
-            .as_ref()
-            .and_then(|web| web.return_url.rsplit('/').next())
-            .filter(|token| token.len() >= 16);
-        let stored = match token {
-            Some(token) => shopcast_payments::Charge {
-                raw: charge.raw.replace(token, "(receipt)"),
-                qr_payload: charge.qr_payload.replace(token, "(receipt)"),
-                ..charge.clone()
-            },
-            None => charge.clone(),
+        // (`raw` is cleaned the same way when it is stored.)
+        let stored = shopcast_payments::Charge {
+            qr_payload: super::web::without_receipt_tokens(&charge.qr_payload).into_owned(),
+            ..charge.clone()
         };
         // A test charge belongs to this run's checkout (no other process can take it).
         let test_run = (kind == ProviderKind::Test).then(|| self.inner.test_mode.run_id());

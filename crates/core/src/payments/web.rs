@@ -380,6 +380,48 @@ fn public_base(public_url: &str) -> Result<String> {
     Ok(trimmed.to_string())
 }
 
+/// What a receipt token becomes wherever a provider's text is stored.
+const REDACTED_RECEIPT: &str = "(receipt)";
+
+/// `text` with every receipt token in a receipt address replaced: `…/r/<token>`, also
+/// JSON-escaped (`\/r\/`) or percent-encoded once or twice (`r%2F`, `r%252F`), as providers
+/// echo `success_url`, `cancel_url` and `return_url`. The shop keeps only the token's hash.
+pub(crate) fn without_receipt_tokens(text: &str) -> std::borrow::Cow<'_, str> {
+    const BEFORE: [&str; 6] = ["r/", "r\\/", "r%2F", "r%2f", "r%252F", "r%252f"];
+    let bytes = text.as_bytes();
+    let is_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut at = 0;
+    while at + TOKEN_CHARS <= bytes.len() {
+        let token = at..at + TOKEN_CHARS;
+        let is_token = BEFORE
+            .iter()
+            .any(|sep| bytes[..at].ends_with(sep.as_bytes()))
+            && bytes[token.clone()].iter().all(|b| is_hex(*b))
+            && bytes.get(token.end).is_none_or(|b| !is_hex(*b));
+        if is_token {
+            let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            out.push_str(&text[copied..at]);
+            out.push_str(REDACTED_RECEIPT);
+            copied = token.end;
+            at = token.end;
+        } else {
+            at += 1;
+        }
+    }
+    match out {
+        None => std::borrow::Cow::Borrowed(text),
+        Some(mut out) => {
+            out.push_str(&text[copied..]);
+            std::borrow::Cow::Owned(out)
+        }
+    }
+}
+
+/// Hex characters in a receipt token (128 bits).
+const TOKEN_CHARS: usize = 32;
+
 /// 128 random bits from the OS, as 32 hex characters.
 fn new_receipt_token() -> String {
     let mut bytes = [0u8; 16];
@@ -393,7 +435,7 @@ fn token_hash(token: &str) -> String {
 
 /// A token as [`new_receipt_token`] makes them; anything else is not looked up.
 fn plausible_token(token: &str) -> bool {
-    token.len() == 32
+    token.len() == TOKEN_CHARS
         && token
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -454,4 +496,47 @@ fn share_links(
         text,
         url,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_receipt_tokens;
+
+    #[test]
+    fn receipt_tokens_are_taken_out_of_every_echo_of_the_address_and_nothing_else() {
+        let token = "0123456789abcdef0123456789abcdef";
+        for (echo, kept) in [
+            (
+                format!("https://s.example/r/{token}"),
+                "https://s.example/r/(receipt)",
+            ),
+            (
+                format!(r#""https:\/\/s.example\/r\/{token}""#),
+                r#""https:\/\/s.example\/r\/(receipt)""#,
+            ),
+            (
+                format!("return_url=https%3A%2F%2Fs.example%2Fr%2F{token}&x=1"),
+                "return_url=https%3A%2F%2Fs.example%2Fr%2F(receipt)&x=1",
+            ),
+            (
+                format!("back=https%253A%252F%252Fs.example%252Fr%252F{token}"),
+                "back=https%253A%252F%252Fs.example%252Fr%252F(receipt)",
+            ),
+            (
+                format!("青花瓷 /r/{token}?cancelled=1 /r/{token}"),
+                "青花瓷 /r/(receipt)?cancelled=1 /r/(receipt)",
+            ),
+        ] {
+            assert_eq!(without_receipt_tokens(&echo), kept);
+        }
+        // Not a token: too short, too long, upper case, or not in a receipt address.
+        for other in [
+            format!("/r/{}", &token[1..]),
+            format!("/r/{token}0"),
+            format!("/r/{}", token.to_uppercase()),
+            format!("/p/{token}"),
+        ] {
+            assert_eq!(without_receipt_tokens(&other), other);
+        }
+    }
 }

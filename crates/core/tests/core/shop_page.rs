@@ -628,7 +628,11 @@ async fn receipts_are_found_only_by_their_token_which_is_not_stored_in_clear() {
     let digest = sha2::Sha256::digest(started.receipt_token.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(stored, hex);
-    // The token itself is nowhere in the shop file.
+    assert_not_stored(&shop, &started.receipt_token).await;
+}
+
+/// `secret` is in no column of any table of the shop's file.
+async fn assert_not_stored(shop: &Shop, secret: &str) {
     let tables: Vec<String> =
         sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
             .fetch_all(shop.pool())
@@ -644,8 +648,8 @@ async fn receipts_are_found_only_by_their_token_which_is_not_stored_in_clear() {
             for i in 0..row.len() {
                 if let Ok(Some(text)) = row.try_get::<Option<String>, _>(i) {
                     assert!(
-                        !text.contains(&started.receipt_token),
-                        "the receipt token is stored in clear in {table}"
+                        !text.contains(secret),
+                        "the receipt token is stored in clear in {table}: {text}"
                     );
                 }
             }
@@ -1179,4 +1183,156 @@ async fn a_buy_dropped_midway_leaves_its_order_with_a_checkout_or_cancelled() {
     // The checkout that opened holds the only cup; the cancelled order holds nothing.
     let error = shop.buy_from_link(&buy("CUP", 1, &[])).await.unwrap_err();
     assert_eq!(error.code(), ErrorCode::SoldOut);
+}
+
+/// A Stripe event as its feed and webhooks carry it, about the Checkout Session `session`.
+fn stripe_event(id: &str, kind: &str, session: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "object": "event",
+        "api_version": "2025-03-31.basil",
+        "created": jiff::Timestamp::now().as_second(),
+        "data": {"object": session},
+        "livemode": false,
+        "pending_webhooks": 1,
+        "type": kind,
+    })
+}
+
+/// The Checkout Session of a shop-page order as Stripe echoes it, receipt address included.
+fn paid_session(order_ref: &str, amount: Option<i64>, token: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": format!("cs_test_{}", order_ref.replace('-', "")),
+        "object": "checkout.session",
+        "amount_total": amount,
+        "currency": "cny",
+        "client_reference_id": "link",
+        "metadata": {"order_ref": order_ref},
+        "mode": "payment",
+        "payment_intent": format!("pi_web_{}", order_ref.replace('-', "")),
+        "payment_status": "paid",
+        "status": "complete",
+        "success_url": format!("{PUBLIC}/r/{token}"),
+        "cancel_url": format!("{PUBLIC}/r/{token}?cancelled=1"),
+    })
+}
+
+#[tokio::test]
+async fn stripe_events_echoing_the_receipt_address_are_stored_without_its_token() {
+    // Keys go to the 0600 file here, never to the keychain of whoever runs the tests.
+    unsafe { std::env::set_var("SHOPCAST_SECRETS", "file") };
+    let (shop, dir) = selling_shop().await;
+    const WHSEC: &str = "whsec_test_Jq8vN2cXr5LmT0yKa7Hw3Pd9Fs6Ub1Ze";
+    let feed: Arc<std::sync::Mutex<Vec<serde_json::Value>>> = Default::default();
+    let listed_events = feed.clone();
+    let stripe = capture::CaptureServer::start(move |request| {
+        if request.path == "/v1/checkout/sessions" {
+            let session = serde_json::json!({
+                "id": format!("cs_test_{}", request.field("metadata[order_ref]").replace('-', "")),
+                "object": "checkout.session",
+                "url": "https://checkout.stripe.com/c/pay/cs_test_echo",
+                "success_url": request.field("success_url"),
+                "expires_at": jiff::Timestamp::now().as_second() + 1_800,
+                "status": "open",
+            });
+            capture::Reply::json(200, session.to_string())
+        } else if request.path == "/v1/events" {
+            let data = listed_events.lock().unwrap().clone();
+            capture::Reply::json(
+                200,
+                serde_json::json!({"object": "list", "data": data, "has_more": false}).to_string(),
+            )
+        } else {
+            capture::Reply::json(200, r#"{"object":"list","data":[],"has_more":false}"#)
+        }
+    })
+    .await;
+    shop.connect_stripe(stripe.base.as_str(), capture::SECRET_KEY)
+        .await
+        .unwrap();
+    shop.set_stripe_webhook_secret(Some(WHSEC)).await.unwrap();
+    listed(&shop, "CUP", "青花瓷杯", "88", None).await;
+    let by_webhook = shop.buy_from_link(&buy("CUP", 1, &[])).await.unwrap();
+    let by_poll = shop.buy_from_link(&buy("CUP", 1, &[])).await.unwrap();
+
+    // Signed deliveries: the payment, and one Stripe sent that cannot be read (kept for review).
+    let header = |payload: &str| {
+        shopcast_payments::stripe::signature_header(
+            &shopcast_payments::stripe::WebhookSecret::new(WHSEC).unwrap(),
+            payload.as_bytes(),
+            jiff::Timestamp::now().as_second(),
+        )
+    };
+    for (id, amount) in [("evt_1HookPaid", Some(8800)), ("evt_1HookOdd", None)] {
+        let payload = stripe_event(
+            id,
+            "checkout.session.completed",
+            paid_session(&by_webhook.order_ref, amount, &by_webhook.receipt_token),
+        )
+        .to_string();
+        shop.record_stripe_webhook(&header(&payload), payload.as_bytes())
+            .await
+            .unwrap();
+    }
+    // The event feed the watcher polls: the same two kinds for the other order.
+    feed.lock().unwrap().extend([
+        stripe_event(
+            "evt_1PollPaid",
+            "checkout.session.completed",
+            paid_session(&by_poll.order_ref, Some(8800), &by_poll.receipt_token),
+        ),
+        stripe_event(
+            "evt_1PollOdd",
+            "checkout.session.completed",
+            paid_session(&by_poll.order_ref, None, &by_poll.receipt_token),
+        ),
+    ]);
+    wait_for(|| async {
+        shop.receipt(&by_poll.receipt_token, PUBLIC)
+            .await
+            .unwrap()
+            .is_some_and(|r| r.paid)
+    })
+    .await;
+    assert!(
+        shop.receipt(&by_webhook.receipt_token, PUBLIC)
+            .await
+            .unwrap()
+            .unwrap()
+            .paid
+    );
+    assert_eq!(count(&shop, "payment_events").await, 2);
+    assert_eq!(count(&shop, "unreadable_payment_events").await, 2);
+    // What is kept is still Stripe's text, with the address's token taken out.
+    let raws: Vec<String> = sqlx::query_scalar(
+        "SELECT raw FROM payment_events UNION ALL SELECT raw FROM unreadable_payment_events",
+    )
+    .fetch_all(shop.pool())
+    .await
+    .unwrap();
+    for raw in &raws {
+        assert!(
+            raw.contains(&format!("{PUBLIC}/r/(receipt)")) && raw.contains("checkout.session"),
+            "{raw}"
+        );
+    }
+    for token in [&by_webhook.receipt_token, &by_poll.receipt_token] {
+        assert_not_stored(&shop, token).await;
+    }
+    // Nor in the file's bytes, journal included.
+    shop.close().await;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        for token in [&by_webhook.receipt_token, &by_poll.receipt_token] {
+            assert!(
+                !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+                "the receipt token is in {}",
+                path.display()
+            );
+        }
+    }
 }

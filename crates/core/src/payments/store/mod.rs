@@ -17,9 +17,17 @@ use crate::infra::now_ms;
 /// be as large as the provider likes, the ledger row should not be.
 pub const RAW_MAX_BYTES: usize = 64 * 1024;
 
-/// `raw` cut to [`RAW_MAX_BYTES`], with a marker saying how long it was.
+/// `raw` without receipt tokens (a provider's echo of the receipt address), cut to
+/// [`RAW_MAX_BYTES`] with a marker saying how long it was. Every raw reply and event the
+/// payments room stores goes through here.
 pub(crate) fn bounded_raw(raw: &str) -> std::borrow::Cow<'_, str> {
-    shopcast_payments::http::cut(raw, RAW_MAX_BYTES)
+    use std::borrow::Cow;
+    match crate::payments::web::without_receipt_tokens(raw) {
+        Cow::Borrowed(raw) => shopcast_payments::http::cut(raw, RAW_MAX_BYTES),
+        Cow::Owned(raw) => {
+            Cow::Owned(shopcast_payments::http::cut(&raw, RAW_MAX_BYTES).into_owned())
+        }
+    }
 }
 
 /// Whether any order ever sold this product (such a product is archived, not deleted).
