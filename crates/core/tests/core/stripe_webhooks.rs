@@ -401,3 +401,55 @@ async fn verified_events_we_cannot_use_are_acknowledged_and_unreadable_ones_kept
         .unwrap();
     assert!(skipped.contains("evt_1Setup"), "{skipped}");
 }
+
+#[tokio::test]
+async fn a_signed_event_paying_another_amount_or_currency_puts_the_order_to_review() {
+    let (shop, _dir, _stripe, order) = stripe_shop().await;
+    let cup = shop.order(order.id).await.unwrap().lines[0]
+        .product_id
+        .unwrap();
+    let other = order_of(&shop, &[(cup, 1)]).await;
+    for (event_id, order, amount, currency, why) in [
+        (
+            "evt_1Short",
+            &order,
+            8000,
+            "cny",
+            "paid 80.00 CNY but the order is 88.00 CNY",
+        ),
+        (
+            "evt_1Dollars",
+            &other,
+            8800,
+            "usd",
+            "paid 88.00 USD but the order is 88.00 CNY",
+        ),
+    ] {
+        let mut event: serde_json::Value =
+            serde_json::from_str(&completed(event_id, order)).unwrap();
+        event["data"]["object"]["amount_total"] = json!(amount);
+        event["data"]["object"]["currency"] = json!(currency);
+        let payload = event.to_string();
+        let outcome = shop
+            .record_stripe_webhook(&signed(&payload), payload.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(outcome.recorded, 1, "kept, for the owner to look at");
+        let now = shop.order(order.id).await.unwrap();
+        assert_eq!(now.status, OrderStatus::Review, "{event_id}: not paid");
+        let payments = shop.list_payments(&PaymentFilter::default()).await.unwrap();
+        let payment = payments
+            .iter()
+            .find(|p| p.order_id == Some(order.id))
+            .unwrap();
+        assert_eq!(payment.mismatch.as_deref(), Some(why));
+        assert_eq!(payment.amount.amount_minor, amount);
+    }
+    // Goods leave the stock only for a sale that matches (5 cups, none taken).
+    let stock: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = ?")
+        .bind(cup)
+        .fetch_one(shop.pool())
+        .await
+        .unwrap();
+    assert_eq!(stock, 5);
+}
