@@ -75,9 +75,10 @@ fn media_url(photo: &Photo, variant: Variant) -> String {
     format!("/media/{}/{}", photo.hash, variant.as_str())
 }
 
-/// An `<img>` with the three sizes the media store keeps.
+/// An `<img>` with the sizes the shop page serves: only re-encoded ones, never the uploaded
+/// file (it may carry EXIF with the place it was taken).
 fn picture(photo: &Photo, alt: &str, sizes: &str, main: Variant) -> String {
-    let srcset = [Variant::Thumb, Variant::Medium, Variant::Full]
+    let srcset = [Variant::Thumb, Variant::Medium]
         .iter()
         .map(|&variant| {
             let (width, _) = photo.size_of(variant);
@@ -205,7 +206,7 @@ pub(crate) fn product(
                 let _ = write!(
                     body,
                     r#"<a href="{}">{}</a>"#,
-                    media_url(photo, Variant::Full),
+                    media_url(photo, Variant::Medium),
                     picture(photo, &product.name, "5rem", Variant::Thumb)
                 );
             }

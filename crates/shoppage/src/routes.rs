@@ -455,7 +455,10 @@ async fn media(
     headers: HeaderMap,
 ) -> Response {
     let plausible = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
-    let Some(variant) = Variant::parse(&variant).filter(|_| plausible) else {
+    // Only re-encoded sizes: the uploaded file may carry EXIF (GPS, camera serial).
+    let Some(variant) = Variant::parse(&variant)
+        .filter(|v| plausible && matches!(v, Variant::Thumb | Variant::Medium))
+    else {
         return app.notice(StatusCode::NOT_FOUND, |w| w.no_such_page).await;
     };
     // A photo's name is its content's hash: it never changes, so neither does its tag.

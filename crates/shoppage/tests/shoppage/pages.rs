@@ -70,13 +70,14 @@ async fn a_product_page_shows_owner_text_escaped_with_link_preview_meta() {
     ] {
         assert!(html.contains(&meta), "missing {meta}\n{html}");
     }
-    // Three sizes for the browser to pick from.
+    // Two re-encoded sizes for the browser to pick from; never the uploaded file.
     assert!(
         html.contains(&format!(
-            r#"srcset="/media/{hash}/thumb 320w, /media/{hash}/medium 800w, /media/{hash}/full 1200w""#
+            r#"srcset="/media/{hash}/thumb 320w, /media/{hash}/medium 800w""#
         )),
         "{html}"
     );
+    assert!(!html.contains("/full"), "{html}");
     // A stylesheet named by its content, and no script or inline style at all.
     let css = html
         .split(r#"<link rel="stylesheet" href=""#)
@@ -253,7 +254,7 @@ async fn photos_have_an_etag_and_come_back_304() {
     let fixture = start("en", ShopPageLimits::default()).await;
     let client = http();
     let hash = &fixture.photo_hash;
-    for variant in ["thumb", "medium", "full"] {
+    for variant in ["thumb", "medium"] {
         let url = format!("{}/media/{hash}/{variant}", fixture.base);
         let reply = client.get(&url).send().await.unwrap();
         assert_eq!(reply.status(), 200, "{variant}");
@@ -285,7 +286,10 @@ async fn photos_have_an_etag_and_come_back_304() {
     for path in [
         "/media/..%2F..%2Fshop.sqlite/full".to_string(),
         format!("/media/{}/full", "0".repeat(64)),
+        format!("/media/{}/medium", "0".repeat(64)),
         format!("/media/{hash}/original"),
+        // The uploaded file as it came (EXIF and all) is the owner's, not the public's.
+        format!("/media/{hash}/full"),
     ] {
         let (status, _) = send_raw(
             fixture.page.addr,
@@ -438,4 +442,109 @@ async fn behind_https_pages_ask_for_https_and_link_to_it() {
         html.contains(r#"<meta property="og:url" content="https://shop.example.com/p/TEA-1">"#),
         "{html}"
     );
+}
+
+/// A JPEG of `width`×`height` with an EXIF block (APP1) that says where it was taken.
+fn jpeg_with_gps(width: u32, height: u32) -> (Vec<u8>, Vec<u8>) {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 64])
+    });
+    let mut plain = std::io::Cursor::new(Vec::new());
+    image
+        .write_to(&mut plain, image::ImageFormat::Jpeg)
+        .unwrap();
+    let plain = plain.into_inner();
+    // TIFF, little-endian: IFD0 with one entry, GPSInfo → the GPS IFD, which holds
+    // GPSLatitudeRef "N" and GPSLatitude 31/1 14/1 2304/100 (Shanghai).
+    let mut tiff: Vec<u8> = b"II*\0".to_vec();
+    tiff.extend(8u32.to_le_bytes());
+    tiff.extend(1u16.to_le_bytes());
+    tiff.extend([0x25, 0x88, 4, 0]); // GPSInfo, LONG
+    tiff.extend(1u32.to_le_bytes());
+    tiff.extend(26u32.to_le_bytes());
+    tiff.extend(0u32.to_le_bytes());
+    tiff.extend(2u16.to_le_bytes()); // GPS IFD at 26
+    tiff.extend([1, 0, 2, 0]); // GPSLatitudeRef, ASCII
+    tiff.extend(2u32.to_le_bytes());
+    tiff.extend(*b"N\0\0\0");
+    tiff.extend([2, 0, 5, 0]); // GPSLatitude, RATIONAL × 3
+    tiff.extend(3u32.to_le_bytes());
+    tiff.extend(56u32.to_le_bytes());
+    tiff.extend(0u32.to_le_bytes());
+    for (n, d) in [(31u32, 1u32), (14, 1), (2304, 100)] {
+        tiff.extend(n.to_le_bytes());
+        tiff.extend(d.to_le_bytes());
+    }
+    let mut exif = b"Exif\0\0".to_vec();
+    exif.extend(&tiff);
+    let mut jpeg = plain[..2].to_vec(); // SOI
+    jpeg.extend([0xFF, 0xE1]);
+    jpeg.extend(((exif.len() + 2) as u16).to_be_bytes());
+    jpeg.extend(&exif);
+    jpeg.extend(&plain[2..]);
+    (jpeg, tiff)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn photos_go_out_re_encoded_without_their_exif_and_full_is_404() {
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let client = http();
+    // One larger than the middle size and one smaller than even the thumbnail (not scaled
+    // at all): both must lose their EXIF.
+    for (sku, width, height) in [("GPS-BIG", 1000, 700), ("GPS-SMALL", 200, 150)] {
+        let (jpeg, tiff) = jpeg_with_gps(width, height);
+        let product = fixture
+            .shop
+            .create_product(&crate::draft(sku, "Photo with GPS", "", None))
+            .await
+            .unwrap();
+        let product = fixture
+            .shop
+            .add_photo(product.id, jpeg.clone())
+            .await
+            .unwrap();
+        let hash = product.photos[0].hash.clone();
+        // The shop keeps the original as uploaded (the owner's own copy)…
+        let (kept, _) = fixture
+            .shop
+            .media()
+            .read(&hash, shopcast_core::Variant::Full)
+            .unwrap();
+        assert!(
+            contains(&kept, &tiff),
+            "the test's EXIF is in the stored original"
+        );
+        // …but nothing the shop page links to or serves carries it.
+        let html = page_text(&client, format!("{}/p/{sku}", fixture.base)).await;
+        let mut urls: Vec<String> = html
+            .split("/media/")
+            .skip(1)
+            .filter_map(|rest| rest.split(['"', ' ']).next())
+            .map(|path| format!("{}/media/{path}", fixture.base))
+            .collect();
+        assert!(!urls.is_empty(), "{html}");
+        assert!(!html.contains(&format!("/media/{hash}/full")), "{html}");
+        urls.push(format!("{}/media/{hash}/thumb", fixture.base));
+        urls.push(format!("{}/media/{hash}/medium", fixture.base));
+        for url in &urls {
+            let reply = client.get(url).send().await.unwrap();
+            assert_eq!(reply.status(), 200, "{url}");
+            let bytes = reply.bytes().await.unwrap();
+            assert!(bytes.starts_with(&[0xFF, 0xD8]), "{url} is a JPEG");
+            assert!(!contains(&bytes, &tiff), "{url} carries the EXIF block");
+            assert!(!contains(&bytes, b"Exif\0\0"), "{url} carries EXIF");
+            assert_ne!(bytes.as_ref(), jpeg.as_slice(), "{url} is the upload");
+        }
+        let full = client
+            .get(format!("{}/media/{hash}/full", fixture.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(full.status(), 404);
+        assert!(!contains(&full.bytes().await.unwrap(), &tiff));
+    }
 }
