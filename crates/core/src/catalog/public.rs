@@ -98,8 +98,8 @@ impl Shop {
         Ok(Some(shown(product, &locale)))
     }
 
-    /// Substring search over name/description/SKU/tags (the catalog's index, so Chinese
-    /// substrings match), 24 a page; `page` counts from 1 (0 is read as 1).
+    /// Substring search over name/description/SKU (the catalog's index, so Chinese
+    /// substrings match; never the owner's tags), 24 a page; `page` counts from 1 (0 is read as 1).
     pub async fn shop_page_index(&self, search: &str, page: u32) -> Result<ShopPageIndex> {
         let locale = self.settings().await?.locale;
         let page = page.max(1);

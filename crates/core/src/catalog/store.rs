@@ -341,13 +341,34 @@ impl SummaryRow {
 struct SearchPlan {
     fts_expr: Option<String>,
     short_words: usize,
+    columns: &'static [&'static str],
     binds: Vec<String>,
 }
 
+/// What the owner's catalog search looks in.
 const SEARCHED_COLUMNS: [&str; 4] = ["p.name", "p.description", "coalesce(p.sku, '')", "p.tags"];
+/// What the public shop page's search looks in: tags are the owner's own words (they may be
+/// private), so a stranger cannot find a product by one.
+const PUBLIC_SEARCHED_COLUMNS: [&str; 3] = ["p.name", "p.description", "coalesce(p.sku, '')"];
+/// The same, as an FTS5 column filter.
+const PUBLIC_FTS_COLUMNS: &str = "{name description sku}";
 
 impl SearchPlan {
+    /// The owner's search (every column, tags included).
     fn new(text: &str) -> Option<SearchPlan> {
+        SearchPlan::over(text, &SEARCHED_COLUMNS, None)
+    }
+
+    /// The shop page's search (name, description, SKU).
+    fn public(text: &str) -> Option<SearchPlan> {
+        SearchPlan::over(text, &PUBLIC_SEARCHED_COLUMNS, Some(PUBLIC_FTS_COLUMNS))
+    }
+
+    fn over(
+        text: &str,
+        columns: &'static [&'static str],
+        fts_columns: Option<&str>,
+    ) -> Option<SearchPlan> {
         let words: Vec<&str> = text.split_whitespace().take(16).collect();
         if words.is_empty() {
             return None;
@@ -358,18 +379,25 @@ impl SearchPlan {
         // Each word is one quoted FTS5 string: user text never reaches the query syntax.
         let fts_expr = (!long.is_empty()).then(|| {
             long.iter()
-                .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+                .map(|w| {
+                    let phrase = format!("\"{}\"", w.replace('"', "\"\""));
+                    match fts_columns {
+                        Some(columns) => format!("{columns} : {phrase}"),
+                        None => phrase,
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(" AND ")
         });
         binds.extend(fts_expr.clone());
         for word in &short {
             let pattern = like_pattern(word);
-            binds.extend(SEARCHED_COLUMNS.iter().map(|_| pattern.clone()));
+            binds.extend(columns.iter().map(|_| pattern.clone()));
         }
         Some(SearchPlan {
             fts_expr,
             short_words: short.len(),
+            columns,
             binds,
         })
     }
@@ -387,7 +415,8 @@ impl SearchPlan {
         } else {
             ""
         };
-        let any_column = SEARCHED_COLUMNS
+        let any_column = self
+            .columns
             .iter()
             .map(|c| format!("{c} LIKE ? ESCAPE '\\'"))
             .collect::<Vec<_>>()
@@ -449,7 +478,7 @@ pub(crate) async fn public_page(
 ) -> Result<(Vec<Product>, bool)> {
     // One more than asked tells whether another page follows.
     let wanted = limit + 1;
-    let mut rows: Vec<ProductRow> = match SearchPlan::new(search) {
+    let mut rows: Vec<ProductRow> = match SearchPlan::public(search) {
         None => {
             sqlx::query_as(AssertSqlSafe(format!(
                 "{PUBLIC_COLUMNS} FROM products p WHERE 1 = 1 {ON_SHOP_PAGE}

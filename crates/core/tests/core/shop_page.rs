@@ -1336,3 +1336,36 @@ async fn stripe_events_echoing_the_receipt_address_are_stored_without_its_token(
         }
     }
 }
+
+#[tokio::test]
+async fn the_shop_page_search_never_matches_the_owners_tags() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let mut cup = draft("青花瓷杯", "88");
+    cup.sku = Some("CUP-1".into());
+    cup.description = "Painted by hand".into();
+    // The owner's own words: a supplier, a margin note, a two-letter code.
+    cup.tags = vec!["supplierjingdezhen".into(), "低利润".into(), "zq".into()];
+    let cup = shop.create_product(&cup).await.unwrap().id;
+    for tag in ["supplierjingdezhen", "jingdezhen", "低利润", "利润", "zq"] {
+        let public = shop.shop_page_index(tag, 1).await.unwrap();
+        assert!(public.products.is_empty(), "{tag} found {public:?}");
+        let owner = shop
+            .list_products(&shopcast_core::ProductQuery {
+                search: Some(tag.into()),
+                limit: 50,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            owner.items.iter().map(|p| p.id).collect::<Vec<_>>(),
+            [cup],
+            "the owner's catalog still finds {tag}"
+        );
+    }
+    // Name, description and SKU still find it, words of any length together.
+    for search in ["瓷杯", "青花瓷", "painted hand", "cup-1", "by 青花瓷杯"] {
+        let found = shop.shop_page_index(search, 1).await.unwrap();
+        assert_eq!(found.products.len(), 1, "{search}");
+    }
+}
