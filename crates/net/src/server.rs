@@ -1,11 +1,14 @@
 //! The hardened HTTP server every page Shopcast serves shares (the test checkout, the shop page):
-//! a header-read timeout, a per-request deadline, a body cap, and connection caps (per client
-//! and in all) that make room for a newcomer by closing the oldest connection.
+//! a header-read timeout, a per-request deadline, a send deadline and a cap on each connection's
+//! life, a body cap, and connection caps (per client and in all).
 
 use std::collections::BTreeMap;
+use std::future::Future as _;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
@@ -13,6 +16,7 @@ use axum::http::{Request, StatusCode, header};
 use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tower::ServiceExt as _;
@@ -32,6 +36,13 @@ pub struct ServerLimits {
     pub header_timeout: Duration,
     /// Reading the body and answering must finish within this.
     pub request_timeout: Duration,
+    /// Once the client stops taking what is sent, the answer must be on its way within this
+    /// (a client that reads nothing cannot hold the answer in memory).
+    pub send_timeout: Duration,
+    /// A connection is closed after this however busy it is (a client reading a byte at a
+    /// time, or asking forever, cannot keep one). Idle keep-alive connections are closed
+    /// sooner, after `header_timeout` without the next request.
+    pub max_connection_life: Duration,
     /// Largest request body announced in Content-Length (the app's own body limit catches
     /// chunked ones).
     pub max_body_bytes: usize,
@@ -44,6 +55,9 @@ impl Default for ServerLimits {
             max_connections_per_client: 32,
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(15),
+            // A phone on a poor network takes a few seconds for a photo.
+            send_timeout: Duration::from_secs(60),
+            max_connection_life: Duration::from_secs(10 * 60),
             max_body_bytes: 4 * 1024,
         }
     }
@@ -287,9 +301,232 @@ async fn serve_connection(
         .header_read_timeout(limits.header_timeout)
         // Headers beyond 16 KiB are refused (431) rather than buffered.
         .max_buf_size(16 * 1024);
+    let stream = SendDeadline {
+        inner: stream,
+        limit: limits.send_timeout,
+        stalled: None,
+    };
     let connection = http.serve_connection(TokioIo::new(stream), service);
     tokio::select! {
         _ = connection => {}
         _ = close.notified() => {}
+        _ = tokio::time::sleep(limits.max_connection_life) => {}
+    }
+}
+
+/// The connection's socket, failing a write that the client has not taken for `limit`: the
+/// clock starts when the socket stops taking bytes and stops only when everything queued is
+/// sent, so an answer cannot wait on a client that reads nothing.
+struct SendDeadline {
+    inner: TcpStream,
+    limit: Duration,
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl SendDeadline {
+    /// Called when the socket is not taking bytes: an error once it has not for `limit`.
+    fn waiting(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Error> {
+        let limit = self.limit;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match stalled.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client took nothing of the answer in time",
+            )),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl AsyncRead for SendDeadline {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for SendDeadline {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_write(cx, buf) {
+            Poll::Pending => self.waiting(cx).map(Err),
+            ready => ready,
+        }
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
+            Poll::Pending => self.waiting(cx).map(Err),
+            ready => ready,
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match Pin::new(&mut self.inner).poll_flush(cx) {
+            Poll::Pending => self.waiting(cx).map(Err),
+            Poll::Ready(Ok(())) => {
+                // All of it is sent (hyper flushes after each answer): the clock stops.
+                self.stalled = None;
+                Poll::Ready(Ok(()))
+            }
+            ready => ready,
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpSocket;
+
+    use super::*;
+
+    /// A server with one 16 MiB answer (more than both sockets' buffers hold) and a small one.
+    async fn start(limits: ServerLimits) -> Server {
+        let router = axum::Router::new()
+            .route("/big", get(|| async { vec![b'x'; 16 * 1024 * 1024] }))
+            .route("/small", get(|| async { "ok" }));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        serve(
+            listener,
+            router,
+            limits,
+            Arc::new(|status| status.into_response()),
+        )
+        .unwrap()
+    }
+
+    use axum::response::IntoResponse as _;
+
+    /// Waits (up to `within`) until the server holds no connection; how long it took.
+    async fn until_closed(server: &Server, within: Duration) -> Duration {
+        let started = Instant::now();
+        while server.open_connections() > 0 {
+            assert!(started.elapsed() < within, "still open after {within:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        started.elapsed()
+    }
+
+    #[tokio::test]
+    async fn a_client_that_reads_nothing_is_cut_off() {
+        let server = start(ServerLimits {
+            send_timeout: Duration::from_millis(500),
+            ..Default::default()
+        })
+        .await;
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let mut stream = socket.connect(server.addr).await.unwrap();
+        stream
+            .write_all(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(
+            server.open_connections(),
+            1,
+            "served while within the limit"
+        );
+        let took = until_closed(&server, Duration::from_secs(5)).await;
+        assert!(took < Duration::from_secs(2), "closed after {took:?}");
+        drop(stream);
+    }
+
+    #[tokio::test]
+    async fn a_client_that_reads_slowly_but_steadily_gets_the_whole_answer() {
+        let server = start(ServerLimits {
+            send_timeout: Duration::from_secs(2),
+            ..Default::default()
+        })
+        .await;
+        let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        stream
+            .write_all(b"GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        // A pause shorter than the limit, then everything.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let mut reply = Vec::new();
+        stream.read_to_end(&mut reply).await.unwrap();
+        assert!(reply.starts_with(b"HTTP/1.1 200 "));
+        assert!(reply.len() > 16 * 1024 * 1024, "{} bytes", reply.len());
+    }
+
+    #[tokio::test]
+    async fn a_busy_connection_is_closed_at_the_end_of_its_life() {
+        let server = start(ServerLimits {
+            max_connection_life: Duration::from_millis(800),
+            ..Default::default()
+        })
+        .await;
+        let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let started = Instant::now();
+        let mut answered = 0;
+        // Keep asking on one keep-alive connection, never idle.
+        loop {
+            let asked = stream
+                .write_all(b"GET /small HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await;
+            let mut reply = [0u8; 512];
+            let read = match asked {
+                Ok(()) => stream.read(&mut reply).await.unwrap_or(0),
+                Err(_) => 0,
+            };
+            if read == 0 {
+                break;
+            }
+            answered += 1;
+            assert!(
+                started.elapsed() < Duration::from_secs(3),
+                "still answering after {:?}",
+                started.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let took = started.elapsed();
+        assert!(answered >= 5, "answered {answered}");
+        assert!(took >= Duration::from_millis(700), "closed after {took:?}");
+    }
+
+    #[tokio::test]
+    async fn an_idle_keep_alive_connection_is_closed() {
+        let server = start(ServerLimits {
+            header_timeout: Duration::from_millis(500),
+            ..Default::default()
+        })
+        .await;
+        let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        stream
+            .write_all(b"GET /small HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut reply = [0u8; 512];
+        assert!(stream.read(&mut reply).await.unwrap() > 0);
+        let took = until_closed(&server, Duration::from_secs(3)).await;
+        assert!(took >= Duration::from_millis(300), "closed after {took:?}");
     }
 }

@@ -46,6 +46,10 @@ pub struct ShopPageLimits {
     /// Headers must arrive within this; reading the body and answering within the other.
     pub header_timeout: Duration,
     pub request_timeout: Duration,
+    /// An answer the client stops taking must be sent within this; a connection lives at
+    /// most the other, however busy (see shopcast-net's `ServerLimits`).
+    pub send_timeout: Duration,
+    pub max_connection_life: Duration,
     /// Largest form body (a Buy form is a few hundred bytes).
     pub max_form_bytes: usize,
     /// Largest provider callback body (a Stripe event is a few KiB).
@@ -65,6 +69,8 @@ impl Default for ShopPageLimits {
             max_connections_per_client: 128,
             header_timeout: server.header_timeout,
             request_timeout: server.request_timeout,
+            send_timeout: server.send_timeout,
+            max_connection_life: server.max_connection_life,
             max_form_bytes: 4 * 1024,
             max_hook_bytes: 256 * 1024,
             orders_burst: 5,
@@ -188,6 +194,8 @@ pub async fn serve(shop: Shop, options: ShopPageOptions) -> std::io::Result<Shop
         },
         header_timeout: limits.header_timeout,
         request_timeout: limits.request_timeout,
+        send_timeout: limits.send_timeout,
+        max_connection_life: limits.max_connection_life,
         max_body_bytes: limits.max_hook_bytes.max(limits.max_form_bytes),
     };
     let server = shopcast_net::server::serve(

@@ -59,6 +59,8 @@ impl CheckoutLimits {
             header_timeout: self.header_timeout,
             request_timeout: self.request_timeout,
             max_body_bytes: self.max_body_bytes,
+            // The send deadline and the cap on a connection's life: the shared server's.
+            ..ServerLimits::default()
         }
     }
 }
