@@ -22,8 +22,9 @@ pub fn is_phone(user_agent: &str) -> bool {
     .any(|word| user_agent.contains(word))
 }
 
-/// The client a request counts for: the peer, or with `trust_proxy` the last address the proxy
-/// put in `X-Forwarded-For` (the ones before it are the client's own claims).
+/// The client a request counts for: the peer, or with `trust_proxy` the last address in the
+/// last `X-Forwarded-For` (the one the proxy added; those before it are the client's own
+/// claims). When that entry is not a plain IP address, the peer: never an earlier entry.
 pub(crate) fn client_ip(peer: SocketAddr, headers: &HeaderMap, trust_proxy: bool) -> IpAddr {
     if !trust_proxy {
         return peer.ip();
@@ -31,10 +32,10 @@ pub(crate) fn client_ip(peer: SocketAddr, headers: &HeaderMap, trust_proxy: bool
     headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .filter_map(|part| part.trim().parse::<IpAddr>().ok())
         .next_back()
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.rsplit(',').next())
+        .and_then(|last| last.trim().parse::<IpAddr>().ok())
         .unwrap_or(peer.ip())
 }
 
@@ -67,5 +68,33 @@ mod tests {
             "203.0.113.9".parse::<IpAddr>().unwrap()
         );
         assert_eq!(client_ip(peer, &HeaderMap::new(), true), peer.ip());
+    }
+
+    #[test]
+    fn only_the_last_forwarded_entry_counts_else_the_peer() {
+        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let forwarded = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("x-forwarded-for", value.parse().unwrap());
+            client_ip(peer, &headers, true)
+        };
+        // The client's own claim before an entry the proxy could not name is not taken.
+        assert_eq!(forwarded("1.2.3.4, unknown"), peer.ip());
+        assert_eq!(forwarded("1.2.3.4, 5.6.7.8:1234"), peer.ip());
+        assert_eq!(forwarded("1.2.3.4,"), peer.ip());
+        assert_eq!(
+            forwarded("1.2.3.4, 2001:db8::1"),
+            "2001:db8::1".parse::<IpAddr>().unwrap()
+        );
+        // Two headers: the proxy's is the last one.
+        let mut headers = HeaderMap::new();
+        headers.append("x-forwarded-for", "9.9.9.9".parse().unwrap());
+        headers.append("x-forwarded-for", "1.2.3.4, junk".parse().unwrap());
+        assert_eq!(client_ip(peer, &headers, true), peer.ip());
+        headers.append("x-forwarded-for", "203.0.113.7".parse().unwrap());
+        assert_eq!(
+            client_ip(peer, &headers, true),
+            "203.0.113.7".parse::<IpAddr>().unwrap()
+        );
     }
 }
