@@ -405,14 +405,23 @@ pub(crate) fn receipt(w: &Words, front: &ShopFront, receipt: &Receipt) -> String
 }
 
 /// Asks the buyer which Mastodon server they are on (a GET form back to the same address).
-pub(crate) fn mastodon_form(w: &Words, front: &ShopFront, text: &str, wrong: bool) -> String {
+/// `token` is the form's own (forms.issue("mastodon", text)): only a press of this form
+/// redirects, never a crafted link.
+pub(crate) fn mastodon_form(
+    w: &Words,
+    front: &ShopFront,
+    text: &str,
+    token: &str,
+    wrong: bool,
+) -> String {
     let mut body = format!(r#"<div class="notice"><h1>{}</h1>"#, esc(w.mastodon_ask));
     if wrong {
         let _ = write!(body, r#"<p id="reason">{}</p>"#, esc(w.mastodon_bad));
     }
     let _ = write!(
         body,
-        r#"<form class="search" method="get" action="/share/mastodon"><input type="hidden" name="text" value="{}"><input type="text" name="instance" placeholder="mastodon.social" aria-label="{}" maxlength="253" autocapitalize="none" spellcheck="false"><button>{}</button></form></div>"#,
+        r#"<form class="search" method="get" action="/share/mastodon"><input type="hidden" name="csrf" value="{}"><input type="hidden" name="text" value="{}"><input type="text" name="instance" placeholder="mastodon.social" aria-label="{}" maxlength="253" autocapitalize="none" spellcheck="false"><button>{}</button></form></div>"#,
+        esc(token),
         esc(text),
         esc(w.mastodon_instance),
         esc(w.mastodon_go)

@@ -420,7 +420,14 @@ async fn mastodon(
         .get("text")
         .map(|t| t.chars().take(MAX_SHARE_CHARS).collect())
         .unwrap_or_default();
-    let typed = query.get("instance").map(|i| instance_host(i));
+    // Only this server's own form sends the buyer on: a crafted link naming a server (an open
+    // redirect to anywhere) gets the form instead. Checked, not redeemed: a GET any stranger
+    // may repeat must not fill the used-token set the Buy forms share.
+    let token = query.get("csrf").map(String::as_str);
+    let typed = query
+        .get("instance")
+        .filter(|_| app.forms.check(token, "mastodon", &text))
+        .map(|i| instance_host(i));
     if let Some(host) = typed.as_deref().filter(|host| plausible_host(host)) {
         let target = format!("https://{host}/share?text={}", pages::query_value(&text));
         return Redirect::to(&target).into_response();
@@ -432,9 +439,10 @@ async fn mastodon(
     } else {
         StatusCode::OK
     };
+    let token = app.forms.issue("mastodon", &text);
     let mut response = page_answer(
         status,
-        pages::mastodon_form(w, &front, &text, typed.is_some()),
+        pages::mastodon_form(w, &front, &text, &token, typed.is_some()),
     );
     if let Ok(csp) = HeaderValue::from_str(&headers::content_security_policy(MASTODON_FORM_ACTION))
     {

@@ -377,9 +377,10 @@ async fn mastodon_sharing_asks_the_server_and_goes_only_to_a_host_name() {
         field(&html, "text").as_deref(),
         Some("I bought &lt;tea&gt;")
     );
+    let token = field(&html, "csrf").expect("the form carries its token");
     let go = client
         .get(format!(
-            "{}/share/mastodon?text=I%20bought%20%3Ctea%3E&instance=https%3A%2F%2FMastodon.Social%2F",
+            "{}/share/mastodon?csrf={token}&text=I%20bought%20%3Ctea%3E&instance=https%3A%2F%2FMastodon.Social%2F",
             fixture.base
         ))
         .send()
@@ -390,6 +391,8 @@ async fn mastodon_sharing_asks_the_server_and_goes_only_to_a_host_name() {
         crate::location(&go),
         "https://mastodon.social/share?text=I+bought+%3Ctea%3E"
     );
+    let x = page_text(&client, format!("{}/share/mastodon?text=x", fixture.base)).await;
+    let token = field(&x, "csrf").unwrap();
     for bad in [
         "evil.com%2F%2Fx",
         "127.0.0.1",
@@ -399,7 +402,7 @@ async fn mastodon_sharing_asks_the_server_and_goes_only_to_a_host_name() {
     ] {
         let reply = client
             .get(format!(
-                "{}/share/mastodon?text=x&instance={bad}",
+                "{}/share/mastodon?csrf={token}&text=x&instance={bad}",
                 fixture.base
             ))
             .send()
@@ -546,5 +549,35 @@ async fn photos_go_out_re_encoded_without_their_exif_and_full_is_404() {
             .unwrap();
         assert_eq!(full.status(), 404);
         assert!(!contains(&full.bytes().await.unwrap(), &tiff));
+    }
+}
+
+#[tokio::test]
+async fn a_crafted_mastodon_link_gets_the_form_not_a_redirect() {
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let client = http();
+    let base = &fixture.base;
+    let other = page_text(&client, format!("{base}/share/mastodon?text=other")).await;
+    let other_text = field(&other, "csrf").unwrap();
+    for query in [
+        // No token: anyone's link.
+        "text=x&instance=evil.tld".to_string(),
+        "instance=evil.tld".to_string(),
+        // A made-up token, and one this server issued for another text.
+        "csrf=1.0000000000000000.00&text=x&instance=evil.tld".to_string(),
+        format!("csrf={other_text}&text=x&instance=evil.tld"),
+    ] {
+        let reply = client
+            .get(format!("{base}/share/mastodon?{query}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 200, "{query}");
+        assert!(reply.headers().get("location").is_none(), "{query}");
+        let html = reply.text().await.unwrap();
+        assert!(
+            html.contains(r#"action="/share/mastodon""#) && !html.contains("evil.tld"),
+            "{query}: {html}"
+        );
     }
 }
