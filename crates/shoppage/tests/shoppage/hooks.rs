@@ -6,46 +6,168 @@ use shopcast_shoppage::{Reachability, ShopPageLimits};
 use crate::{http, start};
 
 #[tokio::test]
-async fn callbacks_without_a_valid_signature_are_refused_and_record_nothing() {
+async fn stripe_deliveries_without_a_valid_signature_are_refused_for_it_and_record_nothing() {
+    unsafe { std::env::set_var("SHOPCAST_SECRETS", "file") };
     let fixture = start("en", ShopPageLimits::default()).await;
+    // Set up as a real shop is, so a refusal can only be for the signature.
+    fixture
+        .shop
+        .connect_stripe(&stripe_api().await, "sk_test_shoppage")
+        .await
+        .unwrap();
+    let secret = "whsec_shoppage_refusals_0123456789abcdef";
+    fixture
+        .shop
+        .set_stripe_webhook_secret(Some(secret))
+        .await
+        .unwrap();
     let client = http();
-    let event = r#"{"id":"evt_1","type":"checkout.session.completed","data":{"object":{"id":"cs_1","client_reference_id":"O-1","amount_total":8800,"currency":"cny","payment_status":"paid"}}}"#;
-    for signature in [
-        None,
-        Some("t=1,v1=00"),
-        Some(&*format!(
-            "t={},v1={}",
-            jiff::Timestamp::now().as_second(),
-            "ab".repeat(32)
-        )),
-    ] {
+    let now = jiff::Timestamp::now().as_second();
+    let event = format!(
+        r#"{{"id":"evt_refused_1","object":"event","type":"checkout.session.completed","created":{now},"data":{{"object":{{"id":"cs_1","object":"checkout.session","payment_intent":"pi_1","client_reference_id":"O-1","metadata":{{}},"amount_total":8800,"currency":"cny","payment_status":"paid"}}}}}}"#
+    );
+    let deliver = |signature: Option<String>| {
         let mut request = client
             .post(format!("{}/hooks/stripe", fixture.base))
             .header("content-type", "application/json")
-            .body(event);
+            .body(event.clone());
         if let Some(signature) = signature {
             request = request.header("stripe-signature", signature);
         }
-        let reply = request.send().await.unwrap();
+        request.send()
+    };
+    for signature in [
+        None,
+        Some("t=1,v1=00".to_string()),
+        Some(format!("t={now},v1={}", "ab".repeat(32))),
+        Some(stripe_signature("whsec_another_endpoint", now, &event)),
+    ] {
+        let reply = deliver(signature.clone()).await.unwrap();
         assert_eq!(reply.status(), 400, "{signature:?}");
         assert_eq!(reply.headers()["cache-control"], "no-store");
+        assert_eq!(reply.text().await.unwrap(), "refused", "{signature:?}");
+        let payments = fixture
+            .shop
+            .list_payments(&Default::default())
+            .await
+            .unwrap();
+        assert!(payments.is_empty(), "{signature:?}: {payments:?}");
+        // The engine says why: the signature (the body above is the same for every refusal).
+        let why = fixture
+            .shop
+            .record_stripe_webhook(signature.as_deref().unwrap_or(""), event.as_bytes())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(why.contains("ignature"), "{signature:?}: {why}");
     }
-    let notify = "notify_id=1&trade_status=TRADE_SUCCESS&out_trade_no=O-1&total_amount=88.00&sign_type=RSA2&sign=AAAA";
-    let reply = client
-        .post(format!("{}/hooks/alipay", fixture.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(notify)
-        .send()
+    // The very same delivery signed with the secret gets in: the signature was the reason.
+    let reply = deliver(Some(stripe_signature(secret, now, &event)))
         .await
         .unwrap();
     assert_eq!(reply.status(), 200);
-    assert_eq!(reply.text().await.unwrap(), "fail");
+}
+
+#[tokio::test]
+async fn alipay_notifies_without_a_valid_sign_are_refused_for_it_and_record_nothing() {
+    let fixture = alipay_shop("en").await;
+    let client = http();
+    let (_, out_trade_no) = alipay_order(&client, &fixture.base).await;
+    let post = |body: String| {
+        client
+            .post(format!("{}/hooks/alipay", fixture.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let signed = alipay_notify(&out_trade_no, false);
+    let (unsigned, sign) = signed.rsplit_once("&sign=").unwrap();
+    let forged = format!("{unsigned}&sign=AAAA");
+    // Signed with the app's key, not Alipay's: the right shape, the wrong signer.
+    let wrong_signer = {
+        use shopcast_payments::alipay::sign::{AppPrivateKey, sign_bytes};
+        let key = AppPrivateKey::parse(APP_PRIVATE_KEY).unwrap();
+        let content = url::form_urlencoded::parse(unsigned.as_bytes())
+            .filter(|(k, _)| k != "sign_type")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect::<Vec<_>>();
+        let content = shopcast_payments::alipay::sign::notification_sign_string(
+            content.iter().map(|(k, v)| (k.as_str(), v)),
+        );
+        let other = sign_bytes(content.as_bytes(), &key).unwrap();
+        let other: String = url::form_urlencoded::byte_serialize(other.as_bytes()).collect();
+        assert_ne!(other, sign);
+        format!("{unsigned}&sign={other}")
+    };
+    for body in [unsigned.to_string(), forged, wrong_signer] {
+        let reply = post(body.clone()).await.unwrap();
+        assert_eq!(reply.status(), 200);
+        assert_eq!(reply.text().await.unwrap(), "fail", "{body}");
+        let payments = fixture
+            .shop
+            .list_payments(&Default::default())
+            .await
+            .unwrap();
+        assert!(payments.is_empty(), "{body}: {payments:?}");
+    }
+    // The very same notify with Alipay's sign is taken: the sign was the reason.
+    let reply = post(signed).await.unwrap();
+    assert_eq!(reply.text().await.unwrap(), "success");
     let payments = fixture
         .shop
         .list_payments(&Default::default())
         .await
         .unwrap();
-    assert!(payments.is_empty(), "{payments:?}");
+    assert_eq!(payments.len(), 1, "{payments:?}");
+}
+
+/// A shop page with Alipay connected. Keys go to the 0600 file in the shop's folder, never to
+/// the keychain of whoever runs this; nothing answers at the gateway (Buy only builds its
+/// address, and the watcher's polls fail).
+async fn alipay_shop(locale: &str) -> crate::Fixture {
+    unsafe { std::env::set_var("SHOPCAST_SECRETS", "file") };
+    let fixture = start(locale, ShopPageLimits::default()).await;
+    fixture
+        .shop
+        .connect_alipay(
+            APP_ID,
+            "http://127.0.0.1:1/gateway.do",
+            APP_PRIVATE_KEY,
+            ALIPAY_PUBLIC_KEY,
+        )
+        .await
+        .unwrap();
+    fixture
+}
+
+/// Buys TEA-1 on a phone with Alipay connected: the query of the wap.pay address the buyer
+/// is sent to, and the order's `out_trade_no` from it.
+async fn alipay_order(
+    client: &reqwest::Client,
+    base: &str,
+) -> (std::collections::HashMap<String, String>, String) {
+    let page = crate::page_text(client, format!("{base}/p/TEA-1")).await;
+    let token = crate::field(&page, "csrf").unwrap();
+    let bought = client
+        .post(format!("{base}/p/TEA-1/buy"))
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148",
+        )
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bought.status(), 303);
+    let to = url::Url::parse(&crate::location(&bought)).unwrap();
+    let query: std::collections::HashMap<String, String> = to.query_pairs().into_owned().collect();
+    let out_trade_no = query["biz_content"]
+        .split(r#""out_trade_no":""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("an out_trade_no")
+        .to_string();
+    (query, out_trade_no)
 }
 
 #[tokio::test]
@@ -154,50 +276,16 @@ fn alipay_notify(out_trade_no: &str, tamper: bool) -> String {
 
 #[tokio::test]
 async fn a_signed_alipay_notify_for_a_shop_page_order_is_recorded_once() {
-    // Keys go to the 0600 file in the shop's folder, never to the keychain of whoever runs this.
-    unsafe { std::env::set_var("SHOPCAST_SECRETS", "file") };
-    let fixture = start("zh-CN", ShopPageLimits::default()).await;
-    // Nothing answers at the gateway: Buy only builds its address, and the watcher's polls fail.
-    fixture
-        .shop
-        .connect_alipay(
-            APP_ID,
-            "http://127.0.0.1:1/gateway.do",
-            APP_PRIVATE_KEY,
-            ALIPAY_PUBLIC_KEY,
-        )
-        .await
-        .unwrap();
+    let fixture = alipay_shop("zh-CN").await;
     let client = http();
-    let page = crate::page_text(&client, format!("{}/p/TEA-1", fixture.base)).await;
-    let token = crate::field(&page, "csrf").unwrap();
-    let bought = client
-        .post(format!("{}/p/TEA-1/buy", fixture.base))
-        .header(
-            "user-agent",
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148",
-        )
-        .form(&[("csrf", token.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bought.status(), 303);
+    let (query, out_trade_no) = alipay_order(&client, &fixture.base).await;
     // A phone goes to 手机网站支付, which brings the buyer back to the receipt.
-    let to = url::Url::parse(&crate::location(&bought)).unwrap();
-    let query: std::collections::HashMap<String, String> = to.query_pairs().into_owned().collect();
-    assert_eq!(query["method"], "alipay.trade.wap.pay", "{to}");
+    assert_eq!(query["method"], "alipay.trade.wap.pay", "{query:?}");
     let receipt = query["return_url"].clone();
     assert!(
         receipt.starts_with(&format!("{}/r/", fixture.base)),
         "{receipt}"
     );
-    let biz = &query["biz_content"];
-    let out_trade_no = biz
-        .split(r#""out_trade_no":""#)
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("an out_trade_no")
-        .to_string();
 
     let post = |body: String| {
         client
@@ -330,7 +418,7 @@ async fn a_signed_stripe_webhook_for_a_shop_page_order_is_recorded_once() {
             .body(body)
             .send()
     };
-    // Another secret, a stale time, a changed body: 400 with why, and nothing recorded.
+    // Another secret, a stale time, a changed body: 400, and nothing recorded.
     for (signature, body) in [
         (
             stripe_signature("whsec_other", now, &completed),
@@ -348,7 +436,7 @@ async fn a_signed_stripe_webhook_for_a_shop_page_order_is_recorded_once() {
         let reply = deliver(signature, body).await.unwrap();
         assert_eq!(reply.status(), 400);
         assert_eq!(reply.headers()["cache-control"], "no-store");
-        assert!(reply.text().await.unwrap().contains("nothing was recorded"));
+        assert_eq!(reply.text().await.unwrap(), "refused");
     }
     let payments = fixture
         .shop
