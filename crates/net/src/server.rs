@@ -1,6 +1,7 @@
 //! The hardened HTTP server every page Shopcast serves shares (the test checkout, the shop page):
 //! a header-read timeout, a per-request deadline, a send deadline and a cap on each connection's
-//! life, a body cap, and connection caps (per client and in all).
+//! life, a body cap, and connection caps (per client and in all) that make room for a newcomer
+//! by closing an idle connection, never one answering a request.
 
 use std::collections::BTreeMap;
 use std::future::Future as _;
@@ -26,11 +27,12 @@ use crate::rate::client_key;
 /// How much the server lets any client take.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerLimits {
-    /// Open connections at most; past it the oldest idle one (else the oldest) is closed for
-    /// the newcomer.
+    /// Open connections at most; past it the oldest idle one is closed for the newcomer, and
+    /// when none is idle the newcomer is refused (a request being answered is never cut off).
     pub max_connections: usize,
     /// Open connections one client (an IPv4 address, an IPv6 /64) may hold; past it that
-    /// client's oldest is closed, so one client cannot fill the server.
+    /// client's oldest idle one is closed (else the newcomer), so one client cannot fill the
+    /// server.
     pub max_connections_per_client: usize,
     /// A request's headers must arrive within this (slow-loris clients are cut off).
     pub header_timeout: Duration,
@@ -156,30 +158,63 @@ struct Connections {
 struct Connection {
     /// The client it counts for (see [`client_key`]).
     client: IpAddr,
-    busy: Arc<AtomicUsize>,
+    load: Arc<Load>,
     close: Arc<Notify>,
 }
 
+/// What a connection is doing now.
+#[derive(Default)]
+struct Load {
+    /// Requests in flight (headers in, answer not yet handed over).
+    busy: AtomicUsize,
+    /// Of those, requests whose body has not all arrived: a slow (or never-ending) body is
+    /// not yet a request being answered.
+    receiving: AtomicUsize,
+}
+
+impl Load {
+    fn idle(&self) -> bool {
+        self.busy.load(Ordering::Acquire) == 0
+    }
+
+    /// Busy only waiting for a body.
+    fn only_receiving(&self) -> bool {
+        self.receiving.load(Ordering::Acquire) >= self.busy.load(Ordering::Acquire)
+    }
+}
+
 impl Connections {
-    /// Makes room for one more connection from `peer` and registers it. A client at its own
-    /// cap loses its oldest connection; a full server loses its oldest idle one, else its
-    /// oldest busy one (slow bodies), so a newcomer always gets in.
-    fn admit(&self, peer: IpAddr, limits: &ServerLimits) -> (u64, Arc<AtomicUsize>, Arc<Notify>) {
+    /// Makes room for one more connection from `peer` and registers it; `None` refuses it.
+    /// A client at its own cap, or a full server, loses its oldest idle connection, else its
+    /// oldest one still waiting for a request body (slow bodies); when every one is answering
+    /// a request, the newcomer is refused rather than a buyer cut off midway.
+    fn admit(&self, peer: IpAddr, limits: &ServerLimits) -> Option<(u64, Arc<Load>, Arc<Notify>)> {
         let client = client_key(peer);
         let mut open = self.open.lock().expect("lock");
-        let theirs = || open.iter().filter(|(_, c)| c.client == client);
-        let evict = if theirs().count() >= limits.max_connections_per_client.max(1) {
-            theirs().map(|(id, _)| *id).next()
+        let room = |mine: &dyn Fn(&Connection) -> bool| {
+            let oldest = |wanted: fn(&Load) -> bool| {
+                open.iter()
+                    .find(|(_, c)| mine(c) && wanted(&c.load))
+                    .map(|(id, _)| *id)
+            };
+            oldest(Load::idle).or_else(|| oldest(Load::only_receiving))
+        };
+        let theirs = open.values().filter(|c| c.client == client).count();
+        let evict = if theirs >= limits.max_connections_per_client.max(1) {
+            Some(room(&|c| c.client == client))
         } else if open.len() >= limits.max_connections.max(1) {
-            open.iter()
-                .find(|(_, c)| c.busy.load(Ordering::Acquire) == 0)
-                .or_else(|| open.iter().next())
-                .map(|(id, _)| *id)
+            Some(room(&|_| true))
         } else {
             None
         };
-        if let Some(evicted) = evict.and_then(|id| open.remove(&id)) {
-            evicted.close.notify_one();
+        match evict {
+            Some(None) => return None,
+            Some(Some(id)) => {
+                if let Some(evicted) = open.remove(&id) {
+                    evicted.close.notify_one();
+                }
+            }
+            None => {}
         }
         let id = {
             let mut next = self.next_id.lock().expect("lock");
@@ -188,12 +223,12 @@ impl Connections {
         };
         let connection = Connection {
             client,
-            busy: Arc::new(AtomicUsize::new(0)),
+            load: Arc::default(),
             close: Arc::new(Notify::new()),
         };
-        let handles = (id, connection.busy.clone(), connection.close.clone());
+        let handles = (id, connection.load.clone(), connection.close.clone());
         open.insert(id, connection);
-        handles
+        Some(handles)
     }
 
     fn leave(&self, id: u64) {
@@ -212,16 +247,55 @@ impl Connections {
 
     fn busy(&self) -> usize {
         let open = self.open.lock().expect("lock");
-        open.values().map(|c| c.busy.load(Ordering::Acquire)).sum()
+        open.values()
+            .map(|c| c.load.busy.load(Ordering::Acquire))
+            .sum()
     }
 }
 
-/// Counts a request as in flight for as long as it lives.
-struct InFlight(Arc<AtomicUsize>);
+/// Counts one in `counter` for as long as it lives (a request in flight, a body arriving).
+struct Counted(Arc<Load>, fn(&Load) -> &AtomicUsize);
 
-impl Drop for InFlight {
+impl Counted {
+    fn new(load: &Arc<Load>, counter: fn(&Load) -> &AtomicUsize) -> Counted {
+        counter(load).fetch_add(1, Ordering::AcqRel);
+        Counted(load.clone(), counter)
+    }
+}
+
+impl Drop for Counted {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        (self.1)(&self.0).fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A request body that counts as arriving until its end (or until the app drops it).
+struct Arriving {
+    inner: Incoming,
+    receiving: Option<Counted>,
+}
+
+impl hyper::body::Body for Arriving {
+    type Data = hyper::body::Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let frame = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(frame, Poll::Ready(None | Some(Err(_)))) || self.inner.is_end_stream() {
+            self.receiving = None;
+        }
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -247,13 +321,17 @@ async fn accept_loop(
                 continue;
             }
         };
-        let (id, busy, close) = connections.admit(peer.ip(), &limits);
+        let Some((id, load, close)) = connections.admit(peer.ip(), &limits) else {
+            // Every connection is answering someone: this one is closed unanswered.
+            drop(stream);
+            continue;
+        };
         let connections = connections.clone();
         let router = router.clone();
         let limits = limits.clone();
         let refusal = refusal.clone();
         tokio::spawn(async move {
-            serve_connection(stream, peer, router, &limits, refusal, busy, close).await;
+            serve_connection(stream, peer, router, &limits, refusal, load, close).await;
             connections.leave(id);
         });
     }
@@ -265,14 +343,15 @@ async fn serve_connection(
     router: axum::Router,
     limits: &ServerLimits,
     refusal: Refusal,
-    busy: Arc<AtomicUsize>,
+    load: Arc<Load>,
     close: Arc<Notify>,
 ) {
     let max_body = limits.max_body_bytes;
     let deadline = limits.request_timeout;
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-        busy.fetch_add(1, Ordering::AcqRel);
-        let in_flight = InFlight(busy.clone());
+        let in_flight = Counted::new(&load, |l| &l.busy);
+        let receiving = (!hyper::body::Body::is_end_stream(request.body()))
+            .then(|| Counted::new(&load, |l| &l.receiving));
         let router = router.clone();
         let refusal = refusal.clone();
         async move {
@@ -286,7 +365,7 @@ async fn serve_connection(
             if declared.is_some_and(|length| length > max_body as u64) {
                 return Ok::<_, std::convert::Infallible>(refusal(StatusCode::PAYLOAD_TOO_LARGE));
             }
-            let request = request.map(axum::body::Body::new);
+            let request = request.map(|inner| axum::body::Body::new(Arriving { inner, receiving }));
             Ok(
                 match tokio::time::timeout(deadline, router.oneshot(request)).await {
                     Ok(Ok(response)) => response,
@@ -408,7 +487,18 @@ mod tests {
     async fn start(limits: ServerLimits) -> Server {
         let router = axum::Router::new()
             .route("/big", get(|| async { vec![b'x'; 16 * 1024 * 1024] }))
-            .route("/small", get(|| async { "ok" }));
+            .route("/small", get(|| async { "ok" }))
+            .route(
+                "/echo",
+                axum::routing::post(|body: String| async move { body }),
+            )
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_millis(800)).await;
+                    "slow"
+                }),
+            );
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         serve(
             listener,
@@ -528,5 +618,97 @@ mod tests {
         assert!(stream.read(&mut reply).await.unwrap() > 0);
         let took = until_closed(&server, Duration::from_secs(3)).await;
         assert!(took >= Duration::from_millis(300), "closed after {took:?}");
+    }
+
+    /// Sends a GET for `path` on a new connection.
+    async fn ask(server: &Server, path: &str) -> tokio::net::TcpStream {
+        let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        stream
+            .write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+            )
+            .await
+            .unwrap();
+        stream
+    }
+
+    async fn reply(mut stream: tokio::net::TcpStream) -> String {
+        let mut reply = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut reply)).await;
+        String::from_utf8_lossy(&reply).into_owned()
+    }
+
+    #[tokio::test]
+    async fn a_full_server_refuses_the_newcomer_rather_than_cut_off_an_answer() {
+        let server = start(ServerLimits {
+            max_connections: 2,
+            ..Default::default()
+        })
+        .await;
+        let first = ask(&server, "/slow").await;
+        let second = ask(&server, "/slow").await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(server.in_flight(), 2);
+        let newcomer = ask(&server, "/small").await;
+        let started = Instant::now();
+        let refused = reply(newcomer).await;
+        assert!(refused.is_empty(), "{refused}");
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "closed at once"
+        );
+        for answer in [first, second] {
+            let answer = reply(answer).await;
+            assert!(
+                answer.starts_with("HTTP/1.1 200 ") && answer.ends_with("slow"),
+                "{answer}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn idle_connections_make_room_for_a_newcomer() {
+        let server = start(ServerLimits {
+            max_connections: 2,
+            max_connections_per_client: 2,
+            ..Default::default()
+        })
+        .await;
+        let busy = ask(&server, "/slow").await;
+        let mut idle = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let newcomer = reply(ask(&server, "/small").await).await;
+        assert!(newcomer.starts_with("HTTP/1.1 200 "), "{newcomer}");
+        // The idle one was closed for it, the busy one answered.
+        let mut byte = [0u8; 1];
+        assert_eq!(idle.read(&mut byte).await.unwrap_or(0), 0);
+        assert!(reply(busy).await.ends_with("slow"));
+    }
+
+    #[tokio::test]
+    async fn a_body_that_never_arrives_makes_room_but_an_answer_is_kept() {
+        let server = start(ServerLimits {
+            max_connections: 2,
+            max_connections_per_client: 2,
+            ..Default::default()
+        })
+        .await;
+        let mut slow_body = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        slow_body
+            .write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab")
+            .await
+            .unwrap();
+        let answering = ask(&server, "/slow").await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(server.in_flight(), 2);
+        let newcomer = reply(ask(&server, "/small").await).await;
+        assert!(newcomer.starts_with("HTTP/1.1 200 "), "{newcomer}");
+        let mut rest = Vec::new();
+        tokio::time::timeout(Duration::from_secs(2), slow_body.read_to_end(&mut rest))
+            .await
+            .expect("closed for the newcomer")
+            .ok();
+        assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+        assert!(reply(answering).await.ends_with("slow"));
     }
 }

@@ -14,11 +14,11 @@ use super::routes;
 /// How much the checkout server lets any client take.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutLimits {
-    /// Open connections at most; past it the oldest idle one (else the oldest) is closed for
-    /// the newcomer.
+    /// Open connections at most; past it the oldest idle one is closed for the newcomer (none
+    /// idle: the newcomer is refused).
     pub max_connections: usize,
     /// Open connections one client (an IPv4 address, an IPv6 /64) may hold; past it that
-    /// client's oldest is closed, so one client cannot fill the server.
+    /// client's oldest idle one is closed, so one client cannot fill the server.
     pub max_connections_per_client: usize,
     /// A request's headers must arrive within this (slow-loris clients are cut off).
     pub header_timeout: Duration,
