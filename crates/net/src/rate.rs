@@ -1,5 +1,6 @@
-//! Per-client rate limits for what the public pages let anyone do: a token bucket per client (an
-//! IPv4 address or an IPv6 /64) for each kind of action, so one phone or attacker cannot flood the shop.
+//! Rate limits for what the public pages let anyone do: a token bucket per client (an IPv4
+//! address or an IPv6 /64) for each kind of action, so one phone or attacker cannot flood the
+//! shop, and one bucket for everyone in front of it, so many addresses cannot either.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -52,16 +53,52 @@ impl RateLimit {
                 return Err(Duration::from_secs_f64(1.0 / rate));
             }
         }
-        let (tokens, at) = buckets.entry(client).or_insert((self.burst, now));
-        *tokens =
-            (*tokens + now.duration_since(*at).as_secs_f64() * self.per_second).min(self.burst);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - *tokens) / self.per_second))
+        let bucket = buckets.entry(client).or_insert((self.burst, now));
+        take_from(bucket, self.burst, self.per_second, now)
+    }
+}
+
+/// Refills `(tokens, at)` up to `burst` at `per_second` and takes one, or says how long until
+/// one is there.
+fn take_from(
+    (tokens, at): &mut (f64, Instant),
+    burst: f64,
+    per_second: f64,
+    now: Instant,
+) -> Result<(), Duration> {
+    *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * per_second).min(burst);
+    *at = now;
+    if *tokens >= 1.0 {
+        *tokens -= 1.0;
+        Ok(())
+    } else {
+        Err(Duration::from_secs_f64((1.0 - *tokens) / per_second))
+    }
+}
+
+/// One bucket shared by every client: the most the shop takes in all, however many
+/// addresses ask (a /48 of IPv6 holds 65,536 /64s, each with its own per-client bucket).
+pub struct SharedLimit {
+    burst: f64,
+    per_second: f64,
+    bucket: Mutex<(f64, Instant)>,
+}
+
+impl SharedLimit {
+    /// `burst` tries at once, refilled at `per_minute`.
+    pub fn new(burst: u32, per_minute: u32) -> SharedLimit {
+        let burst = f64::from(burst.max(1));
+        SharedLimit {
+            burst,
+            per_second: f64::from(per_minute.max(1)) / 60.0,
+            bucket: Mutex::new((burst, Instant::now())),
         }
+    }
+
+    /// Takes one try, or says how long until the next one is allowed.
+    pub fn take(&self) -> Result<(), Duration> {
+        let mut bucket = self.bucket.lock().expect("lock");
+        take_from(&mut bucket, self.burst, self.per_second, Instant::now())
     }
 }
 
@@ -81,6 +118,16 @@ mod tests {
         assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
         assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
         assert_eq!(key("::1"), "::");
+    }
+
+    #[test]
+    fn the_shared_limit_counts_everyone_together() {
+        let limit = SharedLimit::new(3, 1);
+        for _ in 0..3 {
+            assert!(limit.take().is_ok());
+        }
+        let wait = limit.take().unwrap_err();
+        assert!(wait > Duration::from_secs(50), "{wait:?}");
     }
 
     #[test]

@@ -57,6 +57,10 @@ pub struct ShopPageLimits {
     /// Orders one client may start at once, and per minute after that.
     pub orders_burst: u32,
     pub orders_per_minute: u32,
+    /// Orders all clients together may start at once, and per minute after that: many
+    /// addresses (a /48 of IPv6 is 65,536 clients) cannot make unbounded orders either.
+    pub shop_orders_burst: u32,
+    pub shop_orders_per_minute: u32,
 }
 
 impl Default for ShopPageLimits {
@@ -75,6 +79,10 @@ impl Default for ShopPageLimits {
             max_hook_bytes: 256 * 1024,
             orders_burst: 5,
             orders_per_minute: 10,
+            // Well above a real shop's rush (and the load tests' 250 at once), far below a
+            // flood's: an hour of it is 7,500 orders at most.
+            shop_orders_burst: 300,
+            shop_orders_per_minute: 120,
         }
     }
 }

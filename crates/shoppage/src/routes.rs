@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use shopcast_core::{BuyRequest, CoreError, NextStep, Shop, ShopFront, Variant};
 use shopcast_net::forms::FormKey;
-use shopcast_net::rate::RateLimit;
+use shopcast_net::rate::{RateLimit, SharedLimit};
 
 use crate::client::{client_ip, is_phone};
 use crate::headers::{self, MASTODON_FORM_ACTION, Policy};
@@ -42,6 +42,7 @@ struct App {
     trust_proxy: bool,
     forms: Arc<FormKey>,
     orders: Arc<RateLimit>,
+    shop_orders: Arc<SharedLimit>,
     activity: Arc<Activity>,
     /// The shop's name and language, read at most once a second (every page shows them).
     front: Arc<Mutex<Option<(Instant, ShopFront)>>>,
@@ -65,6 +66,10 @@ pub(crate) fn router(
         orders: Arc::new(RateLimit::new(
             settings.limits.orders_burst,
             settings.limits.orders_per_minute,
+        )),
+        shop_orders: Arc::new(SharedLimit::new(
+            settings.limits.shop_orders_burst,
+            settings.limits.shop_orders_per_minute,
         )),
         activity: activity.clone(),
         front: Arc::default(),
@@ -304,12 +309,18 @@ async fn buy(
                 .await;
         }
     };
-    // Counted only for forms this server issued: each one makes an order.
+    // Counted only for forms this server issued: each one makes an order. The client's own
+    // limit first, so one client's flood does not use up everyone's.
     let client = client_ip(peer, &headers, app.trust_proxy);
-    if let Err(wait) = app.orders.take(client) {
-        let mut response = app
-            .notice(StatusCode::TOO_MANY_REQUESTS, |w| w.too_many)
-            .await;
+    let slowed = match app.orders.take(client) {
+        Err(wait) => Some((wait, (|w| w.too_many) as fn(&Words) -> &'static str)),
+        Ok(()) => app.shop_orders.take().err().map(|wait| {
+            tracing::warn!("the shop page's limit on orders for everyone is reached");
+            (wait, (|w| w.shop_busy) as fn(&Words) -> &'static str)
+        }),
+    };
+    if let Some((wait, sentence)) = slowed {
+        let mut response = app.notice(StatusCode::TOO_MANY_REQUESTS, sentence).await;
         let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
         if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);

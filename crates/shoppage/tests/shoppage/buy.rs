@@ -381,43 +381,56 @@ async fn a_client_from_another_address_is_not_slowed_by_a_flood() {
     assert!(reply.headers().get("retry-after").is_none());
 }
 
-#[tokio::test]
-async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client() {
-    let fixture = start("en", ShopPageLimits::default()).await;
+/// A second shop page over `fixture`'s shop, as behind a reverse proxy (trusting
+/// X-Forwarded-For): it and its base URL.
+async fn behind_a_proxy(
+    fixture: &crate::Fixture,
+    limits: ShopPageLimits,
+) -> (shopcast_shoppage::ShopPage, String) {
     let page = shopcast_shoppage::serve(
         fixture.shop.clone(),
         shopcast_shoppage::ShopPageOptions {
             listen: "127.0.0.1:0".parse().unwrap(),
             public_url: fixture.base.clone(),
-            limits: ShopPageLimits {
-                orders_burst: 1,
-                orders_per_minute: 1,
-                ..Default::default()
-            },
+            limits,
             trust_proxy: true,
         },
     )
     .await
     .unwrap();
     let base = format!("http://{}", page.addr);
+    (page, base)
+}
+
+/// Buys TEA-1 from a fresh page, the proxy's X-Forwarded-For being `forwarded`.
+async fn buy_forwarded(client: &reqwest::Client, base: &str, forwarded: &str) -> reqwest::Response {
+    let html = page_text(client, format!("{base}/p/TEA-1")).await;
+    let token = field(&html, "csrf").unwrap();
+    client
+        .post(format!("{base}/p/TEA-1/buy"))
+        // What the client claims comes first; the proxy appends the address it saw.
+        .header("x-forwarded-for", forwarded)
+        .form(&[("csrf", token)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client() {
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let limits = ShopPageLimits {
+        orders_burst: 1,
+        orders_per_minute: 1,
+        ..Default::default()
+    };
+    let (_page, base) = behind_a_proxy(&fixture, limits).await;
     let client = http();
-    let buy_as = |forwarded: &'static str| {
-        let client = client.clone();
-        let base = base.clone();
-        async move {
-            let html = page_text(&client, format!("{base}/p/TEA-1")).await;
-            let token = field(&html, "csrf").unwrap();
-            client
-                .post(format!("{base}/p/TEA-1/buy"))
-                // What the client claims comes first; the proxy appends the address it saw.
-                .header("x-forwarded-for", forwarded)
-                .form(&[("csrf", token)])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
+    let buy_as = async |forwarded: &str| {
+        buy_forwarded(&client, &base, forwarded)
+            .await
+            .status()
+            .as_u16()
     };
     assert_eq!(buy_as("203.0.113.1").await, 303);
     assert_eq!(buy_as("203.0.113.1").await, 429);
@@ -425,4 +438,33 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client() {
     assert_eq!(buy_as("203.0.113.2").await, 303);
     // … and a client cannot pick its own address by sending the header itself.
     assert_eq!(buy_as("198.51.100.7, 203.0.113.1").await, 429);
+}
+
+#[tokio::test]
+async fn many_addresses_together_stop_at_the_shop_wide_limit() {
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let limits = ShopPageLimits {
+        shop_orders_burst: 3,
+        shop_orders_per_minute: 1,
+        ..Default::default()
+    };
+    let (_page, base) = behind_a_proxy(&fixture, limits).await;
+    let client = http();
+    // Six /64s of one /48: six clients, each well within its own limit.
+    let mut statuses = Vec::new();
+    let mut last = String::new();
+    for n in 0..6 {
+        let reply = buy_forwarded(&client, &base, &format!("2001:db8:7:{n}::1")).await;
+        statuses.push(reply.status().as_u16());
+        if reply.status() == 429 {
+            assert!(reply.headers().contains_key("retry-after"));
+        }
+        last = reply.text().await.unwrap();
+    }
+    assert_eq!(statuses, [303, 303, 303, 429, 429, 429]);
+    assert!(
+        last.contains("The shop is taking a great many orders"),
+        "{last}"
+    );
+    assert_eq!(order_count(&fixture.shop).await, 3);
 }
