@@ -495,7 +495,12 @@ async fn media(
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|tag| tag.trim() == etag || tag.trim() == "*");
-    if matches {
+    // Only for a photo the shop holds: `*` (or a guessed tag) must not vouch for any hash.
+    let stored = match app.shop.media().path_of(&hash, Variant::Full) {
+        Some(path) => tokio::fs::try_exists(path).await.unwrap_or(false),
+        None => false,
+    };
+    if matches && stored {
         return (StatusCode::NOT_MODIFIED, cache).into_response();
     }
     let shop = app.shop.clone();

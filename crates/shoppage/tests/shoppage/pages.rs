@@ -282,6 +282,27 @@ async fn photos_have_an_etag_and_come_back_304() {
         assert_eq!(again.headers()["etag"], etag.as_str());
         assert!(again.bytes().await.unwrap().is_empty());
     }
+    // `*` vouches only for a stored photo: an unknown hash is 404, not 304.
+    let star = |path: String| {
+        client
+            .get(format!("{}{path}", fixture.base))
+            .header("if-none-match", "*")
+            .send()
+    };
+    assert_eq!(
+        star(format!("/media/{hash}/thumb")).await.unwrap().status(),
+        304
+    );
+    let unknown = "0".repeat(64);
+    for tag in ["*", &format!("\"{unknown}-thumb\"")] {
+        let reply = client
+            .get(format!("{}/media/{unknown}/thumb", fixture.base))
+            .header("if-none-match", tag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 404, "{tag}");
+    }
     // Not a photo's hash, or a photo that is not stored: 404, never a file elsewhere.
     for path in [
         "/media/..%2F..%2Fshop.sqlite/full".to_string(),
