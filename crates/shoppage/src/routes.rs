@@ -46,10 +46,16 @@ struct App {
     activity: Arc<Activity>,
     /// The shop's name and language, read at most once a second (every page shows them).
     front: Arc<Mutex<Option<(Instant, ShopFront)>>>,
+    /// The sitemap as last written; one request at a time rewrites it when stale.
+    sitemap: Arc<tokio::sync::Mutex<Option<(Instant, axum::body::Bytes)>>>,
 }
 
 /// How long the shop's name and language are reused before they are read again.
 const FRONT_FRESH_FOR: Duration = Duration::from_secs(1);
+/// How long the sitemap is reused (crawlers ask often; it is the one page listing everything).
+const SITEMAP_FRESH_FOR: Duration = Duration::from_secs(300);
+/// A sitemap holds at most 50,000 addresses (sitemaps.org): the root and this many products.
+const SITEMAP_PRODUCTS: usize = 49_999;
 
 pub(crate) fn router(
     shop: Shop,
@@ -73,6 +79,7 @@ pub(crate) fn router(
         )),
         activity: activity.clone(),
         front: Arc::default(),
+        sitemap: Arc::default(),
     };
     let pages = axum::Router::new()
         .route("/", get(index))
@@ -528,25 +535,20 @@ async fn stylesheet(State(app): State<App>, Path(file): Path<String>) -> Respons
 }
 
 async fn sitemap(State(app): State<App>) -> Response {
-    let rows = match app.shop.shop_page_sitemap().await {
-        Ok(rows) => rows,
-        Err(error) => return app.failed(error).await,
+    let mut cached = app.sitemap.lock().await;
+    let xml = match &*cached {
+        Some((at, xml)) if at.elapsed() < SITEMAP_FRESH_FOR => xml.clone(),
+        _ => {
+            let rows = match app.shop.shop_page_sitemap().await {
+                Ok(rows) => rows,
+                Err(error) => return app.failed(error).await,
+            };
+            let xml = axum::body::Bytes::from(sitemap_xml(&app.public_url, &rows));
+            *cached = Some((Instant::now(), xml.clone()));
+            xml
+        }
     };
-    let base = shopcast_net::html::escape_html(&app.public_url);
-    let mut xml = String::with_capacity(64 + rows.len() * 120);
-    xml.push_str(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
-    xml.push_str("\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-    xml.push_str(&format!("<url><loc>{base}/</loc></url>\n"));
-    for (sku, updated_at) in rows {
-        let lastmod = jiff::Timestamp::from_millisecond(updated_at)
-            .map(|at| at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-            .unwrap_or_default();
-        xml.push_str(&format!(
-            "<url><loc>{base}/p/{}</loc><lastmod>{lastmod}</lastmod></url>\n",
-            shopcast_net::html::path_segment(&sku)
-        ));
-    }
-    xml.push_str("</urlset>\n");
+    drop(cached);
     (
         [
             (header::CONTENT_TYPE, "application/xml; charset=utf-8"),
@@ -555,6 +557,27 @@ async fn sitemap(State(app): State<App>) -> Response {
         xml,
     )
         .into_response()
+}
+
+/// The sitemap of the root and the first [`SITEMAP_PRODUCTS`] of `rows` (sku, updated_at).
+fn sitemap_xml(public_url: &str, rows: &[(String, i64)]) -> String {
+    let rows = &rows[..rows.len().min(SITEMAP_PRODUCTS)];
+    let base = shopcast_net::html::escape_html(public_url);
+    let mut xml = String::with_capacity(64 + rows.len() * 120);
+    xml.push_str(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    xml.push_str("\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    xml.push_str(&format!("<url><loc>{base}/</loc></url>\n"));
+    for (sku, updated_at) in rows {
+        let lastmod = jiff::Timestamp::from_millisecond(*updated_at)
+            .map(|at| at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default();
+        xml.push_str(&format!(
+            "<url><loc>{base}/p/{}</loc><lastmod>{lastmod}</lastmod></url>\n",
+            shopcast_net::html::path_segment(sku)
+        ));
+    }
+    xml.push_str("</urlset>\n");
+    xml
 }
 
 async fn robots(State(app): State<App>) -> Response {
@@ -597,6 +620,19 @@ async fn healthz(State(app): State<App>, Query(query): Query<HashMap<String, Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sitemap_holds_at_most_fifty_thousand_addresses() {
+        let rows: Vec<(String, i64)> = (0..60_000)
+            .map(|n| (format!("SKU-{n}"), 1_767_225_600_000))
+            .collect();
+        let xml = sitemap_xml("https://shop.example.com", &rows);
+        assert_eq!(xml.matches("<url>").count(), 50_000);
+        assert!(xml.contains("<url><loc>https://shop.example.com/</loc></url>"));
+        assert!(xml.contains("/p/SKU-49998<") && !xml.contains("/p/SKU-49999<"));
+        let few = sitemap_xml("https://shop.example.com", &rows[..2]);
+        assert_eq!(few.matches("<url>").count(), 3);
+    }
 
     #[test]
     fn only_host_names_are_mastodon_servers() {

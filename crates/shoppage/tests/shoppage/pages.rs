@@ -355,6 +355,15 @@ async fn index_search_sitemap_robots_and_health() {
         "{sitemap}"
     );
     assert!(!sitemap.contains("/p/OLD-1<"), "{sitemap}");
+    // Written once for a while (crawlers ask often): a new product shows up later.
+    fixture
+        .shop
+        .create_product(&crate::draft("NEW-1", "New cup", "", None))
+        .await
+        .unwrap();
+    let again = page_text(&client, format!("{base}/sitemap.xml")).await;
+    assert_eq!(again, sitemap);
+    assert!(!again.contains("/p/NEW-1<"));
     let robots = page_text(&client, format!("{base}/robots.txt")).await;
     assert!(
         robots.contains(&format!("Sitemap: {base}/sitemap.xml"))
