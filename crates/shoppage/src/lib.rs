@@ -12,6 +12,7 @@ mod pages;
 mod routes;
 mod words;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -113,14 +114,15 @@ pub enum Reachability {
     },
 }
 
-/// Counts requests and remembers the reachability nonces this server was asked with.
+/// Counts requests and notes which of its own reachability checks came back here.
 #[derive(Default)]
 pub(crate) struct Activity {
     requests: AtomicU64,
     /// UTC ms of the last request; 0 before the first.
     last_request_at: AtomicI64,
-    /// Nonces of reachability checks that arrived here (a few, newest last).
-    heard: Mutex<Vec<String>>,
+    /// Nonces of the checks under way, and whether each has arrived. Only nonces this server
+    /// made are noted, so strangers' requests cannot crowd out the real one.
+    pending: Mutex<HashMap<String, bool>>,
 }
 
 impl Activity {
@@ -130,16 +132,47 @@ impl Activity {
             .store(jiff::Timestamp::now().as_millisecond(), Ordering::Relaxed);
     }
 
+    /// A /healthz request carried `nonce`: noted when it is one of ours.
     pub(crate) fn heard_nonce(&self, nonce: &str) {
-        let mut heard = self.heard.lock().expect("lock");
-        if heard.len() >= 16 {
-            heard.remove(0);
+        if let Some(heard) = self.pending.lock().expect("lock").get_mut(nonce) {
+            *heard = true;
         }
-        heard.push(nonce.to_string());
     }
 
-    fn was_heard(&self, nonce: &str) -> bool {
-        self.heard.lock().expect("lock").iter().any(|n| n == nonce)
+    /// Starts waiting for `nonce`; the wait ends when the guard goes (also if the check is
+    /// dropped midway), so the set holds only checks under way.
+    fn expect_nonce(&self, nonce: &str) -> Expecting<'_> {
+        self.pending
+            .lock()
+            .expect("lock")
+            .insert(nonce.to_string(), false);
+        Expecting {
+            activity: self,
+            nonce: nonce.to_string(),
+        }
+    }
+}
+
+/// A reachability check waiting for its nonce (see [`Activity::expect_nonce`]).
+struct Expecting<'a> {
+    activity: &'a Activity,
+    nonce: String,
+}
+
+impl Expecting<'_> {
+    fn heard(&self) -> bool {
+        let pending = self.activity.pending.lock().expect("lock");
+        pending.get(&self.nonce).copied().unwrap_or(false)
+    }
+}
+
+impl Drop for Expecting<'_> {
+    fn drop(&mut self) {
+        self.activity
+            .pending
+            .lock()
+            .expect("lock")
+            .remove(&self.nonce);
     }
 }
 
@@ -236,39 +269,54 @@ impl ShopPage {
     pub async fn check_reachable(&self) -> Reachability {
         let nonce = random_hex(16);
         let url = format!("{}/healthz?nonce={nonce}", self.public_url);
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = match reqwest::Client::builder()
-            .redirect(shopcast_net::redirect_policy())
-            .timeout(Duration::from_secs(10))
-            .build()
-        {
-            Ok(client) => client,
-            Err(error) => {
-                return Reachability::Unreachable {
-                    detail: error.to_string(),
-                };
-            }
-        };
-        let reply = match client.get(&url).send().await {
-            Ok(reply) => reply,
-            Err(error) => {
-                return Reachability::Unreachable {
-                    detail: format!("{url}: {error}"),
-                };
-            }
-        };
-        let status = reply.status();
-        let body = shopcast_net::read_capped(reply, 4096)
-            .await
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-            .unwrap_or_default();
-        if status.is_success() && body.trim() == nonce && self.activity.was_heard(&nonce) {
-            Reachability::Reachable
-        } else {
-            Reachability::SomeoneElse {
-                detail: format!("{url} answered {status}, not as this shop page"),
-            }
+        let expecting = self.activity.expect_nonce(&nonce);
+        let outcome = fetch_nonce(&url, &nonce).await;
+        let heard = expecting.heard();
+        drop(expecting);
+        match outcome {
+            Ok(()) if heard => Reachability::Reachable,
+            Ok(()) => Reachability::SomeoneElse {
+                detail: format!("{url} answered with the nonce, but not from this shop page"),
+            },
+            Err(reachability) => reachability,
         }
+    }
+}
+
+/// Fetches `url`: Ok when it answered 2xx with `nonce`.
+async fn fetch_nonce(url: &str, nonce: &str) -> Result<(), Reachability> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = match reqwest::Client::builder()
+        .redirect(shopcast_net::redirect_policy())
+        .timeout(Duration::from_secs(10))
+        .build()
+    {
+        Ok(client) => client,
+        Err(error) => {
+            return Err(Reachability::Unreachable {
+                detail: error.to_string(),
+            });
+        }
+    };
+    let reply = match client.get(url).send().await {
+        Ok(reply) => reply,
+        Err(error) => {
+            return Err(Reachability::Unreachable {
+                detail: format!("{url}: {error}"),
+            });
+        }
+    };
+    let status = reply.status();
+    let body = shopcast_net::read_capped(reply, 4096)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default();
+    if status.is_success() && body.trim() == nonce {
+        Ok(())
+    } else {
+        Err(Reachability::SomeoneElse {
+            detail: format!("{url} answered {status}, not as this shop page"),
+        })
     }
 }
 

@@ -234,6 +234,85 @@ async fn the_owner_sees_requests_and_whether_the_public_address_reaches_this_ser
     ));
 }
 
+/// A proxy in front of `upstream` that, after passing a /healthz on and before handing its
+/// answer back, sends twenty of its own with made-up nonces, as strangers could at any time.
+async fn crowding_proxy(upstream: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/healthz",
+        axum::routing::get(
+            move |axum::extract::RawQuery(query): axum::extract::RawQuery| {
+                let upstream = upstream.clone();
+                async move {
+                    let client = http();
+                    let reply = client
+                        .get(format!("{upstream}/healthz?{}", query.unwrap_or_default()))
+                        .send()
+                        .await
+                        .unwrap();
+                    for n in 0..20 {
+                        let _ = client
+                            .get(format!("{upstream}/healthz?nonce=stranger{n}"))
+                            .send()
+                            .await;
+                    }
+                    reply.text().await.unwrap()
+                }
+            },
+        ),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+#[tokio::test]
+async fn strangers_asking_healthz_cannot_crowd_out_the_real_check() {
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let proxy = crowding_proxy(fixture.base.clone()).await;
+    let page = shopcast_shoppage::serve(
+        fixture.shop.clone(),
+        shopcast_shoppage::ShopPageOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            public_url: proxy.clone(),
+            limits: ShopPageLimits::default(),
+            trust_proxy: false,
+        },
+    )
+    .await
+    .unwrap();
+    // The proxy leads to the fixture's server, not this one: someone else, crowded or not.
+    assert!(matches!(
+        page.check_reachable().await,
+        Reachability::SomeoneElse { .. }
+    ));
+    // Pointed through the proxy at itself: reachable, whatever strangers sent first.
+    assert_eq!(self_through_proxy(&fixture).await, Reachability::Reachable);
+}
+
+/// A shop page whose public address is a crowding proxy in front of itself.
+async fn self_through_proxy(fixture: &crate::Fixture) -> Reachability {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let proxy = crowding_proxy(format!("http://{listen}")).await;
+    let page = shopcast_shoppage::serve(
+        fixture.shop.clone(),
+        shopcast_shoppage::ShopPageOptions {
+            listen,
+            public_url: proxy,
+            limits: ShopPageLimits::default(),
+            trust_proxy: false,
+        },
+    )
+    .await
+    .unwrap();
+    page.check_reachable().await
+}
+
 const APP_ID: &str = "2021000149600001";
 // Test-only RSA pairs (the core tests' fixtures, made with `openssl genpkey`).
 const APP_PRIVATE_KEY: &str =
