@@ -189,6 +189,10 @@ pub struct ShopPage {
 pub async fn serve(shop: Shop, options: ShopPageOptions) -> std::io::Result<ShopPage> {
     let public_url = options.public_url.trim_end_matches('/').to_string();
     let limits = options.limits.clone();
+    // Listening first: a port in use must leave test mode's checkout where it was, not
+    // pointed at a shop page that never started.
+    let listener = TcpListener::bind(options.listen).await?;
+    let addr = listener.local_addr()?;
     let checkout = match shop.payment_settings().await {
         Ok(settings) if settings.test_mode => {
             let mode = shop
@@ -212,8 +216,6 @@ pub async fn serve(shop: Shop, options: ShopPageOptions) -> std::io::Result<Shop
             "the open-file limit is below what the connection cap needs"
         );
     }
-    let listener = TcpListener::bind(options.listen).await?;
-    let addr = listener.local_addr()?;
     let activity = Arc::new(Activity::default());
     let router = routes::router(
         shop,

@@ -107,3 +107,25 @@ async fn a_hundred_connections_from_one_address_are_all_answered() {
     }
     assert_eq!(answered, 100);
 }
+
+#[tokio::test]
+async fn a_port_in_use_leaves_test_mode_alone() {
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let before = fixture.shop.payments().test_mode().base_url();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = taken.local_addr().unwrap();
+    let failed = shopcast_shoppage::serve(
+        fixture.shop.clone(),
+        shopcast_shoppage::ShopPageOptions {
+            listen,
+            public_url: format!("http://{listen}"),
+            limits: ShopPageLimits::default(),
+            trust_proxy: false,
+        },
+    )
+    .await;
+    assert!(failed.is_err());
+    // The test checkout still sends buyers to the running shop page, not the failed one.
+    assert_eq!(fixture.shop.payments().test_mode().base_url(), before);
+    assert_eq!(before.as_deref(), Some(fixture.base.as_str()));
+}
