@@ -1,7 +1,7 @@
 //! Security headers on every answer (pages, media, 404s, refusals, the mounted checkout), and
 //! the request count the owner's status shows.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
@@ -15,29 +15,29 @@ use crate::Activity;
 const FORM_ACTION: &str = "form-action 'self' https://checkout.stripe.com https://*.stripe.com https://*.alipay.com https://*.alipaydev.com";
 
 /// The policy of every page: nothing but our own images and stylesheet, no script, no frames.
-pub(crate) fn content_security_policy(form_action: &str) -> String {
-    format!(
+fn content_security_policy(form_action: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!(
         "default-src 'none'; img-src 'self'; style-src 'self'; {form_action}; frame-ancestors 'none'; base-uri 'none'"
-    )
+    ))
+    .expect("ASCII")
 }
 
-/// The Mastodon share form leads to the buyer's own server, which can be any https host.
-pub(crate) const MASTODON_FORM_ACTION: &str = "form-action 'self' https:";
+/// Every answer's policy, written once.
+static PAGE_CSP: LazyLock<HeaderValue> = LazyLock::new(|| content_security_policy(FORM_ACTION));
+
+/// The Mastodon share form's: it leads to the buyer's own server, which can be any https host.
+pub(crate) static MASTODON_CSP: LazyLock<HeaderValue> =
+    LazyLock::new(|| content_security_policy("form-action 'self' https:"));
 
 #[derive(Clone)]
 pub(crate) struct Policy {
     pub https: bool,
-    pub csp: HeaderValue,
     pub activity: Arc<Activity>,
 }
 
 impl Policy {
     pub(crate) fn new(https: bool, activity: Arc<Activity>) -> Policy {
-        Policy {
-            https,
-            csp: HeaderValue::from_str(&content_security_policy(FORM_ACTION)).expect("ASCII"),
-            activity,
-        }
+        Policy { https, activity }
     }
 }
 
@@ -46,11 +46,7 @@ impl Policy {
 pub(crate) async fn secure(State(policy): State<Policy>, request: Request, next: Next) -> Response {
     policy.activity.saw_request();
     let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers
-        .entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(policy.csp.clone());
-    apply(policy.https, headers);
+    apply(policy.https, response.headers_mut());
     response
 }
 
@@ -60,10 +56,7 @@ pub(crate) fn apply(https: bool, headers: &mut HeaderMap) {
     let mut set = |name: HeaderName, value: HeaderValue| {
         headers.entry(name).or_insert(value);
     };
-    set(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_str(&content_security_policy(FORM_ACTION)).expect("ASCII"),
-    );
+    set(header::CONTENT_SECURITY_POLICY, PAGE_CSP.clone());
     set(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

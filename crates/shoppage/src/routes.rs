@@ -11,20 +11,20 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use shopcast_core::payments::web::plain_source_value;
 use shopcast_core::{BuyRequest, CoreError, NextStep, Shop, ShopFront, Variant};
 use shopcast_net::forms::FormKey;
 use shopcast_net::rate::{RateLimit, SharedLimit};
 
 use crate::client::{client_ip, is_phone};
-use crate::headers::{self, MASTODON_FORM_ACTION, Policy};
+use crate::headers::{self, Policy};
 use crate::words::{Words, words};
 use crate::{Activity, ShopPageLimits, hooks, pages};
 
 /// Longest SKU a link may name.
 const MAX_SKU_BYTES: usize = 100;
-/// Query keys a buy link carries into its order, and how long their values may be.
+/// Query keys a buy link carries into its order (values as plain as core keeps them).
 const ATTRIBUTION: [&str; 4] = ["src", "sign", "post", "order"];
-const MAX_ATTRIBUTION_CHARS: usize = 64;
 /// Longest search and longest text handed to Mastodon.
 const MAX_SEARCH_CHARS: usize = 100;
 const MAX_SHARE_CHARS: usize = 1000;
@@ -207,20 +207,12 @@ fn bad_sku(sku: &str) -> bool {
     sku.is_empty() || sku.len() > MAX_SKU_BYTES || sku.chars().any(char::is_control)
 }
 
-fn plain_value(value: &str) -> bool {
-    !value.is_empty()
-        && value.chars().count() <= MAX_ATTRIBUTION_CHARS
-        && value
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
 /// Only plain, bounded values travel from the link into the order.
 fn attribution(query: &HashMap<String, String>) -> Vec<(&'static str, String)> {
     ATTRIBUTION
         .iter()
         .filter_map(|key| {
-            let value = query.get(*key).filter(|v| plain_value(v))?;
+            let value = query.get(*key).filter(|v| plain_source_value(v))?;
             Some((*key, value.clone()))
         })
         .collect()
@@ -462,12 +454,10 @@ async fn mastodon(
         status,
         pages::mastodon_form(w, &front, &text, &token, typed.is_some()),
     );
-    if let Ok(csp) = HeaderValue::from_str(&headers::content_security_policy(MASTODON_FORM_ACTION))
-    {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, csp);
-    }
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        headers::MASTODON_CSP.clone(),
+    );
     response.headers_mut().insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
