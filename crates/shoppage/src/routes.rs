@@ -492,12 +492,18 @@ async fn media(
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|tag| tag.trim() == etag || tag.trim() == "*");
-    // Only for a photo the shop holds: `*` (or a guessed tag) must not vouch for any hash.
-    let stored = match app.shop.media().path_of(&hash, Variant::Full) {
-        Some(path) => tokio::fs::try_exists(path).await.unwrap_or(false),
-        None => false,
-    };
-    if matches && stored {
+    // Only photos of products on the page (or the logo): an archived product's photos stay
+    // private, and `*` (or a guessed tag) must not vouch for any hash.
+    let shown = app.shop.shop_page_shows_photo(&hash).await.unwrap_or(false);
+    let stored = shown
+        && match app.shop.media().path_of(&hash, Variant::Full) {
+            Some(path) => tokio::fs::try_exists(path).await.unwrap_or(false),
+            None => false,
+        };
+    if !stored {
+        return app.notice(StatusCode::NOT_FOUND, |w| w.no_such_page).await;
+    }
+    if matches {
         return (StatusCode::NOT_MODIFIED, cache).into_response();
     }
     let shop = app.shop.clone();

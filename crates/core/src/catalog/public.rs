@@ -119,6 +119,14 @@ impl Shop {
         })
     }
 
+    /// Whether the shop page may serve this photo: one of a shown product's, or the logo.
+    pub async fn shop_page_shows_photo(&self, hash: &str) -> Result<bool> {
+        if store::public_photo(&self.pool, hash).await? {
+            return Ok(true);
+        }
+        Ok(self.logo().await?.is_some_and(|logo| logo.hash == hash))
+    }
+
     /// (sku, updated_at) of every product on the shop page, at most 50,000, newest first.
     pub async fn shop_page_sitemap(&self) -> Result<Vec<(String, i64)>> {
         store::public_sitemap(&self.pool, i64::from(SITEMAP_MAX)).await

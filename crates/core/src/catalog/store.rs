@@ -540,6 +540,18 @@ async fn photos_of_many(
     Ok(all)
 }
 
+/// Whether a photo belongs to a product on the shop page (archived and SKU-less products'
+/// photos stay private even though their files remain in the media store).
+pub(crate) async fn public_photo(pool: &SqlitePool, hash: &str) -> Result<bool> {
+    Ok(sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT EXISTS (SELECT 1 FROM product_photos pp JOIN products p ON p.id = pp.product_id
+         WHERE pp.hash = ? {ON_SHOP_PAGE})"
+    )))
+    .bind(hash)
+    .fetch_one(pool)
+    .await?)
+}
+
 /// (sku, updated_at) of the shop page's products, newest first, at most `limit`.
 pub(crate) async fn public_sitemap(pool: &SqlitePool, limit: i64) -> Result<Vec<(String, i64)>> {
     Ok(sqlx::query_as(AssertSqlSafe(format!(

@@ -322,6 +322,43 @@ async fn photos_have_an_etag_and_come_back_304() {
 }
 
 #[tokio::test]
+async fn an_archived_products_photos_are_no_longer_served() {
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let client = http();
+    let url = format!("{}/media/{}/thumb", fixture.base, fixture.photo_hash);
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+    let tea = fixture
+        .shop
+        .list_products(&shopcast_core::ProductQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|p| p.thumb.as_deref() == Some(fixture.photo_hash.as_str()))
+        .expect("the product with the photo");
+    fixture.shop.set_archived(tea.id, true).await.unwrap();
+    // The file is still in the media store (the owner may bring the product back)...
+    assert!(
+        fixture
+            .shop
+            .media()
+            .read(&fixture.photo_hash, shopcast_core::Variant::Thumb)
+            .is_some()
+    );
+    // ...but strangers no longer get it, not even as a 304 for a tag they kept.
+    for tag in [None, Some("*")] {
+        let mut request = client.get(&url);
+        if let Some(tag) = tag {
+            request = request.header("if-none-match", tag);
+        }
+        assert_eq!(request.send().await.unwrap().status(), 404, "{tag:?}");
+    }
+}
+
+#[tokio::test]
 async fn index_search_sitemap_robots_and_health() {
     let fixture = start("en", ShopPageLimits::default()).await;
     let base = &fixture.base;
