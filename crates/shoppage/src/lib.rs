@@ -6,6 +6,7 @@
 //! every owner text escaped, no listing or admin endpoint, nothing private on any page.
 
 mod client;
+mod fresh;
 mod headers;
 mod hooks;
 mod pages;

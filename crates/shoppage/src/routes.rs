@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::rejection::FormRejection;
@@ -17,6 +17,7 @@ use shopcast_net::forms::FormKey;
 use shopcast_net::rate::{RateLimit, SharedLimit};
 
 use crate::client::{client_ip, is_phone};
+use crate::fresh::Fresh;
 use crate::headers::{self, Policy};
 use crate::words::{Words, words};
 use crate::{Activity, ShopPageLimits, hooks, pages};
@@ -44,14 +45,22 @@ struct App {
     orders: Arc<RateLimit>,
     shop_orders: Arc<SharedLimit>,
     activity: Arc<Activity>,
-    /// The shop's name and language, read at most once a second (every page shows them).
-    front: Arc<Mutex<Option<(Instant, ShopFront)>>>,
+    /// The shop's name and language, product and index pages as rendered, each read at most
+    /// once a second: a busy product page must not queue on the shop file (Buy checks stock
+    /// again in the engine).
+    front: Arc<Fresh<(), ShopFront>>,
+    products: Arc<Fresh<ProductKey, Option<Arc<Slotted>>>>,
+    indexes: Arc<Fresh<(String, u32), Arc<str>>>,
     /// The sitemap as last written; one request at a time rewrites it when stale.
     sitemap: Arc<tokio::sync::Mutex<Option<(Instant, axum::body::Bytes)>>>,
 }
 
-/// How long the shop's name and language are reused before they are read again.
-const FRONT_FRESH_FOR: Duration = Duration::from_secs(1);
+/// A product page as kept: its SKU and the attribution its link carried.
+type ProductKey = (String, Vec<(&'static str, String)>);
+
+/// How long what a page shows is reused before it is read again, and how many pages are kept.
+const FRESH_FOR: Duration = Duration::from_secs(1);
+const FRESH_PAGES: usize = 4096;
 /// How long the sitemap is reused (crawlers ask often; it is the one page listing everything).
 const SITEMAP_FRESH_FOR: Duration = Duration::from_secs(300);
 /// A sitemap holds at most 50,000 addresses (sitemaps.org): the root and this many products.
@@ -78,7 +87,9 @@ pub(crate) fn router(
             settings.limits.shop_orders_per_minute,
         )),
         activity: activity.clone(),
-        front: Arc::default(),
+        front: Arc::new(Fresh::new(FRESH_FOR, 1)),
+        products: Arc::new(Fresh::new(FRESH_FOR, FRESH_PAGES)),
+        indexes: Arc::new(Fresh::new(FRESH_FOR, FRESH_PAGES)),
         sitemap: Arc::default(),
     };
     let pages = axum::Router::new()
@@ -161,16 +172,8 @@ fn page_answer(status: StatusCode, html: String) -> Response {
 impl App {
     /// The shop's name and language; a shop whose settings cannot be read still answers.
     async fn front(&self) -> ShopFront {
-        if let Some((at, front)) = &*self.front.lock().expect("lock")
-            && at.elapsed() < FRONT_FRESH_FOR
-        {
-            return front.clone();
-        }
-        match self.shop.shop_front().await {
-            Ok(front) => {
-                *self.front.lock().expect("lock") = Some((Instant::now(), front.clone()));
-                front
-            }
+        match self.front.get_or_load(&(), self.shop.shop_front()).await {
+            Ok(front) => front,
             Err(error) => {
                 tracing::warn!(%error, "the shop page could not read the shop's name");
                 blank_front()
@@ -232,16 +235,24 @@ async fn index(State(app): State<App>, Query(query): Query<HashMap<String, Strin
         .and_then(|p| p.parse::<u32>().ok())
         .unwrap_or(1)
         .clamp(1, 10_000);
-    let found = match app.shop.shop_page_index(&search, page).await {
-        Ok(found) => found,
-        Err(error) => return app.failed(error).await,
+    let key = (search.clone(), page);
+    let render = async {
+        let found = app.shop.shop_page_index(&search, page).await?;
+        let front = app.front().await;
+        let html = pages::index(
+            words(&front.locale),
+            &front,
+            &found,
+            &search,
+            page,
+            &app.public_url,
+        );
+        Ok::<_, CoreError>(Arc::<str>::from(html))
     };
-    let front = app.front().await;
-    let w = words(&front.locale);
-    page_answer(
-        StatusCode::OK,
-        pages::index(w, &front, &found, &search, page, &app.public_url),
-    )
+    match app.indexes.get_or_load(&key, render).await {
+        Ok(html) => page_answer(StatusCode::OK, html.to_string()),
+        Err(error) => app.failed(error).await,
+    }
 }
 
 async fn product(
@@ -254,25 +265,66 @@ async fn product(
             .notice(StatusCode::NOT_FOUND, |w| w.no_such_product)
             .await;
     }
-    let product = match app.shop.shop_page_product(&sku).await {
-        Ok(Some(product)) => product,
-        Ok(None) => {
-            return app
-                .notice(StatusCode::NOT_FOUND, |w| w.no_such_product)
-                .await;
-        }
-        Err(error) => return app.failed(error).await,
-    };
-    let front = app.front().await;
-    let w = words(&front.locale);
-    let token = app.forms.issue("buy", &sku);
     let carried = attribution(&query);
-    let mut hidden: Vec<(&str, &str)> = vec![("csrf", token.as_str())];
-    hidden.extend(carried.iter().map(|(key, value)| (*key, value.as_str())));
-    page_answer(
-        StatusCode::OK,
-        pages::product(w, &front, &product, &app.public_url, &hidden),
-    )
+    let key = (sku.clone(), carried);
+    let render = async {
+        let Some(product) = app.shop.shop_page_product(&sku).await? else {
+            return Ok(None);
+        };
+        let front = app.front().await;
+        let mut hidden: Vec<(&str, &str)> = vec![("csrf", TOKEN_SLOT)];
+        hidden.extend(key.1.iter().map(|(key, value)| (*key, value.as_str())));
+        let html = pages::product(
+            words(&front.locale),
+            &front,
+            &product,
+            &app.public_url,
+            &hidden,
+        );
+        Ok::<_, CoreError>(Some(Arc::new(Slotted::new(html))))
+    };
+    match app.products.get_or_load(&key, render).await {
+        Ok(Some(page)) => page_answer(StatusCode::OK, page.fill(&app.forms.issue("buy", &sku))),
+        Ok(None) => {
+            app.notice(StatusCode::NOT_FOUND, |w| w.no_such_product)
+                .await
+        }
+        Err(error) => app.failed(error).await,
+    }
+}
+
+/// Where a kept product page takes each visitor's own form token (letters only, so escaping
+/// leaves it as it is).
+const TOKEN_SLOT: &str = "SHOPCASTFORMTOKENSLOT";
+
+/// A rendered page with one slot for the visitor's form token.
+struct Slotted {
+    before: String,
+    after: Option<String>,
+}
+
+impl Slotted {
+    fn new(html: String) -> Slotted {
+        match html.split_once(TOKEN_SLOT) {
+            // The owner's own text could hold the slot's letters: then only one slot is sure.
+            Some((before, after)) if !after.contains(TOKEN_SLOT) => Slotted {
+                before: before.to_string(),
+                after: Some(after.to_string()),
+            },
+            _ => Slotted {
+                before: html,
+                after: None,
+            },
+        }
+    }
+
+    fn fill(&self, token: &str) -> String {
+        match &self.after {
+            Some(after) => [self.before.as_str(), token, after].concat(),
+            // No single slot: a page without a working Buy rather than someone else's token.
+            None => self.before.clone(),
+        }
+    }
 }
 
 /// The posted form; a missing or unreadable one is an empty form (refused for its missing

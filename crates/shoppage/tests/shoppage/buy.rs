@@ -131,6 +131,41 @@ async fn buying_needs_a_fresh_form_token_of_this_server() {
 }
 
 #[tokio::test]
+async fn a_kept_page_gives_every_visitor_their_own_token_and_the_links_own_tag() {
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let base = &fixture.base;
+    let client = http();
+    // Within a second the page is the kept copy: still a token each, each good once.
+    let first = page_text(&client, format!("{base}/p/TEA-1?src=post&post=7")).await;
+    let second = page_text(&client, format!("{base}/p/TEA-1?src=post&post=7")).await;
+    let other_link = page_text(&client, format!("{base}/p/TEA-1?src=qr&sign=S1")).await;
+    let tokens: Vec<String> = [&first, &second, &other_link]
+        .iter()
+        .map(|page| field(page, "csrf").unwrap())
+        .collect();
+    assert_ne!(tokens[0], tokens[1]);
+    assert_ne!(tokens[1], tokens[2]);
+    assert!(!first.contains("SHOPCASTFORMTOKENSLOT"));
+    assert_eq!(field(&second, "post").as_deref(), Some("7"));
+    assert_eq!(field(&other_link, "sign").as_deref(), Some("S1"));
+    assert_eq!(
+        field(&other_link, "post"),
+        None,
+        "another link's tag leaked"
+    );
+    for token in &tokens[..2] {
+        let reply = client
+            .post(format!("{base}/p/TEA-1/buy"))
+            .form(&[("csrf", token.as_str()), ("src", "post"), ("post", "7")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 303);
+    }
+    assert_eq!(order_count(&fixture.shop).await, 2);
+}
+
+#[tokio::test]
 async fn a_body_over_the_cap_gets_413_and_creates_nothing() {
     let fixture = start("en", ShopPageLimits::default()).await;
     let client = http();
