@@ -207,7 +207,7 @@ for (const [key, shop] of Object.entries(shops)) {
       assert.equal(afterList.length, before.length, 'a GET creates no payment');
     });
 
-    it('a declined payment leads back to a receipt that is not paid and offers no sharing', async () => {
+    it('a declined payment leads back to a receipt that is not paid, offers no sharing and lets the buyer try again', async () => {
       const b = browsers.phone;
       const paidBefore = JSON.parse(shopcast(dataDir, ['payments', 'list', '--json'])).filter((p) => p.status === 'paid');
       await visit(b, `${server.url}/p/${shop.product.sku}`);
@@ -219,6 +219,12 @@ for (const [key, shop] of Object.entries(shops)) {
       await back.click();
       await b.waitUntil(async () => (await b.getUrl()).includes('/r/'));
       await visit(b, await b.getUrl());
+      // Once the decline is recorded the page stops waiting and offers to try again (it
+      // refreshes itself until then).
+      const again = await b.$('a#try-again');
+      await again.waitForExist({ timeout: 15000 });
+      assert.match(await again.getAttribute('href'), new RegExp(`^/p/${shop.product.sku}$`));
+      assert.equal(await b.execute(() => document.querySelectorAll('meta[http-equiv="refresh"]').length), 0);
       const state = await b.execute(() => ({
         share: document.querySelectorAll('a[href*="bsky.app"], a[href*="weibo.com"], a[href*="/share/mastodon"]').length,
         order: document.getElementById('order')?.textContent,

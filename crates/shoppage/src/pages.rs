@@ -333,6 +333,7 @@ pub(crate) fn index(
 /// A buyer's receipt; while unpaid it reloads itself every 3 seconds.
 pub(crate) fn receipt(w: &Words, front: &ShopFront, receipt: &Receipt) -> String {
     let waiting = !receipt.paid
+        && !receipt.declined
         && matches!(
             receipt.status,
             OrderStatus::Open | OrderStatus::AwaitingPayment
@@ -345,6 +346,19 @@ pub(crate) fn receipt(w: &Words, front: &ShopFront, receipt: &Receipt) -> String
         format!(r#"<p class="paid" id="state">{}</p>"#, esc(w.paid))
     } else if waiting {
         format!(r#"<p class="waiting" id="state">{}</p>"#, esc(w.waiting))
+    } else if receipt.declined {
+        let again = match receipt.lines.first().and_then(|line| line.sku.as_deref()) {
+            Some(sku) => format!(
+                r#" <a class="button" id="try-again" href="/p/{}">{}</a>"#,
+                shopcast_net::html::path_segment(sku),
+                esc(w.try_again)
+            ),
+            None => String::new(),
+        };
+        format!(
+            r#"<p class="waiting" id="state">{}</p><p>{again}</p>"#,
+            esc(w.declined)
+        )
     } else {
         format!(r#"<p class="waiting" id="state">{}</p>"#, esc(w.closed))
     };

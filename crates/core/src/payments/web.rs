@@ -72,6 +72,9 @@ pub struct Receipt {
     pub order_ref: String,
     /// False: "waiting for the payment to be confirmed".
     pub paid: bool,
+    /// The buyer's last try was declined (nothing charged): the page offers to try again
+    /// instead of waiting.
+    pub declined: bool,
     pub status: OrderStatus,
     pub lines: Vec<ReceiptLine>,
     pub total: Money,
@@ -231,6 +234,7 @@ impl Shop {
         } else {
             None
         };
+        let declined = !paid && orders::last_try_declined(&self.pool, order_id).await?;
         let paid_at_text = match paid_at {
             Some(at) => Some(local_time(at, &settings.timezone, locale)?),
             None => None,
@@ -274,6 +278,7 @@ impl Shop {
         Ok(Some(Receipt {
             order_ref: order.order_ref,
             paid,
+            declined,
             status: order.status,
             lines,
             total_text: order.total.format_local(locale),

@@ -407,6 +407,17 @@ pub(crate) async fn order_ref_was_paid(pool: &SqlitePool, order_ref: &str) -> Re
     )
 }
 
+/// Whether the buyer's last try at paying this order was declined (and nothing paid it).
+pub(crate) async fn last_try_declined(pool: &SqlitePool, order_id: i64) -> Result<bool> {
+    let last: Option<String> = sqlx::query_scalar(
+        "SELECT status FROM payments WHERE order_id = ? ORDER BY updated_at DESC, id DESC LIMIT 1",
+    )
+    .bind(order_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(last.as_deref() == Some("failed"))
+}
+
 /// When the payment that paid this order happened (UTC ms), if one did.
 pub(crate) async fn paid_at(pool: &SqlitePool, order_id: i64) -> Result<Option<i64>> {
     Ok(sqlx::query_scalar(
