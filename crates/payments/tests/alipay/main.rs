@@ -14,5 +14,7 @@ mod stub;
 #[path = "../support/tally.rs"]
 mod tally;
 mod vectors;
+#[path = "../support/venv.rs"]
+mod venv;
 mod web;
 mod wire;

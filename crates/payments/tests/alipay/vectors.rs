@@ -8,9 +8,6 @@
 //! it (tests/peers/setup.sh). They never skip.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -28,59 +25,13 @@ use crate::stub::{self, APP_ID};
 
 const NOTIFY_URL: &str = "https://shop.example/alipay/notify?till=1&sig=a=b";
 
-fn venv_python() -> PathBuf {
-    let venv = std::env::var_os("SHOPCAST_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME")
-                .or_else(|| std::env::var_os("USERPROFILE"))
-                .expect("HOME is set");
-            PathBuf::from(home).join(".cache/shopcast-venv")
-        });
-    let python = if cfg!(windows) {
-        venv.join("Scripts/python.exe")
-    } else {
-        venv.join("bin/python")
-    };
-    assert!(
-        python.exists(),
-        "the test venv is missing ({}): run tests/peers/setup.sh to install the official \
-         Alipay SDK these tests compare against",
-        python.display()
-    );
-    python
-}
-
 /// Runs one job through the SDK script and returns its answer.
 fn sdk(mut job: Value) -> Value {
     job["app_id"] = APP_ID.into();
     job["app_private_key"] = keys().app.private_pkcs1_base64().into();
     job["alipay_private_key"] = keys().alipay.private_pkcs1_base64().into();
     job["alipay_public_key"] = keys().alipay.public_spki_base64().into();
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers/alipay_vectors.py");
-    let mut child = Command::new(venv_python())
-        .arg(&script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the venv python");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(job.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{} failed ({}): {stderr}\nIf the Alipay SDK is missing, run tests/peers/setup.sh.",
-        script.display(),
-        output.status
-    );
-    serde_json::from_slice(&output.stdout).expect("the script answers JSON")
+    crate::venv::run_peer_script("alipay_vectors.py", &job)
 }
 
 fn provider() -> AlipayProvider {
