@@ -1,7 +1,8 @@
 //! Shopcast payments.
 //!
 //! Payment providers behind one [`PaymentProvider`] trait (see [`provider`]):
-//! [`testmode`] (built in, no account), [`stripe`] and [`alipay`] (face-to-face, 当面付).
+//! [`testmode`] (built in, no account), [`stripe`], [`alipay`] (face-to-face, 当面付) and
+//! [`wechat`] (WeChat Pay APIv3); [`payment_code`] tells whose payment code (付款码) was scanned.
 //! They speak HTTP and sign/verify; they keep no durable state — the engine stores cursors,
 //! open charges and the ledger.
 //!
@@ -20,14 +21,16 @@
 
 pub mod alipay;
 pub mod http;
+pub mod payment_code;
 pub mod provider;
 pub mod static_qr;
 pub mod stripe;
 pub mod testmode;
+pub mod wechat;
 
 pub use provider::{
-    Charge, ChargeLine, ChargeRequest, OpenCharge, PaymentProvider, PaymentStatus, PollOutcome,
-    ProviderError, ProviderEvent, ProviderKind, Refund, RefundRequest, UnreadableEvent,
-    WebCheckout,
+    CODE_TRADE_SUFFIX, Charge, ChargeLine, ChargeRequest, CodeCharge, OpenCharge, PaymentProvider,
+    PaymentStatus, PollOutcome, ProviderError, ProviderEvent, ProviderKind, Refund, RefundRequest,
+    UnreadableEvent, WebCheckout,
 };
 pub use static_qr::{PayloadError, crc16_ccitt_false};

@@ -19,6 +19,8 @@ pub enum ProviderKind {
     Stripe,
     /// Alipay face-to-face (当面付).
     Alipay,
+    /// WeChat Pay APIv3, a directly connected merchant (Native QR and payment codes).
+    Wechat,
     /// Cash or a static bank QR, marked paid by hand.
     Manual,
 }
@@ -29,6 +31,7 @@ impl ProviderKind {
             ProviderKind::Test => "test",
             ProviderKind::Stripe => "stripe",
             ProviderKind::Alipay => "alipay",
+            ProviderKind::Wechat => "wechat",
             ProviderKind::Manual => "manual",
         }
     }
@@ -38,6 +41,7 @@ impl ProviderKind {
             ProviderKind::Test,
             ProviderKind::Stripe,
             ProviderKind::Alipay,
+            ProviderKind::Wechat,
             ProviderKind::Manual,
         ]
         .into_iter()
@@ -105,6 +109,27 @@ pub struct Charge {
     /// The provider's reply exactly as received, for the payment detail view.
     pub raw: String,
 }
+
+/// What charging a customer's payment code (付款码) brought at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeCharge {
+    /// Paid on the spot (small amounts need no confirmation on the phone). `event` is the
+    /// payment, with the same event id a later query of the trade would give.
+    Paid {
+        charge: Charge,
+        event: ProviderEvent,
+    },
+    /// Not settled yet: the customer is confirming on the phone (Alipay `WAIT_BUYER_PAY`,
+    /// WeChat `USERPAYING`), or the reply was uncertain (timeout, 5xx, `SYSTEMERROR`) so the
+    /// trade may exist. The charge is open: it is polled like any other until paid, failed or
+    /// expired, and withdrawn on expiry (Alipay `trade.cancel`, WeChat `reverse`), so no
+    /// customer is charged for a sale the till gave up.
+    Waiting { charge: Charge },
+}
+
+/// How a payment-code trade's number ends (`<order ref>_C`), telling it apart from QR and web
+/// trades when it is withdrawn.
+pub const CODE_TRADE_SUFFIX: &str = "_C";
 
 /// A charge still waiting for the customer, passed to providers that must be asked about each
 /// open charge (Alipay `trade.query`) rather than reading an event feed.
@@ -368,6 +393,23 @@ pub trait PaymentProvider: Send + Sync {
         cursor: Option<&str>,
         open: &[OpenCharge],
     ) -> Result<PollOutcome, ProviderError>;
+
+    /// Charges the payment code (付款码) the cashier scanned from the customer's phone
+    /// (`auth_code`, digits only, already checked to belong to this provider). The charge's
+    /// `charge_ref` is the trade number, which ends in [`CODE_TRADE_SUFFIX`] so that
+    /// [`PaymentProvider::cancel`] knows to cancel/reverse rather than close it. A code the
+    /// provider refuses outright (expired code, insufficient balance) is
+    /// [`ProviderError::Rejected`] with the provider's words.
+    async fn charge_code(
+        &self,
+        _request: &ChargeRequest,
+        _auth_code: &str,
+    ) -> Result<CodeCharge, ProviderError> {
+        Err(ProviderError::Unsupported {
+            provider: self.kind(),
+            what: "payment codes",
+        })
+    }
 
     /// Withdraws a charge that was not paid (expired or abandoned at the till).
     async fn cancel(&self, charge: &OpenCharge) -> Result<(), ProviderError>;

@@ -319,6 +319,8 @@ pub async fn forget(pool: &SqlitePool, secrets: &SecretStore, kind: ProviderKind
             secrets.delete(ALIPAY_PUBLIC_KEY)?;
             all.alipay = None;
         }
+        // Filled in with WeChat Pay's setup (issue 14).
+        ProviderKind::Wechat => {}
         ProviderKind::Test => all.test_mode = false,
         ProviderKind::Manual => {}
     }

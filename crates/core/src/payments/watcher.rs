@@ -482,6 +482,7 @@ fn skipped_sentence(kind: ProviderKind, summary: &unreadable::UnreadableSummary)
     let name = match kind {
         ProviderKind::Stripe => "Stripe",
         ProviderKind::Alipay => "Alipay",
+        ProviderKind::Wechat => "WeChat Pay",
         ProviderKind::Test => "test-mode",
         ProviderKind::Manual => "manual",
     };
