@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  CODE_READY,
   MAX_QUANTITY,
   addToCart,
+  canChargeCodes,
+  codeInFlight,
+  nextCodeState,
+  normalizePaymentCode,
+  type CodeEvent,
+  type CodeState,
   buyLink,
   effectiveBuyLinkBase,
   cartTotal,
@@ -129,5 +136,108 @@ describe('effectiveBuyLinkBase', () => {
     expect(buyLink(effectiveBuyLinkBase({ buyLinkBase: '', publicUrl: 'http://127.0.0.1:8080' }), { id: 3, sku: 'TEA-1' }, { src: 'weibo' })).toBe(
       'http://127.0.0.1:8080/p/TEA-1?src=weibo',
     );
+  });
+});
+
+/** The states a list of events leads to, from ready. */
+function run(events: CodeEvent[], from: CodeState = CODE_READY): CodeState {
+  return events.reduce(nextCodeState, from);
+}
+
+const WECHAT = '134567890123456789';
+
+describe('normalizePaymentCode', () => {
+  it('keeps a scanner’s digits and drops its Enter, spaces and dashes', () => {
+    expect(normalizePaymentCode(`${WECHAT}\r\n`)).toBe(WECHAT);
+    expect(normalizePaymentCode(' 1345 6789 0123 4567 89 ')).toBe(WECHAT);
+    expect(normalizePaymentCode('1345-6789-0123-456789')).toBe(WECHAT);
+    expect(normalizePaymentCode('\t2830\u30001234\u00a05678 9012')).toBe('2830123456789012');
+  });
+
+  it('turns full-width digits (a Chinese input method left on) into ASCII', () => {
+    expect(normalizePaymentCode('１３４５６７８９０１２３４５６７８９')).toBe(WECHAT);
+    expect(normalizePaymentCode('１３４５－６７８９')).toBe('13456789');
+  });
+
+  it('leaves anything else for the engine to explain', () => {
+    expect(normalizePaymentCode('TEA-LJ-1')).toBe('TEALJ1');
+    expect(normalizePaymentCode('   ')).toBe('');
+  });
+});
+
+describe('canChargeCodes', () => {
+  it('needs Alipay or WeChat Pay; test mode and Stripe cannot charge a code', () => {
+    expect(canChargeCodes(['test', 'stripe'])).toBe(false);
+    expect(canChargeCodes([])).toBe(false);
+    expect(canChargeCodes(['test', 'alipay'])).toBe(true);
+    expect(canChargeCodes(['wechat'])).toBe(true);
+  });
+});
+
+describe('nextCodeState', () => {
+  it('sends the normalised code on Enter, and ignores an empty Enter', () => {
+    expect(run([{ kind: 'scanned', typed: ' ' }])).toEqual(CODE_READY);
+    expect(run([{ kind: 'scanned', typed: `１３４５ ${WECHAT.slice(4)}\n` }])).toEqual({ kind: 'sending', code: WECHAT });
+  });
+
+  it('paid on the spot', () => {
+    expect(run([{ kind: 'scanned', typed: WECHAT }, { kind: 'charged', paid: true }])).toEqual({ kind: 'paid' });
+  });
+
+  it('waits while the customer confirms, then is paid by the live update', () => {
+    const waiting = run([{ kind: 'scanned', typed: WECHAT }, { kind: 'charged', paid: false }]);
+    expect(waiting).toEqual({ kind: 'waiting' });
+    expect(codeInFlight(waiting)).toBe(true);
+    expect(run([{ kind: 'order', status: 'awaiting_payment' }], waiting)).toBe(waiting);
+    expect(run([{ kind: 'payment', status: 'pending' }], waiting)).toBe(waiting);
+    expect(run([{ kind: 'order', status: 'paid' }], waiting)).toEqual({ kind: 'paid' });
+  });
+
+  it('a "paid" that overtakes the engine’s answer is not undone by the answer', () => {
+    expect(
+      run([{ kind: 'scanned', typed: WECHAT }, { kind: 'order', status: 'paid' }, { kind: 'charged', paid: false }]),
+    ).toEqual({ kind: 'paid' });
+  });
+
+  it('declined on the spot: the provider’s words, then a rescan sends again', () => {
+    const declined = run([
+      { kind: 'scanned', typed: WECHAT },
+      { kind: 'refused', message: 'The payment provider refused the request.', detail: 'Details: 余额不足' },
+    ]);
+    expect(declined).toEqual({ kind: 'declined', message: 'The payment provider refused the request.', detail: 'Details: 余额不足' });
+    expect(codeInFlight(declined)).toBe(false);
+    expect(run([{ kind: 'scanned', typed: '284567890123456789' }], declined)).toEqual({ kind: 'sending', code: '284567890123456789' });
+  });
+
+  it('declined on the phone after waiting: no words from the provider', () => {
+    expect(run([{ kind: 'payment', status: 'failed' }], { kind: 'waiting' })).toEqual({ kind: 'declined', message: null, detail: null });
+  });
+
+  it('expires when the customer never confirms (order or payment says so), then a rescan works', () => {
+    const byOrder = run([{ kind: 'order', status: 'expired' }], { kind: 'waiting' });
+    expect(byOrder).toEqual({ kind: 'expired' });
+    expect(run([{ kind: 'payment', status: 'expired' }], { kind: 'waiting' })).toEqual({ kind: 'expired' });
+    expect(run([{ kind: 'scanned', typed: WECHAT }], byOrder)).toEqual({ kind: 'sending', code: WECHAT });
+  });
+
+  it('a second scan while one is in flight is ignored: the customer is not charged twice', () => {
+    const sending: CodeState = { kind: 'sending', code: WECHAT };
+    expect(run([{ kind: 'scanned', typed: '134000000000000000' }], sending)).toBe(sending);
+    expect(run([{ kind: 'scanned', typed: '134000000000000000' }], { kind: 'waiting' })).toEqual({ kind: 'waiting' });
+    expect(run([{ kind: 'scanned', typed: '134000000000000000' }], { kind: 'paid' })).toEqual({ kind: 'paid' });
+  });
+
+  it('updates about other sales’ states change nothing once the code is settled', () => {
+    for (const settled of [CODE_READY, { kind: 'paid' } as const, { kind: 'expired' } as const]) {
+      expect(run([{ kind: 'order', status: 'expired' }, { kind: 'payment', status: 'failed' }, { kind: 'charged', paid: true }], settled)).toBe(settled);
+    }
+    // An answer or refusal that arrives late (after a cancel) does not bring the code back.
+    expect(run([{ kind: 'refused', message: 'x', detail: null }], CODE_READY)).toBe(CODE_READY);
+  });
+
+  it('cancel or review ends it; reset starts over', () => {
+    expect(run([{ kind: 'order', status: 'cancelled' }], { kind: 'waiting' })).toEqual(CODE_READY);
+    expect(run([{ kind: 'order', status: 'review' }], { kind: 'waiting' })).toEqual(CODE_READY);
+    expect(run([{ kind: 'reset' }], { kind: 'declined', message: 'x', detail: null })).toEqual(CODE_READY);
   });
 });

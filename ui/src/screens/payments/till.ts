@@ -1,6 +1,6 @@
-// The till's arithmetic and links, kept free of Svelte so they unit-test in Node:
-// the cart (integer minor units only), the QR countdown and the buyer's share links.
-import type { Money, OrderLineDraft, ProductSummary } from '../../lib/bindings';
+// The till's arithmetic and links, kept free of Svelte so they unit-test in Node: the cart
+// (integer minor units only), the QR countdown, the customer's payment code and share links.
+import type { Money, OrderLineDraft, OrderStatus, PaymentStatus, ProductSummary } from '../../lib/bindings';
 
 /** One product in the cart with how many the customer takes. */
 export type CartLine = {
@@ -124,5 +124,95 @@ export function shareUrl(network: ShareNetwork, url: string, text: string): stri
       return `https://bsky.app/intent/compose?text=${encodeURIComponent(withLink)}`;
     case 'mastodon':
       return `https://mastodonshare.com/?text=${encodeURIComponent(withLink)}`;
+  }
+}
+
+/** Providers that can charge the payment code a customer shows (付款码). */
+export const CODE_PROVIDERS: readonly string[] = ['alipay', 'wechat'];
+
+/** Whether the till offers "Scan customer's code": a provider that charges codes is connected. */
+export function canChargeCodes(connected: readonly string[]): boolean {
+  return connected.some((p) => CODE_PROVIDERS.includes(p));
+}
+
+/**
+ * What a scanner (keyboard wedge) or the cashier typed, as the engine takes it: full-width
+ * digits (typed while a Chinese input method is on) become ASCII, and the spaces, dashes and
+ * line ends a scanner or a hand adds between groups go. Anything else stays, so the engine can
+ * say what is wrong with it.
+ */
+export function normalizePaymentCode(typed: string): string {
+  return typed
+    .replace(/[\uFF10-\uFF19]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0))
+    .replace(/[\s\u3000\-\u2010-\u2015\uFF0D]/g, '');
+}
+
+/**
+ * The payment code's progress at the till. ready: waiting for a scan; sending: the code is
+ * with the provider; waiting: the customer confirms on the phone; paid; declined (with the
+ * provider's words, or null when the refusal came later without words); expired: the
+ * customer did not confirm and the charge was withdrawn.
+ */
+export type CodeState =
+  | { kind: 'ready' }
+  | { kind: 'sending'; code: string }
+  | { kind: 'waiting' }
+  | { kind: 'paid' }
+  | { kind: 'declined'; message: string | null; detail: string | null }
+  | { kind: 'expired' };
+
+export type CodeEvent =
+  /** Enter in the field (the code as typed). */
+  | { kind: 'scanned'; typed: string }
+  /** The engine's answer to the charge: paid on the spot, or waiting for the customer. */
+  | { kind: 'charged'; paid: boolean }
+  /** The engine refused or the provider declined the code. */
+  | { kind: 'refused'; message: string; detail: string | null }
+  /** Live updates (or a look-up) about the sale's order and its payment. */
+  | { kind: 'order'; status: OrderStatus }
+  | { kind: 'payment'; status: PaymentStatus }
+  /** The cashier cancelled the sale, or a new one started. */
+  | { kind: 'reset' };
+
+export const CODE_READY: CodeState = { kind: 'ready' };
+
+/** Whether the code is with the provider or the customer (a scan now is ignored). */
+export function codeInFlight(state: CodeState): boolean {
+  return state.kind === 'sending' || state.kind === 'waiting';
+}
+
+/**
+ * The next state. Live updates can overtake the engine's answer (a code paid at once sends
+ * its "paid" while the call is still returning), so "paid" and "expired" are taken while
+ * sending too, and a late answer never undoes them. A second scan while one is in flight is
+ * ignored: the customer is not charged twice.
+ */
+export function nextCodeState(state: CodeState, event: CodeEvent): CodeState {
+  switch (event.kind) {
+    case 'scanned': {
+      if (codeInFlight(state) || state.kind === 'paid') return state;
+      const code = normalizePaymentCode(event.typed);
+      return code === '' ? state : { kind: 'sending', code };
+    }
+    case 'charged':
+      if (state.kind !== 'sending') return state;
+      return event.paid ? { kind: 'paid' } : { kind: 'waiting' };
+    case 'refused':
+      return state.kind === 'sending' ? { kind: 'declined', message: event.message, detail: event.detail } : state;
+    case 'order':
+      if (!codeInFlight(state)) return state;
+      if (event.status === 'paid') return { kind: 'paid' };
+      if (event.status === 'expired') return { kind: 'expired' };
+      // Money that does not match the sale goes to review (the till shows that); the code is done.
+      if (event.status === 'cancelled' || event.status === 'review') return CODE_READY;
+      return state;
+    case 'payment':
+      // A paid payment may still not match the sale: the order's status says "paid".
+      if (state.kind !== 'waiting') return state;
+      if (event.status === 'failed') return { kind: 'declined', message: null, detail: null };
+      if (event.status === 'expired') return { kind: 'expired' };
+      return state;
+    case 'reset':
+      return CODE_READY;
   }
 }
