@@ -22,6 +22,7 @@
 pub mod alipay;
 pub mod http;
 pub mod payment_code;
+pub mod poll;
 pub mod provider;
 pub mod static_qr;
 pub mod stripe;

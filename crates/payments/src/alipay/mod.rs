@@ -12,16 +12,16 @@ pub mod notify;
 pub mod sign;
 pub mod wire;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use reqwest::Url;
 
 use crate::http;
+use crate::poll::DueCharges;
+pub use crate::poll::PollSchedule;
 use crate::provider::{
     Charge, ChargeRequest, OpenCharge, PaymentProvider, PaymentStatus, PollOutcome, ProviderError,
     ProviderEvent, ProviderKind, Refund, RefundRequest, WebCheckout,
@@ -81,38 +81,6 @@ impl fmt::Debug for AlipayConfig {
     }
 }
 
-/// How often one open charge is queried: the watcher may call [`PaymentProvider::poll`]
-/// every 250 ms, but Alipay only needs asking about each QR about once a second while the
-/// customer is likely at the till, and less often after that.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PollSchedule {
-    /// Gap between queries while the charge is young.
-    pub fast: Duration,
-    /// How long a charge counts as young, from the first poll that saw it.
-    pub fast_for: Duration,
-    /// Gap between queries afterwards.
-    pub slow: Duration,
-}
-
-impl Default for PollSchedule {
-    fn default() -> Self {
-        Self {
-            fast: Duration::from_secs(1),
-            fast_for: Duration::from_secs(30),
-            slow: Duration::from_secs(3),
-        }
-    }
-}
-
-/// When one open charge was first seen and when it may next be queried.
-#[derive(Debug, Clone, Copy)]
-struct Backoff {
-    first_seen: Instant,
-    next_at: Instant,
-    /// Queried at least once after its expiry: expired charges get one immediate check.
-    checked_expired: bool,
-}
-
 /// The Alipay face-to-face provider.
 pub struct AlipayProvider {
     gateway: Url,
@@ -121,8 +89,7 @@ pub struct AlipayProvider {
     alipay_key: AlipayPublicKey,
     notify_url: Option<String>,
     http: reqwest::Client,
-    schedule: PollSchedule,
-    backoff: Mutex<HashMap<String, Backoff>>,
+    due: DueCharges,
 }
 
 impl fmt::Debug for AlipayProvider {
@@ -159,13 +126,12 @@ impl AlipayProvider {
             alipay_key: AlipayPublicKey::parse(&config.alipay_public_key)?,
             notify_url: config.notify_url.filter(|url| !url.trim().is_empty()),
             http: http::client(),
-            schedule: PollSchedule::default(),
-            backoff: Mutex::new(HashMap::new()),
+            due: DueCharges::default(),
         })
     }
 
     pub fn with_poll_schedule(mut self, schedule: PollSchedule) -> Self {
-        self.schedule = schedule;
+        self.due = DueCharges::new(schedule);
         self
     }
 
@@ -410,36 +376,6 @@ impl AlipayProvider {
             Err(reply.into_rejected())
         }
     }
-
-    /// The open charges due for a query now, and the next time each may be asked again.
-    fn due<'a>(&self, open: &'a [OpenCharge]) -> Vec<&'a OpenCharge> {
-        let now = Instant::now();
-        let wall = Timestamp::now();
-        let mut backoff = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
-        backoff.retain(|charge_ref, _| open.iter().any(|c| &c.charge_ref == charge_ref));
-        let mut due = Vec::new();
-        for charge in open {
-            let entry = backoff.entry(charge.charge_ref.clone()).or_insert(Backoff {
-                first_seen: now,
-                next_at: now,
-                checked_expired: false,
-            });
-            let expired = wall > charge.expires_at;
-            let first_look_since_expiry = expired && !entry.checked_expired;
-            if now < entry.next_at && !first_look_since_expiry {
-                continue;
-            }
-            let gap = if now.duration_since(entry.first_seen) < self.schedule.fast_for {
-                self.schedule.fast
-            } else {
-                self.schedule.slow
-            };
-            entry.next_at = now + gap;
-            entry.checked_expired |= expired;
-            due.push(charge);
-        }
-        due
-    }
 }
 
 /// Reads a gateway reply: finds the `<method>_response` object (or `error_response`) as the
@@ -648,7 +584,7 @@ impl PaymentProvider for AlipayProvider {
         let mut events = Vec::new();
         let mut first_error = None;
         let mut answered = false;
-        for charge in self.due(open) {
+        for charge in self.due.due(open) {
             match self.check(charge).await {
                 Ok(found) => {
                     answered = true;
@@ -671,10 +607,7 @@ impl PaymentProvider for AlipayProvider {
 
     async fn cancel(&self, charge: &OpenCharge) -> Result<(), ProviderError> {
         self.withdraw(&charge.charge_ref).await?;
-        self.backoff
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&charge.charge_ref);
+        self.due.forget(&charge.charge_ref);
         Ok(())
     }
 
