@@ -92,53 +92,8 @@ impl Payments {
         lifetime: Duration,
         web: Option<WebCheckout>,
     ) -> Result<ChargeView> {
-        let pool = &self.inner.pool;
-        let order = till::get_order(pool, order_id).await?;
-        if !matches!(
-            order.status.as_str(),
-            "open" | "awaiting_payment" | "expired"
-        ) {
-            return Err(CoreError::Conflict {
-                field: "order",
-                message: format!("This order is {}; start a new sale.", order.status),
-            });
-        }
-        let provider = self.provider(kind)?;
-        // A new QR replaces the one on screen: withdraw the old one first.
-        if let Some((old_kind, open)) = till::open_charge_of(pool, order_id).await? {
-            // If the old QR cannot be withdrawn it stays watched: a customer may still pay it.
-            if let Ok(old) = self.provider(old_kind) {
-                withdrawn(old.cancel(&open).await)?;
-            }
-            orders::withdraw_charge(pool, old_kind, &open.charge_ref).await?;
-        }
-        let expires_at = jiff::Timestamp::now()
-            .checked_add(jiff::SignedDuration::try_from(lifetime).unwrap_or_default())
-            .unwrap_or_else(|_| jiff::Timestamp::now());
-        let request = ChargeRequest {
-            order_ref: order.order_ref.clone(),
-            amount_minor: order.total.amount_minor,
-            currency: order.total.currency.clone(),
-            subject: order.subject(shop_name),
-            lines: order
-                .lines
-                .iter()
-                .map(|l| ChargeLine {
-                    name: l.name.clone(),
-                    quantity: u32::try_from(l.quantity).unwrap_or(1),
-                    unit_amount_minor: l.unit_price.amount_minor,
-                })
-                .collect(),
-            expires_at,
-            source_tag: Some(match (&order.channel, &order.source_ref) {
-                (ledger::SalesChannel::Signage, Some(batch)) => format!("sign-{batch}"),
-                (ledger::SalesChannel::Post, Some(post)) => format!("post-{post}"),
-                (ledger::SalesChannel::Share, Some(order)) => format!("share-{order}"),
-                (ledger::SalesChannel::Till, _) => "till".to_string(),
-                _ => "link".to_string(),
-            }),
-            web,
-        };
+        let (order, provider) = self.ready_to_charge(order_id, kind).await?;
+        let request = charge_request(&order, shop_name, expires_in(lifetime), web);
         let charge = provider
             .create_charge(&request)
             .await
@@ -151,19 +106,82 @@ impl Payments {
             qr_payload: super::web::without_receipt_tokens(&charge.qr_payload).into_owned(),
             ..charge.clone()
         };
+        self.record_open_charge(&order, kind, &stored).await?;
+        self.charge_view(order_id, kind, &charge).await
+    }
+
+    /// The order, if it can still be paid, and the provider to charge it at; any QR still
+    /// on screen for it is withdrawn first (a new charge replaces it).
+    pub(super) async fn ready_to_charge(
+        &self,
+        order_id: i64,
+        kind: ProviderKind,
+    ) -> Result<(Order, Arc<dyn PaymentProvider>)> {
+        let pool = &self.inner.pool;
+        let order = till::get_order(pool, order_id).await?;
+        if !matches!(
+            order.status.as_str(),
+            "open" | "awaiting_payment" | "expired"
+        ) {
+            return Err(CoreError::Conflict {
+                field: "order",
+                message: format!("This order is {}; start a new sale.", order.status),
+            });
+        }
+        let provider = self.provider(kind)?;
+        if let Some((old_kind, open)) = till::open_charge_of(pool, order_id).await? {
+            // If the old QR cannot be withdrawn it stays watched: a customer may still pay it.
+            if let Ok(old) = self.provider(old_kind) {
+                withdrawn(old.cancel(&open).await)?;
+            }
+            orders::withdraw_charge(pool, old_kind, &open.charge_ref).await?;
+        }
+        Ok((order, provider))
+    }
+
+    /// Stores `charge` as the order's open charge (watched until paid, failed or expired).
+    pub(super) async fn record_open_charge(
+        &self,
+        order: &Order,
+        kind: ProviderKind,
+        charge: &shopcast_payments::Charge,
+    ) -> Result<()> {
         // A test charge belongs to this run's checkout (no other process can take it).
         let test_run = (kind == ProviderKind::Test).then(|| self.inner.test_mode.run_id());
-        till::record_charge(pool, order_id, kind, &order.total, &stored, test_run).await?;
-        let matrix = shopcast_print::qr::QrCode::encode(
-            charge.qr_payload.as_bytes(),
-            shopcast_print::qr::EcLevel::M,
-        )?;
-        let qr_svg = shopcast_print::qr::to_svg(&matrix, 4);
+        till::record_charge(
+            &self.inner.pool,
+            order.id,
+            kind,
+            &order.total,
+            charge,
+            test_run,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// What the till shows for `charge` of the order: the QR, large (none for a scanned
+    /// payment code), and when it expires.
+    pub(super) async fn charge_view(
+        &self,
+        order_id: i64,
+        kind: ProviderKind,
+        charge: &shopcast_payments::Charge,
+    ) -> Result<ChargeView> {
+        let qr_svg = if charge.qr_payload.is_empty() {
+            String::new()
+        } else {
+            let matrix = shopcast_print::qr::QrCode::encode(
+                charge.qr_payload.as_bytes(),
+                shopcast_print::qr::EcLevel::M,
+            )?;
+            shopcast_print::qr::to_svg(&matrix, 4)
+        };
         Ok(ChargeView {
-            order: till::get_order(pool, order_id).await?,
+            order: till::get_order(&self.inner.pool, order_id).await?,
             provider: kind.as_str().to_string(),
-            charge_ref: charge.charge_ref,
-            qr_payload: charge.qr_payload,
+            charge_ref: charge.charge_ref.clone(),
+            qr_payload: charge.qr_payload.clone(),
             qr_svg,
             expires_at: charge.expires_at.as_millisecond(),
             test: kind == ProviderKind::Test,
@@ -315,5 +333,46 @@ impl Payments {
         };
         self.ingest(kind, &[event], None).await?;
         ledger::get(pool, payment_id).await
+    }
+}
+
+/// `lifetime` from now.
+pub(super) fn expires_in(lifetime: Duration) -> jiff::Timestamp {
+    jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::try_from(lifetime).unwrap_or_default())
+        .unwrap_or_else(|_| jiff::Timestamp::now())
+}
+
+/// What a provider is asked to charge for `order`: its total, lines, subject and where the
+/// sale came from.
+pub(super) fn charge_request(
+    order: &Order,
+    shop_name: &str,
+    expires_at: jiff::Timestamp,
+    web: Option<WebCheckout>,
+) -> ChargeRequest {
+    ChargeRequest {
+        order_ref: order.order_ref.clone(),
+        amount_minor: order.total.amount_minor,
+        currency: order.total.currency.clone(),
+        subject: order.subject(shop_name),
+        lines: order
+            .lines
+            .iter()
+            .map(|l| ChargeLine {
+                name: l.name.clone(),
+                quantity: u32::try_from(l.quantity).unwrap_or(1),
+                unit_amount_minor: l.unit_price.amount_minor,
+            })
+            .collect(),
+        expires_at,
+        source_tag: Some(match (&order.channel, &order.source_ref) {
+            (ledger::SalesChannel::Signage, Some(batch)) => format!("sign-{batch}"),
+            (ledger::SalesChannel::Post, Some(post)) => format!("post-{post}"),
+            (ledger::SalesChannel::Share, Some(order)) => format!("share-{order}"),
+            (ledger::SalesChannel::Till, _) => "till".to_string(),
+            _ => "link".to_string(),
+        }),
+        web,
     }
 }

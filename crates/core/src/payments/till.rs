@@ -16,6 +16,30 @@ use crate::payments::ledger::SalesChannel;
 /// Most units of one product on one order line.
 pub const MAX_QUANTITY: u32 = 10_000;
 
+/// Longest till name, in characters.
+pub const MAX_TILL_CHARS: usize = 64;
+
+/// The till's name as typed: trimmed, `None` when empty; too long or with control
+/// characters is a validation error on field `till`.
+pub fn till_name(typed: Option<&str>) -> Result<Option<String>> {
+    let Some(name) = typed.map(str::trim).filter(|name| !name.is_empty()) else {
+        return Ok(None);
+    };
+    if name.chars().count() > MAX_TILL_CHARS {
+        return Err(CoreError::invalid(
+            "till",
+            format!("A till name is at most {MAX_TILL_CHARS} characters."),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(CoreError::invalid(
+            "till",
+            "A till name is one line of plain text.",
+        ));
+    }
+    Ok(Some(name.to_string()))
+}
+
 crate::infra::text_enum! {
     /// Where an order stands: open, waiting for the customer to pay, paid, held for the
     /// owner's review (a payment that does not match it), cancelled, or expired unpaid.
@@ -50,6 +74,9 @@ pub struct OrderDraft {
     /// Where the sale comes from; the till unless a sign or post link created it.
     pub channel: Option<SalesChannel>,
     pub source_ref: Option<String>,
+    /// Which till took the sale ("Front", "收银台 2"), as the cashier named it; at most
+    /// [`MAX_TILL_CHARS`] characters, trimmed.
+    pub till: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +103,8 @@ pub struct Order {
     pub source_ref: Option<String>,
     pub lines: Vec<OrderLine>,
     pub created_at: i64,
+    /// Which till took the sale; `None` for the shop page's orders.
+    pub till: Option<String>,
 }
 
 impl Order {
@@ -115,6 +144,7 @@ pub async fn create_order(
     draft: &OrderDraft,
     shop_currency: &str,
 ) -> Result<Order> {
+    let till = till_name(draft.till.as_deref())?;
     let (lines, total) = priced_lines(pool, draft, shop_currency).await?;
     let channel = draft.channel.unwrap_or(SalesChannel::Till);
     let id = super::store::orders::insert_order(
@@ -124,6 +154,7 @@ pub async fn create_order(
         &total,
         channel,
         draft.source_ref.as_deref(),
+        till.as_deref(),
     )
     .await?;
     get_order(pool, id).await

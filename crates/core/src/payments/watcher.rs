@@ -190,6 +190,8 @@ pub(super) struct Inner {
     /// Test mode runs mounted in the shop page (no listener of its own).
     pub(super) mounted_test_mode: Mutex<bool>,
     pub(super) poll_interval: Mutex<Duration>,
+    /// How long a payment code waits for the customer ([`super::code::CODE_WAIT`]).
+    pub(super) code_wait: Mutex<Duration>,
 }
 
 /// Cheap to clone; all clones share the providers and watchers.
@@ -225,6 +227,7 @@ impl Payments {
                 checkout: Mutex::new(None),
                 mounted_test_mode: Mutex::new(false),
                 poll_interval: Mutex::new(Duration::from_secs(1)),
+                code_wait: Mutex::new(super::code::CODE_WAIT),
             }),
         }
     }
@@ -478,14 +481,19 @@ impl Payments {
     }
 }
 
-fn skipped_sentence(kind: ProviderKind, summary: &unreadable::UnreadableSummary) -> String {
-    let name = match kind {
+/// The provider's name in the owner's words.
+pub(crate) fn provider_name(kind: ProviderKind) -> &'static str {
+    match kind {
         ProviderKind::Stripe => "Stripe",
         ProviderKind::Alipay => "Alipay",
         ProviderKind::Wechat => "WeChat Pay",
         ProviderKind::Test => "test-mode",
         ProviderKind::Manual => "manual",
-    };
+    }
+}
+
+fn skipped_sentence(kind: ProviderKind, summary: &unreadable::UnreadableSummary) -> String {
+    let name = provider_name(kind);
     let (events, they) = if summary.count == 1 {
         ("event", "it was")
     } else {

@@ -3,6 +3,7 @@
 
 mod alipay;
 mod stripe;
+mod wechat;
 
 /// What one verified callback did to the ledger.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

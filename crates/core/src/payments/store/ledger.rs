@@ -467,6 +467,9 @@ pub async fn list(pool: &SqlitePool, filter: &PaymentFilter) -> Result<Vec<Payme
     if let Some(channel) = &filter.channel {
         query.push(" AND p.channel = ").push_bind(channel.clone());
     }
+    if let Some(order_id) = filter.order_id {
+        query.push(" AND p.order_id = ").push_bind(order_id);
+    }
     if let Some(product_id) = filter.product_id {
         query
             .push(" AND p.order_id IN (SELECT order_id FROM order_lines WHERE product_id = ")
@@ -489,6 +492,23 @@ pub async fn get(pool: &SqlitePool, id: i64) -> Result<Payment> {
     .await?
     .ok_or_else(|| crate::CoreError::not_found(format!("Payment {id}")))?;
     Ok(payment_from_row(&row))
+}
+
+/// The payment `provider` knows as `provider_ref`, if it was recorded.
+pub async fn by_provider_ref(
+    pool: &SqlitePool,
+    provider: ProviderKind,
+    provider_ref: &str,
+) -> Result<Option<Payment>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments p LEFT JOIN orders o ON o.id = p.order_id
+         WHERE p.provider = ? AND p.provider_ref = ?"
+    )))
+    .bind(provider.as_str())
+    .bind(provider_ref)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.as_ref().map(payment_from_row))
 }
 
 pub async fn get_many(pool: &SqlitePool, ids: &[i64]) -> Result<Vec<Payment>> {

@@ -18,9 +18,13 @@ pub(crate) async fn insert_order(
     total: &Money,
     channel: SalesChannel,
     source_ref: Option<&str>,
+    till: Option<&str>,
 ) -> Result<i64> {
     let mut tx = pool.begin().await?;
-    let id = insert_order_in(&mut tx, order_ref, lines, total, channel, source_ref, None).await?;
+    let id = insert_order_in(
+        &mut tx, order_ref, lines, total, channel, source_ref, None, till,
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -78,12 +82,14 @@ pub(crate) async fn insert_held_order(
         channel,
         source_ref,
         Some(receipt_hash),
+        None,
     )
     .await?;
     tx.commit().await?;
     Ok(Ok(id))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn insert_order_in(
     conn: &mut sqlx::SqliteConnection,
     order_ref: &str,
@@ -92,11 +98,12 @@ async fn insert_order_in(
     channel: SalesChannel,
     source_ref: Option<&str>,
     receipt_hash: Option<&str>,
+    till: Option<&str>,
 ) -> Result<i64> {
     let now = now_ms();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO orders (created_at, updated_at, ref, status, total_minor, currency, channel, source_ref, receipt_hash)
-         VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO orders (created_at, updated_at, ref, status, total_minor, currency, channel, source_ref, receipt_hash, till)
+         VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(now)
     .bind(now)
@@ -106,6 +113,7 @@ async fn insert_order_in(
     .bind(channel.as_str())
     .bind(source_ref)
     .bind(receipt_hash)
+    .bind(till)
     .fetch_one(&mut *conn)
     .await?;
     for line in lines {
@@ -128,7 +136,7 @@ async fn insert_order_in(
 
 pub async fn get_order(pool: &SqlitePool, id: i64) -> Result<Order> {
     let row = sqlx::query(
-        "SELECT id, ref, status, total_minor, currency, channel, source_ref, created_at
+        "SELECT id, ref, status, total_minor, currency, channel, source_ref, created_at, till
          FROM orders WHERE id = ?",
     )
     .bind(id)
@@ -166,6 +174,7 @@ pub async fn get_order(pool: &SqlitePool, id: i64) -> Result<Order> {
         source_ref: row.get("source_ref"),
         lines,
         created_at: row.get("created_at"),
+        till: row.get("till"),
     })
 }
 
