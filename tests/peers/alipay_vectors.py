@@ -8,6 +8,8 @@ functions directly:
 - requests: the SDK request class for the method, biz_content set from a plain dict, run
   through DefaultAlipayClient's private request preparation (common parameters, sign content,
   sign_with_rsa2) with the timestamp pinned. Returns every parameter and the sign content.
+  For alipay.trade.pay (payment codes) the biz_content comes from the SDK's own
+  AlipayTradePayModel, each field set by name: a field the model does not know fails the job.
 - sign_strings: SignatureUtils.get_sign_content + sign_with_rsa2 over a parameter map.
 - verify: DefaultAlipayClient's private response parser (extraction + verify_with_rsa) over a
   reply body; says whether it accepted it.
@@ -32,10 +34,12 @@ try:
     from alipay.aop.api.AlipayClientConfig import AlipayClientConfig
     from alipay.aop.api.DefaultAlipayClient import DefaultAlipayClient
     from alipay.aop.api.constant.CommonConstants import THREAD_LOCAL
+    from alipay.aop.api.domain.AlipayTradePayModel import AlipayTradePayModel
     from alipay.aop.api.request.AlipayTradeCancelRequest import AlipayTradeCancelRequest
     from alipay.aop.api.request.AlipayTradePrecreateRequest import AlipayTradePrecreateRequest
     from alipay.aop.api.request.AlipayTradeQueryRequest import AlipayTradeQueryRequest
     from alipay.aop.api.request.AlipayTradePagePayRequest import AlipayTradePagePayRequest
+    from alipay.aop.api.request.AlipayTradePayRequest import AlipayTradePayRequest
     from alipay.aop.api.request.AlipayTradeRefundRequest import AlipayTradeRefundRequest
     from alipay.aop.api.request.AlipayTradeWapPayRequest import AlipayTradeWapPayRequest
     from alipay.aop.api.util.SignatureUtils import (
@@ -56,6 +60,12 @@ REQUEST_CLASSES = {
     "alipay.trade.refund": AlipayTradeRefundRequest,
     "alipay.trade.wap.pay": AlipayTradeWapPayRequest,
     "alipay.trade.page.pay": AlipayTradePagePayRequest,
+    "alipay.trade.pay": AlipayTradePayRequest,
+}
+
+# Methods whose biz_content is built from the SDK's model class rather than a plain dict.
+MODEL_CLASSES = {
+    "alipay.trade.pay": AlipayTradePayModel,
 }
 
 CLIENT_MODULE = sys.modules[DefaultAlipayClient.__module__]
@@ -91,9 +101,21 @@ def client(job):
     return DefaultAlipayClient(config)
 
 
+def sdk_model(method, biz):
+    model = MODEL_CLASSES[method]()
+    for name, value in biz.items():
+        if not isinstance(getattr(type(model), name, None), property):
+            raise KeyError(f"{MODEL_CLASSES[method].__name__} has no field {name!r}")
+        setattr(model, name, value)
+    return model
+
+
 def sdk_request(job, case):
     request = REQUEST_CLASSES[case["method"]]()
-    request.biz_content = case["biz"]
+    if case["method"] in MODEL_CLASSES:
+        request.biz_model = sdk_model(case["method"], case["biz"])
+    else:
+        request.biz_content = case["biz"]
     if case.get("notify_url"):
         request.notify_url = case["notify_url"]
     THREAD_LOCAL.uuid = "vectors"

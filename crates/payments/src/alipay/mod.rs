@@ -8,6 +8,7 @@
 //! [`sign`] holds the cryptography, [`wire`] the request and reply shapes; this module talks
 //! HTTP through the shared [`crate::http`] plumbing.
 
+mod code;
 pub mod notify;
 pub mod sign;
 pub mod wire;
@@ -23,8 +24,8 @@ use crate::http;
 use crate::poll::DueCharges;
 pub use crate::poll::PollSchedule;
 use crate::provider::{
-    Charge, ChargeRequest, OpenCharge, PaymentProvider, PaymentStatus, PollOutcome, ProviderError,
-    ProviderEvent, ProviderKind, Refund, RefundRequest, WebCheckout,
+    Charge, ChargeRequest, CodeCharge, OpenCharge, PaymentProvider, PaymentStatus, PollOutcome,
+    ProviderError, ProviderEvent, ProviderKind, Refund, RefundRequest, WebCheckout,
 };
 use sign::{AlipayPublicKey, AppPrivateKey};
 use wire::{BizContent, Reply};
@@ -350,14 +351,17 @@ impl AlipayProvider {
         )))
     }
 
-    /// Withdraws a trade: a till QR with `trade.cancel`, a web payment with `trade.close`
-    /// (cancel is face-to-face's; close never refunds, so a web payment that went through at
-    /// the last moment stays paid and the next query records it). A trade Alipay never heard
-    /// of (QR not scanned, page not opened) needs no withdrawing. Note: cancel refunds a
-    /// trade paid in the meantime; the reply's `action` ("close" or "refund") says which
-    /// happened and is kept in the raw reply.
+    /// Withdraws a trade: a till QR or a scanned payment code (`_C`) with `trade.cancel`, a
+    /// web payment with `trade.close` (cancel is face-to-face's; close never refunds, so a web
+    /// payment that went through at the last moment stays paid and the next query records
+    /// it). A trade Alipay never heard of (QR not scanned, page not opened) needs no
+    /// withdrawing. Note: cancel refunds a trade paid in the meantime (a payment code the
+    /// customer confirmed just as the till gave up); the reply's `action` ("close" or
+    /// "refund") says which happened and is kept in the raw reply.
     async fn withdraw(&self, out_trade_no: &str) -> Result<Reply, ProviderError> {
-        let (method, what) = if wire::is_web_trade(out_trade_no) {
+        let (method, what) = if wire::is_code_trade(out_trade_no) {
+            (wire::CANCEL, "payment code")
+        } else if wire::is_web_trade(out_trade_no) {
             (wire::CLOSE, "payment page")
         } else {
             (wire::CANCEL, "QR")
@@ -603,6 +607,14 @@ impl PaymentProvider for AlipayProvider {
                 unreadable: Vec::new(),
             }),
         }
+    }
+
+    async fn charge_code(
+        &self,
+        request: &ChargeRequest,
+        auth_code: &str,
+    ) -> Result<CodeCharge, ProviderError> {
+        self.pay_with_code(request, auth_code).await
     }
 
     async fn cancel(&self, charge: &OpenCharge) -> Result<(), ProviderError> {

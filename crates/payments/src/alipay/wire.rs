@@ -10,7 +10,9 @@ use jiff::civil::DateTime;
 use jiff::tz::{self, Offset};
 use serde::Deserialize;
 
-use crate::provider::{ChargeRequest, ProviderError, ProviderKind, RefundRequest};
+use crate::provider::{
+    CODE_TRADE_SUFFIX, ChargeRequest, ProviderError, ProviderKind, RefundRequest,
+};
 
 pub const PRECREATE: &str = "alipay.trade.precreate";
 pub const QUERY: &str = "alipay.trade.query";
@@ -22,10 +24,16 @@ pub const WAP_PAY: &str = "alipay.trade.wap.pay";
 pub const PAGE_PAY: &str = "alipay.trade.page.pay";
 /// Closes a web trade the buyer opened and did not pay (no refund, unlike `trade.cancel`).
 pub const CLOSE: &str = "alipay.trade.close";
+/// 付款码支付: the cashier scanned the customer's payment code (条码支付, scene `bar_code`).
+pub const PAY: &str = "alipay.trade.pay";
 
 /// `product_code` of each web payment, as signed with Alipay.
 pub const WAP_PRODUCT: &str = "QUICK_WAP_WAY";
 pub const PAGE_PRODUCT: &str = "FAST_INSTANT_TRADE_PAY";
+/// `product_code` of face-to-face payments (当面付), payment codes included.
+pub const FACE_TO_FACE_PRODUCT: &str = "FACE_TO_FACE_PAYMENT";
+/// `scene` of a payment code read by a barcode scanner.
+pub const BAR_CODE_SCENE: &str = "bar_code";
 
 /// The end of every web trade number. Till numbers end in `_` and lower-case base-36 digits,
 /// so the mark cannot occur there: the number alone says how to poll and close the trade.
@@ -33,6 +41,15 @@ const WEB_MARK: &str = "_W";
 
 /// `code` of every successful reply.
 pub const SUCCESS: &str = "10000";
+/// `code` of a `trade.pay` taken but waiting for the customer to confirm on the phone
+/// (`WAIT_BUYER_PAY`).
+pub const PAY_IN_PROCESS: &str = "10003";
+/// `code` of a call whose outcome Alipay does not know (`ACQ.SYSTEM_ERROR`): ask again.
+pub const UNKNOWN_OUTCOME: &str = "20000";
+/// `code` of gateway-level refusals (bad app id, bad signature), which Alipay leaves unsigned.
+pub const INVALID_ARGUMENTS: &str = "40002";
+/// `code` of a business refusal (`sub_code` says why, e.g. ACQ.PAYMENT_AUTH_CODE_INVALID).
+pub const BUSINESS_FAILED: &str = "40004";
 /// `sub_code` of `trade.query`/`trade.cancel` for a QR nobody has scanned yet.
 pub const TRADE_NOT_EXIST: &str = "ACQ.TRADE_NOT_EXIST";
 
@@ -142,6 +159,17 @@ pub fn web_trade_number(order_ref: &str) -> String {
     numbered(order_ref, WEB_MARK)
 }
 
+/// A new `out_trade_no` for a payment code scanned at the till: [`trade_number`] ending in
+/// [`CODE_TRADE_SUFFIX`], so withdrawing it cancels (never merely closes) the trade.
+pub fn code_trade_number(order_ref: &str) -> String {
+    numbered(order_ref, CODE_TRADE_SUFFIX)
+}
+
+/// Whether `out_trade_no` was made by [`code_trade_number`].
+pub fn is_code_trade(out_trade_no: &str) -> bool {
+    out_trade_no.ends_with(CODE_TRADE_SUFFIX)
+}
+
 /// Whether `out_trade_no` was made by [`web_trade_number`].
 pub fn is_web_trade(out_trade_no: &str) -> bool {
     out_trade_no.ends_with(WEB_MARK)
@@ -246,6 +274,35 @@ pub fn web_pay_content(
     Ok(precreate_content(request, out_trade_no)?.with("product_code", product))
 }
 
+/// `alipay.trade.pay` for the payment code `auth_code`, sent at `at`. trade.pay documents no
+/// absolute expiry, only `timeout_express` (minutes from the trade's creation, at least
+/// "1m"): the minutes left until `request.expires_at`, rounded up, so Alipay never closes the
+/// trade before the till gives up on it (the till cancels it then).
+pub fn code_pay_content(
+    request: &ChargeRequest,
+    out_trade_no: &str,
+    auth_code: &str,
+    at: Timestamp,
+) -> Result<BizContent, ProviderError> {
+    check_currency(&request.currency)?;
+    let seconds_left = request.expires_at.as_second() - at.as_second();
+    let minutes = (seconds_left.max(1) + 59) / 60;
+    Ok(BizContent::new()
+        .with("out_trade_no", out_trade_no)
+        .with("scene", BAR_CODE_SCENE)
+        .with("auth_code", auth_code)
+        .with("product_code", FACE_TO_FACE_PRODUCT)
+        .with("subject", subject(&request.subject, &request.order_ref))
+        .with("total_amount", amount_text(request.amount_minor, "amount")?)
+        .with(
+            "timeout_express",
+            format!("{}m", minutes.min(MAX_TIMEOUT_MINUTES)),
+        ))
+}
+
+/// trade.pay's `timeout_express` ranges from 1m to 15d.
+const MAX_TIMEOUT_MINUTES: i64 = 15 * 24 * 60;
+
 /// `alipay.trade.query` / `alipay.trade.cancel` / `alipay.trade.close`: one trade by our
 /// number.
 pub fn trade_content(out_trade_no: &str) -> BizContent {
@@ -293,6 +350,8 @@ pub struct ReplyFields {
     pub trade_status: Option<String>,
     pub total_amount: Option<String>,
     pub send_pay_date: Option<String>,
+    /// When a `trade.pay` was paid (trade.query calls it `send_pay_date`).
+    pub gmt_payment: Option<String>,
     pub refund_fee: Option<String>,
     pub action: Option<String>,
 }

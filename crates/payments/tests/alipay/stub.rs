@@ -7,6 +7,10 @@
 //! Web payments too: a GET of the signed `wap.pay` / `page.pay` address is the buyer opening
 //! the cashier page (the trade exists from then on, as at Alipay), `trade.close` withdraws
 //! it, and [`Stub::notification`] writes the asynchronous notification Alipay would post.
+//!
+//! Payment codes too: `alipay.trade.pay` (scene `bar_code`) pays, waits for the customer
+//! (10003, settled by later queries), never confirms, answers 20000 or refuses, as
+//! [`Stub::set_code`] says for each code.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -47,6 +51,26 @@ pub enum Fault {
     OtherTrade,
 }
 
+/// What the customer's payment code does when the cashier scans it (`alipay.trade.pay`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeBehaviour {
+    /// Small amount, no confirmation needed: 10000 with the payment.
+    PaysAtOnce,
+    /// 10003 (WAIT_BUYER_PAY); the customer confirms on the phone in time for the
+    /// `confirm_after_queries`-th trade.query.
+    WaitsForBuyer { confirm_after_queries: u32 },
+    /// 10003, and the customer never confirms.
+    NeverConfirms,
+    /// 40004 with Alipay's sub_code and sub_msg; no money moves.
+    Refused {
+        sub_code: &'static str,
+        sub_msg: &'static str,
+    },
+    /// The payment goes through but the answer is 20000 ACQ.SYSTEM_ERROR (Alipay's own
+    /// "outcome unknown"); a query tells the truth.
+    SystemError,
+}
+
 #[derive(Debug, Clone)]
 pub struct Trade {
     pub out_trade_no: String,
@@ -64,6 +88,12 @@ pub struct Trade {
     pub web_method: Option<String>,
     pub return_url: Option<String>,
     pub notify_url: Option<String>,
+    /// For a payment code: the code charged, and the trade.pay fields that travel with it.
+    pub auth_code: Option<String>,
+    pub product_code: Option<String>,
+    pub timeout_express: Option<String>,
+    /// Queries left until a waiting payment-code customer confirms (`None`: never).
+    pub confirm_after_queries: Option<u32>,
 }
 
 pub struct Gateway {
@@ -77,6 +107,8 @@ pub struct Gateway {
     /// Requests refused because their signature did not verify.
     pub bad_signatures: usize,
     pub faults: VecDeque<Fault>,
+    /// What each payment code does when charged; codes not named pay at once.
+    pub codes: HashMap<String, CodeBehaviour>,
     next_trade: u64,
 }
 
@@ -103,6 +135,7 @@ impl Stub {
             calls: Vec::new(),
             bad_signatures: 0,
             faults: VecDeque::new(),
+            codes: HashMap::new(),
             next_trade: 1,
         }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -138,6 +171,11 @@ impl Stub {
 
     pub fn trade(&self, out_trade_no: &str) -> Trade {
         self.with(|g| g.trades[out_trade_no].clone())
+    }
+
+    /// What `auth_code` does when the cashier charges it.
+    pub fn set_code(&self, auth_code: &str, behaviour: CodeBehaviour) {
+        self.with(|g| g.codes.insert(auth_code.to_string(), behaviour));
     }
 
     /// The buyer scanned the QR and has not paid yet.
@@ -302,6 +340,7 @@ impl Gateway {
             "alipay.trade.cancel" => self.cancel(&text),
             "alipay.trade.close" => self.close(&text),
             "alipay.trade.refund" => self.refund(&text),
+            "alipay.trade.pay" => self.trade_pay(&text),
             _ => return unsigned_error("error_response", "isv.invalid-method", "不存在的方法名"),
         };
         let result = match fault {
@@ -421,6 +460,10 @@ impl Gateway {
                     web_method: None,
                     return_url: None,
                     notify_url: None,
+                    auth_code: None,
+                    product_code: None,
+                    timeout_express: None,
+                    confirm_after_queries: None,
                 },
             );
         }
@@ -532,11 +575,126 @@ impl Gateway {
             .ok_or_else(not_exist)
     }
 
+    /// `alipay.trade.pay`: the documented checks of a payment-code charge, then what the
+    /// customer's code does. Sent again with the same out_trade_no, it answers for the trade
+    /// as it now stands (Alipay's idempotency).
+    fn trade_pay(
+        &mut self,
+        text: &dyn Fn(&str) -> String,
+    ) -> Result<Map<String, Value>, BusinessError> {
+        if text("scene") != "bar_code" {
+            return Err(invalid("scene 取值 bar_code 或 wave_code"));
+        }
+        let product_code = text("product_code");
+        if !product_code.is_empty() && product_code != "FACE_TO_FACE_PAYMENT" {
+            return Err(("ACQ.ACCESS_FORBIDDEN", "无权限使用接口".to_string()));
+        }
+        let timeout = text("timeout_express");
+        if !timeout.is_empty() && !valid_timeout_express(&timeout) {
+            return Err(invalid("timeout_express 取值范围 1m～15d"));
+        }
+        let auth_code = text("auth_code");
+        let alipay_code = (16..=24).contains(&auth_code.len())
+            && auth_code.bytes().all(|b| b.is_ascii_digit())
+            && (25..=30).contains(&auth_code[..2].parse::<u8>().unwrap_or(0));
+        if !alipay_code {
+            return Err((
+                "ACQ.PAYMENT_AUTH_CODE_INVALID",
+                "支付失败，获取顾客账户信息失败，请顾客刷新付款码后重新收款".to_string(),
+            ));
+        }
+        let behaviour = self
+            .codes
+            .get(&auth_code)
+            .cloned()
+            .unwrap_or(CodeBehaviour::PaysAtOnce);
+        if let CodeBehaviour::Refused { sub_code, sub_msg } = behaviour {
+            return Err((sub_code, sub_msg.to_string()));
+        }
+        let known = self.trades.contains_key(&text("out_trade_no"));
+        let out_trade_no = self.new_trade(text)?;
+        let trade = self.trades.get_mut(&out_trade_no).unwrap();
+        if !known {
+            trade.auth_code = Some(auth_code);
+            trade.product_code = Some(product_code).filter(|p| !p.is_empty());
+            trade.timeout_express = Some(timeout).filter(|t| !t.is_empty());
+            match behaviour {
+                CodeBehaviour::PaysAtOnce | CodeBehaviour::SystemError => {
+                    trade.status = Some("TRADE_SUCCESS");
+                    trade.send_pay_date = Some(beijing_now());
+                }
+                CodeBehaviour::WaitsForBuyer {
+                    confirm_after_queries,
+                } => {
+                    trade.status = Some("WAIT_BUYER_PAY");
+                    trade.confirm_after_queries = Some(confirm_after_queries);
+                }
+                CodeBehaviour::NeverConfirms => trade.status = Some("WAIT_BUYER_PAY"),
+                CodeBehaviour::Refused { .. } => unreachable!("refused above"),
+            }
+        }
+        if !known && behaviour == CodeBehaviour::SystemError {
+            return Ok(fields([
+                ("code", "20000".to_string()),
+                ("msg", "Service Currently Unavailable".to_string()),
+                ("sub_code", "ACQ.SYSTEM_ERROR".to_string()),
+                ("sub_msg", "系统异常".to_string()),
+            ]));
+        }
+        let paid = trade.status == Some("TRADE_SUCCESS");
+        let amount = yuan(trade.total_minor);
+        let mut out = fields([
+            ("trade_no", trade.trade_no.clone()),
+            ("out_trade_no", trade.out_trade_no.clone()),
+            ("buyer_logon_id", "159****5620".to_string()),
+            ("buyer_user_id", "2088102122524333".to_string()),
+            ("total_amount", amount.clone()),
+            (
+                "receipt_amount",
+                if paid { amount.clone() } else { "0.00".into() },
+            ),
+            (
+                "buyer_pay_amount",
+                if paid { amount.clone() } else { "0.00".into() },
+            ),
+            ("point_amount", "0.00".to_string()),
+        ]);
+        match trade.status {
+            Some("TRADE_SUCCESS") => {
+                out.insert(
+                    "gmt_payment".into(),
+                    trade.send_pay_date.clone().unwrap().into(),
+                );
+                out.insert(
+                    "fund_bill_list".into(),
+                    json!([{ "fund_channel": "ALIPAYACCOUNT", "amount": amount }]),
+                );
+            }
+            Some("WAIT_BUYER_PAY") => {
+                out.insert("code".into(), "10003".into());
+                out.insert("msg".into(), " order success pay inprocess".into());
+            }
+            _ => return Err(("ACQ.TRADE_HAS_CLOSE", "交易已经关闭".to_string())),
+        }
+        Ok(out)
+    }
+
     fn query(
         &mut self,
         text: &dyn Fn(&str) -> String,
     ) -> Result<Map<String, Value>, BusinessError> {
         let trade = self.find(text)?;
+        // A payment-code customer confirming on the phone while the till asks.
+        if trade.status == Some("WAIT_BUYER_PAY")
+            && let Some(left) = trade.confirm_after_queries.as_mut()
+        {
+            *left = left.saturating_sub(1);
+            if *left == 0 {
+                trade.confirm_after_queries = None;
+                trade.status = Some("TRADE_SUCCESS");
+                trade.send_pay_date = Some(beijing_now());
+            }
+        }
         let Some(status) = trade.status else {
             return Err(not_exist());
         };
@@ -622,6 +780,35 @@ fn fields<const N: usize>(pairs: [(&str, String); N]) -> Map<String, Value> {
         .into_iter()
         .map(|(key, value)| (key.to_string(), Value::String(value)))
         .collect()
+}
+
+/// "90m", "3h", "15d" or "1c" within 1m–15d, as trade.pay's `timeout_express` is documented.
+fn valid_timeout_express(text: &str) -> bool {
+    if text == "1c" {
+        return true;
+    }
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let minutes_per = match unit {
+        "m" => 1,
+        "h" => 60,
+        "d" => 24 * 60,
+        _ => return false,
+    };
+    !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && number
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(minutes_per))
+            .is_some_and(|minutes| (1..=15 * 24 * 60).contains(&minutes))
+}
+
+/// Now, "yyyy-MM-dd HH:mm:ss" in Beijing time, as Alipay writes gmt_payment.
+pub fn beijing_now() -> String {
+    jiff::tz::offset(8)
+        .to_datetime(Timestamp::now())
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 fn invalid(message: &str) -> BusinessError {

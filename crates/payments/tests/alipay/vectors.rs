@@ -108,6 +108,13 @@ fn requests_are_signed_exactly_as_the_official_sdk_signs_them() {
             }),
         ),
     ];
+    signed_like_the_sdk(&cases, at, sent_at);
+}
+
+/// Has the SDK build and sign each request from its hand-written `biz_content` (with the
+/// SDK's model class where the script has one) at `sent_at`, and checks ours signed at `at`
+/// equals it: the sign string, then every parameter, sign included.
+fn signed_like_the_sdk(cases: &[(&str, BizContent, Value)], at: Timestamp, sent_at: &str) {
     let job = json!({
         "requests": cases.iter().map(|(method, _, biz)| json!({
             "method": method,
@@ -119,13 +126,14 @@ fn requests_are_signed_exactly_as_the_official_sdk_signs_them() {
     let answer = sdk(job);
 
     let provider = provider();
-    for ((method, content, _), reference) in
-        cases.iter().zip(answer["requests"].as_array().unwrap())
-    {
+    let references = answer["requests"].as_array().unwrap();
+    assert_eq!(references.len(), cases.len());
+    for ((method, content, _), reference) in cases.iter().zip(references) {
         let ours = provider.request_params(method, content, at).unwrap();
         let theirs: BTreeMap<String, String> =
             serde_json::from_value(reference["params"].clone()).unwrap();
         assert_eq!(ours["timestamp"], sent_at);
+        assert_eq!(ours["method"], *method);
         assert_eq!(
             request_sign_string(&ours),
             reference["sign_content"].as_str().unwrap(),
@@ -133,6 +141,37 @@ fn requests_are_signed_exactly_as_the_official_sdk_signs_them() {
         );
         assert_eq!(ours, theirs, "{method}: every parameter, sign included");
     }
+}
+
+#[test]
+fn payment_code_charges_are_signed_as_the_sdks_trade_pay_model_signs_them() {
+    let at: Timestamp = "2026-05-01T12:00:00Z".parse().unwrap();
+    let charge = charge("青花瓷杯 ×2 — ¥88 \"礼盒\" & 茶=好/");
+    let out_trade_no = wire::code_trade_number(&charge.order_ref);
+    let auth_code = "287654321098765432";
+    let cases = [
+        (
+            wire::PAY,
+            wire::code_pay_content(&charge, &out_trade_no, auth_code, at).unwrap(),
+            json!({
+                "out_trade_no": out_trade_no,
+                "scene": "bar_code",
+                "auth_code": auth_code,
+                "product_code": "FACE_TO_FACE_PAYMENT",
+                "subject": "青花瓷杯 ×2 — ¥88 \"礼盒\" ＆ 茶＝好／",
+                "total_amount": "88.00",
+                // The charge expires at 20:15 Beijing time, a quarter of an hour on.
+                "timeout_express": "15m",
+            }),
+        ),
+        // Withdrawing it: trade.cancel, as for a till QR.
+        (
+            wire::CANCEL,
+            wire::trade_content(&out_trade_no),
+            json!({ "out_trade_no": out_trade_no }),
+        ),
+    ];
+    signed_like_the_sdk(&cases, at, "2026-05-01 20:00:00");
 }
 
 #[test]
