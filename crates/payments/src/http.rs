@@ -46,6 +46,8 @@ pub fn client() -> reqwest::Client {
 /// A response body as raw bytes, with its status, after transport errors were mapped.
 pub struct RawResponse {
     pub status: u16,
+    /// The reply's headers (WeChat Pay signs replies in `Wechatpay-*` headers).
+    pub headers: reqwest::header::HeaderMap,
     pub body: Vec<u8>,
 }
 
@@ -69,6 +71,7 @@ pub async fn send(
         .map_err(|err| unreachable(provider, &err))?;
     let status = response.status().as_u16();
     let retry_after = retry_after(response.headers());
+    let headers = response.headers().clone();
     let body = shopcast_net::read_capped(response, MAX_BODY_BYTES)
         .await
         .map_err(|error| match error {
@@ -92,7 +95,11 @@ pub async fn send(
             status,
             body: truncate(&String::from_utf8_lossy(&body), 2_000),
         }),
-        _ => Ok(RawResponse { status, body }),
+        _ => Ok(RawResponse {
+            status,
+            headers,
+            body,
+        }),
     }
 }
 
@@ -105,11 +112,20 @@ pub fn is_over_cap(error: &ProviderError) -> bool {
     matches!(error, ProviderError::BadResponse { detail, .. } if detail.ends_with(OVER_CAP))
 }
 
+/// The detail of an `Unreachable` whose connection was never made (see [`never_sent`]).
+const NEVER_SENT: &str = "connection failed";
+
+/// Whether `error` means the request never left this computer (refused connection, DNS,
+/// TLS): no trade can exist at the provider. A timeout or a dropped answer may have arrived.
+pub fn never_sent(error: &ProviderError) -> bool {
+    matches!(error, ProviderError::Unreachable { detail, .. } if detail == NEVER_SENT)
+}
+
 fn unreachable(provider: ProviderKind, err: &reqwest::Error) -> ProviderError {
     let detail = if err.is_timeout() {
         "timed out".to_string()
     } else if err.is_connect() {
-        "connection failed".to_string()
+        NEVER_SENT.to_string()
     } else if let Some(refused) = shopcast_net::refused_redirect(err) {
         refused
     } else {

@@ -104,7 +104,7 @@ impl AlipayProvider {
         out_trade_no: &str,
         charge: impl Fn(String) -> Charge,
     ) -> Result<CodeCharge, ProviderError> {
-        if never_sent(&err) {
+        if crate::http::never_sent(&err) {
             return Err(err);
         }
         if let ProviderError::BadSignature { detail, .. } = &err {
@@ -141,12 +141,6 @@ impl AlipayProvider {
             charge: charge(raw.to_string()),
         })
     }
-}
-
-/// The request cannot have left this computer: the connection itself failed
-/// (see [`crate::http::send`]'s wording), so no trade exists.
-fn never_sent(err: &ProviderError) -> bool {
-    matches!(err, ProviderError::Unreachable { detail, .. } if detail == "connection failed")
 }
 
 /// The code as Alipay takes it (digits only); a code that is not Alipay's is refused before
