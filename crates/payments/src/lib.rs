@@ -24,6 +24,7 @@ pub mod http;
 pub mod payment_code;
 pub mod poll;
 pub mod provider;
+mod rsa_key;
 pub mod static_qr;
 pub mod stripe;
 pub mod testmode;

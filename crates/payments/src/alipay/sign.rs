@@ -5,15 +5,25 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use rsa::pkcs1::{DecodeRsaPrivateKey as _, DecodeRsaPublicKey as _};
-use rsa::pkcs8::{DecodePrivateKey as _, DecodePublicKey as _};
-use rsa::sha2::Sha256;
 use rsa::traits::PublicKeyParts as _;
 use rsa::{PrivateKey, PublicKey};
 
 use crate::provider::{ProviderError, ProviderKind};
+use crate::rsa_key::{self, KeyField, private_key_from_der, public_key_from_der};
+
+const PRIVATE_KEY: KeyField = KeyField {
+    provider: ProviderKind::Alipay,
+    name: "app private key (应用私钥)",
+    settings: "Alipay settings",
+    unprotected_hint: "(Alipay's key tool does this by default)",
+};
+
+const PUBLIC_KEY: KeyField = KeyField {
+    provider: ProviderKind::Alipay,
+    name: "Alipay public key (支付宝公钥)",
+    settings: "Alipay settings",
+    unprotected_hint: "(Alipay's key tool does this by default)",
+};
 
 /// The shop's app private key (应用私钥), which signs our requests. Never printed.
 #[derive(Clone)]
@@ -27,12 +37,8 @@ impl AppPrivateKey {
     /// Reads a private key as PEM or bare base64 (Alipay's key tool gives bare base64), in
     /// PKCS#8 or PKCS#1 form.
     pub fn parse(text: &str) -> Result<Self, ProviderError> {
-        const WHAT: &str = "app private key (应用私钥)";
-        let der = key_der(text, WHAT)?;
-        if let Ok(key) = PrivateKey::from_pkcs8_der(&der) {
-            return Ok(Self(key));
-        }
-        if let Ok(key) = PrivateKey::from_pkcs1_der(&der) {
+        let der = PRIVATE_KEY.der(text)?;
+        if let Some(key) = private_key_from_der(&der) {
             return Ok(Self(key));
         }
         if public_key_from_der(&der).is_some() {
@@ -42,8 +48,9 @@ impl AppPrivateKey {
             ));
         }
         Err(config(format!(
-            "The {WHAT} could not be read as an RSA private key. Paste the private key from \
-             Alipay's key tool, as PEM or as the bare base64 text."
+            "The {} could not be read as an RSA private key. Paste the private key from \
+             Alipay's key tool, as PEM or as the bare base64 text.",
+            PRIVATE_KEY.name
         )))
     }
 
@@ -57,12 +64,11 @@ impl AlipayPublicKey {
     /// Reads a public key as PEM or bare base64 (the Alipay console shows bare base64), in
     /// SubjectPublicKeyInfo or PKCS#1 form.
     pub fn parse(text: &str) -> Result<Self, ProviderError> {
-        const WHAT: &str = "Alipay public key (支付宝公钥)";
-        let der = key_der(text, WHAT)?;
+        let der = PUBLIC_KEY.der(text)?;
         if let Some(key) = public_key_from_der(&der) {
             return Ok(Self(key));
         }
-        if PrivateKey::from_pkcs8_der(&der).is_ok() || PrivateKey::from_pkcs1_der(&der).is_ok() {
+        if private_key_from_der(&der).is_some() {
             return Err(config(
                 "The Alipay public key field holds a private key. Paste the Alipay public key \
                  (支付宝公钥) shown in the Alipay open platform console, and keep private keys \
@@ -70,8 +76,9 @@ impl AlipayPublicKey {
             ));
         }
         Err(config(format!(
-            "The {WHAT} could not be read as an RSA public key. Copy it again from the \
-             Alipay open platform console, as PEM or as the bare base64 text."
+            "The {} could not be read as an RSA public key. Copy it again from the \
+             Alipay open platform console, as PEM or as the bare base64 text.",
+            PUBLIC_KEY.name
         )))
     }
 
@@ -90,53 +97,6 @@ impl fmt::Debug for AlipayPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "AlipayPublicKey(<{}-bit RSA, redacted>)", self.bits())
     }
-}
-
-fn public_key_from_der(der: &[u8]) -> Option<PublicKey> {
-    PublicKey::from_public_key_der(der)
-        .ok()
-        .or_else(|| PublicKey::from_pkcs1_der(der).ok())
-}
-
-/// The DER bytes of a key pasted as PEM (any label) or as bare base64, whitespace anywhere.
-fn key_der(text: &str, what: &str) -> Result<Vec<u8>, ProviderError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(config(format!(
-            "The {what} is empty. Paste it in Alipay settings."
-        )));
-    }
-    let body = if text.contains("-----BEGIN") {
-        if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
-            return Err(config(format!(
-                "The {what} is protected by a passphrase. Export it without a passphrase \
-                 (Alipay's key tool does this by default) and paste it again."
-            )));
-        }
-        pem_body(text).ok_or_else(|| {
-            config(format!(
-                "The {what} looks like PEM but has no matching BEGIN/END lines. Copy the whole \
-                 key again, or paste just the base64 text."
-            ))
-        })?
-    } else {
-        text
-    };
-    let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-    BASE64.decode(compact.as_bytes()).map_err(|_| {
-        config(format!(
-            "The {what} is not valid base64 text. Copy it again without extra characters."
-        ))
-    })
-}
-
-/// Text between the first `-----BEGIN …-----` marker and the next `-----END`, so a PEM that
-/// lost its line breaks when pasted still reads.
-fn pem_body(text: &str) -> Option<&str> {
-    let label = text.find("-----BEGIN")? + "-----BEGIN".len();
-    let start = label + text[label..].find("-----")? + "-----".len();
-    let end = start + text[start..].find("-----END")?;
-    Some(&text[start..end])
 }
 
 fn config(detail: impl Into<String>) -> ProviderError {
@@ -209,20 +169,15 @@ where
 
 /// Base64 of the RSA2 signature over `message` (UTF-8 bytes, as Alipay signs them).
 pub fn sign_bytes(message: &[u8], key: &AppPrivateKey) -> Result<String, ProviderError> {
-    let signature = key.0.pkcs1v15_sign::<Sha256>(message).map_err(|err| {
+    rsa_key::sign_sha256(&key.0, message).map_err(|err| {
         config(format!(
             "Signing the request with the app private key failed ({err}). Check the key in \
              Alipay settings."
         ))
-    })?;
-    Ok(BASE64.encode(signature))
+    })
 }
 
 /// Whether `signature` (base64) is Alipay's RSA2 signature over exactly `message`.
 pub fn verify(message: &[u8], signature: &str, key: &AlipayPublicKey) -> bool {
-    let compact: String = signature.chars().filter(|c| !c.is_whitespace()).collect();
-    let Ok(signature) = BASE64.decode(compact.as_bytes()) else {
-        return false;
-    };
-    key.0.pkcs1v15_verify::<Sha256>(message, &signature).is_ok()
+    rsa_key::verify_sha256(&key.0, message, signature)
 }
