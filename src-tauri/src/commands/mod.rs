@@ -69,6 +69,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             payments::connect_stripe,
             payments::set_stripe_webhook_secret,
             payments::connect_alipay,
+            payments::connect_wechat,
+            payments::charge_payment_code,
             payments::disconnect_provider,
             reports::dashboard,
             reports::report_summary,

@@ -1,7 +1,8 @@
 //! Till and payments screens: thin calls into the engine.
 
+use shopcast_core::payments::code::CodePayment;
 use shopcast_core::payments::ledger::{CurrencyTotal, Payment, PaymentFilter};
-use shopcast_core::payments::providers::PaymentSettings;
+use shopcast_core::payments::providers::{PaymentSettings, WechatConnect};
 use shopcast_core::payments::till::{Order, OrderDraft};
 use shopcast_core::payments::{ChargeView, PaymentDetail, ProvidersView};
 use shopcast_payments::ProviderKind;
@@ -27,7 +28,7 @@ pub async fn get_order(state: State<'_, AppState>, order_id: i64) -> ApiResult<O
     Ok(state.shop.order(order_id).await?)
 }
 
-/// Shows the QR for `order_id` at `provider` ("test", "stripe", "alipay").
+/// Shows the QR for `order_id` at `provider` ("test", "stripe", "alipay", "wechat").
 #[tauri::command]
 #[specta::specta]
 pub async fn start_charge(
@@ -158,6 +159,25 @@ pub async fn connect_alipay(
         .shop
         .connect_alipay(&app_id, &gateway, &app_private_key, &alipay_public_key)
         .await?)
+}
+
+/// The ids and keys are proven with one signed request first; the keys then go to the OS
+/// keychain and never come back to the page.
+#[tauri::command]
+#[specta::specta]
+pub async fn connect_wechat(state: State<'_, AppState>, setup: WechatConnect) -> ApiResult<()> {
+    Ok(state.shop.connect_wechat(&setup).await?)
+}
+
+/// "Scan customer's code" at the till: the payment code (付款码) as the scanner typed it.
+#[tauri::command]
+#[specta::specta]
+pub async fn charge_payment_code(
+    state: State<'_, AppState>,
+    order_id: i64,
+    auth_code: String,
+) -> ApiResult<CodePayment> {
+    Ok(state.shop.charge_payment_code(order_id, &auth_code).await?)
 }
 
 #[tauri::command]

@@ -52,6 +52,8 @@ pub const WINDOW_COMMANDS: &[&str] = &[
     "connect_stripe",
     "set_stripe_webhook_secret",
     "connect_alipay",
+    "connect_wechat",
+    "charge_payment_code",
     "disconnect_provider",
     "dashboard",
     "report_summary",

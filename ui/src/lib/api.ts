@@ -67,6 +67,9 @@ export type {
   QrPreview,
   CustomGrid,
   Paper,
+  CodePayment,
+  WechatConnect,
+  WechatSetup,
 } from './bindings';
 
 /**
@@ -205,6 +208,13 @@ export const api = {
   /** Stores the Stripe webhook signing secret in the keychain; '' removes it. */
   setStripeWebhookSecret: unwrapped(commands.setStripeWebhookSecret),
   connectAlipay: unwrapped(commands.connectAlipay),
+  /** Signs one query with the keys before anything is stored; keys go to the keychain. */
+  connectWechat: unwrapped(commands.connectWechat),
+  /**
+   * Charges the payment code the customer shows (付款码): paid on the spot, or `waiting` while
+   * they confirm on the phone (the outcome then arrives as payment updates).
+   */
+  chargePaymentCode: unwrapped(commands.chargePaymentCode),
   disconnectProvider: unwrapped(commands.disconnectProvider),
 
   /** Today so far and the last 30 days, in the shop's time zone. */

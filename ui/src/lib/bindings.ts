@@ -65,7 +65,7 @@ export const commands = {
 	saveProductQr: (productId: number, payload: QrPayloadRequest | null, format: QrImage, path: string) => typedError<QrPreview, ApiError>(__TAURI_INVOKE("save_product_qr", { productId, payload, format, path })),
 	createOrder: (draft: OrderDraft) => typedError<Order, ApiError>(__TAURI_INVOKE("create_order", { draft })),
 	getOrder: (orderId: number) => typedError<Order, ApiError>(__TAURI_INVOKE("get_order", { orderId })),
-	/**  Shows the QR for `order_id` at `provider` ("test", "stripe", "alipay"). */
+	/**  Shows the QR for `order_id` at `provider` ("test", "stripe", "alipay", "wechat"). */
 	startCharge: (orderId: number, providerName: string) => typedError<ChargeView, ApiError>(__TAURI_INVOKE("start_charge", { orderId, providerName })),
 	cancelOrder: (orderId: number) => typedError<Order, ApiError>(__TAURI_INVOKE("cancel_order", { orderId })),
 	/**  Cash, or a static bank QR the owner checked in the banking app. */
@@ -85,6 +85,13 @@ export const commands = {
 	 */
 	setStripeWebhookSecret: (secret: string) => typedError<null, ApiError>(__TAURI_INVOKE("set_stripe_webhook_secret", { secret })),
 	connectAlipay: (appId: string, gateway: string, appPrivateKey: string, alipayPublicKey: string) => typedError<null, ApiError>(__TAURI_INVOKE("connect_alipay", { appId, gateway, appPrivateKey, alipayPublicKey })),
+	/**
+	 *  The ids and keys are proven with one signed request first; the keys then go to the OS
+	 *  keychain and never come back to the page.
+	 */
+	connectWechat: (setup: WechatConnect) => typedError<null, ApiError>(__TAURI_INVOKE("connect_wechat", { setup })),
+	/**  "Scan customer's code" at the till: the payment code (付款码) as the scanner typed it. */
+	chargePaymentCode: (orderId: number, authCode: string) => typedError<CodePayment, ApiError>(__TAURI_INVOKE("charge_payment_code", { orderId, authCode })),
 	disconnectProvider: (providerName: string) => typedError<null, ApiError>(__TAURI_INVOKE("disconnect_provider", { providerName })),
 	dashboard: (includeTest: boolean) => typedError<Dashboard, ApiError>(__TAURI_INVOKE("dashboard", { includeTest })),
 	reportSummary: (filter: ReportFilter) => typedError<ReportSummary, ApiError>(__TAURI_INVOKE("report_summary", { filter })),
@@ -166,6 +173,20 @@ export type ChargeView = {
 	/**  UTC ms. */
 	expiresAt: number,
 	test: boolean,
+};
+
+/**  What scanning a customer's payment code did. */
+export type CodePayment = {
+	provider: ProviderKind,
+	/**  The open (or just paid) charge, with its order; no QR. */
+	charge: ChargeView,
+	/**  The payment, when the customer paid on the spot. */
+	payment: Payment | null,
+	/**
+	 *  The customer is confirming on the phone: the payment arrives as a live update, or
+	 *  the charge is withdrawn after [`CODE_WAIT`].
+	 */
+	waiting: boolean,
 };
 
 /**  What the composer sends: one product, a template, the accounts, now or at a local time. */
@@ -297,6 +318,8 @@ export type Order = {
 	sourceRef: string | null,
 	lines: OrderLine[],
 	createdAt: number,
+	/**  Which till took the sale; `None` for the shop page's orders. */
+	till: string | null,
 };
 
 /**  What the till sends: products with quantities, or an amount typed by hand. */
@@ -309,6 +332,11 @@ export type OrderDraft = {
 	/**  Where the sale comes from; the till unless a sign or post link created it. */
 	channel?: SalesChannel | null,
 	sourceRef?: string | null,
+	/**
+	 *  Which till took the sale ("Front", "收银台 2"), as the cashier named it; at most
+	 *  [`MAX_TILL_CHARS`] characters, trimmed.
+	 */
+	till?: string | null,
 };
 
 export type OrderLine = {
@@ -381,6 +409,8 @@ export type PaymentFilter = {
 	status?: string | null,
 	channel?: string | null,
 	productId?: number | null,
+	/**  Only the payments of this order. */
+	orderId?: number | null,
 	/**  Newest first, at most this many (default 200). */
 	limit?: number | null,
 };
@@ -398,6 +428,8 @@ export type PaymentSettings = {
 	qrMinutes?: number,
 	stripe?: StripeSetup | null,
 	alipay?: AlipaySetup | null,
+	/**  WeChat Pay; absent in settings saved before it existed. */
+	wechat?: WechatSetup | null,
 };
 
 /**  Where a payment stands at the provider. */
@@ -540,6 +572,8 @@ export type ProviderKind =
 "test" | "stripe" | 
 /**  Alipay face-to-face (当面付). */
 "alipay" | 
+/**  WeChat Pay APIv3, a directly connected merchant (Native QR and payment codes). */
+"wechat" | 
 /**  Cash or a static bank QR, marked paid by hand. */
 "manual";
 
@@ -755,6 +789,42 @@ export type StripeSetup = {
 	keyHint: string,
 	/**  Whether the webhook signing secret (`whsec_…`) is in the keychain; never the secret. */
 	webhookSecretSet?: boolean,
+};
+
+/**
+ *  What the owner enters to connect WeChat Pay (Settings → Payments, `shopcast providers
+ *  add wechat`). Never stored as such: the keys go to the keychain.
+ */
+export type WechatConnect = {
+	mchid: string,
+	appid: string,
+	merchantSerial: string,
+	/**  The merchant API private key (apiclient_key.pem) as PEM text. */
+	merchantPrivateKey: string,
+	/**  The APIv3 key (32 characters). */
+	apiv3Key: string,
+	/**  WeChat Pay's public key (PEM), for public-key mode. */
+	wechatpayPublicKey: string | null,
+	/**  Its id, `PUB_KEY_ID_…`. */
+	wechatpayPublicKeyId: string | null,
+	/**  A test gateway's address; WeChat Pay's own when empty. */
+	apiBase: string | null,
+};
+
+/**  WeChat Pay as saved: the merchant's ids; its keys are in the keychain, named only here. */
+export type WechatSetup = {
+	/**  商户号. */
+	mchid: string,
+	/**  The app id (公众号/小程序/移动应用 AppID) the merchant number is bound to. */
+	appid: string,
+	/**  Serial number of the merchant API certificate (商户API证书序列号). */
+	merchantSerial: string,
+	/**  `https://api.mch.weixin.qq.com` unless a test gateway. */
+	apiBase: string,
+	/**  WeChat Pay's public key id (`PUB_KEY_ID_…`); `None` for platform-certificate mode. */
+	publicKeyId: string | null,
+	/**  Where the private key, the APIv3 key and WeChat Pay's public key are kept. */
+	secretBackend: SecretBackend,
 };
 
 /* Tauri Specta runtime */
