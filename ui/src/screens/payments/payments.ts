@@ -17,7 +17,7 @@ export const EMPTY_FILTER: FeedFilter = { from: '', to: '', provider: '', status
 /** Most rows the feed keeps (the engine's default page). */
 export const FEED_LIMIT = 200;
 
-export const PROVIDERS = ['test', 'stripe', 'alipay', 'manual'] as const;
+export const PROVIDERS = ['test', 'stripe', 'alipay', 'wechat', 'manual'] as const;
 /** Payment statuses, plus "review": payments that do not match their order. */
 export const STATUSES = ['pending', 'paid', 'failed', 'expired', 'refunded', 'review'] as const;
 export const CHANNELS = ['till', 'signage', 'post', 'link', 'share'] as const;

@@ -1,13 +1,14 @@
 // The sale on the till, kept outside the Till screen so a customer's QR and cart survive
 // a look at another screen (e.g. Payments) while they pay.
 import type { ChargeView, Order, Payment } from '../../lib/bindings';
-import type { CartLine } from './till';
+import { CODE_READY, type CartLine, type CodeState } from './till';
 
 /**
- * cart: choosing what is sold; charging: the QR is on screen; paid: the receipt;
- * review: a payment arrived that does not match; expired: the QR ran out.
+ * cart: choosing what is sold; charging: the QR is on screen; confirming: the customer's
+ * payment code was sent and they confirm on the phone; paid: the receipt; review: a payment
+ * arrived that does not match; expired: the QR ran out.
  */
-export type SalePhase = 'cart' | 'charging' | 'paid' | 'review' | 'expired';
+export type SalePhase = 'cart' | 'charging' | 'confirming' | 'paid' | 'review' | 'expired';
 
 export type Sale = {
   phase: SalePhase;
@@ -19,8 +20,10 @@ export type Sale = {
   order: Order | null;
   orderKey: string | null;
   charge: ChargeView | null;
-  /** How it was paid: "test", "stripe", "alipay", "cash", "bank_qr". */
+  /** How it was paid: "test", "stripe", "alipay", "wechat", "alipay-code", "wechat-code", "cash", "bank_qr". */
   paidWith: string | null;
+  /** The customer's payment code, if one was scanned for this sale. */
+  code: CodeState;
   payment: Payment | null;
   paidAt: number | null;
 };
@@ -35,6 +38,7 @@ function fresh(currency: string): Sale {
     orderKey: null,
     charge: null,
     paidWith: null,
+    code: CODE_READY,
     payment: null,
     paidAt: null,
   };
