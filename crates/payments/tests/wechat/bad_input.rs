@@ -1,0 +1,95 @@
+//! Arbitrary bytes through the reply readers (shape parser, transaction reading, signature
+//! check): never a panic, and a garbled reply is always an error, never an event.
+
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+use shopcast_payments::ProviderError;
+use shopcast_payments::wechat::sign::{SignedHeaders, Verifiers, WechatPayKey, verify};
+use shopcast_payments::wechat::wire::{self, RefundReply, Transaction, transaction_event};
+use shopcast_testkit::WechatGateway;
+
+/// A signed-looking paid transaction, to mutate.
+const PAID: &str = r#"{"appid":"wxd678efh567hg6787","mchid":"1900000109","out_trade_no":"O_1_abc","transaction_id":"4200000001","trade_type":"NATIVE","trade_state":"SUCCESS","trade_state_desc":"支付成功","success_time":"2026-05-01T20:00:00+08:00","amount":{"total":8800,"payer_total":8800,"currency":"CNY"}}"#;
+
+fn read(body: &[u8]) -> Result<(), ProviderError> {
+    let transaction: Transaction = wire::parse(body, "query")?;
+    transaction_event(
+        &transaction,
+        None,
+        String::from_utf8_lossy(body).into_owned(),
+    )?;
+    let _ = wire::parse::<RefundReply>(body, "refund");
+    Ok(())
+}
+
+/// WeChat Pay's public key of one gateway run: nothing random may verify under it.
+fn verifiers() -> Verifiers {
+    static KEY: OnceLock<String> = OnceLock::new();
+    let pem = KEY.get_or_init(|| {
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            WechatGateway::start()
+                .await
+                .wechatpay_public_key_pem
+                .clone()
+        })
+    });
+    Verifiers::new(Some((
+        "PUB_KEY_ID_X".to_string(),
+        WechatPayKey::parse(pem).unwrap(),
+    )))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn any_bytes_are_read_without_panic(body in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let _ = read(&body);
+    }
+
+    #[test]
+    fn a_mutated_paid_reply_never_panics(cut in 0usize..PAID.len(), byte in any::<u8>(), at in 0usize..PAID.len()) {
+        let mut body = PAID.as_bytes().to_vec();
+        body[at] = byte;
+        let _ = read(&body);
+        let _ = read(&PAID.as_bytes()[..cut]);
+    }
+
+    #[test]
+    fn random_signatures_never_verify(
+        body in proptest::collection::vec(any::<u8>(), 0..200),
+        signature in "[A-Za-z0-9+/=]{0,400}",
+        nonce in "[A-Z0-9]{0,40}",
+    ) {
+        let headers = SignedHeaders {
+            timestamp: jiff::Timestamp::now().as_second().to_string(),
+            nonce,
+            signature,
+            serial: "PUB_KEY_ID_X".to_string(),
+            signature_type: None,
+        };
+        let result = verify(&headers, &body, &verifiers(), jiff::Timestamp::now());
+        let refused = matches!(result, Err(ProviderError::BadSignature { .. }));
+        prop_assert!(refused, "{:?}", result);
+    }
+}
+
+#[test]
+fn unknown_states_and_missing_fields_are_errors_not_events() {
+    let cases = [
+        r#"{"out_trade_no":"O_1_abc","trade_state":"SUCCESS"}"#,
+        r#"{"out_trade_no":"O_1_abc","trade_state":"SUCCESS","transaction_id":"42","amount":{"currency":"USD","total":1}}"#,
+        r#"{"out_trade_no":"O_1_abc","trade_state":"MAYBE"}"#,
+        r#"{"trade_state":"SUCCESS","transaction_id":"42","amount":{"total":1}}"#,
+        r#"{"out_trade_no":"O_1_abc","trade_state":"SUCCESS","transaction_id":"42","amount":{"total":-5}}"#,
+        r#"[]"#,
+        r#""SUCCESS""#,
+        r#"{"out_trade_no":7}"#,
+    ];
+    for case in cases {
+        let err = read(case.as_bytes()).expect_err(case);
+        assert_eq!(err.code(), "provider_bad_response", "{case}: {err}");
+    }
+    read(PAID.as_bytes()).unwrap();
+}
