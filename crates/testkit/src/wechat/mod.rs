@@ -28,6 +28,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use shopcast_payments::wechat::sign::{self, ApiV3Key, MerchantKey, WechatPayKey};
 
+/// Key pairs and platform certificates made with `openssl`, for tests that need their own.
+pub use keys::{KeyPair, generate_key_pair, platform_certificate};
+
 /// The merchant the gateway serves (WeChat Pay's documentation examples use these numbers).
 pub const MCHID: &str = "1900000109";
 pub const APPID: &str = "wxd678efh567hg6787";
