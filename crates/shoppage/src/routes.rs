@@ -120,8 +120,16 @@ pub(crate) fn router(
         .route("/hooks/stripe", post(hooks::stripe))
         .route("/hooks/alipay", post(hooks::alipay))
         .layer(DefaultBodyLimit::max(settings.limits.max_hook_bytes))
+        .with_state(shop.clone());
+    // WeChat Pay's notifications are a few kilobytes: its own, smaller cap.
+    let wechat_hook = axum::Router::new()
+        .route("/hooks/wechat", post(hooks::wechat))
+        .layer(DefaultBodyLimit::max(
+            shopcast_payments::wechat::notify::MAX_NOTIFICATION_BYTES
+                .min(settings.limits.max_hook_bytes),
+        ))
         .with_state(shop);
-    let mut router = pages.merge(hooks);
+    let mut router = pages.merge(hooks).merge(wechat_hook);
     if let Some(checkout) = checkout {
         router = router.merge(checkout);
     }

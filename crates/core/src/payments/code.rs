@@ -36,11 +36,8 @@ pub struct CodePayment {
 /// Whose payment code `typed` is, and its digits; a plain sentence (field `authCode`) when
 /// it is nobody's.
 pub(crate) fn code_provider(typed: &str) -> Result<(ProviderKind, String)> {
-    let _ = typed;
-    Err(CoreError::invalid(
-        "authCode",
-        "Payment codes cannot be read by this build yet.",
-    ))
+    shopcast_payments::payment_code::provider_of(typed)
+        .map_err(|error| CoreError::invalid("authCode", error.to_string()))
 }
 
 impl Payments {

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use shopcast_payments::alipay::{AlipayConfig, AlipayProvider, Gateway};
 use shopcast_payments::stripe::{StripeConfig, StripeProvider, WebhookSecret};
-use shopcast_payments::{PaymentProvider, ProviderKind};
+use shopcast_payments::wechat::sign::{ApiV3Key, MerchantKey, WechatPayKey};
+use shopcast_payments::wechat::{WechatConfig, WechatProvider};
+use shopcast_payments::{PaymentProvider, ProviderError, ProviderKind};
 use sqlx::SqlitePool;
 
 use crate::error::{CoreError, Result};
@@ -351,19 +353,179 @@ pub async fn connect_alipay(
 }
 
 /// Checks WeChat Pay's keys with one signed query (nothing is stored when it fails), keeps
-/// them in the keychain and the ids in the settings, and returns the provider.
+/// them in the keychain and the ids in the settings, and returns the provider. An error about
+/// one entry names it by its [`WechatConnect`] field, so the form shows it there.
 pub async fn connect_wechat(
     pool: &SqlitePool,
     secrets: &SecretStore,
     setup: &WechatConnect,
     public_url: &str,
 ) -> Result<Arc<dyn PaymentProvider>> {
-    let _ = (pool, secrets, setup, public_url);
-    Err(CoreError::Provider {
-        code: "provider_unsupported",
-        message: "WeChat Pay cannot be connected in this build yet.".into(),
-        raw: None,
+    let config = wechat_connect_config(setup, public_url)?;
+    let provider = WechatProvider::new(config.clone()).map_err(provider_error)?;
+    provider.check_credentials().await.map_err(provider_error)?;
+    let backend = secrets.set(WECHAT_PRIVATE_KEY, &config.merchant_private_key)?;
+    secrets.set(WECHAT_APIV3_KEY, &config.apiv3_key)?;
+    match &config.wechatpay_public_key {
+        Some(key) => secrets.set(WECHAT_PUBLIC_KEY, key).map(|_| ())?,
+        None => secrets.delete(WECHAT_PUBLIC_KEY)?,
+    }
+    let mut all = load(pool).await?;
+    all.wechat = Some(WechatSetup {
+        mchid: config.mchid,
+        appid: config.appid,
+        merchant_serial: config.merchant_serial,
+        api_base: config.api_base,
+        public_key_id: config.wechatpay_public_key_id,
+        secret_backend: backend,
+    });
+    save(pool, &all).await?;
+    Ok(Arc::new(provider))
+}
+
+/// What the owner entered, checked entry by entry, as the provider's settings.
+fn wechat_connect_config(setup: &WechatConnect, public_url: &str) -> Result<WechatConfig> {
+    let config_error = |field: &'static str, error: ProviderError| {
+        let text = match error {
+            ProviderError::Config { detail, .. } | ProviderError::BadSignature { detail, .. } => {
+                detail
+            }
+            other => other.to_string(),
+        };
+        CoreError::invalid(field, sentence(&text))
+    };
+    let mchid = setup.mchid.trim();
+    if mchid.is_empty() || !mchid.chars().all(|c| c.is_ascii_digit()) {
+        return Err(CoreError::invalid(
+            "mchid",
+            "Enter the merchant number (商户号, digits) from the WeChat Pay merchant platform.",
+        ));
+    }
+    let appid = setup.appid.trim();
+    if appid.is_empty() || !appid.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(CoreError::invalid(
+            "appid",
+            "Enter the AppID (wx…) bound to the merchant number.",
+        ));
+    }
+    let serial = setup.merchant_serial.trim();
+    if serial.is_empty() || !serial.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(CoreError::invalid(
+            "merchantSerial",
+            "Enter the merchant API certificate's serial number (商户API证书序列号, hexadecimal).",
+        ));
+    }
+    let private_key = setup.merchant_private_key.trim();
+    MerchantKey::parse(private_key).map_err(|e| config_error("merchantPrivateKey", e))?;
+    let apiv3_key = setup.apiv3_key.trim();
+    ApiV3Key::new(apiv3_key).map_err(|e| config_error("apiv3Key", e))?;
+    let public_key = setup
+        .wechatpay_public_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|key| !key.is_empty());
+    let public_key_id = setup
+        .wechatpay_public_key_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|id| !id.is_empty());
+    match (public_key, public_key_id) {
+        (Some(key), Some(_)) => {
+            WechatPayKey::parse(key).map_err(|e| config_error("wechatpayPublicKey", e))?;
+        }
+        (Some(_), None) => {
+            return Err(CoreError::invalid(
+                "wechatpayPublicKeyId",
+                "Enter the WeChat Pay public key's id (PUB_KEY_ID_…) shown beside it.",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(CoreError::invalid(
+                "wechatpayPublicKey",
+                "Paste the WeChat Pay public key (pub_key.pem) that goes with this id.",
+            ));
+        }
+        (None, None) => {}
+    }
+    let api_base = match setup.api_base.as_deref().map(str::trim) {
+        None | Some("") => shopcast_payments::wechat::PRODUCTION.to_string(),
+        Some(text) => url::Url::parse(text)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "https" | "http") && u.host_str().is_some())
+            .map(|_| text.trim_end_matches('/').to_string())
+            .ok_or_else(|| {
+                CoreError::invalid(
+                    "apiBase",
+                    "Enter the API address, e.g. https://api.mch.weixin.qq.com, or leave it empty.",
+                )
+            })?,
+    };
+    Ok(WechatConfig {
+        api_base,
+        mchid: mchid.to_string(),
+        appid: appid.to_string(),
+        merchant_serial: serial.to_string(),
+        merchant_private_key: private_key.to_string(),
+        apiv3_key: apiv3_key.to_string(),
+        wechatpay_public_key: public_key.map(str::to_string),
+        wechatpay_public_key_id: public_key_id.map(str::to_string),
+        notify_url: wechat_notify_url(public_url),
     })
+}
+
+/// Where WeChat Pay posts its notifications: the shop page's `/hooks/wechat`, only when the
+/// page is public over https (WeChat Pay calls nothing else); else polling records payments.
+fn wechat_notify_url(public_url: &str) -> Option<String> {
+    let base = public_url.trim().trim_end_matches('/');
+    base.starts_with("https://")
+        .then(|| format!("{base}/hooks/wechat"))
+}
+
+/// The saved WeChat Pay provider, rebuilt from the settings and the keychain; `None` when it
+/// is not set up (or its keys are gone or no longer read).
+pub(crate) fn saved_wechat(
+    settings: &PaymentSettings,
+    secrets: &SecretStore,
+    public_url: &str,
+) -> Option<WechatProvider> {
+    let wechat = settings.wechat.as_ref()?;
+    let keys = (
+        secrets.get(WECHAT_PRIVATE_KEY),
+        secrets.get(WECHAT_APIV3_KEY),
+        secrets.get(WECHAT_PUBLIC_KEY),
+    );
+    let (Ok(Some(private)), Ok(Some(apiv3)), Ok(public)) = keys else {
+        tracing::warn!("the WeChat Pay keys are missing from the keychain");
+        return None;
+    };
+    let provider = WechatProvider::new(WechatConfig {
+        api_base: wechat.api_base.clone(),
+        mchid: wechat.mchid.clone(),
+        appid: wechat.appid.clone(),
+        merchant_serial: wechat.merchant_serial.clone(),
+        merchant_private_key: private,
+        apiv3_key: apiv3,
+        wechatpay_public_key: public,
+        wechatpay_public_key_id: wechat.public_key_id.clone(),
+        notify_url: wechat_notify_url(public_url),
+    });
+    match provider {
+        Ok(provider) => Some(provider),
+        Err(error) => {
+            tracing::warn!(%error, "saved WeChat Pay settings are not usable");
+            None
+        }
+    }
+}
+
+/// `text` as a sentence: capitalised, with a full stop.
+fn sentence(text: &str) -> String {
+    let text = capitalized(text.trim());
+    if text.ends_with(['.', '。', '!', '?']) {
+        text
+    } else {
+        format!("{text}.")
+    }
 }
 
 /// The saved Alipay app id and Alipay public key (支付宝公钥), which check Alipay's
@@ -434,7 +596,6 @@ pub fn saved_providers(
     secrets: &SecretStore,
     public_url: &str,
 ) -> Vec<Arc<dyn PaymentProvider>> {
-    let _ = public_url;
     let mut out: Vec<Arc<dyn PaymentProvider>> = Vec::new();
     if let Some(stripe) = saved_stripe(settings, secrets) {
         out.push(stripe);
@@ -458,6 +619,9 @@ pub fn saved_providers(
         } else {
             tracing::warn!("saved Alipay settings are not usable");
         }
+    }
+    if let Some(wechat) = saved_wechat(settings, secrets, public_url) {
+        out.push(Arc::new(wechat));
     }
     out
 }

@@ -7,6 +7,7 @@ mod bad_input;
 mod catalog;
 mod infra;
 mod money;
+mod payment_codes;
 mod payments;
 mod payments_edges;
 mod posting;
@@ -15,6 +16,7 @@ mod settings;
 mod shop_page;
 mod signage;
 mod stripe_webhooks;
+mod wechat;
 // The test checkout page's hidden fields, read as the payments crate's tests read them.
 #[path = "../../../payments/tests/support/form.rs"]
 mod form;

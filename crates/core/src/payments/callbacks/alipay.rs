@@ -4,13 +4,12 @@
 use shopcast_payments::ProviderKind;
 use shopcast_payments::alipay::notify;
 use shopcast_payments::alipay::sign::AlipayPublicKey;
-use shopcast_payments::alipay::wire;
 
 use crate::Shop;
 use crate::error::{CoreError, Result};
-use crate::payments::callbacks::CallbackOutcome;
-use crate::payments::store::orders;
-use crate::payments::{providers, till};
+use crate::money::Money;
+use crate::payments::callbacks::{CallbackOutcome, notified_order};
+use crate::payments::providers;
 
 const PROVIDER: &str = "alipay";
 
@@ -56,29 +55,17 @@ impl Shop {
                 notified.app_id
             )));
         }
-        let order_id =
-            orders::order_of_charge(&self.pool, ProviderKind::Alipay, &notified.out_trade_no)
-                .await?
-                .ok_or_else(|| {
-                    refused(format!(
-                        "This Alipay notification is about trade {}, which no order of this \
-                         shop has; nothing was recorded.",
-                        notified.out_trade_no
-                    ))
-                })?;
-        let order = till::get_order(&self.pool, order_id).await?;
-        if order.total.currency != "CNY" || order.total.amount_minor != notified.total_amount_minor
-        {
-            return Err(refused(format!(
-                "This Alipay notification says trade {} is for ¥{}, but order {} is for {} \
-                 {}; nothing was recorded.",
-                notified.out_trade_no,
-                wire::format_yuan(notified.total_amount_minor).unwrap_or_default(),
-                order.order_ref,
-                order.total.to_decimal_string(),
-                order.total.currency,
-            )));
-        }
+        let paid = Money {
+            amount_minor: notified.total_amount_minor,
+            currency: "CNY".into(),
+        };
+        let order = notified_order(
+            &self.pool,
+            ProviderKind::Alipay,
+            &notified.out_trade_no,
+            &paid,
+        )
+        .await?;
         let Some(event) = notified.event(Some(&order.order_ref)) else {
             // The buyer opened the payment page: nothing to record yet.
             return Ok(CallbackOutcome {

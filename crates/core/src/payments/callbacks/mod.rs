@@ -5,6 +5,15 @@ mod alipay;
 mod stripe;
 mod wechat;
 
+use shopcast_payments::ProviderKind;
+use sqlx::SqlitePool;
+
+use crate::error::{CoreError, Result};
+use crate::money::Money;
+use crate::payments::store::orders;
+use crate::payments::till::{self, Order};
+use crate::payments::watcher::provider_name;
+
 /// What one verified callback did to the ledger.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallbackOutcome {
@@ -12,4 +21,43 @@ pub struct CallbackOutcome {
     pub recorded: usize,
     /// Events it carried that concern no order of ours or no payment (acknowledged, kept out).
     pub ignored: usize,
+}
+
+/// The order whose `kind` trade `out_trade_no` a notification is about, when it charged
+/// exactly `paid` (CNY fen for Alipay and WeChat Pay); otherwise `CallbackRefused` in words.
+/// Found whatever the charge's status now: a notification may come after it expired.
+pub(crate) async fn notified_order(
+    pool: &SqlitePool,
+    kind: ProviderKind,
+    out_trade_no: &str,
+    paid: &Money,
+) -> Result<Order> {
+    let name = provider_name(kind);
+    let refused = |message: String| CoreError::CallbackRefused {
+        provider: kind.as_str(),
+        message,
+    };
+    let order_id = orders::order_of_charge(pool, kind, out_trade_no)
+        .await?
+        .ok_or_else(|| {
+            refused(format!(
+                "This {name} notification is about trade {out_trade_no}, which no order of \
+                 this shop has; nothing was recorded."
+            ))
+        })?;
+    let order = till::get_order(pool, order_id).await?;
+    if order.total != *paid {
+        return Err(refused(format!(
+            "This {name} notification says trade {out_trade_no} is for {}, but order {} is for \
+             {} {}; nothing was recorded.",
+            match paid.currency.as_str() {
+                "CNY" => format!("¥{}", paid.to_decimal_string()),
+                other => format!("{} {other}", paid.to_decimal_string()),
+            },
+            order.order_ref,
+            order.total.to_decimal_string(),
+            order.total.currency,
+        )));
+    }
+    Ok(order)
 }
