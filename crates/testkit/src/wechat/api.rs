@@ -246,7 +246,12 @@ async fn handle(
     });
     let (reply, fault) = {
         let mut state = shared.state.lock().unwrap();
-        let fault = state.faults.pop_front();
+        // Faults wait for a request that passes the signature check.
+        let fault = if signature_ok {
+            state.faults.pop_front()
+        } else {
+            None
+        };
         let reply = if !signature_ok {
             Reply::error(401, "SIGN_ERROR", "签名错误")
         } else if let Some(Fault::Status { status }) = &fault {

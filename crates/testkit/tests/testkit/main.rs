@@ -392,3 +392,37 @@ async fn in_platform_certificate_mode_replies_carry_the_certificate_serial() {
     let certificate = sign::PlatformCertificate::parse_pem(&pem).unwrap();
     assert_eq!(certificate.serial, files.serial);
 }
+
+#[tokio::test]
+async fn faults_spoil_the_next_replies_in_the_way_they_say() {
+    let gateway = WechatGateway::start().await;
+    let key = MerchantKey::parse(&gateway.merchant_private_key_pem).unwrap();
+    let path = format!(
+        "/v3/pay/transactions/out-trade-no/O-1_N1?mchid={}",
+        gateway.mchid
+    );
+    gateway.fail_next(Fault::status(500), 1);
+    gateway.fail_next(Fault::StaleTimestamp, 1);
+    gateway.fail_next(Fault::Garbage, 1);
+    gateway.fail_next(Fault::slow(std::time::Duration::from_millis(300)), 1);
+    let (status, body, verdict) = signed(&gateway, "GET", &path, "", &key).await;
+    assert_eq!((status, body["code"].as_str()), (500, Some("SYSTEM_ERROR")));
+    verdict.unwrap();
+    let (status, _, verdict) = signed(&gateway, "GET", &path, "", &key).await;
+    assert_eq!(status, 404);
+    assert!(verdict.unwrap_err().to_string().contains("behind"));
+    let (status, body, verdict) = signed(&gateway, "GET", &path, "", &key).await;
+    assert_eq!((status, body), (404, Value::Null));
+    verdict.expect("garbage is still signed");
+    let started = std::time::Instant::now();
+    let (status, body, verdict) = signed(&gateway, "GET", &path, "", &key).await;
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("ORDER_NOT_EXIST"))
+    );
+    verdict.unwrap();
+    // Nothing left: the next reply is plain again.
+    let (_, _, verdict) = signed(&gateway, "GET", &path, "", &key).await;
+    verdict.unwrap();
+}
