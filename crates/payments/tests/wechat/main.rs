@@ -6,3 +6,7 @@
 
 mod bad_input;
 mod provider;
+mod sign;
+mod vectors;
+#[path = "../support/venv.rs"]
+mod venv;
