@@ -90,6 +90,7 @@ pub struct WechatProvider {
     notify_url: String,
     http: reqwest::Client,
     due: DueCharges,
+    refund_wait: Duration,
 }
 
 impl fmt::Debug for WechatProvider {
@@ -223,11 +224,18 @@ impl WechatProvider {
             notify_url,
             http: http::client(),
             due: DueCharges::default(),
+            refund_wait: REFUND_WAIT,
         })
     }
 
     pub fn with_poll_schedule(mut self, schedule: PollSchedule) -> WechatProvider {
         self.due = DueCharges::new(schedule);
+        self
+    }
+
+    /// How long a PROCESSING refund is followed ([`REFUND_WAIT`] unless a test says less).
+    pub fn with_refund_wait(mut self, wait: Duration) -> WechatProvider {
+        self.refund_wait = wait;
         self
     }
 
@@ -879,14 +887,14 @@ impl PaymentProvider for WechatProvider {
                 }
                 other => return Err(bad_response(format!("unknown refund status {other:?}"))),
             }
-            if started.elapsed() + gap > REFUND_WAIT {
+            if started.elapsed() + gap > self.refund_wait {
                 return Err(ProviderError::Unreachable {
                     provider: KIND,
                     detail: format!(
                         "WeChat Pay is still processing refund {} after {} seconds; trying \
                          again uses the same refund number, so it is never refunded twice",
                         request.refund_ref,
-                        REFUND_WAIT.as_secs()
+                        self.refund_wait.as_secs()
                     ),
                 });
             }

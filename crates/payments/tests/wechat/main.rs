@@ -2,10 +2,12 @@
 //!
 //! `provider` drives the provider against `shopcast_testkit::WechatGateway` (a local gateway
 //! that follows WeChat Pay's wire format, checks our signatures and signs its replies);
-//! `bad_input` feeds the reply readers arbitrary bytes.
+//! `scripted` plays back signed replies the gateway cannot stage (races, answers about another
+//! trade); `bad_input` feeds the reply readers arbitrary bytes.
 
 mod bad_input;
 mod provider;
+mod scripted;
 mod sign;
 mod vectors;
 #[path = "../support/venv.rs"]
