@@ -1,13 +1,12 @@
 //! Arbitrary bytes through the reply readers (shape parser, transaction reading, signature
 //! check): never a panic, and a garbled reply is always an error, never an event.
 
-use std::sync::OnceLock;
-
 use proptest::prelude::*;
 use shopcast_payments::ProviderError;
-use shopcast_payments::wechat::sign::{SignedHeaders, Verifiers, WechatPayKey, verify};
+use shopcast_payments::wechat::sign::{SignedHeaders, verify};
 use shopcast_payments::wechat::wire::{self, RefundReply, Transaction, transaction_event};
-use shopcast_testkit::WechatGateway;
+
+use crate::sign::{PUBLIC_KEY_ID, verifiers};
 
 /// A signed-looking paid transaction, to mutate.
 const PAID: &str = r#"{"appid":"wxd678efh567hg6787","mchid":"1900000109","out_trade_no":"O_1_abc","transaction_id":"4200000001","trade_type":"NATIVE","trade_state":"SUCCESS","trade_state_desc":"支付成功","success_time":"2026-05-01T20:00:00+08:00","amount":{"total":8800,"payer_total":8800,"currency":"CNY"}}"#;
@@ -21,23 +20,6 @@ fn read(body: &[u8]) -> Result<(), ProviderError> {
     )?;
     let _ = wire::parse::<RefundReply>(body, "refund");
     Ok(())
-}
-
-/// WeChat Pay's public key of one gateway run: nothing random may verify under it.
-fn verifiers() -> Verifiers {
-    static KEY: OnceLock<String> = OnceLock::new();
-    let pem = KEY.get_or_init(|| {
-        tokio::runtime::Runtime::new().unwrap().block_on(async {
-            WechatGateway::start()
-                .await
-                .wechatpay_public_key_pem
-                .clone()
-        })
-    });
-    Verifiers::new(Some((
-        "PUB_KEY_ID_X".to_string(),
-        WechatPayKey::parse(pem).unwrap(),
-    )))
 }
 
 proptest! {
@@ -66,7 +48,7 @@ proptest! {
             timestamp: jiff::Timestamp::now().as_second().to_string(),
             nonce,
             signature,
-            serial: "PUB_KEY_ID_X".to_string(),
+            serial: PUBLIC_KEY_ID.to_string(),
             signature_type: None,
         };
         let result = verify(&headers, &body, &verifiers(), jiff::Timestamp::now());

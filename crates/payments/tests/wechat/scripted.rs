@@ -3,10 +3,10 @@
 //! and signed answers about another trade, merchant or AppID (refused, nothing recorded).
 
 use std::collections::VecDeque;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::sign::{APPID, MCHID, keys};
 use axum::Router;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -19,31 +19,7 @@ use shopcast_payments::{
     ChargeRequest, OpenCharge, PaymentProvider, PaymentStatus, ProviderError, RefundRequest,
 };
 
-const MCHID: &str = "1900000109";
-const APPID: &str = "wxd678efh567hg6787";
 const KEY_ID: &str = "PUB_KEY_ID_0119000001092026SCRIPTED";
-
-fn openssl(args: &[&str], input: Option<&str>) -> String {
-    let mut child = Command::new("openssl")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl (Debian's) makes the test keys");
-    if let Some(input) = input {
-        use std::io::Write as _;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    String::from_utf8(output.stdout).unwrap()
-}
 
 /// Replies played back in order, each signed; every request's path is kept.
 struct Peer {
@@ -56,17 +32,8 @@ struct Peer {
 
 impl Peer {
     async fn start(script: Vec<(u16, serde_json::Value)>) -> Peer {
-        let private_pem = openssl(
-            &[
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-            ],
-            None,
-        );
-        let public_pem = openssl(&["pkey", "-pubout"], Some(&private_pem));
+        let pair = &keys().wechatpay;
+        let (private_pem, public_pem) = (pair.private_pem.clone(), pair.public_pem.clone());
         let key = Arc::new(MerchantKey::parse(&private_pem).unwrap());
         let script = Arc::new(Mutex::new(
             script
