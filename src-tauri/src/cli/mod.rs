@@ -13,6 +13,7 @@ mod catalog;
 mod payments;
 mod posting;
 mod reports;
+mod sell;
 mod serve;
 mod settings;
 mod signage;
@@ -48,12 +49,15 @@ pub enum Command {
     Qr(signage::QrArgs),
     /// Print signage (label sheets, shelf cards, table tents) as a PDF.
     Signage(SignageArgs),
-    /// Connect payment providers (Stripe, Alipay) and see which are set up.
+    /// Connect payment providers (Stripe, Alipay, WeChat Pay) and see which are set up.
     #[command(subcommand)]
     Providers(payments::ProvidersCommand),
     /// Watch payments come in, or list them.
     #[command(subcommand)]
     Payments(payments::PaymentsCommand),
+    /// Ring up a till sale (products by SKU, or an amount) and take it in cash, by QR or by
+    /// the customer's payment code.
+    Sell(sell::SellArgs),
     /// Connect microblog accounts (Bluesky, Mastodon) and list them.
     #[command(subcommand)]
     Accounts(posting::AccountsCommand),
@@ -90,22 +94,22 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
-    /// A problem with how the command was called (flags, stdin, files named).
-    pub(crate) fn usage(message: impl Into<String>) -> Failure {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Failure {
         Failure {
-            code: ErrorCode::Validation,
+            code,
             message: message.into(),
             field: None,
         }
     }
 
+    /// A problem with how the command was called (flags, stdin, files named).
+    pub(crate) fn usage(message: impl Into<String>) -> Failure {
+        Failure::new(ErrorCode::Validation, message)
+    }
+
     /// A file or stream that could not be read or written.
     pub(crate) fn io(message: impl Into<String>) -> Failure {
-        Failure {
-            code: ErrorCode::Io,
-            message: message.into(),
-            field: None,
-        }
+        Failure::new(ErrorCode::Io, message)
     }
 
     fn print(&self, json: bool) {
@@ -137,6 +141,29 @@ pub(crate) fn read_secret(env: &str, what: &str) -> Result<String, Failure> {
     Ok(value)
 }
 
+/// Waits for Ctrl-C, or SIGTERM from a service manager or `kill`.
+pub(crate) async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 impl From<CoreError> for Failure {
     fn from(error: CoreError) -> Self {
         Failure {
@@ -158,6 +185,7 @@ fn prints_json(command: &Command) -> bool {
             | Command::Payments(PaymentsCommand::List { json: true, .. })
             | Command::Accounts(AccountsCommand::List { json: true, .. })
             | Command::Posts(PostsCommand::List { json: true, .. })
+            | Command::Sell(sell::SellArgs { json: true, .. })
     )
 }
 
@@ -194,6 +222,7 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             Command::Signage(args) => signage::run_signage(&shop, args).await,
             Command::Providers(command) => payments::run_providers(&shop, command).await,
             Command::Payments(command) => payments::run_payments(&shop, command).await,
+            Command::Sell(args) => sell::run(&shop, args).await,
             Command::Export(args) => reports::run(&shop, args).await,
             Command::Accounts(command) => posting::run_accounts(&shop, command).await,
             Command::Post(args) => posting::run_post(&shop, args).await,

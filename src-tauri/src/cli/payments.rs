@@ -2,13 +2,14 @@
 //! list payments without the window, through the same engine calls the window makes.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Subcommand, ValueEnum};
 use shopcast_core::Shop;
 use shopcast_core::payments::PaymentUpdate;
 use shopcast_core::payments::ledger::PaymentFilter;
+use shopcast_core::payments::providers::WechatConnect;
 
 use crate::cli::{Failure, read_secret};
 
@@ -33,6 +34,7 @@ pub enum ProvidersCommand {
 pub enum ProviderName {
     Stripe,
     Alipay,
+    Wechat,
     Test,
 }
 
@@ -55,6 +57,31 @@ pub enum AddProvider {
         app_private_key: PathBuf,
         #[arg(long, value_name = "FILE")]
         alipay_public_key: PathBuf,
+    },
+    /// WeChat Pay (APIv3, a directly connected merchant): keys as PEM files; the APIv3 key
+    /// comes from $SHOPCAST_WECHAT_APIV3_KEY or the first line of stdin.
+    Wechat {
+        /// The merchant id (商户号), e.g. 1900000109.
+        #[arg(long)]
+        mchid: String,
+        /// The AppID bound to the merchant (公众号, 小程序 or App), e.g. wx8888888888888888.
+        #[arg(long)]
+        appid: String,
+        /// The merchant API certificate's serial number (商户API证书序列号).
+        #[arg(long)]
+        serial: String,
+        /// The merchant API private key, apiclient_key.pem.
+        #[arg(long, value_name = "FILE")]
+        private_key: PathBuf,
+        /// WeChat Pay's public key (pub_key.pem) from the merchant platform.
+        #[arg(long, value_name = "FILE")]
+        wechatpay_public_key: PathBuf,
+        /// That public key's id, PUB_KEY_ID_….
+        #[arg(long, value_name = "ID")]
+        wechatpay_public_key_id: String,
+        /// WeChat Pay's API address (default: https://api.mch.weixin.qq.com).
+        #[arg(long, value_name = "URL")]
+        api_base: Option<String>,
     },
 }
 
@@ -110,18 +137,40 @@ pub async fn run_providers(shop: &Shop, command: ProvidersCommand) -> Result<(),
             app_private_key,
             alipay_public_key,
         }) => {
-            let read = |path: &PathBuf| {
-                std::fs::read_to_string(path)
-                    .map_err(|e| Failure::io(format!("cannot read {}: {e}", path.display())))
-            };
             shop.connect_alipay(
                 &app_id,
                 &gateway,
-                &read(&app_private_key)?,
-                &read(&alipay_public_key)?,
+                &read_key_file(&app_private_key)?,
+                &read_key_file(&alipay_public_key)?,
             )
             .await?;
             println!("alipay connected");
+        }
+        ProvidersCommand::Add(AddProvider::Wechat {
+            mchid,
+            appid,
+            serial,
+            private_key,
+            wechatpay_public_key,
+            wechatpay_public_key_id,
+            api_base,
+        }) => {
+            // Files first: a wrong path must not cost the owner a typed-in key.
+            let merchant_private_key = read_key_file(&private_key)?;
+            let wechatpay_public_key = read_key_file(&wechatpay_public_key)?;
+            let apiv3_key = read_secret("SHOPCAST_WECHAT_APIV3_KEY", "WeChat Pay APIv3 key")?;
+            shop.connect_wechat(&WechatConnect {
+                mchid,
+                appid,
+                merchant_serial: serial,
+                merchant_private_key,
+                apiv3_key,
+                wechatpay_public_key: Some(wechatpay_public_key),
+                wechatpay_public_key_id: Some(wechatpay_public_key_id),
+                api_base,
+            })
+            .await?;
+            println!("wechat connected");
         }
         ProvidersCommand::List { json } => {
             let settings = shop.payment_settings().await?;
@@ -154,10 +203,22 @@ pub async fn run_providers(shop: &Shop, command: ProvidersCommand) -> Result<(),
                         alipay.app_id, alipay.gateway, alipay.secret_backend
                     );
                 }
+                if let Some(wechat) = &settings.wechat {
+                    println!(
+                        "wechat: mchid {} appid {} serial {} public key {} api {} ({:?})",
+                        wechat.mchid,
+                        wechat.appid,
+                        wechat.merchant_serial,
+                        wechat.public_key_id.as_deref().unwrap_or("none"),
+                        wechat.api_base,
+                        wechat.secret_backend
+                    );
+                }
                 // Events a provider listed that could not be read were skipped: say so.
                 for kind in [
                     shopcast_payments::ProviderKind::Stripe,
                     shopcast_payments::ProviderKind::Alipay,
+                    shopcast_payments::ProviderKind::Wechat,
                 ] {
                     if let Some(skipped) = shop.payments().skipped_events(kind).await? {
                         println!("{kind}: {skipped}");
@@ -169,6 +230,7 @@ pub async fn run_providers(shop: &Shop, command: ProvidersCommand) -> Result<(),
             let kind = match provider {
                 ProviderName::Stripe => shopcast_payments::ProviderKind::Stripe,
                 ProviderName::Alipay => shopcast_payments::ProviderKind::Alipay,
+                ProviderName::Wechat => shopcast_payments::ProviderKind::Wechat,
                 ProviderName::Test => shopcast_payments::ProviderKind::Test,
             };
             shop.disconnect_provider(kind).await?;
@@ -187,7 +249,14 @@ pub async fn run_providers(shop: &Shop, command: ProvidersCommand) -> Result<(),
     Ok(())
 }
 
-fn print_json_line(value: &impl serde::Serialize) -> Result<(), Failure> {
+/// A key file named on the command line (PEM or bare base64), read whole.
+fn read_key_file(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path)
+        .map_err(|e| Failure::io(format!("cannot read {}: {e}", path.display())))
+}
+
+/// One value as a JSON line on stdout, flushed at once (scripts read it as it comes).
+pub(crate) fn print_json_line(value: &impl serde::Serialize) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer(&mut out, value)
         .map_err(|e| Failure::io(format!("cannot write: {e}")))?;

@@ -81,7 +81,7 @@ pub async fn run(shop: &Shop, args: ServeArgs) -> Result<(), Failure> {
             "shopcast: no public address saved: links point at {public_url}; give --public-url for buyers on the internet"
         );
     }
-    stopped().await;
+    crate::cli::stopped().await;
     drop(running);
     println!("shop page stopped");
     Ok(())
@@ -103,27 +103,4 @@ async fn watch_saved_providers(shop: &Shop) -> Result<(), Failure> {
         payments.connect(provider);
     }
     Ok(())
-}
-
-/// Waits for Ctrl-C, or SIGTERM from a service manager.
-async fn stopped() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
