@@ -16,7 +16,8 @@ use shopcast_payments::poll::PollSchedule;
 use shopcast_payments::wechat::sign::{self, MerchantKey};
 use shopcast_payments::wechat::{WechatConfig, WechatProvider, wire};
 use shopcast_payments::{
-    ChargeRequest, OpenCharge, PaymentProvider, PaymentStatus, ProviderError, RefundRequest,
+    ChargeRequest, CodeCharge, OpenCharge, PaymentProvider, PaymentStatus, ProviderError,
+    RefundRequest,
 };
 
 const KEY_ID: &str = "PUB_KEY_ID_0119000001092026SCRIPTED";
@@ -89,8 +90,8 @@ impl Peer {
         }
     }
 
-    fn provider(&self) -> WechatProvider {
-        WechatProvider::new(WechatConfig {
+    fn config(&self) -> WechatConfig {
+        WechatConfig {
             api_base: self.url.clone(),
             mchid: MCHID.to_string(),
             appid: APPID.to_string(),
@@ -100,13 +101,17 @@ impl Peer {
             wechatpay_public_key: Some(self.public_pem.clone()),
             wechatpay_public_key_id: Some(KEY_ID.to_string()),
             notify_url: None,
-        })
-        .unwrap()
-        .with_poll_schedule(PollSchedule {
-            fast: Duration::ZERO,
-            fast_for: Duration::ZERO,
-            slow: Duration::ZERO,
-        })
+        }
+    }
+
+    fn provider(&self) -> WechatProvider {
+        WechatProvider::new(self.config())
+            .unwrap()
+            .with_poll_schedule(PollSchedule {
+                fast: Duration::ZERO,
+                fast_for: Duration::ZERO,
+                slow: Duration::ZERO,
+            })
     }
 
     fn seen(&self) -> Vec<String> {
@@ -283,4 +288,78 @@ async fn a_closed_or_abnormal_refund_is_rejected() {
             "{status}: {err:?}"
         );
     }
+}
+
+/// A peer that reads the request and hangs up without answering: the request may have
+/// arrived (a lost answer), unlike a connection that was never made.
+async fn hang_up_peer() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buffer = [0u8; 4096];
+            let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut buffer).await;
+            drop(socket);
+        }
+    });
+    url
+}
+
+fn code_request() -> ChargeRequest {
+    ChargeRequest {
+        order_ref: "O-102".to_string(),
+        amount_minor: 600,
+        currency: "CNY".to_string(),
+        subject: "茶".to_string(),
+        lines: Vec::new(),
+        expires_at: Timestamp::now() + SignedDuration::from_mins(1),
+        source_tag: None,
+        web: None,
+    }
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_retryable_and_leaves_a_payment_code_waiting() {
+    let peer = Peer::start(Vec::new()).await;
+    let url = hang_up_peer().await;
+    let provider = WechatProvider::new(WechatConfig {
+        api_base: url,
+        ..peer.config()
+    })
+    .unwrap();
+    let err = provider
+        .poll(None, &[open("O_100_lost", false)])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ProviderError::Unreachable { .. }) && err.is_retryable(),
+        "{err:?}"
+    );
+    let reply = provider
+        .charge_code(&code_request(), "134567890123456789")
+        .await
+        .unwrap();
+    assert!(matches!(reply, CodeCharge::Waiting { .. }), "{reply:?}");
+}
+
+#[tokio::test]
+async fn a_payment_code_that_never_left_the_computer_is_an_error() {
+    let peer = Peer::start(Vec::new()).await;
+    // A port nobody listens on any more: the connection is refused.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let provider = WechatProvider::new(WechatConfig {
+        api_base: url,
+        ..peer.config()
+    })
+    .unwrap();
+    let err = provider
+        .charge_code(&code_request(), "134567890123456789")
+        .await
+        .unwrap_err();
+    assert!(shopcast_payments::http::never_sent(&err), "{err:?}");
 }
