@@ -307,7 +307,7 @@ impl Shop {
         if providers.is_empty() {
             return Err(crate::CoreError::invalid(
                 "provider",
-                "No payment provider is set up: connect Stripe or Alipay first (Settings → Payments, or `shopcast providers add`).",
+                "No payment provider is set up: connect Stripe, Alipay or WeChat Pay first (Settings → Payments, or `shopcast providers add`).",
             ));
         }
         let mut changed = Vec::new();
@@ -362,7 +362,7 @@ impl Shop {
         if providers.is_empty() && !settings.test_mode {
             return Err(crate::CoreError::invalid(
                 "provider",
-                "No payment provider is set up: connect Stripe or Alipay first (Settings → Payments, or `shopcast providers add`), or turn test mode on.",
+                "No payment provider is set up: connect Stripe, Alipay or WeChat Pay first (Settings → Payments, or `shopcast providers add`), or turn test mode on.",
             ));
         }
         self.payments.set_poll_interval(interval);

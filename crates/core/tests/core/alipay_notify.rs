@@ -23,15 +23,15 @@ use shopcast_payments::{
 
 use crate::{count, order_of, product, shop_with};
 
-const APP_ID: &str = "2021000149600001";
-const APP_PRIVATE_KEY: &str = include_str!("fixtures/alipay-test-app-private.pem");
+pub const APP_ID: &str = "2021000149600001";
+pub const APP_PRIVATE_KEY: &str = include_str!("fixtures/alipay-test-app-private.pem");
 const ALIPAY_PRIVATE_KEY: &str = include_str!("fixtures/alipay-test-alipay-private.pem");
-const ALIPAY_PUBLIC_KEY: &str = include_str!("fixtures/alipay-test-alipay-public.pem");
+pub const ALIPAY_PUBLIC_KEY: &str = include_str!("fixtures/alipay-test-alipay-public.pem");
 
 /// Trades the gateway reports paid (¥88.00): out_trade_no → Alipay's trade_no.
 type Paid = Arc<Mutex<HashMap<String, String>>>;
 
-fn alipay_sign(content: &str) -> String {
+pub fn alipay_sign(content: &str) -> String {
     sign_bytes(
         content.as_bytes(),
         &AppPrivateKey::parse(ALIPAY_PRIVATE_KEY).unwrap(),

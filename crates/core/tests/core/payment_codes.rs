@@ -3,7 +3,13 @@
 //! order expired), declined (order open, scan again), codes of nobody or of a provider that
 //! is not connected; whole sales by SKU with cash, test mode and a payment code.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Form, RawQuery, State};
+use axum::routing::post;
 
 use shopcast_core::payments::PaymentUpdate;
 use shopcast_core::payments::sale::{SaleItem, SaleMethod, SaleRequest};
@@ -12,6 +18,7 @@ use shopcast_core::{CoreError, ErrorCode, ProductDraft};
 use shopcast_payments::{CODE_TRADE_SUFFIX, PaymentStatus, ProviderKind};
 use shopcast_testkit::{CodeBehaviour, WechatGateway};
 
+use crate::alipay_notify::{ALIPAY_PUBLIC_KEY, APP_ID, APP_PRIVATE_KEY, alipay_sign};
 use crate::wechat::wechat_shop;
 use crate::{count, order_of, product, shop_with};
 
@@ -387,4 +394,157 @@ async fn a_sale_without_wechat_pay_says_where_to_connect_it() {
     assert!(text.contains("WeChat Pay is not set up"), "{text}");
     assert!(text.contains("shopcast providers add wechat"), "{text}");
     assert_eq!(count(&shop, "orders").await, 0);
+}
+
+/// Alipay payment codes: 16–24 digits starting 25–30.
+const ALIPAY_CODE: &str = "287654321098765432";
+const ALIPAY_SLOW_CODE: &str = "287654321098765433";
+
+/// What the Alipay stub was asked: (method, out_trade_no) in order.
+type Calls = Arc<Mutex<Vec<(String, String)>>>;
+
+/// An Alipay gateway in its documented signed reply shape, for payment codes: `trade.pay`
+/// with [`ALIPAY_CODE`] is paid at once (10000), any other code waits for the customer
+/// (10003); `trade.query` says TRADE_SUCCESS for paid trades and WAIT_BUYER_PAY for the rest;
+/// `trade.cancel` closes.
+async fn alipay_code_gateway() -> (String, Calls) {
+    async fn answer(
+        State(calls): State<Calls>,
+        RawQuery(query): RawQuery,
+        Form(form): Form<HashMap<String, String>>,
+    ) -> String {
+        // Protocol parameters come in the query string, the business content in the body.
+        let method = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .find(|(name, _)| name == "method")
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_default();
+        let biz: serde_json::Value =
+            serde_json::from_str(form.get("biz_content").map_or("{}", String::as_str)).unwrap();
+        let out_trade_no = biz["out_trade_no"].as_str().unwrap_or_default().to_string();
+        let paid_at_once = |calls: &[(String, String)]| {
+            calls
+                .iter()
+                .any(|(m, no)| m == "alipay.trade.pay:paid" && no == &out_trade_no)
+        };
+        let mut calls = calls.lock().unwrap();
+        let object = match method.as_str() {
+            "alipay.trade.pay" if biz["auth_code"] == ALIPAY_CODE => {
+                calls.push(("alipay.trade.pay:paid".into(), out_trade_no.clone()));
+                serde_json::json!({
+                    "code": "10000", "msg": "Success", "out_trade_no": out_trade_no,
+                    "trade_no": "2026120222001400001", "total_amount": "88.00",
+                    "gmt_payment": "2026-12-02 13:01:02", "buyer_logon_id": "159****5620",
+                })
+            }
+            "alipay.trade.pay" => serde_json::json!({
+                "code": "10003", "msg": "order success pay inprocess",
+                "out_trade_no": out_trade_no, "trade_no": "2026120222001400002",
+                "total_amount": "88.00",
+            }),
+            "alipay.trade.query" if paid_at_once(&calls) => serde_json::json!({
+                "code": "10000", "msg": "Success", "out_trade_no": out_trade_no,
+                "trade_no": "2026120222001400001", "trade_status": "TRADE_SUCCESS",
+                "total_amount": "88.00", "send_pay_date": "2026-12-02 13:01:02",
+            }),
+            "alipay.trade.query" => serde_json::json!({
+                "code": "10000", "msg": "Success", "out_trade_no": out_trade_no,
+                "trade_no": "2026120222001400002", "trade_status": "WAIT_BUYER_PAY",
+                "total_amount": "88.00",
+            }),
+            "alipay.trade.cancel" => serde_json::json!({
+                "code": "10000", "msg": "Success", "out_trade_no": out_trade_no,
+                "trade_no": "2026120222001400002", "retry_flag": "N", "action": "close",
+            }),
+            other => panic!("the stub does not answer {other}"),
+        };
+        calls.push((method.clone(), out_trade_no));
+        let content = object.to_string();
+        let key = format!("{}_response", method.replace('.', "_"));
+        format!(
+            r#"{{"{key}":{content},"sign":"{}"}}"#,
+            alipay_sign(&content)
+        )
+    }
+    let calls = Calls::default();
+    let app = Router::new()
+        .route("/gateway.do", post(answer))
+        .with_state(calls.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/gateway.do", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, calls)
+}
+
+async fn alipay_code_shop(gateway: &str) -> (shopcast_core::Shop, tempfile::TempDir) {
+    unsafe { std::env::set_var("SHOPCAST_SECRETS", "file") };
+    let (shop, dir) = shop_with("CNY").await;
+    // The watcher looks once, then leaves the polling to the test.
+    shop.payments().set_poll_interval(Duration::from_secs(600));
+    shop.connect_alipay(APP_ID, gateway, APP_PRIVATE_KEY, ALIPAY_PUBLIC_KEY)
+        .await
+        .unwrap();
+    (shop, dir)
+}
+
+#[tokio::test]
+async fn an_alipay_code_paid_on_the_spot_is_recorded_once() {
+    let (url, calls) = alipay_code_gateway().await;
+    let (shop, _dir) = alipay_code_shop(&url).await;
+    let cup = product(&shop, "青花瓷杯", "88", None).await;
+    let order = order_of(&shop, &[(cup, 1)]).await;
+    let paid = shop
+        .charge_payment_code(order.id, ALIPAY_CODE)
+        .await
+        .unwrap();
+    assert_eq!(paid.provider, ProviderKind::Alipay);
+    assert!(paid.charge.charge_ref.ends_with(CODE_TRADE_SUFFIX));
+    assert_eq!(paid.payment.unwrap().status, PaymentStatus::Paid);
+    assert_eq!(
+        shop.order(order.id).await.unwrap().status,
+        OrderStatus::Paid
+    );
+    // A query of the same trade (the event the poll would give) adds nothing.
+    assert!(shop.poll_saved_providers_once().await.unwrap().is_empty());
+    assert_eq!(count(&shop, "payments").await, 1);
+    assert_eq!(count(&shop, "payment_events").await, 1);
+    assert!(
+        calls
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(m, _)| m == "alipay.trade.pay")
+    );
+}
+
+#[tokio::test]
+async fn an_alipay_code_never_confirmed_is_cancelled_after_the_wait() {
+    let (url, calls) = alipay_code_gateway().await;
+    let (shop, _dir) = alipay_code_shop(&url).await;
+    shop.payments().set_code_wait(Duration::from_millis(300));
+    let cup = product(&shop, "青花瓷杯", "88", None).await;
+    let order = order_of(&shop, &[(cup, 1)]).await;
+    let waiting = shop
+        .charge_payment_code(order.id, ALIPAY_SLOW_CODE)
+        .await
+        .unwrap();
+    assert!(waiting.waiting);
+    // Headless: waiting gives up after its limit (here the code's own wait runs out first).
+    let ended = shop
+        .wait_for_payment(order.id, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(ended.status, OrderStatus::Expired);
+    let cancelled = calls
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|(m, no)| m == "alipay.trade.cancel" && no == &waiting.charge.charge_ref);
+    assert!(cancelled, "{:?}", calls.lock().unwrap());
+    assert!(
+        shop.list_payments(&Default::default())
+            .await
+            .unwrap()
+            .iter()
+            .all(|p| p.status != PaymentStatus::Paid)
+    );
 }

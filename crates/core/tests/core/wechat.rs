@@ -106,6 +106,17 @@ async fn connecting_with_bad_keys_says_which_and_stores_nothing() {
         Some(gateway.public_key_id.as_str())
     );
     assert!(shop.payments().connected().contains(&ProviderKind::Wechat));
+    // Disconnecting stops it and forgets the keys: it is not rebuilt at the next start.
+    shop.disconnect_provider(ProviderKind::Wechat)
+        .await
+        .unwrap();
+    assert!(shop.payment_settings().await.unwrap().wechat.is_none());
+    assert!(shop.saved_payment_providers().await.unwrap().is_empty());
+    assert!(!shop.payments().connected().contains(&ProviderKind::Wechat));
+    for entry in walk(dir.path()) {
+        let text = String::from_utf8_lossy(&std::fs::read(&entry).unwrap()).into_owned();
+        assert!(!text.contains(&gateway.apiv3_key), "{}", entry.display());
+    }
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -319,4 +330,59 @@ async fn a_payment_after_the_sale_was_cancelled_is_kept_for_review() {
         shop.order(order.id).await.unwrap().status,
         OrderStatus::Review
     );
+}
+
+#[tokio::test]
+async fn payment_settings_saved_before_wechat_pay_still_read() {
+    let (shop, _dir) = shop_with("CNY").await;
+    // As an older build saved them: Alipay set up, no `wechat` key at all.
+    let old = r#"{"testMode":false,"testModeLan":false,"testModePort":0,"pollMs":2000,"qrMinutes":10,"stripe":null,"alipay":{"appId":"2021000149600001","gateway":"sandbox","secretBackend":"file"}}"#;
+    sqlx::query("INSERT OR REPLACE INTO settings (key, value) VALUES ('payments.settings', ?)")
+        .bind(old)
+        .execute(shop.pool())
+        .await
+        .unwrap();
+    let settings = shop.payment_settings().await.unwrap();
+    assert!(settings.wechat.is_none());
+    assert_eq!(settings.poll_ms, 2_000);
+    assert_eq!(settings.alipay.unwrap().app_id, "2021000149600001");
+}
+
+#[tokio::test]
+async fn wechat_pay_is_told_to_notify_the_shop_page_only_over_https() {
+    let gateway = WechatGateway::start().await;
+    for (public_url, notify) in [
+        (
+            "https://shop.example.com/",
+            Some("https://shop.example.com/hooks/wechat"),
+        ),
+        ("http://192.168.1.20:8080", None),
+    ] {
+        unsafe { std::env::set_var("SHOPCAST_SECRETS", "file") };
+        let (shop, _dir) = shop_with("CNY").await;
+        shop.set_setting("shop.public_url", public_url)
+            .await
+            .unwrap();
+        shop.payments()
+            .set_poll_interval(std::time::Duration::from_secs(600));
+        shop.connect_wechat(&connect_form(&gateway)).await.unwrap();
+        let cup = product(&shop, "青花瓷杯", "88", None).await;
+        let order = order_of(&shop, &[(cup, 1)]).await;
+        let charge = shop
+            .charge_order(order.id, ProviderKind::Wechat)
+            .await
+            .unwrap();
+        let request = gateway
+            .requests()
+            .into_iter()
+            .rev()
+            .find(|r| r.path.ends_with("/native") && r.body.contains(&charge.charge_ref))
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_str(&request.body).unwrap();
+        let sent = body["notify_url"].as_str().unwrap();
+        match notify {
+            Some(url) => assert_eq!(sent, url),
+            None => assert!(!sent.contains("192.168.1.20"), "{sent}"),
+        }
+    }
 }
