@@ -1,9 +1,5 @@
 //! WeChat Pay APIv3 for a directly connected merchant: Native QR at the till, payment codes
 //! (付款码), refunds. Every request signed, every reply's signature checked ([`sign`]).
-//!
-//! The watcher queries each open trade ([`crate::poll`] says how often); an expired one is
-//! withdrawn, `close` for a Native QR and `reverse` (撤销) for a payment code, and one that
-//! turns out paid on the way is reported paid. [`wire`] holds the request and reply shapes.
 
 pub mod notify;
 pub mod sign;
@@ -78,7 +74,9 @@ impl fmt::Debug for WechatConfig {
     }
 }
 
-/// The WeChat Pay provider (Native QR, payment codes, refunds).
+/// The WeChat Pay provider. The watcher queries each open trade ([`crate::poll`] says how
+/// often); an expired one is withdrawn, `close` for a Native QR and `reverse` (撤销) for a
+/// payment code, and one that turns out paid on the way is reported paid.
 pub struct WechatProvider {
     api_base: Url,
     mchid: String,

@@ -316,8 +316,9 @@ fn bad_response(detail: String) -> ProviderError {
     }
 }
 
-/// SUCCESS → Paid, CLOSED/REVOKED → Expired, PAYERROR → Failed; NOTPAY/USERPAYING (and
-/// REFUND: paid earlier, refunds are the ledger's) → None. `raw` kept as received.
+/// SUCCESS → Paid, CLOSED/REVOKED → Expired, PAYERROR → Failed; NOTPAY/USERPAYING → None.
+/// REFUND (paid, then refunded in part or whole) is the payment, under SUCCESS's event id, so
+/// a payment first seen after its refund is still recorded once. `raw` kept as received.
 pub fn transaction_event(
     transaction: &Transaction,
     order_ref: Option<String>,
@@ -328,12 +329,16 @@ pub fn transaction_event(
         .clone()
         .filter(|n| !n.is_empty())
         .ok_or_else(|| bad_response("the transaction has no out_trade_no".to_string()))?;
-    let state = transaction.trade_state.as_deref().unwrap_or_default();
+    let mut state = transaction.trade_state.as_deref().unwrap_or_default();
     let status = match state {
         "SUCCESS" => PaymentStatus::Paid,
+        "REFUND" => {
+            state = "SUCCESS";
+            PaymentStatus::Paid
+        }
         "CLOSED" | "REVOKED" => PaymentStatus::Expired,
         "PAYERROR" => PaymentStatus::Failed,
-        "NOTPAY" | "USERPAYING" | "REFUND" => return Ok(None),
+        "NOTPAY" | "USERPAYING" => return Ok(None),
         other => return Err(bad_response(format!("unknown trade_state {other:?}"))),
     };
     let amount = transaction.amount.clone().unwrap_or_default();

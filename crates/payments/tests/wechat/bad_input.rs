@@ -75,3 +75,15 @@ fn unknown_states_and_missing_fields_are_errors_not_events() {
     }
     read(PAID.as_bytes()).unwrap();
 }
+
+#[test]
+fn a_refunded_trade_is_still_the_payment_under_the_success_event_id() {
+    let refunded = PAID.replace("\"SUCCESS\"", "\"REFUND\"");
+    let transaction: Transaction = wire::parse(refunded.as_bytes(), "query").unwrap();
+    let event = transaction_event(&transaction, None, refunded.clone())
+        .unwrap()
+        .unwrap();
+    assert_eq!(event.status, shopcast_payments::PaymentStatus::Paid);
+    assert_eq!(event.amount_minor, 8_800);
+    assert_eq!(event.event_id, wire::state_event_id("O_1_abc", "SUCCESS"));
+}
