@@ -27,6 +27,7 @@ bash tests/payloads/run.sh
 
 step "end-to-end: the real app window under Xvfb"
 cargo build -p shopcast --locked
+cargo build -p shopcast-testkit --bin wechat-gateway --locked
 bash tests/e2e/run.sh
 
 step "shop page: headless Chromium against shopcast serve (pages, the follower's journey from a Bluesky post)"

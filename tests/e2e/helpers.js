@@ -1,6 +1,7 @@
 // Shared helpers of the Shopcast end-to-end tests (run through ./run.sh).
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +25,8 @@ export const env = {
   dataDir: need('E2E_DATA_DIR'),
   decoyDataDir: process.env.E2E_DECOY_DATA_DIR ?? '',
   screenshotDir: need('E2E_SCREENSHOT_DIR'),
+  /** The local WeChat Pay gateway (crates/testkit's `wechat-gateway` bin). */
+  wechatGateway: process.env.E2E_WECHAT_GATEWAY ?? '',
 };
 
 /** The UI's own message catalogs, so text assertions follow the translations. */
@@ -326,4 +329,88 @@ export async function payTestCheckout(url) {
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ csrf }).toString(),
   });
+}
+
+/**
+ * First start on an empty shop folder: the setup form (English UI), then one product made in
+ * the catalog editor. `shop`: name, currency, timezone, optional buyLink; `product`: name,
+ * price, sku.
+ */
+export async function newShopWithProduct(browser, shop, product) {
+  const $ = (id) => browser.$(tid(id));
+  await $('setup-form').waitForDisplayed({ timeoutMsg: 'setup-form not shown on first start' });
+  await $('setup-name').setValue(shop.name);
+  await $('setup-currency').setValue(shop.currency);
+  await $('setup-timezone').selectByAttribute('value', shop.timezone);
+  await $('setup-locale').selectByAttribute('value', 'en');
+  if (shop.buyLink) await $('setup-buylink').setValue(shop.buyLink);
+  await $('setup-save').click();
+  await $('shop-name').waitForDisplayed({ timeoutMsg: 'header shop-name not shown after setup' });
+
+  await $('catalog-new').click();
+  await $('editor').waitForDisplayed();
+  await $('editor-name').setValue(product.name);
+  await $('editor-price').setValue(product.price);
+  await $('editor-sku').setValue(product.sku);
+  await $('editor-save').click();
+  await eventually(async () => assert.match((await $('editor').getAttribute('data-product-id')) ?? '', /^\d+$/));
+  await $('editor-close').click();
+  await $('editor').waitForExist({ reverse: true, timeoutMsg: 'editor did not close' });
+}
+
+/**
+ * Start the local WeChat Pay gateway (`wechat-gateway --keys-dir DIR`, from crates/testkit): it
+ * makes fresh keys, writes the merchant's private key and WeChat Pay's public key into `keysDir`
+ * and prints one JSON line (url, mchid, appid, merchant_serial, public_key_id, apiv3_key).
+ * Returns those with both PEMs, `control(path, body)` for its /_gateway/ switches, `trade(no)`
+ * and `stop()`.
+ */
+export async function startWechatGateway(keysDir) {
+  if (!env.wechatGateway) throw new Error('E2E_WECHAT_GATEWAY is not set: run the tests through tests/e2e/run.sh');
+  mkdirSync(keysDir, { recursive: true });
+  const child = spawn(env.wechatGateway, ['--keys-dir', keysDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const line = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`wechat-gateway printed nothing within 20 s; stderr: ${stderr}`)), 20_000);
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const end = out.indexOf('\n');
+      if (end >= 0) {
+        clearTimeout(timer);
+        resolve(out.slice(0, end));
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`wechat-gateway exited (${code}) before it was ready; stderr: ${stderr}`));
+    });
+  });
+  const info = JSON.parse(line);
+  const gateway = {
+    ...info,
+    merchantPrivateKeyPem: readFileSync(path.join(keysDir, 'merchant_private_key.pem'), 'utf8'),
+    wechatpayPublicKeyPem: readFileSync(path.join(keysDir, 'wechatpay_public_key.pem'), 'utf8'),
+    /** POST `{url}/_gateway/{path}` with a JSON body; throws unless it answers 2xx. */
+    async control(controlPath, body) {
+      const reply = await fetch(`${info.url}/_gateway/${controlPath}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (!reply.ok) throw new Error(`POST /_gateway/${controlPath}: ${reply.status} ${await reply.text()}`);
+    },
+    /** The gateway's view of a trade (state NOTPAY/USERPAYING/SUCCESS/CLOSED/REVOKED…), or null. */
+    async trade(outTradeNo) {
+      const reply = await fetch(`${info.url}/_gateway/trades/${encodeURIComponent(outTradeNo)}`);
+      if (reply.status === 404) return null;
+      if (!reply.ok) throw new Error(`GET /_gateway/trades/${outTradeNo}: ${reply.status} ${await reply.text()}`);
+      return reply.json();
+    },
+    stop() {
+      child.kill();
+    },
+  };
+  return gateway;
 }

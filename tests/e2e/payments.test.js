@@ -1,13 +1,31 @@
 // A sale at the till paid through the built-in test mode, the way a customer's phone pays:
 // the till shows the QR, "the phone" posts to the checkout page's Pay button, and the till
 // says "Paid ✓" within two seconds; Payments lists it live, marked TEST, and refunds it.
-// Steps run in order on a shop folder of their own; after a failing step the rest are skipped.
+// Then WeChat Pay against the local gateway (crates/testkit): connected through the real
+// Settings form, a Native QR paid, and the customer's payment code typed as a scanner does.
+// Each journey's steps run in order on a shop folder of their own; after a failing step the
+// rest of that journey are skipped.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, describe } from 'node:test';
-import { env, eventually, journey, messages, payTestCheckout, screenshot, startApp, textOf, textsOf, tid } from './helpers.js';
+import { generateKeyPairSync } from 'node:crypto';
+import {
+  env,
+  eventually,
+  journey,
+  messages,
+  newShopWithProduct,
+  payTestCheckout,
+  screenshot,
+  setFieldValue,
+  startApp,
+  startWechatGateway,
+  textOf,
+  textsOf,
+  tid,
+} from './helpers.js';
 
 // Not the catalog journey's shop: this journey starts from a first start of its own.
 const DATA_DIR = path.join(path.dirname(env.dataDir), 'shop-payments');
@@ -66,24 +84,7 @@ describe('till and payments journey', () => {
   step('a new shop with one product', async () => {
     mkdirSync(DATA_DIR, { recursive: true });
     browser = await startApp({ dataDir: DATA_DIR });
-    await $('setup-form').waitForDisplayed({ timeoutMsg: 'setup-form not shown on first start' });
-    await $('setup-name').setValue(SHOP.name);
-    await $('setup-currency').setValue(SHOP.currency);
-    await $('setup-timezone').selectByAttribute('value', SHOP.timezone);
-    await $('setup-locale').selectByAttribute('value', 'en');
-    await $('setup-buylink').setValue(SHOP.buyLink);
-    await $('setup-save').click();
-    await $('shop-name').waitForDisplayed({ timeoutMsg: 'header shop-name not shown after setup' });
-
-    await $('catalog-new').click();
-    await $('editor').waitForDisplayed();
-    await $('editor-name').setValue(TEA.name);
-    await $('editor-price').setValue(TEA.price);
-    await $('editor-sku').setValue(TEA.sku);
-    await $('editor-save').click();
-    await eventually(async () => assert.match((await $('editor').getAttribute('data-product-id')) ?? '', /^\d+$/));
-    await $('editor-close').click();
-    await $('editor').waitForExist({ reverse: true, timeoutMsg: 'editor did not close' });
+    await newShopWithProduct(browser, SHOP, TEA);
   });
 
   step('the till: find the product, add it twice, see the total', async () => {
@@ -306,5 +307,200 @@ describe('till and payments journey', () => {
     await $('nav-settings').click();
     await $('stripe-disconnect').click();
     await $('stripe-connected').waitForExist({ reverse: true, timeoutMsg: 'Stripe still shown as connected after Disconnect' });
+  });
+});
+
+describe('WeChat Pay journey: connect in Settings, a Native QR, the customer’s payment code', () => {
+  const WECHAT_DIR = path.join(path.dirname(env.dataDir), 'shop-wechat');
+  // WeChat payment codes: 18 digits starting 10–15 (the customer's 付款码).
+  const CODES = {
+    atOnce: '134567890123456781',
+    confirms: '134567890123456782',
+    cancelled: '134567890123456785',
+    declined: '134567890123456783',
+    again: '134567890123456784',
+  };
+  /** How long the till may take to learn of a payment the watcher polls for (1 s polls). */
+  const POLLED_WITHIN_MS = 20_000;
+
+  /** @type {WebdriverIO.Browser | null} */
+  let browser = null;
+  let gateway = null;
+  const $ = (id) => browser.$(tid(id));
+  const text = (id) => textOf(browser, tid(id));
+  const step = journey('wechat', () => browser);
+
+  after(async () => {
+    if (browser) await browser.deleteSession().catch(() => {});
+    gateway?.stop();
+  });
+
+  /** A fresh sale with the tea on it (from the receipt or the cart). */
+  async function saleWithTea() {
+    await $('nav-till').click();
+    if (await $('till-new-sale').isExisting()) await $('till-new-sale').click();
+    await $('till-search').waitForDisplayed({ timeoutMsg: 'till screen not shown' });
+    // A cart kept from a cancelled sale starts over.
+    while (await $('till-remove').isExisting()) await $('till-remove').click();
+    await $('till-search').setValue('龙井');
+    await eventually(async () => assert.deepEqual(await textsOf(browser, `${tid('till-result')} .name`), [TEA.name]));
+    await $('till-result').click();
+    await eventually(async () => assert.equal(await text('till-total'), '¥88.00'));
+  }
+
+  /** What a USB scanner does: the code's digits, then Enter, into the field that has focus. */
+  async function scanCode(code) {
+    await eventually(async () => {
+      const focused = await browser.execute(() => document.activeElement?.getAttribute('data-testid') ?? null);
+      assert.equal(focused, 'till-code', 'the payment-code field has the cursor');
+    });
+    await $('till-code').addValue(`${code}\uE007`);
+  }
+
+  /** The receipt of a sale paid with `method` (as the receipt names it). */
+  async function expectReceipt(method, timeout) {
+    await browser.$('#till-paid').waitForDisplayed({ timeout, timeoutMsg: `not shown as paid within ${timeout} ms` });
+    assert.equal(await textOf(browser, '#till-paid'), lang['till.paid']);
+    assert.equal(await text('receipt-total'), '¥88.00');
+    assert.equal(await text('receipt-method'), method);
+  }
+
+  const pick = (object, ...keys) => Object.fromEntries(keys.map((k) => [k, object?.[k]]));
+  const byCode = lang['receipt.byCode'].replace('{provider}', lang['provider.wechat']);
+
+  step('a new shop with one product, and the local WeChat Pay gateway', async () => {
+    gateway = await startWechatGateway(path.join(path.dirname(env.dataDir), 'wechat-gateway-keys'));
+    assert.match(gateway.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(gateway.public_key_id, /^PUB_KEY_ID_/);
+    mkdirSync(WECHAT_DIR, { recursive: true });
+    browser = await startApp({ dataDir: WECHAT_DIR });
+    await newShopWithProduct(browser, SHOP, TEA);
+  });
+
+  step('Settings → Payments: the WeChat Pay form explains mistakes under their fields, then connects', async () => {
+    await $('nav-settings').click();
+    await $('wechat-form').waitForDisplayed({ timeoutMsg: 'no WeChat Pay section in Settings → Payments' });
+    // Nothing typed: each required field says so under itself.
+    await $('wechat-connect').click();
+    await eventually(async () => {
+      for (const id of ['wechat-mchid', 'wechat-appid', 'wechat-serial', 'wechat-private-key', 'wechat-apiv3']) {
+        assert.equal(await textOf(browser, `#${id}-error`), lang['paySettings.wechat.required'], id);
+      }
+    });
+
+    await $('wechat-mchid').setValue(gateway.mchid);
+    await $('wechat-appid').setValue(gateway.appid);
+    await $('wechat-serial').setValue(gateway.merchant_serial);
+    await setFieldValue(browser, tid('wechat-public-key'), gateway.wechatpayPublicKeyPem);
+    await $('wechat-public-key-id').setValue(gateway.public_key_id);
+    await $('wechat-form').$('summary').click(); // Advanced
+    await $('wechat-api-base').setValue(gateway.url);
+    // An APIv3 key one character short.
+    await $('wechat-apiv3').setValue(gateway.apiv3_key.slice(1));
+    // Another merchant's key: WeChat Pay refuses the signature.
+    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+    await setFieldValue(browser, tid('wechat-private-key'), stranger);
+    await $('wechat-connect').click();
+    await eventually(async () => assert.equal(await textOf(browser, '#wechat-apiv3-error'), lang['paySettings.wechat.apiv3Length']));
+    assert.equal(await browser.$('#wechat-mchid-error').isExisting(), false, 'a filled field still shows its error');
+
+    await $('wechat-apiv3').setValue(gateway.apiv3_key);
+    await $('wechat-connect').click();
+    await eventually(async () => {
+      const shown = await textsOf(browser, `${tid('wechat-form')} ${tid('error-banner')}, ${tid('wechat-form')} ${tid('field-error')}`);
+      assert.ok(shown.some((s) => s.length > 0), `an error for the wrong key, got ${JSON.stringify(shown)}`);
+    }, { timeout: 20_000 });
+    assert.equal(await $('wechat-connected').isExisting(), false, 'WeChat Pay shown as connected with a wrong key');
+
+    await setFieldValue(browser, tid('wechat-private-key'), gateway.merchantPrivateKeyPem);
+    await $('wechat-connect').click();
+    await eventually(async () => assert.equal(await text('wechat-connected-mchid'), gateway.mchid), { timeout: 20_000 });
+    const facts = await text('wechat-connected');
+    for (const fact of [gateway.appid, gateway.merchant_serial, gateway.public_key_id, gateway.url]) assert.ok(facts.includes(fact), `${fact} in ${facts}`);
+    assert.ok(facts.includes(lang['paySettings.inKeychain']) || facts.includes(lang['paySettings.inFile']), `where the keys are kept, in ${facts}`);
+    // The secrets left the page once stored.
+    for (const id of ['wechat-private-key', 'wechat-apiv3', 'wechat-public-key']) assert.equal(await $(id).getValue(), '', `${id} emptied`);
+    const html = await browser.execute(() => document.documentElement.outerHTML);
+    const keyBody = gateway.merchantPrivateKeyPem.split('\n')[1];
+    assert.ok(!html.includes(gateway.apiv3_key), 'the APIv3 key appears nowhere in the page');
+    assert.ok(!html.includes(keyBody), 'the private key appears nowhere in the page');
+    await browser.execute((sel) => {
+      const section = document.querySelector(sel);
+      const page = section.closest('.page');
+      page.scrollTop += section.getBoundingClientRect().top - page.getBoundingClientRect().top - 16;
+    }, tid('wechat-form'));
+    await screenshot(browser, 'payment-settings-wechat.png');
+  });
+
+  step('the till shows WeChat Pay’s QR with its expiry; the customer pays it', async () => {
+    await saleWithTea();
+    await $('till-pay-wechat').waitForEnabled({ timeoutMsg: 'no WeChat Pay button at the till once connected' });
+    await $('till-pay-wechat').click();
+    await $('till-qr').waitForDisplayed({ timeoutMsg: 'no QR shown after choosing WeChat Pay' });
+    assert.match(await text('till-countdown'), /^1[45]:\d\d$/, 'a 15-minute QR counts down');
+    assert.equal(await $('till-test-badge').isExisting(), false, 'a WeChat Pay QR is not marked TEST');
+    const tradeNo = await $('till-charge').getAttribute('data-charge-ref');
+    assert.match(tradeNo, /^[0-9A-Za-z_\-*]{6,32}$/, 'out_trade_no as WeChat Pay allows it');
+    await screenshot(browser, 'till-wechat-qr.png');
+    await gateway.control(`pay/${tradeNo}`);
+    await expectReceipt(lang['provider.wechat'], POLLED_WITHIN_MS);
+    assert.deepEqual(pick(await gateway.trade(tradeNo), 'trade_type', 'state', 'amount_total', 'currency'), {
+      trade_type: 'NATIVE',
+      state: 'SUCCESS',
+      amount_total: 8800,
+      currency: 'CNY',
+    });
+  });
+
+  step('a scanned WeChat payment code + Enter: paid on the spot, with the receipt', async () => {
+    await saleWithTea();
+    await scanCode(CODES.atOnce);
+    await expectReceipt(byCode, 10_000);
+    await screenshot(browser, 'till-wechat-code-paid.png');
+  });
+
+  step('a code the customer confirms on the phone: “waiting for the customer…”, then paid', async () => {
+    await gateway.control(`code/${CODES.confirms}`, { kind: 'user_paying', confirm_after_queries: 2 });
+    await saleWithTea();
+    await scanCode(CODES.confirms);
+    await $('till-code-waiting').waitForDisplayed({ timeoutMsg: 'no “waiting for the customer” while the customer confirms' });
+    assert.equal(await text('till-code-status'), lang['till.code.waiting']);
+    assert.equal(await $('till-cancel').isEnabled(), true, 'the sale can be cancelled while waiting');
+    await screenshot(browser, 'till-wechat-code-waiting.png');
+    await expectReceipt(byCode, POLLED_WITHIN_MS);
+  });
+
+  step('Cancel sale while the customer confirms: the code’s trade is reversed, the cart stays', async () => {
+    await gateway.control(`code/${CODES.cancelled}`, { kind: 'never_confirms' });
+    await saleWithTea();
+    await scanCode(CODES.cancelled);
+    await $('till-code-waiting').waitForDisplayed({ timeoutMsg: 'no “waiting for the customer” for a code never confirmed' });
+    const tradeNo = await $('till-code-waiting').getAttribute('data-charge-ref');
+    assert.match(tradeNo, /_C$/, 'a payment-code trade number');
+    assert.equal((await gateway.trade(tradeNo))?.state, 'USERPAYING');
+    await $('till-cancel').click();
+    await $('till-code').waitForDisplayed({ timeoutMsg: 'cancelling did not return to the sale' });
+    assert.equal(await text('till-total'), '¥88.00', 'the cart is kept to be paid another way');
+    await eventually(async () => {
+      const trade = await gateway.trade(tradeNo);
+      assert.deepEqual(pick(trade, 'state', 'reversed'), { state: 'REVOKED', reversed: true }, JSON.stringify(trade));
+    }, { timeout: 10_000 });
+  });
+
+  step('no provider’s code, then a declined one: the sentence under the field, cleared for a rescan, then paid', async () => {
+    await saleWithTea();
+    await scanCode('12345678');
+    await $('till-code-error').waitForDisplayed({ timeoutMsg: 'no error under the field for a code of no provider' });
+    assert.ok((await text('till-code-error')).length > 0);
+    assert.equal(await $('till-code').getValue(), '', 'the field is cleared for a rescan');
+
+    await gateway.control(`code/${CODES.declined}`, { kind: 'declined', code: 'NOTENOUGH', message: '用户余额不足' });
+    await scanCode(CODES.declined);
+    await eventually(async () => assert.match(await text('till-code-error'), /余额不足/, 'the provider’s sentence'), { timeout: 10_000 });
+    assert.equal(await $('till-code').getValue(), '', 'the field is cleared for a rescan');
+    await screenshot(browser, 'till-wechat-code-declined.png');
+
+    await scanCode(CODES.again);
+    await expectReceipt(byCode, 10_000);
   });
 });

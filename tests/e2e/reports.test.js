@@ -13,6 +13,7 @@ import {
   env,
   eventually,
   messages,
+  newShopWithProduct,
   payTestCheckout,
   screenshot,
   setDate,
@@ -127,23 +128,7 @@ describe('reports journey', () => {
     mkdirSync(DATA_DIR, { recursive: true });
     mkdirSync(OUT_DIR, { recursive: true });
     browser = await startApp({ dataDir: DATA_DIR });
-    await $('setup-form').waitForDisplayed({ timeoutMsg: 'setup-form not shown on first start' });
-    await $('setup-name').setValue(SHOP.name);
-    await $('setup-currency').setValue(SHOP.currency);
-    await $('setup-timezone').selectByAttribute('value', SHOP.timezone);
-    await $('setup-locale').selectByAttribute('value', 'en');
-    await $('setup-save').click();
-    await $('shop-name').waitForDisplayed({ timeoutMsg: 'header shop-name not shown after setup' });
-
-    await $('catalog-new').click();
-    await $('editor').waitForDisplayed();
-    await $('editor-name').setValue(TEA.name);
-    await $('editor-price').setValue(TEA.price);
-    await $('editor-sku').setValue(TEA.sku);
-    await $('editor-save').click();
-    await eventually(async () => assert.match((await $('editor').getAttribute('data-product-id')) ?? '', /^\d+$/));
-    await $('editor-close').click();
-    await $('editor').waitForExist({ reverse: true, timeoutMsg: 'editor did not close' });
+    await newShopWithProduct(browser, SHOP, TEA);
   });
 
   step('before any sale the dashboard says so', async () => {

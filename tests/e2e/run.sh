@@ -3,6 +3,7 @@
 #
 # Builds nothing. Build first, from the repository root:
 #   (cd ui && npm ci && npm run build) && cargo build -p shopcast
+#   cargo build -p shopcast-testkit --bin wechat-gateway   (the local WeChat Pay gateway)
 #   (cd tests/e2e && npm ci)
 # then: bash tests/e2e/run.sh
 #
@@ -12,12 +13,14 @@
 #   WEBKIT_WEBDRIVER   native driver (default: /usr/bin/WebKitWebDriver)
 #   E2E_SCREEN         Xvfb screen geometry (default: 1280x860x24)
 #   E2E_KEEP=1         keep the temp folder (shop data, logs) even when the tests pass
+#   E2E_TESTS          which test files to run (default: every ./*.test.js), e.g. payments.test.js
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 BIN=$TARGET_DIR/debug/shopcast
+WECHAT_GATEWAY=$TARGET_DIR/debug/wechat-gateway
 SCREENSHOT_DIR=$REPO/target/e2e-screenshots
 NATIVE_DRIVER=${WEBKIT_WEBDRIVER:-/usr/bin/WebKitWebDriver}
 SCREEN=${E2E_SCREEN:-1280x860x24}
@@ -30,6 +33,8 @@ die() {
 # ---------- Preconditions (clear messages, nothing is built here) ----------
 [[ -x $BIN ]] || die "app binary not found: $BIN
   build it first: (cd ui && npm run build) && cargo build -p shopcast   (CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-<unset>})"
+[[ -x $WECHAT_GATEWAY ]] || die "local WeChat Pay gateway not found: $WECHAT_GATEWAY
+  build it first: cargo build -p shopcast-testkit --bin wechat-gateway"
 if [[ -n ${TAURI_DRIVER:-} ]]; then
   DRIVER=$TAURI_DRIVER
 elif command -v tauri-driver >/dev/null 2>&1; then
@@ -141,9 +146,11 @@ export E2E_APP_BINARY=$BIN
 export E2E_DATA_DIR=$DATA_DIR
 export E2E_DECOY_DATA_DIR=$WORK/env-data-dir-must-stay-unused
 export E2E_SCREENSHOT_DIR=$SCREENSHOT_DIR
+export E2E_WECHAT_GATEWAY=$WECHAT_GATEWAY
 cd "$HERE"
 set +e
-node --test --test-reporter=tap --test-concurrency=1 ./*.test.js
+# shellcheck disable=SC2086 # a list of files
+node --test --test-reporter=tap --test-concurrency=1 ${E2E_TESTS:-./*.test.js}
 STATUS=$?
 set -e
 echo "e2e: screenshots in $SCREENSHOT_DIR: $(cd "$SCREENSHOT_DIR" && ls *.png 2>/dev/null | tr '\n' ' ')"
