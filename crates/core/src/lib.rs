@@ -89,7 +89,10 @@ impl Shop {
         &self.pool
     }
 
+    /// Stops the payment watchers, then closes the shop file (a poll in flight would
+    /// otherwise fail on the closed file and say so).
     pub async fn close(&self) {
+        self.payments.stop_watchers();
         self.pool.close().await;
     }
 }

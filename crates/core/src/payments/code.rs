@@ -62,9 +62,9 @@ impl Payments {
             return Err(CoreError::invalid(
                 "authCode",
                 format!(
-                    "This is a {name} payment code, but {name} is not connected: connect it in \
-                     Settings → Payments (or `shopcast providers add {kind}`), or choose another \
-                     way to pay.",
+                    "This is {a_code}, but {name} is not connected: connect it in Settings → \
+                     Payments (or `shopcast providers add {kind}`), or choose another way to pay.",
+                    a_code = a_code_of(kind),
                     name = provider_name(kind),
                 ),
             ));
@@ -124,6 +124,17 @@ impl Payments {
         }
         Ok(())
     }
+}
+
+/// "an Alipay payment code", "a WeChat Pay payment code".
+pub(crate) fn a_code_of(kind: ProviderKind) -> String {
+    let name = provider_name(kind);
+    let article = if name.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name} payment code")
 }
 
 /// A code the provider refused outright (expired code, not enough balance) in the cashier's

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use shopcast_payments::{PaymentProvider, ProviderKind};
 
-use super::code::{CodePayment, code_provider};
+use super::code::{CodePayment, a_code_of, code_provider};
 use super::ledger::Payment;
 use super::providers;
 use super::till::{self, Order, OrderDraft, OrderLineDraft};
@@ -291,8 +291,8 @@ fn code_of_method(method: SaleMethod, typed: &str) -> Result<String> {
         return Err(CoreError::invalid(
             "authCode",
             format!(
-                "This is a {} payment code, not {}'s: choose --method {}.",
-                provider_name(kind),
+                "This is {}, not {}'s: choose --method {}.",
+                a_code_of(kind),
                 method.provider().map(provider_name).unwrap_or_default(),
                 match kind {
                     ProviderKind::Alipay => "alipay-code",

@@ -353,6 +353,12 @@ impl Payments {
             .insert(kind, Watcher { task });
     }
 
+    /// Stops every watcher (the shop is closing); the providers stay for calls in flight.
+    pub(crate) fn stop_watchers(&self) {
+        let stopped = std::mem::take(&mut *self.inner.watchers.lock().expect("lock"));
+        drop(stopped);
+    }
+
     pub fn disconnect(&self, kind: ProviderKind) {
         self.inner.watchers.lock().expect("lock").remove(&kind);
         self.inner.providers.lock().expect("lock").remove(&kind);

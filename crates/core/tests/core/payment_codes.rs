@@ -222,7 +222,10 @@ async fn a_code_of_nobody_or_of_an_unconnected_provider_gets_a_sentence() {
         "{error}"
     );
     let text = error.to_string();
-    assert!(text.contains("Alipay is not connected"), "{text}");
+    assert!(
+        text.contains("This is an Alipay payment code, but Alipay is not connected"),
+        "{text}"
+    );
     assert!(text.contains("Settings → Payments"), "{text}");
     // Nothing reached WeChat Pay, and the order is untouched.
     assert!(
@@ -345,7 +348,12 @@ async fn sell_refuses_before_making_an_order() {
         ),
         "{error}"
     );
-    assert!(error.to_string().contains("wechat-code"), "{error}");
+    assert!(
+        error.to_string().contains(
+            "This is a WeChat Pay payment code, not Alipay's: choose --method wechat-code"
+        ),
+        "{error}"
+    );
 
     let missing = sale(SaleMethod::WechatCode, &[("A", 1)]);
     let error = shop.sell(&missing).await.unwrap_err();
@@ -547,4 +555,26 @@ async fn an_alipay_code_never_confirmed_is_cancelled_after_the_wait() {
             .iter()
             .all(|p| p.status != PaymentStatus::Paid)
     );
+}
+
+#[tokio::test]
+async fn waiting_headless_gives_up_at_its_limit_and_reverses_the_code() {
+    let gateway = WechatGateway::start().await;
+    let (shop, _dir) = wechat_shop(&gateway).await;
+    gateway.set_code(CODE, CodeBehaviour::NeverConfirms);
+    let cup = product(&shop, "青花瓷杯", "88", None).await;
+    let order = order_of(&shop, &[(cup, 1)]).await;
+    // The code itself would wait a minute; the command waits one second.
+    let waiting = shop.charge_payment_code(order.id, CODE).await.unwrap();
+    let started = std::time::Instant::now();
+    let ended = shop
+        .wait_for_payment(order.id, Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(ended.status, OrderStatus::Expired);
+    let trade = gateway.trade(&waiting.charge.charge_ref).unwrap();
+    assert!(trade.reversed && !trade.closed, "{trade:?}");
+    // Queried while waiting, once a second.
+    assert!(trade.queries >= 1, "{trade:?}");
 }
