@@ -20,6 +20,7 @@ import {
   payTestCheckout,
   screenshot,
   setFieldValue,
+  setInputFile,
   startApp,
   startWechatGateway,
   textOf,
@@ -391,7 +392,16 @@ describe('WeChat Pay journey: connect in Settings, a Native QR, the customer’s
     await $('wechat-mchid').setValue(gateway.mchid);
     await $('wechat-appid').setValue(gateway.appid);
     await $('wechat-serial').setValue(gateway.merchant_serial);
-    await setFieldValue(browser, tid('wechat-public-key'), gateway.wechatpayPublicKeyPem);
+    // WeChat Pay's public key chosen as the .pem file it came in (the private key is pasted).
+    await setInputFile(browser, tid('wechat-public-key-file'), {
+      name: 'pub_key.pem',
+      type: 'application/x-pem-file',
+      bytes: Buffer.from(gateway.wechatpayPublicKeyPem),
+    });
+    await eventually(async () => {
+      assert.equal(await $('wechat-public-key').getValue(), gateway.wechatpayPublicKeyPem.trim());
+      assert.equal(await textOf(browser, '#wechat-public-key-hint'), lang['keyInput.readFrom'].replace('{file}', 'pub_key.pem'));
+    });
     await $('wechat-public-key-id').setValue(gateway.public_key_id);
     await $('wechat-form').$('summary').click(); // Advanced
     await $('wechat-api-base').setValue(gateway.url);
