@@ -578,3 +578,30 @@ async fn waiting_headless_gives_up_at_its_limit_and_reverses_the_code() {
     // Queried while waiting, once a second.
     assert!(trade.queries >= 1, "{trade:?}");
 }
+
+#[tokio::test]
+async fn scanning_a_code_withdraws_the_qr_on_screen_first() {
+    let gateway = WechatGateway::start().await;
+    let (shop, _dir) = wechat_shop(&gateway).await;
+    let cup = product(&shop, "青花瓷杯", "88", None).await;
+    let order = order_of(&shop, &[(cup, 1)]).await;
+    let qr = shop
+        .charge_order(order.id, ProviderKind::Wechat)
+        .await
+        .unwrap();
+    // The customer would rather show their code.
+    let paid = shop.charge_payment_code(order.id, CODE).await.unwrap();
+    assert!(paid.payment.is_some());
+    let shown = gateway.trade(&qr.charge_ref).unwrap();
+    assert!(shown.closed && !shown.reversed, "a QR is closed: {shown:?}");
+    assert_ne!(paid.charge.charge_ref, qr.charge_ref);
+    let open: i64 = sqlx::query_scalar("SELECT count(*) FROM charges WHERE status = 'open'")
+        .fetch_one(shop.pool())
+        .await
+        .unwrap();
+    assert_eq!(open, 0);
+    assert_eq!(
+        shop.order(order.id).await.unwrap().status,
+        OrderStatus::Paid
+    );
+}
