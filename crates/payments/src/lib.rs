@@ -20,6 +20,7 @@
 //! floating point is used anywhere.
 
 pub mod alipay;
+pub mod china;
 pub mod http;
 pub mod payment_code;
 pub mod poll;
@@ -28,6 +29,7 @@ mod rsa_key;
 pub mod static_qr;
 pub mod stripe;
 pub mod testmode;
+pub mod trade_number;
 pub mod wechat;
 
 pub use provider::{

@@ -1,7 +1,7 @@
 //! Whose payment code (付款码) the cashier scanned: Alipay's start 25–30, WeChat Pay's 10–15
 //! and are 18 digits; anything else gets a plain sentence.
 
-use crate::provider::ProviderKind;
+use crate::provider::{ProviderError, ProviderKind};
 
 /// Alipay: "25~30开头的长度为16~24位的数字" (alipay.trade.pay, `auth_code`).
 const ALIPAY_PREFIXES: std::ops::RangeInclusive<u8> = 25..=30;
@@ -84,6 +84,32 @@ pub fn provider_of(typed: &str) -> Result<(ProviderKind, String), PaymentCodeErr
     }
     Err(PaymentCodeError::UnknownPrefix {
         prefix: digits.chars().take(2).collect(),
+    })
+}
+
+/// The digits of a code the cashier scanned for `provider`; a code that is not a payment
+/// code, or is another provider's, is refused before anything is sent
+/// ([`ProviderError::Rejected`] code "INVALID_AUTH_CODE" with a sentence for the cashier).
+pub fn require(provider: ProviderKind, typed: &str) -> Result<String, ProviderError> {
+    let name = |kind: ProviderKind| match kind {
+        ProviderKind::Wechat => "a WeChat Pay",
+        ProviderKind::Alipay => "an Alipay",
+        other => other.as_str(),
+    };
+    let message = match provider_of(typed) {
+        Ok((kind, digits)) if kind == provider => return Ok(digits),
+        Ok((kind, _)) => format!(
+            "This is {} payment code, not {} one.",
+            name(kind),
+            name(provider)
+        ),
+        Err(err) => err.to_string(),
+    };
+    Err(ProviderError::Rejected {
+        provider,
+        code: "INVALID_AUTH_CODE".to_string(),
+        message,
+        raw: String::new(),
     })
 }
 
@@ -260,6 +286,47 @@ mod tests {
         ] {
             let sentence = provider_of(typed).unwrap_err().to_string();
             assert!(!sentence.contains(&typed[..8]), "{sentence}");
+        }
+    }
+
+    #[test]
+    fn require_takes_only_the_named_providers_codes() {
+        let wechat = "1345 6789 0123 4567 89";
+        let alipay = code(28, 18);
+        assert_eq!(
+            require(ProviderKind::Wechat, wechat).unwrap(),
+            "134567890123456789"
+        );
+        assert_eq!(require(ProviderKind::Alipay, &alipay).unwrap(), alipay);
+        for (kind, typed, says) in [
+            (
+                ProviderKind::Wechat,
+                alipay.as_str(),
+                "This is an Alipay payment code, not a WeChat Pay one.",
+            ),
+            (
+                ProviderKind::Alipay,
+                wechat,
+                "This is a WeChat Pay payment code, not an Alipay one.",
+            ),
+            (
+                ProviderKind::Wechat,
+                "99",
+                "not an Alipay or WeChat Pay payment code",
+            ),
+        ] {
+            match require(kind, typed).unwrap_err() {
+                ProviderError::Rejected {
+                    provider,
+                    code,
+                    message,
+                    ..
+                } => {
+                    assert_eq!((provider, code.as_str()), (kind, "INVALID_AUTH_CODE"));
+                    assert!(message.contains(says), "{message}");
+                }
+                other => panic!("{other:?}"),
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 
-use crate::provider::OpenCharge;
+use crate::provider::{OpenCharge, PollOutcome, ProviderError, ProviderEvent};
 
 /// How often one open charge is queried: the watcher may call
 /// [`crate::PaymentProvider::poll`] every 250 ms, but a QR only needs asking about about once
@@ -49,6 +49,7 @@ pub struct DueCharges {
 }
 
 impl DueCharges {
+    /// Backoff following `schedule`, with no charge seen yet.
     pub fn new(schedule: PollSchedule) -> Self {
         Self {
             schedule,
@@ -56,6 +57,7 @@ impl DueCharges {
         }
     }
 
+    /// The schedule this follows.
     pub fn schedule(&self) -> PollSchedule {
         self.schedule
     }
@@ -89,6 +91,41 @@ impl DueCharges {
             due.push(charge);
         }
         due
+    }
+
+    /// Asks `check` about each due open charge (see [`Self::due`]). One failing query does
+    /// not hide the others' results; only when every query failed is the first error returned.
+    pub async fn poll_each<'a, F, Fut>(
+        &self,
+        open: &'a [OpenCharge],
+        check: F,
+    ) -> Result<PollOutcome, ProviderError>
+    where
+        F: Fn(&'a OpenCharge) -> Fut,
+        Fut: Future<Output = Result<Option<ProviderEvent>, ProviderError>>,
+    {
+        let mut events = Vec::new();
+        let mut first_error = None;
+        let mut answered = false;
+        for charge in self.due(open) {
+            match check(charge).await {
+                Ok(found) => {
+                    answered = true;
+                    events.extend(found);
+                }
+                Err(err) => {
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        match first_error {
+            Some(err) if !answered => Err(err),
+            _ => Ok(PollOutcome {
+                events,
+                cursor: None,
+                unreadable: Vec::new(),
+            }),
+        }
     }
 
     /// Drops one charge's backoff (it was cancelled or settled).

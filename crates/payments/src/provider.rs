@@ -303,6 +303,11 @@ pub enum ProviderError {
         message: String,
         raw: String,
     },
+    /// Asked to withdraw a charge the customer has already paid: nothing was withdrawn, and
+    /// the payment is recorded by the next poll. Not "withdrawn" (the charge must stay
+    /// watched, or the payment would be lost) and not worth retrying.
+    #[error("{provider}: the customer has already paid this; it is recorded by the next poll")]
+    Paid { provider: ProviderKind },
     #[error("{provider} reply failed signature verification: {detail}")]
     BadSignature {
         provider: ProviderKind,
@@ -369,7 +374,7 @@ impl ProviderError {
             ProviderError::RateLimited { .. } => "provider_rate_limited",
             ProviderError::Server { .. } => "provider_server_error",
             ProviderError::BadResponse { .. } => "provider_bad_response",
-            ProviderError::Rejected { .. } => "provider_rejected",
+            ProviderError::Rejected { .. } | ProviderError::Paid { .. } => "provider_rejected",
             ProviderError::BadSignature { .. } => "provider_bad_signature",
             ProviderError::Config { .. } => "provider_config",
             ProviderError::Unsupported { .. } => "provider_unsupported",

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 
 use super::{AlipayProvider, KIND, paid_event, wire};
 use crate::payment_code;
-use crate::provider::{Charge, ChargeRequest, CodeCharge, OpenCharge, ProviderError, ProviderKind};
+use crate::provider::{Charge, ChargeRequest, CodeCharge, OpenCharge, ProviderError};
 
 /// `sub_code` of a trade.pay whose outcome Alipay itself does not know yet (sent with code
 /// 20000, and by some gateways with 40004): the trade may exist, so it is asked about again.
@@ -20,7 +20,7 @@ impl AlipayProvider {
         request: &ChargeRequest,
         auth_code: &str,
     ) -> Result<CodeCharge, ProviderError> {
-        let auth_code = alipay_code(auth_code)?;
+        let auth_code = payment_code::require(KIND, auth_code)?;
         if request.web.is_some() {
             return Err(ProviderError::Unsupported {
                 provider: KIND,
@@ -141,26 +141,4 @@ impl AlipayProvider {
             charge: charge(raw.to_string()),
         })
     }
-}
-
-/// The code as Alipay takes it (digits only); a code that is not Alipay's is refused before
-/// anything is sent.
-fn alipay_code(auth_code: &str) -> Result<String, ProviderError> {
-    let message = match payment_code::provider_of(auth_code) {
-        Ok((ProviderKind::Alipay, digits)) => return Ok(digits),
-        Ok((other, _)) => format!(
-            "This is a {} payment code, not an Alipay one.",
-            match other {
-                ProviderKind::Wechat => "WeChat Pay",
-                _ => other.as_str(),
-            }
-        ),
-        Err(err) => err.to_string(),
-    };
-    Err(ProviderError::Rejected {
-        provider: KIND,
-        code: "INVALID_AUTH_CODE".to_string(),
-        message,
-        raw: String::new(),
-    })
 }

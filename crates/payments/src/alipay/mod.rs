@@ -343,7 +343,11 @@ impl AlipayProvider {
         if !expired {
             return Ok(None);
         }
-        let reply = self.withdraw(&charge.charge_ref).await?;
+        let reply = match self.withdraw(&charge.charge_ref).await {
+            // Paid between the query and the close: the next query records the payment.
+            Err(ProviderError::Paid { .. }) => return Ok(None),
+            other => other?,
+        };
         Ok(Some(expired_event(
             charge,
             format!("expired:{}", charge.charge_ref),
@@ -376,6 +380,19 @@ impl AlipayProvider {
             Err(unsigned(&reply, &format!("treat this {what} as withdrawn")))
         } else if reply.error_code() == wire::TRADE_NOT_EXIST {
             Ok(reply)
+        } else if method == wire::CLOSE && reply.error_code() == wire::TRADE_STATUS_ERROR {
+            // Close refuses a trade that is no longer waiting: paid (the charge must stay
+            // watched so the payment is recorded) or already closed.
+            let state = self
+                .call(wire::QUERY, &wire::trade_content(out_trade_no))
+                .await?;
+            match state.fields.trade_status.as_deref() {
+                Some("TRADE_SUCCESS" | "TRADE_FINISHED") if state.is_success() => {
+                    Err(ProviderError::Paid { provider: KIND })
+                }
+                Some("TRADE_CLOSED") if state.is_success() => Ok(state),
+                _ => Err(reply.into_rejected()),
+            }
         } else {
             Err(reply.into_rejected())
         }
@@ -578,35 +595,13 @@ impl PaymentProvider for AlipayProvider {
         })
     }
 
-    /// Queries each due open charge (see [`PollSchedule`]). One failing query does not hide
-    /// the others' results; only when every query failed is the first error returned.
+    /// Queries each due open charge (see [`PollSchedule`], [`DueCharges::poll_each`]).
     async fn poll(
         &self,
         _cursor: Option<&str>,
         open: &[OpenCharge],
     ) -> Result<PollOutcome, ProviderError> {
-        let mut events = Vec::new();
-        let mut first_error = None;
-        let mut answered = false;
-        for charge in self.due.due(open) {
-            match self.check(charge).await {
-                Ok(found) => {
-                    answered = true;
-                    events.extend(found);
-                }
-                Err(err) => {
-                    first_error.get_or_insert(err);
-                }
-            }
-        }
-        match first_error {
-            Some(err) if !answered => Err(err),
-            _ => Ok(PollOutcome {
-                events,
-                cursor: None,
-                unreadable: Vec::new(),
-            }),
-        }
+        self.due.poll_each(open, |charge| self.check(charge)).await
     }
 
     async fn charge_code(

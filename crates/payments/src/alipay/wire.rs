@@ -3,11 +3,11 @@
 //! without ever re-serialising the part that was signed.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use jiff::Timestamp;
 use jiff::civil::DateTime;
-use jiff::tz::{self, Offset};
+
+use crate::trade_number::numbered;
 use serde::Deserialize;
 
 use crate::provider::{
@@ -52,6 +52,8 @@ pub const INVALID_ARGUMENTS: &str = "40002";
 pub const BUSINESS_FAILED: &str = "40004";
 /// `sub_code` of `trade.query`/`trade.cancel` for a QR nobody has scanned yet.
 pub const TRADE_NOT_EXIST: &str = "ACQ.TRADE_NOT_EXIST";
+/// `sub_code` of a close refused because the trade is no longer waiting (paid or closed).
+pub const TRADE_STATUS_ERROR: &str = "ACQ.TRADE_STATUS_ERROR";
 
 /// Alipay's face-to-face largest single amount: 100,000,000.00 yuan.
 const MAX_AMOUNT_MINOR: i64 = 10_000_000_000;
@@ -105,13 +107,9 @@ pub fn form_encode(value: &str) -> String {
     out
 }
 
-/// Alipay's clock is Beijing time. China has kept UTC+8 without daylight saving since 1991,
-/// so a fixed offset is exact and spares the till a time-zone database.
-pub const BEIJING: Offset = tz::offset(8);
-
 /// "yyyy-MM-dd HH:mm:ss" in Beijing time (`timestamp`, `time_expire`).
 pub fn format_time(at: Timestamp) -> String {
-    BEIJING
+    crate::china::BEIJING
         .to_datetime(at)
         .strftime("%Y-%m-%d %H:%M:%S")
         .to_string()
@@ -120,7 +118,7 @@ pub fn format_time(at: Timestamp) -> String {
 /// Reads "yyyy-MM-dd HH:mm:ss" Beijing time (`send_pay_date`).
 pub fn parse_time(text: &str) -> Option<Timestamp> {
     let civil = DateTime::strptime("%Y-%m-%d %H:%M:%S", text.trim()).ok()?;
-    BEIJING.to_timestamp(civil).ok()
+    crate::china::BEIJING.to_timestamp(civil).ok()
 }
 
 /// Fen to yuan text with two decimals ("12.50"); integers only, never floating point.
@@ -150,70 +148,32 @@ pub fn parse_yuan(text: &str) -> Option<i64> {
 /// QR for the same order (the first expired, or the till re-opened it) must get a new one.
 /// The order itself travels with each open charge, so nothing is lost.
 pub fn trade_number(order_ref: &str) -> String {
-    numbered(order_ref, "")
+    numbered(order_ref, "", TRADE_NO_MAX_CHARS)
 }
 
 /// A new `out_trade_no` for an order paid in the buyer's browser: [`trade_number`] and
 /// [`WEB_MARK`], so polling knows the trade only exists once the buyer opens the page.
 pub fn web_trade_number(order_ref: &str) -> String {
-    numbered(order_ref, WEB_MARK)
+    numbered(order_ref, WEB_MARK, TRADE_NO_MAX_CHARS)
 }
 
 /// A new `out_trade_no` for a payment code scanned at the till: [`trade_number`] ending in
 /// [`CODE_TRADE_SUFFIX`], so withdrawing it cancels (never merely closes) the trade.
 pub fn code_trade_number(order_ref: &str) -> String {
-    numbered(order_ref, CODE_TRADE_SUFFIX)
+    numbered(order_ref, CODE_TRADE_SUFFIX, TRADE_NO_MAX_CHARS)
 }
 
 /// Whether `out_trade_no` was made by [`code_trade_number`].
-pub fn is_code_trade(out_trade_no: &str) -> bool {
-    out_trade_no.ends_with(CODE_TRADE_SUFFIX)
-}
+pub use crate::trade_number::is_code_trade;
 
 /// Whether `out_trade_no` was made by [`web_trade_number`].
 pub fn is_web_trade(out_trade_no: &str) -> bool {
     out_trade_no.ends_with(WEB_MARK)
 }
 
-fn numbered(order_ref: &str, mark: &str) -> String {
-    static SEQUENCE: AtomicU32 = AtomicU32::new(0);
-    let millis = u64::try_from(Timestamp::now().as_millisecond()).unwrap_or_default();
-    let sequence = u64::from(SEQUENCE.fetch_add(1, Ordering::Relaxed) % (36 * 36));
-    let suffix = format!("{}{:0>2}", base36(millis), base36(sequence));
-    let stem: String = order_ref
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .take(TRADE_NO_MAX_CHARS - 1 - suffix.len() - mark.len())
-        .collect();
-    format!("{stem}_{suffix}{mark}")
-}
-
-fn base36(mut n: u64) -> String {
-    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut out = Vec::new();
-    loop {
-        out.push(DIGITS[(n % 36) as usize]);
-        n /= 36;
-        if n == 0 {
-            break;
-        }
-    }
-    out.reverse();
-    String::from_utf8(out).expect("base36 digits are ASCII")
-}
-
 /// Alipay face-to-face here settles in yuan only; anything else is refused before sending.
 pub fn check_currency(currency: &str) -> Result<(), ProviderError> {
-    if currency.eq_ignore_ascii_case("CNY") {
-        return Ok(());
-    }
-    Err(ProviderError::Config {
-        provider: ProviderKind::Alipay,
-        detail: format!(
-            "Alipay face-to-face takes yuan (CNY) only, and this payment is in {currency}. \
-             Set the shop currency to CNY, or take this payment another way."
-        ),
-    })
+    crate::china::check_currency(ProviderKind::Alipay, currency)
 }
 
 fn amount_text(minor: i64, what: &str) -> Result<String, ProviderError> {

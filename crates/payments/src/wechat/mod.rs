@@ -6,8 +6,8 @@ pub mod sign;
 pub mod wire;
 
 use std::fmt;
-use std::sync::RwLock;
-use std::time::Duration;
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -15,6 +15,7 @@ use reqwest::Url;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 
 use crate::http::{self, RawResponse};
+use crate::payment_code;
 use crate::poll::{DueCharges, PollSchedule};
 use crate::provider::{
     Charge, ChargeRequest, CodeCharge, OpenCharge, PaymentProvider, PaymentStatus, PollOutcome,
@@ -25,7 +26,12 @@ use wire::{ErrorReply, Transaction};
 
 const KIND: ProviderKind = ProviderKind::Wechat;
 
+/// WeChat Pay's API address for real merchants.
 pub const PRODUCTION: &str = "https://api.mch.weixin.qq.com";
+
+/// The platform certificates are fetched again for an unknown serial at most this often, so
+/// replies or notifications under a made-up serial cannot make us download them each time.
+pub const CERTIFICATE_REFRESH_GAP: Duration = Duration::from_secs(60);
 
 /// How long a refund WeChat Pay still reports PROCESSING is followed before the owner is told
 /// to try again (with the same refund number).
@@ -49,6 +55,7 @@ pub struct WechatConfig {
     /// 微信支付公钥 (pub_key.pem) and its id (PUB_KEY_ID_…); without them, replies are checked
     /// with platform certificates fetched from /v3/certificates.
     pub wechatpay_public_key: Option<String>,
+    /// The id of that public key (PUB_KEY_ID_…), as replies name it in Wechatpay-Serial.
     pub wechatpay_public_key_id: Option<String>,
     /// Where WeChat posts notifications (https://shop…/hooks/wechat); `None` →
     /// [`wire::PLACEHOLDER_NOTIFY_URL`] and polling records payments.
@@ -85,6 +92,8 @@ pub struct WechatProvider {
     merchant_key: MerchantKey,
     apiv3_key: ApiV3Key,
     verifiers: RwLock<Verifiers>,
+    /// When the platform certificates were last fetched (see [`CERTIFICATE_REFRESH_GAP`]).
+    certificates_fetched: Mutex<Option<Instant>>,
     notify_url: String,
     http: reqwest::Client,
     due: DueCharges,
@@ -146,6 +155,15 @@ impl Reply {
     fn is_error(&self, code: &str) -> bool {
         !(200..300).contains(&self.status) && self.error().code == code
     }
+}
+
+/// Whether the caller of [`WechatProvider::withdraw`] has just queried the trade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Queried {
+    /// Not asked yet (the till cancels): a payment code is queried before it is reversed.
+    No,
+    /// The query a moment ago found it unpaid or missing: asking again changes nothing.
+    Unpaid,
 }
 
 /// How withdrawing an expired trade ended.
@@ -219,6 +237,7 @@ impl WechatProvider {
             merchant_key: MerchantKey::parse(&config.merchant_private_key)?,
             apiv3_key: ApiV3Key::new(&config.apiv3_key)?,
             verifiers: RwLock::new(Verifiers::new(public_key)),
+            certificates_fetched: Mutex::new(None),
             notify_url,
             http: http::client(),
             due: DueCharges::default(),
@@ -226,6 +245,7 @@ impl WechatProvider {
         })
     }
 
+    /// How often each open charge is queried ([`PollSchedule::default`] unless a test says).
     pub fn with_poll_schedule(mut self, schedule: PollSchedule) -> WechatProvider {
         self.due = DueCharges::new(schedule);
         self
@@ -246,14 +266,40 @@ impl WechatProvider {
             .clone()
     }
 
+    /// Keys that check a reply or notification signed under `serial`: an unknown serial
+    /// fetches the platform certificates (at most once per [`CERTIFICATE_REFRESH_GAP`]), as a
+    /// certificate may have been renewed since. A serial still unknown after that fails
+    /// [`sign::verify`] with its sentence.
+    pub async fn verifiers_for(&self, serial: &str) -> Result<Verifiers, ProviderError> {
+        if !self.verifiers().knows(serial) && self.may_fetch_certificates() {
+            self.refresh_certificates().await?;
+        }
+        Ok(self.verifiers())
+    }
+
+    fn may_fetch_certificates(&self) -> bool {
+        let mut fetched = self
+            .certificates_fetched
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if fetched.is_some_and(|at| at.elapsed() < CERTIFICATE_REFRESH_GAP) {
+            return false;
+        }
+        *fetched = Some(Instant::now());
+        true
+    }
+
+    /// The APIv3 key that opens notifications.
     pub fn apiv3_key(&self) -> &ApiV3Key {
         &self.apiv3_key
     }
 
+    /// The merchant number (商户号) a notification must name.
     pub fn mchid(&self) -> &str {
         &self.mchid
     }
 
+    /// The AppID a notification must name.
     pub fn appid(&self) -> &str {
         &self.appid
     }
@@ -331,25 +377,15 @@ impl WechatProvider {
         let response = self.send(method, path, body).await?;
         let headers = match SignedHeaders::from_headers(&response.headers) {
             Ok(headers) => headers,
-            // A refused request signature may come back unsigned; it only stops the watcher
-            // with a sentence for the owner, so it is read either way.
+            // A refused request signature may come back unsigned: the owner gets the sentence
+            // about the key, and nothing in the unsigned body is believed.
             Err(_) if response.status == 401 => {
-                return Ok(Reply {
-                    status: response.status,
-                    body: response.body,
-                });
+                return Err(key_refused(&format!("HTTP {}", response.status)));
             }
             Err(err) => return Err(err),
         };
-        if !self.verifiers().knows(&headers.serial) {
-            self.refresh_certificates().await?;
-        }
-        sign::verify(
-            &headers,
-            &response.body,
-            &self.verifiers(),
-            Timestamp::now(),
-        )?;
+        let verifiers = self.verifiers_for(&headers.serial).await?;
+        sign::verify(&headers, &response.body, &verifiers, Timestamp::now())?;
         Ok(Reply {
             status: response.status,
             body: response.body,
@@ -403,13 +439,7 @@ impl WechatProvider {
     fn refused(&self, reply: &Reply) -> ProviderError {
         let error = reply.error();
         if reply.status == 401 {
-            return config_error(format!(
-                "WeChat Pay refused the request's signature ({} {}): the merchant key or its \
-                 serial number is wrong. Check the merchant API private key (apiclient_key.pem) \
-                 and the merchant certificate serial number (商户API证书序列号) in WeChat Pay \
-                 settings.",
-                error.code, error.message
-            ));
+            return key_refused(&format!("{} {}", error.code, error.message));
         }
         if error.code.is_empty() {
             return bad_response(format!(
@@ -424,6 +454,23 @@ impl WechatProvider {
             message: error.message,
             raw: reply.text(),
         }
+    }
+
+    /// A signed refusal to close or reverse `number`: the trade may still be payable, so it is
+    /// not withdrawn. Retryable (it stays open and is asked about again), except a refused
+    /// request signature, which is the owner's sentence.
+    fn not_withdrawn(&self, number: &str, action: &str, reply: &Reply) -> ProviderError {
+        if reply.status == 401 {
+            return self.refused(reply);
+        }
+        let error = reply.error();
+        bad_response(format!(
+            "WeChat Pay did not {action} trade {number} (HTTP {}: {} {}), so it stays open and \
+             is asked about again",
+            reply.status,
+            error.code,
+            http::truncate(&error.message, 200)
+        ))
     }
 
     /// A signed answer about another trade or merchant must change nothing here.
@@ -514,16 +561,21 @@ impl WechatProvider {
         wire::check_currency(&charge.currency)?;
         let expired = Timestamp::now() > charge.expires_at;
         let Some((transaction, raw)) = self.query(&charge.charge_ref).await? else {
-            // An uncertain payment-code charge that never reached WeChat Pay: nothing to
-            // withdraw once it is over.
-            return Ok(expired.then(|| {
-                unpaid_event(
+            if !expired {
+                return Ok(None);
+            }
+            // A QR nobody opened has nothing to withdraw. A payment code whose codepay answer
+            // was lost may still reach WeChat Pay late: it is reversed (a signed
+            // ORDER_NOT_EXIST from reverse is fine) so it cannot be paid after the till gave up.
+            if !wire::is_code_trade(&charge.charge_ref) {
+                return Ok(Some(unpaid_event(
                     charge,
                     wire::state_event_id(&charge.charge_ref, "CLOSED"),
                     PaymentStatus::Expired,
                     String::new(),
-                )
-            }));
+                )));
+            }
+            return self.expire(charge).await.map(Some);
         };
         if let Some(event) = self.event_of(charge, &transaction, raw)? {
             return Ok(Some(event));
@@ -531,26 +583,39 @@ impl WechatProvider {
         if !expired {
             return Ok(None);
         }
-        match self.withdraw(charge).await? {
-            Withdrawn::Done { state, raw } => Ok(Some(unpaid_event(
+        self.expire(charge).await.map(Some)
+    }
+
+    /// Withdraws an expired charge the query just found unpaid (or missing) and reports it
+    /// expired, or paid if the customer paid in between.
+    async fn expire(&self, charge: &OpenCharge) -> Result<ProviderEvent, ProviderError> {
+        match self.withdraw(charge, Queried::Unpaid).await? {
+            Withdrawn::Done { state, raw } => Ok(unpaid_event(
                 charge,
                 wire::state_event_id(&charge.charge_ref, state),
                 PaymentStatus::Expired,
                 raw,
-            ))),
-            Withdrawn::Paid(event) => Ok(Some(*event)),
+            )),
+            Withdrawn::Paid(event) => Ok(*event),
         }
     }
 
     /// Withdraws an unpaid trade so a late scan or confirmation cannot pay it: `close` for a
-    /// Native QR, `reverse` for a payment code (asked first: reverse would refund a trade
-    /// paid in the meantime, and a paid sale is reported paid, never lost).
-    async fn withdraw(&self, charge: &OpenCharge) -> Result<Withdrawn, ProviderError> {
+    /// Native QR, `reverse` for a payment code. A payment code is asked about first unless
+    /// the caller just did ([`Queried::Unpaid`]): reverse would refund a trade paid in the
+    /// meantime, and a paid sale is reported paid, never lost. Only a signed "closed /
+    /// reversed / no such trade" counts as withdrawn; any other refusal is an error.
+    async fn withdraw(
+        &self,
+        charge: &OpenCharge,
+        queried: Queried,
+    ) -> Result<Withdrawn, ProviderError> {
         let number = &charge.charge_ref;
         if wire::is_code_trade(number) {
-            if let Some((transaction, raw)) = self.query(number).await?
-                && transaction.trade_state.as_deref() == Some("SUCCESS")
+            if queried == Queried::No
+                && let Some((transaction, raw)) = self.query(number).await?
                 && let Some(event) = self.event_of(charge, &transaction, raw)?
+                && event.status == PaymentStatus::Paid
             {
                 return Ok(Withdrawn::Paid(Box::new(event)));
             }
@@ -566,7 +631,7 @@ impl WechatProvider {
                     answer.appid.as_deref(),
                 )?;
             } else if !(reply.status == 204 || reply.is_error("ORDER_NOT_EXIST")) {
-                return Err(self.refused(&reply));
+                return Err(self.not_withdrawn(number, "reverse", &reply));
             }
             return Ok(Withdrawn::Done {
                 state: "REVOKED",
@@ -594,7 +659,7 @@ impl WechatProvider {
                 "WeChat Pay says trade {number} is paid but its query does not show the payment"
             )));
         }
-        Err(self.refused(&reply))
+        Err(self.not_withdrawn(number, "close", &reply))
     }
 
     /// The payment's whole amount, which a refund must state: asked from WeChat Pay so it is
@@ -657,6 +722,15 @@ impl WechatProvider {
         }
         Ok(refund)
     }
+}
+
+/// The owner's sentence when WeChat Pay refuses our request signature (HTTP 401).
+fn key_refused(what: &str) -> ProviderError {
+    config_error(format!(
+        "WeChat Pay refused the request's signature ({what}): the merchant key or its serial \
+         number is wrong. Check the merchant API private key (apiclient_key.pem) and the \
+         merchant certificate serial number (商户API证书序列号) in WeChat Pay settings."
+    ))
 }
 
 /// A charge that ended unpaid (closed, reversed, or never created there), now.
@@ -732,42 +806,25 @@ impl PaymentProvider for WechatProvider {
         })
     }
 
-    /// Queries each due open charge (see [`PollSchedule`]). One failing query does not hide
-    /// the others' results; only when every query failed is the first error returned.
+    /// Queries each due open charge (see [`PollSchedule`], [`DueCharges::poll_each`]).
     async fn poll(
         &self,
         _cursor: Option<&str>,
         open: &[OpenCharge],
     ) -> Result<PollOutcome, ProviderError> {
-        let mut events = Vec::new();
-        let mut first_error = None;
-        let mut answered = false;
-        for charge in self.due.due(open) {
-            match self.check(charge).await {
-                Ok(found) => {
-                    answered = true;
-                    events.extend(found);
-                }
-                Err(err) => {
-                    first_error.get_or_insert(err);
-                }
-            }
-        }
-        match first_error {
-            Some(err) if !answered => Err(err),
-            _ => Ok(PollOutcome {
-                events,
-                cursor: None,
-                unreadable: Vec::new(),
-            }),
-        }
+        self.due.poll_each(open, |charge| self.check(charge)).await
     }
 
+    /// Charges a payment code. Once the request may have reached WeChat Pay, only a signed
+    /// refusal ends the charge here: a lost, unreadable or unverifiable answer (or one about
+    /// another trade) leaves it waiting, so the watcher's signed queries settle it and it is
+    /// reversed on expiry. Never sent → the error (the cashier scans again).
     async fn charge_code(
         &self,
         request: &ChargeRequest,
         auth_code: &str,
     ) -> Result<CodeCharge, ProviderError> {
+        let auth_code = payment_code::require(KIND, auth_code)?;
         if request.web.is_some() {
             return Err(ProviderError::Unsupported {
                 provider: KIND,
@@ -775,7 +832,8 @@ impl PaymentProvider for WechatProvider {
             });
         }
         let out_trade_no = wire::code_trade_number(&request.order_ref);
-        let body = wire::codepay_body(request, &self.appid, &self.mchid, &out_trade_no, auth_code)?;
+        let body =
+            wire::codepay_body(request, &self.appid, &self.mchid, &out_trade_no, &auth_code)?;
         let charge = |raw: String| Charge {
             charge_ref: out_trade_no.clone(),
             // Nothing to show: the customer's phone is the screen.
@@ -783,50 +841,63 @@ impl PaymentProvider for WechatProvider {
             expires_at: request.expires_at,
             raw,
         };
+        let waiting = |err: &ProviderError, raw: String| {
+            tracing::warn!(
+                %out_trade_no,
+                error = %err,
+                "WeChat Pay codepay outcome unknown; the trade is queried until it settles"
+            );
+            Ok(CodeCharge::Waiting {
+                charge: charge(raw),
+            })
+        };
         let reply = match self.call("POST", wire::CODEPAY, Some(body)).await {
             Ok(reply) => reply,
             // Never left this computer: no trade exists, the cashier may simply scan again.
             Err(err) if http::never_sent(&err) => return Err(err),
-            // The trade may exist (timeout, 5xx, a reply that could not be checked): it is
-            // queried like any open charge and reversed if it never settles.
-            Err(
-                ProviderError::Unreachable { .. }
-                | ProviderError::Server { .. }
-                | ProviderError::BadSignature { .. },
-            ) => {
-                return Ok(CodeCharge::Waiting {
-                    charge: charge(String::new()),
+            Err(err) => {
+                let raw = serde_json::json!({
+                    "path": wire::CODEPAY,
+                    "out_trade_no": out_trade_no,
+                    "outcome_unknown": err.to_string(),
                 });
+                return waiting(&err, raw.to_string());
             }
-            Err(err) => return Err(err),
         };
         if reply.status == 200 {
-            let transaction: Transaction = wire::parse(&reply.body, "codepay")?;
-            self.check_identity(
-                &out_trade_no,
-                transaction.out_trade_no.as_deref(),
-                transaction.mchid.as_deref(),
-                transaction.appid.as_deref(),
-            )?;
             let raw = reply.text();
+            let transaction =
+                match wire::parse::<Transaction>(&reply.body, "codepay").and_then(|transaction| {
+                    self.check_identity(
+                        &out_trade_no,
+                        transaction.out_trade_no.as_deref(),
+                        transaction.mchid.as_deref(),
+                        transaction.appid.as_deref(),
+                    )?;
+                    Ok(transaction)
+                }) {
+                    Ok(transaction) => transaction,
+                    Err(err) => return waiting(&err, raw),
+                };
             return match wire::transaction_event(
                 &transaction,
                 Some(request.order_ref.clone()),
                 raw.clone(),
-            )? {
-                Some(event) if event.status == PaymentStatus::Paid => Ok(CodeCharge::Paid {
+            ) {
+                Ok(Some(event)) if event.status == PaymentStatus::Paid => Ok(CodeCharge::Paid {
                     charge: charge(raw),
                     event,
                 }),
-                Some(_) => Err(ProviderError::Rejected {
+                Ok(Some(_)) => Err(ProviderError::Rejected {
                     provider: KIND,
                     code: transaction.trade_state.unwrap_or_default(),
                     message: transaction.trade_state_desc.unwrap_or_default(),
                     raw,
                 }),
-                None => Ok(CodeCharge::Waiting {
+                Ok(None) => Ok(CodeCharge::Waiting {
                     charge: charge(raw),
                 }),
+                Err(err) => waiting(&err, raw),
             };
         }
         let error = reply.error();
@@ -839,20 +910,14 @@ impl PaymentProvider for WechatProvider {
     }
 
     async fn cancel(&self, charge: &OpenCharge) -> Result<(), ProviderError> {
-        let result = self.withdraw(charge).await;
-        self.due.forget(&charge.charge_ref);
+        let result = self.withdraw(charge, Queried::No).await;
         match result? {
-            Withdrawn::Done { .. } => Ok(()),
-            Withdrawn::Paid(event) => Err(ProviderError::Rejected {
-                provider: KIND,
-                code: "ORDERPAID".to_string(),
-                message: format!(
-                    "the customer already paid trade {}; the payment is recorded, nothing was \
-                     withdrawn",
-                    charge.charge_ref
-                ),
-                raw: event.raw,
-            }),
+            Withdrawn::Done { .. } => {
+                self.due.forget(&charge.charge_ref);
+                Ok(())
+            }
+            // Still open: the next poll queries it at once and records the payment.
+            Withdrawn::Paid(_) => Err(ProviderError::Paid { provider: KIND }),
         }
     }
 

@@ -1,11 +1,11 @@
 //! WeChat Pay APIv3 request and reply shapes (Native, codepay, query, reverse, refunds), as
 //! documented on pay.weixin.qq.com/docs/merchant/apis; amounts in fen, times in RFC 3339.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::json;
+
+use crate::trade_number::numbered;
 
 use crate::provider::{
     CODE_TRADE_SUFFIX, ChargeRequest, PaymentStatus, ProviderError, ProviderEvent, ProviderKind,
@@ -14,9 +14,13 @@ use crate::provider::{
 
 const KIND: ProviderKind = ProviderKind::Wechat;
 
+/// Native prepay: a QR (code_url) for the till.
 pub const NATIVE: &str = "/v3/pay/transactions/native";
+/// Charge a payment code (付款码) the cashier scanned.
 pub const CODEPAY: &str = "/v3/pay/transactions/codepay";
+/// Create a refund (POST) and, with `/{out_refund_no}`, query it (GET).
 pub const REFUNDS: &str = "/v3/refund/domestic/refunds";
+/// The platform certificates (平台证书), encrypted with the APIv3 key.
 pub const CERTIFICATES: &str = "/v3/certificates";
 
 /// out_trade_no / out_refund_no: at most 32 of `[0-9A-Za-z_-*]` (at least 6).
@@ -37,59 +41,22 @@ pub fn state_event_id(out_trade_no: &str, trade_state: &str) -> String {
 /// short time-based suffix. A new QR for the same order gets a new number, as WeChat Pay
 /// keeps a number for good once used.
 pub fn trade_number(order_ref: &str) -> String {
-    numbered(order_ref, "")
+    numbered(order_ref, "", NUMBER_MAX_CHARS)
 }
 
 /// A new out_trade_no for a payment code, ending in [`CODE_TRADE_SUFFIX`] so withdrawing it
 /// reverses (撤销) rather than closes it.
 pub fn code_trade_number(order_ref: &str) -> String {
-    numbered(order_ref, CODE_TRADE_SUFFIX)
+    numbered(order_ref, CODE_TRADE_SUFFIX, NUMBER_MAX_CHARS)
 }
 
-pub fn is_code_trade(out_trade_no: &str) -> bool {
-    out_trade_no.ends_with(CODE_TRADE_SUFFIX)
-}
-
-fn numbered(order_ref: &str, mark: &str) -> String {
-    static SEQUENCE: AtomicU32 = AtomicU32::new(0);
-    let millis = u64::try_from(Timestamp::now().as_millisecond()).unwrap_or_default();
-    let sequence = u64::from(SEQUENCE.fetch_add(1, Ordering::Relaxed) % (36 * 36));
-    let suffix = format!("{}{:0>2}", base36(millis), base36(sequence));
-    let stem: String = order_ref
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .take(NUMBER_MAX_CHARS - 1 - suffix.len() - mark.len())
-        .collect();
-    format!("{stem}_{suffix}{mark}")
-}
-
-fn base36(mut n: u64) -> String {
-    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut out = Vec::new();
-    loop {
-        out.push(DIGITS[(n % 36) as usize]);
-        n /= 36;
-        if n == 0 {
-            break;
-        }
-    }
-    out.reverse();
-    String::from_utf8(out).expect("base36 digits are ASCII")
-}
+/// Whether a trade number is a payment code's (reversed on withdrawal, never closed).
+pub use crate::trade_number::is_code_trade;
 
 /// WeChat Pay here (a mainland direct merchant) settles in fen only; anything else is refused
 /// before a request is sent.
 pub fn check_currency(currency: &str) -> Result<(), ProviderError> {
-    if currency == "CNY" {
-        return Ok(());
-    }
-    Err(ProviderError::Config {
-        provider: KIND,
-        detail: format!(
-            "WeChat Pay takes yuan (CNY) only, and this payment is in {currency}. Set the shop \
-             currency to CNY, or take this payment another way."
-        ),
-    })
+    crate::china::check_currency(KIND, currency)
 }
 
 fn check_amount(minor: i64) -> Result<(), ProviderError> {
@@ -104,13 +71,7 @@ fn check_amount(minor: i64) -> Result<(), ProviderError> {
 
 /// RFC 3339 in Beijing time, as WeChat Pay writes times ("2026-05-01T20:00:00+08:00").
 pub fn beijing_time(at: Timestamp) -> String {
-    // Written out rather than through a time zone: jiff here has no tz database.
-    format!(
-        "{}+08:00",
-        jiff::tz::offset(8)
-            .to_datetime(at)
-            .strftime("%Y-%m-%dT%H:%M:%S")
-    )
+    crate::china::rfc3339(at)
 }
 
 /// `description`: 1–127 characters; the subject cut there, never empty.
@@ -212,89 +173,130 @@ pub fn refund_body(
 /// `{"code": …, "message": …}`, WeChat Pay's error shape (202 USERPAYING too).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ErrorReply {
+    /// WeChat Pay's error code ("ORDER_NOT_EXIST", "USERPAYING", …); empty when absent.
     #[serde(default)]
     pub code: String,
+    /// WeChat Pay's words for it (Chinese), shown to the owner.
     #[serde(default)]
     pub message: String,
 }
 
+/// A transaction's `amount`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct TransactionAmount {
+    /// The order's amount in fen.
     pub total: Option<i64>,
+    /// What the customer paid in fen (less than `total` after coupons).
     pub payer_total: Option<i64>,
+    /// "CNY".
     pub currency: Option<String>,
 }
 
+/// A transaction's `payer`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Payer {
+    /// The customer's id under our AppID.
     pub openid: Option<String>,
 }
 
 /// The documented transaction object (query, codepay, notification resource).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Transaction {
+    /// The AppID the trade was made under (must be ours).
     pub appid: Option<String>,
+    /// The merchant number (must be ours).
     pub mchid: Option<String>,
+    /// Our trade number.
     pub out_trade_no: Option<String>,
+    /// WeChat Pay's id for the payment, once paid.
     pub transaction_id: Option<String>,
+    /// "NATIVE", "MICROPAY" (payment code), …
     pub trade_type: Option<String>,
+    /// SUCCESS, REFUND, NOTPAY, CLOSED, REVOKED, USERPAYING, PAYERROR.
     pub trade_state: Option<String>,
+    /// WeChat Pay's words for the state.
     pub trade_state_desc: Option<String>,
+    /// When it was paid (RFC 3339).
     pub success_time: Option<String>,
+    /// Our order reference, echoed back.
     pub attach: Option<String>,
+    /// The amounts in fen.
     pub amount: Option<TransactionAmount>,
+    /// Who paid.
     pub payer: Option<Payer>,
 }
 
 /// `{"code_url": …}` from a Native prepay.
 #[derive(Debug, Clone, Deserialize)]
 pub struct NativeReply {
+    /// The weixin:// text to put in the QR.
     pub code_url: String,
 }
 
 /// The identity fields of a reverse reply.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ReverseReply {
+    /// The AppID of the reversed trade.
     pub appid: Option<String>,
+    /// The merchant number of the reversed trade.
     pub mchid: Option<String>,
+    /// The trade number that was reversed.
     pub out_trade_no: Option<String>,
 }
 
+/// A refund's `amount`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct RefundAmount {
+    /// Refunded by this refund, in fen.
     pub refund: Option<i64>,
+    /// The whole payment, in fen.
     pub total: Option<i64>,
+    /// "CNY".
     pub currency: Option<String>,
 }
 
 /// A refund (create and query replies).
 #[derive(Debug, Clone, Deserialize)]
 pub struct RefundReply {
+    /// WeChat Pay's id for the refund.
     pub refund_id: Option<String>,
+    /// Our refund number (a retry uses the same one).
     pub out_refund_no: String,
+    /// The trade refunded.
     pub out_trade_no: Option<String>,
+    /// PROCESSING, SUCCESS, CLOSED or ABNORMAL.
     pub status: String,
+    /// The amounts in fen.
     pub amount: Option<RefundAmount>,
 }
 
 /// One entry of `/v3/certificates`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct CertificateEntry {
+    /// The certificate's serial (as in Wechatpay-Serial).
     pub serial_no: String,
+    /// The certificate's PEM, encrypted with the APIv3 key.
     pub encrypt_certificate: EncryptedResource,
 }
 
+/// Text sealed with the APIv3 key (certificates, notification resources).
 #[derive(Debug, Clone, Deserialize)]
 pub struct EncryptedResource {
+    /// "AEAD_AES_256_GCM".
     pub algorithm: String,
+    /// The GCM nonce, as text.
     pub nonce: String,
+    /// The GCM associated data (may be empty).
     #[serde(default)]
     pub associated_data: String,
+    /// base64 of ciphertext and tag.
     pub ciphertext: String,
 }
 
+/// The `/v3/certificates` reply.
 #[derive(Debug, Clone, Deserialize)]
 pub struct CertificateList {
+    /// Every certificate currently valid for the merchant.
     pub data: Vec<CertificateEntry>,
 }
 

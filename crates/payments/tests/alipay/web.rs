@@ -177,15 +177,15 @@ async fn an_expired_web_payment_is_closed_not_cancelled() {
     let calls = stub.calls();
     assert_eq!(methods(&calls[2..]), ["page.pay", "query", "close"]);
 
-    // Paid at the last moment: close refuses and nothing is refunded; the next query
-    // records the payment.
+    // Paid at the last moment: close refuses and nothing is refunded; the cancel says it is
+    // paid (not "withdrawn", so the charge stays watched) and the next query records it.
     let late = web_request("O-81", 500, true, true);
     let charge = alipay.create_charge(&late).await.unwrap();
     assert_eq!(open_page(&charge.qr_payload).await.0, 200);
     stub.pay(&charge.charge_ref, "2026-05-01 20:14:59");
     let err = alipay.cancel(&open(&charge, &late)).await.unwrap_err();
     assert!(
-        matches!(&err, ProviderError::Rejected { code, .. } if code == "ACQ.TRADE_STATUS_ERROR"),
+        matches!(&err, ProviderError::Paid { .. }) && !err.is_retryable(),
         "{err:?}"
     );
     let trade = stub.trade(&charge.charge_ref);

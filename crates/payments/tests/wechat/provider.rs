@@ -188,13 +188,62 @@ async fn cancelling_a_qr_closes_it_and_a_paid_one_stays_paid() {
     let paid = provider.create_charge(&request).await.unwrap();
     gateway.pay(&paid.charge_ref);
     let err = provider.cancel(&open(&paid, &request)).await.unwrap_err();
-    assert!(
-        matches!(err, ProviderError::Rejected { ref code, .. } if code == "ORDERPAID"),
-        "{err}"
-    );
+    // Not Rejected: the engine takes a refusal as "withdrawn" and would stop watching it.
+    assert!(matches!(err, ProviderError::Paid { .. }), "{err:?}");
+    assert!(!err.is_retryable());
+    assert_eq!(err.code(), "provider_rejected");
     assert_eq!(gateway.trade(&paid.charge_ref).unwrap().state, "SUCCESS");
     let outcome = provider.poll(None, &[open(&paid, &request)]).await.unwrap();
     assert_eq!(outcome.events[0].status, PaymentStatus::Paid);
+}
+
+#[tokio::test]
+async fn cancelling_a_code_the_customer_has_just_confirmed_is_paid_and_the_next_poll_says_so() {
+    let gateway = WechatGateway::start().await;
+    let provider = provider(&gateway);
+    gateway.set_code(CODE, CodeBehaviour::NeverConfirms);
+    let request = request("O-45", 800);
+    let CodeCharge::Waiting { charge } = provider.charge_code(&request, CODE).await.unwrap() else {
+        panic!("expected waiting");
+    };
+    // The customer enters the password just as the cashier cancels the sale.
+    gateway.pay(&charge.charge_ref);
+    let err = provider.cancel(&open(&charge, &request)).await.unwrap_err();
+    assert!(matches!(err, ProviderError::Paid { .. }), "{err:?}");
+    let trade = gateway.trade(&charge.charge_ref).unwrap();
+    assert_eq!(trade.state, "SUCCESS");
+    assert!(
+        !trade.reversed,
+        "a paid code is never reversed (that would refund it)"
+    );
+    let outcome = provider
+        .poll(None, &[open(&charge, &request)])
+        .await
+        .unwrap();
+    assert_eq!(outcome.events.len(), 1);
+    assert_eq!(outcome.events[0].status, PaymentStatus::Paid);
+    assert_eq!(outcome.events[0].amount_minor, 800);
+}
+
+#[tokio::test]
+async fn another_providers_code_is_refused_before_anything_is_sent() {
+    let gateway = WechatGateway::start().await;
+    let provider = provider(&gateway);
+    let err = provider
+        .charge_code(&request("O-46", 100), "285678901234567890")
+        .await
+        .unwrap_err();
+    match err {
+        ProviderError::Rejected { code, message, .. } => {
+            assert_eq!(code, "INVALID_AUTH_CODE");
+            assert_eq!(
+                message,
+                "This is an Alipay payment code, not a WeChat Pay one."
+            );
+        }
+        other => panic!("expected Rejected, got {other:?}"),
+    }
+    assert!(gateway.requests().is_empty(), "{:?}", paths(&gateway));
 }
 
 #[tokio::test]
@@ -549,6 +598,29 @@ async fn platform_certificate_replies_are_checked_after_fetching_the_certificate
         .filter(|p| *p == wire::CERTIFICATES)
         .count();
     assert_eq!(fetched, 1, "certificates are fetched once, then kept");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn notifications_under_an_unknown_serial_fetch_the_certificates_at_most_once_a_minute() {
+    let gateway = WechatGateway::start().await;
+    let provider = provider(&gateway);
+    let files = tokio::task::block_in_place(|| gateway.use_platform_certificate());
+    assert!(!provider.verifiers().knows(&files.serial));
+    let verifiers = provider.verifiers_for(&files.serial).await.unwrap();
+    assert!(verifiers.knows(&files.serial));
+    let fetched = || {
+        paths(&gateway)
+            .iter()
+            .filter(|p| *p == wire::CERTIFICATES)
+            .count()
+    };
+    assert_eq!(fetched(), 1);
+    // Known now: no download. A made-up serial within the minute: no download either.
+    provider.verifiers_for(&files.serial).await.unwrap();
+    let made_up = provider.verifiers_for("1234567890ABCDEF").await.unwrap();
+    assert!(!made_up.knows("1234567890ABCDEF"));
+    provider.verifiers_for("FEDCBA0987654321").await.unwrap();
+    assert_eq!(fetched(), 1);
 }
 
 /// One change to working settings.

@@ -22,7 +22,8 @@ use shopcast_payments::{
 
 const KEY_ID: &str = "PUB_KEY_ID_0119000001092026SCRIPTED";
 
-/// Replies played back in order, each signed; every request's path is kept.
+/// Replies played back in order, each signed except 401s (a refused request signature may
+/// come back unsigned); every request's path is kept.
 struct Peer {
     url: String,
     private_pem: String,
@@ -59,6 +60,9 @@ impl Peer {
                     500,
                     r#"{"code":"SYSTEM_ERROR","message":"script over"}"#.into(),
                 ));
+                if status == 401 {
+                    return (StatusCode::UNAUTHORIZED, body).into_response();
+                }
                 let timestamp = Timestamp::now().as_second();
                 let nonce = sign::new_nonce();
                 let signature = sign::sign_reply(timestamp, &nonce, &body, &key);
@@ -209,7 +213,7 @@ async fn signed_answers_about_another_trade_merchant_or_app_are_refused() {
 }
 
 #[tokio::test]
-async fn a_codepay_answer_about_another_trade_is_refused() {
+async fn a_codepay_answer_about_another_trade_leaves_the_charge_waiting() {
     let peer = Peer::start(vec![(200, transaction("O_999_theirs", "SUCCESS"))]).await;
     let request = ChargeRequest {
         order_ref: "O-101".to_string(),
@@ -221,12 +225,154 @@ async fn a_codepay_answer_about_another_trade_is_refused() {
         source_tag: None,
         web: None,
     };
-    let err = peer
+    // The codepay was sent: our trade may exist, so it is queried and reversed on expiry,
+    // never dropped on the word of an answer about someone else's trade.
+    let reply = peer
         .provider()
         .charge_code(&request, "134567890123456789")
         .await
+        .unwrap();
+    let CodeCharge::Waiting { charge } = reply else {
+        panic!("expected waiting, got {reply:?}");
+    };
+    assert!(wire::is_code_trade(&charge.charge_ref));
+    // An unreadable 200 likewise waits.
+    let peer = Peer::start(vec![(200, json!({ "trade_state": 7 }))]).await;
+    let reply = peer
+        .provider()
+        .charge_code(&request, "134567890123456789")
+        .await
+        .unwrap();
+    assert!(matches!(reply, CodeCharge::Waiting { .. }), "{reply:?}");
+}
+
+#[tokio::test]
+async fn an_unsigned_401_is_the_key_sentence_and_its_words_are_not_believed() {
+    let not_exist = json!({ "code": "ORDER_NOT_EXIST", "message": "订单不存在" });
+    let peer = Peer::start(vec![(401, not_exist.clone())]).await;
+    let err = peer.provider().check_credentials().await.unwrap_err();
+    match err {
+        ProviderError::Config { detail, .. } => assert!(
+            detail.contains("the merchant key or its serial number is wrong"),
+            "{detail}"
+        ),
+        other => panic!("expected Config, got {other:?}"),
+    }
+    // Nor may it expire a charge.
+    let peer = Peer::start(vec![(401, not_exist)]).await;
+    let err = peer
+        .provider()
+        .poll(None, &[open("O_100_forged", true)])
+        .await
         .unwrap_err();
-    assert!(matches!(err, ProviderError::BadResponse { .. }), "{err:?}");
+    assert!(matches!(err, ProviderError::Config { .. }), "{err:?}");
+    assert_eq!(peer.seen().len(), 1, "no close after an unsigned word");
+}
+
+#[tokio::test]
+async fn a_refused_reverse_or_close_keeps_the_charge_open_and_is_retryable() {
+    let refusals = [
+        json!({ "code": "INVALID_REQUEST", "message": "交易成功后15秒内不能撤销" }),
+        json!({ "code": "SYSTEMERROR", "message": "系统错误" }),
+    ];
+    for refusal in refusals {
+        // Expired code: the query says USERPAYING, the reverse is refused.
+        let peer = Peer::start(vec![
+            (200, transaction("O_100_code_C", "USERPAYING")),
+            (403, refusal.clone()),
+        ])
+        .await;
+        let err = peer
+            .provider()
+            .poll(None, &[open("O_100_code_C", true)])
+            .await
+            .unwrap_err();
+        assert!(err.is_retryable(), "{err:?}");
+        assert!(!matches!(err, ProviderError::Rejected { .. }), "{err:?}");
+        // Cancelled at the till: asked first (unpaid), then the reverse is refused.
+        let peer = Peer::start(vec![
+            (200, transaction("O_100_code_C", "USERPAYING")),
+            (403, refusal.clone()),
+        ])
+        .await;
+        let err = peer
+            .provider()
+            .cancel(&open("O_100_code_C", false))
+            .await
+            .unwrap_err();
+        assert!(
+            err.is_retryable() && !matches!(err, ProviderError::Rejected { .. }),
+            "{err:?}"
+        );
+        // A QR's close refused the same way.
+        let peer = Peer::start(vec![(403, refusal.clone())]).await;
+        let err = peer
+            .provider()
+            .cancel(&open("O_100_qr", false))
+            .await
+            .unwrap_err();
+        assert!(
+            err.is_retryable() && !matches!(err, ProviderError::Rejected { .. }),
+            "{err:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_expired_code_is_reversed_once_without_asking_twice() {
+    let number = "O_100_wait_C";
+    let peer = Peer::start(vec![
+        (200, transaction(number, "USERPAYING")),
+        (
+            200,
+            json!({ "appid": APPID, "mchid": MCHID, "out_trade_no": number }),
+        ),
+    ])
+    .await;
+    let outcome = peer
+        .provider()
+        .poll(None, &[open(number, true)])
+        .await
+        .unwrap();
+    assert_eq!(outcome.events.len(), 1);
+    assert_eq!(outcome.events[0].status, PaymentStatus::Expired);
+    assert_eq!(
+        outcome.events[0].event_id,
+        wire::state_event_id(number, "REVOKED")
+    );
+    let seen = peer.seen();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[1].ends_with("/reverse"), "{seen:?}");
+}
+
+#[tokio::test]
+async fn a_code_wechat_pay_never_heard_of_is_still_reversed_before_it_expires() {
+    let number = "O_100_lost_C";
+    let not_exist = json!({ "code": "ORDER_NOT_EXIST", "message": "订单不存在" });
+    let peer = Peer::start(vec![(404, not_exist.clone()), (404, not_exist)]).await;
+    let outcome = peer
+        .provider()
+        .poll(None, &[open(number, true)])
+        .await
+        .unwrap();
+    assert_eq!(outcome.events.len(), 1);
+    assert_eq!(outcome.events[0].status, PaymentStatus::Expired);
+    let seen = peer.seen();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[1].ends_with(&format!("{number}/reverse")), "{seen:?}");
+    // Not yet expired: it waits, nothing reversed.
+    let peer = Peer::start(vec![(
+        404,
+        json!({ "code": "ORDER_NOT_EXIST", "message": "订单不存在" }),
+    )])
+    .await;
+    let outcome = peer
+        .provider()
+        .poll(None, &[open(number, false)])
+        .await
+        .unwrap();
+    assert!(outcome.events.is_empty());
+    assert_eq!(peer.seen().len(), 1);
 }
 
 fn refund_reply(status: &str) -> serde_json::Value {
