@@ -45,13 +45,16 @@ pub fn client() -> reqwest::Client {
 
 /// A response body as raw bytes, with its status, after transport errors were mapped.
 pub struct RawResponse {
+    /// The HTTP status.
     pub status: u16,
     /// The reply's headers (WeChat Pay signs replies in `Wechatpay-*` headers).
     pub headers: reqwest::header::HeaderMap,
+    /// The body exactly as received (signatures are checked over these bytes).
     pub body: Vec<u8>,
 }
 
 impl RawResponse {
+    /// The body as text (invalid UTF-8 replaced), for messages and raw records.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }

@@ -17,11 +17,15 @@ const ALGORITHM: &str = "AEAD_AES_256_GCM";
 /// A verified, decrypted notification ("TRANSACTION.SUCCESS", "REFUND.SUCCESS", …).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notification {
+    /// WeChat Pay's id for the notification (the same on each retry).
     pub id: String,
+    /// "TRANSACTION.SUCCESS", "REFUND.SUCCESS", …
     pub event_type: String,
+    /// "encrypt-resource".
     pub resource_type: String,
+    /// WeChat Pay's short description ("支付成功").
     pub summary: Option<String>,
-    /// the decrypted resource JSON text
+    /// The decrypted resource JSON text.
     pub resource: String,
 }
 

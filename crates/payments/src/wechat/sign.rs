@@ -104,6 +104,7 @@ impl MerchantKey {
         Ok(key)
     }
 
+    /// The key's size in bits (2048 for keys WeChat Pay issues).
     pub fn bits(&self) -> usize {
         self.0.size() * 8
     }
@@ -153,6 +154,7 @@ impl WechatPayKey {
         )))
     }
 
+    /// The key's size in bits (2048 for keys WeChat Pay issues).
     pub fn bits(&self) -> usize {
         self.0.size() * 8
     }
@@ -175,12 +177,17 @@ fn is_certificate_der(der: &[u8]) -> bool {
 pub struct PlatformCertificate {
     /// Upper-case hex without leading zeros, as in `Wechatpay-Serial`.
     pub serial: String,
+    /// The public key that checks replies under `serial`.
     pub key: WechatPayKey,
+    /// Valid from.
     pub not_before: Timestamp,
+    /// Valid until.
     pub not_after: Timestamp,
 }
 
 impl PlatformCertificate {
+    /// Reads a certificate PEM (as decrypted from /v3/certificates): serial, RSA key,
+    /// validity; anything else is a [`ProviderError::Config`] sentence.
     pub fn parse_pem(pem: &str) -> Result<PlatformCertificate, ProviderError> {
         let unreadable = |why: String| {
             config(format!(
@@ -231,6 +238,8 @@ pub struct Verifiers {
 }
 
 impl Verifiers {
+    /// Starts with WeChat Pay's public key by its id (PUB_KEY_ID_…), if the account has one,
+    /// and no platform certificates.
     pub fn new(public_key: Option<(String, WechatPayKey)>) -> Verifiers {
         Verifiers {
             public_key,
@@ -371,10 +380,15 @@ pub fn authorization(
 /// The Wechatpay-* headers of a reply or notification.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedHeaders {
+    /// `Wechatpay-Timestamp`: Unix seconds when it was signed.
     pub timestamp: String,
+    /// `Wechatpay-Nonce`.
     pub nonce: String,
+    /// `Wechatpay-Signature`: base64 SHA256withRSA.
     pub signature: String,
+    /// `Wechatpay-Serial`: the public key id or platform certificate serial that signed it.
     pub serial: String,
+    /// `Wechatpay-Signature-Type`, when sent (only WECHATPAY2-SHA256-RSA2048 is accepted).
     pub signature_type: Option<String>,
 }
 

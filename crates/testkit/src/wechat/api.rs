@@ -152,12 +152,9 @@ impl RefundRecord {
     }
 }
 
-/// RFC 3339 in Beijing time, as WeChat Pay writes times ("2026-05-01T20:00:00+08:00").
+/// RFC 3339 in Beijing time, as WeChat Pay writes times (the one helper the provider uses).
 fn beijing(at: Timestamp) -> String {
-    let whole_seconds = Timestamp::from_second(at.as_second()).unwrap_or(at);
-    whole_seconds
-        .display_with_offset(jiff::tz::offset(8))
-        .to_string()
+    shopcast_payments::china::rfc3339(at)
 }
 
 fn transaction_id() -> String {

@@ -6,7 +6,9 @@ use std::process::Command;
 
 /// A private key (PKCS#8 PEM) and its public half (SubjectPublicKeyInfo PEM).
 pub struct KeyPair {
+    /// PKCS#8 PEM.
     pub private_pem: String,
+    /// SubjectPublicKeyInfo PEM.
     pub public_pem: String,
 }
 
@@ -28,6 +30,7 @@ fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).expect("openssl wrote its output")
 }
 
+/// A new 2048-bit RSA key pair from `openssl genpkey` (blocking; fast).
 pub fn generate_key_pair() -> KeyPair {
     let dir = tempfile::tempdir().expect("a temp dir for openssl");
     openssl(

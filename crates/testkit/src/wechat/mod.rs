@@ -33,6 +33,7 @@ pub use keys::{KeyPair, generate_key_pair, platform_certificate};
 
 /// The merchant the gateway serves (WeChat Pay's documentation examples use these numbers).
 pub const MCHID: &str = "1900000109";
+/// The AppID bound to [`MCHID`] at the gateway.
 pub const APPID: &str = "wxd678efh567hg6787";
 
 /// What the customer's phone does after the cashier scans their payment code.
@@ -78,6 +79,7 @@ impl Fault {
         Fault::Status { status }
     }
 
+    /// `Fault::Slow` for `duration`, shorter.
     pub fn slow(duration: Duration) -> Fault {
         Fault::Slow {
             millis: duration.as_millis() as u64,
@@ -88,10 +90,13 @@ impl Fault {
 /// One request as it reached the gateway.
 #[derive(Clone, Debug, Serialize)]
 pub struct RecordedRequest {
+    /// GET or POST.
     pub method: String,
     /// The path with its query, as signed.
     pub path: String,
+    /// The request body as received ("" for GET).
     pub body: String,
+    /// The Authorization header, if any.
     pub authorization: Option<String>,
     /// Whether the Authorization signature checked out with the merchant's public key.
     pub signature_ok: bool,
@@ -102,17 +107,25 @@ pub struct RecordedRequest {
 /// A trade as the gateway holds it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TradeView {
+    /// The merchant's trade number.
     pub out_trade_no: String,
     /// NATIVE or MICROPAY.
     pub trade_type: String,
     /// NOTPAY, USERPAYING, SUCCESS, CLOSED, REVOKED, PAYERROR or REFUND.
     pub state: String,
+    /// The trade's amount in fen.
     pub amount_total: i64,
+    /// "CNY".
     pub currency: String,
+    /// The `description` the merchant sent.
     pub description: String,
+    /// The payment code charged (payment-code trades only).
     pub auth_code: Option<String>,
+    /// WeChat Pay's id, once paid.
     pub transaction_id: Option<String>,
+    /// Closed with `close` (Native).
     pub closed: bool,
+    /// Reversed with `reverse` (payment codes).
     pub reversed: bool,
     /// Fen refunded so far (a reversed paid trade counts as fully refunded).
     pub refunded: i64,
@@ -123,7 +136,9 @@ pub struct TradeView {
 /// The platform certificate the gateway signs with after [`WechatGateway::use_platform_certificate`].
 #[derive(Clone, Debug)]
 pub struct PlatformCertificateFiles {
+    /// The certificate's serial (upper-case hex, as in Wechatpay-Serial).
     pub serial: String,
+    /// The certificate, PEM.
     pub certificate_pem: String,
 }
 
@@ -278,6 +293,7 @@ impl WechatGateway {
         state.faults.extend(std::iter::repeat_n(fault, times));
     }
 
+    /// The trade as the gateway holds it now, if it exists.
     pub fn trade(&self, out_trade_no: &str) -> Option<TradeView> {
         self.state().trades.get(out_trade_no).map(api::Trade::view)
     }
