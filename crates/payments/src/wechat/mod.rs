@@ -613,7 +613,7 @@ impl WechatProvider {
         let number = &charge.charge_ref;
         if wire::is_code_trade(number) {
             if queried == Queried::No
-                && let Some((transaction, raw)) = self.query(number).await?
+                && let Some((transaction, raw)) = self.ask_before_withdrawing(number).await?
                 && let Some(event) = self.event_of(charge, &transaction, raw)?
                 && event.status == PaymentStatus::Paid
             {
@@ -649,7 +649,7 @@ impl WechatProvider {
         }
         if reply.is_error("ORDERPAID") || reply.is_error("ORDER_PAID") {
             // Paid at the last moment: the query tells the payment.
-            if let Some((transaction, raw)) = self.query(number).await?
+            if let Some((transaction, raw)) = self.ask_before_withdrawing(number).await?
                 && let Some(event) = self.event_of(charge, &transaction, raw)?
                 && event.status == PaymentStatus::Paid
             {
@@ -660,6 +660,22 @@ impl WechatProvider {
             )));
         }
         Err(self.not_withdrawn(number, "close", &reply))
+    }
+
+    /// The query inside a withdrawal: a refusal of it must not read as "withdrawn" (the
+    /// engine takes [`ProviderError::Rejected`] so), so it is a retryable error here.
+    async fn ask_before_withdrawing(
+        &self,
+        number: &str,
+    ) -> Result<Option<(Transaction, String)>, ProviderError> {
+        self.query(number).await.map_err(|err| match err {
+            ProviderError::Rejected { code, message, .. } => bad_response(format!(
+                "WeChat Pay would not say whether trade {number} is paid ({code} {}), so it is \
+                 not withdrawn yet and is asked about again",
+                http::truncate(&message, 200)
+            )),
+            other => other,
+        })
     }
 
     /// The payment's whole amount, which a refund must state: asked from WeChat Pay so it is

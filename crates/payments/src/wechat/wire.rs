@@ -69,11 +69,6 @@ fn check_amount(minor: i64) -> Result<(), ProviderError> {
     })
 }
 
-/// RFC 3339 in Beijing time, as WeChat Pay writes times ("2026-05-01T20:00:00+08:00").
-pub fn beijing_time(at: Timestamp) -> String {
-    crate::china::rfc3339(at)
-}
-
 /// `description`: 1–127 characters; the subject cut there, never empty.
 fn description(subject: &str) -> String {
     let text: String = subject.trim().chars().take(127).collect();
@@ -104,7 +99,7 @@ pub fn native_body(
         "mchid": mchid,
         "description": description(&request.subject),
         "out_trade_no": out_trade_no,
-        "time_expire": beijing_time(request.expires_at),
+        "time_expire": crate::china::rfc3339(request.expires_at),
         "attach": attach(&request.order_ref),
         "notify_url": notify_url,
         "amount": { "total": request.amount_minor, "currency": "CNY" },

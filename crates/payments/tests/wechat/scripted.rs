@@ -304,6 +304,18 @@ async fn a_refused_reverse_or_close_keeps_the_charge_open_and_is_retryable() {
             err.is_retryable() && !matches!(err, ProviderError::Rejected { .. }),
             "{err:?}"
         );
+        // Cancelled at the till, and even the query before the reverse is refused.
+        let peer = Peer::start(vec![(403, refusal.clone())]).await;
+        let err = peer
+            .provider()
+            .cancel(&open("O_100_code_C", false))
+            .await
+            .unwrap_err();
+        assert!(
+            err.is_retryable() && !matches!(err, ProviderError::Rejected { .. }),
+            "{err:?}"
+        );
+        assert_eq!(peer.seen().len(), 1, "not reversed without knowing");
         // A QR's close refused the same way.
         let peer = Peer::start(vec![(403, refusal.clone())]).await;
         let err = peer
