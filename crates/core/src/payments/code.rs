@@ -18,6 +18,9 @@ use crate::error::{CoreError, Result};
 /// and the provider withdraws it (Alipay `trade.cancel`, WeChat Pay `reverse`).
 pub const CODE_WAIT: Duration = Duration::from_secs(60);
 
+/// How long a headless wait keeps polling a charge paid just as it gave up, to record it.
+const JUST_PAID_GRACE: Duration = Duration::from_secs(15);
+
 /// What scanning a customer's payment code did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -171,14 +174,25 @@ impl Shop {
     /// For headless use: polls the order's open charge once a second until it is paid,
     /// failed or expired (withdrawing it when `limit` is up); returns the order as it ends.
     pub async fn wait_for_payment(&self, order_id: i64, limit: Duration) -> Result<Order> {
-        let deadline = tokio::time::Instant::now() + limit;
+        let mut deadline = tokio::time::Instant::now() + limit;
+        let mut paid_late = false;
         loop {
             let Some((kind, _)) = till::open_charge_of(&self.pool, order_id).await? else {
                 return self.order(order_id).await;
             };
             let provider = self.provider_for_sale(kind).await?;
             if tokio::time::Instant::now() >= deadline {
-                self.payments.give_up(order_id).await?;
+                match self.payments.give_up(order_id).await {
+                    // Paid as the till gave up: keep polling a little until it is recorded.
+                    Err(CoreError::Conflict { field, .. })
+                        if field == super::watcher::JUST_PAID && !paid_late =>
+                    {
+                        paid_late = true;
+                        deadline = tokio::time::Instant::now() + JUST_PAID_GRACE;
+                        continue;
+                    }
+                    outcome => outcome?,
+                }
                 return self.order(order_id).await;
             }
             let cursor = ledger::cursor(&self.pool, kind).await?;

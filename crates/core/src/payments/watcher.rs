@@ -555,12 +555,23 @@ impl From<sqlx::Error> for PollError {
 /// Whether a QR is gone at the provider. A refusal means it is already closed there (expired
 /// or completed — a completed one's payment still arrives and is recorded); an unreachable
 /// provider means it may still be live, so nothing is changed and the owner tries again.
+/// A charge the customer has just paid ([`ProviderError::Paid`]) stays open and watched, so
+/// the next poll records its payment: [`JUST_PAID`] says so.
 pub(super) fn withdrawn(result: std::result::Result<(), ProviderError>) -> Result<()> {
     match result {
         Ok(()) | Err(ProviderError::Rejected { .. }) => Ok(()),
+        Err(ProviderError::Paid { .. }) => Err(CoreError::Conflict {
+            field: JUST_PAID,
+            message: "The customer has just paid this, so it was not withdrawn; the payment is \
+                      being recorded and the sale will show paid in a moment."
+                .to_string(),
+        }),
         Err(error) => Err(withdraw_error(error)),
     }
 }
+
+/// The field of the conflict [`withdrawn`] reports for a charge paid as it was withdrawn.
+pub(crate) const JUST_PAID: &str = "payment";
 
 pub(super) fn withdraw_error(error: ProviderError) -> CoreError {
     CoreError::Provider {

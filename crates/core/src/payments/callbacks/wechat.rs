@@ -47,21 +47,26 @@ impl Shop {
                         .into(),
                 )
             })?;
-        let notification = SignedHeaders::from_headers(headers)
-            .and_then(|signed| {
-                read_notification(
+        // An account on platform certificates signs with a serial the saved keys may not
+        // know yet: the provider fetches the certificates then (at most once a minute).
+        let verified = match SignedHeaders::from_headers(headers) {
+            Ok(signed) => match wechat.verifiers_for(&signed.serial).await {
+                Ok(verifiers) => read_notification(
                     &signed,
                     body,
-                    &wechat.verifiers(),
+                    &verifiers,
                     wechat.apiv3_key(),
                     jiff::Timestamp::now(),
-                )
-            })
-            .map_err(|error| {
-                refused(format!(
-                    "This WeChat Pay notification was refused and nothing was recorded: {error}."
-                ))
-            })?;
+                ),
+                Err(error) => Err(error),
+            },
+            Err(error) => Err(error),
+        };
+        let notification = verified.map_err(|error| {
+            refused(format!(
+                "This WeChat Pay notification was refused and nothing was recorded: {error}."
+            ))
+        })?;
         if notification.event_type != PAID {
             return Ok(CallbackOutcome {
                 recorded: 0,
