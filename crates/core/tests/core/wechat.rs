@@ -295,7 +295,7 @@ async fn a_forged_notification_is_refused_and_records_nothing() {
 }
 
 #[tokio::test]
-async fn a_payment_after_the_sale_was_cancelled_is_kept_for_review() {
+async fn a_qr_paid_as_the_sale_is_cancelled_stays_open_and_its_payment_is_recorded() {
     let gateway = WechatGateway::start().await;
     let (shop, _dir) = wechat_shop(&gateway).await;
     let cup = product(&shop, "青花瓷杯", "88", None).await;
@@ -304,32 +304,40 @@ async fn a_payment_after_the_sale_was_cancelled_is_kept_for_review() {
         .charge_order(order.id, ProviderKind::Wechat)
         .await
         .unwrap();
-    // The customer pays just as the till gives up: closing a paid trade is refused.
+    // The customer pays just as the cashier presses Cancel: the sale is not cancelled (the
+    // money was taken) and the QR stays watched.
     gateway.pay(&charge.charge_ref);
-    shop.cancel_order(order.id).await.unwrap();
+    let error = shop.cancel_order(order.id).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            CoreError::Conflict {
+                field: "payment",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(error.to_string().contains("just paid"), "{error}");
     assert_eq!(
         shop.order(order.id).await.unwrap().status,
-        OrderStatus::Cancelled
+        OrderStatus::AwaitingPayment
+    );
+    assert_eq!(gateway.trade(&charge.charge_ref).unwrap().state, "SUCCESS");
+    // The next poll records it; the notification of the same trade adds nothing.
+    let changed = shop.poll_saved_providers_once().await.unwrap();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(
+        shop.order(order.id).await.unwrap().status,
+        OrderStatus::Paid
     );
     let (headers, body) = gateway.notification(&charge.charge_ref);
     let outcome = shop
         .record_wechat_notify(&header_map(&headers), body.as_bytes())
         .await
         .unwrap();
-    assert_eq!(outcome.recorded, 1);
-    let payments = shop.list_payments(&Default::default()).await.unwrap();
-    assert_eq!(payments.len(), 1);
-    assert!(
-        payments[0]
-            .mismatch
-            .as_deref()
-            .unwrap_or_default()
-            .contains("cancelled")
-    );
-    assert_eq!(
-        shop.order(order.id).await.unwrap().status,
-        OrderStatus::Review
-    );
+    assert_eq!(outcome.recorded, 0);
+    assert_eq!(count(&shop, "payments").await, 1);
 }
 
 #[tokio::test]
