@@ -826,3 +826,58 @@ fn key_args(data: &Path, gateway: &WechatGateway) -> Vec<String> {
         gateway.public_key_id.clone(),
     ]
 }
+
+/// Ctrl-C/SIGTERM while the payment code is still being sent: the run lets the charge
+/// finish, then cancels the order and reverses the code, so nothing is left chargeable.
+#[tokio::test(flavor = "multi_thread")]
+async fn stopped_while_the_code_is_sent_the_code_is_reversed_and_the_order_cancelled() {
+    let gateway = WechatGateway::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    tea_shop(data);
+    stdout(&add_wechat(data, &gateway, &gateway.apiv3_key));
+    gateway.set_code(WECHAT_CODE, CodeBehaviour::NeverConfirms);
+    gateway.fail_next(shopcast_testkit::Fault::Slow { millis: 2_000 }, 1);
+    let before = gateway.requests().len();
+    let selling = Selling::start(
+        data,
+        &[
+            "--sku",
+            "A",
+            "--method",
+            "wechat-code",
+            "--auth-code",
+            WECHAT_CODE,
+            "--json",
+        ],
+    );
+    // The code has reached WeChat Pay; its answer is held back.
+    let sent = tokio::time::Instant::now();
+    let trade_no = loop {
+        let codepay = gateway.requests()[before..]
+            .iter()
+            .find(|r| r.path.ends_with("/codepay"))
+            .map(|r| serde_json::from_str::<Value>(&r.body).unwrap());
+        if let Some(body) = codepay {
+            break body["out_trade_no"].as_str().unwrap().to_string();
+        }
+        assert!(sent.elapsed() < Duration::from_secs(60), "no codepay sent");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    tool("kill", &["-TERM", &selling.child.id().to_string()]);
+    let (ok, stderr) = selling.finish();
+    assert!(!ok);
+    let reason: Value = serde_json::from_str(stderr.trim().lines().last().unwrap()).unwrap();
+    assert_eq!(reason["error"]["code"], "cancelled", "{stderr}");
+    let trade = gateway.trade(&trade_no).expect("the trade");
+    assert!(trade.reversed, "{trade:?}");
+    let db = data.join("shopcast.sqlite");
+    let status = tool(
+        "sqlite3",
+        &[
+            db.to_str().unwrap(),
+            "SELECT status FROM orders ORDER BY id DESC LIMIT 1",
+        ],
+    );
+    assert_eq!(status.trim(), "cancelled");
+}

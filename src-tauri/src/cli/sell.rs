@@ -49,8 +49,23 @@ pub async fn run(shop: &Shop, args: SellArgs) -> Result<(), Failure> {
         json: args.json,
         locale: shop.settings().await?.locale,
     };
-    let sale = shop.sell(&request).await?;
-    out.started(&sale)?;
+    // Listening for Ctrl-C/SIGTERM before anything is charged: a signal during `sell` lets
+    // it finish (a half-made charge would be lost), then the order is cancelled.
+    let mut stop = std::pin::pin!(crate::cli::stopped());
+    let mut selling = std::pin::pin!(shop.sell(&request));
+    let (sale, stopped_early) = tokio::select! {
+        biased;
+        _ = &mut stop => (selling.await?, true),
+        sale = &mut selling => (sale?, false),
+    };
+    let order_id = sale.order.id;
+    if let Err(error) = out.started(&sale) {
+        withdraw(shop, &sale.order).await?;
+        return Err(error);
+    }
+    if stopped_early {
+        return stopped(shop, &sale.order).await;
+    }
     let method = request.method;
     let is_code = method.takes_code();
     let waits = match method {
@@ -71,16 +86,17 @@ pub async fn run(shop: &Shop, args: SellArgs) -> Result<(), Failure> {
     if is_code {
         eprintln!("waiting for the customer to confirm…");
     }
-    let order_id = sale.order.id;
-    let order = tokio::select! {
-        order = shop.wait_for_payment(order_id, wait_limit(&sale)) => order?,
-        _ = crate::cli::stopped() => {
-            // Stopped (Ctrl-C, kill): withdraw the charge so the customer cannot pay it late.
-            shop.cancel_order(order_id).await?;
-            return Err(Failure::new(
-                ErrorCode::Cancelled,
-                "Stopped waiting: the order is cancelled and its charge withdrawn, so nothing will be charged.",
-            ));
+    let waited = tokio::select! {
+        order = shop.wait_for_payment(order_id, wait_limit(&sale)) => order,
+        _ = &mut stop => return stopped(shop, &sale.order).await,
+    };
+    let order = match waited {
+        Ok(order) => order,
+        Err(error) => {
+            // The wait broke off (the provider or the file failed): withdraw the charge
+            // rather than leave it payable with nobody watching.
+            withdraw(shop, &sale.order).await?;
+            return Err(error.into());
         }
     };
     // Declined, or not settled when the wait ended: nobody will take this order further, so
@@ -89,7 +105,7 @@ pub async fn run(shop: &Shop, args: SellArgs) -> Result<(), Failure> {
         order.status,
         OrderStatus::Open | OrderStatus::AwaitingPayment
     ) {
-        shop.cancel_order(order_id).await?
+        withdraw(shop, &order).await?
     } else {
         order
     };
@@ -103,6 +119,39 @@ pub async fn run(shop: &Shop, args: SellArgs) -> Result<(), Failure> {
     };
     out.ended(&ended)?;
     outcome(&ended, is_code)
+}
+
+/// Stopped (Ctrl-C, kill): an unpaid order is cancelled and its charge withdrawn, so the
+/// customer cannot pay it late.
+async fn stopped(shop: &Shop, order: &Order) -> Result<(), Failure> {
+    let order = shop.order(order.id).await?;
+    if !matches!(
+        order.status,
+        OrderStatus::Open | OrderStatus::AwaitingPayment
+    ) {
+        return Err(Failure::new(
+            ErrorCode::Cancelled,
+            format!("Stopped: {} is already {}.", order.order_ref, order.status),
+        ));
+    }
+    withdraw(shop, &order).await?;
+    Err(Failure::new(
+        ErrorCode::Cancelled,
+        "Stopped waiting: the order is cancelled and its charge withdrawn, so nothing will be charged.",
+    ))
+}
+
+/// Cancels the order and withdraws its charge; when that fails, says plainly on stderr that
+/// the customer may still be able to pay it.
+async fn withdraw(shop: &Shop, order: &Order) -> Result<Order, Failure> {
+    shop.cancel_order(order.id).await.map_err(|error| {
+        eprintln!(
+            "The charge for {} may still be live: Shopcast could not withdraw it ({error}). \
+             Cancel the sale in the till (or check it at the provider) before the customer pays it.",
+            order.order_ref
+        );
+        Failure::from(error)
+    })
 }
 
 /// The engine's request from the flags; a mistake in them is refused before anything is
