@@ -17,6 +17,10 @@ use super::watcher::{ChargeView, Payments, provider_error, withdrawn};
 use crate::error::{CoreError, Result};
 use crate::money::Money;
 
+/// The field of the conflict reported for a charge made at the provider that may still be
+/// payable although Shopcast could not record it (its order must not be cancelled blindly).
+pub(crate) const CHARGE_LIVE: &str = "charge";
+
 impl Payments {
     /// Each product's reusable link at the connected link provider (untagged), made on first
     /// use and kept for as long as the product's name and price stay the same.
@@ -106,7 +110,8 @@ impl Payments {
             qr_payload: super::web::without_receipt_tokens(&charge.qr_payload).into_owned(),
             ..charge.clone()
         };
-        self.record_open_charge(&order, kind, &stored).await?;
+        self.keep_new_charge(&order, provider.as_ref(), &stored)
+            .await?;
         self.charge_view(order_id, kind, &charge).await
     }
 
@@ -158,6 +163,63 @@ impl Payments {
         )
         .await?;
         Ok(())
+    }
+
+    /// Records a charge the provider has just made. When it cannot be stored (tried twice,
+    /// unless the order has closed meanwhile) it is withdrawn at the provider at once, so no
+    /// payable charge goes unwatched; the error says whether that worked ([`CHARGE_LIVE`]
+    /// when it may still be paid).
+    pub(super) async fn keep_new_charge(
+        &self,
+        order: &Order,
+        provider: &dyn PaymentProvider,
+        charge: &shopcast_payments::Charge,
+    ) -> Result<()> {
+        let kind = provider.kind();
+        let mut error = match self.record_open_charge(order, kind, charge).await {
+            Ok(()) => return Ok(()),
+            Err(error) => error,
+        };
+        if !matches!(error, CoreError::Conflict { .. }) {
+            tracing::warn!(%error, order = %order.order_ref, "a new charge was not stored; trying again");
+            error = match self.record_open_charge(order, kind, charge).await {
+                Ok(()) => return Ok(()),
+                Err(error) => error,
+            };
+        }
+        let open = shopcast_payments::OpenCharge {
+            charge_ref: charge.charge_ref.clone(),
+            order_ref: order.order_ref.clone(),
+            amount_minor: order.total.amount_minor,
+            currency: order.total.currency.clone(),
+            expires_at: charge.expires_at,
+        };
+        let name = super::watcher::provider_name(kind);
+        let why = match &error {
+            CoreError::Conflict { message, .. } => message.trim_end_matches('.').to_string(),
+            other => format!("Shopcast could not save it ({other})"),
+        };
+        Err(match provider.cancel(&open).await {
+            Ok(()) | Err(shopcast_payments::ProviderError::Rejected { .. }) => {
+                CoreError::Conflict {
+                    field: "order",
+                    message: format!(
+                        "{why}: the charge for {order_ref} was withdrawn at {name}, so nothing is charged.",
+                        order_ref = order.order_ref
+                    ),
+                }
+            }
+            Err(withdrawal) => CoreError::Conflict {
+                field: CHARGE_LIVE,
+                message: format!(
+                    "{why}, and withdrawing it at {name} failed ({withdrawal}): the charge for \
+                     {order_ref} ({charge_ref}) may still be live. Check it at {name} and refund \
+                     or withdraw it there.",
+                    order_ref = order.order_ref,
+                    charge_ref = charge.charge_ref,
+                ),
+            },
+        })
     }
 
     /// What the till shows for `charge` of the order: the QR, large (none for a scanned

@@ -87,9 +87,10 @@ impl Payments {
             qr_payload: String::new(),
             ..charge
         };
-        self.record_open_charge(&order, kind, &stored).await?;
+        self.keep_new_charge(&order, provider.as_ref(), &stored)
+            .await?;
         let payment = match event {
-            Some(event) => Some(self.paid_on_the_spot(kind, event).await?),
+            Some(event) => Some(self.record_paid_code(&order, kind, event).await?),
             None => None,
         };
         Ok(CodePayment {
@@ -98,6 +99,32 @@ impl Payments {
             waiting: payment.is_none(),
             payment,
         })
+    }
+
+    /// Records a code paid on the spot, trying twice; if that fails its charge stays open and
+    /// watched, so the next poll records the payment (under the same event id).
+    async fn record_paid_code(
+        &self,
+        order: &Order,
+        kind: ProviderKind,
+        event: ProviderEvent,
+    ) -> Result<Payment> {
+        let error = match self.paid_on_the_spot(kind, event.clone()).await {
+            Ok(payment) => return Ok(payment),
+            Err(error) => error,
+        };
+        tracing::warn!(%error, order = %order.order_ref, "a code's payment was not recorded; trying again");
+        self.paid_on_the_spot(kind, event)
+            .await
+            .map_err(|error| CoreError::Conflict {
+                field: super::charges::CHARGE_LIVE,
+                message: format!(
+                    "The customer paid {order_ref} with {a_code}, but Shopcast could not record \
+                     it yet ({error}); it stays watched and is recorded by the next poll.",
+                    order_ref = order.order_ref,
+                    a_code = a_code_of(kind),
+                ),
+            })
     }
 
     /// Ingests a code's immediate payment as a poll would (same event id), and returns it.

@@ -139,7 +139,7 @@ pub struct Sale {
 impl Shop {
     /// `shopcast sell`: the same calls as the till screen (create_order, start_charge /
     /// mark_paid_manually / charge_payment_code). A sale that could not be charged is
-    /// cancelled, so no open order is left behind.
+    /// cancelled, so no open order is left behind, unless its charge may still be live.
     pub async fn sell(&self, request: &SaleRequest) -> Result<Sale> {
         let auth_code = request
             .auth_code
@@ -170,9 +170,17 @@ impl Shop {
         let order = self.create_order(&draft).await?;
         match self.pay_sale(&order, request.method, code.as_deref()).await {
             Ok(sale) => Ok(sale),
+            // A charge that may still be payable keeps its order: cancelling it would hide
+            // a payment (the error says where the charge stands).
+            Err(
+                error @ CoreError::Conflict {
+                    field: super::charges::CHARGE_LIVE,
+                    ..
+                },
+            ) => Err(error),
             Err(error) => {
                 if let Err(cancel) = self.cancel_order(order.id).await {
-                    tracing::warn!(%cancel, order = %order.order_ref, "an uncharged sale stays open");
+                    tracing::warn!(%cancel, order = %order.order_ref, "a sale that failed could not be cancelled and stays open");
                 }
                 Err(error)
             }

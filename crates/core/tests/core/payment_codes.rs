@@ -605,3 +605,127 @@ async fn scanning_a_code_withdraws_the_qr_on_screen_first() {
         OrderStatus::Paid
     );
 }
+
+/// Makes every new charge fail to be stored, as a full disk would.
+async fn refuse_new_charges(shop: &shopcast_core::Shop) {
+    sqlx::query(
+        "CREATE TRIGGER refuse_charges BEFORE INSERT ON charges
+         BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+    )
+    .execute(shop.pool())
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_code_the_shop_cannot_record_is_reversed_at_once_and_its_sale_cancelled() {
+    let gateway = WechatGateway::start().await;
+    let (shop, _dir) = wechat_shop(&gateway).await;
+    gateway.set_code(CODE, CodeBehaviour::NeverConfirms);
+    product_with_sku(&shop, "A", "12.50").await;
+    refuse_new_charges(&shop).await;
+    let mut code = sale(SaleMethod::WechatCode, &[("A", 1)]);
+    code.auth_code = Some(CODE.into());
+    let error = shop.sell(&code).await.unwrap_err();
+    let text = error.to_string();
+    assert!(
+        matches!(error, CoreError::Conflict { field: "order", .. }),
+        "{error:?}"
+    );
+    assert!(text.contains("database or disk is full"), "{text}");
+    assert!(
+        text.contains("was withdrawn at WeChat Pay, so nothing is charged"),
+        "{text}"
+    );
+    // The trade was reversed at once (tried to store twice, then withdrawn).
+    let trade = gateway
+        .trade(&code_trade_no(&gateway))
+        .expect("the code was charged");
+    assert_eq!(trade.state, "REVOKED");
+    // Nothing could be paid, so the sale is cancelled rather than left open.
+    let status: String = sqlx::query_scalar("SELECT status FROM orders ORDER BY id DESC LIMIT 1")
+        .fetch_one(shop.pool())
+        .await
+        .unwrap();
+    assert_eq!(status, "cancelled");
+}
+
+#[tokio::test]
+async fn a_paid_code_the_shop_cannot_record_says_it_is_live_and_keeps_its_order() {
+    let gateway = WechatGateway::start().await;
+    let (shop, _dir) = wechat_shop(&gateway).await;
+    product_with_sku(&shop, "A", "12.50").await;
+    refuse_new_charges(&shop).await;
+    let mut code = sale(SaleMethod::WechatCode, &[("A", 1)]);
+    code.auth_code = Some(CODE.into());
+    let error = shop.sell(&code).await.unwrap_err();
+    let text = error.to_string();
+    assert!(
+        matches!(
+            error,
+            CoreError::Conflict {
+                field: "charge",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let order_ref = order_ref_of_last(&shop).await;
+    assert!(
+        text.contains(&format!("the charge for {order_ref}")) && text.contains("may still be live"),
+        "{text}"
+    );
+    // The customer paid: the order is not cancelled behind the payment's back.
+    let trade = gateway.trade(&code_trade_no(&gateway)).unwrap();
+    assert_eq!(trade.state, "SUCCESS");
+    let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE ref = ?")
+        .bind(&order_ref)
+        .fetch_one(shop.pool())
+        .await
+        .unwrap();
+    assert_eq!(status, "open");
+}
+
+#[tokio::test]
+async fn a_sale_cancelled_while_its_code_is_sent_is_reversed_not_left_chargeable() {
+    let gateway = WechatGateway::start().await;
+    let (shop, _dir) = wechat_shop(&gateway).await;
+    gateway.set_code(CODE, CodeBehaviour::NeverConfirms);
+    let cup = product(&shop, "青花瓷杯", "88", None).await;
+    let order = order_of(&shop, &[(cup, 1)]).await;
+    gateway.fail_next(shopcast_testkit::Fault::Slow { millis: 600 }, 1);
+    let (charged, cancelled) = tokio::join!(shop.charge_payment_code(order.id, CODE), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        shop.cancel_order(order.id).await
+    });
+    assert_eq!(cancelled.unwrap().status, OrderStatus::Cancelled);
+    let error = charged.unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("closed while it was being charged"), "{text}");
+    assert!(text.contains("withdrawn at WeChat Pay"), "{text}");
+    let trade = gateway.trade(&code_trade_no(&gateway)).unwrap();
+    assert_eq!(trade.state, "REVOKED");
+    assert_eq!(count(&shop, "charges").await, 0);
+    assert_eq!(
+        shop.order(order.id).await.unwrap().status,
+        OrderStatus::Cancelled
+    );
+}
+
+/// The trade number of the (one) payment code sent to the gateway.
+fn code_trade_no(gateway: &WechatGateway) -> String {
+    let sent = gateway
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/codepay"))
+        .expect("a codepay request");
+    let body: serde_json::Value = serde_json::from_str(&sent.body).unwrap();
+    body["out_trade_no"].as_str().unwrap().to_string()
+}
+
+async fn order_ref_of_last(shop: &shopcast_core::Shop) -> String {
+    sqlx::query_scalar("SELECT ref FROM orders ORDER BY id DESC LIMIT 1")
+        .fetch_one(shop.pool())
+        .await
+        .unwrap()
+}

@@ -178,8 +178,8 @@ pub async fn get_order(pool: &SqlitePool, id: i64) -> Result<Order> {
     })
 }
 
-/// Stores a charge the provider created and puts the order in `awaiting_payment`; a test
-/// charge names the test-mode run whose checkout can take it.
+/// Stores a charge the provider created and puts the order in `awaiting_payment`, only
+/// while the order can be paid; a test charge names the test-mode run whose checkout can take it.
 pub async fn record_charge(
     pool: &SqlitePool,
     order_id: i64,
@@ -190,6 +190,25 @@ pub async fn record_charge(
 ) -> Result<i64> {
     let now = now_ms();
     let mut tx = pool.begin().await?;
+    // Only while the order can still be paid (it may have been cancelled while the provider
+    // was asked): the caller then withdraws the new charge at once.
+    let payable = sqlx::query(
+        "UPDATE orders SET status = 'awaiting_payment', updated_at = ?
+         WHERE id = ? AND status IN ('open', 'awaiting_payment', 'expired')",
+    )
+    .bind(now)
+    .bind(order_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if payable == 0 {
+        return Err(CoreError::Conflict {
+            field: "order",
+            message: "This order was closed while it was being charged, so the new charge is \
+                      withdrawn; start a new sale."
+                .to_string(),
+        });
+    }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO charges (order_id, provider, charge_ref, qr_payload, amount_minor, currency,
                               status, created_at, expires_at, raw, test_run)
@@ -206,14 +225,6 @@ pub async fn record_charge(
     .bind(super::bounded_raw(&charge.raw))
     .bind(test_run)
     .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE orders SET status = 'awaiting_payment', updated_at = ?
-         WHERE id = ? AND status IN ('open', 'awaiting_payment', 'expired')",
-    )
-    .bind(now)
-    .bind(order_id)
-    .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(id)
