@@ -160,7 +160,9 @@ impl ShopPageHost {
 
     async fn restart(&mut self, shop: &Shop) -> Result<(), StartError> {
         // The old page lets go of its port before a new one takes it.
-        self.running = None;
+        if let Some(old) = self.running.take() {
+            old.stop().await;
+        }
         self.problem = None;
         let page = shop.shop_page_settings().await?;
         if !page.enabled {

@@ -100,6 +100,8 @@ pub struct Server {
     pub addr: SocketAddr,
     stop: Arc<Notify>,
     connections: Arc<Connections>,
+    /// The accept loop, which owns the listening socket.
+    accepting: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Server {
@@ -110,6 +112,15 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// Stops accepting and returns once the port is free again, so a server started next on
+    /// the same port cannot find it still taken (dropping only asks the loop to stop).
+    pub async fn stop(mut self) {
+        self.stop.notify_one();
+        if let Some(accepting) = self.accepting.take() {
+            let _ = accepting.await;
+        }
+    }
+
     /// Connections open now (for tests of the cap).
     pub fn open_connections(&self) -> usize {
         self.connections.count()
@@ -132,7 +143,7 @@ pub fn serve(
     let addr = listener.local_addr()?;
     let stop = Arc::new(Notify::new());
     let connections = Arc::new(Connections::default());
-    tokio::spawn(accept_loop(
+    let accepting = tokio::spawn(accept_loop(
         listener,
         router,
         Arc::new(limits),
@@ -144,6 +155,7 @@ pub fn serve(
         addr,
         stop,
         connections,
+        accepting: Some(accepting),
     })
 }
 

@@ -257,6 +257,11 @@ pub async fn serve(shop: Shop, options: ShopPageOptions) -> std::io::Result<Shop
 }
 
 impl ShopPage {
+    /// Stops serving and returns once the port is free for a page started next.
+    pub async fn stop(self) {
+        self._server.stop().await;
+    }
+
     pub fn status(&self) -> ShopPageStatus {
         let at = self.activity.last_request_at.load(Ordering::Relaxed);
         ShopPageStatus {
