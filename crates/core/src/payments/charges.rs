@@ -135,10 +135,18 @@ impl Payments {
         }
         let provider = self.provider(kind)?;
         if let Some((old_kind, open)) = till::open_charge_of(pool, order_id).await? {
-            // If the old QR cannot be withdrawn it stays watched: a customer may still pay it.
-            if let Ok(old) = self.provider(old_kind) {
-                withdrawn(old.cancel(&open).await)?;
-            }
+            // A QR whose provider is not connected here cannot be withdrawn: it stays open
+            // and watched (a customer may still pay it), and no second charge is made.
+            let old = self.provider(old_kind).map_err(|_| CoreError::Conflict {
+                field: "order",
+                message: format!(
+                    "This order's QR is still payable at {name}, which is not connected here, \
+                     so it cannot be withdrawn: connect {name} again (or wait until the QR \
+                     expires) before charging the order another way.",
+                    name = super::watcher::provider_name(old_kind)
+                ),
+            })?;
+            withdrawn(old.cancel(&open).await)?;
             orders::withdraw_charge(pool, old_kind, &open.charge_ref).await?;
         }
         Ok((order, provider))

@@ -729,3 +729,72 @@ async fn order_ref_of_last(shop: &shopcast_core::Shop) -> String {
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn a_qr_replaced_by_a_declined_code_leaves_the_order_open_to_charge_again() {
+    let gateway = WechatGateway::start().await;
+    let (shop, _dir) = wechat_shop(&gateway).await;
+    gateway.set_code(
+        CODE,
+        CodeBehaviour::Declined {
+            code: "NOTENOUGH".into(),
+            message: "用户余额不足".into(),
+        },
+    );
+    let cup = product(&shop, "青花瓷杯", "88", None).await;
+    let order = order_of(&shop, &[(cup, 1)]).await;
+    let qr = shop
+        .charge_order(order.id, ProviderKind::Wechat)
+        .await
+        .unwrap();
+    assert_eq!(qr.order.status, OrderStatus::AwaitingPayment);
+    shop.charge_payment_code(order.id, CODE).await.unwrap_err();
+    assert!(gateway.trade(&qr.charge_ref).unwrap().closed);
+    // Nothing can be paid any more: the order is open, not awaiting a payment forever.
+    assert_eq!(
+        shop.order(order.id).await.unwrap().status,
+        OrderStatus::Open
+    );
+    let paid = shop.charge_payment_code(order.id, CODE_2).await.unwrap();
+    assert!(paid.payment.is_some(), "{paid:?}");
+}
+
+#[tokio::test]
+async fn a_qr_whose_provider_is_not_connected_stays_watched_and_no_code_is_charged() {
+    let gateway = WechatGateway::start().await;
+    let (shop, _dir) = wechat_shop(&gateway).await;
+    let cup = product(&shop, "青花瓷杯", "88", None).await;
+    let order = order_of(&shop, &[(cup, 1)]).await;
+    shop.payments()
+        .start_test_mode("127.0.0.1:0".parse().unwrap(), None)
+        .await
+        .unwrap();
+    let qr = shop
+        .charge_order(order.id, ProviderKind::Test)
+        .await
+        .unwrap();
+    shop.payments().disconnect(ProviderKind::Test);
+    let before = gateway.requests().len();
+    let error = shop.charge_payment_code(order.id, CODE).await.unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.contains("not connected here, so it cannot be withdrawn"),
+        "{text}"
+    );
+    assert!(
+        gateway.requests()[before..]
+            .iter()
+            .all(|r| !r.path.ends_with("/codepay")),
+        "a code was charged while the QR could still be paid"
+    );
+    let status: String = sqlx::query_scalar("SELECT status FROM charges WHERE charge_ref = ?")
+        .bind(&qr.charge_ref)
+        .fetch_one(shop.pool())
+        .await
+        .unwrap();
+    assert_eq!(status, "open");
+    assert_eq!(
+        shop.order(order.id).await.unwrap().status,
+        OrderStatus::AwaitingPayment
+    );
+}

@@ -332,17 +332,37 @@ pub async fn cancel_order(pool: &SqlitePool, order_id: i64) -> Result<Order> {
     get_order(pool, order_id).await
 }
 
-/// Marks one charge withdrawn (its QR replaced by a new one).
+/// Marks one charge withdrawn (its QR replaced by a new one); an order left with no open
+/// charge is `open` again until the new one is stored (if it is declined, the cashier can
+/// charge the order again).
 pub(crate) async fn withdraw_charge(
     pool: &SqlitePool,
     provider: ProviderKind,
     charge_ref: &str,
 ) -> Result<()> {
-    sqlx::query("UPDATE charges SET status = 'cancelled' WHERE charge_ref = ? AND provider = ?")
-        .bind(charge_ref)
-        .bind(provider.as_str())
-        .execute(pool)
+    let mut tx = pool.begin().await?;
+    let order_id: Option<i64> = sqlx::query_scalar(
+        "UPDATE charges SET status = 'cancelled' WHERE charge_ref = ? AND provider = ?
+         RETURNING order_id",
+    )
+    .bind(charge_ref)
+    .bind(provider.as_str())
+    .fetch_optional(&mut *tx)
+    .await?
+    .flatten();
+    if let Some(order_id) = order_id {
+        sqlx::query(
+            "UPDATE orders SET status = 'open', updated_at = ?
+             WHERE id = ? AND status = 'awaiting_payment'
+               AND NOT EXISTS (SELECT 1 FROM charges WHERE order_id = ? AND status = 'open')",
+        )
+        .bind(now_ms())
+        .bind(order_id)
+        .bind(order_id)
+        .execute(&mut *tx)
         .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
