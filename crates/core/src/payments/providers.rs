@@ -380,7 +380,7 @@ pub async fn connect_wechat(
         secret_backend: backend,
     });
     save(pool, &all).await?;
-    Ok(Arc::new(provider))
+    Ok(shared_wechat(provider))
 }
 
 /// What the owner entered, checked entry by entry, as the provider's settings.
@@ -621,9 +621,33 @@ pub fn saved_providers(
         }
     }
     if let Some(wechat) = saved_wechat(settings, secrets, public_url) {
-        out.push(Arc::new(wechat));
+        out.push(shared_wechat(wechat));
     }
     out
+}
+
+/// The WeChat Pay providers built here, so that a notification uses the connected instance
+/// behind the watcher's `dyn PaymentProvider` (its certificates, fetched at most once a minute).
+static BUILT_WECHAT: std::sync::Mutex<Vec<std::sync::Weak<WechatProvider>>> =
+    std::sync::Mutex::new(Vec::new());
+
+fn shared_wechat(provider: WechatProvider) -> Arc<WechatProvider> {
+    let provider = Arc::new(provider);
+    let mut built = BUILT_WECHAT.lock().unwrap_or_else(|p| p.into_inner());
+    built.retain(|weak| weak.strong_count() > 0);
+    built.push(Arc::downgrade(&provider));
+    provider
+}
+
+/// The WeChat Pay provider `connected` is, when it was built here (found by identity).
+pub(crate) fn wechat_instance(connected: &Arc<dyn PaymentProvider>) -> Option<Arc<WechatProvider>> {
+    let address = Arc::as_ptr(connected).cast::<()>();
+    BUILT_WECHAT
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .find(|weak| weak.as_ptr().cast::<()>() == address)
+        .and_then(std::sync::Weak::upgrade)
 }
 
 /// Where the test checkout page listens: this computer only, unless the owner opted in; then

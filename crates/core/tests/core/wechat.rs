@@ -394,3 +394,67 @@ async fn wechat_pay_is_told_to_notify_the_shop_page_only_over_https() {
         }
     }
 }
+
+/// `headers` with one header's value replaced.
+fn with_header(headers: &[(String, String)], name: &str, value: &str) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            let v = if n.eq_ignore_ascii_case(name) {
+                value.to_string()
+            } else {
+                v.clone()
+            };
+            (n.clone(), v)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn notifications_under_an_unknown_serial_fetch_certificates_once_and_stale_ones_never() {
+    let gateway = WechatGateway::start().await;
+    let (shop, _dir) = wechat_shop(&gateway).await;
+    let cup = product(&shop, "青花瓷杯", "88", None).await;
+    let order = order_of(&shop, &[(cup, 1)]).await;
+    let charge = shop
+        .charge_order(order.id, ProviderKind::Wechat)
+        .await
+        .unwrap();
+    gateway.pay(&charge.charge_ref);
+    let (headers, body) = gateway.notification(&charge.charge_ref);
+    let fetches = || {
+        gateway
+            .requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/v3/certificates"))
+            .count()
+    };
+    // Ten minutes old, under a serial nobody knows: refused before anything is fetched.
+    let stale = (jiff::Timestamp::now().as_second() - 600).to_string();
+    let old = with_header(&headers, "wechatpay-timestamp", &stale);
+    let old = with_header(&old, "wechatpay-serial", "5157F09EFDC096DE15EBE81A47057A72");
+    let error = shop
+        .record_wechat_notify(&header_map(&old), body.as_bytes())
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("more than 5 minutes"), "{error}");
+    assert_eq!(fetches(), 0);
+    // Fresh, under unknown serials: the connected provider fetches the certificates once,
+    // not once per notification.
+    for serial in [
+        "5157F09EFDC096DE15EBE81A47057A72",
+        "6157F09EFDC096DE15EBE81A47057A73",
+    ] {
+        let unknown = with_header(&headers, "wechatpay-serial", serial);
+        shop.record_wechat_notify(&header_map(&unknown), body.as_bytes())
+            .await
+            .unwrap_err();
+    }
+    assert_eq!(fetches(), 1);
+    // The genuine one still gets in.
+    let outcome = shop
+        .record_wechat_notify(&header_map(&headers), body.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(outcome.recorded, 1);
+}

@@ -11,13 +11,8 @@ use crate::money::Money;
 use crate::payments::callbacks::{CallbackOutcome, notified_order};
 use crate::payments::providers;
 
-const PROVIDER: &str = "alipay";
-
 fn refused(message: String) -> CoreError {
-    CoreError::CallbackRefused {
-        provider: PROVIDER,
-        message,
-    }
+    super::refused(ProviderKind::Alipay, message)
 }
 
 impl Shop {
@@ -66,21 +61,8 @@ impl Shop {
             &paid,
         )
         .await?;
-        let Some(event) = notified.event(Some(&order.order_ref)) else {
-            // The buyer opened the payment page: nothing to record yet.
-            return Ok(CallbackOutcome {
-                recorded: 0,
-                ignored: 1,
-            });
-        };
-        // Ingest publishes the live update; no cursor moves (Alipay is polled per charge).
-        let report = self
-            .payments
-            .ingest(ProviderKind::Alipay, &[event], None)
-            .await?;
-        Ok(CallbackOutcome {
-            recorded: report.changed.len(),
-            ignored: 0,
-        })
+        // None: the buyer opened the payment page, nothing to record yet.
+        let event = notified.event(Some(&order.order_ref));
+        self.record_notified(ProviderKind::Alipay, event).await
     }
 }

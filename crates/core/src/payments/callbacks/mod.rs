@@ -5,9 +5,10 @@ mod alipay;
 mod stripe;
 mod wechat;
 
-use shopcast_payments::ProviderKind;
+use shopcast_payments::{ProviderEvent, ProviderKind};
 use sqlx::SqlitePool;
 
+use crate::Shop;
 use crate::error::{CoreError, Result};
 use crate::money::Money;
 use crate::payments::store::orders;
@@ -33,10 +34,7 @@ pub(crate) async fn notified_order(
     paid: &Money,
 ) -> Result<Order> {
     let name = provider_name(kind);
-    let refused = |message: String| CoreError::CallbackRefused {
-        provider: kind.as_str(),
-        message,
-    };
+    let refused = |message: String| refused(kind, message);
     let order_id = orders::order_of_charge(pool, kind, out_trade_no)
         .await?
         .ok_or_else(|| {
@@ -60,4 +58,35 @@ pub(crate) async fn notified_order(
         )));
     }
     Ok(order)
+}
+
+/// A notification refused in words: nothing was recorded, the provider is told it failed.
+pub(crate) fn refused(kind: ProviderKind, message: String) -> CoreError {
+    CoreError::CallbackRefused {
+        provider: kind.as_str(),
+        message,
+    }
+}
+
+impl Shop {
+    /// The end of every verified callback: its event (none when the trade has not settled)
+    /// ingested as a poll would, which publishes the live update; no cursor moves (these
+    /// providers are polled per charge).
+    pub(crate) async fn record_notified(
+        &self,
+        kind: ProviderKind,
+        event: Option<ProviderEvent>,
+    ) -> Result<CallbackOutcome> {
+        let Some(event) = event else {
+            return Ok(CallbackOutcome {
+                recorded: 0,
+                ignored: 1,
+            });
+        };
+        let report = self.payments.ingest(kind, &[event], None).await?;
+        Ok(CallbackOutcome {
+            recorded: report.changed.len(),
+            ignored: 0,
+        })
+    }
 }

@@ -1,10 +1,13 @@
 //! WeChat Pay notifications (`POST /hooks/wechat`): signature checked with WeChat Pay's keys,
 //! resource decrypted with the APIv3 key, matched to the order, recorded as the poll records it.
 
-use shopcast_payments::ProviderKind;
+use std::sync::Arc;
+
+use shopcast_payments::wechat::WechatProvider;
 use shopcast_payments::wechat::notify::read_notification;
-use shopcast_payments::wechat::sign::SignedHeaders;
+use shopcast_payments::wechat::sign::{MAX_CLOCK_SKEW, SignedHeaders};
 use shopcast_payments::wechat::wire::{self, Transaction};
+use shopcast_payments::{ProviderError, ProviderKind};
 
 use crate::Shop;
 use crate::error::{CoreError, Result};
@@ -12,15 +15,11 @@ use crate::money::Money;
 use crate::payments::callbacks::{CallbackOutcome, notified_order};
 use crate::payments::providers;
 
-const PROVIDER: &str = "wechat";
 /// The only notification that records a payment; refunds are followed by polling.
 const PAID: &str = "TRANSACTION.SUCCESS";
 
 fn refused(message: String) -> CoreError {
-    CoreError::CallbackRefused {
-        provider: PROVIDER,
-        message,
-    }
+    super::refused(ProviderKind::Wechat, message)
 }
 
 impl Shop {
@@ -36,20 +35,13 @@ impl Shop {
         headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<CallbackOutcome> {
-        let settings = providers::load(&self.pool).await?;
-        let public_url = self.settings().await?.public_url;
-        let wechat =
-            providers::saved_wechat(&settings, &self.secrets, &public_url).ok_or_else(|| {
-                refused(
-                    "WeChat Pay is not set up here (or its keys are gone from the keychain), so \
-                     no notification can be checked: connect WeChat Pay in Settings → Payments \
-                     or with `shopcast providers add wechat`."
-                        .into(),
-                )
-            })?;
+        let wechat = self.notified_wechat().await?;
+        // A stale or future timestamp is refused before any certificate is fetched for it.
+        let verified = SignedHeaders::from_headers(headers)
+            .and_then(|signed| fresh(&signed, jiff::Timestamp::now()).map(|()| signed));
         // An account on platform certificates signs with a serial the saved keys may not
         // know yet: the provider fetches the certificates then (at most once a minute).
-        let verified = match SignedHeaders::from_headers(headers) {
+        let verified = match verified {
             Ok(signed) => match wechat.verifiers_for(&signed.serial).await {
                 Ok(verifiers) => read_notification(
                     &signed,
@@ -121,21 +113,55 @@ impl Shop {
                 "This WeChat Pay notification was refused and nothing was recorded: {error}."
             ))
         })?;
-        let Some(event) = event else {
-            // Not settled yet (NOTPAY, USERPAYING): nothing to record.
-            return Ok(CallbackOutcome {
-                recorded: 0,
-                ignored: 1,
-            });
-        };
-        // Ingest publishes the live update; no cursor moves (WeChat Pay is polled per charge).
-        let report = self
+        // None: not settled yet (NOTPAY, USERPAYING), nothing to record.
+        self.record_notified(ProviderKind::Wechat, event).await
+    }
+}
+
+impl Shop {
+    /// The connected WeChat Pay provider (its certificates and their once-a-minute fetch
+    /// limit); built from the keychain only when WeChat Pay is not connected here.
+    async fn notified_wechat(&self) -> Result<Arc<WechatProvider>> {
+        if let Some(connected) = self
             .payments
-            .ingest(ProviderKind::Wechat, &[event], None)
-            .await?;
-        Ok(CallbackOutcome {
-            recorded: report.changed.len(),
-            ignored: 0,
-        })
+            .provider(ProviderKind::Wechat)
+            .ok()
+            .as_ref()
+            .and_then(providers::wechat_instance)
+        {
+            return Ok(connected);
+        }
+        let settings = providers::load(&self.pool).await?;
+        let public_url = self.settings().await?.public_url;
+        providers::saved_wechat(&settings, &self.secrets, &public_url)
+            .map(Arc::new)
+            .ok_or_else(|| {
+                refused(
+                    "WeChat Pay is not set up here (or its keys are gone from the keychain), so \
+                     no notification can be checked: connect WeChat Pay in Settings → Payments \
+                     or with `shopcast providers add wechat`."
+                        .into(),
+                )
+            })
+    }
+}
+
+/// The notification's Wechatpay-Timestamp within [`MAX_CLOCK_SKEW`] of `now`, either way.
+fn fresh(signed: &SignedHeaders, now: jiff::Timestamp) -> std::result::Result<(), ProviderError> {
+    let skew = signed
+        .timestamp
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .map(|at| (now.as_second() - at).abs());
+    match skew {
+        Some(skew) if skew <= MAX_CLOCK_SKEW.as_secs() => Ok(()),
+        _ => Err(ProviderError::BadSignature {
+            provider: ProviderKind::Wechat,
+            detail: format!(
+                "its timestamp {:?} is more than 5 minutes from this computer's clock",
+                signed.timestamp
+            ),
+        }),
     }
 }
