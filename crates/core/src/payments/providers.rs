@@ -364,6 +364,35 @@ pub async fn connect_wechat(
     let config = wechat_connect_config(setup, public_url)?;
     let provider = WechatProvider::new(config.clone()).map_err(provider_error)?;
     provider.check_credentials().await.map_err(provider_error)?;
+    // The keys as they were, so a failure half-way leaves the previous setup, not a mix.
+    let previous: Vec<(&str, Option<String>)> = WECHAT_SECRETS
+        .into_iter()
+        .map(|name| (name, secrets.get(name).ok().flatten()))
+        .collect();
+    if let Err(error) = store_wechat(pool, secrets, config).await {
+        for (name, value) in previous {
+            let restored = match value {
+                Some(value) => secrets.set(name, &value).map(|_| ()),
+                None => secrets.delete(name),
+            };
+            if let Err(restore) = restored {
+                tracing::warn!(%restore, secret = name, "a WeChat Pay key could not be put back");
+            }
+        }
+        return Err(error);
+    }
+    Ok(shared_wechat(provider))
+}
+
+/// The three WeChat Pay secrets in the keychain.
+const WECHAT_SECRETS: [&str; 3] = [WECHAT_PRIVATE_KEY, WECHAT_APIV3_KEY, WECHAT_PUBLIC_KEY];
+
+/// Writes WeChat Pay's keys to the keychain and its settings to the shop file.
+async fn store_wechat(
+    pool: &SqlitePool,
+    secrets: &SecretStore,
+    config: WechatConfig,
+) -> Result<()> {
     let backend = secrets.set(WECHAT_PRIVATE_KEY, &config.merchant_private_key)?;
     secrets.set(WECHAT_APIV3_KEY, &config.apiv3_key)?;
     match &config.wechatpay_public_key {
@@ -379,8 +408,7 @@ pub async fn connect_wechat(
         public_key_id: config.wechatpay_public_key_id,
         secret_backend: backend,
     });
-    save(pool, &all).await?;
-    Ok(shared_wechat(provider))
+    save(pool, &all).await
 }
 
 /// What the owner entered, checked entry by entry, as the provider's settings.

@@ -458,3 +458,44 @@ async fn notifications_under_an_unknown_serial_fetch_certificates_once_and_stale
         .unwrap();
     assert_eq!(outcome.recorded, 1);
 }
+
+#[tokio::test]
+async fn a_new_wechat_setup_that_cannot_be_saved_leaves_the_previous_one_whole() {
+    let gateway = WechatGateway::start().await;
+    let other = WechatGateway::start().await;
+    let (shop, dir) = wechat_shop(&gateway).await;
+    for event in ["INSERT", "UPDATE"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE TRIGGER refuse_settings_{event} BEFORE {event} ON settings
+             BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        )))
+        .execute(shop.pool())
+        .await
+        .unwrap();
+    }
+    let error = shop
+        .connect_wechat(&connect_form(&other))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("disk is full"), "{error}");
+    // The keychain holds the previous merchant's keys, not a mix of old and new.
+    let secret = |name: &str| {
+        let path = walk(dir.path())
+            .into_iter()
+            .find(|p| p.file_name().and_then(|n| n.to_str()) == Some(name))
+            .unwrap_or_else(|| panic!("{name} is kept"));
+        std::fs::read_to_string(path).unwrap()
+    };
+    let line = |pem: &str| pem.lines().nth(1).unwrap().to_string();
+    let private = secret("wechat.merchant_private_key");
+    assert!(private.contains(&line(&gateway.merchant_private_key_pem)));
+    assert!(!private.contains(&line(&other.merchant_private_key_pem)));
+    let public = secret("wechat.wechatpay_public_key");
+    assert!(public.contains(&line(&gateway.wechatpay_public_key_pem)));
+    assert!(!public.contains(&line(&other.wechatpay_public_key_pem)));
+    let apiv3 = secret("wechat.apiv3_key");
+    assert!(apiv3.contains(&gateway.apiv3_key));
+    assert!(!apiv3.contains(&other.apiv3_key));
+    // Rebuilt from the keychain, the previous setup still works.
+    assert_eq!(shop.saved_payment_providers().await.unwrap().len(), 1);
+}
