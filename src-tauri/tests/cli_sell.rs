@@ -694,6 +694,19 @@ async fn wechat_sales_by_qr_and_by_payment_code() {
         .filter(|p| p["orderRef"] == order_ref)
         .count();
     assert_eq!(for_order, 1);
+    // And one event in the ledger for that trade, not a second from the poll's query.
+    let events = tool(
+        "sqlite3",
+        &[
+            data.join("shopcast.sqlite").to_str().unwrap(),
+            &format!("SELECT event_id FROM payment_events WHERE event_id LIKE '%{code_trade}%'"),
+        ],
+    );
+    assert_eq!(
+        events.trim(),
+        format!("query:{code_trade}:SUCCESS"),
+        "one event, under the id a query gives"
+    );
 
     // The customer confirms on the phone after a while: the run waits, then says paid.
     const SLOW_CODE: &str = "104567890123456789";

@@ -82,9 +82,15 @@ impl Payments {
             CodeCharge::Paid { charge, event } => (charge, Some(event)),
             CodeCharge::Waiting { charge } => (charge, None),
         };
+        // The customer's code is never kept, even where a reply echoes it.
+        let event = event.map(|event| ProviderEvent {
+            raw: without_code(&event.raw, auth_code),
+            ..event
+        });
         // Open until the ledger records its payment, so a failure below leaves it watched.
         let stored = Charge {
             qr_payload: String::new(),
+            raw: without_code(&charge.raw, auth_code),
             ..charge
         };
         self.keep_new_charge(&order, provider.as_ref(), &stored)
@@ -154,6 +160,12 @@ impl Payments {
         }
         Ok(())
     }
+}
+
+/// A provider reply with the customer's payment code blanked out (as the shop page does
+/// with receipt tokens): a code read off a phone is a one-time bearer credential.
+fn without_code(raw: &str, auth_code: &str) -> String {
+    raw.replace(auth_code, "[payment code]")
 }
 
 /// "an Alipay payment code", "a WeChat Pay payment code".

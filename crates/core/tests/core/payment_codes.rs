@@ -58,18 +58,56 @@ async fn a_code_paid_on_the_spot_is_recorded_once() {
         ("MICROPAY", "SUCCESS")
     );
     assert_eq!(trade.auth_code.as_deref(), Some(CODE));
-    // The charge is settled: a poll asks nothing and adds nothing.
+    // Recorded under the id a poll or a notification of the same trade gives it, so
+    // neither can record it twice.
+    assert_eq!(
+        event_ids(&shop).await,
+        [shopcast_payments::wechat::wire::state_event_id(
+            &paid.charge.charge_ref,
+            "SUCCESS"
+        )]
+    );
     assert!(shop.poll_saved_providers_once().await.unwrap().is_empty());
     assert_eq!(count(&shop, "payments").await, 1);
     assert_eq!(count(&shop, "payment_events").await, 1);
-    // The customer's code is not kept in the shop file.
-    let stored: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM charges WHERE qr_payload LIKE '%' || ? || '%'")
-            .bind(CODE)
+    assert_code_not_kept(&shop, CODE).await;
+}
+
+/// The ids of every payment event recorded.
+async fn event_ids(shop: &shopcast_core::Shop) -> Vec<String> {
+    sqlx::query_scalar("SELECT event_id FROM payment_events ORDER BY id")
+        .fetch_all(shop.pool())
+        .await
+        .unwrap()
+}
+
+/// The customer's payment code is nowhere in the shop file: not in a charge, not in a
+/// provider reply kept with a charge or an event, not in the file's bytes.
+async fn assert_code_not_kept(shop: &shopcast_core::Shop, code: &str) {
+    for query in [
+        "SELECT count(*) FROM charges WHERE qr_payload LIKE '%' || ? || '%' OR raw LIKE '%' || ? || '%'",
+        "SELECT count(*) FROM payment_events WHERE raw LIKE '%' || ? || '%' OR event_id LIKE '%' || ? || '%'",
+    ] {
+        let stored: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(query))
+            .bind(code)
+            .bind(code)
             .fetch_one(shop.pool())
             .await
             .unwrap();
-    assert_eq!(stored, 0);
+        assert_eq!(stored, 0, "{query}");
+    }
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(shop.pool())
+        .await
+        .unwrap();
+    let database = shop.database_path();
+    let bytes = std::fs::read(&database).expect("the shop file is read");
+    assert!(bytes.len() > 4096, "{}", database.display());
+    assert!(
+        !bytes.windows(code.len()).any(|w| w == code.as_bytes()),
+        "the payment code is in {}",
+        database.display()
+    );
 }
 
 #[tokio::test]
@@ -511,10 +549,18 @@ async fn an_alipay_code_paid_on_the_spot_is_recorded_once() {
         shop.order(order.id).await.unwrap().status,
         OrderStatus::Paid
     );
-    // A query of the same trade (the event the poll would give) adds nothing.
+    // Recorded under the id a query of the same trade gives it: a poll adds nothing.
+    assert_eq!(
+        event_ids(&shop).await,
+        [shopcast_payments::alipay::state_event_id(
+            &paid.charge.charge_ref,
+            "TRADE_SUCCESS"
+        )]
+    );
     assert!(shop.poll_saved_providers_once().await.unwrap().is_empty());
     assert_eq!(count(&shop, "payments").await, 1);
     assert_eq!(count(&shop, "payment_events").await, 1);
+    assert_code_not_kept(&shop, ALIPAY_CODE).await;
     assert!(
         calls
             .lock()

@@ -142,7 +142,19 @@ async fn the_keys_stay_out_of_the_shop_file() {
         .filter(|l| !l.starts_with("-----"))
         .take(1)
         .collect();
+    // Everything written so far goes into the file itself, which must then be read.
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(shop.pool())
+        .await
+        .unwrap();
     let database = shop.database_path();
+    let bytes = std::fs::read(&database).expect("the shop file is read");
+    // The file read is the one the settings went to: it names the merchant's serial.
+    assert!(
+        String::from_utf8_lossy(&bytes).contains(&gateway.merchant_serial),
+        "{} holds the WeChat Pay settings",
+        database.display()
+    );
     let wal = database.with_extension("db-wal");
     for file in [database, wal] {
         let Ok(bytes) = std::fs::read(&file) else {
