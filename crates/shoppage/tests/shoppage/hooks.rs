@@ -568,3 +568,107 @@ async fn a_signed_stripe_webhook_for_a_shop_page_order_is_recorded_once() {
         .unwrap();
     assert_eq!(reply.status(), 200);
 }
+
+/// WeChat Pay's notify over real HTTP: a forged, unsigned or oversized delivery is refused
+/// with WeChat's failure JSON and records nothing; the genuine one is 204 with no body,
+/// records the payment once however often it is sent.
+#[tokio::test]
+async fn wechat_notifications_are_recorded_once_and_forgeries_refused() {
+    unsafe { std::env::set_var("SHOPCAST_SECRETS", "file") };
+    let gateway = shopcast_testkit::WechatGateway::start().await;
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let shop = &fixture.shop;
+    // The tests poll nothing: the watcher looks once and then waits.
+    shop.payments()
+        .set_poll_interval(std::time::Duration::from_secs(600));
+    shop.connect_wechat(&shopcast_core::payments::providers::WechatConnect {
+        mchid: gateway.mchid.clone(),
+        appid: gateway.appid.clone(),
+        merchant_serial: gateway.merchant_serial.clone(),
+        merchant_private_key: gateway.merchant_private_key_pem.clone(),
+        apiv3_key: gateway.apiv3_key.clone(),
+        wechatpay_public_key: Some(gateway.wechatpay_public_key_pem.clone()),
+        wechatpay_public_key_id: Some(gateway.public_key_id.clone()),
+        api_base: Some(gateway.url.clone()),
+    })
+    .await
+    .unwrap();
+    let tea = shop
+        .list_products(&shopcast_core::ProductQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|p| p.sku.as_deref() == Some("TEA-1"))
+        .unwrap();
+    let order = shop
+        .create_order(&shopcast_core::payments::till::OrderDraft {
+            lines: vec![shopcast_core::payments::till::OrderLineDraft {
+                product_id: tea.id,
+                quantity: 1,
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let charge = shop
+        .charge_order(order.id, shopcast_payments::ProviderKind::Wechat)
+        .await
+        .unwrap();
+    gateway.pay(&charge.charge_ref);
+    let (headers, body) = gateway.notification(&charge.charge_ref);
+    let client = http();
+    let deliver = |headers: Vec<(String, String)>, body: String| {
+        let mut request = client
+            .post(format!("{}/hooks/wechat", fixture.base))
+            .header("content-type", "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    let unsigned: Vec<(String, String)> = headers
+        .iter()
+        .filter(|(name, _)| !name.to_ascii_lowercase().starts_with("wechatpay-"))
+        .cloned()
+        .collect();
+    let tampered = body.replacen("\"id\":\"", "\"id\":\"X", 1);
+    assert_ne!(tampered, body);
+    let oversized = format!("{body}{}", " ".repeat(64 * 1024));
+    for (name, headers, body, status) in [
+        ("tampered", headers.clone(), tampered, 400),
+        ("unsigned", unsigned, body.clone(), 400),
+        ("oversized", headers.clone(), oversized, 413),
+    ] {
+        let reply = deliver(headers, body).await.unwrap();
+        assert_eq!(reply.status(), status, "{name}");
+        assert_eq!(
+            reply.headers()["content-type"],
+            "application/json",
+            "{name}"
+        );
+        let answer = reply.text().await.unwrap();
+        assert!(
+            answer.starts_with(r#"{"code":"FAIL","message":""#),
+            "{name}: {answer}"
+        );
+        let payments = shop.list_payments(&Default::default()).await.unwrap();
+        assert!(payments.is_empty(), "{name}: {payments:?}");
+    }
+    // The genuine delivery, and WeChat Pay's retry of it: recorded once.
+    for _ in 0..2 {
+        let reply = deliver(headers.clone(), body.clone()).await.unwrap();
+        assert_eq!(reply.status(), 204);
+        assert!(reply.text().await.unwrap().is_empty());
+    }
+    let payments = shop.list_payments(&Default::default()).await.unwrap();
+    assert_eq!(payments.len(), 1);
+    assert_eq!(
+        shop.order(order.id).await.unwrap().status,
+        shopcast_core::payments::till::OrderStatus::Paid
+    );
+}
