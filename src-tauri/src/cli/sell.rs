@@ -125,14 +125,16 @@ pub async fn run(shop: &Shop, args: SellArgs) -> Result<(), Failure> {
 /// customer cannot pay it late.
 async fn stopped(shop: &Shop, order: &Order) -> Result<(), Failure> {
     let order = shop.order(order.id).await?;
-    if !matches!(
-        order.status,
-        OrderStatus::Open | OrderStatus::AwaitingPayment
-    ) {
-        return Err(Failure::new(
-            ErrorCode::Cancelled,
-            format!("Stopped: {} is already {}.", order.order_ref, order.status),
-        ));
+    match order.status {
+        // Paid already (cash, a code paid on the spot): the sale is done.
+        OrderStatus::Paid => return Ok(()),
+        OrderStatus::Open | OrderStatus::AwaitingPayment => {}
+        _ => {
+            return Err(Failure::new(
+                ErrorCode::Cancelled,
+                format!("Stopped: {} is {}.", order.order_ref, order.status),
+            ));
+        }
     }
     withdraw(shop, &order).await?;
     Err(Failure::new(
@@ -144,6 +146,12 @@ async fn stopped(shop: &Shop, order: &Order) -> Result<(), Failure> {
 /// Cancels the order and withdraws its charge; when that fails, says plainly on stderr that
 /// the customer may still be able to pay it.
 async fn withdraw(shop: &Shop, order: &Order) -> Result<Order, Failure> {
+    // Settled meanwhile (paid, already cancelled): nothing is left to withdraw.
+    if let Ok(now) = shop.order(order.id).await
+        && !matches!(now.status, OrderStatus::Open | OrderStatus::AwaitingPayment)
+    {
+        return Ok(now);
+    }
     shop.cancel_order(order.id).await.map_err(|error| {
         eprintln!(
             "The charge for {} may still be live: Shopcast could not withdraw it ({error}). \
