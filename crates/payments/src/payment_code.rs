@@ -113,6 +113,38 @@ pub fn require(provider: ProviderKind, typed: &str) -> Result<String, ProviderEr
     })
 }
 
+/// What a provider's `charge_code` checks before sending anything: the code is `provider`'s
+/// (its digits are returned) and the sale is at the till, not in a buyer's browser.
+pub fn till_code(
+    provider: ProviderKind,
+    request: &crate::ChargeRequest,
+    typed: &str,
+) -> Result<String, ProviderError> {
+    let digits = require(provider, typed)?;
+    if request.web.is_some() {
+        return Err(ProviderError::Unsupported {
+            provider,
+            what: "payment codes in the buyer's browser",
+        });
+    }
+    Ok(digits)
+}
+
+/// The charge a payment code makes: trade `out_trade_no`, nothing to show (the customer's
+/// phone is the screen), the provider's answer as `raw`.
+pub fn code_charge(
+    out_trade_no: &str,
+    request: &crate::ChargeRequest,
+    raw: String,
+) -> crate::Charge {
+    crate::Charge {
+        charge_ref: out_trade_no.to_string(),
+        qr_payload: String::new(),
+        expires_at: request.expires_at,
+        raw,
+    }
+}
+
 fn wrong_length(provider: ProviderKind, digits: usize) -> PaymentCodeError {
     let (provider_name, expected) = match provider {
         ProviderKind::Wechat => ("a WeChat Pay", "18"),

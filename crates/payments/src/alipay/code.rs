@@ -20,22 +20,10 @@ impl AlipayProvider {
         request: &ChargeRequest,
         auth_code: &str,
     ) -> Result<CodeCharge, ProviderError> {
-        let auth_code = payment_code::require(KIND, auth_code)?;
-        if request.web.is_some() {
-            return Err(ProviderError::Unsupported {
-                provider: KIND,
-                what: "payment codes in a web checkout",
-            });
-        }
+        let auth_code = payment_code::till_code(KIND, request, auth_code)?;
         let out_trade_no = wire::code_trade_number(&request.order_ref);
         let content = wire::code_pay_content(request, &out_trade_no, &auth_code, Timestamp::now())?;
-        let charge = |raw: String| Charge {
-            charge_ref: out_trade_no.clone(),
-            // Nothing to show: the customer's phone is the screen.
-            qr_payload: String::new(),
-            expires_at: request.expires_at,
-            raw,
-        };
+        let charge = |raw: String| payment_code::code_charge(&out_trade_no, request, raw);
         let reply = match self.call(wire::PAY, &content).await {
             Ok(reply) => reply,
             Err(err) => return self.after_failed_pay(err, &out_trade_no, charge).await,

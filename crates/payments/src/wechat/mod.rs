@@ -840,23 +840,11 @@ impl PaymentProvider for WechatProvider {
         request: &ChargeRequest,
         auth_code: &str,
     ) -> Result<CodeCharge, ProviderError> {
-        let auth_code = payment_code::require(KIND, auth_code)?;
-        if request.web.is_some() {
-            return Err(ProviderError::Unsupported {
-                provider: KIND,
-                what: "payment codes in the buyer's browser",
-            });
-        }
+        let auth_code = payment_code::till_code(KIND, request, auth_code)?;
         let out_trade_no = wire::code_trade_number(&request.order_ref);
         let body =
             wire::codepay_body(request, &self.appid, &self.mchid, &out_trade_no, &auth_code)?;
-        let charge = |raw: String| Charge {
-            charge_ref: out_trade_no.clone(),
-            // Nothing to show: the customer's phone is the screen.
-            qr_payload: String::new(),
-            expires_at: request.expires_at,
-            raw,
-        };
+        let charge = |raw: String| payment_code::code_charge(&out_trade_no, request, raw);
         let waiting = |err: &ProviderError, raw: String| {
             tracing::warn!(
                 %out_trade_no,
