@@ -30,9 +30,9 @@ pub enum PaymentCodeError {
     )]
     UnknownPrefix { prefix: String },
     #[error(
-        "This looks like {provider_name} payment code but has {digits} digits, and \
-         {provider_name} codes have {expected}. Scan it again; if it keeps failing, ask the \
-         customer to refresh the code on their phone."
+        "This looks like {provider_name} payment code but has {digits} digits; \
+         {provider_name} payment code has {expected}. Scan it again; if it keeps failing, ask \
+         the customer to refresh the code on their phone."
     )]
     WrongLength {
         provider: ProviderKind,
