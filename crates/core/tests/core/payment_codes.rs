@@ -19,7 +19,7 @@ use shopcast_payments::{CODE_TRADE_SUFFIX, PaymentStatus, ProviderKind};
 use shopcast_testkit::{CodeBehaviour, WechatGateway};
 
 use crate::alipay_notify::{ALIPAY_PUBLIC_KEY, APP_ID, APP_PRIVATE_KEY, alipay_sign};
-use crate::wechat::wechat_shop;
+use crate::wechat::{cup_order, wechat_shop};
 use crate::{count, order_of, product, shop_with};
 
 /// WeChat Pay payment codes: 18 digits starting 10–15.
@@ -120,8 +120,7 @@ async fn a_code_the_customer_confirms_later_is_paid_on_a_later_poll() {
             confirm_after_queries: 0,
         },
     );
-    let cup = product(&shop, "青花瓷杯", "88", None).await;
-    let order = order_of(&shop, &[(cup, 1)]).await;
+    let order = cup_order(&shop).await;
     let mut updates = shop.payment_updates();
     let waiting = shop.charge_payment_code(order.id, CODE).await.unwrap();
     assert!(waiting.waiting);
@@ -199,8 +198,7 @@ async fn a_declined_code_leaves_the_order_open_and_scanning_again_works() {
             message: "用户余额不足".into(),
         },
     );
-    let cup = product(&shop, "青花瓷杯", "88", None).await;
-    let order = order_of(&shop, &[(cup, 1)]).await;
+    let order = cup_order(&shop).await;
     let error = shop.charge_payment_code(order.id, CODE).await.unwrap_err();
     assert_eq!(
         error.code(),
@@ -229,8 +227,7 @@ async fn a_declined_code_leaves_the_order_open_and_scanning_again_works() {
 async fn a_code_of_nobody_or_of_an_unconnected_provider_gets_a_sentence() {
     let gateway = WechatGateway::start().await;
     let (shop, _dir) = wechat_shop(&gateway).await;
-    let cup = product(&shop, "青花瓷杯", "88", None).await;
-    let order = order_of(&shop, &[(cup, 1)]).await;
+    let order = cup_order(&shop).await;
     for typed in ["", "ABC123", "990000000000000000", "1345678901"] {
         let error = shop.charge_payment_code(order.id, typed).await.unwrap_err();
         assert!(
@@ -536,8 +533,7 @@ async fn alipay_code_shop(gateway: &str) -> (shopcast_core::Shop, tempfile::Temp
 async fn an_alipay_code_paid_on_the_spot_is_recorded_once() {
     let (url, calls) = alipay_code_gateway().await;
     let (shop, _dir) = alipay_code_shop(&url).await;
-    let cup = product(&shop, "青花瓷杯", "88", None).await;
-    let order = order_of(&shop, &[(cup, 1)]).await;
+    let order = cup_order(&shop).await;
     let paid = shop
         .charge_payment_code(order.id, ALIPAY_CODE)
         .await
@@ -575,8 +571,7 @@ async fn an_alipay_code_never_confirmed_is_cancelled_after_the_wait() {
     let (url, calls) = alipay_code_gateway().await;
     let (shop, _dir) = alipay_code_shop(&url).await;
     shop.payments().set_code_wait(Duration::from_millis(300));
-    let cup = product(&shop, "青花瓷杯", "88", None).await;
-    let order = order_of(&shop, &[(cup, 1)]).await;
+    let order = cup_order(&shop).await;
     let waiting = shop
         .charge_payment_code(order.id, ALIPAY_SLOW_CODE)
         .await
@@ -608,8 +603,7 @@ async fn waiting_headless_gives_up_at_its_limit_and_reverses_the_code() {
     let gateway = WechatGateway::start().await;
     let (shop, _dir) = wechat_shop(&gateway).await;
     gateway.set_code(CODE, CodeBehaviour::NeverConfirms);
-    let cup = product(&shop, "青花瓷杯", "88", None).await;
-    let order = order_of(&shop, &[(cup, 1)]).await;
+    let order = cup_order(&shop).await;
     // The code itself would wait a minute; the command waits one second.
     let waiting = shop.charge_payment_code(order.id, CODE).await.unwrap();
     let started = std::time::Instant::now();
@@ -629,8 +623,7 @@ async fn waiting_headless_gives_up_at_its_limit_and_reverses_the_code() {
 async fn scanning_a_code_withdraws_the_qr_on_screen_first() {
     let gateway = WechatGateway::start().await;
     let (shop, _dir) = wechat_shop(&gateway).await;
-    let cup = product(&shop, "青花瓷杯", "88", None).await;
-    let order = order_of(&shop, &[(cup, 1)]).await;
+    let order = cup_order(&shop).await;
     let qr = shop
         .charge_order(order.id, ProviderKind::Wechat)
         .await
@@ -737,8 +730,7 @@ async fn a_sale_cancelled_while_its_code_is_sent_is_reversed_not_left_chargeable
     let gateway = WechatGateway::start().await;
     let (shop, _dir) = wechat_shop(&gateway).await;
     gateway.set_code(CODE, CodeBehaviour::NeverConfirms);
-    let cup = product(&shop, "青花瓷杯", "88", None).await;
-    let order = order_of(&shop, &[(cup, 1)]).await;
+    let order = cup_order(&shop).await;
     gateway.fail_next(shopcast_testkit::Fault::Slow { millis: 600 }, 1);
     let (charged, cancelled) = tokio::join!(shop.charge_payment_code(order.id, CODE), async {
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -787,8 +779,7 @@ async fn a_qr_replaced_by_a_declined_code_leaves_the_order_open_to_charge_again(
             message: "用户余额不足".into(),
         },
     );
-    let cup = product(&shop, "青花瓷杯", "88", None).await;
-    let order = order_of(&shop, &[(cup, 1)]).await;
+    let order = cup_order(&shop).await;
     let qr = shop
         .charge_order(order.id, ProviderKind::Wechat)
         .await
@@ -809,8 +800,7 @@ async fn a_qr_replaced_by_a_declined_code_leaves_the_order_open_to_charge_again(
 async fn a_qr_whose_provider_is_not_connected_stays_watched_and_no_code_is_charged() {
     let gateway = WechatGateway::start().await;
     let (shop, _dir) = wechat_shop(&gateway).await;
-    let cup = product(&shop, "青花瓷杯", "88", None).await;
-    let order = order_of(&shop, &[(cup, 1)]).await;
+    let order = cup_order(&shop).await;
     shop.payments()
         .start_test_mode("127.0.0.1:0".parse().unwrap(), None)
         .await

@@ -38,6 +38,12 @@ pub async fn wechat_shop(gateway: &WechatGateway) -> (Shop, tempfile::TempDir) {
     (shop, dir)
 }
 
+/// A one-cup order (青花瓷杯, ¥88, no stock kept) in a WeChat shop.
+pub async fn cup_order(shop: &Shop) -> shopcast_core::payments::till::Order {
+    let cup = product(shop, "青花瓷杯", "88", None).await;
+    order_of(shop, &[(cup, 1)]).await
+}
+
 pub fn header_map(headers: &[(String, String)]) -> HeaderMap {
     let mut map = HeaderMap::new();
     for (name, value) in headers {
@@ -219,8 +225,7 @@ async fn a_native_qr_is_paid_through_the_poll() {
 async fn a_notification_and_the_poll_record_one_payment() {
     let gateway = WechatGateway::start().await;
     let (shop, _dir) = wechat_shop(&gateway).await;
-    let cup = product(&shop, "青花瓷杯", "88", None).await;
-    let order = order_of(&shop, &[(cup, 1)]).await;
+    let order = cup_order(&shop).await;
     let charge = shop
         .charge_order(order.id, ProviderKind::Wechat)
         .await
@@ -310,8 +315,7 @@ async fn a_forged_notification_is_refused_and_records_nothing() {
 async fn a_qr_paid_as_the_sale_is_cancelled_stays_open_and_its_payment_is_recorded() {
     let gateway = WechatGateway::start().await;
     let (shop, _dir) = wechat_shop(&gateway).await;
-    let cup = product(&shop, "青花瓷杯", "88", None).await;
-    let order = order_of(&shop, &[(cup, 1)]).await;
+    let order = cup_order(&shop).await;
     let charge = shop
         .charge_order(order.id, ProviderKind::Wechat)
         .await
@@ -426,8 +430,7 @@ fn with_header(headers: &[(String, String)], name: &str, value: &str) -> Vec<(St
 async fn notifications_under_an_unknown_serial_fetch_certificates_once_and_stale_ones_never() {
     let gateway = WechatGateway::start().await;
     let (shop, _dir) = wechat_shop(&gateway).await;
-    let cup = product(&shop, "青花瓷杯", "88", None).await;
-    let order = order_of(&shop, &[(cup, 1)]).await;
+    let order = cup_order(&shop).await;
     let charge = shop
         .charge_order(order.id, ProviderKind::Wechat)
         .await
