@@ -35,6 +35,21 @@ pub async fn wechat_shop(gateway: &WechatGateway) -> (Shop, tempfile::TempDir) {
     shop.payments()
         .set_poll_interval(std::time::Duration::from_secs(600));
     shop.connect_wechat(&connect_form(gateway)).await.unwrap();
+    // Its one look done before the test goes on: on a loaded machine the watcher's first poll
+    // could otherwise come late and record a payment the test means to record itself.
+    let watched = std::time::Instant::now();
+    while !shop
+        .payments()
+        .health()
+        .iter()
+        .any(|health| health.provider == ProviderKind::Wechat)
+    {
+        assert!(
+            watched.elapsed() < std::time::Duration::from_secs(10),
+            "the WeChat Pay watcher never polled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     (shop, dir)
 }
 
