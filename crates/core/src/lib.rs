@@ -15,6 +15,7 @@ pub mod posting;
 pub mod reports;
 pub mod settings;
 pub mod signage;
+pub mod till;
 
 use std::path::{Path, PathBuf};
 

@@ -25,15 +25,18 @@
 //! # Ok::<(), shopcast_print::PrintError>(())
 //! ```
 
+pub mod barcode;
 mod error;
 mod fonts;
 mod logo;
 mod pdf;
 mod preview;
 pub mod qr;
+pub mod receipt;
 pub mod report;
 pub mod signage;
 mod text_fit;
+pub mod till_report;
 
 pub use error::PrintError;
 pub use logo::{LOGO_MAX_PX, Logo, RenderOptions};
