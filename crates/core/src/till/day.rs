@@ -1,2 +1,403 @@
 //! The till's days: opened with a float, closed with the counted cash; the X report mid-day
 //! and the Z report, kept unchanged once the day is closed.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use sqlx::{Row, SqlitePool};
+
+use crate::Shop;
+use crate::error::{CoreError, Result};
+use crate::infra::now_ms;
+use crate::money::parse_price;
+
+/// One till's day: opened with a float at `opened_at`, closed (if it is) with the cash counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TillDay {
+    /// The day's number, which is also its Z report's number.
+    pub id: i64,
+    /// The till's name; "" for the till without a name.
+    pub till: String,
+    pub currency: String,
+    pub float_minor: i64,
+    pub opened_at_ms: i64,
+    /// When it was opened, in the shop's time zone ("2026-12-02 09:00").
+    pub opened_at: String,
+    pub closed_at_ms: Option<i64>,
+    pub closed_at: Option<String>,
+    pub counted_minor: Option<i64>,
+}
+
+/// Sales of one payment method in the day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MethodSales {
+    pub method: String,
+    pub count: i64,
+    pub amount_minor: i64,
+}
+
+/// Tax of one rate in the day's sales, as the lines were priced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxSum {
+    pub name: Option<String>,
+    pub rate_ppm: i64,
+    pub net_minor: i64,
+    pub tax_minor: i64,
+    pub gross_minor: i64,
+}
+
+/// The X report (the open day so far) or the Z report (the closed day, stored once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TillReport {
+    /// "X" or "Z".
+    pub kind: String,
+    /// The day's id: the Z number.
+    pub day_id: i64,
+    pub till: String,
+    pub currency: String,
+    pub opened_at_ms: i64,
+    pub opened_at: String,
+    /// The end of the figures: closing time for a Z, the time of the report for an X.
+    pub until_ms: i64,
+    pub closed_at: Option<String>,
+    pub sales: Vec<MethodSales>,
+    pub sales_count: i64,
+    pub sales_minor: i64,
+    pub refunds_count: i64,
+    pub refunds_minor: i64,
+    pub taxes: Vec<TaxSum>,
+    pub discounts_minor: i64,
+    pub float_minor: i64,
+    pub cash_sales_minor: i64,
+    pub cash_refunds_minor: i64,
+    /// float + cash sales − cash refunds.
+    pub expected_cash_minor: i64,
+    pub counted_minor: Option<i64>,
+    /// counted − expected (negative: cash missing).
+    pub difference_minor: Option<i64>,
+}
+
+fn till_name(till: Option<&str>) -> Result<String> {
+    let name = till.unwrap_or("").trim().to_string();
+    if name.chars().count() > 64 {
+        return Err(CoreError::invalid(
+            "till",
+            "A till's name has at most 64 characters.",
+        ));
+    }
+    Ok(name)
+}
+
+fn shown(till: &str) -> String {
+    if till.is_empty() {
+        "The till".to_string()
+    } else {
+        format!("Till '{till}'")
+    }
+}
+
+fn amount(text: &str, currency: &str, field: &'static str) -> Result<i64> {
+    match parse_price(text, currency) {
+        Ok(money) => Ok(money.amount_minor),
+        Err(CoreError::Validation { message, .. }) => Err(CoreError::invalid(field, message)),
+        Err(other) => Err(other),
+    }
+}
+
+fn local_time(ms: i64, zone: &str) -> String {
+    let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) => t
+            .to_zoned_datetime(tz)
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        Err(_) => ms.to_string(),
+    }
+}
+
+fn day_of(row: &sqlx::sqlite::SqliteRow, zone: &str) -> TillDay {
+    let opened: i64 = row.get("opened_at");
+    let closed: Option<i64> = row.get("closed_at");
+    TillDay {
+        id: row.get("id"),
+        till: row.get("till"),
+        currency: row.get("currency"),
+        float_minor: row.get("float_minor"),
+        opened_at_ms: opened,
+        opened_at: local_time(opened, zone),
+        closed_at_ms: closed,
+        closed_at: closed.map(|c| local_time(c, zone)),
+        counted_minor: row.get("counted_minor"),
+    }
+}
+
+const DAY_COLUMNS: &str = "id, till, currency, float_minor, opened_at, closed_at, counted_minor";
+
+async fn open_day(pool: &SqlitePool, till: &str, zone: &str) -> Result<TillDay> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {DAY_COLUMNS} FROM till_days WHERE till = ? AND closed_at IS NULL"
+    )))
+    .bind(till)
+    .fetch_optional(pool)
+    .await?;
+    match row {
+        Some(row) => Ok(day_of(&row, zone)),
+        None => Err(CoreError::Conflict {
+            field: "till",
+            message: format!(
+                "{} has no open day. Open it first: shopcast till open --float AMOUNT.",
+                shown(till)
+            ),
+        }),
+    }
+}
+
+/// The day's figures from the ledger, for payments in [opened_at, until).
+async fn figures(pool: &SqlitePool, day: &TillDay, until: i64) -> Result<TillReport> {
+    // The day's sales: payments of this till's orders made in the window.
+    let rows = sqlx::query(
+        "SELECT coalesce(p.method, 'other') AS method, p.amount_minor, p.order_id
+         FROM payments p JOIN orders o ON o.id = p.order_id
+         WHERE o.channel = 'till' AND coalesce(o.till, '') = ?
+           AND p.status IN ('paid', 'refunded') AND p.currency = ?
+           AND p.occurred_at >= ? AND p.occurred_at < ?",
+    )
+    .bind(&day.till)
+    .bind(&day.currency)
+    .bind(day.opened_at_ms)
+    .bind(until)
+    .fetch_all(pool)
+    .await?;
+    let mut by_method: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let mut orders: Vec<i64> = Vec::new();
+    for row in &rows {
+        let entry = by_method.entry(row.get("method")).or_default();
+        entry.0 += 1;
+        entry.1 += row.get::<i64, _>("amount_minor");
+        orders.push(row.get("order_id"));
+    }
+    let sales: Vec<MethodSales> = by_method
+        .into_iter()
+        .map(|(method, (count, amount_minor))| MethodSales {
+            method,
+            count,
+            amount_minor,
+        })
+        .collect();
+    let cash_sales_minor = sales
+        .iter()
+        .filter(|s| s.method == "cash")
+        .map(|s| s.amount_minor)
+        .sum();
+
+    // Refunds received in the window, on any payment of this till's orders: each event's
+    // refunded total minus the largest total that payment had before it.
+    let events = sqlx::query(
+        "SELECT p.id, coalesce(p.method, 'other') AS method, e.refunded_total_minor, e.received_at
+         FROM payment_events e
+         JOIN payments p ON p.provider = e.provider AND p.provider_ref = e.provider_ref
+         JOIN orders o ON o.id = p.order_id
+         WHERE o.channel = 'till' AND coalesce(o.till, '') = ? AND p.currency = ?
+           AND e.refunded_total_minor IS NOT NULL AND e.received_at < ?
+         ORDER BY e.received_at, e.id",
+    )
+    .bind(&day.till)
+    .bind(&day.currency)
+    .bind(until)
+    .fetch_all(pool)
+    .await?;
+    let mut so_far: HashMap<i64, i64> = HashMap::new();
+    let (mut refunds_count, mut refunds_minor, mut cash_refunds_minor) = (0, 0, 0);
+    for row in &events {
+        let total: i64 = row.get("refunded_total_minor");
+        let before = so_far.entry(row.get("id")).or_insert(0);
+        let delta = (total - *before).max(0);
+        *before = (*before).max(total);
+        if delta > 0 && row.get::<i64, _>("received_at") >= day.opened_at_ms {
+            refunds_count += 1;
+            refunds_minor += delta;
+            if row.get::<String, _>("method") == "cash" {
+                cash_refunds_minor += delta;
+            }
+        }
+    }
+
+    // Tax per rate and discounts of the lines the day's sales paid for.
+    let mut taxes: BTreeMap<(Option<String>, i64), (i64, i64, i64)> = BTreeMap::new();
+    let mut discounts_minor = 0;
+    orders.sort_unstable();
+    orders.dedup();
+    for chunk in orders.chunks(500) {
+        let mut query = sqlx::QueryBuilder::new(
+            "SELECT tax_rate_name, tax_rate_ppm, net_minor, tax_minor, gross_minor, discount_minor
+             FROM order_lines WHERE order_id IN (",
+        );
+        let mut list = query.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        for row in query.build().fetch_all(pool).await? {
+            let entry = taxes
+                .entry((row.get("tax_rate_name"), row.get("tax_rate_ppm")))
+                .or_default();
+            entry.0 += row.get::<i64, _>("net_minor");
+            entry.1 += row.get::<i64, _>("tax_minor");
+            entry.2 += row.get::<i64, _>("gross_minor");
+            discounts_minor += row.get::<i64, _>("discount_minor");
+        }
+    }
+    let taxes = taxes
+        .into_iter()
+        .map(
+            |((name, rate_ppm), (net_minor, tax_minor, gross_minor))| TaxSum {
+                name,
+                rate_ppm,
+                net_minor,
+                tax_minor,
+                gross_minor,
+            },
+        )
+        .collect();
+    let expected_cash_minor = day.float_minor + cash_sales_minor - cash_refunds_minor;
+    Ok(TillReport {
+        kind: "X".into(),
+        day_id: day.id,
+        till: day.till.clone(),
+        currency: day.currency.clone(),
+        opened_at_ms: day.opened_at_ms,
+        opened_at: day.opened_at.clone(),
+        until_ms: until,
+        closed_at: None,
+        sales_count: sales.iter().map(|s| s.count).sum(),
+        sales_minor: sales.iter().map(|s| s.amount_minor).sum(),
+        sales,
+        refunds_count,
+        refunds_minor,
+        taxes,
+        discounts_minor,
+        float_minor: day.float_minor,
+        cash_sales_minor,
+        cash_refunds_minor,
+        expected_cash_minor,
+        counted_minor: None,
+        difference_minor: None,
+    })
+}
+
+impl Shop {
+    /// Opens `till`'s day with a float in the shop's currency; refused while a day is open.
+    pub async fn open_till(&self, till: Option<&str>, float: &str) -> Result<TillDay> {
+        let settings = self.settings().await?;
+        let till = till_name(till)?;
+        let float_minor = amount(float, &settings.currency, "float")?;
+        let pool = self.pool();
+        if open_day(pool, &till, &settings.timezone).await.is_ok() {
+            return Err(CoreError::Conflict {
+                field: "till",
+                message: format!(
+                    "{} already has an open day. Close it first: shopcast till close --counted AMOUNT.",
+                    shown(&till)
+                ),
+            });
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO till_days (till, currency, float_minor, opened_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&till)
+        .bind(&settings.currency)
+        .bind(float_minor)
+        .bind(now_ms())
+        .execute(pool)
+        .await;
+        match inserted {
+            Ok(_) => open_day(pool, &till, &settings.timezone).await,
+            // Another window opened the same till meanwhile (one open day per till).
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(CoreError::Conflict {
+                field: "till",
+                message: format!("{} already has an open day.", shown(&till)),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The X report: the open day's figures so far. Writes nothing.
+    pub async fn till_report(&self, till: Option<&str>) -> Result<TillReport> {
+        let settings = self.settings().await?;
+        let till = till_name(till)?;
+        let day = open_day(self.pool(), &till, &settings.timezone).await?;
+        figures(self.pool(), &day, now_ms()).await
+    }
+
+    /// The Z report: closes the open day with the cash counted; its figures are written once
+    /// with the close, and [`Shop::z_report`] rereads them unchanged.
+    pub async fn close_till(&self, till: Option<&str>, counted: &str) -> Result<TillReport> {
+        let settings = self.settings().await?;
+        let till = till_name(till)?;
+        let pool = self.pool();
+        let day = open_day(pool, &till, &settings.timezone).await?;
+        let counted_minor = amount(counted, &day.currency, "counted")?;
+        let closed_at = now_ms();
+        let mut report = figures(pool, &day, closed_at).await?;
+        report.kind = "Z".into();
+        report.closed_at = Some(local_time(closed_at, &settings.timezone));
+        report.counted_minor = Some(counted_minor);
+        report.difference_minor = Some(counted_minor - report.expected_cash_minor);
+        let json = serde_json::to_string(&report).map_err(|e| {
+            CoreError::invalid("till", format!("The Z report could not be written: {e}"))
+        })?;
+        let done = sqlx::query(
+            "UPDATE till_days SET closed_at = ?, counted_minor = ?, z_report = ?
+             WHERE id = ? AND closed_at IS NULL",
+        )
+        .bind(closed_at)
+        .bind(counted_minor)
+        .bind(&json)
+        .bind(day.id)
+        .execute(pool)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(CoreError::Conflict {
+                field: "till",
+                message: format!("{} was closed meanwhile.", shown(&till)),
+            });
+        }
+        Ok(report)
+    }
+
+    /// The stored Z report of closed day `day_id`.
+    pub async fn z_report(&self, day_id: i64) -> Result<TillReport> {
+        let stored: Option<Option<String>> =
+            sqlx::query_scalar("SELECT z_report FROM till_days WHERE id = ?")
+                .bind(day_id)
+                .fetch_optional(self.pool())
+                .await?;
+        match stored {
+            None => Err(CoreError::NotFound {
+                what: format!("Till day {day_id}"),
+            }),
+            Some(None) => Err(CoreError::Conflict {
+                field: "till",
+                message: format!(
+                    "Till day {day_id} is still open; its Z report is written when it closes."
+                ),
+            }),
+            Some(Some(json)) => serde_json::from_str(&json).map_err(|e| {
+                CoreError::invalid("till", format!("The stored Z report cannot be read: {e}"))
+            }),
+        }
+    }
+
+    /// The till's days, newest first.
+    pub async fn till_days(&self, till: Option<&str>) -> Result<Vec<TillDay>> {
+        let settings = self.settings().await?;
+        let till = till_name(till)?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {DAY_COLUMNS} FROM till_days WHERE till = ? ORDER BY id DESC"
+        )))
+        .bind(&till)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(|r| day_of(r, &settings.timezone)).collect())
+    }
+}

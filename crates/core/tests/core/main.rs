@@ -16,6 +16,7 @@ mod settings;
 mod shop_page;
 mod signage;
 mod stripe_webhooks;
+mod till_day;
 mod wechat;
 // The test checkout page's hidden fields, read as the payments crate's tests read them.
 #[path = "../../../payments/tests/support/form.rs"]
