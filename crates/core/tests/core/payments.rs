@@ -35,6 +35,17 @@ async fn an_order_totals_its_lines_and_refuses_mixed_currencies_and_bad_amounts(
     assert_eq!(order.status, "open");
     assert!(order.order_ref.starts_with("O-") && order.order_ref.len() == 10);
     assert_eq!(order.subject(""), "青花瓷杯 ×2, Longjing <b>tea</b>");
+    // Each line keeps its money as sold: gross = net = price × quantity while it has no
+    // tax rate or discount.
+    let stored: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT gross_minor, net_minor, tax_minor, discount_minor FROM order_lines
+         WHERE order_id = ? ORDER BY id",
+    )
+    .bind(order.id)
+    .fetch_all(shop.pool())
+    .await
+    .unwrap();
+    assert_eq!(stored, vec![(2 * 8800, 2 * 8800, 0, 0), (1250, 1250, 0, 0)]);
 
     let mut euro = draft("Mug", "9");
     euro.currency = Some("EUR".into());

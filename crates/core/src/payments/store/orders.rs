@@ -118,8 +118,9 @@ async fn insert_order_in(
     .await?;
     for line in lines {
         sqlx::query(
-            "INSERT INTO order_lines (order_id, product_id, quantity, unit_price_minor, currency, name, sku)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO order_lines (order_id, product_id, quantity, unit_price_minor, currency, name, sku,
+                                      gross_minor, net_minor)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?8, ?8)",
         )
         .bind(id)
         .bind(line.product_id)
@@ -128,6 +129,9 @@ async fn insert_order_in(
         .bind(&line.unit_price.currency)
         .bind(&line.name)
         .bind(&line.sku)
+        // Untaxed and undiscounted until the till prices lines with tax rates and discounts:
+        // the line's gross and net are its price × quantity, as migration 0016 filled old lines.
+        .bind(line.unit_price.amount_minor * line.quantity)
         .execute(&mut *conn)
         .await?;
     }
