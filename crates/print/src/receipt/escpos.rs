@@ -1,0 +1,330 @@
+//! ESC/POS byte stream for a receipt: ESC @, Chinese as GB18030 inside FS & … FS .,
+//! GS v 0 raster logo, GS ( k QR (model 2), GS V cut, ESC p drawer kick.
+
+use super::Receipt;
+
+/// How Chinese text is sent to the printer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chinese {
+    /// GB18030 bytes in Chinese character mode (FS & … FS .).
+    Gb18030,
+    /// Not supported by this printer's font: CJK is replaced by '?' (raster text is not drawn yet).
+    Raster,
+}
+
+/// Printer options: columns is 32 for 58 mm paper, 48 for 80 mm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EscPosOptions {
+    pub columns: u8,
+    pub chinese: Chinese,
+    pub cut: bool,
+    pub drawer_kick: bool,
+}
+
+/// Display width of a char on a thermal printer: CJK and full-width take 2 columns.
+pub fn char_columns(c: char) -> usize {
+    let u = c as u32;
+    let wide = matches!(u,
+        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD);
+    if wide { 2 } else { 1 }
+}
+
+/// Display width of a text.
+pub fn text_columns(s: &str) -> usize {
+    s.chars().map(char_columns).sum()
+}
+
+/// Wrap a text to lines of at most `columns` display columns (breaking at spaces when it can).
+pub fn wrap(text: &str, columns: usize) -> Vec<String> {
+    let columns = columns.max(2);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut width = 0;
+    for c in text.chars() {
+        let w = char_columns(c);
+        if width + w > columns {
+            // Break at the last space of the line when there is one (Latin words stay whole).
+            match line.rfind(' ') {
+                Some(i) if c != ' ' && i > 0 => {
+                    let rest = line[i + 1..].to_string();
+                    line.truncate(i);
+                    lines.push(std::mem::take(&mut line));
+                    line = rest;
+                }
+                _ => lines.push(std::mem::take(&mut line)),
+            }
+            width = text_columns(&line);
+            if c == ' ' && line.is_empty() {
+                continue;
+            }
+        }
+        line.push(c);
+        width += w;
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Left text and right text on one line, padded to `columns` (the left wraps above when long).
+fn two_columns(left: &str, right: &str, columns: usize) -> Vec<String> {
+    let rw = text_columns(right);
+    let room = columns.saturating_sub(rw + 1).max(1);
+    let mut lines = wrap(left, room);
+    let last = lines.pop().unwrap_or_default();
+    let pad = columns.saturating_sub(text_columns(&last) + rw).max(1);
+    lines.push(format!("{last}{}{right}", " ".repeat(pad)));
+    lines
+}
+
+struct Out {
+    bytes: Vec<u8>,
+    chinese: Chinese,
+    in_kanji: bool,
+}
+
+impl Out {
+    fn text_line(&mut self, line: &str) {
+        // ASCII goes as is; anything else inside FS & … FS . as GB18030.
+        let mut run = String::new();
+        for c in line.chars() {
+            if c.is_ascii() && !c.is_ascii_control() {
+                self.flush_run(&mut run);
+                if self.in_kanji {
+                    self.bytes.extend_from_slice(&[0x1C, 0x2E]);
+                    self.in_kanji = false;
+                }
+                self.bytes.push(c as u8);
+            } else if !c.is_control() {
+                run.push(c);
+            }
+        }
+        self.flush_run(&mut run);
+        if self.in_kanji {
+            self.bytes.extend_from_slice(&[0x1C, 0x2E]);
+            self.in_kanji = false;
+        }
+        self.bytes.push(b'\n');
+    }
+
+    fn flush_run(&mut self, run: &mut String) {
+        if run.is_empty() {
+            return;
+        }
+        match self.chinese {
+            Chinese::Gb18030 => {
+                if !self.in_kanji {
+                    self.bytes.extend_from_slice(&[0x1C, 0x26]);
+                    self.in_kanji = true;
+                }
+                let (enc, _, _) = encoding_rs::GB18030.encode(run);
+                self.bytes.extend_from_slice(&enc);
+            }
+            Chinese::Raster => self.bytes.extend(run.chars().map(|_| b'?')),
+        }
+        run.clear();
+    }
+
+    fn align(&mut self, n: u8) {
+        self.bytes.extend_from_slice(&[0x1B, 0x61, n]);
+    }
+}
+
+/// GS v 0: the logo as a 1-bit raster, at most `max_dots` wide (8 dots per mm).
+fn raster_logo(logo: &crate::Logo, max_dots: u32) -> Vec<u8> {
+    let (w0, h0) = (logo.width().max(1), logo.height().max(1));
+    let w = w0.min(max_dots).max(8);
+    let h = ((h0 as u64 * w as u64) / w0 as u64).max(1) as u32;
+    let bytes_per_row = w.div_ceil(8);
+    let rgb = logo.rgb_pixels();
+    let mut out = vec![0x1D, 0x76, 0x30, 0x00];
+    out.extend_from_slice(&(bytes_per_row as u16).to_le_bytes());
+    out.extend_from_slice(&(h as u16).to_le_bytes());
+    for y in 0..h {
+        let sy = (y as u64 * h0 as u64 / h as u64) as u32;
+        for bx in 0..bytes_per_row {
+            let mut b = 0u8;
+            for bit in 0..8 {
+                let x = bx * 8 + bit;
+                if x >= w {
+                    continue;
+                }
+                let sx = (x as u64 * w0 as u64 / w as u64) as u32;
+                let i = ((sy * w0 + sx) * 3) as usize;
+                let lum = rgb.get(i..i + 3).map_or(255u32, |p| {
+                    (p[0] as u32 * 299 + p[1] as u32 * 587 + p[2] as u32 * 114) / 1000
+                });
+                if lum < 128 {
+                    b |= 0x80 >> bit;
+                }
+            }
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// GS ( k: QR model 2, module size 6, error correction M, store the data then print it.
+fn qr_commands(data: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&[0x1D, 0x28, 0x6B, 4, 0, 0x31, 0x41, 0x32, 0x00]);
+    out.extend_from_slice(&[0x1D, 0x28, 0x6B, 3, 0, 0x31, 0x43, 6]);
+    out.extend_from_slice(&[0x1D, 0x28, 0x6B, 3, 0, 0x31, 0x45, 0x31]);
+    let len = (data.len() + 3) as u16;
+    out.extend_from_slice(&[0x1D, 0x28, 0x6B]);
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&[0x31, 0x50, 0x30]);
+    out.extend_from_slice(data.as_bytes());
+    out.extend_from_slice(&[0x1D, 0x28, 0x6B, 3, 0, 0x31, 0x51, 0x30]);
+    out
+}
+
+/// The receipt as the byte stream a thermal printer takes.
+pub fn receipt_bytes(receipt: &Receipt, opts: &EscPosOptions) -> Vec<u8> {
+    let cols = opts.columns.max(16) as usize;
+    let mut out = Out {
+        bytes: vec![0x1B, 0x40],
+        chinese: opts.chinese,
+        in_kanji: false,
+    };
+    out.align(1);
+    if let Some(logo) = &receipt.logo {
+        // 8 dots per column-width of 12-dot font is too wide; 12 dots per column fits the paper.
+        out.bytes.extend(raster_logo(logo, cols as u32 * 12));
+        out.bytes.push(b'\n');
+    }
+    for l in wrap(&receipt.shop_name, cols) {
+        out.text_line(&l);
+    }
+    for h in &receipt.header_lines {
+        for l in wrap(h, cols) {
+            out.text_line(&l);
+        }
+    }
+    out.align(0);
+    let rule = "-".repeat(cols);
+    out.text_line(&rule);
+    for l in two_columns(&receipt.order_ref, &receipt.time_text, cols) {
+        out.text_line(&l);
+    }
+    if let Some(till) = &receipt.till {
+        out.text_line(till);
+    }
+    out.text_line(&rule);
+    for line in &receipt.lines {
+        for l in wrap(&line.name, cols) {
+            out.text_line(&l);
+        }
+        let qty = format!("  {} x {}", line.quantity, line.unit_text);
+        for l in two_columns(&qty, &line.amount_text, cols) {
+            out.text_line(&l);
+        }
+        if let Some(d) = &line.discount_text {
+            for l in wrap(&format!("  {d}"), cols) {
+                out.text_line(&l);
+            }
+        }
+    }
+    out.text_line(&rule);
+    for (label, amount) in receipt.tax_lines.iter().chain(&receipt.totals) {
+        for l in two_columns(label, amount, cols) {
+            out.text_line(&l);
+        }
+    }
+    for l in wrap(&receipt.payment_text, cols) {
+        out.text_line(&l);
+    }
+    out.align(1);
+    if let Some(qr) = &receipt.qr {
+        out.bytes.extend(qr_commands(qr));
+        out.bytes.push(b'\n');
+    }
+    for l in wrap(&receipt.footer, cols) {
+        out.text_line(&l);
+    }
+    out.align(0);
+    if opts.drawer_kick {
+        // ESC p m t1 t2: pin 2, 50 ms on, 500 ms off.
+        out.bytes.extend_from_slice(&[0x1B, 0x70, 0, 25, 250]);
+    }
+    if opts.cut {
+        // GS V 66 n: feed n lines and cut (partial cut).
+        out.bytes.extend_from_slice(&[0x1D, 0x56, 66, 3]);
+    }
+    out.bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::receipt::ReceiptLine;
+
+    fn receipt() -> Receipt {
+        Receipt {
+            shop_name: "茶馆 Tea House".into(),
+            logo: None,
+            header_lines: vec!["北京市朝阳区".into()],
+            order_ref: "A-1001".into(),
+            time_text: "2026-12-02 12:00".into(),
+            till: Some("front".into()),
+            lines: vec![ReceiptLine {
+                name: "绿茶 Green tea".into(),
+                quantity: 2,
+                unit_text: "¥12.00".into(),
+                amount_text: "¥24.00".into(),
+                discount_text: Some("-10%".into()),
+            }],
+            totals: vec![("合计".into(), "¥24.00".into())],
+            tax_lines: vec![("VAT 13%".into(), "¥2.76".into())],
+            payment_text: "现金 Cash".into(),
+            qr: Some("https://shop.example/p/tea?src=share&order=A-1001".into()),
+            footer: "谢谢".into(),
+        }
+    }
+
+    fn find(hay: &[u8], needle: &[u8]) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn cjk_takes_two_columns_and_wraps_by_width() {
+        assert_eq!(text_columns("绿茶ab"), 6);
+        let lines = wrap("绿茶绿茶绿茶绿茶绿茶", 8);
+        assert_eq!(lines, vec!["绿茶绿茶", "绿茶绿茶", "绿茶"]);
+        assert!(lines.iter().all(|l| text_columns(l) <= 8));
+        assert_eq!(wrap("green tea leaves", 10), vec!["green tea", "leaves"]);
+    }
+
+    #[test]
+    fn the_stream_has_init_gb18030_qr_drawer_and_cut() {
+        let opts = EscPosOptions {
+            columns: 32,
+            chinese: Chinese::Gb18030,
+            cut: true,
+            drawer_kick: true,
+        };
+        let b = receipt_bytes(&receipt(), &opts);
+        assert_eq!(&b[..2], &[0x1B, 0x40]);
+        let (tea, _, _) = encoding_rs::GB18030.encode("绿茶");
+        let mut kanji = vec![0x1C, 0x26];
+        kanji.extend_from_slice(&tea);
+        kanji.extend_from_slice(&[0x1C, 0x2E]);
+        assert!(find(&b, &kanji), "绿茶 in FS & … FS .");
+        assert!(find(
+            &b,
+            b"1P0https://shop.example/p/tea?src=share&order=A-1001"
+        ));
+        assert!(find(&b, &[0x1B, 0x70, 0, 25, 250]));
+        assert!(b.ends_with(&[0x1D, 0x56, 66, 3]));
+        let plain = EscPosOptions {
+            cut: false,
+            drawer_kick: false,
+            ..opts
+        };
+        let b = receipt_bytes(&receipt(), &plain);
+        assert!(!find(&b, &[0x1D, 0x56]) && !find(&b, &[0x1B, 0x70]));
+    }
+}
