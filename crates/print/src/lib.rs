@@ -38,6 +38,7 @@ pub mod signage;
 mod text_fit;
 pub mod till_report;
 
+pub use barcode::{BarcodeError, Gtin, ean13_modules, gs1_check_digit, normalize_gtin};
 pub use error::PrintError;
 pub use logo::{LOGO_MAX_PX, Logo, RenderOptions};
 pub use preview::{preview_svg, preview_svg_with};
