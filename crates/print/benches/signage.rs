@@ -29,6 +29,7 @@ fn signs(n: usize) -> Vec<Sign> {
                 i % 97
             ),
             call_to_action: Some("扫码下单 Scan to order".into()),
+            barcode: None,
         })
         .collect()
 }

@@ -26,6 +26,12 @@ pub enum PrintError {
     /// A sign has an empty (or whitespace-only) product name.
     #[error("Sign {} has no product name.", .index + 1)]
     EmptyProductName { index: usize },
+    /// A sign's barcode is not a valid EAN-13.
+    #[error("The barcode of sign {} cannot be printed: {error}", .index + 1)]
+    SignBarcode {
+        index: usize,
+        error: crate::barcode::BarcodeError,
+    },
     /// `render` was called without any sign.
     #[error("There is nothing to print: the list of signs is empty.")]
     NoSigns,
@@ -103,6 +109,7 @@ impl PrintError {
         "qr_payload_too_long",
         "qr_payload_empty",
         "empty_product_name",
+        "barcode_invalid",
         "no_signs",
         "bad_copies",
         "labels_do_not_fit",
@@ -124,6 +131,7 @@ impl PrintError {
             PrintError::PayloadTooLong { .. } => "qr_payload_too_long",
             PrintError::EmptyPayload => "qr_payload_empty",
             PrintError::EmptyProductName { .. } => "empty_product_name",
+            PrintError::SignBarcode { .. } => "barcode_invalid",
             PrintError::NoSigns => "no_signs",
             PrintError::BadCopies { .. } => "bad_copies",
             PrintError::LabelsDoNotFit { .. } => "labels_do_not_fit",

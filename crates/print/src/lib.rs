@@ -18,6 +18,7 @@
 //!     price_text: "¥88.00".into(),
 //!     qr_payload: "https://shop.example.com/p/SKU-1?src=qr".into(),
 //!     call_to_action: Some("扫码下单 Scan to order".into()),
+//!     barcode: Some("6901234567892".into()),
 //! };
 //! let template = Template::preset("a4-3x8")?;
 //! let pdf = render(&template, &[sign], 24)?; // one full sheet
@@ -45,6 +46,6 @@ pub use preview::{preview_svg, preview_svg_with};
 pub use qr::{EcLevel, Matrix, QrCode, to_png, to_svg};
 pub use report::{ReportDoc, render_report};
 pub use signage::{
-    BoxMm, GridSpec, PageLayout, PageSize, PlacedSign, PlacedText, Sign, Template, TemplateKind,
-    TextRole, layout, layout_with, render, render_with,
+    BoxMm, GridSpec, PageLayout, PageSize, PlacedBarcode, PlacedSign, PlacedText, Sign, Template,
+    TemplateKind, TextRole, layout, layout_with, render, render_with,
 };

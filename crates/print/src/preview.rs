@@ -86,6 +86,39 @@ pub fn preview_svg_with(
                 b.x, b.y, b.width, b.height
             );
         }
+        if let Some(barcode) = &placed.barcode
+            && let Ok(modules) = crate::barcode::ean13_modules(&barcode.digits)
+        {
+            let b = barcode.bbox;
+            let turn = if placed.rotated {
+                format!(
+                    r#" transform="rotate(180 {} {})""#,
+                    b.x + b.width / 2.0,
+                    b.y + b.height / 2.0
+                )
+            } else {
+                String::new()
+            };
+            let _ = write!(
+                svg,
+                r##"<g fill="#000" shape-rendering="crispEdges"{turn}>"##
+            );
+            for (start, len, guard) in crate::signage::bar_runs(&modules) {
+                let h = if guard {
+                    b.height
+                } else {
+                    barcode.bar_height_mm
+                };
+                let _ = write!(
+                    svg,
+                    r#"<rect x="{}" y="{}" width="{}" height="{h}"/>"#,
+                    b.x + start as f32 * barcode.module_mm,
+                    b.y,
+                    len as f32 * barcode.module_mm
+                );
+            }
+            svg.push_str("</g>");
+        }
         for line in &placed.lines {
             let b = line.bbox;
             let grey = (line.grey() * 255.0).round() as u8;
@@ -127,6 +160,7 @@ mod tests {
             price_text: "¥88.00".into(),
             qr_payload: "https://shop.example.com/p/1?src=qr".into(),
             call_to_action: Some("Scan <b>".into()),
+            barcode: None,
         }
     }
 

@@ -352,6 +352,7 @@ fn print_signs(batch: &SignageBatch, call_to_action: Option<&str>) -> Vec<shopca
             price_text: sign.price_text.clone(),
             qr_payload: sign.qr_payload.clone(),
             call_to_action: call_to_action.map(str::to_string),
+            barcode: None,
         })
         .collect()
 }

@@ -4,14 +4,17 @@
 use std::collections::BTreeSet;
 
 use printpdf::{
-    CurTransMat, DictItem, ExternalStream, ExternalXObject, Op, XObjectId, XObjectTransform,
+    CurTransMat, DictItem, ExternalStream, ExternalXObject, Op, PaintMode, Pt, Rect, XObjectId,
+    XObjectTransform,
 };
+
+use crate::barcode::ean13_modules;
 
 use crate::fonts::Fonts;
 use crate::pdf::{MM_TO_PT, grey, round2, show_text};
 use crate::qr::{Matrix, QUIET_ZONE};
 
-use super::placed::{PageLayout, PlacedSign};
+use super::placed::{PageLayout, PlacedBarcode, PlacedSign};
 use super::table_tent;
 
 pub(super) fn draw_sign(
@@ -44,6 +47,9 @@ pub(super) fn draw_sign(
         });
         ops.push(Op::RestoreGraphicsState);
     }
+    if let Some(barcode) = &placed.barcode {
+        draw_barcode(ops, barcode, page_height_mm);
+    }
     for line in &placed.lines {
         ops.push(Op::SetFillColor {
             col: grey(line.grey),
@@ -58,6 +64,52 @@ pub(super) fn draw_sign(
             used,
         );
     }
+}
+
+/// The bars of an EAN-13 symbol as filled rectangles, one per run of dark modules (the
+/// layout validated the digits; a pattern that cannot be made draws nothing).
+fn draw_barcode(ops: &mut Vec<Op>, barcode: &PlacedBarcode, page_height_mm: f32) {
+    let Ok(modules) = ean13_modules(&barcode.digits) else {
+        return;
+    };
+    ops.push(Op::SetFillColor { col: grey(0.0) });
+    for (start, len, guard) in bar_runs(&modules) {
+        let height = if guard {
+            barcode.bbox.height
+        } else {
+            barcode.bar_height_mm
+        };
+        let b = &barcode.bbox;
+        ops.push(Op::DrawRectangle {
+            rectangle: Rect {
+                x: Pt(round2((b.x + start as f32 * barcode.module_mm) * MM_TO_PT)),
+                y: Pt(round2((page_height_mm - b.y - height) * MM_TO_PT)),
+                width: Pt(round2(len as f32 * barcode.module_mm * MM_TO_PT)),
+                height: Pt(round2(height * MM_TO_PT)),
+                mode: Some(PaintMode::Fill),
+                winding_order: None,
+            },
+        });
+    }
+}
+
+/// Runs of dark modules as (first module, length, is a guard bar).
+pub(crate) fn bar_runs(modules: &[bool]) -> Vec<(usize, usize, bool)> {
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < modules.len() {
+        if modules[i] {
+            let start = i;
+            while i < modules.len() && modules[i] {
+                i += 1;
+            }
+            let guard = start < 3 || (45..50).contains(&start) || start >= 92;
+            runs.push((start, i - start, guard));
+        } else {
+            i += 1;
+        }
+    }
+    runs
 }
 
 /// Draw the QR as one filled path made of one rectangle per horizontal run of

@@ -35,10 +35,11 @@ use crate::logo::{Logo, RenderOptions};
 use crate::pdf::{assemble, save};
 use crate::qr::{EcLevel, Matrix, QrCode};
 
+pub(crate) use draw::bar_runs;
 use draw::{draw_sign, qr_page_form};
 use sign_layout::layout_sign;
 
-pub use placed::{BoxMm, PageLayout, PlacedSign, PlacedText, TextRole};
+pub use placed::{BoxMm, PageLayout, PlacedBarcode, PlacedSign, PlacedText, TextRole};
 pub use template::{GridSpec, MIN_LABEL_MM, PageSize, Template, TemplateKind};
 
 /// Largest accepted `copies` value for [`render`].
@@ -56,6 +57,9 @@ pub struct Sign {
     /// What the QR code encodes, usually a product URL.
     pub qr_payload: String,
     pub call_to_action: Option<String>,
+    /// EAN-13 digits (13, check digit valid) drawn as bars beside the QR code when the
+    /// sign has room for bars that scan (see [`PlacedSign::barcode`]).
+    pub barcode: Option<String>,
 }
 
 fn validate(signs: &[Sign], copies: u32) -> Result<(), PrintError> {
@@ -71,6 +75,12 @@ fn validate(signs: &[Sign], copies: u32) -> Result<(), PrintError> {
     for (index, s) in signs.iter().enumerate() {
         if s.product_name.trim().is_empty() {
             return Err(PrintError::EmptyProductName { index });
+        }
+        if let Some(digits) = s.barcode.as_deref().map(str::trim)
+            && !digits.is_empty()
+        {
+            crate::barcode::ean13_modules(digits)
+                .map_err(|error| PrintError::SignBarcode { index, error })?;
         }
     }
     Ok(())
@@ -240,6 +250,7 @@ mod tests {
             price_text: "¥88.00".into(),
             qr_payload: "https://shop.example.com/p/1".into(),
             call_to_action: Some("Scan to order".into()),
+            barcode: None,
         }
     }
 

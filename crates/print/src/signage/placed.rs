@@ -42,6 +42,8 @@ pub enum TextRole {
     ProductName,
     Price,
     CallToAction,
+    /// The digits printed under an EAN-13 barcode.
+    BarcodeDigits,
 }
 
 impl PlacedText {
@@ -86,9 +88,26 @@ pub struct PlacedSign {
     /// Where the shop logo is drawn (aspect ratio kept), if a logo was given. It
     /// never overlaps `qr_box` or any line box.
     pub logo_box: Option<BoxMm>,
+    /// The EAN-13 bars, when the sign has a barcode and its text column has room for
+    /// scannable bars (their digits are lines with [`TextRole::BarcodeDigits`]).
+    pub barcode: Option<PlacedBarcode>,
     /// Drawn upside down (the back face of a table tent). `qr_box` and the line
     /// boxes are given in final page coordinates either way.
     pub rotated: bool,
+}
+
+/// An EAN-13 symbol on a sign: 95 modules across `bbox`, quiet zones outside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlacedBarcode {
+    /// The 13 digits.
+    pub digits: String,
+    /// From the start guard to the end guard, as tall as the guard bars (which reach
+    /// down between the digits); turned 180° with the sign on the back of a tent.
+    pub bbox: BoxMm,
+    /// Height of the data bars, from the top of `bbox` as the sign reads.
+    pub bar_height_mm: f32,
+    /// Width of one module in mm.
+    pub module_mm: f32,
 }
 
 /// One page of the laid-out document.

@@ -5,7 +5,7 @@ use crate::fonts::Fonts;
 use crate::text_fit::{ellipsize, is_cjk, wrap};
 
 use super::Sign;
-use super::placed::{BoxMm, PlacedSign, PlacedText, TextRole};
+use super::placed::{BoxMm, PlacedBarcode, PlacedSign, PlacedText, TextRole};
 
 /// Font sizes (mm) as fractions of the text-box height, with upper limits.
 struct Sizes {
@@ -59,6 +59,15 @@ pub(super) fn layout_sign(
             height: cell.height - 2.0 * inset,
         };
         (qr, text, false)
+    };
+    let (text_box, barcode, barcode_lines) = match sign.barcode.as_deref().map(str::trim) {
+        Some(digits) if !digits.is_empty() => {
+            match place_barcode(fonts, digits, text_box, centered, gap) {
+                Some((rest, placed, lines)) => (rest, Some(placed), lines),
+                None => (text_box, None, Vec::new()),
+            }
+        }
+        _ => (text_box, None, Vec::new()),
     };
 
     let h = text_box.height;
@@ -238,6 +247,7 @@ pub(super) fn layout_sign(
     if let Some(shop) = shop_beside_logo {
         lines.insert(0, shop);
     }
+    lines.extend(barcode_lines);
     PlacedSign {
         sign_index,
         cell,
@@ -246,6 +256,94 @@ pub(super) fn layout_sign(
         payload: sign.qr_payload.clone(),
         lines,
         logo_box,
+        barcode,
         rotated: false,
     }
+}
+
+/// Modules across a whole EAN-13 symbol with its quiet zones (11 left, where the first
+/// digit sits, and 7 right).
+const EAN13_WITH_QUIET: f32 = 113.0;
+/// Narrowest module that still scans reliably (GS1 allows 0.264 mm, 80 % of nominal).
+const MIN_MODULE_MM: f32 = 0.25;
+/// GS1's nominal module; symbols are never drawn larger than this.
+const NOMINAL_MODULE_MM: f32 = 0.33;
+
+/// An EAN-13 symbol at the bottom of `text_box` (centred when `centered`), its digits as
+/// text lines under it; the text box shrinks by its height. `None` when the column is
+/// too narrow or too short for bars that scan.
+fn place_barcode(
+    fonts: &Fonts,
+    digits: &str,
+    text_box: BoxMm,
+    centered: bool,
+    gap: f32,
+) -> Option<(BoxMm, PlacedBarcode, Vec<PlacedText>)> {
+    let module = (text_box.width / EAN13_WITH_QUIET).min(NOMINAL_MODULE_MM);
+    if module < MIN_MODULE_MM || digits.len() != 13 {
+        return None;
+    }
+    // nominal bars are 69 modules tall; keep most of the column for the text
+    let bar_height = (69.0 * module).min(text_box.height * 0.28);
+    let digit_size = (9.0 * module).min(bar_height * 0.5);
+    if bar_height < 4.0 {
+        return None;
+    }
+    let guard = bar_height + 0.5 * digit_size;
+    let block_height = bar_height + 1.05 * digit_size;
+    let symbol_width = EAN13_WITH_QUIET * module;
+    let left = if centered {
+        text_box.x + (text_box.width - symbol_width) / 2.0
+    } else {
+        text_box.x
+    };
+    let top = text_box.bottom() - block_height;
+    let bbox = BoxMm {
+        x: left + 11.0 * module,
+        y: top,
+        width: 95.0 * module,
+        height: guard,
+    };
+    // The first digit in the left quiet zone, then six under each half (between guards).
+    let groups = [
+        (&digits[..1], left + 0.5 * module, left + 10.0 * module),
+        (&digits[1..7], bbox.x + 3.0 * module, bbox.x + 45.0 * module),
+        (&digits[7..], bbox.x + 50.0 * module, bbox.x + 92.0 * module),
+    ];
+    let digit_top = top + bar_height + 0.05 * digit_size;
+    let lines = groups
+        .into_iter()
+        .map(|(text, from, to)| {
+            let width = fonts.width_em(text, false) * digit_size;
+            let x = from + ((to - from) - width).max(0.0) / 2.0;
+            PlacedText {
+                role: TextRole::BarcodeDigits,
+                text: text.to_string(),
+                bold: false,
+                size_mm: digit_size,
+                bbox: BoxMm {
+                    x,
+                    y: digit_top,
+                    width,
+                    height: digit_size,
+                },
+                baseline_mm: digit_top + 0.9 * digit_size,
+                grey: 0.0,
+            }
+        })
+        .collect();
+    let rest = BoxMm {
+        height: (top - gap * 0.5 - text_box.y).max(0.0),
+        ..text_box
+    };
+    Some((
+        rest,
+        PlacedBarcode {
+            digits: digits.to_string(),
+            bbox,
+            bar_height_mm: bar_height,
+            module_mm: module,
+        },
+        lines,
+    ))
 }

@@ -31,6 +31,9 @@ pub(super) fn turned(placed: &PlacedSign) -> PlacedSign {
     let mut p = placed.clone();
     p.qr_box = placed.qr_box.rotated_in(&placed.cell);
     p.logo_box = placed.logo_box.map(|b| b.rotated_in(&placed.cell));
+    if let Some(b) = &mut p.barcode {
+        b.bbox = b.bbox.rotated_in(&placed.cell);
+    }
     for l in &mut p.lines {
         let b = l.bbox.rotated_in(&placed.cell);
         l.baseline_mm = b.y + (l.baseline_mm - l.bbox.y);

@@ -15,6 +15,7 @@ use shopcast_print::{
     layout_with, preview_svg_with, render, render_with,
 };
 
+mod barcode;
 mod report;
 
 const MM_TO_PT: f32 = 72.0 / 25.4;
@@ -118,6 +119,7 @@ fn signs() -> Vec<Sign> {
                 40 + i
             ),
             call_to_action: cta.map(str::to_string),
+            barcode: None,
         })
         .collect()
 }
