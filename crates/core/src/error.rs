@@ -98,6 +98,18 @@ pub enum CoreError {
     #[error("{message}")]
     SoldOut { message: String },
 
+    /// A receipt printer that refused the connection, is not there, or failed mid-receipt;
+    /// `printer` is where it was looked for (host:port or device path).
+    #[error("{message}")]
+    PrinterUnreachable { printer: String, message: String },
+
+    /// A receipt printer that did not take the receipt within the time allowed.
+    #[error("The printer at {printer} did not answer within {} s.", seconds_text(*.after))]
+    PrinterTimedOut {
+        printer: String,
+        after: std::time::Duration,
+    },
+
     #[error("The shop database reported an error: {0}")]
     Database(#[from] sqlx::Error),
 
@@ -128,6 +140,8 @@ impl CoreError {
             CoreError::CsvTooLarge(_) => ErrorCode::CsvTooLarge,
             CoreError::CallbackRefused { .. } => ErrorCode::CallbackRefused,
             CoreError::SoldOut { .. } => ErrorCode::SoldOut,
+            CoreError::PrinterUnreachable { .. } => ErrorCode::PrinterUnreachable,
+            CoreError::PrinterTimedOut { .. } => ErrorCode::PrinterTimedOut,
             CoreError::Database(_) | CoreError::Migration(_) => ErrorCode::Internal,
         }
     }
@@ -165,6 +179,12 @@ impl CoreError {
     }
 }
 
+/// Seconds as the owner reads them: "5", "1.5", "0.25".
+fn seconds_text(after: std::time::Duration) -> String {
+    let text = format!("{:.2}", after.as_secs_f64());
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 
 crate::infra::text_enum! {
@@ -189,6 +209,9 @@ crate::infra::text_enum! {
     CsvTooLarge = "csv_too_large",
     CallbackRefused = "callback_refused",
     SoldOut = "sold_out",
+    // Receipt printers (till::printer).
+    PrinterUnreachable = "printer_unreachable",
+    PrinterTimedOut = "printer_timed_out",
     // A payment-QR field its standard does not allow (EPC, EMVCo, Pix, UPI).
     PayloadInvalid = "payload_invalid",
     // Payment providers (shopcast_payments::ProviderError).

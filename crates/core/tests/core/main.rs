@@ -11,6 +11,7 @@ mod payment_codes;
 mod payments;
 mod payments_edges;
 mod posting;
+mod printer;
 mod reports;
 mod settings;
 mod shop_page;
