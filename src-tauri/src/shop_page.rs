@@ -244,6 +244,7 @@ mod tests {
             locale: "en".into(),
             buy_link_base: String::new(),
             public_url: url.into(),
+            ..Default::default()
         }
     }
 

@@ -44,6 +44,7 @@ async fn shop_with_sales(dir: &Path) {
         locale: "en".into(),
         buy_link_base: String::new(),
         public_url: String::new(),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -70,6 +71,7 @@ async fn shop_with_sales(dir: &Path) {
                     lines: vec![OrderLineDraft {
                         product_id: product.id,
                         quantity,
+                        ..Default::default()
                     }],
                     ..Default::default()
                 })

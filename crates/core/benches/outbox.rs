@@ -47,6 +47,7 @@ fn main() {
             locale: "zh-CN".into(),
             buy_link_base: "https://shop.example.com/p/".into(),
             public_url: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap();

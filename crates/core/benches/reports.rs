@@ -36,6 +36,7 @@ async fn generate(dir: &Path, payments: i64) {
         locale: "zh-CN".into(),
         buy_link_base: String::new(),
         public_url: String::new(),
+        ..Default::default()
     })
     .await
     .unwrap();

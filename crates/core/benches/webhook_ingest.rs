@@ -56,6 +56,7 @@ async fn orders(shop: &Shop, count: usize) -> Vec<(String, i64, String)> {
                 lines: vec![OrderLineDraft {
                     product_id: ids[i % ids.len()],
                     quantity: 1 + (i % 3) as u32,
+                    ..Default::default()
                 }],
                 ..Default::default()
             })

@@ -207,6 +207,14 @@ const SYMBOLS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// [`parse_price`] for another form field: its errors name `field` ("amount", "float").
+pub fn parse_amount(input: &str, currency: &str, field: &'static str) -> Result<Money> {
+    parse_price(input, currency).map_err(|e| match e {
+        CoreError::Validation { message, .. } => CoreError::invalid(field, message),
+        other => other,
+    })
+}
+
 /// Parses a price as typed by a shop owner into minor units of `currency`.
 ///
 /// Accepts "12.5", "12,50", "1,234.56", "1.234,56", "1 234,56", "¥88", "€ 12,50", "12.50 EUR".

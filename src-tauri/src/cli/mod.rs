@@ -17,6 +17,7 @@ mod sell;
 mod serve;
 mod settings;
 mod signage;
+mod till;
 
 use catalog::ProductsCommand;
 use settings::SettingsCommand;
@@ -42,7 +43,7 @@ pub enum Command {
     /// Manage the product catalog.
     #[command(subcommand)]
     Products(ProductsCommand),
-    /// Read or change shop settings (shop.name, shop.currency, shop.timezone, shop.locale, shop.buy_link_base, shop.public_url).
+    /// Read or change shop settings (shop.*, receipt.*: `shopcast settings get` lists them).
     #[command(subcommand)]
     Settings(SettingsCommand),
     /// Print the exact payload of a QR code: a link or a static payment standard.
@@ -58,6 +59,12 @@ pub enum Command {
     /// Ring up a till sale (products by SKU, or an amount) and take it in cash, by QR or by
     /// the customer's payment code.
     Sell(sell::SellArgs),
+    /// The shop's tax rates: add one, list them, choose the default.
+    #[command(subcommand)]
+    Taxes(till::TaxesCommand),
+    /// The till's day: open it with a float, X report mid-day, close it with the counted cash (Z report).
+    #[command(subcommand)]
+    Till(till::TillCommand),
     /// Connect microblog accounts (Bluesky, Mastodon) and list them.
     #[command(subcommand)]
     Accounts(posting::AccountsCommand),
@@ -186,6 +193,10 @@ fn prints_json(command: &Command) -> bool {
             | Command::Accounts(AccountsCommand::List { json: true, .. })
             | Command::Posts(PostsCommand::List { json: true, .. })
             | Command::Sell(sell::SellArgs { json: true, .. })
+            | Command::Taxes(till::TaxesCommand::List { json: true })
+            | Command::Till(till::TillCommand::Close { json: true, .. })
+            | Command::Till(till::TillCommand::Report { json: true, .. })
+            | Command::Till(till::TillCommand::Days { json: true, .. })
     )
 }
 
@@ -223,6 +234,8 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             Command::Providers(command) => payments::run_providers(&shop, command).await,
             Command::Payments(command) => payments::run_payments(&shop, command).await,
             Command::Sell(args) => sell::run(&shop, args).await,
+            Command::Taxes(command) => till::run_taxes(&shop, command).await,
+            Command::Till(command) => till::run_till(&shop, command).await,
             Command::Export(args) => reports::run(&shop, args).await,
             Command::Accounts(command) => posting::run_accounts(&shop, command).await,
             Command::Post(args) => posting::run_post(&shop, args).await,

@@ -38,6 +38,20 @@ pub struct SellArgs {
     /// Which till rang the sale up ("Till 2"), kept with the order.
     #[arg(long, value_name = "NAME")]
     pub till: Option<String>,
+    /// A discount on the whole sale: a percentage ("10%") or an amount ("5.00").
+    #[arg(long, value_name = "10%|5.00")]
+    pub discount: Option<String>,
+    /// Why the discount was given ("staff", "damaged box"), printed on the receipt.
+    #[arg(long, value_name = "TEXT", requires = "discount")]
+    pub discount_reason: Option<String>,
+    /// Write the paid sale's receipt as a PDF (the receipt paper of the settings).
+    #[arg(long, value_name = "FILE")]
+    pub receipt_pdf: Option<std::path::PathBuf>,
+    /// Print the paid sale's receipt on an ESC/POS printer: tcp://HOST:9100 or a device
+    /// such as /dev/usb/lp0 (else the settings' receipt printer, when receipts print
+    /// automatically).
+    #[arg(long, value_name = "tcp://HOST:9100|/dev/usb/lp0")]
+    pub print: Option<String>,
     /// Print the sale as one JSON object per line: when it starts, and when it ends.
     #[arg(long)]
     pub json: bool,
@@ -45,6 +59,10 @@ pub struct SellArgs {
 
 pub async fn run(shop: &Shop, args: SellArgs) -> Result<(), Failure> {
     let request = sale_request(&args)?;
+    // A printer address that cannot be one is refused before anything is sold.
+    if let Some(printer) = &args.print {
+        shopcast_core::till::printer::PrinterTarget::parse(printer)?;
+    }
     let out = Printer {
         json: args.json,
         locale: shop.settings().await?.locale,
@@ -74,6 +92,13 @@ pub async fn run(shop: &Shop, args: SellArgs) -> Result<(), Failure> {
         _ => false,
     };
     if !waits {
+        if sale.order.status == OrderStatus::Paid {
+            receipts(shop, &args, sale.order.id).await?;
+        } else if args.receipt_pdf.is_some() || args.print.is_some() {
+            eprintln!(
+                "No receipt yet: the sale is not paid. Reprint it from the payment once it is."
+            );
+        }
         if matches!(
             method,
             SaleMethod::Stripe | SaleMethod::Alipay | SaleMethod::Wechat
@@ -118,7 +143,39 @@ pub async fn run(shop: &Shop, args: SellArgs) -> Result<(), Failure> {
         waiting: false,
     };
     out.ended(&ended)?;
-    outcome(&ended, is_code)
+    outcome(&ended, is_code)?;
+    receipts(shop, &args, order_id).await
+}
+
+/// The paid sale's receipt: as a PDF (--receipt-pdf), on a printer (--print), or on the
+/// shop's printer when receipts print after every sale. A printer that fails is reported;
+/// the sale stands.
+async fn receipts(shop: &Shop, args: &SellArgs, order_id: i64) -> Result<(), Failure> {
+    if let Some(path) = &args.receipt_pdf {
+        let pdf = shop.receipt_pdf(order_id, None).await?;
+        shopcast_core::infra::write_file_atomically(path, &pdf)?;
+        eprintln!("receipt written to {}", path.display());
+    }
+    let printed = match &args.print {
+        Some(target) => shop.print_receipt(order_id, Some(target)).await.map(Some),
+        None => shop.auto_print_receipt(order_id).await,
+    };
+    match printed {
+        Ok(Some(printed)) => {
+            eprintln!(
+                "receipt printed on {}{}",
+                printed.printer,
+                if printed.drawer_kicked {
+                    " (drawer opened)"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(error) => Err(Failure::from(error)),
+    }
 }
 
 /// Stopped (Ctrl-C, kill): an unpaid order is cancelled and its charge withdrawn, so the
@@ -200,6 +257,8 @@ fn sale_request(args: &SellArgs) -> Result<SaleRequest, Failure> {
         method,
         till: args.till.clone(),
         auth_code: args.auth_code.clone(),
+        discount: args.discount.clone(),
+        discount_reason: args.discount_reason.clone(),
     })
 }
 
@@ -325,7 +384,7 @@ impl Printer {
         }
         for line in &order.lines {
             let total = Money {
-                amount_minor: line.unit_price.amount_minor * line.quantity,
+                amount_minor: line.gross_minor + line.discount_minor,
                 currency: line.unit_price.currency.clone(),
             };
             let sku = line
@@ -338,6 +397,33 @@ impl Printer {
                 line.quantity,
                 line.name,
                 self.money(&total)
+            );
+        }
+        let in_currency = |amount_minor| Money {
+            amount_minor,
+            currency: order.total.currency.clone(),
+        };
+        if order.discount_minor > 0 {
+            println!(
+                "discount -{}{}",
+                self.money(&in_currency(order.discount_minor)),
+                order
+                    .discount_reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            );
+        }
+        for tax in &order.taxes {
+            println!(
+                "{} {} {}",
+                if order.prices_include_tax {
+                    "incl."
+                } else {
+                    "plus"
+                },
+                tax.name,
+                self.money(&in_currency(tax.tax_minor))
             );
         }
         println!("total {}", self.money(&order.total));

@@ -26,6 +26,16 @@ pub async fn get_product(state: State<'_, AppState>, id: i64) -> ApiResult<Produ
     Ok(state.shop.product(id).await?)
 }
 
+/// The product a scanner's barcode names (the till's search), if one is on sale.
+#[tauri::command]
+#[specta::specta]
+pub async fn product_by_barcode(
+    state: State<'_, AppState>,
+    barcode: String,
+) -> ApiResult<Option<Product>> {
+    Ok(state.shop.product_by_barcode(&barcode).await?)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn create_product(state: State<'_, AppState>, draft: ProductDraft) -> ApiResult<Product> {

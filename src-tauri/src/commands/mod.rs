@@ -9,6 +9,7 @@ pub mod reports;
 pub mod settings;
 pub mod shop_page;
 pub mod signage;
+pub mod till;
 
 use tauri_specta::{Builder, collect_commands};
 
@@ -39,6 +40,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             shop_page::check_shop_page_reachable,
             catalog::list_products,
             catalog::get_product,
+            catalog::product_by_barcode,
             catalog::create_product,
             catalog::update_product,
             catalog::set_archived,
@@ -72,6 +74,17 @@ pub fn builder() -> Builder<tauri::Wry> {
             payments::connect_wechat,
             payments::charge_payment_code,
             payments::disconnect_provider,
+            till::list_tax_rates,
+            till::add_tax_rate,
+            till::set_default_tax_rate,
+            till::print_receipt,
+            till::auto_print_receipt,
+            till::save_receipt_pdf,
+            till::till_days,
+            till::open_till,
+            till::till_x_report,
+            till::close_till,
+            till::save_till_report_pdf,
             reports::dashboard,
             reports::report_summary,
             reports::export_report,

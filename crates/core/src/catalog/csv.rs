@@ -1,4 +1,4 @@
-//! Catalog CSV import and export: `sku,name,description,price,currency,stock,tags`.
+//! Catalog CSV import and export: `sku,name,description,price,currency,stock,tags,tax,barcode,low_stock`.
 //! UTF-8, RFC 4180. Text cells that a spreadsheet would run as a formula are written with a
 //! leading apostrophe and restored on import, so a round trip is exact.
 
@@ -14,8 +14,9 @@ use crate::catalog::store::{self};
 use crate::catalog::{ProductDraft, split_tags};
 use crate::error::{CoreError, Result};
 use crate::money::Money;
+use crate::till::taxes::RateNames;
 
-pub const HEADER: [&str; 7] = [
+pub const HEADER: [&str; 10] = [
     "sku",
     "name",
     "description",
@@ -23,6 +24,9 @@ pub const HEADER: [&str; 7] = [
     "currency",
     "stock",
     "tags",
+    "tax",
+    "barcode",
+    "low_stock",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +114,9 @@ pub async fn export(pool: &SqlitePool, path: &Path) -> Result<ExportReport> {
                 &row.currency,
                 &stock,
                 &tags,
+                &neutralize_cell(row.tax_name.as_deref().unwrap_or("")),
+                row.barcode.as_deref().unwrap_or(""),
+                &row.low_stock.map(|s| s.to_string()).unwrap_or_default(),
             ])
             .map_err(csv_err)?;
         count += 1;
@@ -170,6 +177,7 @@ pub async fn import(
     skip_invalid: bool,
 ) -> Result<ImportReport> {
     let (path_buf, currency) = (path.to_path_buf(), shop_currency.to_string());
+    let rates = crate::till::taxes::ids_by_name(pool).await?;
     let (handover, handovers) = tokio::sync::mpsc::channel(4);
     // Raised by the reader: nothing may be committed (see store::import_products).
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -178,7 +186,7 @@ pub async fn import(
     let reader = crate::infra::blocking({
         let stop = stop.clone();
         move || {
-            let parsed = parse_file(&path_buf, &currency, skip_invalid, &stop, handover);
+            let parsed = parse_file(&path_buf, &currency, &rates, skip_invalid, &stop, handover);
             if parsed.is_err() {
                 stop.store(true, std::sync::atomic::Ordering::SeqCst);
             }
@@ -212,6 +220,7 @@ pub async fn import(
 fn parse_file(
     path: &Path,
     shop_currency: &str,
+    rates: &RateNames,
     skip_invalid: bool,
     stop: &std::sync::atomic::AtomicBool,
     handover: Handover,
@@ -253,6 +262,7 @@ fn parse_file(
         batch.clear();
     };
     let mut seen_skus: HashMap<String, u64> = HashMap::new();
+    let mut seen_barcodes: HashMap<i64, u64> = HashMap::new();
     let mut rows = 0u64;
     let mut record = csv::StringRecord::new();
     loop {
@@ -288,7 +298,7 @@ fn parse_file(
                 "The file has more than {MAX_IMPORT_ROWS} product rows; one import takes at most {MAX_IMPORT_ROWS}. Split it into smaller files and import them one after another."
             )));
         }
-        match row_to_product(&record, &columns, shop_currency) {
+        match row_to_product(&record, &columns, shop_currency, rates) {
             Ok(product) => {
                 if let Some(sku) = &product.sku
                     && let Some(first) = seen_skus.insert(sku.clone(), line)
@@ -297,6 +307,16 @@ fn parse_file(
                         line,
                         field: Some("sku".into()),
                         message: format!("The SKU “{sku}” is also on line {first}."),
+                    });
+                    continue;
+                }
+                if let Some(gtin) = product.gtin
+                    && let Some(first) = seen_barcodes.insert(gtin, line)
+                {
+                    parsed.refuse(RowError {
+                        line,
+                        field: Some("barcode".into()),
+                        message: format!("This barcode is also on line {first}."),
                     });
                     continue;
                 }
@@ -397,12 +417,22 @@ fn row_to_product(
     record: &csv::StringRecord,
     columns: &HashMap<&'static str, usize>,
     shop_currency: &str,
+    rates: &RateNames,
 ) -> Result<crate::catalog::ValidProduct> {
     let cell = |name: &str| columns.get(name).and_then(|i| record.get(*i)).unwrap_or("");
     let stock = match cell("stock").trim() {
         "" => None,
         text => Some(text.parse::<i64>().map_err(|_| {
             CoreError::invalid("stock", format!("Stock “{text}” is not a whole number."))
+        })?),
+    };
+    let low_stock = match cell("low_stock").trim() {
+        "" => None,
+        text => Some(text.parse::<i64>().map_err(|_| {
+            CoreError::invalid(
+                "lowStock",
+                format!("The low-stock level “{text}” is not a whole number."),
+            )
         })?),
     };
     let draft = ProductDraft {
@@ -416,8 +446,11 @@ fn row_to_product(
             .split(';')
             .map(|t| restore_cell(t).to_string())
             .collect(),
+        tax: Some(restore_cell(cell("tax")).to_string()),
+        barcode: Some(cell("barcode").to_string()),
+        low_stock,
     };
-    draft.validate(shop_currency)
+    draft.validate(shop_currency, rates)
 }
 
 #[cfg(test)]

@@ -27,6 +27,16 @@ impl Shop {
         store::get(&self.pool, id).await
     }
 
+    /// The product on sale with this barcode, as a scanner types it (any GTIN length: a
+    /// UPC-A finds the product stored with the same code as EAN-13).
+    pub async fn product_by_barcode(&self, typed: &str) -> Result<Option<Product>> {
+        let gtin = crate::catalog::product::check_barcode(typed)?;
+        match store::id_by_gtin(&self.pool, gtin.value).await? {
+            Some(id) => Ok(Some(store::get(&self.pool, id).await?)),
+            None => Ok(None),
+        }
+    }
+
     pub async fn create_product(&self, draft: &ProductDraft) -> Result<Product> {
         let currency = self.settings().await?.currency;
         store::create(&self.pool, draft, &currency).await

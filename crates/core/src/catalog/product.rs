@@ -28,6 +28,12 @@ pub struct Product {
     pub tags: Vec<String>,
     pub archived: bool,
     pub photos: Vec<Photo>,
+    /// The product's own tax rate by name; `None`: the shop's default rate.
+    pub tax: Option<String>,
+    /// Its GTIN/EAN/UPC barcode digits as typed (check digit valid).
+    pub barcode: Option<String>,
+    /// At or below this stock the product is shown as running low; `None`: no warning.
+    pub low_stock: Option<i64>,
     /// Unix milliseconds, UTC.
     pub created_at: i64,
     pub updated_at: i64,
@@ -47,6 +53,14 @@ pub struct ProductDraft {
     pub currency: Option<String>,
     pub stock: Option<i64>,
     pub tags: Vec<String>,
+    /// A tax rate's name; empty or `None`: the shop's default rate.
+    #[serde(default)]
+    pub tax: Option<String>,
+    /// A GTIN-8, UPC-A, EAN-13 or GTIN-14 as typed or scanned (spaces and hyphens allowed).
+    #[serde(default)]
+    pub barcode: Option<String>,
+    #[serde(default)]
+    pub low_stock: Option<i64>,
 }
 
 /// A product's row in the catalog list: enough to draw it, nothing more.
@@ -63,6 +77,15 @@ pub struct ProductSummary {
     pub archived: bool,
     /// Hash of the first photo, if any.
     pub thumb: Option<String>,
+    pub barcode: Option<String>,
+    pub low_stock: Option<i64>,
+}
+
+impl ProductSummary {
+    /// Counted stock at or below the product's low-stock level.
+    pub fn is_low(&self) -> bool {
+        matches!((self.stock, self.low_stock), (Some(stock), Some(low)) if stock <= low)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -93,10 +116,25 @@ pub(crate) struct ValidProduct {
     pub price: Money,
     pub stock: Option<i64>,
     pub tags: Vec<String>,
+    pub tax_rate_id: Option<i64>,
+    pub barcode: Option<String>,
+    /// The barcode's numeric GTIN value: one product per value.
+    pub gtin: Option<i64>,
+    pub low_stock: Option<i64>,
+}
+
+/// A typed barcode checked (GS1 check digit): its cleaned digits and numeric GTIN value.
+pub fn check_barcode(typed: &str) -> Result<shopcast_print::barcode::Gtin> {
+    shopcast_print::barcode::normalize_gtin(typed)
+        .map_err(|e| CoreError::invalid("barcode", e.to_string()))
 }
 
 impl ProductDraft {
-    pub(crate) fn validate(&self, shop_currency: &str) -> Result<ValidProduct> {
+    pub(crate) fn validate(
+        &self,
+        shop_currency: &str,
+        rates: &crate::till::taxes::RateNames,
+    ) -> Result<ValidProduct> {
         let name = self.name.trim();
         if name.is_empty() {
             return Err(CoreError::invalid("name", "Give the product a name."));
@@ -164,6 +202,22 @@ impl ProductDraft {
             ));
         }
         let tags = normalize_tags(&self.tags)?;
+        let tax_rate_id = match self.tax.as_deref().map(str::trim) {
+            Some(name) if !name.is_empty() => Some(rates.id_of(name)?),
+            _ => None,
+        };
+        let barcode = match self.barcode.as_deref().map(str::trim) {
+            Some(typed) if !typed.is_empty() => Some(check_barcode(typed)?),
+            _ => None,
+        };
+        if let Some(low) = self.low_stock
+            && !(0..=1_000_000_000).contains(&low)
+        {
+            return Err(CoreError::invalid(
+                "lowStock",
+                "The low-stock level is a whole number from 0 to a billion.",
+            ));
+        }
         Ok(ValidProduct {
             sku,
             name: name.to_string(),
@@ -171,6 +225,10 @@ impl ProductDraft {
             price,
             stock: self.stock,
             tags,
+            tax_rate_id,
+            gtin: barcode.as_ref().map(|b| b.value),
+            barcode: barcode.map(|b| b.digits),
+            low_stock: self.low_stock,
         })
     }
 }

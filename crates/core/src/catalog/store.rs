@@ -24,7 +24,14 @@ pub(crate) struct ProductRow {
     pub archived: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub tax_name: Option<String>,
+    pub barcode: Option<String>,
+    pub low_stock: Option<i64>,
 }
+
+/// A product row with its tax rate's name (`ProductRow`'s columns).
+const PRODUCT_SELECT: &str = "SELECT p.*, t.name AS tax_name FROM products p
+     LEFT JOIN tax_rates t ON t.id = p.tax_rate_id";
 
 impl ProductRow {
     fn into_product(self, photos: Vec<Photo>) -> Product {
@@ -41,15 +48,24 @@ impl ProductRow {
             tags: split_tags(&self.tags),
             archived: self.archived,
             photos,
+            tax: self.tax_name,
+            barcode: self.barcode,
+            low_stock: self.low_stock,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
     }
 }
 
-/// Maps a UNIQUE violation on the SKU to a sentence the owner understands.
+/// Maps a UNIQUE violation on the SKU or the barcode to a sentence the owner understands.
 pub(crate) fn sku_conflict(error: sqlx::Error, sku: Option<&str>) -> CoreError {
     match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() && db.message().contains("gtin") => {
+            CoreError::Conflict {
+                field: "barcode",
+                message: "Another product already has this barcode.".to_string(),
+            }
+        }
         sqlx::Error::Database(db) if db.is_unique_violation() => CoreError::Conflict {
             field: "sku",
             message: format!(
@@ -62,7 +78,7 @@ pub(crate) fn sku_conflict(error: sqlx::Error, sku: Option<&str>) -> CoreError {
 }
 
 pub async fn get(pool: &SqlitePool, id: i64) -> Result<Product> {
-    let row: ProductRow = sqlx::query_as("SELECT * FROM products WHERE id = ?")
+    let row: ProductRow = sqlx::query_as(AssertSqlSafe(format!("{PRODUCT_SELECT} WHERE p.id = ?")))
         .bind(id)
         .fetch_optional(pool)
         .await?
@@ -94,8 +110,9 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
 {
     let query = sqlx::query(
-        "INSERT INTO products (sku, name, description, price_minor, currency, stock, tags, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO products (sku, name, description, price_minor, currency, stock, tags,
+                               tax_rate_id, barcode, gtin, low_stock, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     );
     let row = bind_product(query, product)
         .bind(now)
@@ -117,7 +134,7 @@ where
 {
     let query = sqlx::query(
         "UPDATE products SET sku = ?, name = ?, description = ?, price_minor = ?, currency = ?, stock = ?,
-                tags = ?, updated_at = ? WHERE id = ?",
+                tags = ?, tax_rate_id = ?, barcode = ?, gtin = ?, low_stock = ?, updated_at = ? WHERE id = ?",
     );
     let done = bind_product(query, product)
         .bind(now)
@@ -140,6 +157,10 @@ fn bind_product<'q>(query: Statement<'q>, product: &ValidProduct) -> Statement<'
         .bind(product.price.currency.clone())
         .bind(product.stock)
         .bind(join_tags(&product.tags))
+        .bind(product.tax_rate_id)
+        .bind(product.barcode.clone())
+        .bind(product.gtin)
+        .bind(product.low_stock)
 }
 
 pub async fn create(
@@ -147,7 +168,8 @@ pub async fn create(
     draft: &ProductDraft,
     shop_currency: &str,
 ) -> Result<Product> {
-    let valid = draft.validate(shop_currency)?;
+    let rates = crate::till::taxes::ids_by_name(pool).await?;
+    let valid = draft.validate(shop_currency, &rates)?;
     let id = insert(pool, &valid, now_ms()).await?;
     get(pool, id).await
 }
@@ -158,7 +180,8 @@ pub async fn update(
     draft: &ProductDraft,
     shop_currency: &str,
 ) -> Result<Product> {
-    let valid = draft.validate(shop_currency)?;
+    let rates = crate::till::taxes::ids_by_name(pool).await?;
+    let valid = draft.validate(shop_currency, &rates)?;
     if !overwrite(pool, id, &valid, now_ms()).await? {
         return Err(CoreError::not_found(format!("Product {id}")));
     }
@@ -248,6 +271,7 @@ pub async fn list(pool: &SqlitePool, query: &ProductQuery) -> Result<ProductPage
     };
     let search = SearchPlan::new(query.search.as_deref().unwrap_or(""));
     let select = "SELECT p.id, p.sku, p.name, p.price_minor, p.currency, p.stock, p.tags, p.archived,
+                p.barcode, p.low_stock,
                 (SELECT hash FROM product_photos ph WHERE ph.product_id = p.id ORDER BY position LIMIT 1) AS thumb";
 
     let (items, total) = match search {
@@ -312,6 +336,8 @@ struct SummaryRow {
     tags: String,
     archived: bool,
     thumb: Option<String>,
+    barcode: Option<String>,
+    low_stock: Option<i64>,
     /// Number of rows in the whole result (search only).
     total: i64,
 }
@@ -330,6 +356,8 @@ impl SummaryRow {
             tags: split_tags(&self.tags),
             archived: self.archived,
             thumb: self.thumb,
+            barcode: self.barcode,
+            low_stock: self.low_stock,
         }
     }
 }
@@ -451,7 +479,8 @@ fn like_pattern(word: &str) -> String {
 /// Products the public shop page shows: on sale, with a SKU.
 const ON_SHOP_PAGE: &str = "AND p.archived = 0 AND p.sku IS NOT NULL AND p.sku <> ''";
 const PUBLIC_COLUMNS: &str = "SELECT p.id, p.sku, p.name, p.description, p.price_minor, p.currency,
-                p.stock, p.tags, p.archived, p.created_at, p.updated_at";
+                p.stock, p.tags, p.archived, p.created_at, p.updated_at,
+                NULL AS tax_name, NULL AS barcode, NULL AS low_stock";
 
 /// The product on the shop page with this SKU.
 pub(crate) async fn public_by_sku(pool: &SqlitePool, sku: &str) -> Result<Option<Product>> {
@@ -589,6 +618,33 @@ pub(crate) async fn id_by_sku(
         .await?)
 }
 
+/// Products on sale at or below their low-stock level, lowest stock first (at most `limit`).
+pub(crate) async fn running_low(pool: &SqlitePool, limit: i64) -> Result<Vec<ProductSummary>> {
+    let rows: Vec<SummaryRow> = sqlx::query_as(
+        "SELECT p.id, p.sku, p.name, p.price_minor, p.currency, p.stock, p.tags, p.archived,
+                p.barcode, p.low_stock,
+                (SELECT hash FROM product_photos ph WHERE ph.product_id = p.id ORDER BY position LIMIT 1) AS thumb,
+                0 AS total
+         FROM products p
+         WHERE p.archived = 0 AND p.stock IS NOT NULL AND p.low_stock IS NOT NULL AND p.stock <= p.low_stock
+         ORDER BY p.stock, p.name LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(SummaryRow::into_summary).collect())
+}
+
+/// The product on sale with this GTIN value.
+pub(crate) async fn id_by_gtin(pool: &SqlitePool, gtin: i64) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM products WHERE gtin = ? AND archived = 0")
+            .bind(gtin)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
 /// What a sale copies from a product: name, SKU and price (archived products too: an old
 /// till screen may still show one).
 pub(crate) async fn sale_facts(
@@ -652,7 +708,7 @@ pub(crate) async fn take_stock(
     Ok(())
 }
 
-/// Products per multi-row statement of the CSV import (9 values each, far below SQLite's
+/// Products per multi-row statement of the CSV import (13 values each, far below SQLite's
 /// 32,766 variables; larger chunks gain nothing measurable).
 const IMPORT_CHUNK: usize = 500;
 
@@ -725,7 +781,8 @@ async fn write_imported(
     };
     for chunk in inserts.chunks(IMPORT_CHUNK) {
         let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO products (sku, name, description, price_minor, currency, stock, tags, created_at, updated_at) ",
+            "INSERT INTO products (sku, name, description, price_minor, currency, stock, tags,
+                                   tax_rate_id, barcode, gtin, low_stock, created_at, updated_at) ",
         );
         insert.push_values(chunk, |mut values, (_, product)| {
             push_product(&mut values, product);
@@ -738,11 +795,12 @@ async fn write_imported(
             .map_err(|e| failed(chunk, e.into()))?;
     }
     for chunk in updates.chunks(IMPORT_CHUNK) {
-        // VALUES names its columns column1…column9 in SQLite.
+        // VALUES names its columns column1…column13 in SQLite.
         let mut update = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "UPDATE products SET sku = v.column2, name = v.column3, description = v.column4,
                 price_minor = v.column5, currency = v.column6, stock = v.column7, tags = v.column8,
-                updated_at = v.column9
+                tax_rate_id = v.column9, barcode = v.column10, gtin = v.column11,
+                low_stock = v.column12, updated_at = v.column13
              FROM (",
         );
         update.push_values(chunk, |mut values, (_, product)| {
@@ -775,12 +833,17 @@ fn push_product(
         .push_bind(product.price.amount_minor)
         .push_bind(product.price.currency.clone())
         .push_bind(product.stock)
-        .push_bind(join_tags(&product.tags));
+        .push_bind(join_tags(&product.tags))
+        .push_bind(product.tax_rate_id)
+        .push_bind(product.barcode.clone())
+        .push_bind(product.gtin)
+        .push_bind(product.low_stock);
 }
 
 /// Every product row in id order, streamed (the catalog CSV export).
 pub(crate) fn every_row(
     pool: &SqlitePool,
 ) -> futures_util::stream::BoxStream<'_, std::result::Result<ProductRow, sqlx::Error>> {
-    sqlx::query_as::<_, ProductRow>("SELECT * FROM products ORDER BY id").fetch(pool)
+    sqlx::query_as::<_, ProductRow>(AssertSqlSafe(format!("{PRODUCT_SELECT} ORDER BY p.id")))
+        .fetch(pool)
 }

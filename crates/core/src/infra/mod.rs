@@ -11,6 +11,17 @@ use sha2::{Digest, Sha256};
 use crate::error::{CoreError, Result};
 
 /// Now, as UTC milliseconds (what every table stores).
+/// An instant (Unix ms) as the shop's clock shows it (`format` as strftime): the zone is the
+/// shop's IANA name, and an unknown one is an error rather than UTC in silence.
+pub(crate) fn shop_time(at_ms: i64, timezone: &str, format: &str) -> Result<String> {
+    let tz = jiff::tz::TimeZone::get(timezone).map_err(|e| {
+        CoreError::invalid("timezone", format!("Unknown time zone “{timezone}”: {e}"))
+    })?;
+    let at = jiff::Timestamp::from_millisecond(at_ms)
+        .map_err(|e| CoreError::invalid("time", e.to_string()))?;
+    Ok(at.to_zoned_datetime(tz).strftime(format).to_string())
+}
+
 pub(crate) fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
@@ -36,7 +47,7 @@ pub(crate) fn crockford_id(len: usize) -> String {
         .collect()
 }
 
-pub(crate) fn write_file_atomically(out: &Path, bytes: &[u8]) -> Result<()> {
+pub fn write_file_atomically(out: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,

@@ -26,7 +26,7 @@ impl Shop {
 
     pub async fn create_order(&self, draft: &till::OrderDraft) -> Result<till::Order> {
         let settings = self.settings().await?;
-        till::create_order(&self.pool, draft, &settings.currency).await
+        till::create_order(&self.pool, draft, &settings).await
     }
 
     pub async fn order(&self, id: i64) -> Result<till::Order> {

@@ -120,6 +120,11 @@ pub struct SaleRequest {
     pub till: Option<String>,
     /// The customer's payment code, for `alipay-code` and `wechat-code`.
     pub auth_code: Option<String>,
+    /// A discount on the whole sale as typed: "10%" or an amount ("5.00").
+    #[serde(default)]
+    pub discount: Option<String>,
+    #[serde(default)]
+    pub discount_reason: Option<String>,
 }
 
 /// How the sale stands: paid (cash, a code paid on the spot), or waiting for the customer.
@@ -197,6 +202,7 @@ impl Shop {
             lines.push(OrderLineDraft {
                 product_id,
                 quantity: item.quantity,
+                ..Default::default()
             });
         }
         Ok(OrderDraft {
@@ -204,6 +210,8 @@ impl Shop {
             amount: request.amount.clone(),
             currency: request.currency.clone(),
             till: till::till_name(request.till.as_deref())?,
+            discount: request.discount.clone(),
+            discount_reason: request.discount_reason.clone(),
             ..Default::default()
         })
     }

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
 use crate::error::{CoreError, Result};
-use crate::money::{MAX_MINOR, Money, parse_price};
+use crate::money::{Money, parse_amount};
+use crate::settings::ShopSettings;
+use crate::till::tax::{Discount, LineToPrice, parse_discount, price_lines};
 
 pub use super::store::orders::{
     cancel_order, get_order, open_charge_of, open_charges, record_charge,
@@ -53,12 +55,18 @@ crate::infra::text_enum! {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderLineDraft {
     pub product_id: i64,
     pub quantity: u32,
+    /// The line's discount as typed: "10%" or an amount ("5.00") off the line.
+    #[serde(default)]
+    pub discount: Option<String>,
+    /// Why ("damaged box", "staff"); kept with the line.
+    #[serde(default)]
+    pub discount_reason: Option<String>,
 }
 
 /// What the till sends: products with quantities, or an amount typed by hand.
@@ -77,6 +85,9 @@ pub struct OrderDraft {
     /// Which till took the sale ("Front", "收银台 2"), as the cashier named it; at most
     /// [`MAX_TILL_CHARS`] characters, trimmed.
     pub till: Option<String>,
+    /// A discount on the whole sale as typed ("10%", "5.00"), split over its lines.
+    pub discount: Option<String>,
+    pub discount_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +99,57 @@ pub struct OrderLine {
     pub sku: Option<String>,
     pub quantity: i64,
     pub unit_price: Money,
+    /// What the customer pays for the line (net + tax), after discounts.
+    pub gross_minor: i64,
+    pub net_minor: i64,
+    pub tax_minor: i64,
+    /// What discounts took off the line, in gross terms (its own and its share of the order's).
+    pub discount_minor: i64,
+    pub discount_reason: Option<String>,
+    /// The tax rate as it was when sold; `None`: no tax.
+    pub tax_rate_name: Option<String>,
+    pub tax_rate_ppm: i64,
+}
+
+/// The tax of one rate in an order (or a report): sums over the lines sold at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct TaxLine {
+    pub name: String,
+    pub rate_ppm: i64,
+    pub net_minor: i64,
+    pub tax_minor: i64,
+    pub gross_minor: i64,
+}
+
+/// Tax per rate over `lines` (lines without tax left out), by rate then name.
+pub fn tax_lines(lines: &[OrderLine]) -> Vec<TaxLine> {
+    let mut by_rate: Vec<TaxLine> = Vec::new();
+    for line in lines {
+        let Some(name) = &line.tax_rate_name else {
+            continue;
+        };
+        match by_rate
+            .iter_mut()
+            .find(|t| &t.name == name && t.rate_ppm == line.tax_rate_ppm)
+        {
+            Some(t) => {
+                t.net_minor += line.net_minor;
+                t.tax_minor += line.tax_minor;
+                t.gross_minor += line.gross_minor;
+            }
+            None => by_rate.push(TaxLine {
+                name: name.clone(),
+                rate_ppm: line.tax_rate_ppm,
+                net_minor: line.net_minor,
+                tax_minor: line.tax_minor,
+                gross_minor: line.gross_minor,
+            }),
+        }
+    }
+    by_rate.sort_by(|a, b| b.rate_ppm.cmp(&a.rate_ppm).then(a.name.cmp(&b.name)));
+    by_rate
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +167,14 @@ pub struct Order {
     pub created_at: i64,
     /// Which till took the sale; `None` for the shop page's orders.
     pub till: Option<String>,
+    /// All discounts of the sale, in gross terms (the lines' sum).
+    pub discount_minor: i64,
+    /// The reason given for the order-wide discount.
+    pub discount_reason: Option<String>,
+    /// Whether its prices included tax when it was sold.
+    pub prices_include_tax: bool,
+    /// Tax per rate over its lines.
+    pub taxes: Vec<TaxLine>,
 }
 
 impl Order {
@@ -142,16 +212,15 @@ pub fn new_order_ref() -> String {
 pub async fn create_order(
     pool: &SqlitePool,
     draft: &OrderDraft,
-    shop_currency: &str,
+    settings: &ShopSettings,
 ) -> Result<Order> {
     let till = till_name(draft.till.as_deref())?;
-    let (lines, total) = priced_lines(pool, draft, shop_currency).await?;
+    let sale = priced_sale(pool, draft, settings).await?;
     let channel = draft.channel.unwrap_or(SalesChannel::Till);
     let id = super::store::orders::insert_order(
         pool,
         &new_order_ref(),
-        &lines,
-        &total,
+        &sale,
         channel,
         draft.source_ref.as_deref(),
         till.as_deref(),
@@ -167,16 +236,15 @@ pub async fn create_order(
 pub async fn create_held_order(
     pool: &SqlitePool,
     draft: &OrderDraft,
-    shop_currency: &str,
+    settings: &ShopSettings,
     receipt_hash: &str,
 ) -> Result<std::result::Result<Order, (i64, i64)>> {
-    let (lines, total) = priced_lines(pool, draft, shop_currency).await?;
+    let sale = priced_sale(pool, draft, settings).await?;
     let channel = draft.channel.unwrap_or(SalesChannel::Link);
     match super::store::orders::insert_held_order(
         pool,
         &new_order_ref(),
-        &lines,
-        &total,
+        &sale,
         channel,
         draft.source_ref.as_deref(),
         receipt_hash,
@@ -188,13 +256,49 @@ pub async fn create_held_order(
     }
 }
 
-/// The draft's lines at today's prices and their total, checked.
-async fn priced_lines(
+/// A checked, priced sale ready to store.
+pub(crate) struct PricedSale {
+    pub lines: Vec<OrderLine>,
+    pub total: Money,
+    pub discount_minor: i64,
+    pub discount_reason: Option<String>,
+    pub prices_include_tax: bool,
+}
+
+/// Longest discount reason, in characters.
+pub const MAX_REASON_CHARS: usize = 200;
+
+fn reason(typed: Option<&str>) -> Result<Option<String>> {
+    let Some(text) = typed.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if text.chars().count() > MAX_REASON_CHARS || text.chars().any(char::is_control) {
+        return Err(CoreError::invalid(
+            "discountReason",
+            format!("A discount's reason is one line of at most {MAX_REASON_CHARS} characters."),
+        ));
+    }
+    Ok(Some(text.to_string()))
+}
+
+fn typed_discount(typed: Option<&str>, currency: &str) -> Result<Option<Discount>> {
+    match typed.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(text) => Ok(Some(parse_discount(text, currency)?)),
+        None => Ok(None),
+    }
+}
+
+/// The draft's lines at today's prices and tax rates, with their discounts, checked and
+/// priced per line ([`crate::till::tax`]).
+async fn priced_sale(
     pool: &SqlitePool,
     draft: &OrderDraft,
-    shop_currency: &str,
-) -> Result<(Vec<OrderLine>, Money)> {
+    settings: &ShopSettings,
+) -> Result<PricedSale> {
+    let inclusive = settings.prices_include_tax;
     let mut lines = Vec::new();
+    let mut to_price = Vec::new();
+    let mut conn = pool.acquire().await?;
     for line in &draft.lines {
         if line.quantity == 0 || line.quantity > MAX_QUANTITY {
             return Err(CoreError::invalid(
@@ -205,15 +309,33 @@ async fn priced_lines(
         let (name, sku, unit_price) = crate::catalog::store::sale_facts(pool, line.product_id)
             .await?
             .ok_or_else(|| CoreError::not_found(format!("Product {}", line.product_id)))?;
+        let rate = crate::till::taxes::rate_for_product(&mut conn, line.product_id).await?;
+        let discount = typed_discount(line.discount.as_deref(), &unit_price.currency)?;
+        let discount_reason = reason(line.discount_reason.as_deref())?;
+        to_price.push(LineToPrice {
+            unit_minor: unit_price.amount_minor,
+            quantity: i64::from(line.quantity),
+            rate_ppm: rate.as_ref().map_or(0, |r| r.1),
+            discount,
+        });
         lines.push(OrderLine {
             product_id: Some(line.product_id),
             name,
             sku,
             quantity: i64::from(line.quantity),
             unit_price,
+            gross_minor: 0,
+            net_minor: 0,
+            tax_minor: 0,
+            discount_minor: 0,
+            discount_reason,
+            tax_rate_ppm: rate.as_ref().map_or(0, |r| r.1),
+            tax_rate_name: rate.map(|r| r.0),
         });
     }
-    let total = if lines.is_empty() {
+    drop(conn);
+    let order_reason = reason(draft.discount_reason.as_deref())?;
+    if lines.is_empty() {
         let typed = draft.amount.as_deref().unwrap_or("").trim();
         if typed.is_empty() {
             return Err(CoreError::invalid(
@@ -221,53 +343,69 @@ async fn priced_lines(
                 "Add a product or type an amount.",
             ));
         }
+        if draft
+            .discount
+            .as_deref()
+            .is_some_and(|d| !d.trim().is_empty())
+        {
+            return Err(CoreError::invalid(
+                "discount",
+                "A discount is given on products; type the amount after the discount instead.",
+            ));
+        }
         let currency = draft
             .currency
             .as_deref()
             .filter(|c| !c.is_empty())
-            .unwrap_or(shop_currency);
-        let money = parse_price(typed, currency).map_err(|e| match e {
-            CoreError::Validation { message, .. } => CoreError::invalid("amount", message),
-            other => other,
-        })?;
+            .unwrap_or(&settings.currency);
+        let money = parse_amount(typed, currency, "amount")?;
         if money.amount_minor == 0 {
             return Err(CoreError::invalid(
                 "amount",
                 "The amount must be more than zero.",
             ));
         }
-        money
-    } else {
-        let currency = lines[0].unit_price.currency.clone();
-        if let Some(other) = lines.iter().find(|l| l.unit_price.currency != currency) {
-            return Err(CoreError::invalid(
-                "lines",
-                format!(
-                    "One sale cannot mix currencies: {} is priced in {}, the rest in {currency}.",
-                    other.name, other.unit_price.currency
-                ),
-            ));
-        }
-        let mut total: i64 = 0;
-        for line in &lines {
-            total = line
-                .unit_price
-                .amount_minor
-                .checked_mul(line.quantity)
-                .and_then(|sub| total.checked_add(sub))
-                .filter(|t| *t <= MAX_MINOR)
-                .ok_or_else(|| CoreError::invalid("lines", "The total is too large."))?;
-        }
-        if total == 0 {
-            return Err(CoreError::invalid(
-                "lines",
-                "The total must be more than zero.",
-            ));
-        }
-        Money {
+        return Ok(PricedSale {
+            lines,
+            total: money,
+            discount_minor: 0,
+            discount_reason: None,
+            prices_include_tax: inclusive,
+        });
+    }
+    let currency = lines[0].unit_price.currency.clone();
+    if let Some(other) = lines.iter().find(|l| l.unit_price.currency != currency) {
+        return Err(CoreError::invalid(
+            "lines",
+            format!(
+                "One sale cannot mix currencies: {} is priced in {}, the rest in {currency}.",
+                other.name, other.unit_price.currency
+            ),
+        ));
+    }
+    let order_discount = typed_discount(draft.discount.as_deref(), &currency)?;
+    let priced = price_lines(&to_price, order_discount, inclusive)?;
+    for (line, p) in lines.iter_mut().zip(&priced) {
+        line.gross_minor = p.gross_minor;
+        line.net_minor = p.net_minor;
+        line.tax_minor = p.tax_minor;
+        line.discount_minor = p.discount_minor;
+    }
+    let total: i64 = priced.iter().map(|p| p.gross_minor).sum();
+    if total == 0 {
+        return Err(CoreError::invalid(
+            "lines",
+            "The total must be more than zero.",
+        ));
+    }
+    Ok(PricedSale {
+        total: Money {
             amount_minor: total,
             currency,
-        }
-    };
-    Ok((lines, total))
+        },
+        discount_minor: priced.iter().map(|p| p.discount_minor).sum(),
+        discount_reason: order_reason.filter(|_| order_discount.is_some()),
+        prices_include_tax: inclusive,
+        lines,
+    })
 }

@@ -147,12 +147,13 @@ impl shopcast_payments::testmode::LinkSales for BuyLinkSales {
                 lines: vec![till::OrderLineDraft {
                     product_id: product,
                     quantity: 1,
+                    ..Default::default()
                 }],
                 channel: Some(channel),
                 source_ref,
                 ..Default::default()
             },
-            &settings.currency,
+            &settings,
         )
         .await
         .map_err(|e| e.to_string())?;

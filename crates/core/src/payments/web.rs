@@ -160,6 +160,7 @@ impl Shop {
             lines: vec![till::OrderLineDraft {
                 product_id: product.id,
                 quantity: request.quantity,
+                ..Default::default()
             }],
             channel: Some(channel),
             source_ref,
@@ -172,9 +173,7 @@ impl Shop {
         let hash = token_hash(&receipt_token);
         let lifetime = Duration::from_secs(u64::from(minutes) * 60);
         let made = tokio::spawn(async move {
-            let order = match till::create_held_order(&shop.pool, &draft, &settings.currency, &hash)
-                .await?
-            {
+            let order = match till::create_held_order(&shop.pool, &draft, &settings, &hash).await? {
                 Ok(order) => order,
                 Err((_, left)) => {
                     return Err(CoreError::SoldOut {
@@ -448,16 +447,12 @@ fn plausible_token(token: &str) -> bool {
 
 /// "2 Dec 2026, 14:05" / "2026年12月2日 14:05" in the shop's time zone.
 fn local_time(at_ms: i64, timezone: &str, locale: &str) -> Result<String> {
-    let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let at = jiff::Timestamp::from_millisecond(at_ms)
-        .map_err(|e| CoreError::invalid("paidAt", e.to_string()))?
-        .to_zoned_datetime(tz);
     let format = if locale.starts_with("zh") {
         "%Y年%-m月%-d日 %H:%M"
     } else {
         "%-d %b %Y, %H:%M"
     };
-    Ok(at.strftime(format).to_string())
+    crate::infra::shop_time(at_ms, timezone, format)
 }
 
 fn share_links(

@@ -35,6 +35,9 @@ pub const CSV_COLUMNS: &[&str] = &[
     "post_url",
     "signage_id",
     "test",
+    "discount",
+    "tax_rate",
+    "tax",
 ];
 
 /// Options of the CSV export.
@@ -99,7 +102,13 @@ pub fn export_csv(
     writer.write_record(CSV_COLUMNS).map_err(write_error)?;
     let days = DayIndex::new(&period)?;
     let mut time_buf = String::with_capacity(32);
-    let mut amount_buf = [String::new(), String::new(), String::new()];
+    let mut amount_buf = [
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+    ];
     let mut visited: u64 = 0;
     let rows = for_each_sale(db, filter, &period, cancel, |line, gross, refund| {
         visited += 1;
@@ -120,9 +129,18 @@ pub fn export_csv(
             local.second()
         );
         let exponent = crate::money::exponent(&line.currency);
-        for (buf, value) in amount_buf.iter_mut().zip([gross, refund, gross - refund]) {
+        let line_money = [
+            Some(gross),
+            Some(refund),
+            Some(gross - refund),
+            line.discount_minor,
+            line.tax_minor.filter(|_| line.tax_rate.is_some()),
+        ];
+        for (buf, value) in amount_buf.iter_mut().zip(line_money) {
             buf.clear();
-            buf.push_str(&crate::money::format_minor(value, exponent));
+            if let Some(value) = value {
+                buf.push_str(&crate::money::format_minor(value, exponent));
+            }
         }
         let quantity = line.quantity.map(|q| q.to_string()).unwrap_or_default();
         let signage = if line.channel == "signage" {
@@ -151,6 +169,9 @@ pub fn export_csv(
                 &neutralise(line.post_url.as_deref().unwrap_or("")),
                 &neutralise(signage.unwrap_or("")),
                 if line.test { "yes" } else { "no" },
+                &amount_buf[3],
+                &neutralise(line.tax_rate.as_deref().unwrap_or("")),
+                &amount_buf[4],
             ])
             .map_err(write_error)?;
         Ok(())

@@ -95,12 +95,14 @@ impl Shop {
 }
 
 /// The dashboard: today so far and the last 30 days, in the shop's time zone.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct Dashboard {
     pub today: ReportSummary,
     pub last_30_days: ReportSummary,
+    /// Products on sale whose counted stock is at or below their low-stock level, lowest first.
+    pub low_stock: Vec<crate::ProductSummary>,
 }
 
 impl Shop {
@@ -122,6 +124,7 @@ impl Shop {
         Ok(Dashboard {
             today: self.report_summary(&filter(today), 5).await?,
             last_30_days: self.report_summary(&filter(month_ago), 10).await?,
+            low_stock: crate::catalog::store::running_low(&self.pool, 20).await?,
         })
     }
 }

@@ -34,9 +34,19 @@ struct Words {
     generated: &'static str,
     page: &'static str,
     continued: &'static str,
+    before_discounts: &'static str,
+    discounts: &'static str,
+    tax: &'static str,
+    taxes: &'static str,
+    rate: &'static str,
 }
 
 const EN: Words = Words {
+    before_discounts: "Before discounts",
+    discounts: "Discounts",
+    tax: "Tax",
+    taxes: "Tax per rate",
+    rate: "Rate",
     title: "Sales report",
     gross: "Gross",
     refunds: "Refunds",
@@ -64,6 +74,11 @@ const EN: Words = Words {
 };
 
 const ZH: Words = Words {
+    before_discounts: "折扣前",
+    discounts: "折扣",
+    tax: "税额",
+    taxes: "按税率",
+    rate: "税率",
     title: "销售报告",
     gross: "销售额",
     refunds: "退款",
@@ -200,6 +215,15 @@ pub fn report_doc(
                     w.average.into(),
                     money(t.average_minor, &t.currency, locale),
                 ),
+                (
+                    w.before_discounts.into(),
+                    money(t.before_discounts_minor, &t.currency, locale),
+                ),
+                (
+                    w.discounts.into(),
+                    money(t.discount_minor, &t.currency, locale),
+                ),
+                (w.tax.into(), money(t.tax_minor, &t.currency, locale)),
             ],
         })
         .collect();
@@ -260,8 +284,31 @@ pub fn report_doc(
         .iter()
         .map(|p| post_links(&p.key))
         .collect();
+    let taxes = Table {
+        title: w.taxes.into(),
+        columns: vec![
+            column(w.rate, Align::Left, 2.0),
+            column(w.currency, Align::Left, 0.8),
+            column(w.gross, Align::Right, 1.4),
+            column(w.tax, Align::Right, 1.4),
+        ],
+        rows: summary
+            .taxes
+            .iter()
+            .map(|t| {
+                vec![
+                    t.name.clone(),
+                    t.currency.clone(),
+                    money(t.gross_minor, &t.currency, locale),
+                    money(t.tax_minor, &t.currency, locale),
+                ]
+            })
+            .collect(),
+        links: Vec::new(),
+    };
     let sections = vec![
         by_day,
+        taxes,
         group_table(
             w.by_product,
             w.product,

@@ -11,9 +11,9 @@ use crate::error::{CoreError, Result};
 /// The SQL that reads sales with their lines, time-ordered; filters become bound parameters.
 /// What a CSV row needs: the payment, its order's reference and total, each line's name.
 pub(crate) const CSV_SELECT: &str = "SELECT p.id, p.occurred_at, o.ref, p.provider, p.provider_ref, \
-     p.method, l.sku, l.name, l.quantity, l.unit_price_minor * l.quantity, o.total_minor, \
+     p.method, l.sku, l.name, l.quantity, l.gross_minor, o.total_minor, \
      p.amount_minor, p.refunded_minor, p.currency, p.status, p.channel, p.source_ref, p.test, \
-     l.product_id, pa.network, po.url FROM payments p INDEXED BY payments_for_reports \
+     l.product_id, pa.network, po.url, l.discount_minor, l.tax_rate_name, l.tax_minor FROM payments p INDEXED BY payments_for_reports \
      LEFT JOIN orders o ON o.id = p.order_id LEFT JOIN order_lines l ON l.order_id = p.order_id \
      LEFT JOIN posts po ON p.channel = 'post' AND po.id = CAST(p.source_ref AS INTEGER) \
      LEFT JOIN accounts pa ON pa.id = po.account_id";
@@ -22,12 +22,14 @@ pub(crate) const CSV_SELECT: &str = "SELECT p.id, p.occurred_at, o.ref, p.provid
 /// order total (for splitting a payment over a subset of its lines) only when filtering by SKU.
 pub(crate) const SUMMARY_SELECT: &str = "SELECT p.id, p.occurred_at, p.currency, p.amount_minor, \
      p.refunded_minor, p.provider, p.method, p.channel, p.source_ref, l.product_id, l.quantity, \
-     l.unit_price_minor * l.quantity, NULL FROM payments p INDEXED BY payments_for_reports \
+     l.gross_minor, NULL, l.discount_minor, l.tax_minor, l.tax_rate_name \
+     FROM payments p INDEXED BY payments_for_reports \
      LEFT JOIN order_lines l INDEXED BY order_lines_for_reports ON l.order_id = p.order_id";
 
 pub(crate) const SUMMARY_SELECT_BY_SKU: &str = "SELECT p.id, p.occurred_at, p.currency, p.amount_minor, \
      p.refunded_minor, p.provider, p.method, p.channel, p.source_ref, l.product_id, l.quantity, \
-     l.unit_price_minor * l.quantity, o.total_minor FROM payments p INDEXED BY payments_for_reports \
+     l.gross_minor, o.total_minor, l.discount_minor, l.tax_minor, l.tax_rate_name \
+     FROM payments p INDEXED BY payments_for_reports \
      LEFT JOIN orders o ON o.id = p.order_id LEFT JOIN order_lines l ON l.order_id = p.order_id";
 
 /// `select` plus the filter's conditions; ?1 and ?2 are the period's UTC bounds and the
@@ -87,7 +89,7 @@ pub(crate) struct SaleLine {
     pub(crate) sku: Option<String>,
     pub(crate) product: Option<String>,
     pub(crate) quantity: Option<i64>,
-    /// Line price × quantity (None for a payment without lines).
+    /// What the customer paid for the line, after discounts (None for a payment without lines).
     pub(crate) line_minor: Option<i64>,
     pub(crate) order_total: Option<i64>,
     pub(crate) amount_minor: i64,
@@ -100,10 +102,14 @@ pub(crate) struct SaleLine {
     /// The post that brought the sale, when it was a post.
     pub(crate) post_network: Option<String>,
     pub(crate) post_url: Option<String>,
+    /// The line's discounts (gross terms), its tax rate's name and its tax, as sold.
+    pub(crate) discount_minor: Option<i64>,
+    pub(crate) tax_rate: Option<String>,
+    pub(crate) tax_minor: Option<i64>,
 }
 
-/// Splits a payment's amount and refund over its lines in proportion to their prices
-/// (`line_minors`: price × quantity per line, `None` for a payment without lines). When all of
+/// Splits a payment's amount and refund over its lines in proportion to what they cost
+/// (`line_minors`: each line's gross after discounts, `None` for a payment without lines). When all of
 /// the order's lines are present, the last one takes the rounding remainder so the lines add up
 /// to the payment exactly; a payment without lines is one row with everything.
 pub(crate) fn allocate_into(
@@ -220,6 +226,9 @@ pub(crate) fn for_each_sale(
             test: row.get(17).map_err(report_db)?,
             post_network: row.get(19).map_err(report_db)?,
             post_url: row.get(20).map_err(report_db)?,
+            discount_minor: row.get(21).map_err(report_db)?,
+            tax_rate: row.get(22).map_err(report_db)?,
+            tax_minor: row.get(23).map_err(report_db)?,
         };
         if pending
             .first()

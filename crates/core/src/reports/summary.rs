@@ -26,6 +26,25 @@ pub struct CurrencySummary {
     pub payments: i64,
     /// Gross per payment, rounded half up.
     pub average_minor: i64,
+    /// What discounts took off the lines sold (gross terms); gross + discounts is the sales
+    /// before discounts.
+    pub discount_minor: i64,
+    pub before_discounts_minor: i64,
+    /// Tax on the lines sold, all rates.
+    pub tax_minor: i64,
+}
+
+/// Tax of one rate in one currency over the period: the sum of the lines sold at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct TaxRow {
+    pub currency: String,
+    /// The rate's name as sold ("VAT 19 %").
+    pub name: String,
+    /// The lines' gross (what customers paid for them) and the tax in it.
+    pub gross_minor: i64,
+    pub tax_minor: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +90,8 @@ pub struct ReportSummary {
     pub by_method: Vec<GroupRow>,
     pub by_channel: Vec<GroupRow>,
     pub top_posts: Vec<GroupRow>,
+    /// Tax per rate and currency, by currency then name.
+    pub taxes: Vec<TaxRow>,
 }
 
 #[derive(Default, Clone)]
@@ -79,6 +100,8 @@ pub(crate) struct Sums {
     pub(crate) refunded: i64,
     pub(crate) quantity: i64,
     pub(crate) payments: i64,
+    pub(crate) discount: i64,
+    pub(crate) tax: i64,
 }
 
 impl Sums {
@@ -163,6 +186,16 @@ pub(crate) struct PaymentKey {
 
 /// Computes the summary in one ordered pass over the period's sales: the same rows and the
 /// same allocation as the CSV export, aggregated without allocating per row.
+/// One order line of a payment as the summary reads it from the index.
+struct LineFacts {
+    product: Option<i64>,
+    quantity: i64,
+    line_minor: Option<i64>,
+    discount: i64,
+    tax: i64,
+    rate: Option<usize>,
+}
+
 pub fn summary(
     db: &Path,
     filter: &ReportFilter,
@@ -203,14 +236,16 @@ pub fn summary(
     let mut by_method: HashMap<(usize, usize), Sums> = HashMap::new();
     let mut by_channel: HashMap<(usize, usize), Sums> = HashMap::new();
     let mut by_post: HashMap<(usize, usize), Sums> = HashMap::new();
+    let mut rates = Interner::default();
+    let mut by_rate: HashMap<(usize, usize), (i64, i64)> = HashMap::new();
 
     let mut current: Option<PaymentKey> = None;
-    let mut lines: Vec<(Option<i64>, i64, Option<i64>)> = Vec::new(); // (product, quantity, line_minor)
+    let mut lines: Vec<LineFacts> = Vec::new();
     let mut minors: Vec<Option<i64>> = Vec::new();
     let mut shares: Vec<(i64, i64)> = Vec::new();
-    let mut flush = |payment: &PaymentKey, lines: &mut Vec<(Option<i64>, i64, Option<i64>)>| {
+    let mut flush = |payment: &PaymentKey, lines: &mut Vec<LineFacts>| {
         minors.clear();
-        minors.extend(lines.iter().map(|l| l.2));
+        minors.extend(lines.iter().map(|l| l.line_minor));
         allocate_into(
             &mut shares,
             payment.amount,
@@ -222,14 +257,21 @@ pub fn summary(
             totals.resize(payment.currency + 1, Sums::default());
             by_day.resize(payment.currency + 1, vec![Sums::default(); days.days.len()]);
         }
-        for (i, ((product, quantity, _), (gross, refund))) in lines.iter().zip(&shares).enumerate()
-        {
+        for (i, (line, (gross, refund))) in lines.iter().zip(&shares).enumerate() {
+            let (product, quantity) = (&line.product, &line.quantity);
             let first = i == 0;
             let c = payment.currency;
             totals[c].add(*gross, *refund, *quantity, first);
+            totals[c].discount += line.discount;
+            totals[c].tax += line.tax;
+            if let Some(rate) = line.rate {
+                let sums = by_rate.entry((rate, c)).or_default();
+                sums.0 += line.line_minor.unwrap_or(0);
+                sums.1 += line.tax;
+            }
             by_day[c][payment.day].add(*gross, *refund, *quantity, first);
             // A payment counts once for each product on it (twice-listed products once).
-            let first_of_product = !lines[..i].iter().any(|(p, _, _)| p == product);
+            let first_of_product = !lines[..i].iter().any(|l| &l.product == product);
             by_product
                 .entry((product.unwrap_or(-1), c))
                 .or_default()
@@ -285,13 +327,21 @@ pub fn summary(
                 post,
             });
         }
-        let product: Option<i64> = row.get(9).map_err(report_db)?;
         let quantity: Option<i64> = row.get(10).map_err(report_db)?;
-        lines.push((
-            product,
-            quantity.unwrap_or(0),
-            row.get(11).map_err(report_db)?,
-        ));
+        lines.push(LineFacts {
+            product: row.get(9).map_err(report_db)?,
+            quantity: quantity.unwrap_or(0),
+            line_minor: row.get(11).map_err(report_db)?,
+            discount: row
+                .get::<_, Option<i64>>(13)
+                .map_err(report_db)?
+                .unwrap_or(0),
+            tax: row
+                .get::<_, Option<i64>>(14)
+                .map_err(report_db)?
+                .unwrap_or(0),
+            rate: text(row, 15)?.map(|name| rates.id(name)),
+        });
     }
     if let Some(payment) = current {
         flush(&payment, &mut lines);
@@ -328,14 +378,28 @@ pub fn summary(
                 } else {
                     0
                 },
+                discount_minor: s.discount,
+                before_discounts_minor: s.gross + s.discount,
+                tax_minor: s.tax,
             }
         })
         .collect();
+    let mut taxes: Vec<TaxRow> = by_rate
+        .into_iter()
+        .map(|((rate, c), (gross, tax))| TaxRow {
+            currency: currencies.names[c].clone(),
+            name: rates.names[rate].clone(),
+            gross_minor: gross,
+            tax_minor: tax,
+        })
+        .collect();
+    taxes.sort_by(|a, b| a.currency.cmp(&b.currency).then(a.name.cmp(&b.name)));
     Ok(ReportSummary {
         from: period.from.to_string(),
         to: period.to.to_string(),
         timezone: period.tz_name.clone(),
         totals: totals_out,
+        taxes,
         by_day: day_rows,
         by_product: {
             // Names as sold (the latest line), looked up for the products shown only.

@@ -29,6 +29,26 @@ pub struct ShopSettings {
     /// Where buyers reach the shop page, e.g. "https://shop.example.com" (no trailing slash);
     /// empty when it is not served. Its `/p/` is the buy-link base when none is typed.
     pub public_url: String,
+    /// Whether catalog prices include tax (EU, China: true) or tax is added at the till (US).
+    pub prices_include_tax: bool,
+    /// The receipt's paper: "58mm", "80mm" or "a4".
+    pub receipt_paper: String,
+    /// Where receipts print: "tcp://HOST:9100", a device such as "/dev/usb/lp0", or "" (none).
+    pub receipt_printer: String,
+    /// Print a receipt after every paid sale.
+    pub receipt_auto_print: bool,
+    /// Open the cash drawer (ESC/POS kick) when a cash sale's receipt prints.
+    pub receipt_drawer_kick: bool,
+    /// How the thermal printer gets Chinese text: "gb18030" (its code page) or "raster".
+    pub receipt_chinese: String,
+    /// A line printed at the foot of every receipt ("谢谢惠顾 Thank you").
+    pub receipt_footer: String,
+}
+
+impl Default for ShopSettings {
+    fn default() -> Self {
+        ShopSettings::defaults()
+    }
 }
 
 /// The keys scripts use with `shopcast settings get|set`.
@@ -39,7 +59,17 @@ pub const KEYS: &[&str] = &[
     "shop.locale",
     "shop.buy_link_base",
     "shop.public_url",
+    "shop.prices_include_tax",
+    "receipt.paper",
+    "receipt.printer",
+    "receipt.auto_print",
+    "receipt.drawer_kick",
+    "receipt.chinese",
+    "receipt.footer",
 ];
+
+/// Receipt papers a shop can choose.
+pub const RECEIPT_PAPERS: &[&str] = &["58mm", "80mm", "a4"];
 
 impl ShopSettings {
     fn defaults() -> Self {
@@ -54,6 +84,13 @@ impl ShopSettings {
             locale: "en".into(),
             buy_link_base: String::new(),
             public_url: String::new(),
+            prices_include_tax: true,
+            receipt_paper: "80mm".into(),
+            receipt_printer: String::new(),
+            receipt_auto_print: false,
+            receipt_drawer_kick: false,
+            receipt_chinese: "gb18030".into(),
+            receipt_footer: String::new(),
         }
     }
 
@@ -84,20 +121,50 @@ impl ShopSettings {
         !self.public_url.is_empty()
     }
 
-    pub fn get(&self, key: &str) -> Result<&str> {
+    pub fn get(&self, key: &str) -> Result<String> {
         Ok(match key {
-            "shop.name" => &self.name,
-            "shop.currency" => &self.currency,
-            "shop.timezone" => &self.timezone,
-            "shop.locale" => &self.locale,
-            "shop.buy_link_base" => &self.buy_link_base,
-            "shop.public_url" => &self.public_url,
+            "shop.name" => self.name.clone(),
+            "shop.currency" => self.currency.clone(),
+            "shop.timezone" => self.timezone.clone(),
+            "shop.locale" => self.locale.clone(),
+            "shop.buy_link_base" => self.buy_link_base.clone(),
+            "shop.public_url" => self.public_url.clone(),
+            "shop.prices_include_tax" => self.prices_include_tax.to_string(),
+            "receipt.paper" => self.receipt_paper.clone(),
+            "receipt.printer" => self.receipt_printer.clone(),
+            "receipt.auto_print" => self.receipt_auto_print.to_string(),
+            "receipt.drawer_kick" => self.receipt_drawer_kick.to_string(),
+            "receipt.chinese" => self.receipt_chinese.clone(),
+            "receipt.footer" => self.receipt_footer.clone(),
             _ => return Err(unknown_key(key)),
         })
     }
 
     fn set(&mut self, key: &str, value: String) -> Result<()> {
+        let flag = match key {
+            "shop.prices_include_tax" => Some(&mut self.prices_include_tax),
+            "receipt.auto_print" => Some(&mut self.receipt_auto_print),
+            "receipt.drawer_kick" => Some(&mut self.receipt_drawer_kick),
+            _ => None,
+        };
+        if let Some(flag) = flag {
+            *flag = match value.trim().to_ascii_lowercase().as_str() {
+                "true" | "yes" | "1" | "on" => true,
+                "false" | "no" | "0" | "off" => false,
+                _ => {
+                    return Err(CoreError::invalid(
+                        "value",
+                        format!("{key} is true or false, not “{}”.", value.trim()),
+                    ));
+                }
+            };
+            return Ok(());
+        }
         let slot = match key {
+            "receipt.paper" => &mut self.receipt_paper,
+            "receipt.printer" => &mut self.receipt_printer,
+            "receipt.chinese" => &mut self.receipt_chinese,
+            "receipt.footer" => &mut self.receipt_footer,
             "shop.name" => &mut self.name,
             "shop.currency" => &mut self.currency,
             "shop.timezone" => &mut self.timezone,
@@ -162,6 +229,37 @@ impl ShopSettings {
             }
         }
         self.public_url = public_url(&self.public_url)?;
+        self.receipt_paper = self.receipt_paper.trim().to_ascii_lowercase();
+        if !RECEIPT_PAPERS.contains(&self.receipt_paper.as_str()) {
+            return Err(CoreError::invalid(
+                "receiptPaper",
+                format!(
+                    "“{}” is not a receipt paper: use 58mm, 80mm or a4.",
+                    self.receipt_paper
+                ),
+            ));
+        }
+        self.receipt_printer = self.receipt_printer.trim().to_string();
+        if !self.receipt_printer.is_empty() {
+            crate::till::printer::PrinterTarget::parse(&self.receipt_printer)
+                .map_err(|e| CoreError::invalid("receiptPrinter", e.to_string()))?;
+        }
+        self.receipt_chinese = self.receipt_chinese.trim().to_ascii_lowercase();
+        if !matches!(self.receipt_chinese.as_str(), "gb18030" | "raster") {
+            return Err(CoreError::invalid(
+                "receiptChinese",
+                "Chinese text on receipts is gb18030 (the printer's code page) or raster.",
+            ));
+        }
+        self.receipt_footer = self.receipt_footer.trim().to_string();
+        if self.receipt_footer.chars().count() > 200
+            || self.receipt_footer.chars().any(char::is_control)
+        {
+            return Err(CoreError::invalid(
+                "receiptFooter",
+                "The receipt footer is one line of at most 200 characters.",
+            ));
+        }
         Ok(self)
     }
 }

@@ -23,7 +23,7 @@ pub async fn save(pool: &SqlitePool, settings: ShopSettings) -> Result<ShopSetti
     let settings = settings.validated()?;
     let mut tx = pool.begin().await?;
     for key in KEYS {
-        upsert(&mut *tx, key, settings.get(key)?).await?;
+        upsert(&mut *tx, key, &settings.get(key)?).await?;
     }
     tx.commit().await?;
     Ok(settings)

@@ -30,6 +30,7 @@ async fn create_edit_archive_delete() {
             currency: None,
             stock: Some(12),
             tags: vec!["茶".into(), "green tea".into(), "茶".into(), " ".into()],
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -366,6 +367,7 @@ mod csv {
                 currency: Some("CNY".into()),
                 stock: Some(12),
                 tags: vec!["茶".into(), "=gift".into()],
+                ..Default::default()
             },
             ProductDraft {
                 sku: Some("=HYPERLINK(\"http://evil\")".into()),
@@ -375,6 +377,7 @@ mod csv {
                 currency: Some("EUR".into()),
                 stock: Some(-3),
                 tags: vec!["-minus".into(), "@at".into()],
+                ..Default::default()
             },
             ProductDraft {
                 sku: None,
@@ -384,6 +387,7 @@ mod csv {
                 currency: Some("JPY".into()),
                 stock: None,
                 tags: vec![],
+                ..Default::default()
             },
             ProductDraft {
                 name: "'=sneaky".into(),

@@ -18,6 +18,7 @@ mod shop_page;
 mod signage;
 mod stripe_webhooks;
 mod till_day;
+mod till_sale;
 mod wechat;
 // The test checkout page's hidden fields, read as the payments crate's tests read them.
 #[path = "../../../payments/tests/support/form.rs"]
@@ -38,6 +39,7 @@ pub async fn shop_with(currency: &str) -> (Shop, tempfile::TempDir) {
         locale: "zh-CN".into(),
         buy_link_base: "https://shop.example.com/p/".into(),
         public_url: String::new(),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -63,6 +65,7 @@ pub fn line(product_id: i64, quantity: u32) -> OrderLineDraft {
     OrderLineDraft {
         product_id,
         quantity,
+        ..Default::default()
     }
 }
 

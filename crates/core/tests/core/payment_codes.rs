@@ -288,6 +288,8 @@ fn sale(method: SaleMethod, items: &[(&str, u32)]) -> SaleRequest {
         currency: None,
         method,
         till: Some("  收银台 2 ".into()),
+        discount: None,
+        discount_reason: None,
         auth_code: None,
     }
 }

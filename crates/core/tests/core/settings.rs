@@ -41,6 +41,7 @@ async fn settings_are_validated_and_survive_reopening() {
             locale: "zh-CN".into(),
             buy_link_base: "https://shop.example.com/p/".into(),
             public_url: String::new(),
+            ..Default::default()
         }
     );
 }

@@ -609,6 +609,7 @@ async fn wechat_notifications_are_recorded_once_and_forgeries_refused() {
             lines: vec![shopcast_core::payments::till::OrderLineDraft {
                 product_id: tea.id,
                 quantity: 1,
+                ..Default::default()
             }],
             ..Default::default()
         })

@@ -91,6 +91,7 @@ pub fn draft(sku: &str, name: &str, description: &str, stock: Option<i64>) -> Pr
         currency: None,
         stock,
         tags: vec![],
+        ..Default::default()
     }
 }
 

@@ -8,23 +8,19 @@ use crate::error::{CoreError, Result};
 use crate::infra::now_ms;
 use crate::money::Money;
 use crate::payments::ledger::SalesChannel;
-use crate::payments::till::{Order, OrderLine, OrderStatus};
+use crate::payments::till::{Order, OrderLine, OrderStatus, PricedSale, tax_lines};
 
 /// Stores a checked order (status open) with its lines, in one transaction.
 pub(crate) async fn insert_order(
     pool: &SqlitePool,
     order_ref: &str,
-    lines: &[OrderLine],
-    total: &Money,
+    sale: &PricedSale,
     channel: SalesChannel,
     source_ref: Option<&str>,
     till: Option<&str>,
 ) -> Result<i64> {
     let mut tx = pool.begin().await?;
-    let id = insert_order_in(
-        &mut tx, order_ref, lines, total, channel, source_ref, None, till,
-    )
-    .await?;
+    let id = insert_order_in(&mut tx, order_ref, sale, channel, source_ref, None, till).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -41,15 +37,14 @@ const SETUP_HOLD_MS: i64 = 5 * 60 * 1000;
 pub(crate) async fn insert_held_order(
     pool: &SqlitePool,
     order_ref: &str,
-    lines: &[OrderLine],
-    total: &Money,
+    sale: &PricedSale,
     channel: SalesChannel,
     source_ref: Option<&str>,
     receipt_hash: &str,
 ) -> Result<std::result::Result<i64, (i64, i64)>> {
     let now = now_ms();
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    for line in lines {
+    for line in &sale.lines {
         let Some(product_id) = line.product_id else {
             continue;
         };
@@ -77,8 +72,7 @@ pub(crate) async fn insert_held_order(
     let id = insert_order_in(
         &mut tx,
         order_ref,
-        lines,
-        total,
+        sale,
         channel,
         source_ref,
         Some(receipt_hash),
@@ -89,12 +83,10 @@ pub(crate) async fn insert_held_order(
     Ok(Ok(id))
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn insert_order_in(
     conn: &mut sqlx::SqliteConnection,
     order_ref: &str,
-    lines: &[OrderLine],
-    total: &Money,
+    sale: &PricedSale,
     channel: SalesChannel,
     source_ref: Option<&str>,
     receipt_hash: Option<&str>,
@@ -102,25 +94,30 @@ async fn insert_order_in(
 ) -> Result<i64> {
     let now = now_ms();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO orders (created_at, updated_at, ref, status, total_minor, currency, channel, source_ref, receipt_hash, till)
-         VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO orders (created_at, updated_at, ref, status, total_minor, currency, channel, source_ref,
+                             receipt_hash, till, discount_minor, discount_reason, prices_include_tax)
+         VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(now)
     .bind(now)
     .bind(order_ref)
-    .bind(total.amount_minor)
-    .bind(&total.currency)
+    .bind(sale.total.amount_minor)
+    .bind(&sale.total.currency)
     .bind(channel.as_str())
     .bind(source_ref)
     .bind(receipt_hash)
     .bind(till)
+    .bind(sale.discount_minor)
+    .bind(&sale.discount_reason)
+    .bind(sale.prices_include_tax)
     .fetch_one(&mut *conn)
     .await?;
-    for line in lines {
+    for line in &sale.lines {
         sqlx::query(
             "INSERT INTO order_lines (order_id, product_id, quantity, unit_price_minor, currency, name, sku,
-                                      gross_minor, net_minor)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?8, ?8)",
+                                      gross_minor, net_minor, tax_minor, discount_minor, discount_reason,
+                                      tax_rate_name, tax_rate_ppm)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(id)
         .bind(line.product_id)
@@ -129,9 +126,13 @@ async fn insert_order_in(
         .bind(&line.unit_price.currency)
         .bind(&line.name)
         .bind(&line.sku)
-        // Untaxed and undiscounted until the till prices lines with tax rates and discounts:
-        // the line's gross and net are its price × quantity, as migration 0016 filled old lines.
-        .bind(line.unit_price.amount_minor * line.quantity)
+        .bind(line.gross_minor)
+        .bind(line.net_minor)
+        .bind(line.tax_minor)
+        .bind(line.discount_minor)
+        .bind(&line.discount_reason)
+        .bind(&line.tax_rate_name)
+        .bind(line.tax_rate_ppm)
         .execute(&mut *conn)
         .await?;
     }
@@ -140,16 +141,18 @@ async fn insert_order_in(
 
 pub async fn get_order(pool: &SqlitePool, id: i64) -> Result<Order> {
     let row = sqlx::query(
-        "SELECT id, ref, status, total_minor, currency, channel, source_ref, created_at, till
+        "SELECT id, ref, status, total_minor, currency, channel, source_ref, created_at, till,
+                discount_minor, discount_reason, prices_include_tax
          FROM orders WHERE id = ?",
     )
     .bind(id)
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| CoreError::not_found(format!("Order {id}")))?;
-    let lines = sqlx::query(
-        "SELECT product_id, name, sku, quantity, unit_price_minor, currency FROM order_lines
-         WHERE order_id = ? ORDER BY id",
+    let lines: Vec<OrderLine> = sqlx::query(
+        "SELECT product_id, name, sku, quantity, unit_price_minor, currency, gross_minor, net_minor,
+                tax_minor, discount_minor, discount_reason, tax_rate_name, tax_rate_ppm
+         FROM order_lines WHERE order_id = ? ORDER BY id",
     )
     .bind(id)
     .fetch_all(pool)
@@ -164,6 +167,13 @@ pub async fn get_order(pool: &SqlitePool, id: i64) -> Result<Order> {
             amount_minor: l.get(4),
             currency: l.get(5),
         },
+        gross_minor: l.get(6),
+        net_minor: l.get(7),
+        tax_minor: l.get(8),
+        discount_minor: l.get(9),
+        discount_reason: l.get(10),
+        tax_rate_name: l.get(11),
+        tax_rate_ppm: l.get(12),
     })
     .collect();
     Ok(Order {
@@ -176,9 +186,13 @@ pub async fn get_order(pool: &SqlitePool, id: i64) -> Result<Order> {
         },
         channel: SalesChannel::parse(row.get::<&str, _>("channel")).unwrap_or(SalesChannel::Till),
         source_ref: row.get("source_ref"),
+        taxes: tax_lines(&lines),
         lines,
         created_at: row.get("created_at"),
         till: row.get("till"),
+        discount_minor: row.get("discount_minor"),
+        discount_reason: row.get("discount_reason"),
+        prices_include_tax: row.get("prices_include_tax"),
     })
 }
 

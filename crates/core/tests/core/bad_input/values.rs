@@ -140,6 +140,7 @@ async fn hostile_prices_and_amounts_are_refused() {
                 .map(|(product_id, quantity)| OrderLineDraft {
                     product_id: *product_id,
                     quantity: *quantity,
+                    ..Default::default()
                 })
                 .collect(),
             amount: amount.map(str::to_string),
@@ -463,6 +464,7 @@ async fn hostile_settings_are_refused_and_change_nothing() {
         locale: "en".into(),
         buy_link_base: String::new(),
         public_url: String::new(),
+        ..Default::default()
     };
     tally.refused(
         "save settings with a bad zone",

@@ -1,0 +1,342 @@
+//! Taxes, discounts and barcodes at the till (till/tax.rs, till/taxes.rs): what a sale
+//! stores, and that the reports and the sales CSV show the same tax as the lines.
+
+use shopcast_core::payments::till::{OrderDraft, OrderLineDraft};
+use shopcast_core::reports::{ReportFilter, ReportFormat};
+use shopcast_core::{ErrorCode, ProductDraft, Shop};
+
+use crate::shop_with;
+
+async fn taxed(
+    shop: &Shop,
+    name: &str,
+    price: &str,
+    tax: Option<&str>,
+    barcode: Option<&str>,
+) -> i64 {
+    shop.create_product(&ProductDraft {
+        name: name.into(),
+        price: price.into(),
+        sku: Some(name.to_uppercase().replace(' ', "-")),
+        tax: tax.map(String::from),
+        barcode: barcode.map(String::from),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .id
+}
+
+fn line(product_id: i64, quantity: u32, discount: Option<&str>) -> OrderLineDraft {
+    OrderLineDraft {
+        product_id,
+        quantity,
+        discount: discount.map(String::from),
+        discount_reason: discount.map(|_| "damaged box".to_string()),
+    }
+}
+
+/// Tax per rate over the paid lines, by SQL over the ledger (independent of the code).
+async fn tax_by_rate(shop: &Shop) -> Vec<(String, i64)> {
+    sqlx::query_as(
+        "SELECT l.tax_rate_name, sum(l.tax_minor) FROM order_lines l JOIN orders o ON o.id = l.order_id
+         WHERE o.status = 'paid' AND l.tax_rate_name IS NOT NULL
+         GROUP BY l.tax_rate_name ORDER BY l.tax_rate_name",
+    )
+    .fetch_all(shop.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn taxes_and_discounts_price_the_sale_and_reach_the_reports() {
+    let (shop, dir) = shop_with("EUR").await;
+    shop.add_tax_rate("VAT 19 %", "19", true).await.unwrap();
+    let reduced = shop.add_tax_rate("VAT 7 %", "7%", false).await.unwrap();
+    assert_eq!(reduced.rate_ppm, 70_000);
+    // A second default replaces the first; names are unique whatever their case.
+    let err = shop.add_tax_rate("vat 7 %", "7", false).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict);
+    for bad in ["", "abc", "101", "-1", "7.12345"] {
+        let err = shop.add_tax_rate("Odd", bad, false).await.unwrap_err();
+        assert_eq!(err.field(), Some("percent"), "{bad}");
+    }
+    let rates = shop.tax_rates().await.unwrap();
+    assert_eq!(rates.iter().filter(|r| r.is_default).count(), 1);
+
+    let cup = taxed(&shop, "Cup", "11.90", None, None).await; // the default rate, 19 %
+    let book = taxed(
+        &shop,
+        "Book",
+        "4.99",
+        Some("vat 7 %"),
+        Some("4006381333931"),
+    )
+    .await;
+    let err = shop
+        .create_product(&ProductDraft {
+            name: "Ghost".into(),
+            price: "1".into(),
+            tax: Some("VAT 99".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.field(), Some("tax"));
+    assert!(err.to_string().contains("shopcast taxes add"), "{err}");
+
+    // Cup ×2 with 10 % off the line, Book ×3, and 5.00 off the whole sale.
+    let order = shop
+        .create_order(&OrderDraft {
+            lines: vec![line(cup, 2, Some("10%")), line(book, 3, None)],
+            discount: Some("5.00".into()),
+            discount_reason: Some("staff".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // Cup: 23.80 − 2.38 = 21.42; Book 14.97; subtotal 36.39, 5.00 shared 21.42 : 14.97
+    // → 2.94 (2.943…) and 2.06 (2.056…): Cup 18.48, Book 12.91.
+    let [c, b] = [&order.lines[0], &order.lines[1]];
+    assert_eq!((c.gross_minor, c.discount_minor), (1848, 238 + 294));
+    assert_eq!((b.gross_minor, b.discount_minor), (1291, 206));
+    // Tax in the price: 18.48 × 19/119 = 2.9506… → 2.95; 12.91 × 7/107 = 0.8445… → 0.84.
+    assert_eq!((c.tax_minor, c.net_minor), (295, 1553));
+    assert_eq!((b.tax_minor, b.net_minor), (84, 1207));
+    assert_eq!(c.tax_rate_name.as_deref(), Some("VAT 19 %"));
+    assert_eq!(b.tax_rate_ppm, 70_000);
+    assert_eq!(order.total.amount_minor, 1848 + 1291);
+    assert_eq!(order.discount_minor, 238 + 294 + 206);
+    assert_eq!(order.discount_reason.as_deref(), Some("staff"));
+    assert_eq!(
+        order
+            .taxes
+            .iter()
+            .map(|t| (t.name.as_str(), t.tax_minor))
+            .collect::<Vec<_>>(),
+        vec![("VAT 19 %", 295), ("VAT 7 %", 84)]
+    );
+    // What was stored reads back the same.
+    assert_eq!(shop.order(order.id).await.unwrap(), order);
+    shop.mark_paid_manually(order.id, "cash").await.unwrap();
+
+    // A US-style shop adds tax at the till: 10.00 at 8.875 % is 10.89.
+    shop.set_setting("shop.prices_include_tax", "false")
+        .await
+        .unwrap();
+    shop.add_tax_rate("NYC", "8.875", false).await.unwrap();
+    let hat = taxed(&shop, "Hat", "10.00", Some("NYC"), None).await;
+    let us = shop
+        .create_order(&OrderDraft {
+            lines: vec![line(hat, 1, None)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(!us.prices_include_tax);
+    assert_eq!(
+        (
+            us.lines[0].net_minor,
+            us.lines[0].tax_minor,
+            us.total.amount_minor
+        ),
+        (1000, 89, 1089)
+    );
+    shop.mark_paid_manually(us.id, "cash").await.unwrap();
+
+    // Refused discounts make no order.
+    for (discount, field) in [
+        ("150%", "discount"),
+        ("50.00", "discount"),
+        ("abc", "discount"),
+    ] {
+        let err = shop
+            .create_order(&OrderDraft {
+                lines: vec![line(hat, 1, None)],
+                discount: Some(discount.into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.field(), Some(field), "{discount}: {err}");
+    }
+    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders")
+        .fetch_one(shop.pool())
+        .await
+        .unwrap();
+    assert_eq!(orders, 2);
+
+    // The report's tax per rate is the sum over the lines, and discounts are shown.
+    let expected = tax_by_rate(&shop).await;
+    let today = jiff::Timestamp::now()
+        .in_tz("Asia/Shanghai")
+        .unwrap()
+        .date()
+        .to_string();
+    let filter = ReportFilter {
+        from: today.clone(),
+        to: today,
+        ..Default::default()
+    };
+    let summary = shop.report_summary(&filter, 10).await.unwrap();
+    let reported: Vec<(String, i64)> = summary
+        .taxes
+        .iter()
+        .map(|t| (t.name.clone(), t.tax_minor))
+        .collect();
+    assert_eq!(reported, expected);
+    let eur = &summary.totals[0];
+    assert_eq!(eur.gross_minor, 1848 + 1291 + 1089);
+    assert_eq!(eur.discount_minor, 738);
+    assert_eq!(eur.before_discounts_minor, eur.gross_minor + 738);
+    assert_eq!(eur.tax_minor, 295 + 84 + 89);
+
+    // The sales CSV: discount, tax_rate and tax after `test`, one row per line.
+    let csv_path = dir.path().join("sales.csv");
+    shop.export_report(
+        &filter,
+        ReportFormat::Csv,
+        Default::default(),
+        &csv_path,
+        Default::default(),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let tail: Vec<&str> = headers.iter().skip(headers.len() - 4).collect();
+    assert_eq!(tail, ["test", "discount", "tax_rate", "tax"]);
+    let mut from_csv: std::collections::BTreeMap<String, i64> = Default::default();
+    for row in reader.records() {
+        let row = row.unwrap();
+        let rate = row.get(headers.len() - 2).unwrap();
+        let tax = row.get(headers.len() - 1).unwrap();
+        if !rate.is_empty() {
+            *from_csv.entry(rate.into()).or_default() +=
+                (tax.parse::<f64>().unwrap() * 100.0).round() as i64;
+        }
+    }
+    assert_eq!(from_csv.into_iter().collect::<Vec<_>>(), expected);
+}
+
+#[tokio::test]
+async fn barcodes_are_checked_unique_and_found_as_scanned() {
+    let (shop, _dir) = shop_with("USD").await;
+    // UPC-A 036000291452 is the EAN-13 0036000291452: one product.
+    let soap = taxed(&shop, "Soap", "3.50", None, Some("0 36000 29145 2")).await;
+    let found = shop
+        .product_by_barcode("0036000291452")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, soap);
+    assert_eq!(found.barcode.as_deref(), Some("036000291452"));
+    let err = shop
+        .create_product(&ProductDraft {
+            name: "Soap again".into(),
+            price: "1".into(),
+            barcode: Some("0036000291452".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict);
+    assert_eq!(err.field(), Some("barcode"));
+    for bad in ["4006381333932", "12345", "40063813339x1"] {
+        let err = shop
+            .create_product(&ProductDraft {
+                name: "Bad".into(),
+                price: "1".into(),
+                barcode: Some(bad.into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.field(), Some("barcode"), "{bad}: {err}");
+    }
+    assert!(
+        shop.product_by_barcode("4006381333931")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(shop.product_by_barcode("4006381333932").await.is_err());
+}
+
+#[tokio::test]
+async fn the_catalog_csv_carries_tax_barcode_and_low_stock() {
+    let (shop, dir) = shop_with("CNY").await;
+    shop.add_tax_rate("增值税 13 %", "13", true).await.unwrap();
+    let file = dir.path().join("in.csv");
+    std::fs::write(
+        &file,
+        "sku,name,price,stock,tags,tax,barcode,low_stock\n\
+         T-1,绿茶,88,3,,增值税 13 %,6901234567892,5\n\
+         T-2,红茶,66,10,,,,\n",
+    )
+    .unwrap();
+    let report = shop.import_catalog(&file, false).await.unwrap();
+    assert!(report.applied, "{report:?}");
+    let out = dir.path().join("out.csv");
+    shop.export_catalog(&out).await.unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "sku,name,description,price,currency,stock,tags,tax,barcode,low_stock"
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        "T-1,绿茶,,88.00,CNY,3,,增值税 13 %,6901234567892,5"
+    );
+    // The round trip is exact: importing the export changes nothing.
+    let again = shop.import_catalog(&out, false).await.unwrap();
+    assert_eq!((again.created, again.updated), (0, 2));
+    shop.export_catalog(&out).await.unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
+    // Running low: at or below its level.
+    let page = shop
+        .list_products(&shopcast_core::ProductQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let tea = page
+        .items
+        .iter()
+        .find(|p| p.sku.as_deref() == Some("T-1"))
+        .unwrap();
+    assert!(tea.is_low());
+    assert!(
+        !page
+            .items
+            .iter()
+            .find(|p| p.sku.as_deref() == Some("T-2"))
+            .unwrap()
+            .is_low()
+    );
+
+    // Unknown rates, bad check digits and a barcode twice are refused by line; nothing written.
+    std::fs::write(
+        &file,
+        "sku,name,price,tax,barcode\n\
+         X-1,A,1,VAT 99,\n\
+         X-2,B,1,,6901234567891\n\
+         X-3,C,1,,96385074\n\
+         X-4,D,1,,96385074\n",
+    )
+    .unwrap();
+    let report = shop.import_catalog(&file, false).await.unwrap();
+    assert!(!report.applied);
+    let fields: Vec<(u64, Option<&str>)> = report
+        .errors
+        .iter()
+        .map(|e| (e.line, e.field.as_deref()))
+        .collect();
+    assert_eq!(
+        fields,
+        [(2, Some("tax")), (3, Some("barcode")), (5, Some("barcode"))]
+    );
+}

@@ -1,0 +1,125 @@
+//! Till screen and settings: tax rates, receipts (PDF and printer) and the till's day; thin
+//! calls into the engine.
+
+use shopcast_core::till::day::{TillDay, TillReport};
+use shopcast_core::till::receipt::PrintedReceipt;
+use shopcast_core::till::taxes::TaxRate;
+use tauri::State;
+
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_tax_rates(state: State<'_, AppState>) -> ApiResult<Vec<TaxRate>> {
+    Ok(state.shop.tax_rates().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn add_tax_rate(
+    state: State<'_, AppState>,
+    name: String,
+    percent: String,
+    is_default: bool,
+) -> ApiResult<TaxRate> {
+    Ok(state.shop.add_tax_rate(&name, &percent, is_default).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_default_tax_rate(state: State<'_, AppState>, name: String) -> ApiResult<TaxRate> {
+    Ok(state.shop.set_default_tax_rate(&name).await?)
+}
+
+/// Prints the order's receipt on the shop's receipt printer (or `printer`).
+#[tauri::command]
+#[specta::specta]
+pub async fn print_receipt(
+    state: State<'_, AppState>,
+    order_id: i64,
+    printer: Option<String>,
+) -> ApiResult<PrintedReceipt> {
+    Ok(state
+        .shop
+        .print_receipt(order_id, printer.as_deref())
+        .await?)
+}
+
+/// Prints the receipt when the shop prints one after every sale; `None` when it does not.
+#[tauri::command]
+#[specta::specta]
+pub async fn auto_print_receipt(
+    state: State<'_, AppState>,
+    order_id: i64,
+) -> ApiResult<Option<PrintedReceipt>> {
+    Ok(state.shop.auto_print_receipt(order_id).await?)
+}
+
+/// Writes the order's receipt as a PDF to `path` (chosen in the save dialog).
+#[tauri::command]
+#[specta::specta]
+pub async fn save_receipt_pdf(
+    state: State<'_, AppState>,
+    order_id: i64,
+    paper: Option<String>,
+    path: std::path::PathBuf,
+) -> ApiResult<()> {
+    let path = state.files.check_write(&path)?;
+    let pdf = state.shop.receipt_pdf(order_id, paper.as_deref()).await?;
+    shopcast_core::infra::write_file_atomically(&path, &pdf)?;
+    Ok(())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn till_days(
+    state: State<'_, AppState>,
+    till: Option<String>,
+) -> ApiResult<Vec<TillDay>> {
+    Ok(state.shop.till_days(till.as_deref()).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn open_till(
+    state: State<'_, AppState>,
+    till: Option<String>,
+    float: String,
+) -> ApiResult<TillDay> {
+    Ok(state.shop.open_till(till.as_deref(), &float).await?)
+}
+
+/// The X report: the open day so far (writes nothing).
+#[tauri::command]
+#[specta::specta]
+pub async fn till_x_report(
+    state: State<'_, AppState>,
+    till: Option<String>,
+) -> ApiResult<TillReport> {
+    Ok(state.shop.till_report(till.as_deref()).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn close_till(
+    state: State<'_, AppState>,
+    till: Option<String>,
+    counted: String,
+) -> ApiResult<TillReport> {
+    Ok(state.shop.close_till(till.as_deref(), &counted).await?)
+}
+
+/// Writes an X or Z report as a PDF to `path`.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_till_report_pdf(
+    state: State<'_, AppState>,
+    report: TillReport,
+    path: std::path::PathBuf,
+) -> ApiResult<()> {
+    let path = state.files.check_write(&path)?;
+    let pdf = state.shop.till_report_pdf(&report, None).await?;
+    shopcast_core::infra::write_file_atomically(&path, &pdf)?;
+    Ok(())
+}
