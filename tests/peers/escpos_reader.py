@@ -8,7 +8,8 @@ ends before its declared length, is listed under "unknown" (hex), never skipped 
     python3 escpos_reader.py serve --port 9100 --out DIR [--count N]
     python3 escpos_reader.py selftest
 
-decode JSON: {"lines": [text lines as printed], "qr": [payloads stored by GS ( k fn 80],
+decode JSON: {"lines": [text lines as printed], "widths": [columns of font A each line
+takes on paper: a Kanji-mode character is two, GS ! multiplies], "qr": [payloads stored by GS ( k fn 80],
 "qr_printed": n (fn 81), "cuts": n, "cut_last": bool (only whitespace/LF after the last
 cut), "drawer_kicks": [[m, t1, t2]] (ESC p), "images": [[width_px, height_px]], "inits": n
 (ESC @), "unknown": [hex], "unprinted": text left in the buffer with no LF after it,
@@ -73,7 +74,6 @@ ESC_FIXED = {
     0x7B: 1,  # ESC { n    upside-down
 }
 GS_FIXED = {
-    0x21: 1,  # GS ! n     character size
     0x24: 2,  # GS $ nL nH absolute vertical position (page mode)
     0x2F: 1,  # GS / m     print downloaded bit image
     0x3A: 0,  # GS :       macro definition start/end
@@ -110,6 +110,9 @@ class Reader:
         self.lines = []
         self.text = bytearray()  # bytes of the line being built, in the current encoding
         self.line = ""  # decoded part of the line being built (encodings may change in it)
+        self.widths = []
+        self.width = 0  # columns of font A the line being built takes on paper
+        self.wide = 1  # GS ! width multiplier
         self.chinese = False
         self.table = 0
         self.qr = []
@@ -130,21 +133,28 @@ class Reader:
         self.text.clear()
         if self.chinese:
             try:
-                self.line += raw.decode("gb18030")
+                text = raw.decode("gb18030")
             except UnicodeDecodeError:
                 self.unknown.append("bad GB18030 text: " + raw.hex())
-                self.line += raw.decode("gb18030", errors="replace")
+                text = raw.decode("gb18030", errors="replace")
+            # Kanji mode prints every multi-byte character in the 24-dot Kanji font: two
+            # columns of the 12-dot font A, whatever the character is.
+            self.width += sum(1 if ord(c) < 0x80 else 2 for c in text) * self.wide
+            self.line += text
         else:
             codec = CODE_TABLES.get(self.table)
             if codec is None:
                 self.unknown.append(f"text in code table {self.table}: " + raw.hex())
                 codec = "cp437"
             self.line += raw.decode(codec)
+            self.width += len(raw) * self.wide
 
     def end_line(self):
         self.flush_text()
         self.lines.append(self.line)
+        self.widths.append(self.width)
         self.line = ""
+        self.width = 0
 
     def set_chinese(self, on):
         self.flush_text()
@@ -223,6 +233,7 @@ class Reader:
             self.inits += 1
             self.chinese = False
             self.table = 0
+            self.wide = 1
         elif c == 0x74:  # ESC t n select code table
             arg = self.need(start, 1)
             if arg is not None:
@@ -234,6 +245,7 @@ class Reader:
                 self.end_line()
                 for _ in range(max(arg[0] - 1, 0)):
                     self.lines.append("")
+                self.widths.append(0)
         elif c in (0x4A, 0x65):  # ESC J n feed n dots / ESC e n reverse feed n lines
             if self.need(start, 1) is not None:
                 self.end_line()
@@ -286,7 +298,12 @@ class Reader:
         if head is None:
             return
         c = head[0]
-        if c == 0x56:  # GS V m [n] cut
+        if c == 0x21:  # GS ! n character size: width (n >> 4) + 1, height (n & 7) + 1
+            arg = self.need(start, 1)
+            if arg is not None:
+                self.flush_text()
+                self.wide = (arg[0] >> 4 & 7) + 1
+        elif c == 0x56:  # GS V m [n] cut
             arg = self.need(start, 1)
             if arg is None:
                 return
@@ -459,6 +476,7 @@ class Reader:
         tail = self.data[self.cut_end :] if self.cut_end is not None else b""
         return {
             "lines": self.lines,
+            "widths": self.widths,
             "qr": self.qr,
             "qr_printed": self.qr_printed,
             "cuts": self.cuts,
@@ -549,6 +567,7 @@ def selftest():
     got = decode(stream)
     want = {
         "lines": ["Shop", "龙井 tea", "café", ""],
+        "widths": [4, 16, 8, 0],  # GS ! 0x11 doubles the width from line 2 on
         "qr": [link.decode()],
         "qr_printed": 1,
         "cuts": 1,

@@ -88,16 +88,18 @@ struct Out {
 
 impl Out {
     fn text_line(&mut self, line: &str) {
-        // ASCII goes as is; anything else inside FS & … FS . as GB18030.
+        // ASCII and the Latin signs of code page 1252 (¥, €, é…) go as single bytes; the rest
+        // inside FS & … FS . as GB18030. Kanji mode prints every character in its 24-dot font,
+        // so a ¥ there would take two columns where `char_columns` counts one.
         let mut run = String::new();
         for c in line.chars() {
-            if c.is_ascii() && !c.is_ascii_control() {
+            if let Some(byte) = single_byte(c) {
                 self.flush_run(&mut run);
                 if self.in_kanji {
                     self.bytes.extend_from_slice(&[0x1C, 0x2E]);
                     self.in_kanji = false;
                 }
-                self.bytes.push(c as u8);
+                self.bytes.push(byte);
             } else if !c.is_control() {
                 run.push(c);
             }
@@ -130,6 +132,22 @@ impl Out {
 
     fn align(&mut self, n: u8) {
         self.bytes.extend_from_slice(&[0x1B, 0x61, n]);
+    }
+}
+
+/// The byte of `c` in code page 1252 (selected by ESC t 16), for printable characters.
+fn single_byte(c: char) -> Option<u8> {
+    if c.is_control() {
+        return None;
+    }
+    if c.is_ascii() {
+        return Some(c as u8);
+    }
+    let mut buf = [0u8; 4];
+    let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(c.encode_utf8(&mut buf));
+    match (&*bytes, unmappable) {
+        ([byte], false) => Some(*byte),
+        _ => None,
     }
 }
 
@@ -186,7 +204,8 @@ fn qr_commands(data: &str) -> Vec<u8> {
 pub fn receipt_bytes(receipt: &Receipt, opts: &EscPosOptions) -> Vec<u8> {
     let cols = opts.columns.max(16) as usize;
     let mut out = Out {
-        bytes: vec![0x1B, 0x40],
+        // ESC @, then ESC t 16: code page 1252 for the Latin signs sent outside Kanji mode.
+        bytes: vec![0x1B, 0x40, 0x1B, 0x74, 16],
         chinese: opts.chinese,
         in_kanji: false,
     };
@@ -307,7 +326,9 @@ mod tests {
             drawer_kick: true,
         };
         let b = receipt_bytes(&receipt(), &opts);
-        assert_eq!(&b[..2], &[0x1B, 0x40]);
+        assert_eq!(&b[..5], &[0x1B, 0x40, 0x1B, 0x74, 16]);
+        // ¥ is one column on paper only outside Kanji mode: byte 0xA5 of code page 1252.
+        assert!(find(&b, b"\xA524.00\n") && !find(&b, &[0x1C, 0x26, 0x81, 0x30]));
         let (tea, _, _) = encoding_rs::GB18030.encode("绿茶");
         let mut kanji = vec![0x1C, 0x26];
         kanji.extend_from_slice(&tea);
