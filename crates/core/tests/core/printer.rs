@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use shopcast_core::ErrorCode;
 use shopcast_core::till::printer::{self, PrinterTarget};
+use shopcast_print::Logo;
 use shopcast_print::receipt::escpos::{self, Chinese, EscPosOptions};
 use shopcast_print::receipt::{Receipt, ReceiptLine};
 
@@ -62,10 +63,20 @@ impl Reader {
     }
 }
 
+/// A 44 × 20 logo, black on its left half: six bytes (48 dots) a raster row.
+fn logo() -> Logo {
+    let img = image::RgbImage::from_fn(44, 20, |x, _| {
+        image::Rgb(if x < 22 { [0, 0, 0] } else { [255; 3] })
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    Logo::from_image_bytes(png.get_ref()).unwrap()
+}
+
 fn receipt() -> Receipt {
     Receipt {
         shop_name: "茶馆 Tea House".into(),
-        logo: None,
+        logo: Some(logo()),
         header_lines: vec!["杭州西湖区".into()],
         order_ref: "A-1001".into(),
         time_text: "2026-12-02 12:00".into(),
@@ -131,11 +142,15 @@ async fn a_receipt_sent_over_tcp_reads_back_with_its_chinese_qr_drawer_and_cut()
     // no line is wider than the paper, and the total is right-aligned to its edge.
     let widths = got["widths"].as_array().unwrap();
     for (line, width) in lines.iter().zip(widths) {
-        assert!(width.as_u64().unwrap() <= 32, "{line:?} takes {width} columns");
+        assert!(
+            width.as_u64().unwrap() <= 32,
+            "{line:?} takes {width} columns"
+        );
     }
     let total = lines.iter().position(|l| l.starts_with("合计")).unwrap();
     assert!(lines[total].ends_with("¥38.00"), "{}", lines[total]);
     assert_eq!(widths[total], 32, "{:?}", lines[total]);
+    assert_eq!(got["images"], serde_json::json!([[48, 20]]));
     assert_eq!(got["qr"], serde_json::json!([LINK]));
     assert_eq!(got["qr_printed"], 1);
     assert_eq!(got["drawer_kicks"], serde_json::json!([[0, 25, 250]]));
