@@ -35,6 +35,7 @@ mod preview;
 pub mod qr;
 pub mod receipt;
 pub mod report;
+mod roll;
 pub mod signage;
 mod text_fit;
 pub mod till_report;
@@ -44,8 +45,10 @@ pub use error::PrintError;
 pub use logo::{LOGO_MAX_PX, Logo, RenderOptions};
 pub use preview::{preview_svg, preview_svg_with};
 pub use qr::{EcLevel, Matrix, QrCode, to_png, to_svg};
+pub use receipt::{Paper, Receipt, ReceiptLine, receipt_pdf};
 pub use report::{ReportDoc, render_report};
 pub use signage::{
     BoxMm, GridSpec, PageLayout, PageSize, PlacedBarcode, PlacedSign, PlacedText, Sign, Template,
     TemplateKind, TextRole, layout, layout_with, render, render_with,
 };
+pub use till_report::{TillReportDoc, render_till_report};

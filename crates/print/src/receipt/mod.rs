@@ -2,6 +2,9 @@
 //! byte stream for thermal printers (GB18030 text, raster logo, QR, cut, drawer kick).
 
 pub mod escpos;
+pub mod pdf;
+
+pub use pdf::receipt_pdf;
 
 use crate::Logo;
 

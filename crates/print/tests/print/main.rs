@@ -16,7 +16,9 @@ use shopcast_print::{
 };
 
 mod barcode;
+mod receipt;
 mod report;
+mod till_report;
 
 const MM_TO_PT: f32 = 72.0 / 25.4;
 
