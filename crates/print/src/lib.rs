@@ -1,4 +1,4 @@
-//! Printable material for Shopcast: QR codes and shop signage PDFs.
+//! Printable material for Shopcast: QR codes, signage, receipts and till reports.
 //!
 //! This crate takes plain data only (no dependency on `shopcast-core`):
 //!
@@ -6,6 +6,10 @@
 //! * [`signage`]: lay out [`signage::Sign`]s on a [`signage::Template`] (label sheets,
 //!   shelf cards, table tents) and [`signage::render`] them to a PDF with vector QR
 //!   codes and subset-embedded fonts (Latin + CJK).
+//! * [`barcode`]: GS1 check digits, GTINs cleaned and checked, EAN-13 bar patterns (drawn
+//!   beside the QR when a [`Sign`] has a `barcode`).
+//! * [`receipt`]: a sale as a PDF ([`receipt_pdf`], 58/80 mm roll or A4) or ESC/POS bytes.
+//! * [`till_report`]: the till's X and Z reports as a PDF, in the receipt's column.
 //! * An optional shop [`Logo`] on every sign: [`render_with`] / [`preview_svg_with`]
 //!   with [`RenderOptions`] (the PDF embeds it once and reuses it on every sign).
 //!

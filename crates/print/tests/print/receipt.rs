@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use shopcast_print::{Logo, Paper, Receipt, ReceiptLine, receipt_pdf};
 
-use super::{artifacts_dir, logo_png, qpdf_check, run, run_ok};
+use super::{artifacts_dir, fonts_embedded_and_subset, logo_png, qpdf_check, run, run_ok};
 
 const LINK: &str = "https://shop.example.com/r/ORD-1042?k=7f3a";
 
@@ -146,6 +146,11 @@ fn check(case: &str, paper: Paper, width_pt: f32) {
         &receipt_pdf(&receipt(2), paper).unwrap(),
     );
     qpdf_check(case, &pdf);
+    let fonts = fonts_embedded_and_subset(case, &pdf);
+    assert!(
+        fonts.contains("DroidSansFallback"),
+        "{case}: CJK font in\n{fonts}"
+    );
     let ((w, h), pages) = page_size(&pdf);
     assert!((w - width_pt).abs() < 0.1, "{case}: page width {w} pt");
     assert_eq!(pages, 1, "{case}: one page");
