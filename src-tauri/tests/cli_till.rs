@@ -346,3 +346,22 @@ fn a_day_at_the_till_closes_with_a_z_report_that_cannot_change() {
     assert_eq!(again["countedMinor"], 22700);
     assert_eq!(again["differenceMinor"], -80);
 }
+
+#[test]
+fn labels_carry_the_products_ean_13_beside_its_qr() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    vat_shop(data);
+    let pdf = data.join("labels.pdf");
+    stdout(&shopcast(
+        data,
+        &["signage", "--template", "a4-3x8", "--sku", "A,B", "--out", pdf.to_str().unwrap()],
+    ));
+    let mut codes = support::qr_codes_on_first_page(&pdf, &data.join("scratch"));
+    codes.sort();
+    // Tea has a barcode, the book none: one EAN-13 and two QR links.
+    assert_eq!(codes.len(), 3, "{codes:?}");
+    assert_eq!(codes[0], "4006381333931");
+    assert!(codes[1].starts_with("https://shop.example.com/p/A?src=qr&sign=S"), "{codes:?}");
+    assert!(codes[2].starts_with("https://shop.example.com/p/B?src=qr&sign=S"), "{codes:?}");
+}

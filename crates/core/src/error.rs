@@ -256,6 +256,7 @@ crate::infra::text_enum! {
     ReportRowCells = "report_row_cells",
     ReportLinks = "report_links",
     InvalidReport = "invalid_report",
+    BarcodeInvalid = "barcode_invalid",
     }
 }
 

@@ -298,7 +298,6 @@ async fn priced_sale(
     let inclusive = settings.prices_include_tax;
     let mut lines = Vec::new();
     let mut to_price = Vec::new();
-    let mut conn = pool.acquire().await?;
     for line in &draft.lines {
         if line.quantity == 0 || line.quantity > MAX_QUANTITY {
             return Err(CoreError::invalid(
@@ -309,7 +308,7 @@ async fn priced_sale(
         let (name, sku, unit_price) = crate::catalog::store::sale_facts(pool, line.product_id)
             .await?
             .ok_or_else(|| CoreError::not_found(format!("Product {}", line.product_id)))?;
-        let rate = crate::till::taxes::rate_for_product(&mut conn, line.product_id).await?;
+        let rate = crate::till::taxes::rate_for_product(pool, line.product_id).await?;
         let discount = typed_discount(line.discount.as_deref(), &unit_price.currency)?;
         let discount_reason = reason(line.discount_reason.as_deref())?;
         to_price.push(LineToPrice {
@@ -333,7 +332,6 @@ async fn priced_sale(
             tax_rate_name: rate.map(|r| r.0),
         });
     }
-    drop(conn);
     let order_reason = reason(draft.discount_reason.as_deref())?;
     if lines.is_empty() {
         let typed = draft.amount.as_deref().unwrap_or("").trim();

@@ -246,7 +246,7 @@ impl Shop {
                 sku: line.sku.clone(),
                 quantity: line.quantity,
                 amount_text: Money {
-                    amount_minor: line.unit_price.amount_minor.saturating_mul(line.quantity),
+                    amount_minor: line.gross_minor,
                     currency: line.unit_price.currency.clone(),
                 }
                 .format_local(locale),

@@ -32,6 +32,10 @@ pub struct SignContent {
     /// Formatted for the shop's locale: "¥88.00", "12,50 €".
     pub price_text: String,
     pub qr_payload: String,
+    /// The product's barcode as the 13 digits of an EAN-13 (UPC-A with a leading 0), drawn
+    /// beside the QR where the template has room; `None` without one (or for GTIN-8/14).
+    #[serde(default)]
+    pub barcode: Option<String>,
 }
 
 /// A batch about to be printed: its id and one sign per product (copies are the renderer's).
@@ -167,6 +171,11 @@ pub(crate) fn plan(
                     Some(link) => link,
                     None => tracked_buy_link(settings, product, &[("src", "qr"), ("sign", &id)])?,
                 },
+                barcode: product
+                    .barcode
+                    .as_deref()
+                    .and_then(|b| shopcast_print::barcode::normalize_gtin(b).ok())
+                    .and_then(|gtin| gtin.ean13()),
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -352,7 +361,7 @@ fn print_signs(batch: &SignageBatch, call_to_action: Option<&str>) -> Vec<shopca
             price_text: sign.price_text.clone(),
             qr_payload: sign.qr_payload.clone(),
             call_to_action: call_to_action.map(str::to_string),
-            barcode: None,
+            barcode: sign.barcode.clone(),
         })
         .collect()
 }

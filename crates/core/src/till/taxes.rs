@@ -82,7 +82,7 @@ impl RateNames {
 
 /// The rate a product is sold at: its own, else the shop's default, else none (0 %).
 pub(crate) async fn rate_for_product(
-    conn: &mut sqlx::SqliteConnection,
+    pool: &SqlitePool,
     product_id: i64,
 ) -> Result<Option<(String, i64)>> {
     Ok(sqlx::query_as(
@@ -92,7 +92,7 @@ pub(crate) async fn rate_for_product(
     )
     .bind(product_id)
     .bind(product_id)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(pool)
     .await?)
 }
 
