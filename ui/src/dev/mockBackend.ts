@@ -50,6 +50,16 @@ const ADJ = ['Red', 'Blue', 'Linen', 'Organic', 'Handmade', 'Vintage', 'Large', 
 const NOUN = ['Mug', 'Tote bag', 'Notebook', 'Candle', 'Tea', 'Scarf', 'Poster', 'Soap', '茶杯', '香皂', 'Keyring 🔑'];
 const TAGS = ['gift', 'summer', 'kitchen', 'bestseller', '新品', 'eco', 'sale'];
 
+const RECEIPT_DEFAULTS = {
+  pricesIncludeTax: true,
+  receiptPaper: '80mm',
+  receiptPrinter: '',
+  receiptAutoPrint: false,
+  receiptDrawerKick: false,
+  receiptChinese: 'gb18030',
+  receiptFooter: '',
+};
+
 function makeProduct(id: number, currency: string, now: number): Product {
   const name = `${ADJ[id % ADJ.length]} ${NOUN[(id * 7) % NOUN.length]} ${id}`;
   const photos: Photo[] =
@@ -64,6 +74,9 @@ function makeProduct(id: number, currency: string, now: number): Product {
     tags: [TAGS[id % TAGS.length], ...(id % 2 ? [TAGS[(id + 3) % TAGS.length]] : [])],
     archived: id % 17 === 0,
     photos,
+    tax: null,
+    barcode: null,
+    lowStock: id % 6 === 0 ? 5 : null,
     createdAt: now - id * 3_600_000,
     updatedAt: now - id * 1_800_000,
   };
@@ -79,6 +92,8 @@ function summary(p: Product): ProductSummary {
     tags: p.tags,
     archived: p.archived,
     thumb: p.photos[0]?.hash ?? null,
+    barcode: p.barcode,
+    lowStock: p.lowStock,
   };
 }
 
@@ -97,8 +112,9 @@ export function installMockBackend(params: URLSearchParams): void {
 
   let settings: ShopSettings =
     mode === 'empty'
-      ? { name: '', currency: 'USD', timezone: 'UTC', locale: 'en', buyLinkBase: '', publicUrl: '' }
+      ? { name: '', currency: 'USD', timezone: 'UTC', locale: 'en', buyLinkBase: '', publicUrl: '', ...RECEIPT_DEFAULTS }
       : {
+          ...RECEIPT_DEFAULTS,
           name: params.get('shop') ?? 'Corner Shop 街角小店',
           currency: params.get('currency') ?? 'EUR',
           timezone: 'Europe/Berlin',
@@ -139,6 +155,9 @@ export function installMockBackend(params: URLSearchParams): void {
       tags: d.tags,
       archived: base.archived ?? false,
       photos: base.photos ?? [],
+      tax: d.tax || null,
+      barcode: d.barcode || null,
+      lowStock: d.lowStock ?? null,
       createdAt: base.createdAt ?? Date.now(),
       updatedAt: Date.now(),
     };
@@ -182,6 +201,10 @@ export function installMockBackend(params: URLSearchParams): void {
       }
       case 'get_product':
         return get(a.id);
+      case 'product_by_barcode':
+        return [...products.values()].find((p) => p.barcode === a.barcode && !p.archived) ?? null;
+      case 'list_tax_rates':
+        return [{ id: 1, name: 'VAT 19 %', ratePpm: 190_000, percent: '19', isDefault: true }, { id: 2, name: 'VAT 7 %', ratePpm: 70_000, percent: '7', isDefault: false }];
       case 'create_product': {
         const p = applyDraft(a.draft, {});
         products.set(p.id, p);

@@ -70,6 +70,14 @@ export type {
   CodePayment,
   WechatConnect,
   WechatSetup,
+  PrintedReceipt,
+  TaxLine,
+  TaxRate,
+  TaxRow,
+  TaxSum,
+  TillDay,
+  TillReport,
+  MethodSales,
 } from './bindings';
 
 /**
@@ -160,6 +168,8 @@ export const api = {
 
   listProducts: unwrapped(commands.listProducts),
   getProduct: unwrapped(commands.getProduct),
+  /** The product on sale whose barcode is this (a scan at the till), or null. */
+  productByBarcode: unwrapped(commands.productByBarcode),
   createProduct: unwrapped(commands.createProduct),
   updateProduct: unwrapped(commands.updateProduct),
   setArchived: unwrapped(commands.setArchived),
@@ -216,6 +226,21 @@ export const api = {
    */
   chargePaymentCode: unwrapped(commands.chargePaymentCode),
   disconnectProvider: unwrapped(commands.disconnectProvider),
+
+  listTaxRates: unwrapped(commands.listTaxRates),
+  /** `percent` as typed ("19", "8.875"). */
+  addTaxRate: unwrapped(commands.addTaxRate),
+  setDefaultTaxRate: unwrapped(commands.setDefaultTaxRate),
+  /** Prints on the shop's receipt printer, or on `printer` when given. */
+  printReceipt: unwrapped(commands.printReceipt),
+  /** Prints when the shop prints after every sale; null when it does not. */
+  autoPrintReceipt: unwrapped(commands.autoPrintReceipt),
+  saveReceiptPdf: unwrapped(commands.saveReceiptPdf),
+  tillDays: unwrapped(commands.tillDays),
+  openTill: unwrapped(commands.openTill),
+  tillXReport: unwrapped(commands.tillXReport),
+  closeTill: unwrapped(commands.closeTill),
+  saveTillReportPdf: unwrapped(commands.saveTillReportPdf),
 
   /** Today so far and the last 30 days, in the shop's time zone. */
   dashboard: unwrapped(commands.dashboard),

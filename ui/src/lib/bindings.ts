@@ -44,6 +44,8 @@ export const commands = {
 	checkShopPageReachable: () => typedError<ShopPageReachability, ApiError>(__TAURI_INVOKE("check_shop_page_reachable")),
 	listProducts: (query: ProductQuery) => typedError<ProductPage, ApiError>(__TAURI_INVOKE("list_products", { query })),
 	getProduct: (id: number) => typedError<Product, ApiError>(__TAURI_INVOKE("get_product", { id })),
+	/**  The product a scanner's barcode names (the till's search), if one is on sale. */
+	productByBarcode: (barcode: string) => typedError<Product | null, ApiError>(__TAURI_INVOKE("product_by_barcode", { barcode })),
 	createProduct: (draft: ProductDraft) => typedError<Product, ApiError>(__TAURI_INVOKE("create_product", { draft })),
 	updateProduct: (id: number, draft: ProductDraft) => typedError<Product, ApiError>(__TAURI_INVOKE("update_product", { id, draft })),
 	setArchived: (id: number, archived: boolean) => typedError<Product, ApiError>(__TAURI_INVOKE("set_archived", { id, archived })),
@@ -93,6 +95,22 @@ export const commands = {
 	/**  "Scan customer's code" at the till: the payment code (付款码) as the scanner typed it. */
 	chargePaymentCode: (orderId: number, authCode: string) => typedError<CodePayment, ApiError>(__TAURI_INVOKE("charge_payment_code", { orderId, authCode })),
 	disconnectProvider: (providerName: string) => typedError<null, ApiError>(__TAURI_INVOKE("disconnect_provider", { providerName })),
+	listTaxRates: () => typedError<TaxRate[], ApiError>(__TAURI_INVOKE("list_tax_rates")),
+	addTaxRate: (name: string, percent: string, isDefault: boolean) => typedError<TaxRate, ApiError>(__TAURI_INVOKE("add_tax_rate", { name, percent, isDefault })),
+	setDefaultTaxRate: (name: string) => typedError<TaxRate, ApiError>(__TAURI_INVOKE("set_default_tax_rate", { name })),
+	/**  Prints the order's receipt on the shop's receipt printer (or `printer`). */
+	printReceipt: (orderId: number, printer: string | null) => typedError<PrintedReceipt, ApiError>(__TAURI_INVOKE("print_receipt", { orderId, printer })),
+	/**  Prints the receipt when the shop prints one after every sale; `None` when it does not. */
+	autoPrintReceipt: (orderId: number) => typedError<PrintedReceipt | null, ApiError>(__TAURI_INVOKE("auto_print_receipt", { orderId })),
+	/**  Writes the order's receipt as a PDF to `path` (chosen in the save dialog). */
+	saveReceiptPdf: (orderId: number, paper: string | null, path: string) => typedError<null, ApiError>(__TAURI_INVOKE("save_receipt_pdf", { orderId, paper, path })),
+	tillDays: (till: string | null) => typedError<TillDay[], ApiError>(__TAURI_INVOKE("till_days", { till })),
+	openTill: (till: string | null, float: string) => typedError<TillDay, ApiError>(__TAURI_INVOKE("open_till", { till, float })),
+	/**  The X report: the open day so far (writes nothing). */
+	tillXReport: (till: string | null) => typedError<TillReport, ApiError>(__TAURI_INVOKE("till_x_report", { till })),
+	closeTill: (till: string | null, counted: string) => typedError<TillReport, ApiError>(__TAURI_INVOKE("close_till", { till, counted })),
+	/**  Writes an X or Z report as a PDF to `path`. */
+	saveTillReportPdf: (report: TillReport, path: string) => typedError<null, ApiError>(__TAURI_INVOKE("save_till_report_pdf", { report, path })),
 	dashboard: (includeTest: boolean) => typedError<Dashboard, ApiError>(__TAURI_INVOKE("dashboard", { includeTest })),
 	reportSummary: (filter: ReportFilter) => typedError<ReportSummary, ApiError>(__TAURI_INVOKE("report_summary", { filter })),
 	/**  Writes the report as CSV or PDF to `path`; `progress` receives rows written so far. */
@@ -208,6 +226,14 @@ export type CurrencySummary = {
 	payments: number,
 	/**  Gross per payment, rounded half up. */
 	averageMinor: number,
+	/**
+	 *  What discounts took off the lines sold (gross terms); gross + discounts is the sales
+	 *  before discounts.
+	 */
+	discountMinor: number,
+	beforeDiscountsMinor: number,
+	/**  Tax on the lines sold, all rates. */
+	taxMinor: number,
 };
 
 /**  Takings in one currency over a period (currencies are never added together). */
@@ -237,6 +263,8 @@ export type CustomGrid = {
 export type Dashboard = {
 	today: ReportSummary,
 	last30Days: ReportSummary,
+	/**  Products on sale whose counted stock is at or below their low-stock level, lowest first. */
+	lowStock: ProductSummary[],
 };
 
 export type DayRow = {
@@ -255,7 +283,7 @@ export type DialogOptions = {
 };
 
 /**  Every error code the UI and scripts may see (snake_case on the wire). */
-export type ErrorCode = "validation" | "not_found" | "conflict" | "has_sales" | "photo_too_large" | "photo_unsupported" | "photo_broken" | "csv_invalid" | "io" | "internal" | "cancelled" | "report_failed" | "secret_file_exposed" | "settings_unreadable" | "path_not_allowed" | "csv_too_large" | "callback_refused" | "sold_out" | "payload_invalid" | "provider_unreachable" | "provider_rate_limited" | "provider_server_error" | "provider_bad_response" | "provider_rejected" | "provider_bad_signature" | "provider_config" | "provider_unsupported" | "provider_amount" | "network_unreachable" | "network_rate_limited" | "network_server_error" | "network_bad_response" | "account_reconnect" | "post_rejected" | "post_invalid" | "post_maybe_posted" | "oauth_denied" | "oauth_state_mismatch" | "oauth_timed_out" | "oauth_no_code" | "oauth_listen_failed" | "oauth_refused" | "qr_payload_too_long" | "qr_payload_empty" | "empty_product_name" | "no_signs" | "bad_copies" | "labels_do_not_fit" | "label_too_small" | "invalid_template" | "unknown_template" | "qr_error" | "font_error" | "pdf_error" | "logo_unreadable" | "report_row_cells" | "report_links" | "invalid_report";
+export type ErrorCode = "validation" | "not_found" | "conflict" | "has_sales" | "photo_too_large" | "photo_unsupported" | "photo_broken" | "csv_invalid" | "io" | "internal" | "cancelled" | "report_failed" | "secret_file_exposed" | "settings_unreadable" | "path_not_allowed" | "csv_too_large" | "callback_refused" | "sold_out" | "printer_unreachable" | "printer_timed_out" | "payload_invalid" | "provider_unreachable" | "provider_rate_limited" | "provider_server_error" | "provider_bad_response" | "provider_rejected" | "provider_bad_signature" | "provider_config" | "provider_unsupported" | "provider_amount" | "network_unreachable" | "network_rate_limited" | "network_server_error" | "network_bad_response" | "account_reconnect" | "post_rejected" | "post_invalid" | "post_maybe_posted" | "oauth_denied" | "oauth_state_mismatch" | "oauth_timed_out" | "oauth_no_code" | "oauth_listen_failed" | "oauth_refused" | "qr_payload_too_long" | "qr_payload_empty" | "empty_product_name" | "no_signs" | "bad_copies" | "labels_do_not_fit" | "label_too_small" | "invalid_template" | "unknown_template" | "qr_error" | "font_error" | "pdf_error" | "logo_unreadable" | "report_row_cells" | "report_links" | "invalid_report" | "barcode_invalid";
 
 /**  What an export wrote. */
 export type ExportOutcome = {
@@ -299,6 +327,13 @@ export type ImportReport = {
 	applied: boolean,
 };
 
+/**  Sales of one payment method in the day. */
+export type MethodSales = {
+	method: string,
+	count: number,
+	amountMinor: number,
+};
+
 export type Money = {
 	/**  Integer amount in the currency's minor unit (cents, fen; yen for JPY). */
 	amountMinor: number,
@@ -320,6 +355,14 @@ export type Order = {
 	createdAt: number,
 	/**  Which till took the sale; `None` for the shop page's orders. */
 	till: string | null,
+	/**  All discounts of the sale, in gross terms (the lines' sum). */
+	discountMinor: number,
+	/**  The reason given for the order-wide discount. */
+	discountReason: string | null,
+	/**  Whether its prices included tax when it was sold. */
+	pricesIncludeTax: boolean,
+	/**  Tax per rate over its lines. */
+	taxes: TaxLine[],
 };
 
 /**  What the till sends: products with quantities, or an amount typed by hand. */
@@ -337,6 +380,9 @@ export type OrderDraft = {
 	 *  [`MAX_TILL_CHARS`] characters, trimmed.
 	 */
 	till?: string | null,
+	/**  A discount on the whole sale as typed ("10%", "5.00"), split over its lines. */
+	discount?: string | null,
+	discountReason?: string | null,
 };
 
 export type OrderLine = {
@@ -345,11 +391,25 @@ export type OrderLine = {
 	sku: string | null,
 	quantity: number,
 	unitPrice: Money,
+	/**  What the customer pays for the line (net + tax), after discounts. */
+	grossMinor: number,
+	netMinor: number,
+	taxMinor: number,
+	/**  What discounts took off the line, in gross terms (its own and its share of the order's). */
+	discountMinor: number,
+	discountReason: string | null,
+	/**  The tax rate as it was when sold; `None`: no tax. */
+	taxRateName: string | null,
+	taxRatePpm: number,
 };
 
 export type OrderLineDraft = {
 	productId: number,
 	quantity: number,
+	/**  The line's discount as typed: "10%" or an amount ("5.00") off the line. */
+	discount?: string | null,
+	/**  Why ("damaged box", "staff"); kept with the line. */
+	discountReason?: string | null,
 };
 
 /**
@@ -494,6 +554,15 @@ export type PostPreview = {
  */
 export type PostStatus = "draft" | "queued" | "sending" | "posted" | "failed" | "missed" | "skipped";
 
+/**  What printing a receipt did. */
+export type PrintedReceipt = {
+	/**  The printer, as `tcp://host:port` or the device path. */
+	printer: string,
+	bytes: number,
+	/**  Whether the cash drawer was told to open (cash sales, when the shop asks for it). */
+	drawerKicked: boolean,
+};
+
 export type Product = {
 	id: number,
 	sku: string | null,
@@ -504,6 +573,12 @@ export type Product = {
 	tags: string[],
 	archived: boolean,
 	photos: Photo[],
+	/**  The product's own tax rate by name; `None`: the shop's default rate. */
+	tax: string | null,
+	/**  Its GTIN/EAN/UPC barcode digits as typed (check digit valid). */
+	barcode: string | null,
+	/**  At or below this stock the product is shown as running low; `None`: no warning. */
+	lowStock: number | null,
 	/**  Unix milliseconds, UTC. */
 	createdAt: number,
 	updatedAt: number,
@@ -520,6 +595,11 @@ export type ProductDraft = {
 	currency: string | null,
 	stock: number | null,
 	tags: string[],
+	/**  A tax rate's name; empty or `None`: the shop's default rate. */
+	tax?: string | null,
+	/**  A GTIN-8, UPC-A, EAN-13 or GTIN-14 as typed or scanned (spaces and hyphens allowed). */
+	barcode?: string | null,
+	lowStock?: number | null,
 };
 
 export type ProductPage = {
@@ -546,6 +626,8 @@ export type ProductSummary = {
 	archived: boolean,
 	/**  Hash of the first photo, if any. */
 	thumb: string | null,
+	barcode: string | null,
+	lowStock: number | null,
 };
 
 export type ProviderHealth = {
@@ -663,6 +745,8 @@ export type ReportSummary = {
 	byMethod: GroupRow[],
 	byChannel: GroupRow[],
 	topPosts: GroupRow[],
+	/**  Tax per rate and currency, by currency then name. */
+	taxes: TaxRow[],
 };
 
 export type RowError = {
@@ -742,6 +826,20 @@ export type ShopSettings = {
 	 *  empty when it is not served. Its `/p/` is the buy-link base when none is typed.
 	 */
 	publicUrl: string,
+	/**  Whether catalog prices include tax (EU, China: true) or tax is added at the till (US). */
+	pricesIncludeTax: boolean,
+	/**  The receipt's paper: "58mm", "80mm" or "a4". */
+	receiptPaper: string,
+	/**  Where receipts print: "tcp://HOST:9100", a device such as "/dev/usb/lp0", or "" (none). */
+	receiptPrinter: string,
+	/**  Print a receipt after every paid sale. */
+	receiptAutoPrint: boolean,
+	/**  Open the cash drawer (ESC/POS kick) when a cash sale's receipt prints. */
+	receiptDrawerKick: boolean,
+	/**  How the thermal printer gets Chinese text: "gb18030" (its code page) or "raster". */
+	receiptChinese: string,
+	/**  A line printed at the foot of every receipt ("谢谢惠顾 Thank you"). */
+	receiptFooter: string,
 };
 
 /**  A started sign-in, as the UI sees it. */
@@ -789,6 +887,91 @@ export type StripeSetup = {
 	keyHint: string,
 	/**  Whether the webhook signing secret (`whsec_…`) is in the keychain; never the secret. */
 	webhookSecretSet?: boolean,
+};
+
+/**  The tax of one rate in an order (or a report): sums over the lines sold at it. */
+export type TaxLine = {
+	name: string,
+	ratePpm: number,
+	netMinor: number,
+	taxMinor: number,
+	grossMinor: number,
+};
+
+/**  A named tax rate. */
+export type TaxRate = {
+	id: number,
+	name: string,
+	/**  Parts per million: 19 % is 190 000, 8.875 % is 88 750. */
+	ratePpm: number,
+	/**  The rate for people: "19", "8.875". */
+	percent: string,
+	isDefault: boolean,
+};
+
+/**  Tax of one rate in one currency over the period: the sum of the lines sold at it. */
+export type TaxRow = {
+	currency: string,
+	/**  The rate's name as sold ("VAT 19 %"). */
+	name: string,
+	/**  The lines' gross (what customers paid for them) and the tax in it. */
+	grossMinor: number,
+	taxMinor: number,
+};
+
+/**  Tax of one rate in the day's sales, as the lines were priced. */
+export type TaxSum = {
+	name: string | null,
+	ratePpm: number,
+	netMinor: number,
+	taxMinor: number,
+	grossMinor: number,
+};
+
+/**  One till's day: opened with a float at `opened_at`, closed (if it is) with the cash counted. */
+export type TillDay = {
+	/**  The day's number, which is also its Z report's number. */
+	id: number,
+	/**  The till's name; "" for the till without a name. */
+	till: string,
+	currency: string,
+	floatMinor: number,
+	openedAtMs: number,
+	/**  When it was opened, in the shop's time zone ("2026-12-02 09:00"). */
+	openedAt: string,
+	closedAtMs: number | null,
+	closedAt: string | null,
+	countedMinor: number | null,
+};
+
+/**  The X report (the open day so far) or the Z report (the closed day, stored once). */
+export type TillReport = {
+	/**  "X" or "Z". */
+	kind: string,
+	/**  The day's id: the Z number. */
+	dayId: number,
+	till: string,
+	currency: string,
+	openedAtMs: number,
+	openedAt: string,
+	/**  The end of the figures: closing time for a Z, the time of the report for an X. */
+	untilMs: number,
+	closedAt: string | null,
+	sales: MethodSales[],
+	salesCount: number,
+	salesMinor: number,
+	refundsCount: number,
+	refundsMinor: number,
+	taxes: TaxSum[],
+	discountsMinor: number,
+	floatMinor: number,
+	cashSalesMinor: number,
+	cashRefundsMinor: number,
+	/**  float + cash sales − cash refunds. */
+	expectedCashMinor: number,
+	countedMinor: number | null,
+	/**  counted − expected (negative: cash missing). */
+	differenceMinor: number | null,
 };
 
 /**

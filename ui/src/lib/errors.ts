@@ -47,6 +47,9 @@ const RAW_DETAIL_CODES: ReadonlySet<string> = new Set<KnownErrorCode>([
   'settings_unreadable',
   'path_not_allowed',
   'csv_too_large',
+  'barcode_invalid',
+  'printer_unreachable',
+  'printer_timed_out',
 ]);
 
 function keepsRawDetail(code: string): boolean {

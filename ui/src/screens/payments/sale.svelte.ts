@@ -16,6 +16,9 @@ export type Sale = {
   /** A typed amount, used when the cart is empty. */
   amount: string;
   currency: string;
+  /** A discount on the whole sale as typed ("10%", "5.00"), and why. */
+  discount: string;
+  discountReason: string;
   /** The order made for this cart (reused while the cart is unchanged), and for what. */
   order: Order | null;
   orderKey: string | null;
@@ -34,6 +37,8 @@ function fresh(currency: string): Sale {
     cart: [],
     amount: '',
     currency,
+    discount: '',
+    discountReason: '',
     order: null,
     orderKey: null,
     charge: null,

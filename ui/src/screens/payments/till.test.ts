@@ -16,6 +16,7 @@ import {
   lineTotal,
   orderLines,
   removeFromCart,
+  setLineDiscount,
   setQuantity,
   shareUrl,
   type CartLine,
@@ -33,6 +34,23 @@ describe('cart', () => {
     cart = addToCart(cart, tea);
     expect(cart.map((l) => [l.productId, l.quantity])).toEqual([[1, 2], [2, 1]]);
     expect(orderLines(cart)).toEqual([{ productId: 1, quantity: 2 }, { productId: 2, quantity: 1 }]);
+  });
+
+  it('sends a line discount and its reason only when one is typed', () => {
+    let cart = addToCart(addToCart([], tea), cup);
+    cart = setLineDiscount(cart, 2, ' 10% ', ' chipped ');
+    expect(orderLines(cart)).toEqual([
+      { productId: 1, quantity: 1 },
+      { productId: 2, quantity: 1, discount: '10%', discountReason: 'chipped' },
+    ]);
+    cart = setLineDiscount(cart, 2, '2.00', '');
+    expect(orderLines(cart)[1]).toEqual({ productId: 2, quantity: 1, discount: '2.00', discountReason: null });
+    cart = setLineDiscount(cart, 2, '  ', 'kept only with a discount');
+    expect(orderLines(cart)[1]).toEqual({ productId: 2, quantity: 1 });
+    // Counting the line up keeps its discount.
+    cart = setLineDiscount(cart, 1, '5%', '');
+    cart = addToCart(cart, tea);
+    expect(orderLines(cart)[0]).toEqual({ productId: 1, quantity: 2, discount: '5%', discountReason: null });
   });
 
   it('sets, clamps and removes quantities', () => {

@@ -9,6 +9,9 @@ export type CartLine = {
   sku: string | null;
   unitPrice: Money;
   quantity: number;
+  /** The line's discount as typed ("10%", "2.00"); empty or missing: none. */
+  discount?: string;
+  discountReason?: string;
 };
 
 /** The engine refuses more of one product in one sale. */
@@ -63,7 +66,16 @@ export function lineTotal(line: CartLine): Money {
 }
 
 export function orderLines(cart: readonly CartLine[]): OrderLineDraft[] {
-  return cart.map((l) => ({ productId: l.productId, quantity: l.quantity }));
+  return cart.map((l) => {
+    const discount = l.discount?.trim() ?? '';
+    if (!discount) return { productId: l.productId, quantity: l.quantity };
+    return { productId: l.productId, quantity: l.quantity, discount, discountReason: l.discountReason?.trim() || null };
+  });
+}
+
+/** The cart with one line's discount (and its reason) as typed. */
+export function setLineDiscount(cart: readonly CartLine[], productId: number, discount: string, reason: string): CartLine[] {
+  return cart.map((l) => (l.productId === productId ? { ...l, discount, discountReason: reason } : l));
 }
 
 /**
