@@ -22,6 +22,8 @@ export const ERROR_CODES = [
   'csv_too_large',
   'callback_refused',
   'sold_out',
+  'printer_unreachable',
+  'printer_timed_out',
   'payload_invalid',
   'provider_unreachable',
   'provider_rate_limited',
@@ -62,4 +64,5 @@ export const ERROR_CODES = [
   'report_row_cells',
   'report_links',
   'invalid_report',
+  'barcode_invalid',
 ] as const satisfies readonly ErrorCode[];
