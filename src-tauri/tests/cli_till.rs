@@ -126,6 +126,14 @@ impl Drop for Reader {
     }
 }
 
+/// A fresh folder for page images.
+fn scratch(data: &Path) -> PathBuf {
+    let dir = data.join("scratch");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn pdf_text(pdf: &Path) -> String {
     tool("pdftotext", &["-layout", pdf.to_str().unwrap(), "-"])
 }
@@ -189,7 +197,7 @@ fn a_sale_with_vat_and_a_discount_prints_its_receipt_on_paper_and_pdf() {
     ] {
         assert!(text.contains(expected), "{expected} missing in:\n{text}");
     }
-    let codes = support::qr_codes_on_first_page(&pdf, &data.join("scratch"));
+    let codes = support::qr_codes_on_first_page(&pdf, &scratch(data));
     assert_eq!(codes.len(), 1, "{codes:?}");
     assert!(
         codes[0].starts_with("https://shop.example.com/p/A?src=receipt&order=O-"),
@@ -355,13 +363,27 @@ fn labels_carry_the_products_ean_13_beside_its_qr() {
     let pdf = data.join("labels.pdf");
     stdout(&shopcast(
         data,
-        &["signage", "--template", "a4-3x8", "--sku", "A,B", "--out", pdf.to_str().unwrap()],
+        &[
+            "signage",
+            "--template",
+            "a4-3x8",
+            "--sku",
+            "A,B",
+            "--out",
+            pdf.to_str().unwrap(),
+        ],
     ));
-    let mut codes = support::qr_codes_on_first_page(&pdf, &data.join("scratch"));
+    let mut codes = support::qr_codes_on_first_page(&pdf, &scratch(data));
     codes.sort();
     // Tea has a barcode, the book none: one EAN-13 and two QR links.
     assert_eq!(codes.len(), 3, "{codes:?}");
     assert_eq!(codes[0], "4006381333931");
-    assert!(codes[1].starts_with("https://shop.example.com/p/A?src=qr&sign=S"), "{codes:?}");
-    assert!(codes[2].starts_with("https://shop.example.com/p/B?src=qr&sign=S"), "{codes:?}");
+    assert!(
+        codes[1].starts_with("https://shop.example.com/p/A?src=qr&sign=S"),
+        "{codes:?}"
+    );
+    assert!(
+        codes[2].starts_with("https://shop.example.com/p/B?src=qr&sign=S"),
+        "{codes:?}"
+    );
 }

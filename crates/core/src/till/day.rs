@@ -483,7 +483,7 @@ impl Shop {
             (_, true) => "X 报表".to_string(),
         };
         let until = crate::infra::shop_time(report.until_ms, &settings.timezone, "%Y-%m-%d %H:%M")?;
-        let doc = PendingDoc {
+        let doc = shopcast_print::till_report::TillReportDoc {
             title,
             shop_name: settings.name.clone(),
             till: shown(&report.till),
@@ -492,22 +492,9 @@ impl Shop {
             generated_at: crate::infra::shop_time(now_ms(), &settings.timezone, "%Y-%m-%d %H:%M")?,
             paper,
         };
-        crate::infra::blocking(move || PENDING_RENDER(&doc)).await
+        crate::infra::blocking(move || {
+            shopcast_print::till_report::render_till_report(&doc).map_err(CoreError::from)
+        })
+        .await
     }
 }
-// PENDING-START
-#[allow(dead_code)]
-struct PendingDoc {
-    title: String,
-    shop_name: String,
-    till: String,
-    period: String,
-    sections: Vec<(String, Vec<(String, String)>)>,
-    generated_at: String,
-    paper: shopcast_print::receipt::Paper,
-}
-#[allow(non_snake_case)]
-fn PENDING_RENDER(_: &PendingDoc) -> Result<Vec<u8>> {
-    Err(CoreError::Report("pending".into()))
-}
-// PENDING-END

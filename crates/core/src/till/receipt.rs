@@ -256,7 +256,10 @@ impl Shop {
     pub async fn receipt_pdf(&self, order_id: i64, paper: Option<&str>) -> Result<Vec<u8>> {
         let (receipt, _, settings) = self.receipt_of(order_id).await?;
         let paper = paper_of(paper.unwrap_or(&settings.receipt_paper))?;
-        crate::infra::blocking(move || PENDING_PDF(&receipt, paper)).await
+        crate::infra::blocking(move || {
+            shopcast_print::receipt::pdf::receipt_pdf(&receipt, paper).map_err(CoreError::from)
+        })
+        .await
     }
 
     /// Prints the order's receipt on an ESC/POS printer: `printer` ("tcp://HOST:9100",
@@ -316,9 +319,3 @@ impl Shop {
         self.print_receipt(order_id, None).await.map(Some)
     }
 }
-// PENDING-START
-#[allow(non_snake_case)]
-fn PENDING_PDF(_: &Receipt, _: Paper) -> Result<Vec<u8>> {
-    Err(CoreError::Report("pending".into()))
-}
-// PENDING-END

@@ -466,7 +466,9 @@ mod csv {
         assert_eq!(report.rows, 4);
         let text = std::fs::read_to_string(&first).unwrap();
         assert!(
-            text.starts_with("sku,name,description,price,currency,stock,tags,tax,barcode,low_stock\n"),
+            text.starts_with(
+                "sku,name,description,price,currency,stock,tags,tax,barcode,low_stock\n"
+            ),
             "{text}"
         );
         assert!(text.contains("TEA-1,龙井绿茶 🍵,"), "UTF-8 as is");
