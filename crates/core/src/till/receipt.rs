@@ -95,7 +95,7 @@ fn method_text(payment: &Payment) -> String {
         ("stripe", m) if !m.is_empty() => format!("Stripe · {m}"),
         ("stripe", _) => "Stripe".to_string(),
         ("test", _) => "Test payment".to_string(),
-        (provider, m) if m.is_empty() => provider.to_string(),
+        (provider, "") => provider.to_string(),
         (provider, m) => format!("{provider} · {m}"),
     }
 }

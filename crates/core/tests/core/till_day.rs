@@ -8,10 +8,22 @@ use crate::{count, line, product, shop_with};
 
 /// A cash or card-terminal sale of `qty` × product at till `till`; the payment id.
 async fn sale(shop: &Shop, till: Option<&str>, product_id: i64, qty: u32, method: &str) -> i64 {
+    discounted_sale(shop, till, &[(product_id, qty)], None, method).await
+}
+
+/// A sale of several lines with an optional discount on the whole sale; the payment id.
+async fn discounted_sale(
+    shop: &Shop,
+    till: Option<&str>,
+    lines: &[(i64, u32)],
+    discount: Option<&str>,
+    method: &str,
+) -> i64 {
     let order = shop
         .create_order(&OrderDraft {
-            lines: vec![line(product_id, qty)],
+            lines: lines.iter().map(|(id, qty)| line(*id, *qty)).collect(),
             till: till.map(String::from),
+            discount: discount.map(String::from),
             ..Default::default()
         })
         .await
@@ -31,7 +43,19 @@ async fn sql(shop: &Shop, query: &str, till: &str, from: i64) -> i64 {
 #[tokio::test]
 async fn a_day_of_sales_and_refunds_adds_up_to_the_ledger() {
     let (shop, _dir) = shop_with("CNY").await;
+    shop.add_tax_rate("增值税 13 %", "13", true).await.unwrap();
+    shop.add_tax_rate("增值税 6 %", "6", false).await.unwrap();
     let tea = product(&shop, "茶 Tea", "12.50", None).await;
+    let book = shop
+        .create_product(&shopcast_core::ProductDraft {
+            name: "书 Book".into(),
+            price: "39.90".into(),
+            tax: Some("增值税 6 %".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id;
     let err = shop
         .till_report(Some("Front"))
         .await
@@ -63,7 +87,14 @@ async fn a_day_of_sales_and_refunds_adds_up_to_the_ledger() {
         } else {
             "cash"
         };
-        paid.push(sale(&shop, Some("Front"), tea, 1 + next() % 4, method).await);
+        let discount = match next() % 3 {
+            0 => Some("10%".to_string()),
+            1 => Some(format!("{}.{:02}", next() % 5, next() % 100)),
+            _ => None,
+        };
+        let lines = [(tea, 1 + next() % 4), (book, next() % 3)];
+        let lines: Vec<(i64, u32)> = lines.into_iter().filter(|(_, q)| *q > 0).collect();
+        paid.push(discounted_sale(&shop, Some("Front"), &lines, discount.as_deref(), method).await);
     }
     // The other till's day is separate.
     shop.open_till(Some("Back"), "50").await.unwrap();
@@ -105,6 +136,28 @@ async fn a_day_of_sales_and_refunds_adds_up_to_the_ledger() {
     let lines = "SELECT coalesce(sum(l.tax_minor), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id
                  JOIN payments p ON p.order_id = o.id WHERE coalesce(o.till, '') = ? AND p.occurred_at >= ?";
     assert_eq!(tax, sql(&shop, lines, "Front", from).await);
+    assert!(tax > 0);
+    // Per rate, as SQL groups the day's lines.
+    let per_rate: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT l.tax_rate_name, sum(l.tax_minor) FROM order_lines l JOIN orders o ON o.id = l.order_id
+         JOIN payments p ON p.order_id = o.id WHERE o.till = 'Front' AND p.occurred_at >= ?
+         GROUP BY l.tax_rate_name ORDER BY l.tax_rate_name",
+    )
+    .bind(from)
+    .fetch_all(shop.pool())
+    .await
+    .unwrap();
+    let mut reported: Vec<(String, i64)> = x
+        .taxes
+        .iter()
+        .map(|t| (t.name.clone().unwrap_or_default(), t.tax_minor))
+        .collect();
+    reported.sort();
+    assert_eq!(reported, per_rate);
+    let discounts = "SELECT coalesce(sum(l.discount_minor), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id
+                 JOIN payments p ON p.order_id = o.id WHERE coalesce(o.till, '') = ? AND p.occurred_at >= ?";
+    assert_eq!(x.discounts_minor, sql(&shop, discounts, "Front", from).await);
+    assert!(x.discounts_minor > 0);
 
     let z = shop.close_till(Some("Front"), "1234.50").await.unwrap();
     assert_eq!(z.kind, "Z");

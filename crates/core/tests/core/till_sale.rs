@@ -20,6 +20,7 @@ async fn taxed(
         sku: Some(name.to_uppercase().replace(' ', "-")),
         tax: tax.map(String::from),
         barcode: barcode.map(String::from),
+        stock: Some(10),
         ..Default::default()
     })
     .await
@@ -119,6 +120,9 @@ async fn taxes_and_discounts_price_the_sale_and_reach_the_reports() {
     // What was stored reads back the same.
     assert_eq!(shop.order(order.id).await.unwrap(), order);
     shop.mark_paid_manually(order.id, "cash").await.unwrap();
+    // Discounts change money, not goods: stock goes down by what was sold.
+    assert_eq!(shop.product(cup).await.unwrap().stock, Some(8));
+    assert_eq!(shop.product(book).await.unwrap().stock, Some(7));
 
     // A US-style shop adds tax at the till: 10.00 at 8.875 % is 10.89.
     shop.set_setting("shop.prices_include_tax", "false")
