@@ -18,7 +18,27 @@ const product = (over: Partial<ProductForm> = {}): ProductForm => ({
   currency: 'EUR',
   stock: '',
   tags: [],
+  tax: '',
+  barcode: '',
+  lowStock: '',
   ...over,
+});
+
+describe('validateProductForm: barcode and low stock', () => {
+  it('leaves the check digit to the engine but wants digits', () => {
+    expect(validateProductForm(product({ barcode: '4006381333931' })).barcode).toBeUndefined();
+    expect(validateProductForm(product({ barcode: '4 006381 333931' })).barcode).toBeUndefined();
+    expect(validateProductForm(product({ barcode: '4006381333932' })).barcode).toBeUndefined();
+    expect(validateProductForm(product({ barcode: 'ABC123' })).barcode).toBe('validation.barcodeDigits');
+    expect(validateProductForm(product({ barcode: '' })).barcode).toBeUndefined();
+  });
+
+  it('wants a whole number for the low-stock level', () => {
+    expect(validateProductForm(product({ lowStock: '3' })).lowStock).toBeUndefined();
+    expect(validateProductForm(product({ lowStock: '' })).lowStock).toBeUndefined();
+    expect(validateProductForm(product({ lowStock: '-1' })).lowStock).toBe('validation.stockWhole');
+    expect(validateProductForm(product({ lowStock: '2.5' })).lowStock).toBe('validation.stockWhole');
+  });
 });
 
 const settings = (over: Partial<SettingsForm> = {}): SettingsForm => ({

@@ -78,6 +78,12 @@ export type ProductForm = {
   currency: string;
   stock: string;
   tags: string[];
+  /** A tax rate's name; '' is the shop's default rate. */
+  tax: string;
+  /** GTIN/EAN/UPC digits as typed or scanned; the engine checks the check digit. */
+  barcode: string;
+  /** Stock at or below which the product shows as running low; '' for no warning. */
+  lowStock: string;
 };
 export type ProductField = keyof ProductForm;
 
@@ -99,6 +105,9 @@ export function validateProductForm(form: ProductForm): FieldErrors<ProductField
   if (currency !== '' && !isCurrencyCode(currency.toUpperCase())) errors.currency = 'validation.currencyInvalid';
 
   if (parseStock(form.stock) === undefined) errors.stock = 'validation.stockWhole';
+  if (parseStock(form.lowStock) === undefined) errors.lowStock = 'validation.stockWhole';
+  // Digits with spaces or hyphens between them, as printed under the bars.
+  if (form.barcode.trim() !== '' && !/^[\d\s-]+$/.test(form.barcode.trim())) errors.barcode = 'validation.barcodeDigits';
 
   for (const tag of form.tags) {
     const e = tagError(tag);

@@ -15,13 +15,13 @@ import {
   type ProductForm,
 } from '../../lib/validation';
 
-const FIELDS: readonly ProductField[] = ['name', 'description', 'sku', 'price', 'currency', 'stock', 'tags'];
+const FIELDS: readonly ProductField[] = ['name', 'description', 'sku', 'price', 'currency', 'stock', 'tags', 'tax', 'barcode', 'lowStock'];
 
 /** What the engine made of the typed price: the amount, its refusal, or still asking. */
 export type PricePreview = { money: Money } | { error: string } | { checking: true } | null;
 
 function emptyForm(currency: string): ProductForm {
-  return { name: '', description: '', sku: '', price: '', currency, stock: '', tags: [] };
+  return { name: '', description: '', sku: '', price: '', currency, stock: '', tags: [], tax: '', barcode: '', lowStock: '' };
 }
 
 function formFrom(p: Product): ProductForm {
@@ -33,6 +33,9 @@ function formFrom(p: Product): ProductForm {
     currency: p.price.currency,
     stock: p.stock === null ? '' : String(p.stock),
     tags: [...p.tags],
+    tax: p.tax ?? '',
+    barcode: p.barcode ?? '',
+    lowStock: p.lowStock === null ? '' : String(p.lowStock),
   };
 }
 
@@ -47,6 +50,9 @@ function toDraft(f: ProductForm): ProductDraft {
     currency: currency === '' ? null : currency,
     stock: parseStock(f.stock) ?? null,
     tags: [...f.tags],
+    tax: f.tax === '' ? null : f.tax,
+    barcode: f.barcode.trim() === '' ? null : f.barcode.trim(),
+    lowStock: parseStock(f.lowStock) ?? null,
   };
 }
 
