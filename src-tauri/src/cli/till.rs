@@ -140,10 +140,15 @@ pub(crate) async fn run_till(shop: &Shop, command: TillCommand) -> Result<(), Fa
             json,
         } => {
             let report = shop.close_till(till.as_deref(), &counted).await?;
-            show(&report, json, &locale);
-            if let Some(out) = out {
-                write_pdf(shop, &report, paper.as_deref(), &out).await?;
-            }
+            show(
+                shop,
+                &report,
+                json,
+                &locale,
+                out.as_deref(),
+                paper.as_deref(),
+            )
+            .await?;
         }
         TillCommand::Report {
             x,
@@ -162,10 +167,15 @@ pub(crate) async fn run_till(shop: &Shop, command: TillCommand) -> Result<(), Fa
                     ));
                 }
             };
-            show(&report, json, &locale);
-            if let Some(out) = out {
-                write_pdf(shop, &report, paper.as_deref(), &out).await?;
-            }
+            show(
+                shop,
+                &report,
+                json,
+                &locale,
+                out.as_deref(),
+                paper.as_deref(),
+            )
+            .await?;
         }
         TillCommand::Days { till, json } => {
             let days = shop.till_days(till.as_deref()).await?;
@@ -187,31 +197,32 @@ pub(crate) async fn run_till(shop: &Shop, command: TillCommand) -> Result<(), Fa
     Ok(())
 }
 
-async fn write_pdf(
+/// The report as lines of `label<TAB>amount` (or one JSON object), and as a PDF to `out`.
+async fn show(
     shop: &Shop,
     report: &TillReport,
+    json: bool,
+    locale: &str,
+    out: Option<&Path>,
     paper: Option<&str>,
-    out: &Path,
 ) -> Result<(), Failure> {
-    let pdf = shop.till_report_pdf(report, paper).await?;
-    shopcast_core::infra::write_file_atomically(out, &pdf)?;
-    eprintln!("wrote {}", out.display());
-    Ok(())
-}
-
-/// The report as lines of `label<TAB>amount`, or one JSON object.
-fn show(report: &TillReport, json: bool, locale: &str) {
     if json {
         println!(
             "{}",
             serde_json::to_string(report).expect("reports serialize")
         );
-        return;
-    }
-    for (heading, rows) in shopcast_core::till::day::report_sections(report, locale) {
-        println!("# {heading}");
-        for (label, amount) in rows {
-            println!("{label}\t{amount}");
+    } else {
+        for (heading, rows) in shopcast_core::till::day::report_sections(report, locale) {
+            println!("# {heading}");
+            for (label, amount) in rows {
+                println!("{label}\t{amount}");
+            }
         }
     }
+    if let Some(out) = out {
+        let pdf = shop.till_report_pdf(report, paper).await?;
+        shopcast_core::infra::write_file_atomically(out, &pdf)?;
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(())
 }
