@@ -1,5 +1,11 @@
-//! ESC/POS byte stream for a receipt: ESC @, Chinese as GB18030 inside FS & … FS .,
-//! GS v 0 raster logo, GS ( k QR (model 2), GS V cut, ESC p drawer kick.
+//! ESC/POS byte stream for a receipt: ESC @, Chinese as GB18030 inside FS & … FS . (or
+//! drawn as GS v 0 images), GS v 0 raster logo, GS ( k QR (model 2), GS V cut, ESC p drawer kick.
+
+// Declared here rather than in receipt/mod.rs: only the ESC/POS writer draws text.
+#[path = "raster_text.rs"]
+mod raster_text;
+
+use raster_text::Align;
 
 use super::Receipt;
 
@@ -8,7 +14,8 @@ use super::Receipt;
 pub enum Chinese {
     /// GB18030 bytes in Chinese character mode (FS & … FS .).
     Gb18030,
-    /// Not supported by this printer's font: CJK is replaced by '?' (raster text is not drawn yet).
+    /// The printer's font has no Chinese: a line with any character outside code page 1252
+    /// is drawn as a 24-dot-high GS v 0 image (12 dots per column); other lines stay text.
     Raster,
 }
 
@@ -84,10 +91,20 @@ struct Out {
     bytes: Vec<u8>,
     chinese: Chinese,
     in_kanji: bool,
+    columns: usize,
+    align: Align,
 }
 
 impl Out {
     fn text_line(&mut self, line: &str) {
+        let needs_image = self.chinese == Chinese::Raster
+            && line
+                .chars()
+                .any(|c| !c.is_control() && single_byte(c).is_none());
+        if needs_image {
+            self.image_lines(line);
+            return;
+        }
         // ASCII and the Latin signs of code page 1252 (¥, €, é…) go as single bytes; the rest
         // inside FS & … FS . as GB18030. Kanji mode prints every character in its 24-dot font,
         // so a ¥ there would take two columns where `char_columns` counts one.
@@ -112,6 +129,17 @@ impl Out {
         self.bytes.push(b'\n');
     }
 
+    /// The line as images, one per printed row (a line wider than the paper, such as a
+    /// long till name, wraps here as the printer would wrap its text).
+    fn image_lines(&mut self, line: &str) {
+        for row in wrap(line, self.columns) {
+            let bitmap = raster_text::line_bitmap(&row, self.columns, self.align);
+            self.bytes.extend(bitmap.gs_v0());
+            // ESC J 6: the gap a text line has under its 24 dots (default spacing, 30 dots).
+            self.bytes.extend_from_slice(&[0x1B, 0x4A, 6]);
+        }
+    }
+
     fn flush_run(&mut self, run: &mut String) {
         if run.is_empty() {
             return;
@@ -125,12 +153,19 @@ impl Out {
                 let (enc, _, _) = encoding_rs::GB18030.encode(run);
                 self.bytes.extend_from_slice(&enc);
             }
+            // Unreachable through `text_line` (such lines become images); kept total.
             Chinese::Raster => self.bytes.extend(run.chars().map(|_| b'?')),
         }
         run.clear();
     }
 
-    fn align(&mut self, n: u8) {
+    fn align(&mut self, align: Align) {
+        let n = match align {
+            Align::Left => 0,
+            Align::Centre => 1,
+            Align::Right => 2,
+        };
+        self.align = align;
         self.bytes.extend_from_slice(&[0x1B, 0x61, n]);
     }
 }
@@ -208,8 +243,10 @@ pub fn receipt_bytes(receipt: &Receipt, opts: &EscPosOptions) -> Vec<u8> {
         bytes: vec![0x1B, 0x40, 0x1B, 0x74, 16],
         chinese: opts.chinese,
         in_kanji: false,
+        columns: cols,
+        align: Align::Left,
     };
-    out.align(1);
+    out.align(Align::Centre);
     if let Some(logo) = &receipt.logo {
         // 8 dots per column-width of 12-dot font is too wide; 12 dots per column fits the paper.
         out.bytes.extend(raster_logo(logo, cols as u32 * 12));
@@ -223,7 +260,7 @@ pub fn receipt_bytes(receipt: &Receipt, opts: &EscPosOptions) -> Vec<u8> {
             out.text_line(&l);
         }
     }
-    out.align(0);
+    out.align(Align::Left);
     let rule = "-".repeat(cols);
     out.text_line(&rule);
     for l in two_columns(&receipt.order_ref, &receipt.time_text, cols) {
@@ -256,7 +293,7 @@ pub fn receipt_bytes(receipt: &Receipt, opts: &EscPosOptions) -> Vec<u8> {
     for l in wrap(&receipt.payment_text, cols) {
         out.text_line(&l);
     }
-    out.align(1);
+    out.align(Align::Centre);
     if let Some(qr) = &receipt.qr {
         out.bytes.extend(qr_commands(qr));
         out.bytes.push(b'\n');
@@ -264,7 +301,7 @@ pub fn receipt_bytes(receipt: &Receipt, opts: &EscPosOptions) -> Vec<u8> {
     for l in wrap(&receipt.footer, cols) {
         out.text_line(&l);
     }
-    out.align(0);
+    out.align(Align::Left);
     if opts.drawer_kick {
         // ESC p m t1 t2: pin 2, 50 ms on, 500 ms off.
         out.bytes.extend_from_slice(&[0x1B, 0x70, 0, 25, 250]);
@@ -347,5 +384,147 @@ mod tests {
         };
         let b = receipt_bytes(&receipt(), &plain);
         assert!(!find(&b, &[0x1D, 0x56]) && !find(&b, &[0x1B, 0x70]));
+    }
+
+    /// The GS v 0 images of a stream (header and the dots), walked by their declared sizes.
+    fn images(b: &[u8]) -> Vec<(u32, u32, &[u8])> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i + 8 <= b.len() {
+            if b[i..i + 4] == [0x1D, 0x76, 0x30, 0x00] {
+                let wb = u16::from_le_bytes([b[i + 4], b[i + 5]]) as usize;
+                let h = u16::from_le_bytes([b[i + 6], b[i + 7]]) as usize;
+                let dots = &b[i + 8..i + 8 + wb * h];
+                out.push((wb as u32 * 8, h as u32, dots));
+                i += 8 + wb * h;
+            } else {
+                i += 1;
+            }
+        }
+        out
+    }
+
+    /// The stream with the images cut out (what the printer takes as text and commands).
+    fn without_images(b: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if i + 8 <= b.len() && b[i..i + 4] == [0x1D, 0x76, 0x30, 0x00] {
+                let wb = u16::from_le_bytes([b[i + 4], b[i + 5]]) as usize;
+                let h = u16::from_le_bytes([b[i + 6], b[i + 7]]) as usize;
+                i += 8 + wb * h;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+
+    /// The leftmost printed dot of an image, if any.
+    fn first_dark_x(width: u32, dots: &[u8]) -> Option<u32> {
+        let bytes_per_row = (width / 8) as usize;
+        dots.chunks(bytes_per_row)
+            .filter_map(|row| {
+                let (i, b) = row.iter().enumerate().find(|(_, b)| **b != 0)?;
+                Some(i as u32 * 8 + b.leading_zeros())
+            })
+            .min()
+    }
+
+    fn raster_receipt() -> Receipt {
+        let mut r = receipt();
+        r.lines = vec![
+            ReceiptLine {
+                name: "龙井绿茶".into(),
+                quantity: 1,
+                unit_text: "¥88.00".into(),
+                amount_text: "¥88.00".into(),
+                discount_text: None,
+            },
+            ReceiptLine {
+                name: "Green tea".into(),
+                quantity: 2,
+                unit_text: "¥12.00".into(),
+                amount_text: "¥24.00".into(),
+                discount_text: Some("-10%".into()),
+            },
+        ];
+        // The QR link has a '?' of its own.
+        r.qr = None;
+        r
+    }
+
+    #[test]
+    fn raster_draws_each_chinese_line_as_one_image_and_keeps_latin_text() {
+        for columns in [32u8, 48] {
+            let opts = EscPosOptions {
+                columns,
+                chinese: Chinese::Raster,
+                cut: true,
+                drawer_kick: false,
+            };
+            let b = receipt_bytes(&raster_receipt(), &opts);
+            let text = without_images(&b);
+            assert!(!text.contains(&b'?'), "no '?' for CJK");
+            assert!(!find(&text, &[0x1C, 0x26]), "no Kanji mode");
+            // 茶馆 Tea House, 北京市朝阳区, 龙井绿茶, 合计, 现金 Cash, 谢谢.
+            let imgs = images(&b);
+            assert_eq!(imgs.len(), 6, "{columns} columns");
+            for (w, h, dots) in &imgs {
+                assert_eq!((*w, *h), (columns as u32 * 12, 24));
+                assert!(dots.iter().any(|d| *d != 0), "dark dots in every image");
+            }
+            // Every image is followed by the rest of its line's height, not by text.
+            assert_eq!(text.windows(3).filter(|w| *w == [0x1B, 0x4A, 6]).count(), 6);
+            // Latin-only lines stay text (¥ as byte 0xA5 of code page 1252).
+            assert!(find(&text, b"Green tea\n"));
+            assert!(find(&text, b"  2 x \xA512.00"));
+            assert!(find(&text, b"  -10%\n"));
+            assert!(find(&text, b"VAT 13%"));
+            assert!(b.ends_with(&[0x1D, 0x56, 66, 3]));
+        }
+    }
+
+    #[test]
+    fn raster_images_follow_the_text_and_its_alignment() {
+        let opts = EscPosOptions {
+            columns: 32,
+            chinese: Chinese::Raster,
+            cut: false,
+            drawer_kick: false,
+        };
+        let mut r = raster_receipt();
+        r.lines[0].name = "龙井".into();
+        r.lines[1].name = "绿茶".into();
+        let b = receipt_bytes(&r, &opts);
+        let imgs = images(&b);
+        // Shop name, header, 龙井, 绿茶, 合计, 现金 Cash, 谢谢.
+        assert_eq!(imgs.len(), 7);
+        let (longjing, lucha) = (imgs[2].2, imgs[3].2);
+        assert_ne!(longjing, lucha, "龙井 and 绿茶 are drawn differently");
+        // Left-aligned lines start in the first cell; the centred shop name (14 of 32
+        // columns) starts 9 cells in, the centred footer 谢谢 (4 columns) 14 cells in.
+        assert!(first_dark_x(384, longjing).is_some_and(|x| x < 12));
+        let shop = first_dark_x(384, imgs[0].2).unwrap_or(0);
+        assert!((108..120).contains(&shop), "shop name starts at {shop}");
+        let footer = first_dark_x(384, imgs[6].2).unwrap_or(0);
+        assert!((168..180).contains(&footer), "footer starts at {footer}");
+    }
+
+    #[test]
+    fn raster_wraps_a_till_name_wider_than_the_paper() {
+        let opts = EscPosOptions {
+            columns: 16,
+            chinese: Chinese::Raster,
+            cut: false,
+            drawer_kick: false,
+        };
+        let mut r = raster_receipt();
+        r.till = Some("前台收银台一号机器".into());
+        let with_till = images(&receipt_bytes(&r, &opts)).len();
+        r.till = None;
+        // 18 columns on a 16-column roll: two rows.
+        assert_eq!(with_till, images(&receipt_bytes(&r, &opts)).len() + 2);
     }
 }
