@@ -255,7 +255,8 @@ pub fn receipt_bytes(receipt: &Receipt, opts: &EscPosOptions) -> Vec<u8> {
     for l in wrap(&receipt.shop_name, cols) {
         out.text_line(&l);
     }
-    for h in &receipt.header_lines {
+    // A header or footer typed over several lines keeps its line breaks.
+    for h in receipt.header_lines.iter().flat_map(|h| h.lines()) {
         for l in wrap(h, cols) {
             out.text_line(&l);
         }
@@ -298,7 +299,7 @@ pub fn receipt_bytes(receipt: &Receipt, opts: &EscPosOptions) -> Vec<u8> {
         out.bytes.extend(qr_commands(qr));
         out.bytes.push(b'\n');
     }
-    for l in wrap(&receipt.footer, cols) {
+    for l in receipt.footer.lines().flat_map(|f| wrap(f, cols)) {
         out.text_line(&l);
     }
     out.align(Align::Left);

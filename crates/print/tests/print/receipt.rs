@@ -223,3 +223,58 @@ fn receipt_without_logo_qr_or_till() {
     assert!(layout_text(&pdf).contains("Total ¥203.40"));
     assert!(qr_links(&dir, &pdf).is_empty());
 }
+
+/// `Chinese::Raster` read back by the independent ESC/POS reader: every line with Chinese
+/// (or another sign outside code page 1252, like −) is one 384 × 24 image on a 58 mm roll,
+/// the rest is text, and the reader finds nothing it does not know.
+#[test]
+fn escpos_raster_chinese_read_back() {
+    use shopcast_print::receipt::escpos::{Chinese, EscPosOptions, receipt_bytes};
+
+    let opts = EscPosOptions {
+        columns: 32,
+        chinese: Chinese::Raster,
+        cut: true,
+        drawer_kick: false,
+    };
+    let dir = artifacts_dir("receipt-escpos-raster");
+    let file = write(&dir, "receipt.bin", &receipt_bytes(&receipt(2), &opts));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers/escpos_reader.py");
+    let json = run_ok(
+        "python3",
+        "python3",
+        &[script.to_str().unwrap(), "decode", file.to_str().unwrap()],
+    );
+    let decoded: serde_json::Value = serde_json::from_str(&json).expect("reader JSON");
+    assert_eq!(decoded["unknown"], serde_json::json!([]), "{json}");
+    assert_eq!(decoded["unprinted"], "", "{json}");
+    // The logo, then: shop name, 杭州市西湖区…, 龙井绿茶…, 会员折扣 −¥17.60, Discount −¥17.60,
+    // Paid by Alipay 支付宝…, 谢谢惠顾 Thank you!.
+    let mut images = vec![serde_json::json!([256, 128])];
+    images.extend(std::iter::repeat_n(serde_json::json!([384, 24]), 7));
+    assert_eq!(decoded["images"], serde_json::Value::from(images), "{json}");
+    let lines: Vec<&str> = decoded["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|l| l.as_str())
+        .collect();
+    let text = lines.join("\n");
+    for latin in [
+        "Tel 0571-8888 0000",
+        "Till 1 · Front counter",
+        "Handmade celadon tea cup with a",
+        "¥176.00",
+        "VAT 13% incl.",
+        "Total",
+        // The footer's second line, on a line of its own.
+        "Returns within 7 days with this",
+    ] {
+        assert!(text.contains(latin), "{latin:?} printed as text:\n{text}");
+    }
+    assert!(
+        !text.contains('?') && !text.chars().any(|c| c as u32 >= 0x2E80),
+        "no '?' and no Chinese left in the text:\n{text}"
+    );
+    assert_eq!(decoded["cuts"], 1, "{json}");
+}
