@@ -56,6 +56,12 @@ describe('till with a scanner and a receipt printer', () => {
   const text = (id) => textOf(browser, tid(id));
   const step = journey('till', () => browser);
 
+  /** Close the toasts still on screen with their ✕ (they would cover the Till day panel). */
+  async function closeToasts() {
+    for (const close of await browser.$$(`${tid('toast')} button`)) await close.click().catch(() => {}); // may expire meanwhile
+    await browser.$(tid('toast')).waitForExist({ reverse: true });
+  }
+
   /** What a USB scanner does in the till's search box: the digits, then Enter (U+E007). */
   async function scan(digits) {
     await $('till-search').addValue(`${digits}\uE007`);
@@ -103,6 +109,22 @@ describe('till with a scanner and a receipt printer', () => {
     await screenshot(browser, 'till-receipt-settings.png');
   });
 
+  step('Settings → Taxes: a percentage out of range is refused, then VAT 19 % is the default', async () => {
+    await $('tax-settings').scrollIntoView();
+    assert.equal(await $('prices-include-tax').isSelected(), true, 'a new shop prices with tax included');
+    await $('tax-rate-name').setValue('VAT');
+    await $('tax-rate-percent').setValue('190');
+    await $('tax-rate-add').click();
+    await eventually(async () => assert.match(await textOf(browser, '#tax-rate-percent-error'), /\S/, 'a sentence under the percent'));
+    await $('tax-rate-percent').clearValue();
+    await $('tax-rate-percent').setValue('19');
+    await $('tax-rate-add').click();
+    await eventually(async () => {
+      assert.deepEqual(await textsOf(browser, `${tid('tax-rate')} .name`), ['VAT']);
+      assert.equal(await text('tax-rate-default'), lang['taxSettings.default'], 'the first rate is the default');
+    });
+  });
+
   step('the catalog: a product with a barcode (a wrong check digit refused first) and a low-stock level', async () => {
     await $('nav-catalog').click();
     await $('catalog-new').click();
@@ -129,8 +151,15 @@ describe('till with a scanner and a receipt printer', () => {
     await eventually(async () => assert.deepEqual(await textsOf(browser, tid('row-low-stock')), [lang['row.lowStock']]));
   });
 
-  step('the till: an unknown barcode says so, the product’s barcode adds it and clears the box', async () => {
+  step('the till day opens with a float of €100.00', async () => {
     await $('nav-till').click();
+    await $('till-day-float').waitForDisplayed({ timeoutMsg: 'no Till day panel on the till' });
+    await $('till-day-float').setValue('100.00');
+    await $('till-day-open-btn').click();
+    await eventually(async () => assert.match(await text('till-day-open'), /€100\.00/));
+  });
+
+  step('the till: an unknown barcode says so, the product’s barcode adds it and clears the box', async () => {
     await $('till-search').waitForDisplayed({ timeoutMsg: 'till screen not shown' });
     // A valid GTIN-8 no product has.
     await scan('96385074');
@@ -157,6 +186,8 @@ describe('till with a scanner and a receipt printer', () => {
     orderRef = await text('receipt-ref');
     assert.equal(await text('receipt-total'), '€10.80');
     assert.deepEqual(await textsOf(browser, `${tid('receipt-line-discount')} td`), [`${lang['receipt.discount']} · shop-worn`, '−€1.20']);
+    // 19 % included in €10.80: €1.72 of tax on €9.08.
+    assert.deepEqual(await textsOf(browser, `${tid('receipt-tax')} td`), ['VAT (19 %)', fill(lang['receipt.taxIncluded'], { net: '€9.08' }), '€1.72']);
     await eventually(async () => {
       const toasts = await textsOf(browser, tid('toast'));
       const printed = fill(lang['receipt.printed'], { printer: `tcp://127.0.0.1:${printer.port}` });
@@ -169,6 +200,7 @@ describe('till with a scanner and a receipt printer', () => {
     assert.ok(receipt.lines.some((l) => l.includes(TOTE.name)), `the product on the receipt:\n${lines}`);
     assert.ok(receipt.lines.some((l) => /Discount \(shop-worn\) -€1\.20/.test(l)), `the line's discount on the receipt:\n${lines}`);
     assert.ok(receipt.lines.some((l) => l.includes('€10.80')), `the total on the receipt:\n${lines}`);
+    assert.ok(receipt.lines.some((l) => l.includes('VAT 19%') && l.includes('€1.72')), `the tax on the receipt:\n${lines}`);
     assert.ok(receipt.lines.some((l) => l.includes(orderRef)), `the order reference on the receipt:\n${lines}`);
     assert.equal(receipt.cut_last, true, 'the paper is cut after the receipt');
     assert.deepEqual(receipt.drawer_kicks, [], 'the drawer kick is off in Settings');
@@ -193,6 +225,40 @@ describe('till with a scanner and a receipt printer', () => {
       assert.equal(out.status, 0, out.stderr);
       assert.match(out.stdout, /Linen tote bag/);
       assert.match(out.stdout, /10\.80/);
+    });
+  });
+
+  step('the till day: the X report counts the sale, closing with €110.00 counted shows the Z figures and saves them', async () => {
+    await $('nav-till').click();
+    // The till still shows the last sale's receipt (it survives a look at Payments).
+    await $('till-new-sale').click();
+    await closeToasts();
+    await $('till-day-x').waitForDisplayed({ timeoutMsg: 'the till day is not open' });
+    await $('till-day-x').click();
+    await eventually(async () => {
+      assert.equal(await $('till-report').getAttribute('data-kind'), 'X');
+      assert.equal(await text('till-report-sales'), '€10.80');
+      assert.equal(await text('till-report-expected'), '€110.80', 'float + the cash sale');
+    });
+    await $('till-day-counted').setValue('110.00');
+    await $('till-day-close').click();
+    await eventually(async () => {
+      assert.equal(await $('till-report').getAttribute('data-kind'), 'Z');
+      assert.equal(await text('till-report-counted'), '€110.00');
+      assert.match(await text('till-report-difference'), /^[-−]€0\.80$/, 'eighty cents short');
+    });
+    assert.equal((await browser.$$(tid('till-day-float'))).length, 1, 'the till is closed: it offers to open again');
+    await screenshot(browser, 'till-z-report.png');
+
+    const pdf = path.join(WORK, 'till-z.pdf');
+    await answerSaveDialog(browser, pdf);
+    await $('till-report-pdf').click();
+    await eventually(async () => {
+      assert.ok(existsSync(pdf), 'no Z report PDF written');
+      const out = spawnSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
+      assert.equal(out.status, 0, out.stderr);
+      assert.match(out.stdout, /10\.80/);
+      assert.match(out.stdout, /110\.00/);
     });
   });
 });
