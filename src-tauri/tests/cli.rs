@@ -1,19 +1,10 @@
 //! The headless commands, run as a user would: the real binary on a temp shop folder.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
 mod support;
 
-use support::{qr_codes_on_first_page, shopcast, stdout, tool};
-
-fn failure(output: &Output) -> String {
-    assert!(
-        !output.status.success(),
-        "should have failed: {}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
+use support::{failure, qr_codes_on_first_page, shopcast, stdout, tool};
 
 #[test]
 fn settings_get_and_set() {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use shopcast_testkit::{CodeBehaviour, WechatGateway};
-use support::{shop_with_products, shopcast, shopcast_command, stdout, tool};
+use support::{failure, shop_with_products, shopcast, shopcast_command, stdout, tool};
 
 /// A WeChat Pay payment code (18 digits from 10–15) and an Alipay one (25–30).
 const WECHAT_CODE: &str = "134567890123456789";
@@ -27,15 +27,6 @@ fn tea_shop(data: &Path) {
         &["settings", "set", "shop.currency", "CNY"],
     ));
     shop_with_products(data, "A,Tea,,12.50,CNY,10,\nB,Cup,,88,CNY,5,\n");
-}
-
-fn failure(output: &Output) -> String {
-    assert!(
-        !output.status.success(),
-        "should have failed: {}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    String::from_utf8(output.stderr.clone()).unwrap()
 }
 
 /// The JSON lines a run printed.

@@ -5,20 +5,11 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{shopcast, stdout, tool};
-
-fn failure(output: &Output) -> String {
-    assert!(
-        !output.status.success(),
-        "should have failed: {}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
+use support::{failure, shopcast, stdout, tool};
 
 fn set(data: &Path, key: &str, value: &str) {
     stdout(&shopcast(data, &["settings", "set", key, value]));

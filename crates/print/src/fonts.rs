@@ -13,9 +13,9 @@ use printpdf::{ParsedFont, PdfFontParseWarning};
 
 use crate::error::PrintError;
 
-static SANS: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+pub(crate) static SANS: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 static SANS_BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");
-static CJK: &[u8] = include_bytes!("../fonts/DroidSansFallbackFull.ttf");
+pub(crate) static CJK: &[u8] = include_bytes!("../fonts/DroidSansFallbackFull.ttf");
 
 /// Which bundled face a run of text uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

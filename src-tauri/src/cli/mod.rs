@@ -194,8 +194,14 @@ fn prints_json(command: &Command) -> bool {
             | Command::Posts(PostsCommand::List { json: true, .. })
             | Command::Sell(sell::SellArgs { json: true, .. })
             | Command::Taxes(till::TaxesCommand::List { json: true })
-            | Command::Till(till::TillCommand::Close { json: true, .. })
-            | Command::Till(till::TillCommand::Report { json: true, .. })
+            | Command::Till(till::TillCommand::Close {
+                output: till::ReportOutput { json: true, .. },
+                ..
+            })
+            | Command::Till(till::TillCommand::Report {
+                output: till::ReportOutput { json: true, .. },
+                ..
+            })
             | Command::Till(till::TillCommand::Days { json: true, .. })
     )
 }

@@ -1,9 +1,9 @@
 //! `shopcast taxes` and `shopcast till`: the shop's tax rates, and the till's day (open with
 //! a float, X report, close with the counted cash and the Z report as PDF).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use shopcast_core::Shop;
 use shopcast_core::reports::money;
 use shopcast_core::till::day::TillReport;
@@ -85,16 +85,10 @@ pub enum TillCommand {
     Close {
         #[arg(long, value_name = "AMOUNT")]
         counted: String,
-        /// Where to write the Z report PDF.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
         #[arg(long, value_name = "NAME")]
         till: Option<String>,
-        /// Paper of the PDF: 58mm, 80mm or a4 (the receipt paper when left out).
-        #[arg(long)]
-        paper: Option<String>,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: ReportOutput,
     },
     /// The open day so far (--x; writes nothing), or a closed day's Z report again (--z ID).
     Report {
@@ -102,14 +96,10 @@ pub enum TillCommand {
         x: bool,
         #[arg(long, value_name = "ID")]
         z: Option<i64>,
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
         #[arg(long, value_name = "NAME")]
         till: Option<String>,
-        #[arg(long)]
-        paper: Option<String>,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: ReportOutput,
     },
     /// The till's days, newest first.
     Days {
@@ -118,6 +108,20 @@ pub enum TillCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// How a report is shown: as text or JSON on stdout, and as a PDF.
+#[derive(Debug, Args)]
+pub struct ReportOutput {
+    /// Where to write the report as PDF.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Paper of the PDF: 58mm, 80mm or a4 (the receipt paper when left out).
+    #[arg(long)]
+    paper: Option<String>,
+    /// One JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub(crate) async fn run_till(shop: &Shop, command: TillCommand) -> Result<(), Failure> {
@@ -134,30 +138,13 @@ pub(crate) async fn run_till(shop: &Shop, command: TillCommand) -> Result<(), Fa
         }
         TillCommand::Close {
             counted,
-            out,
             till,
-            paper,
-            json,
+            output,
         } => {
             let report = shop.close_till(till.as_deref(), &counted).await?;
-            show(
-                shop,
-                &report,
-                json,
-                &locale,
-                out.as_deref(),
-                paper.as_deref(),
-            )
-            .await?;
+            show(shop, &report, &locale, &output).await?;
         }
-        TillCommand::Report {
-            x,
-            z,
-            out,
-            till,
-            paper,
-            json,
-        } => {
+        TillCommand::Report { x, z, till, output } => {
             let report = match (x, z) {
                 (_, Some(id)) => shop.z_report(id).await?,
                 (true, None) => shop.till_report(till.as_deref()).await?,
@@ -167,15 +154,7 @@ pub(crate) async fn run_till(shop: &Shop, command: TillCommand) -> Result<(), Fa
                     ));
                 }
             };
-            show(
-                shop,
-                &report,
-                json,
-                &locale,
-                out.as_deref(),
-                paper.as_deref(),
-            )
-            .await?;
+            show(shop, &report, &locale, &output).await?;
         }
         TillCommand::Days { till, json } => {
             let days = shop.till_days(till.as_deref()).await?;
@@ -201,12 +180,10 @@ pub(crate) async fn run_till(shop: &Shop, command: TillCommand) -> Result<(), Fa
 async fn show(
     shop: &Shop,
     report: &TillReport,
-    json: bool,
     locale: &str,
-    out: Option<&Path>,
-    paper: Option<&str>,
+    output: &ReportOutput,
 ) -> Result<(), Failure> {
-    if json {
+    if output.json {
         println!(
             "{}",
             serde_json::to_string(report).expect("reports serialize")
@@ -219,8 +196,10 @@ async fn show(
             }
         }
     }
-    if let Some(out) = out {
-        let pdf = shop.till_report_pdf(report, paper).await?;
+    if let Some(out) = &output.out {
+        let pdf = shop
+            .till_report_pdf(report, output.paper.as_deref())
+            .await?;
         shopcast_core::infra::write_file_atomically(out, &pdf)?;
         eprintln!("wrote {}", out.display());
     }

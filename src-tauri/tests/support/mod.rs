@@ -37,6 +37,16 @@ pub fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
+/// The stderr of a run that must have failed.
+pub fn failure(output: &Output) -> String {
+    assert!(
+        !output.status.success(),
+        "should have failed: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
 /// A shop in `data_dir` with buy links on https://shop.example.com/p/ and the catalog `rows`
 /// (CSV lines under the header sku,name,description,price,currency,stock,tags) imported.
 pub fn shop_with_products(data_dir: &Path, rows: &str) {

@@ -2,10 +2,8 @@
 //! drawn as GS v 0 images), GS v 0 raster logo, GS ( k QR (model 2), GS V cut, ESC p drawer kick.
 
 // Declared here rather than in receipt/mod.rs: only the ESC/POS writer draws text.
-#[path = "raster_text.rs"]
-mod raster_text;
 
-use raster_text::Align;
+use super::raster_text::{self, Align};
 
 use super::Receipt;
 

@@ -3,6 +3,7 @@
 
 pub mod escpos;
 pub mod pdf;
+mod raster_text;
 
 pub use pdf::receipt_pdf;
 

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use ab_glyph::{Font, FontRef, Glyph, GlyphId, PxScale, ScaleFont, point};
 
-use super::char_columns;
+use super::escpos::char_columns;
 
 /// Dots per half-width column of the printer's Font A (a CJK character takes two).
 pub(crate) const COLUMN_DOTS: u32 = 12;
@@ -13,8 +13,8 @@ pub(crate) const COLUMN_DOTS: u32 = 12;
 pub(crate) const LINE_DOTS: u32 = 24;
 
 // The same files `crate::fonts` embeds for PDFs; the rasterizer needs the raw bytes.
-static SANS: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
-static CJK: &[u8] = include_bytes!("../../fonts/DroidSansFallbackFull.ttf");
+// The same embedded bytes as the PDFs use (one copy of the 4 MB CJK font in the binary).
+use crate::fonts::{CJK, SANS};
 
 /// Where the text of a line sits on the paper (ESC a 0/1/2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

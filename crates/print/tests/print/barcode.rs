@@ -5,7 +5,7 @@ use std::path::Path;
 
 use shopcast_print::{PageLayout, Sign, Template, TextRole, layout, render};
 
-use super::{artifacts_dir, run, run_ok};
+use super::{artifacts_dir, first_page_png, run, run_ok};
 
 const CODES: [&str; 3] = ["4006381333931", "0036000291452", "6901234567892"];
 
@@ -54,27 +54,7 @@ fn barcodes_scan(case: &str, template: &Template) {
     let dir = artifacts_dir(case);
     let pdf = dir.join(format!("{case}.pdf"));
     std::fs::write(&pdf, render(template, &signs, 1).unwrap()).unwrap();
-    let prefix = dir.join("page");
-    run_ok(
-        "pdftoppm",
-        "poppler-utils",
-        &[
-            "-r",
-            "300",
-            "-png",
-            "-f",
-            "1",
-            "-l",
-            "1",
-            pdf.to_str().unwrap(),
-            prefix.to_str().unwrap(),
-        ],
-    );
-    let png = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "png"))
-        .expect("pdftoppm wrote page 1");
+    let png = first_page_png(&dir, &pdf);
     read_every_barcode(case, &png, &pages[0]);
     // the digits are real text, under the bars
     let text = run_ok("pdftotext", "poppler-utils", &[pdf.to_str().unwrap(), "-"]);

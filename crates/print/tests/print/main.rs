@@ -55,6 +55,20 @@ fn run_ok(tool: &str, package: &str, args: &[&str]) -> String {
 }
 
 /// `qpdf --check` finds nothing wrong with the file.
+/// Renders the first page of `pdf` at 300 dpi into `dir` with pdftoppm; the PNG's path.
+fn first_page_png(dir: &Path, pdf: &Path) -> PathBuf {
+    let prefix = dir.join("page");
+    let args = ["-r", "300", "-png", "-f", "1", "-l", "1"];
+    let mut args: Vec<&str> = args.to_vec();
+    args.extend([pdf.to_str().unwrap(), prefix.to_str().unwrap()]);
+    run_ok("pdftoppm", "poppler-utils", &args);
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "png"))
+        .expect("pdftoppm wrote page 1")
+}
+
 fn qpdf_check(case: &str, pdf: &Path) {
     let out = run("qpdf", "qpdf", &["--check", pdf.to_str().unwrap()]);
     assert_eq!(

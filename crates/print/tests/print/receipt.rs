@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use shopcast_print::{Logo, Paper, Receipt, ReceiptLine, receipt_pdf};
 
-use super::{artifacts_dir, fonts_embedded_and_subset, logo_png, qpdf_check, run, run_ok};
+use super::{
+    artifacts_dir, first_page_png, fonts_embedded_and_subset, logo_png, qpdf_check, run, run_ok,
+};
 
 const LINK: &str = "https://shop.example.com/r/ORD-1042?k=7f3a";
 
@@ -99,27 +101,7 @@ pub(super) fn layout_text(pdf: &Path) -> String {
 
 /// Every QR zbarimg finds on the page rendered at 300 dpi.
 fn qr_links(dir: &Path, pdf: &Path) -> Vec<String> {
-    let prefix = dir.join("page");
-    run_ok(
-        "pdftoppm",
-        "poppler-utils",
-        &[
-            "-r",
-            "300",
-            "-png",
-            "-f",
-            "1",
-            "-l",
-            "1",
-            pdf.to_str().unwrap(),
-            prefix.to_str().unwrap(),
-        ],
-    );
-    let png = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "png"))
-        .expect("pdftoppm wrote page 1");
+    let png = first_page_png(dir, pdf);
     let out = run(
         "zbarimg",
         "zbar-tools",
