@@ -156,7 +156,10 @@ async fn a_day_of_sales_and_refunds_adds_up_to_the_ledger() {
     assert_eq!(reported, per_rate);
     let discounts = "SELECT coalesce(sum(l.discount_minor), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id
                  JOIN payments p ON p.order_id = o.id WHERE coalesce(o.till, '') = ? AND p.occurred_at >= ?";
-    assert_eq!(x.discounts_minor, sql(&shop, discounts, "Front", from).await);
+    assert_eq!(
+        x.discounts_minor,
+        sql(&shop, discounts, "Front", from).await
+    );
     assert!(x.discounts_minor > 0);
 
     let z = shop.close_till(Some("Front"), "1234.50").await.unwrap();
