@@ -392,20 +392,17 @@ mod tests {
         use crate::money::{exponent, format_minor};
         use proptest::prelude::*;
 
-        /// Rates shops use: none, VAT 7/19/20 %, 增值税 13 %, NYC 8.875 %, 5 % (Kuwait has none;
-        /// it stands for any 3-decimal currency here).
+        /// Rates shops use: none, VAT 7/19/20 %, 增值税 13 %, NYC 8.875 %, 5 %.
         const RATES: [i64; 7] = [0, 70_000, 190_000, 200_000, 130_000, 88_750, 50_000];
+        /// Currencies with 0, 2, 2 and 3 decimals: typed amount discounts parse in each.
         const CURRENCIES: [&str; 4] = ["JPY", "CNY", "EUR", "KWD"];
 
-        fn basket() -> impl Strategy<
-            Value = (
-                usize,
-                Vec<(i64, i64, usize, Option<u8>)>,
-                Option<u8>,
-                bool,
-                u64,
-            ),
-        > {
+        /// (unit price, quantity, rate index, line discount kind) per line.
+        type Lines = Vec<(i64, i64, usize, Option<u8>)>;
+        /// (currency index, lines, order discount kind, prices include tax, seed).
+        type Basket = (usize, Lines, Option<u8>, bool, u64);
+
+        fn basket() -> impl Strategy<Value = Basket> {
             (
                 0..CURRENCIES.len(),
                 prop::collection::vec(
