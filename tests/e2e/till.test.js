@@ -261,4 +261,20 @@ describe('till with a scanner and a receipt printer', () => {
       assert.match(out.stdout, /110\.00/);
     });
   });
+
+  step('Reports: the tote runs low (2 left of a level of 5), and the day’s discount and tax are counted', async () => {
+    await $('nav-reports').click();
+    await $('dash-low-stock').waitForDisplayed({ timeoutMsg: 'no Running low list on the dashboard' });
+    await eventually(async () => {
+      const rows = await textsOf(browser, tid('dash-low-product'));
+      assert.equal(rows.length, 1, JSON.stringify(rows));
+      assert.match(rows[0], new RegExp(`^${TOTE.name}`));
+      assert.match(rows[0], new RegExp(fill(lang['reports.left'], { count: 2 })));
+      assert.equal(
+        await text('dash-today-extra'),
+        fill(lang['reports.discountsAndTax'], { discounts: '€1.20', tax: '€1.72' }),
+      );
+    });
+    await screenshot(browser, 'till-dashboard.png');
+  });
 });
