@@ -34,6 +34,7 @@ const lang = messages.en;
 const CSV_COLUMNS = [
   'local_date', 'local_time', 'order_id', 'provider', 'provider_ref', 'method', 'sku', 'product', 'quantity',
   'gross', 'refunded', 'net', 'currency', 'status', 'channel', 'post_network', 'post_url', 'signage_id', 'test',
+  'discount', 'tax_rate', 'tax',
 ];
 
 /** Today's date in the shop's time zone, and this month's first and last day. */

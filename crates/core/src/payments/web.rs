@@ -433,6 +433,43 @@ fn new_receipt_token() -> String {
     crate::catalog::photos::hex(&bytes)
 }
 
+/// The secret a till receipt's token is derived from (so a reprint carries the same link).
+const RECEIPT_KEY: &str = "shop.receipt_key";
+
+impl Shop {
+    /// The receipt page token of a till order: HMAC-SHA256 of its reference under the
+    /// shop's receipt key (made on first use, kept with the other secrets, never in the shop
+    /// file), so every print of the receipt carries the same link. Only its hash is stored
+    /// on the order, as for the shop page's own receipts.
+    pub(crate) async fn till_receipt_token(
+        &self,
+        order_id: i64,
+        order_ref: &str,
+    ) -> Result<String> {
+        use hmac::{Hmac, Mac};
+        let key = match self.secrets.get(RECEIPT_KEY)? {
+            Some(key) => key,
+            None => {
+                self.secrets.set(RECEIPT_KEY, &new_receipt_token())?;
+                // Read back: a second process that made one at the same moment wins for both.
+                self.secrets
+                    .get(RECEIPT_KEY)?
+                    .ok_or_else(|| CoreError::Report("the receipt key could not be kept".into()))?
+            }
+        };
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_bytes())
+            .map_err(|e| CoreError::Report(e.to_string()))?;
+        mac.update(b"till-receipt:");
+        mac.update(order_ref.as_bytes());
+        let token: String = crate::catalog::photos::hex(&mac.finalize().into_bytes())
+            .chars()
+            .take(TOKEN_CHARS)
+            .collect();
+        orders::set_receipt_hash(&self.pool, order_id, &token_hash(&token)).await?;
+        Ok(token)
+    }
+}
+
 fn token_hash(token: &str) -> String {
     crate::catalog::photos::hex(&Sha256::digest(token.as_bytes()))
 }

@@ -222,25 +222,41 @@ impl Shop {
             .next())
     }
 
-    /// The link the receipt's QR carries: the first product's page on the shop page (where
-    /// the buyer can share it) or its buy link, tagged `src=receipt`; none for a typed amount
-    /// or a shop without buy links.
-    async fn receipt_link(&self, order: &Order, settings: &ShopSettings) -> Option<String> {
-        let product_id = order.lines.iter().find_map(|l| l.product_id)?;
-        let product = self.product(product_id).await.ok()?;
-        crate::signage::tracked_buy_link(
+    /// The link the receipt's QR carries: with the shop page's public address, the sale's
+    /// own receipt page there (where the buyer can share what they bought); otherwise the
+    /// first product's buy link, tagged `src=receipt`; none for a typed amount without a
+    /// shop page, or a shop without buy links.
+    async fn receipt_link(&self, order: &Order, settings: &ShopSettings) -> Result<Option<String>> {
+        if !settings.public_url.is_empty() {
+            let token = self.till_receipt_token(order.id, &order.order_ref).await?;
+            return Ok(Some(format!("{}/r/{token}", settings.public_url)));
+        }
+        let Some(product_id) = order.lines.iter().find_map(|l| l.product_id) else {
+            return Ok(None);
+        };
+        let Ok(product) = self.product(product_id).await else {
+            return Ok(None);
+        };
+        Ok(crate::signage::tracked_buy_link(
             settings,
             &product,
             &[("src", "receipt"), ("order", &order.order_ref)],
         )
-        .ok()
+        .ok())
+    }
+
+    /// What the order's receipt QR carries (see `receipt_link`).
+    pub async fn receipt_qr(&self, order_id: i64) -> Result<Option<String>> {
+        let order = self.order(order_id).await?;
+        let settings = self.settings().await?;
+        self.receipt_link(&order, &settings).await
     }
 
     async fn receipt_of(&self, order_id: i64) -> Result<(Receipt, Option<Payment>, ShopSettings)> {
         let order = self.order(order_id).await?;
         let settings = self.settings().await?;
         let payment = self.payment_of_order(order_id).await?;
-        let qr = self.receipt_link(&order, &settings).await;
+        let qr = self.receipt_link(&order, &settings).await?;
         let logo = match self.logo().await? {
             Some(photo) => self
                 .media

@@ -344,3 +344,57 @@ async fn the_catalog_csv_carries_tax_barcode_and_low_stock() {
         [(2, Some("tax")), (3, Some("barcode")), (5, Some("barcode"))]
     );
 }
+
+#[tokio::test]
+async fn a_till_receipt_links_to_its_own_receipt_page_on_the_shop_page() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let tea = taxed(&shop, "Tea", "88", None, None).await;
+    let order = shop
+        .create_order(&OrderDraft {
+            lines: vec![line(tea, 1, None)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    shop.mark_paid_manually(order.id, "cash").await.unwrap();
+    // Without a shop page: the product's buy link.
+    let link = shop.receipt_qr(order.id).await.unwrap().unwrap();
+    assert_eq!(
+        link,
+        format!(
+            "https://shop.example.com/p/TEA?src=receipt&order={}",
+            order.order_ref
+        )
+    );
+    // With one: the sale's receipt page, the same on every reprint, where the buyer can share.
+    shop.set_setting("shop.public_url", "https://shop.example.com")
+        .await
+        .unwrap();
+    let page = shop.receipt_qr(order.id).await.unwrap().unwrap();
+    let token = page.strip_prefix("https://shop.example.com/r/").unwrap();
+    assert_eq!(token.len(), 32, "{page}");
+    assert_eq!(shop.receipt_qr(order.id).await.unwrap().unwrap(), page);
+    let receipt = shop
+        .receipt(token, "https://shop.example.com")
+        .await
+        .unwrap()
+        .expect("the receipt page knows the token");
+    assert!(receipt.paid);
+    assert_eq!(receipt.order_ref, order.order_ref);
+    assert!(receipt.share.is_some(), "a paid sale can be shared");
+    // Only the token's hash is in the shop file; another order gets another token.
+    let stored: String = sqlx::query_scalar("SELECT receipt_hash FROM orders WHERE id = ?")
+        .bind(order.id)
+        .fetch_one(shop.pool())
+        .await
+        .unwrap();
+    assert!(!stored.contains(token));
+    let other = shop
+        .create_order(&OrderDraft {
+            lines: vec![line(tea, 2, None)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_ne!(shop.receipt_qr(other.id).await.unwrap().unwrap(), page);
+}

@@ -139,6 +139,17 @@ async fn insert_order_in(
     Ok(id)
 }
 
+/// Gives a till order its receipt page (the hash of its token), once: a shop-page order
+/// keeps the one its buyer got.
+pub(crate) async fn set_receipt_hash(pool: &SqlitePool, order_id: i64, hash: &str) -> Result<()> {
+    sqlx::query("UPDATE orders SET receipt_hash = ? WHERE id = ? AND receipt_hash IS NULL")
+        .bind(hash)
+        .bind(order_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 pub async fn get_order(pool: &SqlitePool, id: i64) -> Result<Order> {
     let row = sqlx::query(
         "SELECT id, ref, status, total_minor, currency, channel, source_ref, created_at, till,
