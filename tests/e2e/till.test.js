@@ -179,7 +179,12 @@ describe('till with a scanner and a receipt printer', () => {
   step('10 % off the line, paid in cash: the receipt shows the engine’s discount and prints by itself', async () => {
     await $('till-line-discount').setValue('10%');
     await $('till-line-discount-reason').setValue('shop-worn');
-    await eventually(async () => assert.equal(await text('till-before-discount'), lang['till.beforeDiscounts']));
+    // The engine prices the cart as it is typed: the discounted total and the tax in it.
+    await eventually(async () => {
+      assert.equal(await text('till-total'), '€10.80');
+      assert.equal(await text('till-preview-discount'), fill(lang['till.previewDiscount'], { amount: '€1.20' }));
+      assert.equal(await text('till-preview-tax'), fill(lang['till.previewTaxIncluded'], { name: 'VAT', amount: '€1.72' }));
+    });
     await screenshot(browser, 'till-discount.png');
     await $('till-pay-cash').click();
     await browser.$('#till-paid').waitForDisplayed({ timeoutMsg: 'no receipt after a cash sale' });

@@ -57,6 +57,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             signage::last_signage_request,
             signage::product_qr_preview,
             signage::save_product_qr,
+            payments::preview_order,
             payments::create_order,
             payments::get_order,
             payments::start_charge,

@@ -16,6 +16,13 @@ fn provider(name: &str) -> ApiResult<ProviderKind> {
         .ok_or_else(|| ApiError::invalid("provider", "Choose how the customer pays."))
 }
 
+/// The sale as the till has it, priced by the engine (tax, discounts); nothing is stored.
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_order(state: State<'_, AppState>, draft: OrderDraft) -> ApiResult<Order> {
+    Ok(state.shop.preview_order(&draft).await?)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn create_order(state: State<'_, AppState>, draft: OrderDraft) -> ApiResult<Order> {

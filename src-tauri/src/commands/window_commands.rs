@@ -50,6 +50,7 @@ pub const WINDOW_COMMANDS: &[&str] = &[
     "last_signage_request",
     "product_qr_preview",
     "save_product_qr",
+    "preview_order",
     "create_order",
     "get_order",
     "start_charge",

@@ -201,6 +201,7 @@ export const api = {
    */
   openUrl: unwrapped(commands.openShareLink),
 
+  previewOrder: unwrapped(commands.previewOrder),
   createOrder: unwrapped(commands.createOrder),
   getOrder: unwrapped(commands.getOrder),
   startCharge: unwrapped(commands.startCharge),

@@ -65,6 +65,8 @@ export const commands = {
 	lastSignageRequest: () => typedError<SignageRequest | null, ApiError>(__TAURI_INVOKE("last_signage_request")),
 	productQrPreview: (productId: number, payload: QrPayloadRequest | null) => typedError<QrPreview, ApiError>(__TAURI_INVOKE("product_qr_preview", { productId, payload })),
 	saveProductQr: (productId: number, payload: QrPayloadRequest | null, format: QrImage, path: string) => typedError<QrPreview, ApiError>(__TAURI_INVOKE("save_product_qr", { productId, payload, format, path })),
+	/**  The sale as the till has it, priced by the engine (tax, discounts); nothing is stored. */
+	previewOrder: (draft: OrderDraft) => typedError<Order, ApiError>(__TAURI_INVOKE("preview_order", { draft })),
 	createOrder: (draft: OrderDraft) => typedError<Order, ApiError>(__TAURI_INVOKE("create_order", { draft })),
 	getOrder: (orderId: number) => typedError<Order, ApiError>(__TAURI_INVOKE("get_order", { orderId })),
 	/**  Shows the QR for `order_id` at `provider` ("test", "stripe", "alipay", "wechat"). */

@@ -24,6 +24,12 @@ impl Shop {
         &self.payments
     }
 
+    /// The sale as the till has it, priced as [`Shop::create_order`] would; nothing stored.
+    pub async fn preview_order(&self, draft: &till::OrderDraft) -> Result<till::Order> {
+        let settings = self.settings().await?;
+        till::preview_order(&self.pool, draft, &settings).await
+    }
+
     pub async fn create_order(&self, draft: &till::OrderDraft) -> Result<till::Order> {
         let settings = self.settings().await?;
         till::create_order(&self.pool, draft, &settings).await

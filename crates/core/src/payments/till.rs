@@ -229,6 +229,32 @@ pub async fn create_order(
     get_order(pool, id).await
 }
 
+/// The order `draft` would make, priced exactly as [`create_order`] prices it (taxes,
+/// discounts, totals), without storing anything: what the till shows while the cashier types.
+pub async fn preview_order(
+    pool: &SqlitePool,
+    draft: &OrderDraft,
+    settings: &ShopSettings,
+) -> Result<Order> {
+    let till = till_name(draft.till.as_deref())?;
+    let sale = priced_sale(pool, draft, settings).await?;
+    Ok(Order {
+        id: 0,
+        order_ref: String::new(),
+        status: OrderStatus::Open,
+        total: sale.total,
+        channel: draft.channel.unwrap_or(SalesChannel::Till),
+        source_ref: draft.source_ref.clone(),
+        taxes: tax_lines(&sale.lines),
+        lines: sale.lines,
+        created_at: crate::infra::now_ms(),
+        till,
+        discount_minor: sale.discount_minor,
+        discount_reason: sale.discount_reason,
+        prices_include_tax: sale.prices_include_tax,
+    })
+}
+
 /// Like [`create_order`], for a buyer on the shop page: the stock check and the insert are
 /// one write, so two buyers cannot both take the last item. Counted stock left is what the
 /// catalog holds minus what open checkouts hold; `Ok(Err((product_id, left)))` when a line

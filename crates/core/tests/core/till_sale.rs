@@ -398,3 +398,29 @@ async fn a_till_receipt_links_to_its_own_receipt_page_on_the_shop_page() {
         .unwrap();
     assert_ne!(shop.receipt_qr(other.id).await.unwrap().unwrap(), page);
 }
+
+#[tokio::test]
+async fn the_till_preview_prices_a_sale_as_it_will_be_stored_and_stores_nothing() {
+    let (shop, _dir) = shop_with("EUR").await;
+    shop.add_tax_rate("VAT 19 %", "19", true).await.unwrap();
+    let cup = taxed(&shop, "Cup", "11.90", None, None).await;
+    let draft = OrderDraft {
+        lines: vec![line(cup, 3, Some("10%"))],
+        discount: Some("1.00".into()),
+        ..Default::default()
+    };
+    let preview = shop.preview_order(&draft).await.unwrap();
+    let orders = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM orders")
+            .fetch_one(shop.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(orders().await, 0);
+    let order = shop.create_order(&draft).await.unwrap();
+    assert_eq!(preview.total, order.total);
+    assert_eq!(preview.lines, order.lines);
+    assert_eq!(preview.taxes, order.taxes);
+    assert_eq!(preview.discount_minor, order.discount_minor);
+    assert_eq!(orders().await, 1);
+}
