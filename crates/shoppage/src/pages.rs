@@ -216,9 +216,17 @@ pub(crate) fn product(
     }
     let _ = write!(
         body,
-        r#"<h1 id="name">{}</h1><p class="price" id="price">{}</p>{}"#,
+        r#"<h1 id="name">{}</h1><p class="price" id="price">{}{}</p>{}"#,
         esc(&product.name),
         esc(&product.price_text),
+        if front.prices_include_tax {
+            String::new()
+        } else {
+            format!(
+                r#" <span class="tax" id="plus-tax">{}</span>"#,
+                esc(w.plus_tax)
+            )
+        },
         stock_line(w, &product.stock)
     );
     let sold_out = product.stock == StockState::SoldOut;

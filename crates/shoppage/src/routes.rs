@@ -165,6 +165,7 @@ fn blank_front() -> ShopFront {
         locale: "en".into(),
         currency: String::new(),
         logo: None,
+        prices_include_tax: true,
     }
 }
 

@@ -8,6 +8,8 @@ pub(crate) struct Words {
     pub quantity: &'static str,
     pub sold_out: &'static str,
     pub in_stock: &'static str,
+    /// Beside a price when tax is added at checkout.
+    pub plus_tax: &'static str,
     /// "Only {n} left".
     pub left: fn(i64) -> String,
     pub search: &'static str,
@@ -50,6 +52,7 @@ const EN: Words = Words {
     quantity: "Quantity",
     sold_out: "Sold out",
     in_stock: "In stock",
+    plus_tax: "plus tax",
     left: |n| format!("Only {n} left"),
     search: "Search the shop",
     search_button: "Search",
@@ -91,6 +94,7 @@ const ZH: Words = Words {
     quantity: "数量",
     sold_out: "已售罄",
     in_stock: "有货",
+    plus_tax: "另加税费",
     left: |n| format!("仅剩 {n} 件"),
     search: "搜索本店",
     search_button: "搜索",

@@ -9,7 +9,7 @@ use super::Failure;
 
 #[derive(Debug, Subcommand)]
 pub enum ProductsCommand {
-    /// Import a catalog CSV (sku,name,description,price,currency,stock,tags).
+    /// Import a catalog CSV (sku,name,description,price,currency,stock,tags,tax,barcode,low_stock).
     Import {
         file: PathBuf,
         /// Import the valid rows even if some rows are invalid.

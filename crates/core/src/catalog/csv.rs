@@ -1,6 +1,5 @@
-//! Catalog CSV import and export: `sku,name,description,price,currency,stock,tags,tax,barcode,low_stock`.
-//! UTF-8, RFC 4180. Text cells that a spreadsheet would run as a formula are written with a
-//! leading apostrophe and restored on import, so a round trip is exact.
+//! Catalog CSV import and export (the columns of [`HEADER`], UTF-8, RFC 4180); cells a
+//! spreadsheet would run as a formula get a leading apostrophe, removed on import.
 
 use std::collections::HashMap;
 use std::io::Write;

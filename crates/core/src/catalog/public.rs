@@ -76,6 +76,8 @@ pub struct ShopFront {
     pub locale: String,
     pub currency: String,
     pub logo: Option<Photo>,
+    /// False when tax is added at checkout (the pages then say "plus tax" by the price).
+    pub prices_include_tax: bool,
 }
 
 impl Shop {
@@ -85,6 +87,7 @@ impl Shop {
             name: settings.name,
             locale: settings.locale,
             currency: settings.currency,
+            prices_include_tax: settings.prices_include_tax,
             logo: self.logo().await?,
         })
     }

@@ -117,30 +117,45 @@ pub(crate) fn layout(
         }
         .format_local(locale)
     };
+    // Amounts in the shop's price terms: with tax when prices include it, before tax when
+    // tax is added (then Subtotal − Discount = Net, + tax = Total).
+    let priced = |line: &crate::payments::till::OrderLine| {
+        if order.prices_include_tax {
+            (line.gross_minor + line.discount_minor, line.discount_minor)
+        } else {
+            let before = line.unit_price.amount_minor * line.quantity;
+            (before, before - line.net_minor)
+        }
+    };
     let lines = order
         .lines
         .iter()
-        .map(|line| ReceiptLine {
-            name: line.name.clone(),
-            quantity: line.quantity,
-            unit_text: line.unit_price.format_local(locale),
-            amount_text: money(line.gross_minor + line.discount_minor),
-            discount_text: (line.discount_minor > 0).then(|| {
-                let reason = line
-                    .discount_reason
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default();
-                format!("{}{reason} -{}", w.discount, money(line.discount_minor))
-            }),
+        .map(|line| {
+            let (before, off) = priced(line);
+            ReceiptLine {
+                name: line.name.clone(),
+                quantity: line.quantity,
+                unit_text: line.unit_price.format_local(locale),
+                amount_text: money(before),
+                discount_text: (off > 0).then(|| {
+                    let reason = line
+                        .discount_reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default();
+                    format!("{}{reason} -{}", w.discount, money(off))
+                }),
+            }
         })
         .collect();
+    let (subtotal, discounts) = order
+        .lines
+        .iter()
+        .map(priced)
+        .fold((0, 0), |(s, d), (before, off)| (s + before, d + off));
     let mut totals = Vec::new();
-    if order.discount_minor > 0 {
-        totals.push((
-            w.subtotal.to_string(),
-            money(order.total.amount_minor + order.discount_minor),
-        ));
+    if discounts > 0 {
+        totals.push((w.subtotal.to_string(), money(subtotal)));
         let reason = order
             .discount_reason
             .as_deref()
@@ -148,7 +163,7 @@ pub(crate) fn layout(
             .unwrap_or_default();
         totals.push((
             format!("{}{reason}", w.discount),
-            format!("-{}", money(order.discount_minor)),
+            format!("-{}", money(discounts)),
         ));
     }
     let net: i64 = order.lines.iter().map(|l| l.net_minor).sum();
@@ -333,5 +348,95 @@ impl Shop {
             return Ok(None);
         }
         self.print_receipt(order_id, None).await.map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payments::ledger::SalesChannel;
+    use crate::payments::till::{OrderLine, tax_lines};
+
+    fn order(prices_include_tax: bool, lines: Vec<OrderLine>) -> Order {
+        let total = lines.iter().map(|l| l.gross_minor).sum();
+        Order {
+            id: 1,
+            order_ref: "O-TEST".into(),
+            status: OrderStatus::Paid,
+            total: Money {
+                amount_minor: total,
+                currency: "USD".into(),
+            },
+            channel: SalesChannel::Till,
+            source_ref: None,
+            taxes: tax_lines(&lines),
+            discount_minor: lines.iter().map(|l| l.discount_minor).sum(),
+            lines,
+            created_at: 0,
+            till: None,
+            discount_reason: None,
+            prices_include_tax,
+        }
+    }
+
+    fn hat(net: i64, tax: i64, discount: i64) -> OrderLine {
+        OrderLine {
+            product_id: Some(1),
+            name: "Hat".into(),
+            sku: None,
+            quantity: 2,
+            unit_price: Money {
+                amount_minor: 1000,
+                currency: "USD".into(),
+            },
+            gross_minor: net + tax,
+            net_minor: net,
+            tax_minor: tax,
+            discount_minor: discount,
+            discount_reason: None,
+            tax_rate_name: Some("NYC".into()),
+            tax_rate_ppm: 88_750,
+        }
+    }
+
+    /// Tax added at the till: the receipt adds up in net terms, Subtotal − Discount = Net,
+    /// + tax = Total (2 × $10.00, 10 % off: $18.00 + $1.60 = $19.60).
+    #[test]
+    fn a_receipt_with_tax_added_adds_up_before_tax() {
+        let settings = ShopSettings::default();
+        let line = hat(1800, 160, 2000 + 178 - 1960);
+        let receipt = layout(&order(false, vec![line]), None, &settings, None, None).unwrap();
+        assert_eq!(receipt.lines[0].amount_text, "$20.00");
+        assert_eq!(
+            receipt.lines[0].discount_text.as_deref(),
+            Some("Discount -$2.00")
+        );
+        let totals: Vec<(&str, &str)> = receipt
+            .totals
+            .iter()
+            .map(|(l, a)| (l.as_str(), a.as_str()))
+            .collect();
+        assert_eq!(
+            totals,
+            [
+                ("Subtotal", "$20.00"),
+                ("Discount", "-$2.00"),
+                ("Net", "$18.00"),
+                ("NYC 8.875%", "$1.60"),
+                ("Total", "$19.60"),
+            ]
+        );
+    }
+
+    /// Prices with tax in them: amounts as paid, the tax "incl." underneath.
+    #[test]
+    fn a_receipt_with_tax_included_shows_what_was_paid() {
+        let mut settings = ShopSettings::default();
+        settings.locale = "zh-CN".into();
+        let line = hat(1770, 230, 0);
+        let receipt = layout(&order(true, vec![line]), None, &settings, None, None).unwrap();
+        assert_eq!(receipt.lines[0].amount_text, "$20.00");
+        assert_eq!(receipt.totals, [("合计".to_string(), "$20.00".to_string())]);
+        assert_eq!(receipt.tax_lines[0].0, "含 NYC 8.875%");
     }
 }

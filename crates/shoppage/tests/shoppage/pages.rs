@@ -648,3 +648,30 @@ async fn a_crafted_mastodon_link_gets_the_form_not_a_redirect() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_shop_that_adds_tax_at_checkout_says_so_by_the_price() {
+    let fixture = start("en", ShopPageLimits::default()).await;
+    let client = http();
+    let page = |client: reqwest::Client| {
+        let url = format!("{}/p/TEA-1", fixture.base);
+        async move { page_text(&client, url).await }
+    };
+    let included = page(client.clone()).await;
+    assert!(
+        included.contains(r#"<p class="price" id="price">¥88.00</p>"#),
+        "{included}"
+    );
+    fixture
+        .shop
+        .set_setting("shop.prices_include_tax", "false")
+        .await
+        .unwrap();
+    // The pages reread the shop's settings once they are a second old.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let added = page(client).await;
+    assert!(
+        added.contains(r#"¥88.00 <span class="tax" id="plus-tax">plus tax</span>"#),
+        "{added}"
+    );
+}
