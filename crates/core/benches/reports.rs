@@ -1,5 +1,5 @@
 //! Reports benchmark on 1,000,000 payments over a year (generated here with bulk SQL into a
-//! real shop file: 1,000 products, one order of one line per payment, 5 % partly refunded).
+//! real shop file: 1,000 products, one order of one taxed line per payment, 5 % partly refunded).
 //! Compares, on the same file in the same run:
 //! - CSV export (our streaming writer, in a child process to read its peak memory) against
 //!   `sqlite3 -csv` running the same query into a file;
@@ -56,9 +56,14 @@ async fn generate(dir: &Path, payments: i64) {
                 CASE i % 4 WHEN 0 THEN 'post' WHEN 1 THEN 'signage' ELSE 'till' END,
                 CASE i % 4 WHEN 0 THEN 'p' || (i % 50) WHEN 1 THEN 'S' || (i % 20) ELSE NULL END, 0
          FROM n JOIN products p ON p.id = 1 + i % 1000",
-        "INSERT INTO order_lines (order_id, product_id, quantity, unit_price_minor, currency, name, sku)
-         SELECT o.id, p.id, 1 + o.id % 3, p.price_minor, p.currency, p.name, p.sku
-         FROM orders o JOIN products p ON p.id = 1 + o.id % 1000",
+        // Each line as the till prices it: 13 % tax included, rounded half up per line.
+        "INSERT INTO order_lines (order_id, product_id, quantity, unit_price_minor, currency, name, sku,
+                                  gross_minor, net_minor, tax_minor, tax_rate_name, tax_rate_ppm)
+         SELECT id, pid, q, price, currency, name, sku, g, g - (g * 130000 + 565000) / 1130000,
+                (g * 130000 + 565000) / 1130000, '增值税 13 %', 130000
+         FROM (SELECT o.id, p.id AS pid, 1 + o.id % 3 AS q, p.price_minor AS price, p.currency,
+                      p.name, p.sku, p.price_minor * (1 + o.id % 3) AS g
+               FROM orders o JOIN products p ON p.id = 1 + o.id % 1000)",
         "INSERT INTO payments (provider, provider_ref, order_id, status, amount_minor, currency, refunded_minor,
                                method, channel, source_ref, test, mismatch, occurred_at, updated_at)
          SELECT CASE id % 3 WHEN 0 THEN 'stripe' WHEN 1 THEN 'alipay' ELSE 'manual' END, 'ref_' || id, id,

@@ -143,7 +143,8 @@ async fn open_day(pool: &SqlitePool, till: &str, zone: &str) -> Result<TillDay> 
     }
 }
 
-/// The day's figures from the ledger, for payments in [opened_at, until).
+/// The day's figures from the ledger, for payments in [opened_at, until) (`until` is one
+/// past the last millisecond counted).
 async fn figures(pool: &SqlitePool, day: &TillDay, until: i64) -> Result<TillReport> {
     // The day's sales: payments of this till's orders made in the window.
     let rows = sqlx::query(
@@ -258,7 +259,7 @@ async fn figures(pool: &SqlitePool, day: &TillDay, until: i64) -> Result<TillRep
         currency: day.currency.clone(),
         opened_at_ms: day.opened_at_ms,
         opened_at: day.opened_at.clone(),
-        until_ms: until,
+        until_ms: until - 1,
         closed_at: None,
         sales_count: sales.iter().map(|s| s.count).sum(),
         sales_minor: sales.iter().map(|s| s.amount_minor).sum(),
@@ -292,8 +293,11 @@ impl Shop {
                 ),
             });
         }
+        // A day covers [opened_at, closed_at] to the millisecond: it starts after the till's
+        // last close, so nothing recorded at that instant counts on both days.
         let inserted = sqlx::query(
-            "INSERT INTO till_days (till, currency, float_minor, opened_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO till_days (till, currency, float_minor, opened_at)
+             VALUES (?1, ?2, ?3, max(?4, coalesce((SELECT max(closed_at) + 1 FROM till_days WHERE till = ?1), 0)))",
         )
         .bind(&till)
         .bind(&settings.currency)
@@ -317,7 +321,8 @@ impl Shop {
         let settings = self.settings().await?;
         let till = till_name(till)?;
         let day = open_day(self.pool(), &till, &settings.timezone).await?;
-        figures(self.pool(), &day, now_ms()).await
+        // Everything recorded up to this millisecond is in.
+        figures(self.pool(), &day, now_ms() + 1).await
     }
 
     /// The Z report: closes the open day with the cash counted; its figures are written once
@@ -329,7 +334,7 @@ impl Shop {
         let day = open_day(pool, &till, &settings.timezone).await?;
         let counted_minor = amount(counted, &day.currency, "counted")?;
         let closed_at = now_ms();
-        let mut report = figures(pool, &day, closed_at).await?;
+        let mut report = figures(pool, &day, closed_at + 1).await?;
         report.kind = "Z".into();
         report.closed_at = Some(local_time(closed_at, &settings.timezone)?);
         report.counted_minor = Some(counted_minor);
