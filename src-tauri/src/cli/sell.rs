@@ -157,7 +157,10 @@ async fn receipts(shop: &Shop, args: &SellArgs, order_id: i64) -> Result<(), Fai
         eprintln!("receipt written to {}", path.display());
     }
     let printed = match &args.print {
-        Some(target) => shop.print_receipt(order_id, Some(target)).await.map(Some),
+        Some(target) => shop
+            .print_sale_receipt(order_id, Some(target))
+            .await
+            .map(Some),
         None => shop.auto_print_receipt(order_id).await,
     };
     match printed {
@@ -383,8 +386,13 @@ impl Printer {
             None => println!("order {}", order.order_ref),
         }
         for line in &order.lines {
+            // In the shop's price terms, as the receipt shows it: tax added comes after.
             let total = Money {
-                amount_minor: line.gross_minor + line.discount_minor,
+                amount_minor: if order.prices_include_tax {
+                    line.gross_minor + line.discount_minor
+                } else {
+                    line.unit_price.amount_minor * line.quantity
+                },
                 currency: line.unit_price.currency.clone(),
             };
             let sku = line

@@ -110,15 +110,21 @@ pub async fn close_till(
     Ok(state.shop.close_till(till.as_deref(), &counted).await?)
 }
 
-/// Writes an X or Z report as a PDF to `path`.
+/// Writes a closed day's Z report (`day_id`), or the open day's X report as it is now, as a
+/// PDF to `path`; the figures come from the shop file, never from the window.
 #[tauri::command]
 #[specta::specta]
 pub async fn save_till_report_pdf(
     state: State<'_, AppState>,
-    report: TillReport,
+    till: Option<String>,
+    day_id: Option<i64>,
     path: std::path::PathBuf,
 ) -> ApiResult<()> {
     let path = state.files.check_write(&path)?;
+    let report = match day_id {
+        Some(id) => state.shop.z_report(id).await?,
+        None => state.shop.till_report(till.as_deref()).await?,
+    };
     let pdf = state.shop.till_report_pdf(&report, None).await?;
     shopcast_core::infra::write_file_atomically(&path, &pdf)?;
     Ok(())

@@ -111,8 +111,11 @@ export const commands = {
 	/**  The X report: the open day so far (writes nothing). */
 	tillXReport: (till: string | null) => typedError<TillReport, ApiError>(__TAURI_INVOKE("till_x_report", { till })),
 	closeTill: (till: string | null, counted: string) => typedError<TillReport, ApiError>(__TAURI_INVOKE("close_till", { till, counted })),
-	/**  Writes an X or Z report as a PDF to `path`. */
-	saveTillReportPdf: (report: TillReport, path: string) => typedError<null, ApiError>(__TAURI_INVOKE("save_till_report_pdf", { report, path })),
+	/**
+	 *  Writes a closed day's Z report (`day_id`), or the open day's X report as it is now, as a
+	 *  PDF to `path`; the figures come from the shop file, never from the window.
+	 */
+	saveTillReportPdf: (till: string | null, dayId: number | null, path: string) => typedError<null, ApiError>(__TAURI_INVOKE("save_till_report_pdf", { till, dayId, path })),
 	dashboard: (includeTest: boolean) => typedError<Dashboard, ApiError>(__TAURI_INVOKE("dashboard", { includeTest })),
 	reportSummary: (filter: ReportFilter) => typedError<ReportSummary, ApiError>(__TAURI_INVOKE("report_summary", { filter })),
 	/**  Writes the report as CSV or PDF to `path`; `progress` receives rows written so far. */

@@ -63,7 +63,9 @@ pub(crate) fn sku_conflict(error: sqlx::Error, sku: Option<&str>) -> CoreError {
         sqlx::Error::Database(db) if db.is_unique_violation() && db.message().contains("gtin") => {
             CoreError::Conflict {
                 field: "barcode",
-                message: "Another product already has this barcode.".to_string(),
+                message:
+                    "Another product already has this barcode (look among archived products too)."
+                        .to_string(),
             }
         }
         sqlx::Error::Database(db) if db.is_unique_violation() => CoreError::Conflict {

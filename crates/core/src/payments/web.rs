@@ -441,11 +441,12 @@ impl Shop {
     /// shop's receipt key (made on first use, kept with the other secrets, never in the shop
     /// file), so every print of the receipt carries the same link. Only its hash is stored
     /// on the order, as for the shop page's own receipts.
+    /// `None` when the order already has another receipt page (a shop-page order's).
     pub(crate) async fn till_receipt_token(
         &self,
         order_id: i64,
         order_ref: &str,
-    ) -> Result<String> {
+    ) -> Result<Option<String>> {
         use hmac::{Hmac, Mac};
         let key = match self.secrets.get(RECEIPT_KEY)? {
             Some(key) => key,
@@ -465,8 +466,9 @@ impl Shop {
             .chars()
             .take(TOKEN_CHARS)
             .collect();
-        orders::set_receipt_hash(&self.pool, order_id, &token_hash(&token)).await?;
-        Ok(token)
+        let hash = token_hash(&token);
+        let stored = orders::set_receipt_hash(&self.pool, order_id, &hash).await?;
+        Ok((stored.as_deref() == Some(hash.as_str())).then_some(token))
     }
 }
 

@@ -434,8 +434,8 @@ pub fn report_sections(report: &TillReport, locale: &str) -> Vec<(String, Vec<(S
     for tax in &report.taxes {
         let name = match &tax.name {
             Some(name) => format!(
-                "{name} {}% ({} {})",
-                crate::till::tax::percent_text(tax.rate_ppm),
+                "{} ({} {})",
+                crate::till::tax::rate_label(name, tax.rate_ppm),
                 t("on", "含税额"),
                 money(tax.gross_minor)
             ),

@@ -166,6 +166,25 @@ pub async fn send(target: &PrinterTarget, bytes: &[u8], timeout: Duration) -> Re
                         },
                         _ => printer_failed(&owner, "could not be opened", e),
                     })?;
+                // A printer is a device (or a pipe to one); a path to a plain file would only
+                // have receipts appended to it.
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::FileTypeExt;
+                    let kind = device
+                        .metadata()
+                        .map_err(|e| printer_failed(&owner, "could not be opened", e))?
+                        .file_type();
+                    if !(kind.is_char_device() || kind.is_fifo()) {
+                        return Err(CoreError::PrinterUnreachable {
+                            printer: owner.place(),
+                            message: format!(
+                                "{} is a file, not a printer: give the printer's device, such as /dev/usb/lp0.",
+                                path.display()
+                            ),
+                        });
+                    }
+                }
                 device
                     .write_all(&bytes)
                     .and_then(|()| device.flush())

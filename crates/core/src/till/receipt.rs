@@ -14,7 +14,7 @@ use crate::payments::ledger::{Payment, PaymentFilter};
 use crate::payments::till::{Order, OrderStatus};
 use crate::settings::ShopSettings;
 use crate::till::printer::{PrinterTarget, send};
-use crate::till::tax::percent_text;
+use crate::till::tax::rate_label;
 
 /// How long a printer gets to take a receipt.
 pub const PRINT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -170,30 +170,25 @@ pub(crate) fn layout(
     if !order.prices_include_tax && !order.taxes.is_empty() {
         totals.push((w.net.to_string(), money(net)));
         for tax in &order.taxes {
-            totals.push((
-                format!("{} {}%", tax.name, percent_text(tax.rate_ppm)),
-                money(tax.tax_minor),
-            ));
+            totals.push((rate_label(&tax.name, tax.rate_ppm), money(tax.tax_minor)));
         }
     }
     totals.push((w.total.to_string(), money(order.total.amount_minor)));
-    let tax_lines = order
-        .taxes
-        .iter()
-        .map(|tax| {
-            let label = if order.prices_include_tax {
-                format!(
-                    "{} {} {}%",
-                    w.included,
-                    tax.name,
-                    percent_text(tax.rate_ppm)
+    // Tax added at the till is already a line of the totals; tax in the prices is shown under them.
+    let tax_lines = if order.prices_include_tax {
+        order
+            .taxes
+            .iter()
+            .map(|tax| {
+                (
+                    format!("{} {}", w.included, rate_label(&tax.name, tax.rate_ppm)),
+                    money(tax.tax_minor),
                 )
-            } else {
-                format!("{} {}%", tax.name, percent_text(tax.rate_ppm))
-            };
-            (label, money(tax.tax_minor))
-        })
-        .collect();
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let payment_text = match payment {
         Some(p) if p.refunded_minor > 0 => format!(
             "{} {} · {} {}",
@@ -243,8 +238,13 @@ impl Shop {
     /// shop page, or a shop without buy links.
     async fn receipt_link(&self, order: &Order, settings: &ShopSettings) -> Result<Option<String>> {
         if !settings.public_url.is_empty() {
-            let token = self.till_receipt_token(order.id, &order.order_ref).await?;
-            return Ok(Some(format!("{}/r/{token}", settings.public_url)));
+            // A shop-page order keeps the page its buyer got (its token is theirs alone), and a
+            // receipt key that cannot be read prints the buy link instead of a dead page.
+            match self.till_receipt_token(order.id, &order.order_ref).await {
+                Ok(Some(token)) => return Ok(Some(format!("{}/r/{token}", settings.public_url))),
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "the receipt page key could not be read"),
+            }
         }
         let Some(product_id) = order.lines.iter().find_map(|l| l.product_id) else {
             return Ok(None);
@@ -293,13 +293,31 @@ impl Shop {
         .await
     }
 
-    /// Prints the order's receipt on an ESC/POS printer: `printer` ("tcp://HOST:9100",
-    /// "/dev/usb/lp0") or the shop's receipt printer. A cash sale opens the drawer when the
-    /// shop asks for it.
+    /// Reprints the order's receipt on an ESC/POS printer: `printer` ("tcp://HOST:9100",
+    /// "/dev/usb/lp0") or the shop's receipt printer. A reprint never opens the drawer.
     pub async fn print_receipt(
         &self,
         order_id: i64,
         printer: Option<&str>,
+    ) -> Result<PrintedReceipt> {
+        self.print_receipt_with(order_id, printer, false).await
+    }
+
+    /// Prints the receipt of a sale just paid: as [`Shop::print_receipt`], and a cash sale
+    /// opens the drawer when the shop asks for it (`receipt.drawer_kick`).
+    pub async fn print_sale_receipt(
+        &self,
+        order_id: i64,
+        printer: Option<&str>,
+    ) -> Result<PrintedReceipt> {
+        self.print_receipt_with(order_id, printer, true).await
+    }
+
+    async fn print_receipt_with(
+        &self,
+        order_id: i64,
+        printer: Option<&str>,
+        just_sold: bool,
     ) -> Result<PrintedReceipt> {
         let (receipt, payment, settings) = self.receipt_of(order_id).await?;
         let target = match printer.map(str::trim).filter(|p| !p.is_empty()) {
@@ -316,7 +334,7 @@ impl Shop {
         let cash = payment
             .as_ref()
             .is_some_and(|p| p.method.as_deref() == Some("cash"));
-        let drawer_kick = cash && settings.receipt_drawer_kick;
+        let drawer_kick = just_sold && cash && settings.receipt_drawer_kick;
         let options = EscPosOptions {
             columns: if paper_of(&settings.receipt_paper)? == Paper::Roll58 {
                 32
@@ -340,14 +358,15 @@ impl Shop {
         })
     }
 
-    /// Prints the receipt when the shop prints one after every sale and has a printer;
-    /// `None` when it does not. A failed print is the caller's to show (the sale stands).
+    /// Prints the receipt of a sale just paid when the shop prints one after every sale and
+    /// has a printer; `None` when it does not. A failed print is the caller's to show (the
+    /// sale stands).
     pub async fn auto_print_receipt(&self, order_id: i64) -> Result<Option<PrintedReceipt>> {
         let settings = self.settings().await?;
         if !settings.receipt_auto_print || settings.receipt_printer.is_empty() {
             return Ok(None);
         }
-        self.print_receipt(order_id, None).await.map(Some)
+        self.print_sale_receipt(order_id, None).await.map(Some)
     }
 }
 
@@ -431,8 +450,10 @@ mod tests {
     /// Prices with tax in them: amounts as paid, the tax "incl." underneath.
     #[test]
     fn a_receipt_with_tax_included_shows_what_was_paid() {
-        let mut settings = ShopSettings::default();
-        settings.locale = "zh-CN".into();
+        let settings = ShopSettings {
+            locale: "zh-CN".into(),
+            ..Default::default()
+        };
         let line = hat(1770, 230, 0);
         let receipt = layout(&order(true, vec![line]), None, &settings, None, None).unwrap();
         assert_eq!(receipt.lines[0].amount_text, "$20.00");

@@ -89,6 +89,16 @@ pub fn percent_text(ppm: i64) -> String {
     }
 }
 
+/// A rate as printed: its name, with the percentage unless the name already says it
+/// ("VAT 19 %" stays, "VAT" becomes "VAT 19%").
+pub fn rate_label(name: &str, rate_ppm: i64) -> String {
+    if name.contains(['%', '％']) {
+        name.to_string()
+    } else {
+        format!("{name} {}%", percent_text(rate_ppm))
+    }
+}
+
 /// One line as the till sends it to be priced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineToPrice {

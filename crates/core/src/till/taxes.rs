@@ -132,6 +132,14 @@ impl Shop {
                     ),
                 )
             })?;
+        // The table folds ASCII case only; "ÜST" and "üst" are one name too.
+        let taken = || CoreError::Conflict {
+            field: "name",
+            message: format!("There is already a tax rate called “{name}”."),
+        };
+        if ids_by_name(self.pool()).await?.id_of(&name).is_ok() {
+            return Err(taken());
+        }
         let mut tx = self.pool().begin().await?;
         if default {
             sqlx::query("UPDATE tax_rates SET is_default = 0 WHERE is_default = 1")
@@ -149,10 +157,7 @@ impl Shop {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => CoreError::Conflict {
-                field: "name",
-                message: format!("There is already a tax rate called “{name}”."),
-            },
+            sqlx::Error::Database(db) if db.is_unique_violation() => taken(),
             _ => CoreError::Database(e),
         })?;
         let rate = rate_of(&row);

@@ -256,15 +256,41 @@ async fn a_printer_that_stops_reading_times_out_mid_receipt() {
 #[tokio::test]
 async fn a_device_gets_the_bytes_and_a_missing_one_is_no_printer() {
     let dir = tempfile::tempdir().unwrap();
+    // A FIFO stands in for the character device: the bytes arrive whole at its other end.
     let device = dir.path().join("lp0");
-    std::fs::write(&device, b"").unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&device)
+        .status()
+        .unwrap();
+    assert!(made.success());
     let target = PrinterTarget::parse(device.to_str().unwrap()).unwrap();
     assert_eq!(target, PrinterTarget::Device(device.clone()));
     let bytes = escpos::receipt_bytes(&receipt(), &OPTIONS);
+    let reader = std::thread::spawn({
+        let device = device.clone();
+        move || std::fs::read(device).unwrap()
+    });
     printer::send(&target, &bytes, Duration::from_secs(5))
         .await
         .unwrap();
-    assert_eq!(std::fs::read(&device).unwrap(), bytes);
+    assert_eq!(reader.join().unwrap(), bytes);
+
+    // A plain file is not a printer: nothing is appended to it.
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, b"keep me").unwrap();
+    let err = printer::send(
+        &PrinterTarget::Device(file.clone()),
+        &bytes,
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::PrinterUnreachable);
+    assert!(
+        err.to_string().contains("is a file, not a printer"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
 
     let missing = dir.path().join("usb/lp9");
     let err = printer::send(
@@ -331,4 +357,36 @@ fn printer_addresses_parse_with_their_default_port() {
             "{text}: {message}"
         );
     }
+}
+
+/// The drawer opens with the receipt of a cash sale just paid, never with a reprint.
+#[tokio::test]
+async fn only_the_receipt_of_a_cash_sale_just_paid_opens_the_drawer() {
+    let (shop, dir) = crate::shop_with("CNY").await;
+    shop.set_setting("receipt.drawer_kick", "true")
+        .await
+        .unwrap();
+    let tea = crate::product(&shop, "龙井绿茶", "88", None).await;
+    let order = crate::order_of(&shop, &[(tea, 1)]).await;
+    shop.mark_paid_manually(order.id, "cash").await.unwrap();
+    let mut kicks = Vec::new();
+    for (n, just_sold) in [(1, true), (2, false)] {
+        let out = dir.path().join(format!("printer-{n}"));
+        std::fs::create_dir_all(&out).unwrap();
+        let (reader, port) = Reader::start(&out);
+        let target = format!("tcp://127.0.0.1:{port}");
+        let printed = if just_sold {
+            shop.print_sale_receipt(order.id, Some(&target)).await
+        } else {
+            shop.print_receipt(order.id, Some(&target)).await
+        }
+        .unwrap();
+        let decoded = reader.receipt(&out);
+        assert_eq!(decoded["unknown"], serde_json::json!([]));
+        kicks.push((
+            printed.drawer_kicked,
+            decoded["drawer_kicks"].as_array().unwrap().len(),
+        ));
+    }
+    assert_eq!(kicks, [(true, 1), (false, 0)]);
 }

@@ -58,6 +58,9 @@ async fn taxes_and_discounts_price_the_sale_and_reach_the_reports() {
     // A second default replaces the first; names are unique whatever their case.
     let err = shop.add_tax_rate("vat 7 %", "7", false).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Conflict);
+    shop.add_tax_rate("ÜST", "20", false).await.unwrap();
+    let err = shop.add_tax_rate("üst", "7", false).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict);
     for bad in ["", "abc", "101", "-1", "7.12345"] {
         let err = shop.add_tax_rate("Odd", bad, false).await.unwrap_err();
         assert_eq!(err.field(), Some("percent"), "{bad}");

@@ -218,13 +218,20 @@ fn raster_logo(logo: &crate::Logo, max_dots: u32) -> Vec<u8> {
     out
 }
 
+/// Most bytes a model 2 QR holds at error correction M (version 40, byte mode).
+pub const QR_MAX_BYTES: usize = 2331;
+
 /// GS ( k: QR model 2, module size 6, error correction M, store the data then print it.
+/// Data a QR cannot hold prints no QR (the length would not fit its 2-byte field either).
 fn qr_commands(data: &str) -> Vec<u8> {
     let mut out = Vec::new();
+    if data.len() > QR_MAX_BYTES {
+        return out;
+    }
     out.extend_from_slice(&[0x1D, 0x28, 0x6B, 4, 0, 0x31, 0x41, 0x32, 0x00]);
     out.extend_from_slice(&[0x1D, 0x28, 0x6B, 3, 0, 0x31, 0x43, 6]);
     out.extend_from_slice(&[0x1D, 0x28, 0x6B, 3, 0, 0x31, 0x45, 0x31]);
-    let len = (data.len() + 3) as u16;
+    let len = u16::try_from(data.len() + 3).unwrap_or(u16::MAX);
     out.extend_from_slice(&[0x1D, 0x28, 0x6B]);
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(&[0x31, 0x50, 0x30]);
@@ -525,5 +532,21 @@ mod tests {
         r.till = None;
         // 18 columns on a 16-column roll: two rows.
         assert_eq!(with_till, images(&receipt_bytes(&r, &opts)).len() + 2);
+    }
+}
+
+#[cfg(test)]
+mod qr_limits {
+    use super::*;
+
+    /// A link too long for any QR prints none, rather than a length that wraps and turns
+    /// the rest of the link into printer commands.
+    #[test]
+    fn a_qr_too_long_is_left_out() {
+        assert!(qr_commands(&"x".repeat(QR_MAX_BYTES + 1)).is_empty());
+        assert!(qr_commands(&"x".repeat(70_000)).is_empty());
+        let fits = qr_commands(&"x".repeat(QR_MAX_BYTES));
+        let len = u16::from_le_bytes([fits[28], fits[29]]);
+        assert_eq!(usize::from(len), QR_MAX_BYTES + 3);
     }
 }

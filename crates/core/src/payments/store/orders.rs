@@ -140,14 +140,20 @@ async fn insert_order_in(
 }
 
 /// Gives a till order its receipt page (the hash of its token), once: a shop-page order
-/// keeps the one its buyer got.
-pub(crate) async fn set_receipt_hash(pool: &SqlitePool, order_id: i64, hash: &str) -> Result<()> {
-    sqlx::query("UPDATE orders SET receipt_hash = ? WHERE id = ? AND receipt_hash IS NULL")
-        .bind(hash)
-        .bind(order_id)
-        .execute(pool)
-        .await?;
-    Ok(())
+/// keeps the one its buyer got. The hash the order has afterwards.
+pub(crate) async fn set_receipt_hash(
+    pool: &SqlitePool,
+    order_id: i64,
+    hash: &str,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE orders SET receipt_hash = coalesce(receipt_hash, ?) WHERE id = ? RETURNING receipt_hash",
+    )
+    .bind(hash)
+    .bind(order_id)
+    .fetch_optional(pool)
+    .await?
+    .flatten())
 }
 
 pub async fn get_order(pool: &SqlitePool, id: i64) -> Result<Order> {
