@@ -143,20 +143,32 @@ async fn open_day(pool: &SqlitePool, till: &str, zone: &str) -> Result<TillDay> 
     }
 }
 
-/// The day's figures from the ledger, for payments in [opened_at, until) (`until` is one
-/// past the last millisecond counted).
+/// The day's figures from the ledger: what settled (and was refunded) since the till's
+/// previous close — on its first day, since it opened — up to `until` (one past the last
+/// millisecond counted). A payment counts when the shop learnt it was paid, so one reported
+/// after a close is on the next Z, never on none.
 async fn figures(pool: &SqlitePool, day: &TillDay, until: i64) -> Result<TillReport> {
-    // The day's sales: payments of this till's orders made in the window.
+    let previous_close: Option<i64> = sqlx::query_scalar(
+        "SELECT max(closed_at) FROM till_days WHERE till = ? AND id <> ? AND closed_at <= ?",
+    )
+    .bind(&day.till)
+    .bind(day.id)
+    .bind(day.opened_at_ms)
+    .fetch_one(pool)
+    .await?;
+    let from = previous_close.map_or(day.opened_at_ms, |closed| closed + 1);
+    // The day's sales: payments of this till's orders settled in the window.
     let rows = sqlx::query(
         "SELECT coalesce(p.method, 'other') AS method, p.amount_minor, p.order_id
          FROM payments p JOIN orders o ON o.id = p.order_id
          WHERE o.channel = 'till' AND coalesce(o.till, '') = ?
            AND p.status IN ('paid', 'refunded') AND p.currency = ?
-           AND p.occurred_at >= ? AND p.occurred_at < ?",
+           AND coalesce(p.settled_at, p.occurred_at) >= ?
+           AND coalesce(p.settled_at, p.occurred_at) < ?",
     )
     .bind(&day.till)
     .bind(&day.currency)
-    .bind(day.opened_at_ms)
+    .bind(from)
     .bind(until)
     .fetch_all(pool)
     .await?;
@@ -205,7 +217,7 @@ async fn figures(pool: &SqlitePool, day: &TillDay, until: i64) -> Result<TillRep
         let before = so_far.entry(row.get("id")).or_insert(0);
         let delta = (total - *before).max(0);
         *before = (*before).max(total);
-        if delta > 0 && row.get::<i64, _>("received_at") >= day.opened_at_ms {
+        if delta > 0 && row.get::<i64, _>("received_at") >= from {
             refunds_count += 1;
             refunds_minor += delta;
             if row.get::<String, _>("method") == "cash" {

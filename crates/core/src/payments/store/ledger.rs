@@ -159,7 +159,7 @@ async fn ingest_chunk(
     let mut upsert = QueryBuilder::<Sqlite>::new(
         "INSERT INTO payments (provider, provider_ref, order_id, charge_id, status, amount_minor, \
          currency, refunded_minor, method, channel, source_ref, test, mismatch, occurred_at, \
-         updated_at) ",
+         updated_at, settled_at) ",
     );
     upsert.push_values(&touched, |mut row, provider_ref| {
         let s = &states[*provider_ref];
@@ -177,7 +177,10 @@ async fn ingest_chunk(
             .push_bind(provider == ProviderKind::Test)
             .push_bind(&s.mismatch)
             .push_bind(s.occurred_at)
-            .push_bind(now);
+            .push_bind(now)
+            .push_bind(
+                matches!(s.status, PaymentStatus::Paid | PaymentStatus::Refunded).then_some(now),
+            );
     });
     upsert.push(
         " ON CONFLICT (provider, provider_ref) DO UPDATE SET order_id = excluded.order_id, \
@@ -186,7 +189,8 @@ async fn ingest_chunk(
          refunded_minor = excluded.refunded_minor, method = excluded.method, \
          channel = excluded.channel, source_ref = excluded.source_ref, \
          mismatch = excluded.mismatch, occurred_at = excluded.occurred_at, \
-         updated_at = excluded.updated_at RETURNING id, provider_ref",
+         updated_at = excluded.updated_at, \
+         settled_at = coalesce(payments.settled_at, excluded.settled_at) RETURNING id, provider_ref",
     );
     let ids: HashMap<String, i64> = upsert
         .build()
