@@ -781,20 +781,18 @@ async fn write_imported(
         let (first, last) = (chunk[0].0, chunk[chunk.len() - 1].0);
         CoreError::CsvInvalid(format!("lines {first}–{last}: {error}"))
     };
-    for chunk in inserts.chunks(IMPORT_CHUNK) {
-        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO products (sku, name, description, price_minor, currency, stock, tags,
-                                   tax_rate_id, barcode, gtin, low_stock, created_at, updated_at) ",
-        );
-        insert.push_values(chunk, |mut values, (_, product)| {
-            push_product(&mut values, product);
-            values.push_bind(now).push_bind(now);
-        });
-        insert
-            .build()
+    // Barcodes move with the file: the rows updated let go of theirs first, so two products
+    // may swap barcodes, and a new row may take one an updated row gives up (the unique index
+    // is checked row by row).
+    if !updates.is_empty() {
+        let ids: Vec<i64> = updates
+            .iter()
+            .filter_map(|(_, p)| p.sku.as_deref().map(|sku| existing[sku]))
+            .collect();
+        sqlx::query("UPDATE products SET gtin = NULL WHERE id IN (SELECT value FROM json_each(?))")
+            .bind(serde_json::to_string(&ids).expect("ids serialize"))
             .execute(&mut *conn)
-            .await
-            .map_err(|e| failed(chunk, e.into()))?;
+            .await?;
     }
     for chunk in updates.chunks(IMPORT_CHUNK) {
         // VALUES names its columns column1…column13 in SQLite.
@@ -813,6 +811,21 @@ async fn write_imported(
         });
         update.push(") AS v WHERE products.id = v.column1");
         update
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| failed(chunk, e.into()))?;
+    }
+    for chunk in inserts.chunks(IMPORT_CHUNK) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO products (sku, name, description, price_minor, currency, stock, tags,
+                                   tax_rate_id, barcode, gtin, low_stock, created_at, updated_at) ",
+        );
+        insert.push_values(chunk, |mut values, (_, product)| {
+            push_product(&mut values, product);
+            values.push_bind(now).push_bind(now);
+        });
+        insert
             .build()
             .execute(&mut *conn)
             .await

@@ -325,6 +325,33 @@ async fn the_catalog_csv_carries_tax_barcode_and_low_stock() {
             .is_low()
     );
 
+    // Two products swap barcodes in one import, and a new one takes a barcode given up.
+    std::fs::write(
+        &file,
+        "sku,name,price,barcode\n\
+         T-1,绿茶,88,96385074\n\
+         T-2,红茶,66,6901234567892\n",
+    )
+    .unwrap();
+    let report = shop.import_catalog(&file, false).await.unwrap();
+    assert!(report.applied, "{report:?}");
+    std::fs::write(
+        &file,
+        "sku,name,price,barcode\n\
+         T-1,绿茶,88,6901234567892\n\
+         T-2,红茶,66,\n\
+         T-3,白茶,99,96385074\n",
+    )
+    .unwrap();
+    let report = shop.import_catalog(&file, false).await.unwrap();
+    assert!(report.applied, "{report:?}");
+    let by_barcode = |code: &'static str| {
+        let shop = &shop;
+        async move { shop.product_by_barcode(code).await.unwrap().map(|p| p.sku) }
+    };
+    assert_eq!(by_barcode("6901234567892").await, Some(Some("T-1".into())));
+    assert_eq!(by_barcode("96385074").await, Some(Some("T-3".into())));
+
     // Unknown rates, bad check digits and a barcode twice are refused by line; nothing written.
     std::fs::write(
         &file,
