@@ -148,25 +148,21 @@ pub(crate) fn read_secret(env: &str, what: &str) -> Result<String, Failure> {
     Ok(value)
 }
 
-/// Waits for Ctrl-C, or SIGTERM from a service manager or `kill`.
-pub(crate) async fn stopped() {
+/// Waits for Ctrl-C, or SIGTERM from a service manager or `kill`. SIGTERM is taken over
+/// when this is called, not when it is first awaited: a server that says it is listening and
+/// is stopped a moment later still stops cleanly.
+pub(crate) fn stopped() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            return;
         }
-    }
-    #[cfg(not(unix))]
-    {
         let _ = tokio::signal::ctrl_c().await;
     }
 }

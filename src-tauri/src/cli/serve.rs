@@ -74,6 +74,8 @@ pub async fn run(shop: &Shop, args: ServeArgs) -> Result<(), Failure> {
         trust_proxy: args.trust_proxy,
     };
     let running = shop_page::start(shop, options).await?;
+    // Listening for SIGTERM before saying so: a service manager may stop it at once.
+    let stop = crate::cli::stopped();
     println!("shop page listening on http://{}", running.addr);
     println!("public address: {public_url}");
     if settings.public_url.is_empty() {
@@ -81,7 +83,7 @@ pub async fn run(shop: &Shop, args: ServeArgs) -> Result<(), Failure> {
             "shopcast: no public address saved: links point at {public_url}; give --public-url for buyers on the internet"
         );
     }
-    crate::cli::stopped().await;
+    stop.await;
     drop(running);
     println!("shop page stopped");
     Ok(())
