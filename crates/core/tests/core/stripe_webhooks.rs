@@ -30,9 +30,26 @@ async fn stripe_shop() -> (Shop, tempfile::TempDir, LocalStripe, Order) {
     unsafe { std::env::set_var("SHOPCAST_SECRETS", "file") };
     let (shop, dir) = shop_with("CNY").await;
     let stripe = LocalStripe::start();
+    // These tests record by webhook and by their own polls; the watcher looks once, at
+    // connect, and not again for an hour, so it cannot record a payment first on a slow run.
+    shop.payments()
+        .set_poll_interval(std::time::Duration::from_secs(3600));
     shop.connect_stripe(stripe.base().as_str(), localstripe::SECRET_KEY)
         .await
         .unwrap();
+    let watched = std::time::Instant::now();
+    while !shop
+        .payments()
+        .health()
+        .iter()
+        .any(|health| health.provider == shopcast_payments::ProviderKind::Stripe)
+    {
+        assert!(
+            watched.elapsed() < std::time::Duration::from_secs(10),
+            "the Stripe watcher never polled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     shop.set_stripe_webhook_secret(Some(SECRET)).await.unwrap();
     let cup = product(&shop, "青花瓷杯", "88", Some(5)).await;
     let order = order_of(&shop, &[(cup, 1)]).await;
