@@ -22,6 +22,8 @@ import { buyAndPay } from './journey-steps.js';
 
 const TZ = 'Asia/Shanghai';
 const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date());
+/** The shop's day before today: a sale just before its midnight is still in the export run after it. */
+const yesterday = () => new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date(Date.now() - 86_400_000));
 
 describe("the follower's journey: a Bluesky post → buy → share → a friend buys", { concurrency: false }, () => {
   let dataDir;
@@ -164,7 +166,7 @@ describe("the follower's journey: a Bluesky post → buy → share → a friend 
     assert.equal(p.sourceRef, seen.postId);
 
     const csv = path.join(dataDir, 'sales-1.csv');
-    shopcast(dataDir, ['export', '--from', today(), '--to', today(), '--include-test', '--out', csv]);
+    shopcast(dataDir, ['export', '--from', yesterday(), '--to', today(), '--include-test', '--out', csv]);
     const rows = readCsv(csv);
     assert.equal(rows.length, 1, JSON.stringify(rows));
     const [row] = rows;
@@ -213,14 +215,14 @@ describe("the follower's journey: a Bluesky post → buy → share → a friend 
     assert.deepEqual(p.amount, { amountMinor: 8800, currency: 'CNY' });
 
     const csv = path.join(dataDir, 'sales-2.csv');
-    shopcast(dataDir, ['export', '--from', today(), '--to', today(), '--include-test', '--out', csv]);
+    shopcast(dataDir, ['export', '--from', yesterday(), '--to', today(), '--include-test', '--out', csv]);
     const rows = readCsv(csv);
     assert.deepEqual(rows.map((r) => [r.order_id, r.channel]).sort(), [
       [seen.orderRef, 'post'],
       [friendOrder, 'share'],
     ].sort());
     const shared = path.join(dataDir, 'sales-share.csv');
-    shopcast(dataDir, ['export', '--from', today(), '--to', today(), '--include-test', '--channel', 'share', '--out', shared]);
+    shopcast(dataDir, ['export', '--from', yesterday(), '--to', today(), '--include-test', '--channel', 'share', '--out', shared]);
     assert.deepEqual(readCsv(shared).map((r) => r.order_id), [friendOrder], 'the share channel filters');
   });
 });
