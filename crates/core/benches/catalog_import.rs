@@ -101,7 +101,7 @@ async fn raw_insert(shop: &Shop, csv: &std::path::Path, label: &str) -> f64 {
     let started = Instant::now();
     let mut tx = shop.pool().begin().await.unwrap();
     for chunk in rows.chunks(PEER_CHUNK) {
-        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        let mut insert = sqlx::QueryBuilder::<sqlx::Any>::new(
             "INSERT INTO products (sku, name, description, price_minor, currency, stock, tags, created_at, updated_at) ",
         );
         insert.push_values(chunk, |mut values, row| {

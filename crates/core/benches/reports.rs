@@ -51,7 +51,7 @@ async fn generate(dir: &Path, payments: i64) {
          SELECT 'SKU-' || i, CASE i % 3 WHEN 0 THEN '青花瓷杯 ' || i WHEN 1 THEN 'Tea \"' || i || '\"' ELSE 'Scarf, wool ' || i END,
                 '', 100 + (i * 37) % 9900, CASE WHEN i % 10 = 0 THEN 'EUR' ELSE 'CNY' END, NULL, '', 0, 0 FROM n",
         "INSERT INTO orders (id, created_at, ref, status, total_minor, currency, channel, source_ref, updated_at)
-         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
          SELECT i, 0, 'O-' || i, 'paid', p.price_minor * (1 + i % 3), p.currency,
                 CASE i % 4 WHEN 0 THEN 'post' WHEN 1 THEN 'signage' ELSE 'till' END,
                 CASE i % 4 WHEN 0 THEN 'p' || (i % 50) WHEN 1 THEN 'S' || (i % 20) ELSE NULL END, 0
@@ -69,7 +69,7 @@ async fn generate(dir: &Path, payments: i64) {
          SELECT CASE id % 3 WHEN 0 THEN 'stripe' WHEN 1 THEN 'alipay' ELSE 'manual' END, 'ref_' || id, id,
                 'paid', total_minor, currency, CASE WHEN id % 20 = 0 THEN total_minor / 4 ELSE 0 END,
                 CASE id % 3 WHEN 0 THEN 'card' WHEN 1 THEN 'alipay' ELSE 'cash' END, channel, source_ref, 0, NULL,
-                ?2 + id * ?3 + (id * 7919) % ?3, 0
+                $2 + id * $3 + (id * 7919) % $3, 0
          FROM orders",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(sql))

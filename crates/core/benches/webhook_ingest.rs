@@ -44,7 +44,7 @@ async fn empty_stripe() -> String {
 
 /// `count` open orders of one to three of a product each; their (ref, total, currency).
 async fn orders(shop: &Shop, count: usize) -> Vec<(String, i64, String)> {
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM products ORDER BY id LIMIT ?")
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM products ORDER BY id LIMIT $1")
         .bind(count as i64)
         .fetch_all(shop.pool())
         .await

@@ -19,7 +19,9 @@ pub mod till;
 
 use std::path::{Path, PathBuf};
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
+
+pub use infra::store::{Backend, Database};
 
 pub use catalog::csv::{ExportReport, ImportReport, RowError};
 pub use catalog::photos::{MediaStore, Photo, Variant};
@@ -40,7 +42,8 @@ use infra::{secrets, store};
 #[derive(Debug, Clone)]
 pub struct Shop {
     data_dir: PathBuf,
-    pool: SqlitePool,
+    database: Database,
+    pool: AnyPool,
     media: MediaStore,
     payments: payments::Payments,
     secrets: secrets::SecretStore,
@@ -51,8 +54,15 @@ pub struct Shop {
 impl Shop {
     /// Opens the shop in `data_dir`, creating and migrating its file as needed.
     pub async fn open(data_dir: impl AsRef<Path>) -> Result<Shop> {
+        let data_dir = data_dir.as_ref();
+        Shop::open_with(data_dir, Database::in_data_dir(data_dir)).await
+    }
+
+    /// Opens the shop whose records are in `database`; its photos and the secrets' fallback
+    /// file stay in `data_dir`.
+    pub async fn open_with(data_dir: impl AsRef<Path>, database: Database) -> Result<Shop> {
         let data_dir = data_dir.as_ref().to_path_buf();
-        let (pool, _backup) = store::open(&data_dir).await?;
+        let (pool, _backup) = store::open_database(&data_dir, &database).await?;
         let media = MediaStore::new(&data_dir);
         let payments = payments::Payments::new(pool.clone());
         let secrets = secrets::SecretStore::new(&data_dir);
@@ -64,6 +74,7 @@ impl Shop {
         );
         Ok(Shop {
             data_dir,
+            database,
             pool,
             media,
             payments,
@@ -77,8 +88,21 @@ impl Shop {
         &self.data_dir
     }
 
+    /// The shop file, when the shop is on SQLite.
     pub fn database_path(&self) -> PathBuf {
-        self.data_dir.join(store::DATABASE_FILE)
+        match &self.database {
+            Database::File(path) => path.clone(),
+            Database::Server(_) => self.data_dir.join(store::DATABASE_FILE),
+        }
+    }
+
+    /// Where the shop's records are.
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.database.backend()
     }
 
     pub fn media(&self) -> &MediaStore {
@@ -86,7 +110,7 @@ impl Shop {
     }
 
     /// The raw pool, for tests and for engine modules added by later features.
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 

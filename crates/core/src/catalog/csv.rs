@@ -7,7 +7,7 @@ use std::path::Path;
 
 use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::catalog::store::{self};
 use crate::catalog::{ProductDraft, split_tags};
@@ -81,7 +81,7 @@ pub fn restore_cell(text: &str) -> &str {
 
 /// Streams the whole catalog (archived too) to `path`, through a temporary file renamed at
 /// the end: a failed export never leaves a half-written file behind.
-pub async fn export(pool: &SqlitePool, path: &Path) -> Result<ExportReport> {
+pub async fn export(pool: &AnyPool, path: &Path) -> Result<ExportReport> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -170,7 +170,7 @@ type Handover = tokio::sync::mpsc::Sender<store::ImportBatch>;
 /// With any invalid row nothing is written unless `skip_invalid` is set, in which case
 /// the valid rows go in (in one transaction) and the invalid ones are reported.
 pub async fn import(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     path: &Path,
     shop_currency: &str,
     skip_invalid: bool,

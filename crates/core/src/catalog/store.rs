@@ -3,12 +3,14 @@
 
 // Dynamic SQL here is assembled from constant fragments and `?` placeholders only; every
 // value the owner typed is bound, never formatted in.
-use sqlx::{AssertSqlSafe, FromRow, SqlitePool};
+use sqlx::{AnyPool, AssertSqlSafe, FromRow};
 
 use crate::catalog::photos::Photo;
 use crate::catalog::product::*;
 use crate::error::{CoreError, Result};
 use crate::infra::now_ms;
+use crate::infra::sql::{Flag, Sql};
+use crate::infra::store::{Backend, backend};
 use crate::money::Money;
 
 #[derive(FromRow)]
@@ -21,6 +23,7 @@ pub(crate) struct ProductRow {
     pub currency: String,
     pub stock: Option<i64>,
     pub tags: String,
+    #[sqlx(try_from = "Flag")]
     pub archived: bool,
     pub created_at: i64,
     pub updated_at: i64,
@@ -79,19 +82,25 @@ pub(crate) fn sku_conflict(error: sqlx::Error, sku: Option<&str>) -> CoreError {
     }
 }
 
-pub async fn get(pool: &SqlitePool, id: i64) -> Result<Product> {
-    let row: ProductRow = sqlx::query_as(AssertSqlSafe(format!("{PRODUCT_SELECT} WHERE p.id = ?")))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(|| CoreError::not_found(format!("Product {id}")))?;
+pub async fn get(pool: &AnyPool, id: i64) -> Result<Product> {
+    let row: ProductRow =
+        sqlx::query_as(AssertSqlSafe(format!("{PRODUCT_SELECT} WHERE p.id = $1")))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or_else(|| CoreError::not_found(format!("Product {id}")))?;
     let photos = photos_of(pool, id).await?;
     Ok(row.into_product(photos))
 }
 
-async fn photos_of(pool: &SqlitePool, product_id: i64) -> Result<Vec<Photo>> {
-    let rows: Vec<(String, String, u32, u32)> = sqlx::query_as(
-        "SELECT hash, mime, width, height FROM product_photos WHERE product_id = ? ORDER BY position",
+/// A stored photo side (pixels, written from a `u32`).
+fn dimension(pixels: i64) -> u32 {
+    u32::try_from(pixels).unwrap_or(0)
+}
+
+async fn photos_of(pool: &AnyPool, product_id: i64) -> Result<Vec<Photo>> {
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT hash, mime, width, height FROM product_photos WHERE product_id = $1 ORDER BY position",
     )
     .bind(product_id)
     .fetch_all(pool)
@@ -101,20 +110,20 @@ async fn photos_of(pool: &SqlitePool, product_id: i64) -> Result<Vec<Photo>> {
         .map(|(hash, mime, width, height)| Photo {
             hash,
             mime,
-            width,
-            height,
+            width: dimension(width),
+            height: dimension(height),
         })
         .collect())
 }
 
 pub(crate) async fn insert<'e, E>(executor: E, product: &ValidProduct, now: i64) -> Result<i64>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let query = sqlx::query(
         "INSERT INTO products (sku, name, description, price_minor, currency, stock, tags,
                                tax_rate_id, barcode, gtin, low_stock, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     );
     let row = bind_product(query, product)
         .bind(now)
@@ -132,11 +141,11 @@ pub(crate) async fn overwrite<'e, E>(
     now: i64,
 ) -> Result<bool>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let query = sqlx::query(
-        "UPDATE products SET sku = ?, name = ?, description = ?, price_minor = ?, currency = ?, stock = ?,
-                tags = ?, tax_rate_id = ?, barcode = ?, gtin = ?, low_stock = ?, updated_at = ? WHERE id = ?",
+        "UPDATE products SET sku = $1, name = $2, description = $3, price_minor = $4, currency = $5, stock = $6,
+                tags = $7, tax_rate_id = $8, barcode = $9, gtin = $10, low_stock = $11, updated_at = $12 WHERE id = $13",
     );
     let done = bind_product(query, product)
         .bind(now)
@@ -147,7 +156,7 @@ where
     Ok(done.rows_affected() == 1)
 }
 
-type Statement<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+type Statement<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 /// Binds a product's columns in the order both statements above list them.
 fn bind_product<'q>(query: Statement<'q>, product: &ValidProduct) -> Statement<'q> {
@@ -165,11 +174,7 @@ fn bind_product<'q>(query: Statement<'q>, product: &ValidProduct) -> Statement<'
         .bind(product.low_stock)
 }
 
-pub async fn create(
-    pool: &SqlitePool,
-    draft: &ProductDraft,
-    shop_currency: &str,
-) -> Result<Product> {
+pub async fn create(pool: &AnyPool, draft: &ProductDraft, shop_currency: &str) -> Result<Product> {
     let rates = crate::till::taxes::ids_by_name(pool).await?;
     let valid = draft.validate(shop_currency, &rates)?;
     let id = insert(pool, &valid, now_ms()).await?;
@@ -177,7 +182,7 @@ pub async fn create(
 }
 
 pub async fn update(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     id: i64,
     draft: &ProductDraft,
     shop_currency: &str,
@@ -190,8 +195,8 @@ pub async fn update(
     get(pool, id).await
 }
 
-pub async fn set_archived(pool: &SqlitePool, id: i64, archived: bool) -> Result<Product> {
-    let done = sqlx::query("UPDATE products SET archived = ?, updated_at = ? WHERE id = ?")
+pub async fn set_archived(pool: &AnyPool, id: i64, archived: bool) -> Result<Product> {
+    let done = sqlx::query("UPDATE products SET archived = $1, updated_at = $2 WHERE id = $3")
         .bind(archived)
         .bind(now_ms())
         .bind(id)
@@ -204,14 +209,14 @@ pub async fn set_archived(pool: &SqlitePool, id: i64, archived: bool) -> Result<
 }
 
 /// Deletes a product that never sold; one with sales must be archived instead.
-pub async fn delete(pool: &SqlitePool, id: i64) -> Result<()> {
+pub async fn delete(pool: &AnyPool, id: i64) -> Result<()> {
     let mut tx = pool.begin().await?;
     let has_sales = crate::payments::store::product_has_sales(&mut *tx, id).await?;
     if has_sales {
         return Err(CoreError::HasSales);
     }
     // order_lines.product_id is also ON DELETE RESTRICT, so the database guards this too.
-    let done = sqlx::query("DELETE FROM products WHERE id = ?")
+    let done = sqlx::query("DELETE FROM products WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -222,29 +227,31 @@ pub async fn delete(pool: &SqlitePool, id: i64) -> Result<()> {
     Ok(())
 }
 
-pub async fn attach_photo(pool: &SqlitePool, product_id: i64, photo: &Photo) -> Result<Product> {
+pub async fn attach_photo(pool: &AnyPool, product_id: i64, photo: &Photo) -> Result<Product> {
     let mut tx = pool.begin().await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM products WHERE id = ?)")
-        .bind(product_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let Flag(exists) = sqlx::query_scalar::<_, crate::infra::sql::Flag>(
+        "SELECT EXISTS (SELECT 1 FROM products WHERE id = $1)",
+    )
+    .bind(product_id)
+    .fetch_one(&mut *tx)
+    .await?;
     if !exists {
         return Err(CoreError::not_found(format!("Product {product_id}")));
     }
     sqlx::query(
         "INSERT INTO product_photos (product_id, hash, mime, width, height, position)
-         VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(position), -1) + 1 FROM product_photos WHERE product_id = ?))
+         VALUES ($1, $2, $3, $4, $5, (SELECT coalesce(max(position), -1) + 1 FROM product_photos WHERE product_id = $6))
          ON CONFLICT (product_id, hash) DO NOTHING",
     )
     .bind(product_id)
     .bind(&photo.hash)
     .bind(&photo.mime)
-    .bind(photo.width)
-    .bind(photo.height)
+    .bind(i64::from(photo.width))
+    .bind(i64::from(photo.height))
     .bind(product_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE products SET updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE products SET updated_at = $1 WHERE id = $2")
         .bind(now_ms())
         .bind(product_id)
         .execute(&mut *tx)
@@ -253,8 +260,8 @@ pub async fn attach_photo(pool: &SqlitePool, product_id: i64, photo: &Photo) -> 
     get(pool, product_id).await
 }
 
-pub async fn detach_photo(pool: &SqlitePool, product_id: i64, hash: &str) -> Result<Product> {
-    sqlx::query("DELETE FROM product_photos WHERE product_id = ? AND hash = ?")
+pub async fn detach_photo(pool: &AnyPool, product_id: i64, hash: &str) -> Result<Product> {
+    sqlx::query("DELETE FROM product_photos WHERE product_id = $1 AND hash = $2")
         .bind(product_id)
         .bind(hash)
         .execute(pool)
@@ -263,7 +270,7 @@ pub async fn detach_photo(pool: &SqlitePool, product_id: i64, hash: &str) -> Res
 }
 
 /// One page of the catalog, newest first; with a search, best matches first.
-pub async fn list(pool: &SqlitePool, query: &ProductQuery) -> Result<ProductPage> {
+pub async fn list(pool: &AnyPool, query: &ProductQuery) -> Result<ProductPage> {
     let limit = query.limit.clamp(1, MAX_PAGE);
     let offset = query.offset.max(0);
     let archived_filter = if query.include_archived {
@@ -271,7 +278,7 @@ pub async fn list(pool: &SqlitePool, query: &ProductQuery) -> Result<ProductPage
     } else {
         "AND p.archived = 0"
     };
-    let search = SearchPlan::new(query.search.as_deref().unwrap_or(""));
+    let search = SearchPlan::new(backend(pool), query.search.as_deref().unwrap_or(""));
     let select = "SELECT p.id, p.sku, p.name, p.price_minor, p.currency, p.stock, p.tags, p.archived,
                 p.barcode, p.low_stock,
                 (SELECT hash FROM product_photos ph WHERE ph.product_id = p.id ORDER BY position LIMIT 1) AS thumb";
@@ -280,7 +287,7 @@ pub async fn list(pool: &SqlitePool, query: &ProductQuery) -> Result<ProductPage
         None => {
             let items: Vec<SummaryRow> = sqlx::query_as(AssertSqlSafe(format!(
                 "{select}, 0 AS total FROM products p WHERE 1 = 1 {archived_filter}
-                 ORDER BY p.archived, p.updated_at DESC, p.id DESC LIMIT ? OFFSET ?"
+                 ORDER BY p.archived, p.updated_at DESC, p.id DESC LIMIT $1 OFFSET $2"
             )))
             .bind(limit)
             .bind(offset)
@@ -295,25 +302,20 @@ pub async fn list(pool: &SqlitePool, query: &ProductQuery) -> Result<ProductPage
         }
         Some(plan) => {
             // One pass: the window count gives the total of all hits alongside the page.
-            let sql = plan.sql(select, archived_filter);
-            let mut items_query = sqlx::query_as::<_, SummaryRow>(AssertSqlSafe(sql));
-            for value in &plan.binds {
-                items_query = items_query.bind(value);
-            }
-            let items = items_query.bind(limit).bind(offset).fetch_all(pool).await?;
+            let items = plan
+                .query(select, archived_filter, true, Some((limit, offset)))
+                .build_query_as::<SummaryRow>()
+                .fetch_all(pool)
+                .await?;
             let total = match items.first() {
                 Some(first) => first.total,
                 // Past the end (or no hits): count without the page.
                 None if offset > 0 => {
-                    let sql = format!(
-                        "SELECT count(*) FROM ({}) AS counted",
-                        plan.sql(select, archived_filter)
-                    );
-                    let mut count_query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
-                    for value in &plan.binds {
-                        count_query = count_query.bind(value);
-                    }
-                    count_query.bind(-1).bind(0).fetch_one(pool).await?
+                    plan.query("SELECT p.id", archived_filter, false, None)
+                        .wrap("SELECT count(*) FROM (", ") AS counted")
+                        .build_query_scalar::<i64>()
+                        .fetch_one(pool)
+                        .await?
                 }
                 None => 0,
             };
@@ -336,6 +338,7 @@ struct SummaryRow {
     currency: String,
     stock: Option<i64>,
     tags: String,
+    #[sqlx(try_from = "Flag")]
     archived: bool,
     thumb: Option<String>,
     barcode: Option<String>,
@@ -364,48 +367,77 @@ impl SummaryRow {
     }
 }
 
-/// How a search box text becomes SQL. Words of three or more characters go through the
-/// FTS5 trigram index (MATCH, ranked by bm25); shorter words (two Chinese characters are a
-/// whole word, which trigrams cannot index) are matched with LIKE on the product columns
-/// of the rows left. Every word must match.
+/// How a search box text becomes SQL. On SQLite, words of three or more characters go
+/// through the FTS5 trigram index (MATCH, ranked by bm25); shorter words (two Chinese
+/// characters are a whole word, which trigrams cannot index) are matched with LIKE on the
+/// product columns of the rows left. On PostgreSQL every word is a LIKE on the lowercased
+/// columns, which the `pg_trgm` GIN index serves. Every word must match.
 struct SearchPlan {
+    backend: Backend,
     fts_expr: Option<String>,
-    short_words: usize,
+    /// LIKE patterns: the short words on SQLite, every word on PostgreSQL.
+    patterns: Vec<String>,
     columns: &'static [&'static str],
-    binds: Vec<String>,
+    /// The columns as one lowercased text, as the PostgreSQL trigram index has it.
+    joined: &'static str,
 }
 
 /// What the owner's catalog search looks in.
 const SEARCHED_COLUMNS: [&str; 4] = ["p.name", "p.description", "coalesce(p.sku, '')", "p.tags"];
+/// The same as the PostgreSQL index `products_search_trgm` has it (word order matters to it).
+const SEARCHED_TEXT: &str =
+    "lower(p.name || ' ' || p.description || ' ' || coalesce(p.sku, '') || ' ' || p.tags)";
 /// What the public shop page's search looks in: tags are the owner's own words (they may be
 /// private), so a stranger cannot find a product by one.
 const PUBLIC_SEARCHED_COLUMNS: [&str; 3] = ["p.name", "p.description", "coalesce(p.sku, '')"];
+/// The same as the PostgreSQL index `products_public_search_trgm` has it.
+const PUBLIC_SEARCHED_TEXT: &str =
+    "lower(p.name || ' ' || p.description || ' ' || coalesce(p.sku, ''))";
 /// The same, as an FTS5 column filter.
 const PUBLIC_FTS_COLUMNS: &str = "{name description sku}";
 
 impl SearchPlan {
     /// The owner's search (every column, tags included).
-    fn new(text: &str) -> Option<SearchPlan> {
-        SearchPlan::over(text, &SEARCHED_COLUMNS, None)
+    fn new(backend: Backend, text: &str) -> Option<SearchPlan> {
+        SearchPlan::over(backend, text, &SEARCHED_COLUMNS, SEARCHED_TEXT, None)
     }
 
     /// The shop page's search (name, description, SKU).
-    fn public(text: &str) -> Option<SearchPlan> {
-        SearchPlan::over(text, &PUBLIC_SEARCHED_COLUMNS, Some(PUBLIC_FTS_COLUMNS))
+    fn public(backend: Backend, text: &str) -> Option<SearchPlan> {
+        SearchPlan::over(
+            backend,
+            text,
+            &PUBLIC_SEARCHED_COLUMNS,
+            PUBLIC_SEARCHED_TEXT,
+            Some(PUBLIC_FTS_COLUMNS),
+        )
     }
 
     fn over(
+        backend: Backend,
         text: &str,
         columns: &'static [&'static str],
+        joined: &'static str,
         fts_columns: Option<&str>,
     ) -> Option<SearchPlan> {
         let words: Vec<&str> = text.split_whitespace().take(16).collect();
         if words.is_empty() {
             return None;
         }
+        if backend == Backend::Postgres {
+            return Some(SearchPlan {
+                backend,
+                fts_expr: None,
+                patterns: words
+                    .iter()
+                    .map(|w| like_pattern(&w.to_lowercase()))
+                    .collect(),
+                columns,
+                joined,
+            });
+        }
         let (long, short): (Vec<&str>, Vec<&str>) =
             words.into_iter().partition(|w| w.chars().count() >= 3);
-        let mut binds = Vec::new();
         // Each word is one quoted FTS5 string: user text never reaches the query syntax.
         let fts_expr = (!long.is_empty()).then(|| {
             long.iter()
@@ -419,54 +451,67 @@ impl SearchPlan {
                 .collect::<Vec<_>>()
                 .join(" AND ")
         });
-        binds.extend(fts_expr.clone());
-        for word in &short {
-            let pattern = like_pattern(word);
-            binds.extend(columns.iter().map(|_| pattern.clone()));
-        }
         Some(SearchPlan {
+            backend,
             fts_expr,
-            short_words: short.len(),
+            patterns: short.iter().map(|w| like_pattern(w)).collect(),
             columns,
-            binds,
+            joined,
         })
     }
 
-    /// The page query: `select` columns plus `total`, then `LIMIT ? OFFSET ?` to bind.
-    fn sql(&self, select: &str, archived_filter: &str) -> String {
-        self.page_sql(select, archived_filter, true)
-    }
-
-    /// The page query; `total` (the count of every hit) only `with_total`, since counting
-    /// costs a pass over every hit.
-    fn page_sql(&self, select: &str, archived_filter: &str, with_total: bool) -> String {
+    /// The hits as `select` columns (plus `total`, the count of every hit, `with_total`:
+    /// counting costs a pass over every hit), one page of them when `page` is (limit, offset).
+    fn query(&self, select: &str, filter: &str, with_total: bool, page: Option<(i64, i64)>) -> Sql {
         let total = if with_total {
             ", count(*) OVER () AS total"
         } else {
             ""
         };
-        let any_column = self
-            .columns
-            .iter()
-            .map(|c| format!("{c} LIKE ? ESCAPE '\\'"))
-            .collect::<Vec<_>>()
-            .join(" OR ");
-        let short_filter: String = (0..self.short_words)
-            .map(|_| format!(" AND ({any_column})"))
-            .collect();
-        match &self.fts_expr {
-            // MATERIALIZED keeps SQLite from re-running the MATCH once per product row.
-            Some(_) => format!(
-                "WITH hits AS MATERIALIZED (SELECT rowid AS id, bm25(products_fts) AS rank FROM products_fts WHERE products_fts MATCH ?)
-                 {select}{total} FROM hits JOIN products p ON p.id = hits.id
-                 WHERE 1 = 1 {archived_filter}{short_filter}
-                 ORDER BY hits.rank, p.updated_at DESC, p.id DESC LIMIT ? OFFSET ?"
-            ),
-            None => format!(
-                "{select}{total} FROM products p WHERE 1 = 1 {archived_filter}{short_filter}
-                 ORDER BY p.archived, p.updated_at DESC, p.id DESC LIMIT ? OFFSET ?"
-            ),
+        let mut sql = Sql::new("");
+        let order = match &self.fts_expr {
+            Some(expr) => {
+                // MATERIALIZED keeps SQLite from re-running the MATCH once per product row.
+                sql.push("WITH hits AS MATERIALIZED (SELECT rowid AS id, bm25(products_fts) AS rank FROM products_fts WHERE products_fts MATCH ");
+                sql.push_bind(expr.clone());
+                sql.push(format_args!(
+                    ") {select}{total} FROM hits JOIN products p ON p.id = hits.id WHERE 1 = 1 {filter}"
+                ));
+                "hits.rank, p.updated_at DESC, p.id DESC"
+            }
+            None => {
+                sql.push(format_args!(
+                    "{select}{total} FROM products p WHERE 1 = 1 {filter}"
+                ));
+                "p.archived, p.updated_at DESC, p.id DESC"
+            }
+        };
+        for pattern in &self.patterns {
+            let placeholder = sql.bind(pattern.clone());
+            match self.backend {
+                Backend::Postgres => {
+                    sql.push(format_args!(
+                        " AND {} LIKE {placeholder} ESCAPE '\\'",
+                        self.joined
+                    ));
+                }
+                Backend::Sqlite => {
+                    let any_column = self
+                        .columns
+                        .iter()
+                        .map(|c| format!("{c} LIKE {placeholder} ESCAPE '\\'"))
+                        .collect::<Vec<_>>()
+                        .join(" OR ");
+                    sql.push(format_args!(" AND ({any_column})"));
+                }
+            }
         }
+        sql.push(format_args!(" ORDER BY {order}"));
+        if let Some((limit, offset)) = page {
+            sql.push(" LIMIT ").push_bind(limit);
+            sql.push(" OFFSET ").push_bind(offset);
+        }
+        sql
     }
 }
 
@@ -485,9 +530,9 @@ const PUBLIC_COLUMNS: &str = "SELECT p.id, p.sku, p.name, p.description, p.price
                 NULL AS tax_name, NULL AS barcode, NULL AS low_stock";
 
 /// The product on the shop page with this SKU.
-pub(crate) async fn public_by_sku(pool: &SqlitePool, sku: &str) -> Result<Option<Product>> {
+pub(crate) async fn public_by_sku(pool: &AnyPool, sku: &str) -> Result<Option<Product>> {
     let row: Option<ProductRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "{PUBLIC_COLUMNS} FROM products p WHERE p.sku = ? {ON_SHOP_PAGE}"
+        "{PUBLIC_COLUMNS} FROM products p WHERE p.sku = $1 {ON_SHOP_PAGE}"
     )))
     .bind(sku)
     .fetch_optional(pool)
@@ -502,18 +547,18 @@ pub(crate) async fn public_by_sku(pool: &SqlitePool, sku: &str) -> Result<Option
 /// One page of the shop page's products (newest first; with a search, best matches first,
 /// through the same index as the catalog's search), and whether more follow.
 pub(crate) async fn public_page(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     search: &str,
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<Product>, bool)> {
     // One more than asked tells whether another page follows.
     let wanted = limit + 1;
-    let mut rows: Vec<ProductRow> = match SearchPlan::public(search) {
+    let mut rows: Vec<ProductRow> = match SearchPlan::public(backend(pool), search) {
         None => {
             sqlx::query_as(AssertSqlSafe(format!(
                 "{PUBLIC_COLUMNS} FROM products p WHERE 1 = 1 {ON_SHOP_PAGE}
-                 ORDER BY p.updated_at DESC, p.id DESC LIMIT ? OFFSET ?"
+                 ORDER BY p.updated_at DESC, p.id DESC LIMIT $1 OFFSET $2"
             )))
             .bind(wanted)
             .bind(offset)
@@ -521,12 +566,10 @@ pub(crate) async fn public_page(
             .await?
         }
         Some(plan) => {
-            let sql = plan.page_sql(PUBLIC_COLUMNS, ON_SHOP_PAGE, false);
-            let mut query = sqlx::query_as::<_, ProductRow>(AssertSqlSafe(sql));
-            for value in &plan.binds {
-                query = query.bind(value);
-            }
-            query.bind(wanted).bind(offset).fetch_all(pool).await?
+            plan.query(PUBLIC_COLUMNS, ON_SHOP_PAGE, false, Some((wanted, offset)))
+                .build_query_as::<ProductRow>()
+                .fetch_all(pool)
+                .await?
         }
     };
     let has_more = rows.len() as i64 > limit;
@@ -545,27 +588,29 @@ pub(crate) async fn public_page(
 
 /// Photos of several products in one query, each product's in order.
 async fn photos_of_many(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     ids: &[i64],
 ) -> Result<std::collections::HashMap<i64, Vec<Photo>>> {
     let mut all: std::collections::HashMap<i64, Vec<Photo>> = std::collections::HashMap::new();
     if ids.is_empty() {
         return Ok(all);
     }
-    let rows: Vec<(i64, String, String, u32, u32)> = sqlx::query_as(
+    let sql = format!(
         "SELECT ph.product_id, ph.hash, ph.mime, ph.width, ph.height
-         FROM json_each(?) AS j JOIN product_photos ph ON ph.product_id = j.value
+         FROM {} AS j JOIN product_photos ph ON ph.product_id = CAST(j.value AS BIGINT)
          ORDER BY ph.product_id, ph.position",
-    )
-    .bind(serde_json::to_string(ids).expect("numbers serialize"))
-    .fetch_all(pool)
-    .await?;
+        backend(pool).json_values(1)
+    );
+    let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(serde_json::to_string(ids).expect("numbers serialize"))
+        .fetch_all(pool)
+        .await?;
     for (id, hash, mime, width, height) in rows {
         all.entry(id).or_default().push(Photo {
             hash,
             mime,
-            width,
-            height,
+            width: dimension(width),
+            height: dimension(height),
         });
     }
     Ok(all)
@@ -573,21 +618,22 @@ async fn photos_of_many(
 
 /// Whether a photo belongs to a product on the shop page (archived and SKU-less products'
 /// photos stay private even though their files remain in the media store).
-pub(crate) async fn public_photo(pool: &SqlitePool, hash: &str) -> Result<bool> {
-    Ok(sqlx::query_scalar(AssertSqlSafe(format!(
+pub(crate) async fn public_photo(pool: &AnyPool, hash: &str) -> Result<bool> {
+    Ok(sqlx::query_scalar::<_, Flag>(AssertSqlSafe(format!(
         "SELECT EXISTS (SELECT 1 FROM product_photos pp JOIN products p ON p.id = pp.product_id
-         WHERE pp.hash = ? {ON_SHOP_PAGE})"
+         WHERE pp.hash = $1 {ON_SHOP_PAGE})"
     )))
     .bind(hash)
     .fetch_one(pool)
-    .await?)
+    .await?
+    .0)
 }
 
 /// (sku, updated_at) of the shop page's products, newest first, at most `limit`.
-pub(crate) async fn public_sitemap(pool: &SqlitePool, limit: i64) -> Result<Vec<(String, i64)>> {
+pub(crate) async fn public_sitemap(pool: &AnyPool, limit: i64) -> Result<Vec<(String, i64)>> {
     Ok(sqlx::query_as(AssertSqlSafe(format!(
         "SELECT p.sku, p.updated_at FROM products p WHERE 1 = 1 {ON_SHOP_PAGE}
-         ORDER BY p.updated_at DESC, p.id DESC LIMIT ?"
+         ORDER BY p.updated_at DESC, p.id DESC LIMIT $1"
     )))
     .bind(limit)
     .fetch_all(pool)
@@ -595,7 +641,7 @@ pub(crate) async fn public_sitemap(pool: &SqlitePool, limit: i64) -> Result<Vec<
 }
 
 /// Every product still on sale, by name.
-pub(crate) async fn active_ids(pool: &SqlitePool) -> Result<Vec<i64>> {
+pub(crate) async fn active_ids(pool: &AnyPool) -> Result<Vec<i64>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM products WHERE archived = 0 ORDER BY name, id")
             .fetch_all(pool)
@@ -605,14 +651,14 @@ pub(crate) async fn active_ids(pool: &SqlitePool) -> Result<Vec<i64>> {
 
 /// The product with this SKU (archived ones too when `with_archived`).
 pub(crate) async fn id_by_sku(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     sku: &str,
     with_archived: bool,
 ) -> Result<Option<i64>> {
     let sql = if with_archived {
-        "SELECT id FROM products WHERE sku = ?"
+        "SELECT id FROM products WHERE sku = $1"
     } else {
-        "SELECT id FROM products WHERE sku = ? AND archived = 0"
+        "SELECT id FROM products WHERE sku = $1 AND archived = 0"
     };
     Ok(sqlx::query_scalar(sql)
         .bind(sku)
@@ -621,7 +667,7 @@ pub(crate) async fn id_by_sku(
 }
 
 /// Products on sale at or below their low-stock level, lowest stock first (at most `limit`).
-pub(crate) async fn running_low(pool: &SqlitePool, limit: i64) -> Result<Vec<ProductSummary>> {
+pub(crate) async fn running_low(pool: &AnyPool, limit: i64) -> Result<Vec<ProductSummary>> {
     let rows: Vec<SummaryRow> = sqlx::query_as(
         "SELECT p.id, p.sku, p.name, p.price_minor, p.currency, p.stock, p.tags, p.archived,
                 p.barcode, p.low_stock,
@@ -629,7 +675,7 @@ pub(crate) async fn running_low(pool: &SqlitePool, limit: i64) -> Result<Vec<Pro
                 0 AS total
          FROM products p
          WHERE p.archived = 0 AND p.stock IS NOT NULL AND p.low_stock IS NOT NULL AND p.stock <= p.low_stock
-         ORDER BY p.stock, p.name LIMIT ?",
+         ORDER BY p.stock, p.name LIMIT $1",
     )
     .bind(limit)
     .fetch_all(pool)
@@ -638,9 +684,9 @@ pub(crate) async fn running_low(pool: &SqlitePool, limit: i64) -> Result<Vec<Pro
 }
 
 /// The product on sale with this GTIN value.
-pub(crate) async fn id_by_gtin(pool: &SqlitePool, gtin: i64) -> Result<Option<i64>> {
+pub(crate) async fn id_by_gtin(pool: &AnyPool, gtin: i64) -> Result<Option<i64>> {
     Ok(
-        sqlx::query_scalar("SELECT id FROM products WHERE gtin = ? AND archived = 0")
+        sqlx::query_scalar("SELECT id FROM products WHERE gtin = $1 AND archived = 0")
             .bind(gtin)
             .fetch_optional(pool)
             .await?,
@@ -650,11 +696,11 @@ pub(crate) async fn id_by_gtin(pool: &SqlitePool, gtin: i64) -> Result<Option<i6
 /// What a sale copies from a product: name, SKU and price (archived products too: an old
 /// till screen may still show one).
 pub(crate) async fn sale_facts(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     id: i64,
 ) -> Result<Option<(String, Option<String>, Money)>> {
     let row: Option<(String, Option<String>, i64, String)> =
-        sqlx::query_as("SELECT name, sku, price_minor, currency FROM products WHERE id = ?")
+        sqlx::query_as("SELECT name, sku, price_minor, currency FROM products WHERE id = $1")
             .bind(id)
             .fetch_optional(pool)
             .await?;
@@ -671,20 +717,22 @@ pub(crate) async fn sale_facts(
 }
 
 /// The name of a product, if it still exists.
-pub(crate) async fn name_of(pool: &SqlitePool, id: i64) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT name FROM products WHERE id = ?")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?)
+pub(crate) async fn name_of(pool: &AnyPool, id: i64) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT name FROM products WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
+    )
 }
 
 /// A product's stock count inside the caller's transaction (`None`: not counted).
 pub(crate) async fn stock_in(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     product_id: i64,
 ) -> Result<Option<i64>> {
     Ok(
-        sqlx::query_scalar("SELECT stock FROM products WHERE id = ?")
+        sqlx::query_scalar("SELECT stock FROM products WHERE id = $1")
             .bind(product_id)
             .fetch_optional(&mut *conn)
             .await?
@@ -694,13 +742,10 @@ pub(crate) async fn stock_in(
 
 /// Takes sold goods out of stock, inside the caller's transaction (products without a
 /// stock count are left alone; stock never goes below zero).
-pub(crate) async fn take_stock(
-    conn: &mut sqlx::SqliteConnection,
-    sold: &[(i64, i64)],
-) -> Result<()> {
+pub(crate) async fn take_stock(conn: &mut sqlx::AnyConnection, sold: &[(i64, i64)]) -> Result<()> {
     for (id, quantity) in sold {
         sqlx::query(
-            "UPDATE products SET stock = max(0, stock - ?) WHERE id = ? AND stock IS NOT NULL",
+            "UPDATE products SET stock = max(0, stock - $1) WHERE id = $2 AND stock IS NOT NULL",
         )
         .bind(quantity)
         .bind(id)
@@ -734,7 +779,7 @@ pub(crate) enum ImportBatch {
 /// row, 100,000 rows took 14 s). Commits only on `AllRead`: a reader that raised `stop` or
 /// went away without it (a cap, an unreadable file) leaves nothing written: None.
 pub(crate) async fn import_products(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     mut handovers: tokio::sync::mpsc::Receiver<ImportBatch>,
     stop: &std::sync::atomic::AtomicBool,
     now: i64,
@@ -758,20 +803,23 @@ pub(crate) async fn import_products(
 }
 
 async fn write_imported(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     rows: &[(u64, ValidProduct)],
     now: i64,
     counts: &mut ImportCounts,
 ) -> Result<()> {
     let skus: Vec<&str> = rows.iter().filter_map(|(_, p)| p.sku.as_deref()).collect();
-    let existing: std::collections::HashMap<String, i64> = sqlx::query_as(
-        "SELECT p.sku, p.id FROM json_each(?) AS j JOIN products p ON p.sku = j.value",
-    )
-    .bind(serde_json::to_string(&skus).expect("strings serialize"))
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .collect();
+    let backend = Backend::of_connection(conn);
+    let existing: std::collections::HashMap<String, i64> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT p.sku, p.id FROM {} AS j JOIN products p ON p.sku = j.value",
+            backend.json_values(1)
+        )))
+        .bind(serde_json::to_string(&skus).expect("strings serialize"))
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
     let (updates, inserts): (Vec<_>, Vec<_>) = rows.iter().partition(|(_, p)| {
         p.sku
             .as_deref()
@@ -789,14 +837,17 @@ async fn write_imported(
             .iter()
             .filter_map(|(_, p)| p.sku.as_deref().map(|sku| existing[sku]))
             .collect();
-        sqlx::query("UPDATE products SET gtin = NULL WHERE id IN (SELECT value FROM json_each(?))")
-            .bind(serde_json::to_string(&ids).expect("ids serialize"))
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE products SET gtin = NULL WHERE id IN (SELECT CAST(value AS BIGINT) FROM {})",
+            backend.json_values(1)
+        )))
+        .bind(serde_json::to_string(&ids).expect("ids serialize"))
+        .execute(&mut *conn)
+        .await?;
     }
     for chunk in updates.chunks(IMPORT_CHUNK) {
         // VALUES names its columns column1…column13 in SQLite.
-        let mut update = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        let mut update = crate::infra::sql::Sql::new(
             "UPDATE products SET sku = v.column2, name = v.column3, description = v.column4,
                 price_minor = v.column5, currency = v.column6, stock = v.column7, tags = v.column8,
                 tax_rate_id = v.column9, barcode = v.column10, gtin = v.column11,
@@ -817,7 +868,7 @@ async fn write_imported(
             .map_err(|e| failed(chunk, e.into()))?;
     }
     for chunk in inserts.chunks(IMPORT_CHUNK) {
-        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        let mut insert = crate::infra::sql::Sql::new(
             "INSERT INTO products (sku, name, description, price_minor, currency, stock, tags,
                                    tax_rate_id, barcode, gtin, low_stock, created_at, updated_at) ",
         );
@@ -837,10 +888,7 @@ async fn write_imported(
 }
 
 /// A product's columns in the order [`bind_product`] binds them, for multi-row statements.
-fn push_product(
-    values: &mut sqlx::query_builder::Separated<'_, sqlx::Sqlite, &str>,
-    product: &ValidProduct,
-) {
+fn push_product(values: &mut crate::infra::sql::Separated<'_>, product: &ValidProduct) {
     values
         .push_bind(product.sku.clone())
         .push_bind(product.name.clone())
@@ -857,7 +905,7 @@ fn push_product(
 
 /// Every product row in id order, streamed (the catalog CSV export).
 pub(crate) fn every_row(
-    pool: &SqlitePool,
+    pool: &AnyPool,
 ) -> futures_util::stream::BoxStream<'_, std::result::Result<ProductRow, sqlx::Error>> {
     sqlx::query_as::<_, ProductRow>(AssertSqlSafe(format!("{PRODUCT_SELECT} ORDER BY p.id")))
         .fetch(pool)

@@ -2,6 +2,7 @@
 //! secret store, the clock, short ids, atomic file writes and blocking work off the runtime.
 
 pub mod secrets;
+pub mod sql;
 pub mod store;
 
 use std::path::Path;

@@ -10,7 +10,7 @@ use shopcast_payments::stripe::{StripeConfig, StripeProvider, WebhookSecret};
 use shopcast_payments::wechat::sign::{ApiV3Key, MerchantKey, WechatPayKey};
 use shopcast_payments::wechat::{WechatConfig, WechatProvider};
 use shopcast_payments::{PaymentProvider, ProviderError, ProviderKind};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::error::{CoreError, Result};
 use crate::infra::secrets::{SecretBackend, SecretStore};
@@ -139,7 +139,7 @@ impl std::fmt::Debug for WechatConnect {
 
 /// The saved payment settings, or the defaults when none were saved. Saved settings that do
 /// not parse are an error, never the defaults: the next save would erase the provider setup.
-pub async fn load(pool: &SqlitePool) -> Result<PaymentSettings> {
+pub async fn load(pool: &AnyPool) -> Result<PaymentSettings> {
     match settings::get_extra(pool, SETTINGS_KEY).await? {
         None => Ok(PaymentSettings::default()),
         Some(json) => serde_json::from_str(&json).map_err(|e| CoreError::SettingsUnreadable {
@@ -155,7 +155,7 @@ pub async fn load(pool: &SqlitePool) -> Result<PaymentSettings> {
 /// Replaces unreadable payment settings with the defaults, on the owner's word. The old text
 /// is kept beside them (`payments.settings.unreadable`) so it can still be mended by hand.
 /// Settings that read fine are left alone (nothing to replace).
-pub async fn replace_unreadable(pool: &SqlitePool) -> Result<bool> {
+pub async fn replace_unreadable(pool: &AnyPool) -> Result<bool> {
     let Some(json) = settings::get_extra(pool, SETTINGS_KEY).await? else {
         return Ok(false);
     };
@@ -168,7 +168,7 @@ pub async fn replace_unreadable(pool: &SqlitePool) -> Result<bool> {
     Ok(true)
 }
 
-pub async fn save(pool: &SqlitePool, new: &PaymentSettings) -> Result<()> {
+pub async fn save(pool: &AnyPool, new: &PaymentSettings) -> Result<()> {
     if !(50..=60_000).contains(&new.poll_ms) {
         return Err(CoreError::invalid(
             "pollMs",
@@ -231,7 +231,7 @@ fn key_hint(key: &str) -> String {
 
 /// Checks a Stripe key against the API (one cheap read), stores it, and returns the provider.
 pub async fn connect_stripe(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     secrets: &SecretStore,
     api_base: &str,
     secret_key: &str,
@@ -278,7 +278,7 @@ pub fn check_stripe_webhook_secret(text: &str) -> Result<WebhookSecret> {
 /// Stores the Stripe webhook signing secret in the keychain, or removes it (`None` or empty).
 /// Stripe must be connected first: the secret belongs to that account's endpoint.
 pub async fn set_stripe_webhook_secret(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     secrets: &SecretStore,
     secret: Option<&str>,
 ) -> Result<()> {
@@ -319,7 +319,7 @@ fn capitalized(text: &str) -> String {
 }
 
 pub async fn connect_alipay(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     secrets: &SecretStore,
     app_id: &str,
     gateway_text: &str,
@@ -356,7 +356,7 @@ pub async fn connect_alipay(
 /// them in the keychain and the ids in the settings, and returns the provider. An error about
 /// one entry names it by its [`WechatConnect`] field, so the form shows it there.
 pub async fn connect_wechat(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     secrets: &SecretStore,
     setup: &WechatConnect,
     public_url: &str,
@@ -388,11 +388,7 @@ pub async fn connect_wechat(
 const WECHAT_SECRETS: [&str; 3] = [WECHAT_PRIVATE_KEY, WECHAT_APIV3_KEY, WECHAT_PUBLIC_KEY];
 
 /// Writes WeChat Pay's keys to the keychain and its settings to the shop file.
-async fn store_wechat(
-    pool: &SqlitePool,
-    secrets: &SecretStore,
-    config: WechatConfig,
-) -> Result<()> {
+async fn store_wechat(pool: &AnyPool, secrets: &SecretStore, config: WechatConfig) -> Result<()> {
     let backend = secrets.set(WECHAT_PRIVATE_KEY, &config.merchant_private_key)?;
     secrets.set(WECHAT_APIV3_KEY, &config.apiv3_key)?;
     match &config.wechatpay_public_key {
@@ -570,7 +566,7 @@ pub(crate) fn saved_alipay_notify_key(
         .map(|key| (alipay.app_id.clone(), key)))
 }
 
-pub async fn forget(pool: &SqlitePool, secrets: &SecretStore, kind: ProviderKind) -> Result<()> {
+pub async fn forget(pool: &AnyPool, secrets: &SecretStore, kind: ProviderKind) -> Result<()> {
     let mut all = load(pool).await?;
     match kind {
         ProviderKind::Stripe => {

@@ -3,7 +3,7 @@
 //! it arrives.
 
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::error::{CoreError, Result};
 use crate::money::{Money, parse_amount};
@@ -210,7 +210,7 @@ pub fn new_order_ref() -> String {
 }
 
 pub async fn create_order(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     draft: &OrderDraft,
     settings: &ShopSettings,
 ) -> Result<Order> {
@@ -232,7 +232,7 @@ pub async fn create_order(
 /// The order `draft` would make, priced exactly as [`create_order`] prices it (taxes,
 /// discounts, totals), without storing anything: what the till shows while the cashier types.
 pub async fn preview_order(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     draft: &OrderDraft,
     settings: &ShopSettings,
 ) -> Result<Order> {
@@ -260,7 +260,7 @@ pub async fn preview_order(
 /// catalog holds minus what open checkouts hold; `Ok(Err((product_id, left)))` when a line
 /// wants more than that (no order is made).
 pub async fn create_held_order(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     draft: &OrderDraft,
     settings: &ShopSettings,
     receipt_hash: &str,
@@ -317,7 +317,7 @@ fn typed_discount(typed: Option<&str>, currency: &str) -> Result<Option<Discount
 /// The draft's lines at today's prices and tax rates, with their discounts, checked and
 /// priced per line ([`crate::till::tax`]).
 async fn priced_sale(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     draft: &OrderDraft,
     settings: &ShopSettings,
 ) -> Result<PricedSale> {

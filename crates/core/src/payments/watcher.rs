@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use shopcast_payments::testmode::{CheckoutServer, TestMode};
 use shopcast_payments::{PaymentProvider, ProviderError, ProviderEvent, ProviderKind};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
@@ -181,7 +181,7 @@ impl Drop for Watcher {
 }
 
 pub(super) struct Inner {
-    pub(super) pool: SqlitePool,
+    pub(super) pool: AnyPool,
     pub(super) providers: Mutex<HashMap<ProviderKind, Arc<dyn PaymentProvider>>>,
     pub(super) watchers: Mutex<HashMap<ProviderKind, Watcher>>,
     pub(super) health: Mutex<HashMap<ProviderKind, ProviderHealth>>,
@@ -208,7 +208,7 @@ impl std::fmt::Debug for Payments {
 }
 
 impl Payments {
-    pub(crate) fn new(pool: SqlitePool) -> Payments {
+    pub(crate) fn new(pool: AnyPool) -> Payments {
         let (updates, _) = broadcast::channel(1024);
         let format_amount = Arc::new(|minor: i64, currency: &str| {
             Money {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use shopcast_social::Network;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::error::{CoreError, Result};
 use crate::infra::secrets::{SecretBackend, SecretStore};
@@ -49,7 +49,7 @@ impl Account {
 
 /// Adds (or reconnects) an account and stores its credential.
 pub async fn save(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     secrets: &SecretStore,
     network: Network,
     service: &str,
@@ -75,7 +75,7 @@ pub async fn save(
 }
 
 /// The account's credential from the secret store.
-pub async fn credential(pool: &SqlitePool, secrets: &SecretStore, id: i64) -> Result<String> {
+pub async fn credential(pool: &AnyPool, secrets: &SecretStore, id: i64) -> Result<String> {
     let name = store::secret_name(pool, id)
         .await?
         .ok_or_else(|| CoreError::not_found(format!("Account {id}")))?;
@@ -87,7 +87,7 @@ pub async fn credential(pool: &SqlitePool, secrets: &SecretStore, id: i64) -> Re
 }
 
 /// Disconnects an account: its credential is deleted; its post history stays.
-pub async fn remove(pool: &SqlitePool, secrets: &SecretStore, id: i64) -> Result<()> {
+pub async fn remove(pool: &AnyPool, secrets: &SecretStore, id: i64) -> Result<()> {
     let Some(name) = store::secret_name(pool, id).await? else {
         return Err(CoreError::not_found(format!("Account {id}")));
     };

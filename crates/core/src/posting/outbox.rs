@@ -16,7 +16,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use shopcast_social::{PostImage, PostRequest, PublishError, Publisher};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tokio::sync::{Notify, broadcast};
 
 use crate::catalog::photos::{MediaStore, Variant};
@@ -93,7 +93,7 @@ pub struct Outbox {
 }
 
 struct OutboxInner {
-    pool: SqlitePool,
+    pool: AnyPool,
     /// This outbox's name on its claims (random: one per process and shop).
     owner: String,
     secrets: SecretStore,
@@ -113,7 +113,7 @@ impl std::fmt::Debug for Outbox {
 
 impl Outbox {
     pub(crate) fn new(
-        pool: SqlitePool,
+        pool: AnyPool,
         secrets: SecretStore,
         media: MediaStore,
         factory: Arc<dyn PublisherFactory>,

@@ -1,7 +1,7 @@
 //! The posting room's tables: accounts (the secret's name, never the secret), and posts as
 //! the composer, the history screen and the outbox worker use them.
 
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 
 use crate::error::{CoreError, Result};
 use crate::infra::now_ms;
@@ -15,7 +15,7 @@ const POST_COLUMNS: &str = "p.id, p.account_id, a.network, a.handle, p.product_i
     p.link, p.status, p.scheduled_at, p.posted_at, p.attempts, p.next_attempt_at, p.remote_id, \
     p.url, p.error_code, p.error_message, p.error_raw";
 
-fn post_from_row(row: &sqlx::sqlite::SqliteRow) -> Post {
+fn post_from_row(row: &sqlx::any::AnyRow) -> Post {
     Post {
         id: row.get("id"),
         account_id: row.get("account_id"),
@@ -38,9 +38,9 @@ fn post_from_row(row: &sqlx::sqlite::SqliteRow) -> Post {
     }
 }
 
-pub async fn get(pool: &SqlitePool, id: i64) -> Result<Post> {
+pub async fn get(pool: &AnyPool, id: i64) -> Result<Post> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {POST_COLUMNS} FROM posts p JOIN accounts a ON a.id = p.account_id WHERE p.id = ?"
+        "SELECT {POST_COLUMNS} FROM posts p JOIN accounts a ON a.id = p.account_id WHERE p.id = $1"
     )))
     .bind(id)
     .fetch_optional(pool)
@@ -51,15 +51,15 @@ pub async fn get(pool: &SqlitePool, id: i64) -> Result<Post> {
 
 /// Post history, newest first, for a product, an account, or everything.
 pub async fn history(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     product_id: Option<i64>,
     account_id: Option<i64>,
     limit: u32,
 ) -> Result<Vec<Post>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {POST_COLUMNS} FROM posts p JOIN accounts a ON a.id = p.account_id
-         WHERE (?1 IS NULL OR p.product_id = ?1) AND (?2 IS NULL OR p.account_id = ?2)
-         ORDER BY p.scheduled_at DESC, p.id DESC LIMIT ?3"
+         WHERE ($1 IS NULL OR p.product_id = $1) AND ($2 IS NULL OR p.account_id = $2)
+         ORDER BY p.scheduled_at DESC, p.id DESC LIMIT $3"
     )))
     .bind(product_id)
     .bind(account_id)
@@ -72,7 +72,7 @@ pub async fn history(
 /// A new post row for `account_id` at `scheduled_at`; returns its id (the text is set once
 /// the post's own tracked link is known).
 pub(crate) async fn insert(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     account_id: i64,
     product_id: Option<i64>,
     photos: &[String],
@@ -83,7 +83,7 @@ pub(crate) async fn insert(
     Ok(sqlx::query_scalar(
         "INSERT INTO posts (account_id, product_id, text, photos, idempotency_key, status,
                             scheduled_at, next_attempt_at, created_at, updated_at)
-         VALUES (?, ?, '', ?, ?, 'draft', ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, '', $3, $4, 'draft', $5, $6, $7, $8) RETURNING id",
     )
     .bind(account_id)
     .bind(product_id)
@@ -98,8 +98,8 @@ pub(crate) async fn insert(
 }
 
 /// Fills a draft's text and link; the worker never sees a draft.
-pub(crate) async fn set_text(pool: &SqlitePool, id: i64, text: &str, link: &str) -> Result<()> {
-    sqlx::query("UPDATE posts SET text = ?, link = ? WHERE id = ? AND status = 'draft'")
+pub(crate) async fn set_text(pool: &AnyPool, id: i64, text: &str, link: &str) -> Result<()> {
+    sqlx::query("UPDATE posts SET text = $1, link = $2 WHERE id = $3 AND status = 'draft'")
         .bind(text)
         .bind(link)
         .bind(id)
@@ -109,13 +109,13 @@ pub(crate) async fn set_text(pool: &SqlitePool, id: i64, text: &str, link: &str)
 }
 
 /// Releases drafts: they go to the outbox together, or (`keep` false) are deleted.
-pub(crate) async fn release_drafts(pool: &SqlitePool, ids: &[i64], keep: bool) -> Result<()> {
+pub(crate) async fn release_drafts(pool: &AnyPool, ids: &[i64], keep: bool) -> Result<()> {
     let mut tx = pool.begin().await?;
     for id in ids {
         let sql = if keep {
-            "UPDATE posts SET status = 'queued' WHERE id = ? AND status = 'draft'"
+            "UPDATE posts SET status = 'queued' WHERE id = $1 AND status = 'draft'"
         } else {
-            "DELETE FROM posts WHERE id = ? AND status = 'draft'"
+            "DELETE FROM posts WHERE id = $1 AND status = 'draft'"
         };
         sqlx::query(sql).bind(id).execute(&mut *tx).await?;
     }
@@ -124,10 +124,10 @@ pub(crate) async fn release_drafts(pool: &SqlitePool, ids: &[i64], keep: bool) -
 }
 
 /// Marks posts that were due while the app was closed as missed (the owner decides).
-pub async fn mark_missed(pool: &SqlitePool, started_at: i64) -> Result<Vec<i64>> {
+pub async fn mark_missed(pool: &AnyPool, started_at: i64) -> Result<Vec<i64>> {
     Ok(sqlx::query_scalar(
-        "UPDATE posts SET status = 'missed', updated_at = ?1
-         WHERE status = 'queued' AND attempts = 0 AND scheduled_at < ?1 - 60000
+        "UPDATE posts SET status = 'missed', updated_at = $1
+         WHERE status = 'queued' AND attempts = 0 AND scheduled_at < $1 - 60000
            AND scheduled_at > created_at + 60000
          RETURNING id",
     )
@@ -137,11 +137,11 @@ pub async fn mark_missed(pool: &SqlitePool, started_at: i64) -> Result<Vec<i64>>
 }
 
 /// "Post now" for a missed or failed post (same idempotency key: never a duplicate).
-pub async fn post_now(pool: &SqlitePool, id: i64) -> Result<()> {
+pub async fn post_now(pool: &AnyPool, id: i64) -> Result<()> {
     let now = now_ms();
     let query = sqlx::query(
-        "UPDATE posts SET status = 'queued', next_attempt_at = ?, updated_at = ?
-         WHERE id = ? AND status IN ('missed', 'failed')",
+        "UPDATE posts SET status = 'queued', next_attempt_at = $1, updated_at = $2
+         WHERE id = $3 AND status IN ('missed', 'failed')",
     )
     .bind(now)
     .bind(now)
@@ -149,9 +149,9 @@ pub async fn post_now(pool: &SqlitePool, id: i64) -> Result<()> {
     moved_or(pool, query, "Only a missed or failed post can be sent now.").await
 }
 
-pub async fn skip(pool: &SqlitePool, id: i64) -> Result<()> {
+pub async fn skip(pool: &AnyPool, id: i64) -> Result<()> {
     let query = sqlx::query(
-        "UPDATE posts SET status = 'skipped', updated_at = ? WHERE id = ? AND status IN ('missed', 'queued', 'failed')",
+        "UPDATE posts SET status = 'skipped', updated_at = $1 WHERE id = $2 AND status IN ('missed', 'queued', 'failed')",
     )
     .bind(now_ms())
     .bind(id);
@@ -160,8 +160,8 @@ pub async fn skip(pool: &SqlitePool, id: i64) -> Result<()> {
 
 /// Runs an owner's status change; when it changed no post, says why as a conflict.
 async fn moved_or(
-    pool: &SqlitePool,
-    query: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    pool: &AnyPool,
+    query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
     refusal: &str,
 ) -> Result<()> {
     if query.execute(pool).await?.rows_affected() == 0 {
@@ -173,7 +173,7 @@ async fn moved_or(
     Ok(())
 }
 
-fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Account {
+fn account_from_row(row: &sqlx::any::AnyRow) -> Account {
     Account {
         id: row.get("id"),
         // A network this build does not know cannot come from its own tables.
@@ -192,15 +192,15 @@ fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Account {
     .with_expiry()
 }
 
-pub async fn accounts(pool: &SqlitePool) -> Result<Vec<Account>> {
+pub async fn accounts(pool: &AnyPool) -> Result<Vec<Account>> {
     let rows = sqlx::query("SELECT * FROM accounts ORDER BY network, handle")
         .fetch_all(pool)
         .await?;
     Ok(rows.iter().map(account_from_row).collect())
 }
 
-pub async fn account(pool: &SqlitePool, id: i64) -> Result<Account> {
-    let row = sqlx::query("SELECT * FROM accounts WHERE id = ?")
+pub async fn account(pool: &AnyPool, id: i64) -> Result<Account> {
+    let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
         .bind(id)
         .fetch_optional(pool)
         .await?
@@ -210,13 +210,13 @@ pub async fn account(pool: &SqlitePool, id: i64) -> Result<Account> {
 
 /// The secret's name of the account already kept for this handle, if any.
 pub(crate) async fn secret_name_of_handle(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     network: Network,
     service: &str,
     handle: &str,
 ) -> Result<Option<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT secret_name FROM accounts WHERE network = ? AND service = ? AND handle = ?",
+        "SELECT secret_name FROM accounts WHERE network = $1 AND service = $2 AND handle = $3",
     )
     .bind(network.as_str())
     .bind(service)
@@ -225,9 +225,9 @@ pub(crate) async fn secret_name_of_handle(
     .await?)
 }
 
-pub(crate) async fn secret_name(pool: &SqlitePool, id: i64) -> Result<Option<String>> {
+pub(crate) async fn secret_name(pool: &AnyPool, id: i64) -> Result<Option<String>> {
     Ok(
-        sqlx::query_scalar("SELECT secret_name FROM accounts WHERE id = ?")
+        sqlx::query_scalar("SELECT secret_name FROM accounts WHERE id = $1")
             .bind(id)
             .fetch_optional(pool)
             .await?,
@@ -236,7 +236,7 @@ pub(crate) async fn secret_name(pool: &SqlitePool, id: i64) -> Result<Option<Str
 
 /// Adds an account or reconnects the one with the same handle (status back to ok).
 pub(crate) async fn upsert_account(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     network: Network,
     service: &str,
     handle: &str,
@@ -250,7 +250,7 @@ pub(crate) async fn upsert_account(
     };
     Ok(sqlx::query_scalar(
         "INSERT INTO accounts (network, service, handle, settings, secret_name, secret_backend, status, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'ok', ?)
+         VALUES ($1, $2, $3, $4, $5, $6, 'ok', $7)
          ON CONFLICT (network, service, handle) DO UPDATE SET settings = excluded.settings,
              secret_backend = excluded.secret_backend, status = 'ok'
          RETURNING id",
@@ -268,11 +268,11 @@ pub(crate) async fn upsert_account(
 
 /// Changes an account's status; a disconnected one stays disconnected (only `Disconnected`
 /// itself is written over anything).
-pub async fn set_account_status(pool: &SqlitePool, id: i64, status: AccountStatus) -> Result<()> {
+pub async fn set_account_status(pool: &AnyPool, id: i64, status: AccountStatus) -> Result<()> {
     let sql = if status == AccountStatus::Disconnected {
-        "UPDATE accounts SET status = ? WHERE id = ?"
+        "UPDATE accounts SET status = $1 WHERE id = $2"
     } else {
-        "UPDATE accounts SET status = ? WHERE id = ? AND status <> 'disconnected'"
+        "UPDATE accounts SET status = $1 WHERE id = $2 AND status <> 'disconnected'"
     };
     sqlx::query(sql)
         .bind(status.as_str())
@@ -284,11 +284,11 @@ pub async fn set_account_status(pool: &SqlitePool, id: i64, status: AccountStatu
 
 /// Posts the worker should send at `now_ms`: queued ones that are due, and "sending" ones
 /// whose sender's lease ended (it crashed or hung) without an outcome.
-pub(crate) async fn due(pool: &SqlitePool, now_ms: i64) -> Result<Vec<i64>> {
+pub(crate) async fn due(pool: &AnyPool, now_ms: i64) -> Result<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM posts
-         WHERE (status = 'queued' AND next_attempt_at <= ?1)
-            OR (status = 'sending' AND lease_expires_at <= ?1)
+         WHERE (status = 'queued' AND next_attempt_at <= $1)
+            OR (status = 'sending' AND lease_expires_at <= $1)
          ORDER BY next_attempt_at, id LIMIT 256",
     )
     .bind(now_ms)
@@ -297,8 +297,8 @@ pub(crate) async fn due(pool: &SqlitePool, now_ms: i64) -> Result<Vec<i64>> {
 }
 
 /// The photos (media hashes) and the fixed idempotency key of a post.
-pub(crate) async fn photos_and_key(pool: &SqlitePool, id: i64) -> Result<(Vec<String>, String)> {
-    let row = sqlx::query("SELECT photos, idempotency_key FROM posts WHERE id = ?")
+pub(crate) async fn photos_and_key(pool: &AnyPool, id: i64) -> Result<(Vec<String>, String)> {
+    let row = sqlx::query("SELECT photos, idempotency_key FROM posts WHERE id = $1")
         .bind(id)
         .fetch_one(pool)
         .await?;
@@ -320,23 +320,23 @@ pub(crate) enum Claim {
 /// one whose lease ended. None when another sender holds it or it is not due. Two single
 /// UPDATEs, so two senders on one file never both win and the caller knows which it was.
 pub(crate) async fn claim(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     id: i64,
     owner: &str,
     now: i64,
     lease_expires_at: i64,
 ) -> Result<Option<Claim>> {
     for (claim, condition) in [
-        (Claim::Due, "status = 'queued' AND next_attempt_at <= ?5"),
+        (Claim::Due, "status = 'queued' AND next_attempt_at <= $5"),
         (
             Claim::TakenOver,
-            "status = 'sending' AND lease_expires_at <= ?5",
+            "status = 'sending' AND lease_expires_at <= $5",
         ),
     ] {
         let sql = format!(
-            "UPDATE posts SET status = 'sending', attempts = attempts + 1, claimed_by = ?1,
-                 lease_expires_at = ?2, updated_at = ?3
-             WHERE id = ?4 AND {condition}"
+            "UPDATE posts SET status = 'sending', attempts = attempts + 1, claimed_by = $1,
+                 lease_expires_at = $2, updated_at = $3
+             WHERE id = $4 AND {condition}"
         );
         let claimed = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(owner)
@@ -357,7 +357,7 @@ pub(crate) async fn claim(
 /// Keeps what the network answered for a post `owner` is sending; false (nothing written)
 /// when `owner` lost its claim meanwhile.
 pub(crate) async fn mark_posted(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     id: i64,
     owner: &str,
     remote_id: &str,
@@ -365,10 +365,10 @@ pub(crate) async fn mark_posted(
 ) -> Result<bool> {
     let now = now_ms();
     let done = sqlx::query(
-        "UPDATE posts SET status = 'posted', remote_id = ?, url = ?, posted_at = ?,
-             error_code = NULL, error_message = NULL, error_raw = NULL, updated_at = ?,
+        "UPDATE posts SET status = 'posted', remote_id = $1, url = $2, posted_at = $3,
+             error_code = NULL, error_message = NULL, error_raw = NULL, updated_at = $4,
              claimed_by = NULL, lease_expires_at = NULL
-         WHERE id = ? AND status = 'sending' AND claimed_by = ?",
+         WHERE id = $5 AND status = 'sending' AND claimed_by = $6",
     )
     .bind(remote_id)
     .bind(url)
@@ -385,7 +385,7 @@ pub(crate) async fn mark_posted(
 /// for good, with the error's code, sentence and the network's raw reply. False (nothing
 /// written) when `owner` lost its claim meanwhile.
 pub(crate) async fn mark_unsent(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     id: i64,
     owner: &str,
     status: PostStatus,
@@ -393,10 +393,10 @@ pub(crate) async fn mark_unsent(
     error: &shopcast_social::PublishError,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE posts SET status = ?, next_attempt_at = ?, error_code = ?,
-             error_message = ?, error_raw = ?, updated_at = ?,
+        "UPDATE posts SET status = $1, next_attempt_at = $2, error_code = $3,
+             error_message = $4, error_raw = $5, updated_at = $6,
              claimed_by = NULL, lease_expires_at = NULL
-         WHERE id = ? AND status = 'sending' AND claimed_by = ?",
+         WHERE id = $7 AND status = 'sending' AND claimed_by = $8",
     )
     .bind(status.as_str())
     .bind(next_attempt_at)

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::catalog::{self, Product};
 use crate::error::{CoreError, Result};
@@ -108,7 +108,7 @@ pub fn new_batch_id() -> String {
     format!("S{}", crockford_id(7))
 }
 
-pub(crate) async fn products_for(pool: &SqlitePool, selection: &Selection) -> Result<Vec<Product>> {
+pub(crate) async fn products_for(pool: &AnyPool, selection: &Selection) -> Result<Vec<Product>> {
     let ids: Vec<i64> = match selection {
         Selection::All => catalog::store::active_ids(pool).await?,
         Selection::Ids(ids) => ids.clone(),
@@ -369,13 +369,13 @@ fn print_signs(batch: &SignageBatch, call_to_action: Option<&str>) -> Vec<shopca
 const LAST_REQUEST_KEY: &str = "signage.last_request";
 
 /// The settings of the last printed batch, so the screen opens as the owner left it.
-pub(crate) async fn last_request(pool: &SqlitePool) -> Result<Option<SignageRequest>> {
+pub(crate) async fn last_request(pool: &AnyPool) -> Result<Option<SignageRequest>> {
     let stored = crate::settings::get_extra(pool, LAST_REQUEST_KEY).await?;
     // An unreadable value (an older format) is simply forgotten.
     Ok(stored.and_then(|json| serde_json::from_str(&json).ok()))
 }
 
-pub(crate) async fn remember_request(pool: &SqlitePool, request: &SignageRequest) -> Result<()> {
+pub(crate) async fn remember_request(pool: &AnyPool, request: &SignageRequest) -> Result<()> {
     let json = serde_json::to_string(request).expect("a request serializes");
     crate::settings::set_extra(pool, LAST_REQUEST_KEY, Some(&json)).await
 }
@@ -383,7 +383,7 @@ pub(crate) async fn remember_request(pool: &SqlitePool, request: &SignageRequest
 /// Writes the PDF next to its final name, renames it into place, then records the batch;
 /// if recording fails the file is removed again, so a file on disk always has its record.
 pub(crate) async fn print_to(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     batch: &SignageBatch,
     pdf: &[u8],
     out: &Path,

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 
 use crate::Shop;
 use crate::error::{CoreError, Result};
@@ -106,7 +106,7 @@ fn local_time(ms: i64, zone: &str) -> Result<String> {
     crate::infra::shop_time(ms, zone, "%Y-%m-%d %H:%M:%S")
 }
 
-fn day_of(row: &sqlx::sqlite::SqliteRow, zone: &str) -> Result<TillDay> {
+fn day_of(row: &sqlx::any::AnyRow, zone: &str) -> Result<TillDay> {
     let opened: i64 = row.get("opened_at");
     let closed: Option<i64> = row.get("closed_at");
     Ok(TillDay {
@@ -124,9 +124,9 @@ fn day_of(row: &sqlx::sqlite::SqliteRow, zone: &str) -> Result<TillDay> {
 
 const DAY_COLUMNS: &str = "id, till, currency, float_minor, opened_at, closed_at, counted_minor";
 
-async fn open_day(pool: &SqlitePool, till: &str, zone: &str) -> Result<TillDay> {
+async fn open_day(pool: &AnyPool, till: &str, zone: &str) -> Result<TillDay> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {DAY_COLUMNS} FROM till_days WHERE till = ? AND closed_at IS NULL"
+        "SELECT {DAY_COLUMNS} FROM till_days WHERE till = $1 AND closed_at IS NULL"
     )))
     .bind(till)
     .fetch_optional(pool)
@@ -147,9 +147,9 @@ async fn open_day(pool: &SqlitePool, till: &str, zone: &str) -> Result<TillDay> 
 /// previous close — on its first day, since it opened — up to `until` (one past the last
 /// millisecond counted). A payment counts when the shop learnt it was paid, so one reported
 /// after a close is on the next Z, never on none.
-async fn figures(pool: &SqlitePool, day: &TillDay, until: i64) -> Result<TillReport> {
+async fn figures(pool: &AnyPool, day: &TillDay, until: i64) -> Result<TillReport> {
     let previous_close: Option<i64> = sqlx::query_scalar(
-        "SELECT max(closed_at) FROM till_days WHERE till = ? AND id <> ? AND closed_at <= ?",
+        "SELECT max(closed_at) FROM till_days WHERE till = $1 AND id <> $2 AND closed_at <= $3",
     )
     .bind(&day.till)
     .bind(day.id)
@@ -161,10 +161,10 @@ async fn figures(pool: &SqlitePool, day: &TillDay, until: i64) -> Result<TillRep
     let rows = sqlx::query(
         "SELECT coalesce(p.method, 'other') AS method, p.amount_minor, p.order_id
          FROM payments p JOIN orders o ON o.id = p.order_id
-         WHERE o.channel = 'till' AND coalesce(o.till, '') = ?
-           AND p.status IN ('paid', 'refunded') AND p.currency = ?
-           AND coalesce(p.settled_at, p.occurred_at) >= ?
-           AND coalesce(p.settled_at, p.occurred_at) < ?",
+         WHERE o.channel = 'till' AND coalesce(o.till, '') = $1
+           AND p.status IN ('paid', 'refunded') AND p.currency = $2
+           AND coalesce(p.settled_at, p.occurred_at) >= $3
+           AND coalesce(p.settled_at, p.occurred_at) < $4",
     )
     .bind(&day.till)
     .bind(&day.currency)
@@ -201,8 +201,8 @@ async fn figures(pool: &SqlitePool, day: &TillDay, until: i64) -> Result<TillRep
          FROM payment_events e
          JOIN payments p ON p.provider = e.provider AND p.provider_ref = e.provider_ref
          JOIN orders o ON o.id = p.order_id
-         WHERE o.channel = 'till' AND coalesce(o.till, '') = ? AND p.currency = ?
-           AND e.refunded_total_minor IS NOT NULL AND e.received_at < ?
+         WHERE o.channel = 'till' AND coalesce(o.till, '') = $1 AND p.currency = $2
+           AND e.refunded_total_minor IS NOT NULL AND e.received_at < $3
          ORDER BY e.received_at, e.id",
     )
     .bind(&day.till)
@@ -232,7 +232,7 @@ async fn figures(pool: &SqlitePool, day: &TillDay, until: i64) -> Result<TillRep
     orders.sort_unstable();
     orders.dedup();
     for chunk in orders.chunks(500) {
-        let mut query = sqlx::QueryBuilder::new(
+        let mut query = crate::infra::sql::Sql::new(
             "SELECT tax_rate_name, tax_rate_ppm, net_minor, tax_minor, gross_minor, discount_minor
              FROM order_lines WHERE order_id IN (",
         );
@@ -309,7 +309,7 @@ impl Shop {
         // last close, so nothing recorded at that instant counts on both days.
         let inserted = sqlx::query(
             "INSERT INTO till_days (till, currency, float_minor, opened_at)
-             VALUES (?1, ?2, ?3, max(?4, coalesce((SELECT max(closed_at) + 1 FROM till_days WHERE till = ?1), 0)))",
+             VALUES ($1, $2, $3, max($4, coalesce((SELECT max(closed_at) + 1 FROM till_days WHERE till = $1), 0)))",
         )
         .bind(&till)
         .bind(&settings.currency)
@@ -355,8 +355,8 @@ impl Shop {
             CoreError::invalid("till", format!("The Z report could not be written: {e}"))
         })?;
         let done = sqlx::query(
-            "UPDATE till_days SET closed_at = ?, counted_minor = ?, z_report = ?
-             WHERE id = ? AND closed_at IS NULL",
+            "UPDATE till_days SET closed_at = $1, counted_minor = $2, z_report = $3
+             WHERE id = $4 AND closed_at IS NULL",
         )
         .bind(closed_at)
         .bind(counted_minor)
@@ -376,7 +376,7 @@ impl Shop {
     /// The stored Z report of closed day `day_id`.
     pub async fn z_report(&self, day_id: i64) -> Result<TillReport> {
         let stored: Option<Option<String>> =
-            sqlx::query_scalar("SELECT z_report FROM till_days WHERE id = ?")
+            sqlx::query_scalar("SELECT z_report FROM till_days WHERE id = $1")
                 .bind(day_id)
                 .fetch_optional(self.pool())
                 .await?;
@@ -401,7 +401,7 @@ impl Shop {
         let settings = self.settings().await?;
         let till = till_name(till)?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {DAY_COLUMNS} FROM till_days WHERE till = ? ORDER BY id DESC"
+            "SELECT {DAY_COLUMNS} FROM till_days WHERE till = $1 ORDER BY id DESC"
         )))
         .bind(&till)
         .fetch_all(self.pool())

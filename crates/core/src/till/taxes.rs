@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 
 use crate::Shop;
 use crate::error::{CoreError, Result};
@@ -28,19 +28,19 @@ pub struct TaxRate {
     pub is_default: bool,
 }
 
-fn rate_of(row: &sqlx::sqlite::SqliteRow) -> TaxRate {
+fn rate_of(row: &sqlx::any::AnyRow) -> TaxRate {
     let rate_ppm: i64 = row.get("rate_ppm");
     TaxRate {
         id: row.get("id"),
         name: row.get("name"),
         rate_ppm,
         percent: percent_text(rate_ppm),
-        is_default: row.get("is_default"),
+        is_default: row.get::<crate::infra::sql::Flag, _>("is_default").0,
     }
 }
 
 /// Every rate, by name.
-pub(crate) async fn all(pool: &SqlitePool) -> Result<Vec<TaxRate>> {
+pub(crate) async fn all(pool: &AnyPool) -> Result<Vec<TaxRate>> {
     Ok(sqlx::query(
         "SELECT id, name, rate_ppm, is_default FROM tax_rates ORDER BY name COLLATE NOCASE",
     )
@@ -52,7 +52,7 @@ pub(crate) async fn all(pool: &SqlitePool) -> Result<Vec<TaxRate>> {
 }
 
 /// Rate names (case folded, as the table compares them) to ids, for checking products.
-pub(crate) async fn ids_by_name(pool: &SqlitePool) -> Result<RateNames> {
+pub(crate) async fn ids_by_name(pool: &AnyPool) -> Result<RateNames> {
     Ok(RateNames(
         all(pool)
             .await?
@@ -82,13 +82,13 @@ impl RateNames {
 
 /// The rate a product is sold at: its own, else the shop's default, else none (0 %).
 pub(crate) async fn rate_for_product(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     product_id: i64,
 ) -> Result<Option<(String, i64)>> {
     Ok(sqlx::query_as(
         "SELECT t.name, t.rate_ppm FROM tax_rates t
-         WHERE t.id = (SELECT tax_rate_id FROM products WHERE id = ?)
-            OR (t.is_default = 1 AND (SELECT tax_rate_id FROM products WHERE id = ?) IS NULL)",
+         WHERE t.id = (SELECT tax_rate_id FROM products WHERE id = $1)
+            OR (t.is_default = 1 AND (SELECT tax_rate_id FROM products WHERE id = $2) IS NULL)",
     )
     .bind(product_id)
     .bind(product_id)
@@ -147,7 +147,7 @@ impl Shop {
                 .await?;
         }
         let row = sqlx::query(
-            "INSERT INTO tax_rates (name, rate_ppm, is_default, created_at) VALUES (?, ?, ?, ?)
+            "INSERT INTO tax_rates (name, rate_ppm, is_default, created_at) VALUES ($1, $2, $3, $4)
              RETURNING id, name, rate_ppm, is_default",
         )
         .bind(&name)
@@ -173,7 +173,7 @@ impl Shop {
             .execute(&mut *tx)
             .await?;
         let row = sqlx::query(
-            "UPDATE tax_rates SET is_default = 1 WHERE id = ? RETURNING id, name, rate_ppm, is_default",
+            "UPDATE tax_rates SET is_default = 1 WHERE id = $1 RETURNING id, name, rate_ppm, is_default",
         )
         .bind(id)
         .fetch_one(&mut *tx)

@@ -100,7 +100,7 @@ async fn a_product_with_sales_is_archived_not_deleted() {
         .fetch_one(shop.pool())
         .await
         .unwrap();
-    sqlx::query("INSERT INTO order_lines (order_id, product_id, quantity, unit_price_minor, currency) VALUES (?, ?, 1, 999, 'USD')")
+    sqlx::query("INSERT INTO order_lines (order_id, product_id, quantity, unit_price_minor, currency) VALUES ($1, $2, 1, 999, 'USD')")
         .bind(order)
         .bind(sold.id)
         .execute(shop.pool())
@@ -956,7 +956,7 @@ mod photos {
         );
         shop.close().await;
 
-        let reopened = shopcast_core::Shop::open(dir.path()).await.unwrap();
+        let reopened = crate::open_shop(dir.path()).await;
         assert_eq!(reopened.logo().await.unwrap(), Some(logo));
         reopened.clear_logo().await.unwrap();
         assert_eq!(reopened.logo().await.unwrap(), None);

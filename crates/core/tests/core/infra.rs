@@ -39,7 +39,7 @@ async fn a_pending_migration_backs_the_file_up_first() {
         .unwrap();
     // Pretend the newest migration has not run yet.
     let newest = store::known_migrations().max().unwrap();
-    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = ?")
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1")
         .bind(newest)
         .execute(shop.pool())
         .await
@@ -134,7 +134,7 @@ async fn a_pending_migration_backs_the_file_up_first() {
     let (pool, backup) = store::open(dir.path()).await.unwrap();
     let backup = backup.expect("a pending migration must back up first");
     assert!(backup.starts_with(dir.path().join("backups")));
-    let copy = sqlx::SqlitePool::connect(&format!("sqlite:{}", backup.display()))
+    let copy = sqlx::AnyPool::connect(&format!("sqlite:{}", backup.display()))
         .await
         .unwrap();
     let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
@@ -146,7 +146,7 @@ async fn a_pending_migration_backs_the_file_up_first() {
         "the backup is the file as it was before migrating"
     );
     let applied: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE version = ?")
+        sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE version = $1")
             .bind(newest)
             .fetch_one(&pool)
             .await

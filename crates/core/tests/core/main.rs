@@ -13,6 +13,7 @@ mod payments_edges;
 mod posting;
 mod printer;
 mod reports;
+mod schema_parity;
 mod settings;
 mod shop_page;
 mod signage;
@@ -28,10 +29,88 @@ use shopcast_core::payments::till::{Order, OrderDraft, OrderLineDraft};
 use shopcast_core::{ProductDraft, Shop, ShopSettings};
 use shopcast_payments::{PaymentStatus, ProviderEvent, ProviderKind};
 
+/// Opens the shop of the test folder `dir`: its SQLite file, or, when
+/// `SHOPCAST_TEST_POSTGRES` names a server (`postgres://user@host:port`), a database of its
+/// own there, named after the folder so that opening the folder again finds the same shop.
+pub async fn open_shop(dir: &std::path::Path) -> Shop {
+    Shop::open_with(dir, test_database(dir).await)
+        .await
+        .unwrap()
+}
+
+/// The database a test folder's shop lives in (see [`open_shop`]).
+pub async fn test_database(dir: &std::path::Path) -> shopcast_core::Database {
+    let Some(server) = std::env::var("SHOPCAST_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+    else {
+        return shopcast_core::Database::in_data_dir(dir);
+    };
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(dir.as_os_str().as_encoded_bytes());
+    let name: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
+    let name = format!("shop_{name}");
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(&format!("{server}/postgres"))
+        .await
+        .unwrap();
+    let exists: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+    if exists == 0 {
+        // Two tests cannot race for one folder's name: each folder is a fresh tempdir.
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .unwrap();
+    }
+    admin.close().await;
+    shopcast_core::Database::Server(format!("{server}/{name}"))
+}
+
+/// The shop's own tables (not the database's bookkeeping), on either backend.
+pub async fn shop_tables(shop: &Shop) -> Vec<String> {
+    let sql = match shop.backend() {
+        shopcast_core::Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        }
+        shopcast_core::Backend::Postgres => {
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
+        }
+    };
+    let names: Vec<String> = sqlx::query_scalar(sql)
+        .fetch_all(shop.pool())
+        .await
+        .unwrap();
+    names
+        .into_iter()
+        .filter(|n| !n.starts_with("sqlite_") && n != "_sqlx_migrations")
+        .collect()
+}
+
+/// A table's columns in order, on either backend.
+pub async fn table_columns(shop: &Shop, table: &str) -> Vec<String> {
+    let sql = match shop.backend() {
+        shopcast_core::Backend::Sqlite => "SELECT name FROM pragma_table_info($1) ORDER BY cid",
+        shopcast_core::Backend::Postgres => {
+            "SELECT CAST(column_name AS TEXT) FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"
+        }
+    };
+    sqlx::query_scalar(sql)
+        .bind(table)
+        .fetch_all(shop.pool())
+        .await
+        .unwrap()
+}
+
 /// A shop in a fresh temporary folder, set up with `currency`.
 pub async fn shop_with(currency: &str) -> (Shop, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let shop = Shop::open(dir.path()).await.unwrap();
+    let shop = open_shop(dir.path()).await;
     shop.save_settings(ShopSettings {
         name: "小店 Test Shop".into(),
         currency: currency.into(),

@@ -85,8 +85,8 @@ async fn event_ids(shop: &shopcast_core::Shop) -> Vec<String> {
 /// provider reply kept with a charge or an event, not in the file's bytes.
 async fn assert_code_not_kept(shop: &shopcast_core::Shop, code: &str) {
     for query in [
-        "SELECT count(*) FROM charges WHERE qr_payload LIKE '%' || ? || '%' OR raw LIKE '%' || ? || '%'",
-        "SELECT count(*) FROM payment_events WHERE raw LIKE '%' || ? || '%' OR event_id LIKE '%' || ? || '%'",
+        "SELECT count(*) FROM charges WHERE qr_payload LIKE '%' || $1 || '%' OR raw LIKE '%' || $2 || '%'",
+        "SELECT count(*) FROM payment_events WHERE raw LIKE '%' || $1 || '%' OR event_id LIKE '%' || $2 || '%'",
     ] {
         let stored: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(query))
             .bind(code)
@@ -719,7 +719,7 @@ async fn a_paid_code_the_shop_cannot_record_says_it_is_live_and_keeps_its_order(
     // The customer paid: the order is not cancelled behind the payment's back.
     let trade = gateway.trade(&code_trade_no(&gateway)).unwrap();
     assert_eq!(trade.state, "SUCCESS");
-    let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE ref = ?")
+    let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE ref = $1")
         .bind(&order_ref)
         .fetch_one(shop.pool())
         .await
@@ -825,7 +825,7 @@ async fn a_qr_whose_provider_is_not_connected_stays_watched_and_no_code_is_charg
             .all(|r| !r.path.ends_with("/codepay")),
         "a code was charged while the QR could still be paid"
     );
-    let status: String = sqlx::query_scalar("SELECT status FROM charges WHERE charge_ref = ?")
+    let status: String = sqlx::query_scalar("SELECT status FROM charges WHERE charge_ref = $1")
         .bind(&qr.charge_ref)
         .fetch_one(shop.pool())
         .await

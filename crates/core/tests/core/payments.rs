@@ -39,7 +39,7 @@ async fn an_order_totals_its_lines_and_refuses_mixed_currencies_and_bad_amounts(
     // tax rate or discount.
     let stored: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT gross_minor, net_minor, tax_minor, discount_minor FROM order_lines
-         WHERE order_id = ? ORDER BY id",
+         WHERE order_id = $1 ORDER BY id",
     )
     .bind(order.id)
     .fetch_all(shop.pool())
@@ -883,7 +883,7 @@ async fn after_a_restart_the_first_test_payment_is_recorded_and_old_qrs_expire()
     drop(shop);
 
     // The restart: the same shop file, a new test checkout numbering its events from 1.
-    let shop = shopcast_core::Shop::open(dir.path()).await.unwrap();
+    let shop = crate::open_shop(dir.path()).await;
     shop.payments()
         .set_poll_interval(Duration::from_millis(100));
     shop.start_payments().await.unwrap();
@@ -931,7 +931,7 @@ async fn a_second_test_run_leaves_the_first_runs_qrs_open_until_it_stops() {
         .await
         .unwrap();
 
-    let watch = shopcast_core::Shop::open(dir.path()).await.unwrap();
+    let watch = crate::open_shop(dir.path()).await;
     watch
         .payments()
         .set_poll_interval(Duration::from_millis(100));
@@ -970,7 +970,7 @@ async fn a_second_test_run_leaves_the_first_runs_qrs_open_until_it_stops() {
         .execute(window.pool())
         .await
         .unwrap();
-    let restarted = shopcast_core::Shop::open(dir.path()).await.unwrap();
+    let restarted = crate::open_shop(dir.path()).await;
     restarted
         .payments()
         .start_test_mode(any_port, None)
@@ -1017,7 +1017,7 @@ async fn a_busy_test_port_leaves_stripe_running_and_says_why() {
     assert!(refused.to_string().contains(&port.to_string()), "{refused}");
     drop(shop);
 
-    let shop = shopcast_core::Shop::open(dir.path()).await.unwrap();
+    let shop = crate::open_shop(dir.path()).await;
     shop.start_payments().await.unwrap();
     assert_eq!(shop.payments().connected(), [ProviderKind::Stripe]);
     let before = polls.load(Ordering::SeqCst);

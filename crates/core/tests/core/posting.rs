@@ -353,7 +353,7 @@ mod outbox {
         let lease_ends = now.as_millisecond() + CLAIM_LEASE.as_millis() as i64;
         sqlx::query(
             "UPDATE posts SET status = 'sending', remote_id = NULL, url = NULL,
-                 claimed_by = 'outbox-dead', lease_expires_at = ? WHERE id = ?",
+                 claimed_by = 'outbox-dead', lease_expires_at = $1 WHERE id = $2",
         )
         .bind(lease_ends)
         .bind(id)
@@ -425,7 +425,7 @@ mod outbox {
         let hung = Held::default();
         window.outbox().set_factory(Arc::new(hung.clone()));
         // `shopcast posts send` beside the window: a second Shop on the same file.
-        let cli = Shop::open(dir.path()).await.unwrap();
+        let cli = crate::open_shop(dir.path()).await;
         let slow = Held {
             posted: Some(Posted {
                 remote_id: "at://did:plc:x/app.bsky.feed.post/1".into(),
@@ -494,7 +494,7 @@ mod outbox {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn two_outboxes_on_one_file_send_each_post_once() {
         let (window, dir, remote, account, product) = setup("Asia/Shanghai").await;
-        let cli = Shop::open(dir.path()).await.unwrap();
+        let cli = crate::open_shop(dir.path()).await;
         cli.outbox().set_factory(Arc::new(Factory(remote.clone())));
         for _ in 0..12 {
             queue_now(&window, product, account).await;
@@ -602,7 +602,7 @@ mod outbox {
             ids.push(posts[0].id);
         }
         // The app was closed through the scheduled time: pretend the schedule is in the past.
-        sqlx::query("UPDATE posts SET scheduled_at = ?, next_attempt_at = ?, created_at = ?")
+        sqlx::query("UPDATE posts SET scheduled_at = $1, next_attempt_at = $2, created_at = $3")
             .bind(jiff::Timestamp::now().as_millisecond() - 3_600_000)
             .bind(jiff::Timestamp::now().as_millisecond() - 3_600_000)
             .bind(jiff::Timestamp::now().as_millisecond() - 86_400_000)
@@ -994,7 +994,7 @@ mod no_answer {
         // Another process claimed it, sent it maybe, and died: its lease has ended.
         sqlx::query(
             "UPDATE posts SET status = 'sending', claimed_by = 'crashed', attempts = 1,
-                 lease_expires_at = ?",
+                 lease_expires_at = $1",
         )
         .bind(now.as_millisecond() - 1)
         .execute(shop.pool())

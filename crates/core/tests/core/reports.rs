@@ -130,7 +130,7 @@ async fn csv_and_summary_totals_equal_sql_sums_for_random_ledgers() {
         );
         let expected: Vec<(String, i64, i64, i64)> = sqlx::query_as(
             "SELECT currency, sum(amount_minor), sum(refunded_minor), count(*) FROM payments
-             WHERE occurred_at >= ? AND occurred_at < ? AND status IN ('paid', 'refunded')
+             WHERE occurred_at >= $1 AND occurred_at < $2 AND status IN ('paid', 'refunded')
                AND mismatch IS NULL AND test = 0 GROUP BY currency ORDER BY currency",
         )
         .bind(start_ms)
@@ -214,7 +214,7 @@ async fn csv_and_summary_totals_equal_sql_sums_for_random_ledgers() {
             .map(|r| minor(&r[column("gross")], &r[column("currency")]))
             .sum();
         let sql_test: i64 = sqlx::query_scalar(
-            "SELECT coalesce(sum(amount_minor), 0) FROM payments WHERE occurred_at >= ? AND occurred_at < ?
+            "SELECT coalesce(sum(amount_minor), 0) FROM payments WHERE occurred_at >= $1 AND occurred_at < $2
                AND status IN ('paid', 'refunded') AND mismatch IS NULL AND test = 1",
         )
         .bind(start_ms)
@@ -590,7 +590,7 @@ async fn sales_from_a_post_name_its_network_and_url() {
     let post: i64 = sqlx::query_scalar(
         "INSERT INTO posts (account_id, product_id, text, idempotency_key, status, scheduled_at,
                             next_attempt_at, url, created_at, updated_at)
-         VALUES (?, ?, 'Cup', 'k1', 'posted', 0, 0, 'https://bsky.app/profile/teashop.test/post/3abc', 0, 0)
+         VALUES ($1, $2, 'Cup', 'k1', 'posted', 0, 0, 'https://bsky.app/profile/teashop.test/post/3abc', 0, 0)
          RETURNING id",
     )
     .bind(account)

@@ -3,7 +3,7 @@ use shopcast_core::{Shop, ShopSettings};
 #[tokio::test]
 async fn settings_are_validated_and_survive_reopening() {
     let dir = tempfile::tempdir().unwrap();
-    let shop = Shop::open(dir.path()).await.unwrap();
+    let shop = crate::open_shop(dir.path()).await;
     let fresh = shop.settings().await.unwrap();
     assert_eq!(fresh.name, "", "a new shop is not set up yet");
 
@@ -31,7 +31,7 @@ async fn settings_are_validated_and_survive_reopening() {
     }
     shop.close().await;
 
-    let reopened = Shop::open(dir.path()).await.unwrap();
+    let reopened = crate::open_shop(dir.path()).await;
     assert_eq!(
         reopened.settings().await.unwrap(),
         ShopSettings {
@@ -56,7 +56,7 @@ fn time_zone_list_has_the_usual_names() {
 
 /// The payment settings row as stored, read straight from the shop file.
 async fn payment_settings_row(shop: &Shop, key: &str) -> Option<String> {
-    sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+    sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
         .bind(key)
         .fetch_optional(shop.pool())
         .await
@@ -66,17 +66,17 @@ async fn payment_settings_row(shop: &Shop, key: &str) -> Option<String> {
 #[tokio::test]
 async fn unreadable_payment_settings_are_reported_and_never_saved_over() {
     let dir = tempfile::tempdir().unwrap();
-    let shop = Shop::open(dir.path()).await.unwrap();
+    let shop = crate::open_shop(dir.path()).await;
     // A Stripe setup whose poll interval was mangled (a hand edit, a newer version's format).
     let garbage = r#"{"testMode":false,"pollMs":"fast","stripe":{"apiBase":"https://api.stripe.com","secretBackend":"file","keyHint":"…4242"}}"#;
-    sqlx::query("INSERT INTO settings (key, value) VALUES ('payments.settings', ?)")
+    sqlx::query("INSERT INTO settings (key, value) VALUES ('payments.settings', $1)")
         .bind(garbage)
         .execute(shop.pool())
         .await
         .unwrap();
     shop.close().await;
 
-    let shop = Shop::open(dir.path()).await.unwrap();
+    let shop = crate::open_shop(dir.path()).await;
     let error = shop.providers_view().await.unwrap_err();
     assert_eq!(error.code().as_str(), "settings_unreadable");
     let sentence = error.to_string();
@@ -124,7 +124,7 @@ async fn unreadable_payment_settings_are_reported_and_never_saved_over() {
 async fn the_public_url_is_normalised_and_becomes_the_buy_link_base() {
     use shopcast_core::ProductDraft;
     let dir = tempfile::tempdir().unwrap();
-    let shop = Shop::open(dir.path()).await.unwrap();
+    let shop = crate::open_shop(dir.path()).await;
     // Neither address: signs cannot be planned, and the sentence says how to fix it.
     let tea = shop
         .create_product(&ProductDraft {
@@ -221,7 +221,7 @@ async fn the_public_url_is_normalised_and_becomes_the_buy_link_base() {
 async fn the_shop_page_switch_and_port_are_kept_and_checked() {
     use shopcast_core::settings::ShopPageSettings;
     let dir = tempfile::tempdir().unwrap();
-    let shop = Shop::open(dir.path()).await.unwrap();
+    let shop = crate::open_shop(dir.path()).await;
     assert_eq!(
         shop.shop_page_settings().await.unwrap(),
         ShopPageSettings {
@@ -248,7 +248,7 @@ async fn the_shop_page_switch_and_port_are_kept_and_checked() {
     assert_eq!(err.field(), Some("port"));
     shop.close().await;
 
-    let shop = Shop::open(dir.path()).await.unwrap();
+    let shop = crate::open_shop(dir.path()).await;
     assert_eq!(shop.shop_page_settings().await.unwrap(), on);
     // A row saved before the proxy switch existed reads as not trusting the header.
     sqlx::query(

@@ -73,7 +73,7 @@ async fn pay(shop: &Shop, started: &WebCheckoutStart) {
 
 /// (channel, source_ref) of the order `order_ref`.
 async fn attribution(shop: &Shop, order_ref: &str) -> (String, Option<String>) {
-    sqlx::query_as("SELECT channel, source_ref FROM orders WHERE ref = ?")
+    sqlx::query_as("SELECT channel, source_ref FROM orders WHERE ref = $1")
         .bind(order_ref)
         .fetch_one(shop.pool())
         .await
@@ -619,7 +619,7 @@ async fn receipts_are_found_only_by_their_token_which_is_not_stored_in_clear() {
         .unwrap();
     assert_eq!(found.order_ref, started.order_ref);
 
-    let stored: String = sqlx::query_scalar("SELECT receipt_hash FROM orders WHERE ref = ?")
+    let stored: String = sqlx::query_scalar("SELECT receipt_hash FROM orders WHERE ref = $1")
         .bind(&started.order_ref)
         .fetch_one(shop.pool())
         .await
@@ -633,12 +633,7 @@ async fn receipts_are_found_only_by_their_token_which_is_not_stored_in_clear() {
 
 /// `secret` is in no column of any table of the shop's file.
 async fn assert_not_stored(shop: &Shop, secret: &str) {
-    let tables: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
-            .fetch_all(shop.pool())
-            .await
-            .unwrap();
-    for table in tables {
+    for table in crate::shop_tables(shop).await {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM \"{table}\"")))
             .fetch_all(shop.pool())
             .await
@@ -737,11 +732,12 @@ async fn test_checkout_pages_are_served_under_the_shop_pages_address() {
     let NextStep::TestCheckout(token) = &started.next else {
         panic!("{:?}", started.next)
     };
-    let payload: String = sqlx::query_scalar("SELECT qr_payload FROM charges WHERE charge_ref = ?")
-        .bind(token)
-        .fetch_one(shop.pool())
-        .await
-        .unwrap();
+    let payload: String =
+        sqlx::query_scalar("SELECT qr_payload FROM charges WHERE charge_ref = $1")
+            .bind(token)
+            .fetch_one(shop.pool())
+            .await
+            .unwrap();
     assert_eq!(payload, format!("http://127.0.0.1:8080/pay/{token}"));
 }
 
@@ -797,7 +793,7 @@ async fn stripe_takes_shop_page_payments_first_and_its_echo_of_the_receipt_addre
     assert_eq!(back["back"], receipt, "the buyer gets the whole address");
     let (provider, payload, raw): (String, String, String) = sqlx::query_as(
         "SELECT c.provider, c.qr_payload, coalesce(c.raw, '') FROM charges c
-         JOIN orders o ON o.id = c.order_id WHERE o.ref = ?",
+         JOIN orders o ON o.id = c.order_id WHERE o.ref = $1",
     )
     .bind(&started.order_ref)
     .fetch_one(shop.pool())
@@ -1065,7 +1061,7 @@ async fn concurrent_buyers_get_exactly_what_is_left_and_an_expired_checkout_free
     assert_eq!(race(&shop, "THREE", 1, 5).await.0, 1);
     assert_eq!(count(&shop, "orders").await, 3);
     // Nothing is taken out of stock until a payment comes.
-    let stock: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = ?")
+    let stock: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = $1")
         .bind(last)
         .fetch_one(shop.pool())
         .await
@@ -1074,8 +1070,8 @@ async fn concurrent_buyers_get_exactly_what_is_left_and_an_expired_checkout_free
 
     // The buyer who held the last cup walked away: once the checkout expires it sells again.
     sqlx::query(
-        "UPDATE charges SET expires_at = ? WHERE order_id IN (
-           SELECT order_id FROM order_lines WHERE product_id = ?)",
+        "UPDATE charges SET expires_at = $1 WHERE order_id IN (
+           SELECT order_id FROM order_lines WHERE product_id = $2)",
     )
     .bind(jiff::Timestamp::now().as_millisecond() - 1)
     .bind(last)

@@ -463,7 +463,7 @@ async fn a_signed_event_paying_another_amount_or_currency_puts_the_order_to_revi
         assert_eq!(payment.amount.amount_minor, amount);
     }
     // Goods leave the stock only for a sale that matches (5 cups, none taken).
-    let stock: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = ?")
+    let stock: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = $1")
         .bind(cup)
         .fetch_one(shop.pool())
         .await

@@ -113,10 +113,10 @@ async fn a_day_of_sales_and_refunds_adds_up_to_the_ledger() {
     let from = day.opened_at_ms;
     let sales =
         "SELECT coalesce(sum(p.amount_minor), 0) FROM payments p JOIN orders o ON o.id = p.order_id
-                 WHERE coalesce(o.till, '') = ? AND p.occurred_at >= ?";
+                 WHERE coalesce(o.till, '') = $1 AND p.occurred_at >= $2";
     let cash = format!("{sales} AND p.method = 'cash'");
     let refunds = "SELECT coalesce(sum(p.refunded_minor), 0) FROM payments p JOIN orders o ON o.id = p.order_id
-                   WHERE coalesce(o.till, '') = ? AND p.occurred_at >= ?";
+                   WHERE coalesce(o.till, '') = $1 AND p.occurred_at >= $2";
     let cash_refunds = format!("{refunds} AND p.method = 'cash'");
     assert_eq!(x.sales_minor, sql(&shop, sales, "Front", from).await);
     assert_eq!(x.sales_count, 12);
@@ -134,13 +134,13 @@ async fn a_day_of_sales_and_refunds_adds_up_to_the_ledger() {
     assert!(x.cash_sales_minor > 0 && x.sales_minor > x.cash_sales_minor);
     let tax: i64 = x.taxes.iter().map(|t| t.tax_minor).sum();
     let lines = "SELECT coalesce(sum(l.tax_minor), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id
-                 JOIN payments p ON p.order_id = o.id WHERE coalesce(o.till, '') = ? AND p.occurred_at >= ?";
+                 JOIN payments p ON p.order_id = o.id WHERE coalesce(o.till, '') = $1 AND p.occurred_at >= $2";
     assert_eq!(tax, sql(&shop, lines, "Front", from).await);
     assert!(tax > 0);
     // Per rate, as SQL groups the day's lines.
     let per_rate: Vec<(String, i64)> = sqlx::query_as(
         "SELECT l.tax_rate_name, sum(l.tax_minor) FROM order_lines l JOIN orders o ON o.id = l.order_id
-         JOIN payments p ON p.order_id = o.id WHERE o.till = 'Front' AND p.occurred_at >= ?
+         JOIN payments p ON p.order_id = o.id WHERE o.till = 'Front' AND p.occurred_at >= $1
          GROUP BY l.tax_rate_name ORDER BY l.tax_rate_name",
     )
     .bind(from)
@@ -155,7 +155,7 @@ async fn a_day_of_sales_and_refunds_adds_up_to_the_ledger() {
     reported.sort();
     assert_eq!(reported, per_rate);
     let discounts = "SELECT coalesce(sum(l.discount_minor), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id
-                 JOIN payments p ON p.order_id = o.id WHERE coalesce(o.till, '') = ? AND p.occurred_at >= ?";
+                 JOIN payments p ON p.order_id = o.id WHERE coalesce(o.till, '') = $1 AND p.occurred_at >= $2";
     assert_eq!(
         x.discounts_minor,
         sql(&shop, discounts, "Front", from).await
@@ -177,7 +177,7 @@ async fn a_day_of_sales_and_refunds_adds_up_to_the_ledger() {
         .to_string();
     assert!(twice.contains("has no open day"), "{twice}");
     // The closed day cannot change, whatever writes to the file.
-    let update = sqlx::query("UPDATE till_days SET counted_minor = 1 WHERE id = ?")
+    let update = sqlx::query("UPDATE till_days SET counted_minor = 1 WHERE id = $1")
         .bind(z.day_id)
         .execute(shop.pool())
         .await
@@ -191,7 +191,7 @@ async fn a_day_of_sales_and_refunds_adds_up_to_the_ledger() {
     // the closed day): not in the stored Z, and on the next day's report with the sale made
     // between the days, so every sale is on exactly one Z.
     let late = sale(&shop, Some("Front"), tea, 2, "card_terminal").await;
-    sqlx::query("UPDATE payments SET occurred_at = ? WHERE id = ?")
+    sqlx::query("UPDATE payments SET occurred_at = $1 WHERE id = $2")
         .bind(z.until_ms - 1)
         .bind(late)
         .execute(shop.pool())

@@ -413,7 +413,7 @@ async fn a_till_receipt_links_to_its_own_receipt_page_on_the_shop_page() {
     assert_eq!(receipt.order_ref, order.order_ref);
     assert!(receipt.share.is_some(), "a paid sale can be shared");
     // Only the token's hash is in the shop file; another order gets another token.
-    let stored: String = sqlx::query_scalar("SELECT receipt_hash FROM orders WHERE id = ?")
+    let stored: String = sqlx::query_scalar("SELECT receipt_hash FROM orders WHERE id = $1")
         .bind(order.id)
         .fetch_one(shop.pool())
         .await

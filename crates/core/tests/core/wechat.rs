@@ -377,7 +377,7 @@ async fn payment_settings_saved_before_wechat_pay_still_read() {
     let (shop, _dir) = shop_with("CNY").await;
     // As an older build saved them: Alipay set up, no `wechat` key at all.
     let old = r#"{"testMode":false,"testModeLan":false,"testModePort":0,"pollMs":2000,"qrMinutes":10,"stripe":null,"alipay":{"appId":"2021000149600001","gateway":"sandbox","secretBackend":"file"}}"#;
-    sqlx::query("INSERT OR REPLACE INTO settings (key, value) VALUES ('payments.settings', ?)")
+    sqlx::query("INSERT OR REPLACE INTO settings (key, value) VALUES ('payments.settings', $1)")
         .bind(old)
         .execute(shop.pool())
         .await

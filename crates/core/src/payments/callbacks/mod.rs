@@ -6,7 +6,7 @@ mod stripe;
 mod wechat;
 
 use shopcast_payments::{ProviderEvent, ProviderKind};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::Shop;
 use crate::error::{CoreError, Result};
@@ -28,7 +28,7 @@ pub struct CallbackOutcome {
 /// exactly `paid` (CNY fen for Alipay and WeChat Pay); otherwise `CallbackRefused` in words.
 /// Found whatever the charge's status now: a notification may come after it expired.
 pub(crate) async fn notified_order(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     kind: ProviderKind,
     out_trade_no: &str,
     paid: &Money,

@@ -4,7 +4,9 @@
 use std::collections::{HashMap, HashSet};
 
 use shopcast_payments::{PaymentStatus, ProviderEvent, ProviderKind};
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{Any, AnyPool, Row, Transaction};
+
+use crate::infra::sql::Sql;
 
 use crate::error::Result;
 use crate::infra::now_ms;
@@ -16,7 +18,7 @@ const CHUNK: usize = 400;
 
 /// Stores `events` from `provider` and, in the same transaction, its new `cursor`.
 pub async fn ingest(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     provider: ProviderKind,
     events: &[ProviderEvent],
     cursor: Option<&str>,
@@ -28,7 +30,7 @@ pub async fn ingest(
     }
     if let Some(cursor) = cursor {
         sqlx::query(
-            "INSERT INTO provider_cursors (provider, cursor, updated_at) VALUES (?, ?, ?)
+            "INSERT INTO provider_cursors (provider, cursor, updated_at) VALUES ($1, $2, $3)
              ON CONFLICT (provider) DO UPDATE SET cursor = excluded.cursor,
                  updated_at = excluded.updated_at",
         )
@@ -43,9 +45,9 @@ pub async fn ingest(
 }
 
 /// The cursor stored with the last ingest for `provider`.
-pub async fn cursor(pool: &SqlitePool, provider: ProviderKind) -> Result<Option<String>> {
+pub async fn cursor(pool: &AnyPool, provider: ProviderKind) -> Result<Option<String>> {
     Ok(
-        sqlx::query_scalar("SELECT cursor FROM provider_cursors WHERE provider = ?")
+        sqlx::query_scalar("SELECT cursor FROM provider_cursors WHERE provider = $1")
             .bind(provider.as_str())
             .fetch_optional(pool)
             .await?,
@@ -53,14 +55,14 @@ pub async fn cursor(pool: &SqlitePool, provider: ProviderKind) -> Result<Option<
 }
 
 async fn ingest_chunk(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     provider: ProviderKind,
     events: &[ProviderEvent],
     report: &mut IngestReport,
 ) -> Result<()> {
     let received_at = now_ms();
     // 1. Append the events; the ones that come back are new.
-    let mut insert = QueryBuilder::<Sqlite>::new(
+    let mut insert = Sql::new(
         "INSERT INTO payment_events (provider, event_id, provider_ref, status, amount_minor, \
          currency, refunded_total_minor, occurred_at, received_at, raw) ",
     );
@@ -156,7 +158,7 @@ async fn ingest_chunk(
 
     // 4. Write them back in one statement, in the order their last event happened.
     let now = now_ms();
-    let mut upsert = QueryBuilder::<Sqlite>::new(
+    let mut upsert = Sql::new(
         "INSERT INTO payments (provider, provider_ref, order_id, charge_id, status, amount_minor, \
          currency, refunded_minor, method, channel, source_ref, test, mismatch, occurred_at, \
          updated_at, settled_at) ",
@@ -213,7 +215,7 @@ async fn ingest_chunk(
                 PaymentStatus::Expired => "expired",
                 PaymentStatus::Pending => "open",
             };
-            sqlx::query("UPDATE charges SET status = ? WHERE id = ? AND status <> ?")
+            sqlx::query("UPDATE charges SET status = $1 WHERE id = $2 AND status <> $3")
                 .bind(charge_status)
                 .bind(charge_id)
                 .bind(charge_status)
@@ -235,8 +237,8 @@ async fn ingest_chunk(
             continue;
         };
         let changed = sqlx::query(
-            "UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status <> ?
-               AND (? <> 'expired' OR (status NOT IN ('paid', 'review') AND NOT EXISTS (
+            "UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status <> $4
+               AND ($5 <> 'expired' OR (status NOT IN ('paid', 'review') AND NOT EXISTS (
                     SELECT 1 FROM charges WHERE order_id = orders.id AND status = 'open')))",
         )
         .bind(order_status)
@@ -253,7 +255,7 @@ async fn ingest_chunk(
             let first_time = order_status == "paid"
                 && provider != ProviderKind::Test
                 && sqlx::query(
-                    "UPDATE orders SET stock_taken = 1 WHERE id = ? AND stock_taken = 0",
+                    "UPDATE orders SET stock_taken = 1 WHERE id = $1 AND stock_taken = 0",
                 )
                 .bind(order_id)
                 .execute(&mut **tx)
@@ -263,7 +265,7 @@ async fn ingest_chunk(
             if first_time {
                 let sold: Vec<(i64, i64)> = sqlx::query_as(
                     "SELECT product_id, sum(quantity) FROM order_lines
-                     WHERE order_id = ? AND product_id IS NOT NULL GROUP BY product_id",
+                     WHERE order_id = $1 AND product_id IS NOT NULL GROUP BY product_id",
                 )
                 .bind(order_id)
                 .fetch_all(&mut **tx)
@@ -276,7 +278,7 @@ async fn ingest_chunk(
     Ok(())
 }
 
-fn in_list(builder: &mut QueryBuilder<Sqlite>, items: &[&str]) {
+fn in_list(builder: &mut Sql, items: &[&str]) {
     let mut separated = builder.separated(", ");
     for item in items {
         separated.push_bind(item.to_string());
@@ -285,11 +287,11 @@ fn in_list(builder: &mut QueryBuilder<Sqlite>, items: &[&str]) {
 }
 
 async fn load_payments(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     provider: ProviderKind,
     refs: &[&str],
 ) -> Result<HashMap<String, PaymentState>> {
-    let mut query = QueryBuilder::<Sqlite>::new(
+    let mut query = Sql::new(
         "SELECT id, provider_ref, order_id, charge_id, status, amount_minor, currency, \
          refunded_minor, method, channel, source_ref, mismatch, occurred_at FROM payments \
          WHERE provider = ",
@@ -323,16 +325,14 @@ async fn load_payments(
 
 /// charge_ref → (charge id, order id)
 async fn load_charges(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     provider: ProviderKind,
     refs: &[&str],
 ) -> Result<HashMap<String, (i64, i64)>> {
     if refs.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut query = QueryBuilder::<Sqlite>::new(
-        "SELECT charge_ref, id, order_id FROM charges WHERE provider = ",
-    );
+    let mut query = Sql::new("SELECT charge_ref, id, order_id FROM charges WHERE provider = ");
     query
         .push_bind(provider.as_str())
         .push(" AND charge_ref IN (");
@@ -344,7 +344,7 @@ async fn load_charges(
         .collect())
 }
 
-fn order_info(row: &sqlx::sqlite::SqliteRow) -> OrderInfo {
+fn order_info(row: &sqlx::any::AnyRow) -> OrderInfo {
     OrderInfo {
         id: row.get("id"),
         total_minor: row.get("total_minor"),
@@ -358,13 +358,13 @@ fn order_info(row: &sqlx::sqlite::SqliteRow) -> OrderInfo {
 
 /// order id → "provider:ref" of a matching payment that paid it.
 async fn load_paid_by(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     order_ids: &[i64],
 ) -> Result<HashMap<i64, String>> {
     if order_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut query = QueryBuilder::<Sqlite>::new(
+    let mut query = Sql::new(
         "SELECT order_id, provider || ':' || provider_ref FROM payments \
          WHERE status IN ('paid', 'refunded') AND mismatch IS NULL AND order_id IN (",
     );
@@ -381,13 +381,13 @@ async fn load_paid_by(
 }
 
 async fn load_orders_by_ref(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     refs: &[&str],
 ) -> Result<HashMap<String, OrderInfo>> {
     if refs.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut query = QueryBuilder::<Sqlite>::new(
+    let mut query = Sql::new(
         "SELECT id, ref, total_minor, currency, channel, source_ref, status FROM orders WHERE ref IN (",
     );
     in_list(&mut query, refs);
@@ -399,13 +399,13 @@ async fn load_orders_by_ref(
 }
 
 async fn load_orders_by_id(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     ids: &[i64],
 ) -> Result<HashMap<i64, OrderInfo>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut query = QueryBuilder::<Sqlite>::new(
+    let mut query = Sql::new(
         "SELECT id, ref, total_minor, currency, channel, source_ref, status FROM orders WHERE id IN (",
     );
     let mut separated = query.separated(", ");
@@ -424,7 +424,7 @@ const PAYMENT_COLUMNS: &str = "p.id, p.provider, p.provider_ref, p.order_id, o.r
     p.status, p.amount_minor, p.currency, p.refunded_minor, p.method, p.channel, p.source_ref, \
     p.test, p.mismatch, p.occurred_at, p.updated_at";
 
-fn payment_from_row(row: &sqlx::sqlite::SqliteRow) -> Payment {
+fn payment_from_row(row: &sqlx::any::AnyRow) -> Payment {
     Payment {
         id: row.get("id"),
         // The ledger only stores names this build writes.
@@ -441,15 +441,15 @@ fn payment_from_row(row: &sqlx::sqlite::SqliteRow) -> Payment {
         method: row.get("method"),
         channel: SalesChannel::parse(row.get::<&str, _>("channel")).unwrap_or(SalesChannel::Link),
         source_ref: row.get("source_ref"),
-        test: row.get("test"),
+        test: row.get::<crate::infra::sql::Flag, _>("test").0,
         mismatch: row.get("mismatch"),
         occurred_at: row.get("occurred_at"),
         updated_at: row.get("updated_at"),
     }
 }
 
-pub async fn list(pool: &SqlitePool, filter: &PaymentFilter) -> Result<Vec<Payment>> {
-    let mut query = QueryBuilder::<Sqlite>::new(format!(
+pub async fn list(pool: &AnyPool, filter: &PaymentFilter) -> Result<Vec<Payment>> {
+    let mut query = Sql::new(format!(
         "SELECT {PAYMENT_COLUMNS} FROM payments p LEFT JOIN orders o ON o.id = p.order_id WHERE 1 = 1"
     ));
     if let Some(from) = filter.from {
@@ -487,9 +487,9 @@ pub async fn list(pool: &SqlitePool, filter: &PaymentFilter) -> Result<Vec<Payme
     Ok(rows.iter().map(payment_from_row).collect())
 }
 
-pub async fn get(pool: &SqlitePool, id: i64) -> Result<Payment> {
+pub async fn get(pool: &AnyPool, id: i64) -> Result<Payment> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments p LEFT JOIN orders o ON o.id = p.order_id WHERE p.id = ?"
+        "SELECT {PAYMENT_COLUMNS} FROM payments p LEFT JOIN orders o ON o.id = p.order_id WHERE p.id = $1"
     )))
     .bind(id)
     .fetch_optional(pool)
@@ -500,13 +500,13 @@ pub async fn get(pool: &SqlitePool, id: i64) -> Result<Payment> {
 
 /// The payment `provider` knows as `provider_ref`, if it was recorded.
 pub async fn by_provider_ref(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     provider: ProviderKind,
     provider_ref: &str,
 ) -> Result<Option<Payment>> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {PAYMENT_COLUMNS} FROM payments p LEFT JOIN orders o ON o.id = p.order_id
-         WHERE p.provider = ? AND p.provider_ref = ?"
+         WHERE p.provider = $1 AND p.provider_ref = $2"
     )))
     .bind(provider.as_str())
     .bind(provider_ref)
@@ -515,7 +515,7 @@ pub async fn by_provider_ref(
     Ok(row.as_ref().map(payment_from_row))
 }
 
-pub async fn get_many(pool: &SqlitePool, ids: &[i64]) -> Result<Vec<Payment>> {
+pub async fn get_many(pool: &AnyPool, ids: &[i64]) -> Result<Vec<Payment>> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         out.push(get(pool, *id).await?);
@@ -523,10 +523,10 @@ pub async fn get_many(pool: &SqlitePool, ids: &[i64]) -> Result<Vec<Payment>> {
     Ok(out)
 }
 
-pub async fn events_of(pool: &SqlitePool, payment: &Payment) -> Result<Vec<PaymentEventRecord>> {
+pub async fn events_of(pool: &AnyPool, payment: &Payment) -> Result<Vec<PaymentEventRecord>> {
     let rows = sqlx::query(
         "SELECT event_id, status, occurred_at, received_at, raw FROM payment_events
-         WHERE provider = ? AND provider_ref = ? ORDER BY occurred_at, id",
+         WHERE provider = $1 AND provider_ref = $2 ORDER BY occurred_at, id",
     )
     .bind(payment.provider.as_str())
     .bind(&payment.provider_ref)
@@ -547,15 +547,15 @@ pub async fn events_of(pool: &SqlitePool, payment: &Payment) -> Result<Vec<Payme
 /// Paid (and refunded) payments between `from` and `to` (UTC ms), test payments only when
 /// asked.
 pub async fn totals(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     from: i64,
     to: i64,
     include_test: bool,
 ) -> Result<Vec<CurrencyTotal>> {
     let rows = sqlx::query(
         "SELECT currency, sum(amount_minor), sum(refunded_minor), count(*) FROM payments
-         WHERE occurred_at >= ? AND occurred_at < ? AND status IN ('paid', 'refunded')
-           AND mismatch IS NULL AND (test = 0 OR ?)
+         WHERE occurred_at >= $1 AND occurred_at < $2 AND status IN ('paid', 'refunded')
+           AND mismatch IS NULL AND (test = 0 OR $3)
          GROUP BY currency ORDER BY currency",
     )
     .bind(from)

@@ -2,7 +2,7 @@
 //! try to get it paid, and cancelling an unpaid one.
 
 use shopcast_payments::{Charge, OpenCharge, ProviderKind};
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 
 use crate::error::{CoreError, Result};
 use crate::infra::now_ms;
@@ -12,7 +12,7 @@ use crate::payments::till::{Order, OrderLine, OrderStatus, PricedSale, tax_lines
 
 /// Stores a checked order (status open) with its lines, in one transaction.
 pub(crate) async fn insert_order(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_ref: &str,
     sale: &PricedSale,
     channel: SalesChannel,
@@ -35,7 +35,7 @@ const SETUP_HOLD_MS: i64 = 5 * 60 * 1000;
 /// Goods held by other orders not yet paid count as gone: an open charge that has not
 /// expired, or an order still getting its charge.
 pub(crate) async fn insert_held_order(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_ref: &str,
     sale: &PricedSale,
     channel: SalesChannel,
@@ -53,11 +53,11 @@ pub(crate) async fn insert_held_order(
         };
         let held: i64 = sqlx::query_scalar(
             "SELECT coalesce(sum(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id
-             WHERE l.product_id = ? AND o.stock_taken = 0 AND o.status IN ('open', 'awaiting_payment')
+             WHERE l.product_id = $1 AND o.stock_taken = 0 AND o.status IN ('open', 'awaiting_payment')
                AND (EXISTS (SELECT 1 FROM charges c WHERE c.order_id = o.id
-                            AND c.status = 'open' AND c.expires_at > ?)
+                            AND c.status = 'open' AND c.expires_at > $2)
                     OR (NOT EXISTS (SELECT 1 FROM charges c WHERE c.order_id = o.id)
-                        AND o.created_at > ?))",
+                        AND o.created_at > $3))",
         )
         .bind(product_id)
         .bind(now)
@@ -84,7 +84,7 @@ pub(crate) async fn insert_held_order(
 }
 
 async fn insert_order_in(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     order_ref: &str,
     sale: &PricedSale,
     channel: SalesChannel,
@@ -96,7 +96,7 @@ async fn insert_order_in(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO orders (created_at, updated_at, ref, status, total_minor, currency, channel, source_ref,
                              receipt_hash, till, discount_minor, discount_reason, prices_include_tax)
-         VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(now)
     .bind(now)
@@ -117,7 +117,7 @@ async fn insert_order_in(
             "INSERT INTO order_lines (order_id, product_id, quantity, unit_price_minor, currency, name, sku,
                                       gross_minor, net_minor, tax_minor, discount_minor, discount_reason,
                                       tax_rate_name, tax_rate_ppm)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(id)
         .bind(line.product_id)
@@ -142,12 +142,12 @@ async fn insert_order_in(
 /// Gives a till order its receipt page (the hash of its token), once: a shop-page order
 /// keeps the one its buyer got. The hash the order has afterwards.
 pub(crate) async fn set_receipt_hash(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: i64,
     hash: &str,
 ) -> Result<Option<String>> {
     Ok(sqlx::query_scalar(
-        "UPDATE orders SET receipt_hash = coalesce(receipt_hash, ?) WHERE id = ? RETURNING receipt_hash",
+        "UPDATE orders SET receipt_hash = coalesce(receipt_hash, $1) WHERE id = $2 RETURNING receipt_hash",
     )
     .bind(hash)
     .bind(order_id)
@@ -156,11 +156,11 @@ pub(crate) async fn set_receipt_hash(
     .flatten())
 }
 
-pub async fn get_order(pool: &SqlitePool, id: i64) -> Result<Order> {
+pub async fn get_order(pool: &AnyPool, id: i64) -> Result<Order> {
     let row = sqlx::query(
         "SELECT id, ref, status, total_minor, currency, channel, source_ref, created_at, till,
                 discount_minor, discount_reason, prices_include_tax
-         FROM orders WHERE id = ?",
+         FROM orders WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -169,7 +169,7 @@ pub async fn get_order(pool: &SqlitePool, id: i64) -> Result<Order> {
     let lines: Vec<OrderLine> = sqlx::query(
         "SELECT product_id, name, sku, quantity, unit_price_minor, currency, gross_minor, net_minor,
                 tax_minor, discount_minor, discount_reason, tax_rate_name, tax_rate_ppm
-         FROM order_lines WHERE order_id = ? ORDER BY id",
+         FROM order_lines WHERE order_id = $1 ORDER BY id",
     )
     .bind(id)
     .fetch_all(pool)
@@ -209,14 +209,16 @@ pub async fn get_order(pool: &SqlitePool, id: i64) -> Result<Order> {
         till: row.get("till"),
         discount_minor: row.get("discount_minor"),
         discount_reason: row.get("discount_reason"),
-        prices_include_tax: row.get("prices_include_tax"),
+        prices_include_tax: row
+            .get::<crate::infra::sql::Flag, _>("prices_include_tax")
+            .0,
     })
 }
 
 /// Stores a charge the provider created and puts the order in `awaiting_payment`, only
 /// while the order can be paid; a test charge names the test-mode run whose checkout can take it.
 pub async fn record_charge(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: i64,
     provider: ProviderKind,
     amount: &Money,
@@ -228,8 +230,8 @@ pub async fn record_charge(
     // Only while the order can still be paid (it may have been cancelled while the provider
     // was asked): the caller then withdraws the new charge at once.
     let payable = sqlx::query(
-        "UPDATE orders SET status = 'awaiting_payment', updated_at = ?
-         WHERE id = ? AND status IN ('open', 'awaiting_payment', 'expired')",
+        "UPDATE orders SET status = 'awaiting_payment', updated_at = $1
+         WHERE id = $2 AND status IN ('open', 'awaiting_payment', 'expired')",
     )
     .bind(now)
     .bind(order_id)
@@ -247,7 +249,7 @@ pub async fn record_charge(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO charges (order_id, provider, charge_ref, qr_payload, amount_minor, currency,
                               status, created_at, expires_at, raw, test_run)
-         VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10) RETURNING id",
     )
     .bind(order_id)
     .bind(provider.as_str())
@@ -266,11 +268,11 @@ pub async fn record_charge(
 }
 
 /// Charges at `provider` still waiting for the customer.
-pub async fn open_charges(pool: &SqlitePool, provider: ProviderKind) -> Result<Vec<OpenCharge>> {
+pub async fn open_charges(pool: &AnyPool, provider: ProviderKind) -> Result<Vec<OpenCharge>> {
     let rows = sqlx::query(
         "SELECT c.charge_ref, o.ref, c.amount_minor, c.currency, c.expires_at
          FROM charges c JOIN orders o ON o.id = c.order_id
-         WHERE c.provider = ? AND c.status = 'open'",
+         WHERE c.provider = $1 AND c.status = 'open'",
     )
     .bind(provider.as_str())
     .fetch_all(pool)
@@ -290,13 +292,13 @@ pub async fn open_charges(pool: &SqlitePool, provider: ProviderKind) -> Result<V
 
 /// The open charge of an order at a provider, for cancelling it.
 pub async fn open_charge_of(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: i64,
 ) -> Result<Option<(ProviderKind, OpenCharge)>> {
     let row = sqlx::query(
         "SELECT c.provider, c.charge_ref, o.ref, c.amount_minor, c.currency, c.expires_at
          FROM charges c JOIN orders o ON o.id = c.order_id
-         WHERE c.order_id = ? AND c.status = 'open' ORDER BY c.id DESC LIMIT 1",
+         WHERE c.order_id = $1 AND c.status = 'open' ORDER BY c.id DESC LIMIT 1",
     )
     .bind(order_id)
     .fetch_optional(pool)
@@ -320,12 +322,12 @@ pub async fn open_charge_of(
 /// The order of `provider`'s charge `charge_ref`, whatever the charge's status now (a
 /// provider's notification may come after the charge expired or was paid).
 pub(crate) async fn order_of_charge(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     provider: ProviderKind,
     charge_ref: &str,
 ) -> Result<Option<i64>> {
     Ok(
-        sqlx::query_scalar("SELECT order_id FROM charges WHERE provider = ? AND charge_ref = ?")
+        sqlx::query_scalar("SELECT order_id FROM charges WHERE provider = $1 AND charge_ref = $2")
             .bind(provider.as_str())
             .bind(charge_ref)
             .fetch_optional(pool)
@@ -334,7 +336,7 @@ pub(crate) async fn order_of_charge(
 }
 
 /// Cancels an unpaid order and its open charges (the customer walked away).
-pub async fn cancel_order(pool: &SqlitePool, order_id: i64) -> Result<Order> {
+pub async fn cancel_order(pool: &AnyPool, order_id: i64) -> Result<Order> {
     let order = get_order(pool, order_id).await?;
     if matches!(order.status.as_str(), "paid" | "review") {
         return Err(CoreError::Conflict {
@@ -346,7 +348,7 @@ pub async fn cancel_order(pool: &SqlitePool, order_id: i64) -> Result<Order> {
     let mut tx = pool.begin().await?;
     // Only an unpaid order: a payment recorded since the check above wins.
     let cancelled = sqlx::query(
-        "UPDATE orders SET status = 'cancelled', updated_at = ? WHERE id = ? AND status NOT IN ('paid', 'review')",
+        "UPDATE orders SET status = 'cancelled', updated_at = $1 WHERE id = $2 AND status NOT IN ('paid', 'review')",
     )
     .bind(now)
     .bind(order_id)
@@ -359,7 +361,7 @@ pub async fn cancel_order(pool: &SqlitePool, order_id: i64) -> Result<Order> {
             message: "This order was just paid; refund it instead of cancelling.".into(),
         });
     }
-    sqlx::query("UPDATE charges SET status = 'cancelled' WHERE order_id = ? AND status = 'open'")
+    sqlx::query("UPDATE charges SET status = 'cancelled' WHERE order_id = $1 AND status = 'open'")
         .bind(order_id)
         .execute(&mut *tx)
         .await?;
@@ -371,13 +373,13 @@ pub async fn cancel_order(pool: &SqlitePool, order_id: i64) -> Result<Order> {
 /// charge is `open` again until the new one is stored (if it is declined, the cashier can
 /// charge the order again).
 pub(crate) async fn withdraw_charge(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     provider: ProviderKind,
     charge_ref: &str,
 ) -> Result<()> {
     let mut tx = pool.begin().await?;
     let order_id: Option<i64> = sqlx::query_scalar(
-        "UPDATE charges SET status = 'cancelled' WHERE charge_ref = ? AND provider = ?
+        "UPDATE charges SET status = 'cancelled' WHERE charge_ref = $1 AND provider = $2
          RETURNING order_id",
     )
     .bind(charge_ref)
@@ -387,9 +389,9 @@ pub(crate) async fn withdraw_charge(
     .flatten();
     if let Some(order_id) = order_id {
         sqlx::query(
-            "UPDATE orders SET status = 'open', updated_at = ?
-             WHERE id = ? AND status = 'awaiting_payment'
-               AND NOT EXISTS (SELECT 1 FROM charges WHERE order_id = ? AND status = 'open')",
+            "UPDATE orders SET status = 'open', updated_at = $1
+             WHERE id = $2 AND status = 'awaiting_payment'
+               AND NOT EXISTS (SELECT 1 FROM charges WHERE order_id = $3 AND status = 'open')",
         )
         .bind(now_ms())
         .bind(order_id)
@@ -402,8 +404,8 @@ pub(crate) async fn withdraw_charge(
 }
 
 /// Marks every open charge of an order withdrawn (it was paid another way).
-pub(crate) async fn withdraw_open_charges(pool: &SqlitePool, order_id: i64) -> Result<()> {
-    sqlx::query("UPDATE charges SET status = 'cancelled' WHERE order_id = ? AND status = 'open'")
+pub(crate) async fn withdraw_open_charges(pool: &AnyPool, order_id: i64) -> Result<()> {
+    sqlx::query("UPDATE charges SET status = 'cancelled' WHERE order_id = $1 AND status = 'open'")
         .bind(order_id)
         .execute(pool)
         .await?;
@@ -412,11 +414,11 @@ pub(crate) async fn withdraw_open_charges(pool: &SqlitePool, order_id: i64) -> R
 
 /// The charge a payment settled, which some providers need to refund it.
 pub(crate) async fn charge_ref_of_payment(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     payment_id: i64,
 ) -> Result<Option<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT c.charge_ref FROM payments p JOIN charges c ON c.id = p.charge_id WHERE p.id = ?",
+        "SELECT c.charge_ref FROM payments p JOIN charges c ON c.id = p.charge_id WHERE p.id = $1",
     )
     .bind(payment_id)
     .fetch_optional(pool)
@@ -426,7 +428,7 @@ pub(crate) async fn charge_ref_of_payment(
 /// Expires `provider`'s open charges named in `charge_refs`, and their orders when nothing
 /// else is still waiting to be paid; returns the orders that became expired.
 pub(crate) async fn expire_charges(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     provider: ProviderKind,
     charge_refs: &[String],
 ) -> Result<Vec<i64>> {
@@ -435,7 +437,7 @@ pub(crate) async fn expire_charges(
     for charge_ref in charge_refs {
         let order_id: Option<i64> = sqlx::query_scalar(
             "UPDATE charges SET status = 'expired'
-             WHERE provider = ? AND charge_ref = ? AND status = 'open' RETURNING order_id",
+             WHERE provider = $1 AND charge_ref = $2 AND status = 'open' RETURNING order_id",
         )
         .bind(provider.as_str())
         .bind(charge_ref)
@@ -443,8 +445,8 @@ pub(crate) async fn expire_charges(
         .await?;
         let Some(order_id) = order_id else { continue };
         let changed = sqlx::query(
-            "UPDATE orders SET status = 'expired', updated_at = ?
-             WHERE id = ? AND status IN ('open', 'awaiting_payment') AND NOT EXISTS (
+            "UPDATE orders SET status = 'expired', updated_at = $1
+             WHERE id = $2 AND status IN ('open', 'awaiting_payment') AND NOT EXISTS (
                  SELECT 1 FROM charges WHERE order_id = orders.id AND status = 'open')",
         )
         .bind(now_ms())
@@ -461,9 +463,9 @@ pub(crate) async fn expire_charges(
 }
 
 /// The order whose receipt token hashes to `hash`.
-pub(crate) async fn order_id_by_receipt(pool: &SqlitePool, hash: &str) -> Result<Option<i64>> {
+pub(crate) async fn order_id_by_receipt(pool: &AnyPool, hash: &str) -> Result<Option<i64>> {
     Ok(
-        sqlx::query_scalar("SELECT id FROM orders WHERE receipt_hash = ?")
+        sqlx::query_scalar("SELECT id FROM orders WHERE receipt_hash = $1")
             .bind(hash)
             .fetch_optional(pool)
             .await?,
@@ -471,21 +473,20 @@ pub(crate) async fn order_id_by_receipt(pool: &SqlitePool, hash: &str) -> Result
 }
 
 /// Whether an order with this public reference has been paid (a shared link names one).
-pub(crate) async fn order_ref_was_paid(pool: &SqlitePool, order_ref: &str) -> Result<bool> {
-    Ok(
-        sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM orders WHERE ref = ? AND status = 'paid')",
-        )
-        .bind(order_ref)
-        .fetch_one(pool)
-        .await?,
+pub(crate) async fn order_ref_was_paid(pool: &AnyPool, order_ref: &str) -> Result<bool> {
+    Ok(sqlx::query_scalar::<_, crate::infra::sql::Flag>(
+        "SELECT EXISTS (SELECT 1 FROM orders WHERE ref = $1 AND status = 'paid')",
     )
+    .bind(order_ref)
+    .fetch_one(pool)
+    .await?
+    .0)
 }
 
 /// Whether the buyer's last try at paying this order was declined (and nothing paid it).
-pub(crate) async fn last_try_declined(pool: &SqlitePool, order_id: i64) -> Result<bool> {
+pub(crate) async fn last_try_declined(pool: &AnyPool, order_id: i64) -> Result<bool> {
     let last: Option<String> = sqlx::query_scalar(
-        "SELECT status FROM payments WHERE order_id = ? ORDER BY updated_at DESC, id DESC LIMIT 1",
+        "SELECT status FROM payments WHERE order_id = $1 ORDER BY updated_at DESC, id DESC LIMIT 1",
     )
     .bind(order_id)
     .fetch_optional(pool)
@@ -494,10 +495,10 @@ pub(crate) async fn last_try_declined(pool: &SqlitePool, order_id: i64) -> Resul
 }
 
 /// When the payment that paid this order happened (UTC ms), if one did.
-pub(crate) async fn paid_at(pool: &SqlitePool, order_id: i64) -> Result<Option<i64>> {
+pub(crate) async fn paid_at(pool: &AnyPool, order_id: i64) -> Result<Option<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT min(occurred_at) FROM payments
-         WHERE order_id = ? AND status IN ('paid', 'refunded') AND mismatch IS NULL",
+         WHERE order_id = $1 AND status IN ('paid', 'refunded') AND mismatch IS NULL",
     )
     .bind(order_id)
     .fetch_one(pool)

@@ -2,7 +2,9 @@
 //! review, and summed up for the provider's health.
 
 use shopcast_payments::{ProviderKind, UnreadableEvent};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::AnyPool;
+
+use crate::infra::sql::Sql;
 
 use crate::error::Result;
 use crate::infra::now_ms;
@@ -22,14 +24,14 @@ pub struct UnreadableSummary {
 /// Keeps `events` from `provider`; ones already kept are left as they are. Returns how many
 /// were new.
 pub(crate) async fn keep(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     provider: ProviderKind,
     events: &[UnreadableEvent],
 ) -> Result<usize> {
     let received_at = now_ms();
     let mut kept = 0;
     for chunk in events.chunks(CHUNK) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
+        let mut insert = Sql::new(
             "INSERT INTO unreadable_payment_events (provider, event_id, reason, raw, received_at) ",
         );
         insert.push_values(chunk, |mut row, event| {
@@ -47,13 +49,13 @@ pub(crate) async fn keep(
 
 /// The count and the newest unreadable event of `provider`, if it sent any.
 pub(crate) async fn summary(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     provider: ProviderKind,
 ) -> Result<Option<UnreadableSummary>> {
     let row: Option<(i64, String, String)> = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM unreadable_payment_events WHERE provider = ?1),
+        "SELECT (SELECT COUNT(*) FROM unreadable_payment_events WHERE provider = $1),
                 event_id, reason
-           FROM unreadable_payment_events WHERE provider = ?1
+           FROM unreadable_payment_events WHERE provider = $1
           ORDER BY received_at DESC, rowid DESC LIMIT 1",
     )
     .bind(provider.as_str())

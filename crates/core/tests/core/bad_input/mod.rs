@@ -23,28 +23,17 @@ pub struct Snapshot {
     files: BTreeMap<PathBuf, String>,
 }
 
-/// The shop file's own bookkeeping, not the shop's data.
-fn is_bookkeeping(name: &str) -> bool {
-    name.starts_with("sqlite_") || name == "_sqlx_migrations"
-}
-
 pub async fn snapshot(shop: &Shop) -> Snapshot {
-    let names: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            .fetch_all(shop.pool())
-            .await
-            .unwrap();
     let mut tables = BTreeMap::new();
-    for name in names.into_iter().filter(|n| !is_bookkeeping(n)) {
-        let columns: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT name FROM pragma_table_info('{name}')"
-        )))
-        .fetch_all(shop.pool())
-        .await
-        .unwrap();
+    let quote = match shop.backend() {
+        shopcast_core::Backend::Sqlite => "quote",
+        shopcast_core::Backend::Postgres => "quote_nullable",
+    };
+    for name in crate::shop_tables(shop).await {
+        let columns = crate::table_columns(shop, &name).await;
         let row = columns
             .iter()
-            .map(|c| format!("quote(\"{c}\")"))
+            .map(|c| format!("{quote}(\"{c}\")"))
             .collect::<Vec<_>>()
             .join("||','||");
         let rows: Vec<String> =
