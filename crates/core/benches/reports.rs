@@ -110,7 +110,7 @@ fn peak_rss_kib() -> u64 {
 fn child_export(db: PathBuf, out: PathBuf) {
     let started = Instant::now();
     let outcome = reports::export_csv(
-        &db,
+        &reports::ReportSource::File(db.clone()),
         &year(),
         TZ,
         CsvOptions::default(),
@@ -160,8 +160,8 @@ fn main() {
     // CSV: sqlite3 -csv with the export's own query, then ours, alternating, best of 3.
     let period = reports::Period::new("2025-01-01", "2025-12-31", TZ).unwrap();
     let sql = reports::sales_sql(&year())
-        .replace("?1", &period.start_ms.to_string())
-        .replace("?2", &period.end_ms.to_string());
+        .replace("$1", &period.start_ms.to_string())
+        .replace("$2", &period.end_ms.to_string());
     let mut sqlite_best = Duration::MAX;
     let mut ours_best = Duration::MAX;
     let mut ours_line = String::new();
@@ -213,7 +213,8 @@ fn main() {
     for _ in 0..3 {
         naive_best = naive_best.min(time_sqlite(&db, &naive, &dir.join("naive.txt")));
         let started = Instant::now();
-        let summary = reports::summary(&db, &year(), TZ, 50).unwrap();
+        let summary =
+            reports::summary(&reports::ReportSource::File(db.clone()), &year(), TZ, 50).unwrap();
         let doc = shopcast_core::reports::pdf::report_doc(
             &summary,
             "Bench 小店",

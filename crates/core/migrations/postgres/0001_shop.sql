@@ -12,6 +12,15 @@
 -- Product search (SQLite: products_fts, FTS5 trigram) is a trigram index on one expression,
 -- products_search_trgm below; pg_trgm is a trusted extension, so the database owner may add it.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE EXTENSION IF NOT EXISTS unaccent;
+
+-- What search compares: lowercased, accents removed (as FTS5's remove_diacritics does on
+-- SQLite), so "cafe" finds "Café". unaccent() is only STABLE, hence this IMMUTABLE wrapper
+-- with the dictionary named, which an index may use.
+CREATE FUNCTION shop_search_text(text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    SET search_path FROM CURRENT
+    AS $$ SELECT lower(unaccent('unaccent'::regdictionary, $1)) $$;
 
 -- SQLite's NOCASE, for tax rate names: "VAT 19 %" and "vat 19 %" are one rate. Named nocase
 -- so shared SQL like `ORDER BY name COLLATE NOCASE` reads the same on both. Unlike SQLite's
@@ -54,16 +63,15 @@ CREATE TABLE products (
 CREATE INDEX products_listing ON products (archived, updated_at DESC, id DESC);
 CREATE UNIQUE INDEX products_by_gtin ON products (gtin);
 -- Search over name, description, SKU and tags (SQLite: products_fts, FTS5 trigram). The search
--- SQL must use this very expression, `lower(name || ' ' || description || ' ' ||
--- coalesce(sku, '') || ' ' || tags) LIKE lower($1)`, for the index to serve it. Unlike FTS5's
--- remove_diacritics it does not fold accents ("café" does not find "cafe"); patterns shorter
+-- SQL must use this very expression, `shop_search_text(name || ' ' || description || ' ' ||
+-- coalesce(sku, '') || ' ' || tags) LIKE shop_search_text($1)`, for the index to serve it; patterns shorter
 -- than three characters, or of characters pg_trgm does not index, still match, by reading
 -- every row.
 CREATE INDEX products_search_trgm ON products
-    USING gin ((lower(name || ' ' || description || ' ' || coalesce(sku, '') || ' ' || tags)) gin_trgm_ops);
+    USING gin ((shop_search_text(name || ' ' || description || ' ' || coalesce(sku, '') || ' ' || tags)) gin_trgm_ops);
 -- The shop page's search leaves out tags (the owner's own words): its own expression, its own index.
 CREATE INDEX products_public_search_trgm ON products
-    USING gin ((lower(name || ' ' || description || ' ' || coalesce(sku, ''))) gin_trgm_ops);
+    USING gin ((shop_search_text(name || ' ' || description || ' ' || coalesce(sku, ''))) gin_trgm_ops);
 
 CREATE TABLE product_photos (
     product_id  BIGINT NOT NULL REFERENCES products (id) ON DELETE CASCADE,

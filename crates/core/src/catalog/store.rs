@@ -197,7 +197,7 @@ pub async fn update(
 
 pub async fn set_archived(pool: &AnyPool, id: i64, archived: bool) -> Result<Product> {
     let done = sqlx::query("UPDATE products SET archived = $1, updated_at = $2 WHERE id = $3")
-        .bind(archived)
+        .bind(i64::from(archived))
         .bind(now_ms())
         .bind(id)
         .execute(pool)
@@ -378,21 +378,20 @@ struct SearchPlan {
     /// LIKE patterns: the short words on SQLite, every word on PostgreSQL.
     patterns: Vec<String>,
     columns: &'static [&'static str],
-    /// The columns as one lowercased text, as the PostgreSQL trigram index has it.
+    /// The columns as one folded text, as the PostgreSQL trigram index has it.
     joined: &'static str,
 }
 
 /// What the owner's catalog search looks in.
 const SEARCHED_COLUMNS: [&str; 4] = ["p.name", "p.description", "coalesce(p.sku, '')", "p.tags"];
 /// The same as the PostgreSQL index `products_search_trgm` has it (word order matters to it).
-const SEARCHED_TEXT: &str =
-    "lower(p.name || ' ' || p.description || ' ' || coalesce(p.sku, '') || ' ' || p.tags)";
+const SEARCHED_TEXT: &str = "shop_search_text(p.name || ' ' || p.description || ' ' || coalesce(p.sku, '') || ' ' || p.tags)";
 /// What the public shop page's search looks in: tags are the owner's own words (they may be
 /// private), so a stranger cannot find a product by one.
 const PUBLIC_SEARCHED_COLUMNS: [&str; 3] = ["p.name", "p.description", "coalesce(p.sku, '')"];
 /// The same as the PostgreSQL index `products_public_search_trgm` has it.
 const PUBLIC_SEARCHED_TEXT: &str =
-    "lower(p.name || ' ' || p.description || ' ' || coalesce(p.sku, ''))";
+    "shop_search_text(p.name || ' ' || p.description || ' ' || coalesce(p.sku, ''))";
 /// The same, as an FTS5 column filter.
 const PUBLIC_FTS_COLUMNS: &str = "{name description sku}";
 
@@ -491,7 +490,7 @@ impl SearchPlan {
             match self.backend {
                 Backend::Postgres => {
                     sql.push(format_args!(
-                        " AND {} LIKE {placeholder} ESCAPE '\\'",
+                        " AND {} LIKE shop_search_text({placeholder}) ESCAPE '\\'",
                         self.joined
                     ));
                 }
@@ -731,13 +730,15 @@ pub(crate) async fn stock_in(
     conn: &mut sqlx::AnyConnection,
     product_id: i64,
 ) -> Result<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT stock FROM products WHERE id = $1")
-            .bind(product_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .flatten(),
-    )
+    let backend = Backend::of_connection(conn);
+    Ok(sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT stock FROM products WHERE id = $1{}",
+        backend.for_update()
+    )))
+    .bind(product_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .flatten())
 }
 
 /// Takes sold goods out of stock, inside the caller's transaction (products without a
@@ -745,7 +746,7 @@ pub(crate) async fn stock_in(
 pub(crate) async fn take_stock(conn: &mut sqlx::AnyConnection, sold: &[(i64, i64)]) -> Result<()> {
     for (id, quantity) in sold {
         sqlx::query(
-            "UPDATE products SET stock = max(0, stock - $1) WHERE id = $2 AND stock IS NOT NULL",
+            "UPDATE products SET stock = CASE WHEN stock > $1 THEN stock - $1 ELSE 0 END WHERE id = $2 AND stock IS NOT NULL",
         )
         .bind(quantity)
         .bind(id)

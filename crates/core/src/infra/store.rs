@@ -51,6 +51,27 @@ impl Backend {
     }
 }
 
+/// A transaction that will write: on SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`), so reads inside it see what no other writer can change before it commits; on
+/// PostgreSQL the rows it must keep still are locked with `FOR UPDATE` (see [`Backend::for_update`]).
+pub async fn begin_write(pool: &AnyPool) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    Ok(match backend(pool) {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
+    })
+}
+
+impl Backend {
+    /// ` FOR UPDATE` on PostgreSQL (a row lock until commit); nothing on SQLite, whose write
+    /// transactions already exclude each other.
+    pub(crate) fn for_update(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
 /// Where the shop's records live.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Database {

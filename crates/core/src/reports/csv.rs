@@ -71,7 +71,7 @@ pub(crate) fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
 /// renamed at the end: a failed or cancelled export leaves no file). `progress` gets the rows
 /// written so far.
 pub fn export_csv(
-    db: &Path,
+    source: &ReportSource,
     filter: &ReportFilter,
     tz_name: &str,
     options: CsvOptions,
@@ -110,7 +110,7 @@ pub fn export_csv(
         String::new(),
     ];
     let mut visited: u64 = 0;
-    let rows = for_each_sale(db, filter, &period, cancel, |line, gross, refund| {
+    let rows = for_each_sale(source, filter, &period, cancel, |line, gross, refund| {
         visited += 1;
         if visited.is_multiple_of(PROGRESS_EVERY) {
             progress(visited);

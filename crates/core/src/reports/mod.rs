@@ -4,6 +4,7 @@
 mod csv;
 pub mod pdf;
 mod period;
+mod source;
 mod store;
 mod summary;
 
@@ -13,7 +14,8 @@ use std::sync::atomic::AtomicBool;
 
 pub use csv::{CSV_COLUMNS, CsvOptions, ExportOutcome, export_csv};
 pub use period::{Period, ReportFilter};
-pub use store::sales_sql;
+pub use source::ReportSource;
+pub use store::{sales_sql, sales_sql_for};
 pub use summary::{CurrencySummary, DayRow, GroupRow, ReportSummary, money, summary};
 
 use crate::Shop;
@@ -22,12 +24,23 @@ use crate::infra::{blocking, write_file_atomically};
 impl Shop {
     // Reports
 
+    /// Where reports read: the shop file (a read-only connection of their own) or the server.
+    pub fn report_source(&self) -> ReportSource {
+        match self.backend() {
+            crate::Backend::Sqlite => ReportSource::File(self.database_path()),
+            crate::Backend::Postgres => ReportSource::Server {
+                pool: self.pool.clone(),
+                runtime: tokio::runtime::Handle::current(),
+            },
+        }
+    }
+
     /// Totals, days, products, methods, channels and posts for a period (top `top` per table).
     pub async fn report_summary(&self, filter: &ReportFilter, top: usize) -> Result<ReportSummary> {
         let timezone = self.settings().await?.timezone;
-        let db = self.database_path();
+        let source = self.report_source();
         let filter = filter.clone();
-        blocking(move || summary(&db, &filter, &timezone, top)).await
+        blocking(move || summary(&source, &filter, &timezone, top)).await
     }
 
     /// Streams the period's sales as CSV to `out`; `progress` gets the rows written so far,
@@ -41,12 +54,12 @@ impl Shop {
         progress: impl FnMut(u64) + Send + 'static,
     ) -> Result<ExportOutcome> {
         let timezone = self.settings().await?.timezone;
-        let db = self.database_path();
+        let source = self.report_source();
         let filter = filter.clone();
         let out = out.to_path_buf();
         blocking(move || {
             export_csv(
-                &db,
+                &source,
                 &filter,
                 &timezone,
                 options,
@@ -67,11 +80,11 @@ impl Shop {
         out: &Path,
     ) -> Result<ExportOutcome> {
         let settings = self.settings().await?;
-        let db = self.database_path();
+        let source = self.report_source();
         let filter = filter.clone();
         let out = out.to_path_buf();
         blocking(move || {
-            let summary = summary(&db, &filter, &settings.timezone, 50)?;
+            let summary = summary(&source, &filter, &settings.timezone, 50)?;
             let now = jiff::Timestamp::now().to_zoned_datetime(
                 jiff::tz::TimeZone::get(&settings.timezone).unwrap_or(jiff::tz::TimeZone::UTC),
             );

@@ -1,12 +1,14 @@
-//! The report queries: one ordered pass over the covering indexes through a read-only
-//! SQLite connection, and each payment split over its lines with exact integer math.
+//! The report queries: one ordered pass over the covering indexes (a read-only SQLite
+//! connection, or the server's stream), and each payment split over its lines with exact integer math.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::csv::*;
 use super::period::*;
+use super::source::Row;
+pub(crate) use super::source::{Param, ReportSource};
 use crate::error::{CoreError, Result};
+use crate::infra::store::Backend;
 
 /// The SQL that reads sales with their lines, time-ordered; filters become bound parameters.
 /// What a CSV row needs: the payment, its order's reference and total, each line's name.
@@ -32,49 +34,67 @@ pub(crate) const SUMMARY_SELECT_BY_SKU: &str = "SELECT p.id, p.occurred_at, p.cu
      FROM payments p INDEXED BY payments_for_reports \
      LEFT JOIN orders o ON o.id = p.order_id LEFT JOIN order_lines l ON l.order_id = p.order_id";
 
-/// `select` plus the filter's conditions; ?1 and ?2 are the period's UTC bounds and the
-/// filter's values follow as ?3… (SQLite numbers a bare `?` after the largest so far).
+/// `select` plus the filter's conditions, for `backend`; $1 and $2 are the period's UTC bounds
+/// and the filter's values follow as $3…
 ///
 /// Rows come in time order, each payment's lines together: the payments index is the outer
-/// loop of the join (a LEFT JOIN keeps it there), so no sort is needed.
+/// loop of the join (a LEFT JOIN keeps it there), so no sort is needed on SQLite.
 pub(crate) fn sales_query(
     select: &str,
     filter: &ReportFilter,
-) -> (String, Vec<rusqlite::types::Value>) {
-    use rusqlite::types::Value;
-    let mut sql = String::from(select);
-    sql.push_str(" WHERE p.occurred_at >= ?1 AND p.occurred_at < ?2 AND p.mismatch IS NULL");
-    let mut params: Vec<Value> = Vec::new();
+    (start_ms, end_ms): (i64, i64),
+    backend: Backend,
+) -> (String, Vec<Param>) {
+    let mut sql = match backend {
+        Backend::Sqlite => select.to_string(),
+        // PostgreSQL plans its own index use; a post's id is read only from digits.
+        Backend::Postgres => select
+            .replace(" INDEXED BY payments_for_reports", "")
+            .replace(" INDEXED BY order_lines_for_reports", "")
+            .replace(
+                "CAST(p.source_ref AS INTEGER)",
+                "(CASE WHEN p.source_ref ~ '^[0-9]{1,18}$' THEN CAST(p.source_ref AS BIGINT) END)",
+            ),
+    };
+    sql.push_str(" WHERE p.occurred_at >= $1 AND p.occurred_at < $2 AND p.mismatch IS NULL");
+    let mut params = vec![Param::Int(start_ms), Param::Int(end_ms)];
+    let mut condition = |sql: &mut String, column: &str, value: &str| {
+        params.push(Param::Text(value.to_string()));
+        sql.push_str(&format!(" AND {column} = ${}", params.len()));
+    };
     match filter.status.as_deref() {
-        Some(status @ ("paid" | "refunded")) => {
-            sql.push_str(" AND p.status = ?");
-            params.push(Value::Text(status.to_string()));
-        }
+        Some(status @ ("paid" | "refunded")) => condition(&mut sql, "p.status", status),
         _ => sql.push_str(" AND p.status IN ('paid', 'refunded')"),
     }
     if !filter.include_test {
         sql.push_str(" AND p.test = 0");
     }
     if let Some(provider) = filter.provider.as_deref().filter(|p| !p.is_empty()) {
-        sql.push_str(" AND p.provider = ?");
-        params.push(Value::Text(provider.to_string()));
+        condition(&mut sql, "p.provider", provider);
     }
     if let Some(channel) = filter.channel.as_deref().filter(|c| !c.is_empty()) {
-        sql.push_str(" AND p.channel = ?");
-        params.push(Value::Text(channel.to_string()));
+        condition(&mut sql, "p.channel", channel);
     }
     if let Some(sku) = filter.sku.as_deref().filter(|s| !s.is_empty()) {
-        sql.push_str(" AND l.sku = ?");
-        params.push(Value::Text(sku.to_string()));
+        condition(&mut sql, "l.sku", sku);
     }
-    sql.push_str(" ORDER BY p.occurred_at");
+    match backend {
+        Backend::Sqlite => sql.push_str(" ORDER BY p.occurred_at"),
+        // Each payment's lines together, in line order, however the server joins.
+        Backend::Postgres => sql.push_str(" ORDER BY p.occurred_at, p.id, l.id"),
+    }
     (sql, params)
 }
 
-/// The SQL the export and the summary run for `filter` (parameters ?1 = start, ?2 = end in UTC
-/// ms, then the filter's values), for benchmarks against the sqlite3 shell.
+/// The SQL the export and the summary run for `filter` on SQLite (parameters $1 = start,
+/// $2 = end in UTC ms, then the filter's values), for benchmarks against the sqlite3 shell.
 pub fn sales_sql(filter: &ReportFilter) -> String {
-    sales_query(CSV_SELECT, filter).0
+    sales_sql_for(filter, Backend::Sqlite)
+}
+
+/// The same for `backend` (benchmarks against psql).
+pub fn sales_sql_for(filter: &ReportFilter, backend: Backend) -> String {
+    sales_query(CSV_SELECT, filter, (0, 0), backend).0
 }
 
 /// One line of a sale, with its share of the payment.
@@ -166,27 +186,19 @@ pub(crate) fn allocate(lines: &[SaleLine]) -> Vec<(i64, i64)> {
 
 /// Reads sales in time order and hands each payment's lines, allocated, to `visit`.
 pub(crate) fn for_each_sale(
-    db: &Path,
+    source: &ReportSource,
     filter: &ReportFilter,
     period: &Period,
     cancel: Option<&AtomicBool>,
     mut visit: impl FnMut(&SaleLine, i64, i64) -> Result<()>,
 ) -> Result<u64> {
-    let conn = rusqlite::Connection::open_with_flags(
-        db,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(report_db)?;
-    let (sql, extra) = sales_query(CSV_SELECT, filter);
-    let mut statement = conn.prepare(&sql).map_err(report_db)?;
-    let mut params: Vec<rusqlite::types::Value> = vec![
-        rusqlite::types::Value::Integer(period.start_ms),
-        rusqlite::types::Value::Integer(period.end_ms),
-    ];
-    params.extend(extra);
-    let mut rows = statement
-        .query(rusqlite::params_from_iter(params))
-        .map_err(report_db)?;
+    let reader = source.open()?;
+    let (sql, params) = sales_query(
+        CSV_SELECT,
+        filter,
+        (period.start_ms, period.end_ms),
+        reader.backend(),
+    );
     let mut pending: Vec<SaleLine> = Vec::new();
     let mut written: u64 = 0;
     let mut flush = |pending: &mut Vec<SaleLine>, written: &mut u64| -> Result<()> {
@@ -204,31 +216,31 @@ pub(crate) fn for_each_sale(
         pending.clear();
         Ok(())
     };
-    while let Some(row) = rows.next().map_err(report_db)? {
+    reader.each_row(&sql, &params, |row: &Row<'_>| {
         let line = SaleLine {
-            payment_id: row.get(0).map_err(report_db)?,
-            occurred_at: row.get(1).map_err(report_db)?,
-            order_ref: row.get(2).map_err(report_db)?,
-            provider: row.get(3).map_err(report_db)?,
-            provider_ref: row.get(4).map_err(report_db)?,
-            method: row.get(5).map_err(report_db)?,
-            sku: row.get(6).map_err(report_db)?,
-            product: row.get(7).map_err(report_db)?,
-            quantity: row.get(8).map_err(report_db)?,
-            line_minor: row.get(9).map_err(report_db)?,
-            order_total: row.get(10).map_err(report_db)?,
-            amount_minor: row.get(11).map_err(report_db)?,
-            refunded_minor: row.get(12).map_err(report_db)?,
-            currency: row.get(13).map_err(report_db)?,
-            status: row.get(14).map_err(report_db)?,
-            channel: row.get(15).map_err(report_db)?,
-            source_ref: row.get(16).map_err(report_db)?,
-            test: row.get(17).map_err(report_db)?,
-            post_network: row.get(19).map_err(report_db)?,
-            post_url: row.get(20).map_err(report_db)?,
-            discount_minor: row.get(21).map_err(report_db)?,
-            tax_rate: row.get(22).map_err(report_db)?,
-            tax_minor: row.get(23).map_err(report_db)?,
+            payment_id: row.int(0)?,
+            occurred_at: row.int(1)?,
+            order_ref: row.string(2)?,
+            provider: row.string(3)?.unwrap_or_default(),
+            provider_ref: row.string(4)?.unwrap_or_default(),
+            method: row.string(5)?,
+            sku: row.string(6)?,
+            product: row.string(7)?,
+            quantity: row.opt_int(8)?,
+            line_minor: row.opt_int(9)?,
+            order_total: row.opt_int(10)?,
+            amount_minor: row.int(11)?,
+            refunded_minor: row.int(12)?,
+            currency: row.string(13)?.unwrap_or_default(),
+            status: row.string(14)?.unwrap_or_default(),
+            channel: row.string(15)?.unwrap_or_default(),
+            source_ref: row.string(16)?,
+            test: row.int(17)? != 0,
+            post_network: row.string(19)?,
+            post_url: row.string(20)?,
+            discount_minor: row.opt_int(21)?,
+            tax_rate: row.string(22)?,
+            tax_minor: row.opt_int(23)?,
         };
         if pending
             .first()
@@ -237,11 +249,8 @@ pub(crate) fn for_each_sale(
             flush(&mut pending, &mut written)?;
         }
         pending.push(line);
-    }
+        Ok(())
+    })?;
     flush(&mut pending, &mut written)?;
     Ok(written)
-}
-
-pub(crate) fn report_db(error: rusqlite::Error) -> CoreError {
-    CoreError::Report(error.to_string())
 }

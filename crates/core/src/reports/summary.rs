@@ -5,7 +5,6 @@
 //! only when asked. Days are the shop's local days (23 or 25 hours around DST changes).
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -131,13 +130,6 @@ impl Interner {
     }
 }
 
-pub(crate) fn text<'r>(row: &'r rusqlite::Row<'_>, index: usize) -> Result<Option<&'r str>> {
-    match row.get_ref(index).map_err(report_db)? {
-        rusqlite::types::ValueRef::Text(bytes) => Ok(std::str::from_utf8(bytes).ok()),
-        _ => Ok(None),
-    }
-}
-
 pub(crate) fn group_rows<K>(
     groups: HashMap<(K, usize), Sums>,
     currencies: &Interner,
@@ -197,34 +189,26 @@ struct LineFacts {
 }
 
 pub fn summary(
-    db: &Path,
+    source: &ReportSource,
     filter: &ReportFilter,
     tz_name: &str,
     top: usize,
 ) -> Result<ReportSummary> {
     let period = Period::of(filter, tz_name)?;
     let days = DayIndex::new(&period)?;
-    let conn = rusqlite::Connection::open_with_flags(
-        db,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(report_db)?;
     let by_sku = filter.sku.as_deref().is_some_and(|s| !s.is_empty());
     let select = if by_sku {
         SUMMARY_SELECT_BY_SKU
     } else {
         SUMMARY_SELECT
     };
-    let (sql, extra) = sales_query(select, filter);
-    let mut statement = conn.prepare(&sql).map_err(report_db)?;
-    let mut params = vec![
-        rusqlite::types::Value::Integer(period.start_ms),
-        rusqlite::types::Value::Integer(period.end_ms),
-    ];
-    params.extend(extra);
-    let mut rows = statement
-        .query(rusqlite::params_from_iter(params))
-        .map_err(report_db)?;
+    let reader = source.open()?;
+    let (sql, params) = sales_query(
+        select,
+        filter,
+        (period.start_ms, period.end_ms),
+        reader.backend(),
+    );
 
     let mut currencies = Interner::default();
     let mut methods = Interner::default();
@@ -293,18 +277,18 @@ pub fn summary(
         }
         lines.clear();
     };
-    while let Some(row) = rows.next().map_err(report_db)? {
-        let id: i64 = row.get(0).map_err(report_db)?;
+    reader.each_row(&sql, &params, |row| {
+        let id: i64 = row.int(0)?;
         if current.is_some_and(|p| p.id != id) {
             flush(current.as_ref().expect("checked"), &mut lines);
             current = None;
         }
         if current.is_none() {
-            let occurred_at: i64 = row.get(1).map_err(report_db)?;
-            let provider = text(row, 5)?.unwrap_or("");
-            let method = text(row, 6)?.unwrap_or("—");
-            let channel = text(row, 7)?.unwrap_or("link");
-            let post = match (channel, text(row, 8)?) {
+            let occurred_at: i64 = row.int(1)?;
+            let provider = row.text(5)?.unwrap_or("");
+            let method = row.text(6)?.unwrap_or("—");
+            let channel = row.text(7)?.unwrap_or("link");
+            let post = match (channel, row.text(8)?) {
                 ("post", Some(post)) => Some(posts.id(post)),
                 _ => None,
             };
@@ -318,31 +302,26 @@ pub fn summary(
             current = Some(PaymentKey {
                 id,
                 day: days.day_of(occurred_at),
-                currency: currencies.id(text(row, 2)?.unwrap_or("")),
-                amount: row.get(3).map_err(report_db)?,
-                refunded: row.get(4).map_err(report_db)?,
-                order_total: row.get(12).map_err(report_db)?,
+                currency: currencies.id(row.text(2)?.unwrap_or("")),
+                amount: row.int(3)?,
+                refunded: row.int(4)?,
+                order_total: row.opt_int(12)?,
                 method: method_key,
                 channel: channels.id(channel),
                 post,
             });
         }
-        let quantity: Option<i64> = row.get(10).map_err(report_db)?;
+        let quantity: Option<i64> = row.opt_int(10)?;
         lines.push(LineFacts {
-            product: row.get(9).map_err(report_db)?,
+            product: row.opt_int(9)?,
             quantity: quantity.unwrap_or(0),
-            line_minor: row.get(11).map_err(report_db)?,
-            discount: row
-                .get::<_, Option<i64>>(13)
-                .map_err(report_db)?
-                .unwrap_or(0),
-            tax: row
-                .get::<_, Option<i64>>(14)
-                .map_err(report_db)?
-                .unwrap_or(0),
-            rate: text(row, 15)?.map(|name| rates.id(name)),
+            line_minor: row.opt_int(11)?,
+            discount: row.opt_int(13)?.unwrap_or(0),
+            tax: row.opt_int(14)?.unwrap_or(0),
+            rate: row.text(15)?.map(|name| rates.id(name)),
         });
-    }
+        Ok(())
+    })?;
     if let Some(payment) = current {
         flush(&payment, &mut lines);
     }
@@ -404,18 +383,17 @@ pub fn summary(
         by_product: {
             // Names as sold (the latest line), looked up for the products shown only.
             let mut rows = group_rows(by_product, &currencies, |id| (id.to_string(), None), top);
-            let mut lookup = conn
-                .prepare_cached(
-                    "SELECT name, sku FROM order_lines WHERE product_id = ? ORDER BY id DESC LIMIT 1",
-                )
-                .map_err(report_db)?;
             for row in &mut rows {
                 let id: i64 = row.key.parse().unwrap_or(-1);
-                let found = lookup
-                    .query_row([id], |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-                    })
-                    .ok();
+                let mut found = None;
+                reader.each_row(
+                    "SELECT name, sku FROM order_lines WHERE product_id = $1 ORDER BY id DESC LIMIT 1",
+                    &[Param::Int(id)],
+                    |r| {
+                        found = Some((r.string(0)?.unwrap_or_default(), r.string(1)?));
+                        Ok(())
+                    },
+                )?;
                 (row.key, row.detail) = found.unwrap_or_else(|| ("—".to_string(), None));
             }
             rows
@@ -440,22 +418,25 @@ pub fn summary(
                 |p| (posts.names[*p].clone(), None),
                 top,
             );
-            let mut lookup = conn
-                .prepare_cached(
-                    "SELECT a.network, a.handle, p.url FROM posts p JOIN accounts a ON a.id = p.account_id
-                     WHERE p.id = CAST(? AS INTEGER)",
-                )
-                .map_err(report_db)?;
             for row in &mut rows {
-                let found = lookup
-                    .query_row([&row.key], |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, Option<String>>(2)?,
-                        ))
-                    })
-                    .ok();
+                // A post's id is digits; anything else names no post.
+                let Ok(post_id) = row.key.parse::<i64>() else {
+                    continue;
+                };
+                let mut found = None;
+                reader.each_row(
+                    "SELECT a.network, a.handle, p.url FROM posts p JOIN accounts a ON a.id = p.account_id
+                     WHERE p.id = $1",
+                    &[Param::Int(post_id)],
+                    |r| {
+                        found = Some((
+                            r.string(0)?.unwrap_or_default(),
+                            r.string(1)?.unwrap_or_default(),
+                            r.string(2)?,
+                        ));
+                        Ok(())
+                    },
+                )?;
                 if let Some((network, handle, url)) = found {
                     let network = shopcast_social::Network::parse(&network)
                         .map(|n| n.display_name().to_string())

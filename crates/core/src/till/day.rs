@@ -309,7 +309,7 @@ impl Shop {
         // last close, so nothing recorded at that instant counts on both days.
         let inserted = sqlx::query(
             "INSERT INTO till_days (till, currency, float_minor, opened_at)
-             VALUES ($1, $2, $3, max($4, coalesce((SELECT max(closed_at) + 1 FROM till_days WHERE till = $1), 0)))",
+             VALUES ($1, $2, $3, (SELECT CASE WHEN $4 > floor THEN $4 ELSE floor END FROM (SELECT coalesce(max(closed_at) + 1, 0) AS floor FROM till_days WHERE till = $1) AS after_close))",
         )
         .bind(&till)
         .bind(&settings.currency)

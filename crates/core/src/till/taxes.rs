@@ -152,7 +152,7 @@ impl Shop {
         )
         .bind(&name)
         .bind(rate_ppm)
-        .bind(default)
+        .bind(i64::from(default))
         .bind(now_ms())
         .fetch_one(&mut *tx)
         .await

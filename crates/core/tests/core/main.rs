@@ -91,6 +91,65 @@ pub async fn shop_tables(shop: &Shop) -> Vec<String> {
         .collect()
 }
 
+/// Everything the shop's database holds, as bytes to search for secrets: the SQLite file
+/// itself after a checkpoint (so deleted and unindexed bytes count too), or on PostgreSQL
+/// every row of every table as text. Also where it came from, for messages.
+pub async fn stored_bytes(shop: &Shop) -> (Vec<u8>, String) {
+    match shop.backend() {
+        shopcast_core::Backend::Sqlite => {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(shop.pool())
+                .await
+                .unwrap();
+            let database = shop.database_path();
+            let bytes = std::fs::read(&database).expect("the shop file is read");
+            (bytes, database.display().to_string())
+        }
+        shopcast_core::Backend::Postgres => {
+            let mut bytes = Vec::new();
+            for table in shop_tables(shop).await {
+                let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT CAST(t AS TEXT) FROM \"{table}\" t"
+                )))
+                .fetch_all(shop.pool())
+                .await
+                .unwrap();
+                for row in rows {
+                    bytes.extend_from_slice(row.as_bytes());
+                    bytes.push(b'\n');
+                }
+            }
+            (bytes, shop.database().display())
+        }
+    }
+}
+
+/// Makes every `event` (INSERT, UPDATE) on `table` fail with `message`, as a full disk would.
+pub async fn refuse_writes(shop: &Shop, table: &str, event: &str, message: &str) {
+    let statements = match shop.backend() {
+        shopcast_core::Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER refuse_{table}_{event} BEFORE {event} ON {table}
+             BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        )],
+        shopcast_core::Backend::Postgres => vec![
+            format!(
+                "CREATE OR REPLACE FUNCTION refuse_{table}_{event}() RETURNS trigger AS $$
+                 BEGIN RAISE EXCEPTION '{message}'; END $$ LANGUAGE plpgsql"
+            ),
+            format!(
+                "CREATE TRIGGER refuse_{table}_{event} BEFORE {event} ON {table}
+                 FOR EACH ROW EXECUTE FUNCTION refuse_{table}_{event}()"
+            ),
+        ],
+    };
+    for statement in statements {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(shop.pool())
+            .await
+            .unwrap();
+    }
+}
+
 /// A table's columns in order, on either backend.
 pub async fn table_columns(shop: &Shop, table: &str) -> Vec<String> {
     let sql = match shop.backend() {

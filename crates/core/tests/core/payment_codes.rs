@@ -96,17 +96,11 @@ async fn assert_code_not_kept(shop: &shopcast_core::Shop, code: &str) {
             .unwrap();
         assert_eq!(stored, 0, "{query}");
     }
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(shop.pool())
-        .await
-        .unwrap();
-    let database = shop.database_path();
-    let bytes = std::fs::read(&database).expect("the shop file is read");
-    assert!(bytes.len() > 4096, "{}", database.display());
+    let (bytes, database) = crate::stored_bytes(shop).await;
+    assert!(bytes.len() > 1024, "{database}");
     assert!(
         !bytes.windows(code.len()).any(|w| w == code.as_bytes()),
-        "the payment code is in {}",
-        database.display()
+        "the payment code is in {database}"
     );
 }
 
@@ -649,13 +643,7 @@ async fn scanning_a_code_withdraws_the_qr_on_screen_first() {
 
 /// Makes every new charge fail to be stored, as a full disk would.
 async fn refuse_new_charges(shop: &shopcast_core::Shop) {
-    sqlx::query(
-        "CREATE TRIGGER refuse_charges BEFORE INSERT ON charges
-         BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
-    )
-    .execute(shop.pool())
-    .await
-    .unwrap();
+    crate::refuse_writes(shop, "charges", "INSERT", "database or disk is full").await;
 }
 
 #[tokio::test]

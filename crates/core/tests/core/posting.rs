@@ -733,7 +733,7 @@ mod sign_in {
             ("mastodon", "teashop")
         );
         // The token is in the secrets folder, not in the database.
-        let db = std::fs::read(dir.path().join("shopcast.sqlite")).unwrap();
+        let (db, _) = crate::stored_bytes(&shop).await;
         let secrets: Vec<_> = std::fs::read_dir(dir.path().join("secrets"))
             .unwrap()
             .collect();

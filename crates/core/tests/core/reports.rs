@@ -129,7 +129,7 @@ async fn csv_and_summary_totals_equal_sql_sums_for_random_ledgers() {
             at("2026-11-30T16:00:00Z").as_millisecond(),
         );
         let expected: Vec<(String, i64, i64, i64)> = sqlx::query_as(
-            "SELECT currency, sum(amount_minor), sum(refunded_minor), count(*) FROM payments
+            "SELECT currency, CAST(sum(amount_minor) AS BIGINT), CAST(sum(refunded_minor) AS BIGINT), count(*) FROM payments
              WHERE occurred_at >= $1 AND occurred_at < $2 AND status IN ('paid', 'refunded')
                AND mismatch IS NULL AND test = 0 GROUP BY currency ORDER BY currency",
         )
@@ -214,7 +214,7 @@ async fn csv_and_summary_totals_equal_sql_sums_for_random_ledgers() {
             .map(|r| minor(&r[column("gross")], &r[column("currency")]))
             .sum();
         let sql_test: i64 = sqlx::query_scalar(
-            "SELECT coalesce(sum(amount_minor), 0) FROM payments WHERE occurred_at >= $1 AND occurred_at < $2
+            "SELECT CAST(coalesce(sum(amount_minor), 0) AS BIGINT) FROM payments WHERE occurred_at >= $1 AND occurred_at < $2
                AND status IN ('paid', 'refunded') AND mismatch IS NULL AND test = 1",
         )
         .bind(start_ms)

@@ -1166,7 +1166,7 @@ async fn a_buy_dropped_midway_leaves_its_order_with_a_checkout_or_cancelled() {
         .await;
     }
     let (awaiting, cancelled): (i64, i64) = sqlx::query_as(
-        "SELECT sum(status = 'awaiting_payment'), sum(status = 'cancelled') FROM orders",
+        "SELECT count(*) FILTER (WHERE status = 'awaiting_payment'), count(*) FILTER (WHERE status = 'cancelled') FROM orders",
     )
     .fetch_one(shop.pool())
     .await

@@ -112,10 +112,10 @@ async fn a_day_of_sales_and_refunds_adds_up_to_the_ledger() {
     );
     let from = day.opened_at_ms;
     let sales =
-        "SELECT coalesce(sum(p.amount_minor), 0) FROM payments p JOIN orders o ON o.id = p.order_id
+        "SELECT CAST(coalesce(sum(p.amount_minor), 0) AS BIGINT) FROM payments p JOIN orders o ON o.id = p.order_id
                  WHERE coalesce(o.till, '') = $1 AND p.occurred_at >= $2";
     let cash = format!("{sales} AND p.method = 'cash'");
-    let refunds = "SELECT coalesce(sum(p.refunded_minor), 0) FROM payments p JOIN orders o ON o.id = p.order_id
+    let refunds = "SELECT CAST(coalesce(sum(p.refunded_minor), 0) AS BIGINT) FROM payments p JOIN orders o ON o.id = p.order_id
                    WHERE coalesce(o.till, '') = $1 AND p.occurred_at >= $2";
     let cash_refunds = format!("{refunds} AND p.method = 'cash'");
     assert_eq!(x.sales_minor, sql(&shop, sales, "Front", from).await);
@@ -133,13 +133,13 @@ async fn a_day_of_sales_and_refunds_adds_up_to_the_ledger() {
     );
     assert!(x.cash_sales_minor > 0 && x.sales_minor > x.cash_sales_minor);
     let tax: i64 = x.taxes.iter().map(|t| t.tax_minor).sum();
-    let lines = "SELECT coalesce(sum(l.tax_minor), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id
+    let lines = "SELECT CAST(coalesce(sum(l.tax_minor), 0) AS BIGINT) FROM order_lines l JOIN orders o ON o.id = l.order_id
                  JOIN payments p ON p.order_id = o.id WHERE coalesce(o.till, '') = $1 AND p.occurred_at >= $2";
     assert_eq!(tax, sql(&shop, lines, "Front", from).await);
     assert!(tax > 0);
     // Per rate, as SQL groups the day's lines.
     let per_rate: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT l.tax_rate_name, sum(l.tax_minor) FROM order_lines l JOIN orders o ON o.id = l.order_id
+        "SELECT l.tax_rate_name, CAST(sum(l.tax_minor) AS BIGINT) FROM order_lines l JOIN orders o ON o.id = l.order_id
          JOIN payments p ON p.order_id = o.id WHERE o.till = 'Front' AND p.occurred_at >= $1
          GROUP BY l.tax_rate_name ORDER BY l.tax_rate_name",
     )
@@ -154,7 +154,7 @@ async fn a_day_of_sales_and_refunds_adds_up_to_the_ledger() {
         .collect();
     reported.sort();
     assert_eq!(reported, per_rate);
-    let discounts = "SELECT coalesce(sum(l.discount_minor), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id
+    let discounts = "SELECT CAST(coalesce(sum(l.discount_minor), 0) AS BIGINT) FROM order_lines l JOIN orders o ON o.id = l.order_id
                  JOIN payments p ON p.order_id = o.id WHERE coalesce(o.till, '') = $1 AND p.occurred_at >= $2";
     assert_eq!(
         x.discounts_minor,

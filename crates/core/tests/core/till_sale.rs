@@ -40,7 +40,7 @@ fn line(product_id: i64, quantity: u32, discount: Option<&str>) -> OrderLineDraf
 /// Tax per rate over the paid lines, by SQL over the ledger (independent of the code).
 async fn tax_by_rate(shop: &Shop) -> Vec<(String, i64)> {
     sqlx::query_as(
-        "SELECT l.tax_rate_name, sum(l.tax_minor) FROM order_lines l JOIN orders o ON o.id = l.order_id
+        "SELECT l.tax_rate_name, CAST(sum(l.tax_minor) AS BIGINT) FROM order_lines l JOIN orders o ON o.id = l.order_id
          WHERE o.status = 'paid' AND l.tax_rate_name IS NOT NULL
          GROUP BY l.tax_rate_name ORDER BY l.tax_rate_name",
     )

@@ -163,36 +163,19 @@ async fn the_keys_stay_out_of_the_shop_file() {
         .filter(|l| !l.starts_with("-----"))
         .take(1)
         .collect();
-    // Everything written so far goes into the file itself, which must then be read.
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(shop.pool())
-        .await
-        .unwrap();
-    let database = shop.database_path();
-    let bytes = std::fs::read(&database).expect("the shop file is read");
-    // The file read is the one the settings went to: it names the merchant's serial.
+    // Everything written so far (the file itself after a checkpoint, or every row on a server).
+    let (bytes, database) = crate::stored_bytes(&shop).await;
+    let text = String::from_utf8_lossy(&bytes);
+    // What was read is where the settings went: it names the merchant's serial.
     assert!(
-        String::from_utf8_lossy(&bytes).contains(&gateway.merchant_serial),
-        "{} holds the WeChat Pay settings",
-        database.display()
+        text.contains(&gateway.merchant_serial),
+        "{database} holds the WeChat Pay settings"
     );
-    let wal = database.with_extension("db-wal");
-    for file in [database, wal] {
-        let Ok(bytes) = std::fs::read(&file) else {
-            continue;
-        };
-        let text = String::from_utf8_lossy(&bytes);
-        assert!(
-            !text.contains(&gateway.apiv3_key),
-            "APIv3 key in {}",
-            file.display()
-        );
-        assert!(
-            !text.contains(&private_body),
-            "private key in {}",
-            file.display()
-        );
-    }
+    assert!(
+        !text.contains(&gateway.apiv3_key),
+        "APIv3 key in {database}"
+    );
+    assert!(!text.contains(&private_body), "private key in {database}");
     // The settings name where the keys are, and the ids.
     let saved = shop.payment_settings().await.unwrap().wechat.unwrap();
     assert_eq!(saved.merchant_serial, gateway.merchant_serial);
@@ -377,7 +360,7 @@ async fn payment_settings_saved_before_wechat_pay_still_read() {
     let (shop, _dir) = shop_with("CNY").await;
     // As an older build saved them: Alipay set up, no `wechat` key at all.
     let old = r#"{"testMode":false,"testModeLan":false,"testModePort":0,"pollMs":2000,"qrMinutes":10,"stripe":null,"alipay":{"appId":"2021000149600001","gateway":"sandbox","secretBackend":"file"}}"#;
-    sqlx::query("INSERT OR REPLACE INTO settings (key, value) VALUES ('payments.settings', $1)")
+    sqlx::query("INSERT INTO settings (key, value) VALUES ('payments.settings', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
         .bind(old)
         .execute(shop.pool())
         .await
@@ -496,13 +479,7 @@ async fn a_new_wechat_setup_that_cannot_be_saved_leaves_the_previous_one_whole()
     let other = WechatGateway::start().await;
     let (shop, dir) = wechat_shop(&gateway).await;
     for event in ["INSERT", "UPDATE"] {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "CREATE TRIGGER refuse_settings_{event} BEFORE {event} ON settings
-             BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
-        )))
-        .execute(shop.pool())
-        .await
-        .unwrap();
+        crate::refuse_writes(&shop, "settings", event, "database or disk is full").await;
     }
     let error = shop
         .connect_wechat(&connect_form(&other))

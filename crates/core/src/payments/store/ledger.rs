@@ -176,7 +176,7 @@ async fn ingest_chunk(
             .push_bind(&s.method)
             .push_bind(s.channel.as_str())
             .push_bind(&s.source_ref)
-            .push_bind(provider == ProviderKind::Test)
+            .push_bind(i64::from(provider == ProviderKind::Test))
             .push_bind(&s.mismatch)
             .push_bind(s.occurred_at)
             .push_bind(now)
@@ -264,7 +264,7 @@ async fn ingest_chunk(
                     > 0;
             if first_time {
                 let sold: Vec<(i64, i64)> = sqlx::query_as(
-                    "SELECT product_id, sum(quantity) FROM order_lines
+                    "SELECT product_id, CAST(sum(quantity) AS BIGINT) FROM order_lines
                      WHERE order_id = $1 AND product_id IS NOT NULL GROUP BY product_id",
                 )
                 .bind(order_id)
@@ -553,14 +553,14 @@ pub async fn totals(
     include_test: bool,
 ) -> Result<Vec<CurrencyTotal>> {
     let rows = sqlx::query(
-        "SELECT currency, sum(amount_minor), sum(refunded_minor), count(*) FROM payments
+        "SELECT currency, CAST(sum(amount_minor) AS BIGINT), CAST(sum(refunded_minor) AS BIGINT), count(*) FROM payments
          WHERE occurred_at >= $1 AND occurred_at < $2 AND status IN ('paid', 'refunded')
-           AND mismatch IS NULL AND (test = 0 OR $3)
+           AND mismatch IS NULL AND (test = 0 OR $3 = 1)
          GROUP BY currency ORDER BY currency",
     )
     .bind(from)
     .bind(to)
-    .bind(include_test)
+    .bind(i64::from(include_test))
     .fetch_all(pool)
     .await?;
     Ok(rows

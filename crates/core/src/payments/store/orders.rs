@@ -43,7 +43,14 @@ pub(crate) async fn insert_held_order(
     receipt_hash: &str,
 ) -> Result<std::result::Result<i64, (i64, i64)>> {
     let now = now_ms();
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = crate::infra::store::begin_write(pool).await?;
+    // Products are locked in id order, so two tills selling the same two never deadlock.
+    let mut counted: Vec<i64> = sale.lines.iter().filter_map(|l| l.product_id).collect();
+    counted.sort_unstable();
+    counted.dedup();
+    for product_id in counted {
+        crate::catalog::store::stock_in(&mut tx, product_id).await?;
+    }
     for line in &sale.lines {
         let Some(product_id) = line.product_id else {
             continue;
@@ -52,7 +59,7 @@ pub(crate) async fn insert_held_order(
             continue;
         };
         let held: i64 = sqlx::query_scalar(
-            "SELECT coalesce(sum(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id
+            "SELECT CAST(coalesce(sum(l.quantity), 0) AS BIGINT) FROM order_lines l JOIN orders o ON o.id = l.order_id
              WHERE l.product_id = $1 AND o.stock_taken = 0 AND o.status IN ('open', 'awaiting_payment')
                AND (EXISTS (SELECT 1 FROM charges c WHERE c.order_id = o.id
                             AND c.status = 'open' AND c.expires_at > $2)
@@ -109,7 +116,7 @@ async fn insert_order_in(
     .bind(till)
     .bind(sale.discount_minor)
     .bind(&sale.discount_reason)
-    .bind(sale.prices_include_tax)
+    .bind(i64::from(sale.prices_include_tax))
     .fetch_one(&mut *conn)
     .await?;
     for line in &sale.lines {

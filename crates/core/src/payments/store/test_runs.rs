@@ -39,7 +39,7 @@ pub(crate) async fn orphaned_charges(
         "SELECT c.charge_ref FROM charges c
          LEFT JOIN test_checkout_runs r ON r.run_id = c.test_run
          WHERE c.provider = $1 AND c.status = 'open'
-           AND c.test_run IS NOT $2
+           AND c.test_run IS DISTINCT FROM $2
            AND (r.heartbeat_at IS NULL OR r.heartbeat_at < $3)",
     )
     .bind(ProviderKind::Test.as_str())

@@ -56,7 +56,7 @@ pub(crate) async fn summary(
         "SELECT (SELECT COUNT(*) FROM unreadable_payment_events WHERE provider = $1),
                 event_id, reason
            FROM unreadable_payment_events WHERE provider = $1
-          ORDER BY received_at DESC, rowid DESC LIMIT 1",
+          ORDER BY received_at DESC, event_id DESC LIMIT 1",
     )
     .bind(provider.as_str())
     .fetch_optional(pool)
