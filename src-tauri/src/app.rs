@@ -9,7 +9,7 @@ use tauri::{Emitter, Manager};
 use crate::state::AppState;
 use crate::{commands, instance, logging, media, paths};
 
-pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
+pub fn run(data_dir: PathBuf, database: Option<String>, started: Instant) -> ExitCode {
     // One window per shop: a second start brings the first window forward and ends here.
     let window_lock = match instance::claim(&data_dir) {
         Ok(instance::Start::First(lock)) => lock,
@@ -30,7 +30,11 @@ pub fn run(data_dir: PathBuf, started: Instant) -> ExitCode {
     tracing::info!(data_dir = %data_dir.display(), version = env!("CARGO_PKG_VERSION"), "starting");
 
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    let shop = match runtime.block_on(shopcast_core::Shop::open(&data_dir)) {
+    let opened = crate::paths::database(database, &data_dir).map(|database| {
+        tracing::info!(database = %database.display(), "shop database");
+        runtime.block_on(shopcast_core::Shop::open_with(&data_dir, database))
+    });
+    let shop = match opened.and_then(|opened| opened) {
         Ok(shop) => shop,
         Err(error) => {
             tracing::error!(%error, "cannot open the shop");

@@ -25,7 +25,7 @@ fn main() -> std::process::ExitCode {
     let args = cli::Args::parse();
     let data_dir = paths::data_dir(args.data_dir.clone());
     match args.command {
-        Some(command) => cli::run(command, &data_dir),
-        None => app::run(data_dir, started),
+        Some(command) => cli::run(command, &data_dir, args.database),
+        None => app::run(data_dir, args.database, started),
     }
 }

@@ -1,4 +1,5 @@
-//! Where the shop lives: `--data-dir`, else `SHOPCAST_DATA_DIR`, else the OS app-data dir.
+//! Where the shop lives: `--data-dir`, else `SHOPCAST_DATA_DIR`, else the OS app-data dir;
+//! its database: `--database`, else `SHOPCAST_DATABASE_URL`, else the saved choice, else its file.
 
 use std::path::PathBuf;
 
@@ -30,4 +31,21 @@ pub fn log_dir(data_dir: &std::path::Path) -> PathBuf {
         return data_dir.join("logs");
     }
     data_dir.join("logs")
+}
+
+/// The shop's database: `flag`, else `SHOPCAST_DATABASE_URL`, else the server chosen in
+/// Settings → Shop database, else the shop file in `data_dir`.
+pub fn database(
+    flag: Option<String>,
+    data_dir: &std::path::Path,
+) -> shopcast_core::Result<shopcast_core::Database> {
+    let named = flag.or_else(|| {
+        std::env::var("SHOPCAST_DATABASE_URL")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+    });
+    match named {
+        Some(url) => shopcast_core::Database::parse(&url),
+        None => shopcast_core::infra::location::chosen(data_dir),
+    }
 }

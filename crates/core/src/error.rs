@@ -110,6 +110,14 @@ pub enum CoreError {
         after: std::time::Duration,
     },
 
+    /// The shop's database server cannot be used: not reachable, the login refused, not a
+    /// Shopcast database, or one made by a newer Shopcast.
+    #[error("{message}")]
+    DatabaseUnavailable {
+        problem: DatabaseProblem,
+        message: String,
+    },
+
     #[error("The shop database reported an error: {0}")]
     Database(#[from] sqlx::Error),
 
@@ -142,6 +150,11 @@ impl CoreError {
             CoreError::SoldOut { .. } => ErrorCode::SoldOut,
             CoreError::PrinterUnreachable { .. } => ErrorCode::PrinterUnreachable,
             CoreError::PrinterTimedOut { .. } => ErrorCode::PrinterTimedOut,
+            CoreError::DatabaseUnavailable { problem, .. } => problem.code(),
+            // A server that went away mid-session is said as such, not as an internal error.
+            CoreError::Database(error) if DatabaseProblem::of(error).is_some() => {
+                DatabaseProblem::of(error).map_or(ErrorCode::Internal, DatabaseProblem::code)
+            }
             CoreError::Database(_) | CoreError::Migration(_) => ErrorCode::Internal,
         }
     }
@@ -175,6 +188,54 @@ impl CoreError {
             action,
             path: path.into(),
             source,
+        }
+    }
+}
+
+/// Why the shop's database cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseProblem {
+    /// The server is down, unreachable, or went away.
+    Unreachable,
+    /// The server refused the user, password or database name.
+    Login,
+    /// The database holds tables that are not a Shopcast shop's.
+    NotShopcast,
+    /// A newer Shopcast has upgraded it past what this one knows.
+    Newer,
+}
+
+impl DatabaseProblem {
+    pub fn code(self) -> ErrorCode {
+        match self {
+            DatabaseProblem::Unreachable => ErrorCode::DatabaseUnreachable,
+            DatabaseProblem::Login => ErrorCode::DatabaseLogin,
+            DatabaseProblem::NotShopcast => ErrorCode::DatabaseNotShopcast,
+            DatabaseProblem::Newer => ErrorCode::DatabaseNewer,
+        }
+    }
+
+    /// The problem a database error shows, if it is one of these (PostgreSQL SQLSTATE
+    /// classes 08, 57P and 28, 3D000; sockets, timeouts and closed pools).
+    pub fn of(error: &sqlx::Error) -> Option<DatabaseProblem> {
+        match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => Some(DatabaseProblem::Unreachable),
+            sqlx::Error::Database(db) => {
+                // SQLSTATEs are five characters; SQLite's codes are numbers of up to four.
+                let code = db.code().filter(|c| c.len() == 5)?;
+                if code.starts_with("08") || code.starts_with("57P") {
+                    Some(DatabaseProblem::Unreachable)
+                } else if code.starts_with("28") || code == "3D000" {
+                    Some(DatabaseProblem::Login)
+                } else {
+                    None
+                }
+            }
+            _ => None,
         }
     }
 }
@@ -257,6 +318,11 @@ crate::infra::text_enum! {
     ReportLinks = "report_links",
     InvalidReport = "invalid_report",
     BarcodeInvalid = "barcode_invalid",
+    // The shop's database server (infra::store).
+    DatabaseUnreachable = "database_unreachable",
+    DatabaseLogin = "database_login",
+    DatabaseNotShopcast = "database_not_shopcast",
+    DatabaseNewer = "database_newer",
     }
 }
 

@@ -29,7 +29,7 @@ pub use catalog::{
     Product, ProductDraft, ProductPage, ProductQuery, ProductSummary, ShopFront, ShopPageIndex,
     ShopPageProduct, StockState,
 };
-pub use error::{CoreError, ErrorCode, Result};
+pub use error::{CoreError, DatabaseProblem, ErrorCode, Result};
 pub use money::Money;
 pub use payments::web::{BuyRequest, NextStep, Receipt, ReceiptLine, ShareLinks, WebCheckoutStart};
 pub use posting::{ComposeRequest, DEFAULT_POST_TEMPLATE, PostPreview};

@@ -10,6 +10,7 @@ use shopcast_core::{CoreError, ErrorCode, Shop};
 use crate::{commands, logging};
 
 mod catalog;
+mod db;
 mod payments;
 mod posting;
 mod reports;
@@ -33,6 +34,12 @@ pub struct Args {
     /// Folder that holds the shop file (default: $SHOPCAST_DATA_DIR, else the OS app-data dir).
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+
+    /// The shop's database: sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/NAME
+    /// (default: $SHOPCAST_DATABASE_URL, else the one chosen in Settings → Shop database, else
+    /// the shop file in the data folder). Photos and secrets stay in the data folder.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -77,6 +84,9 @@ pub enum Command {
     Export(reports::ExportArgs),
     /// Serve the shop page (product pages, Buy, receipts, payment callbacks) until Ctrl-C.
     Serve(serve::ServeArgs),
+    /// Move a shop between databases (a SQLite file and a PostgreSQL server).
+    #[command(subcommand)]
+    Db(db::DbCommand),
     /// Developer tasks.
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
@@ -189,6 +199,7 @@ fn prints_json(command: &Command) -> bool {
             | Command::Accounts(AccountsCommand::List { json: true, .. })
             | Command::Posts(PostsCommand::List { json: true, .. })
             | Command::Sell(sell::SellArgs { json: true, .. })
+            | Command::Db(db::DbCommand::Copy { json: true, .. })
             | Command::Taxes(till::TaxesCommand::List { json: true })
             | Command::Till(till::TillCommand::Close {
                 output: till::ReportOutput { json: true, .. },
@@ -202,7 +213,7 @@ fn prints_json(command: &Command) -> bool {
     )
 }
 
-pub fn run(command: Command, data_dir: &Path) -> ExitCode {
+pub fn run(command: Command, data_dir: &Path, database: Option<String>) -> ExitCode {
     let json = prints_json(&command);
     logging::to_stderr();
     // The shop page answers many buyers at once: it gets every core, the rest one thread.
@@ -228,7 +239,11 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             println!("{}", shopcast_core::signage::templates().join("\n"));
             return Ok(());
         }
-        let shop = Shop::open(data_dir).await?;
+        if let Command::Db(command) = command {
+            return db::run(data_dir, command).await;
+        }
+        let database = crate::paths::database(database, data_dir)?;
+        let shop = Shop::open_with(data_dir, database).await?;
         let result = match command {
             Command::Products(products) => catalog::run_products(&shop, products).await,
             Command::Settings(settings) => settings::run_settings(&shop, settings).await,
@@ -243,7 +258,7 @@ pub fn run(command: Command, data_dir: &Path) -> ExitCode {
             Command::Post(args) => posting::run_post(&shop, args).await,
             Command::Posts(command) => posting::run_posts(&shop, command).await,
             Command::Serve(args) => serve::run(&shop, args).await,
-            Command::Dev(_) | Command::Qr(_) => unreachable!("handled above"),
+            Command::Dev(_) | Command::Qr(_) | Command::Db(_) => unreachable!("handled above"),
         };
         shop.close().await;
         result

@@ -1,6 +1,8 @@
 //! Shared infrastructure every room stands on: the shop file (open, migrate, back up), the
 //! secret store, the clock, short ids, atomic file writes and blocking work off the runtime.
 
+pub mod copy;
+pub mod location;
 pub mod secrets;
 pub mod sql;
 pub mod store;

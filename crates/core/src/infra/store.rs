@@ -146,6 +146,19 @@ impl Database {
         }
     }
 
+    /// The address without its password, and the password it carried.
+    pub fn split_password(&self) -> (Database, Option<String>) {
+        if let Database::Server(url) = self
+            && let Ok(mut parsed) = url::Url::parse(url)
+            && let Some(password) = parsed.password().map(str::to_string)
+        {
+            let _ = parsed.set_password(None);
+            let password = percent_decode(&password);
+            return (Database::Server(parsed.to_string()), Some(password));
+        }
+        (self.clone(), None)
+    }
+
     /// The server URL with `password` put in (it is kept in the keychain, not in the URL).
     pub fn with_password(&self, password: Option<&str>) -> Database {
         match (self, password) {
@@ -159,6 +172,28 @@ impl Database {
             _ => self.clone(),
         }
     }
+}
+
+/// `%41` → `A`: a URL's password as typed.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(byte) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl std::fmt::Debug for Database {
@@ -224,6 +259,7 @@ pub async fn open_database(
                 })
                 .connect_with(options)
                 .await?;
+            check_schema(&pool, database, &SQLITE_MIGRATOR).await?;
             let backup = backup_if_migration_pending(&pool, path, data_dir).await?;
             SQLITE_MIGRATOR.run(&pool).await?;
             Ok((pool, backup))
@@ -235,13 +271,136 @@ pub async fn open_database(
                 .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(2));
             let pool = AnyPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
+                // A till must say "the server is away" within seconds, not hang a sale.
+                .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options)
-                .await?;
+                .await
+                .map_err(|e| unavailable(database, e))?;
+            check_schema(&pool, database, &POSTGRES_MIGRATOR).await?;
+            // Two tills starting at once: the migrator's advisory lock lets one migrate.
             POSTGRES_MIGRATOR.run(&pool).await?;
             Ok((pool, None))
         }
     }
+}
+
+/// `error` met while reaching `database`, said as the owner needs it.
+pub(crate) fn unavailable(database: &Database, error: sqlx::Error) -> CoreError {
+    let shown = database.display();
+    match crate::error::DatabaseProblem::of(&error) {
+        Some(problem @ crate::error::DatabaseProblem::Login) => CoreError::DatabaseUnavailable {
+            problem,
+            message: format!(
+                "The database server at {shown} refused the login: check the user name, the password and the database name ({error})."
+            ),
+        },
+        Some(problem) => CoreError::DatabaseUnavailable {
+            problem,
+            message: format!(
+                "The shop database at {shown} cannot be reached: check that the server is on and the address is right ({error})."
+            ),
+        },
+        None => CoreError::Database(error),
+    }
+}
+
+/// Connects to `database`, checks it is empty or a shop this Shopcast can open, and counts its
+/// products; writes nothing (Settings → Shop database: "Test connection").
+pub async fn probe(
+    data_dir: &Path,
+    database: &Database,
+) -> Result<crate::infra::location::DatabaseCheck> {
+    install_drivers();
+    let pool = match database {
+        Database::File(_) => open_database(data_dir, database).await?.0,
+        Database::Server(url) => {
+            let options: AnyConnectOptions = url
+                .parse()
+                .map_err(|e: sqlx::Error| CoreError::invalid("database", e.to_string()))?;
+            AnyPoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await
+                .map_err(|e| unavailable(database, e))?
+        }
+    };
+    let migrator = match database.backend() {
+        Backend::Sqlite => &SQLITE_MIGRATOR,
+        Backend::Postgres => &POSTGRES_MIGRATOR,
+    };
+    let outcome = async {
+        let empty = check_schema(&pool, database, migrator).await?;
+        let products = if empty {
+            None
+        } else {
+            Some(
+                sqlx::query_scalar::<_, i64>("SELECT count(*) FROM products")
+                    .fetch_one(&pool)
+                    .await?,
+            )
+        };
+        Ok(crate::infra::location::DatabaseCheck {
+            address: database.display(),
+            empty,
+            products,
+        })
+    }
+    .await;
+    pool.close().await;
+    outcome
+}
+
+/// Refuses a database that holds someone else's tables, or a shop upgraded by a newer
+/// Shopcast (one of its migrations is unknown here), before anything is written to it.
+/// Whether it is empty.
+async fn check_schema(pool: &AnyPool, database: &Database, migrator: &Migrator) -> Result<bool> {
+    let tables_sql = match database.backend() {
+        Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables
+             WHERE table_schema = current_schema()"
+        }
+    };
+    let tables: Vec<String> = sqlx::query_scalar(tables_sql)
+        .fetch_all(pool)
+        .await
+        .map_err(|e| unavailable(database, e))?;
+    let shown = database.display();
+    if tables.is_empty() {
+        return Ok(true); // a new, empty database: it becomes the shop's
+    }
+    if !tables.iter().any(|t| t == "_sqlx_migrations") {
+        return Err(CoreError::DatabaseUnavailable {
+            problem: crate::error::DatabaseProblem::NotShopcast,
+            message: format!(
+                "{shown} is not a Shopcast shop: it already holds other tables ({}). Choose an empty database or a shop's.",
+                tables
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
+        .fetch_all(pool)
+        .await?;
+    if let Some(unknown) = applied
+        .iter()
+        .find(|v| !migrator.iter().any(|m| m.version == **v))
+    {
+        return Err(CoreError::DatabaseUnavailable {
+            problem: crate::error::DatabaseProblem::Newer,
+            message: format!(
+                "The shop at {shown} was upgraded by a newer Shopcast (schema step {unknown}). Update this app to use it."
+            ),
+        });
+    }
+    Ok(false)
 }
 
 /// Versions of the SQLite migrations compiled into this binary, for diagnostics and tests.

@@ -78,10 +78,15 @@ pub(crate) fn sales_query(
     if let Some(sku) = filter.sku.as_deref().filter(|s| !s.is_empty()) {
         condition(&mut sql, "l.sku", sku);
     }
-    match backend {
-        Backend::Sqlite => sql.push_str(" ORDER BY p.occurred_at"),
-        // Each payment's lines together, in line order, however the server joins.
-        Backend::Postgres => sql.push_str(" ORDER BY p.occurred_at, p.id, l.id"),
+    // The CSV is one exact order on every backend (a copied shop exports the same bytes); the
+    // summary needs only each payment's lines together, which SQLite's join gives unsorted.
+    if select == CSV_SELECT {
+        sql.push_str(" ORDER BY p.occurred_at, p.id, l.id");
+    } else {
+        match backend {
+            Backend::Sqlite => sql.push_str(" ORDER BY p.occurred_at"),
+            Backend::Postgres => sql.push_str(" ORDER BY p.occurred_at, p.id"),
+        }
     }
     (sql, params)
 }

@@ -5,6 +5,7 @@
 mod alipay_notify;
 mod bad_input;
 mod catalog;
+mod db_copy;
 mod infra;
 mod money;
 mod payment_codes;
