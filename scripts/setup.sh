@@ -8,13 +8,15 @@ sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages: Tauri's build deps, the real window under Xvfb and WebDriver for it,
 # ImageMagick for screenshots, a CJK font so Chinese renders; Chromium and its WebDriver for
-# the shop page's browser tests; nginx, wrk and ab for the shop page bench.
+# the shop page's browser tests; nginx, wrk and ab for the shop page bench; PostgreSQL (the
+# tests start their own throwaway server from its binaries; the package's own is not used).
 APT_PACKAGES=(
   build-essential pkg-config curl file python3 python3-venv python3-pip
   libwebkit2gtk-4.1-dev libssl-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth webkit2gtk-driver imagemagick fonts-noto-cjk fonts-noto-color-emoji
   poppler-utils qpdf zbar-tools libdbus-1-dev sqlite3
   chromium chromium-driver openssl nginx-light wrk apache2-utils
+  postgresql
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -22,6 +22,16 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust tests (engine on real SQLite files, CLI, generated bindings are current)"
 cargo test --workspace --locked
 
+step "the engine again on a real PostgreSQL (a throwaway server in a temporary folder)"
+pg_dir="$(mktemp -d)"
+trap 'bash tests/peers/postgres.sh stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
+SHOPCAST_TEST_POSTGRES="$(bash tests/peers/postgres.sh start "$pg_dir")"
+export SHOPCAST_TEST_POSTGRES
+cargo test -p shopcast-core --locked
+cargo test -p shopcast --locked --test cli_database
+unset SHOPCAST_TEST_POSTGRES
+bash tests/peers/postgres.sh stop "$pg_dir"
+
 step "payment QR payloads re-checked by independent Python implementations"
 bash tests/payloads/run.sh
 

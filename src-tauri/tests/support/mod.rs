@@ -14,6 +14,7 @@ pub fn shopcast_command(data_dir: &Path) -> Command {
         .arg("--data-dir")
         .arg(data_dir)
         .env_remove("SHOPCAST_DATA_DIR")
+        .env_remove("SHOPCAST_DATABASE_URL")
         .env_remove("SHOPCAST_FAULT")
         .env("SHOPCAST_SECRETS", "file");
     command

@@ -246,6 +246,17 @@ pub async fn open_database(
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| CoreError::io("create", dir, e))?;
             }
+            if path.exists() {
+                // Looked at read-only first: someone else's file must not even get WAL mode.
+                let url = sqlite_url(path)?.replace("?mode=rwc", "?mode=ro");
+                let look = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(url.parse()?)
+                    .await?;
+                let checked = check_schema(&look, database, &SQLITE_MIGRATOR).await;
+                look.close().await;
+                checked?;
+            }
             let options: AnyConnectOptions = sqlite_url(path)?.parse()?;
             let pool = AnyPoolOptions::new()
                 .max_connections(4)
@@ -259,7 +270,6 @@ pub async fn open_database(
                 })
                 .connect_with(options)
                 .await?;
-            check_schema(&pool, database, &SQLITE_MIGRATOR).await?;
             let backup = backup_if_migration_pending(&pool, path, data_dir).await?;
             SQLITE_MIGRATOR.run(&pool).await?;
             Ok((pool, backup))

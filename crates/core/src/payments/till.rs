@@ -217,16 +217,35 @@ pub async fn create_order(
     let till = till_name(draft.till.as_deref())?;
     let sale = priced_sale(pool, draft, settings).await?;
     let channel = draft.channel.unwrap_or(SalesChannel::Till);
-    let id = super::store::orders::insert_order(
+    // Counted stock is checked against what is left, other tills' open sales included, in
+    // the same transaction as the insert: two tills cannot both sell the last one.
+    let inserted = super::store::orders::insert_held_order(
         pool,
         &new_order_ref(),
         &sale,
         channel,
         draft.source_ref.as_deref(),
+        None,
         till.as_deref(),
     )
     .await?;
-    get_order(pool, id).await
+    match inserted {
+        Ok(id) => get_order(pool, id).await,
+        Err((product_id, left)) => {
+            let name = sale
+                .lines
+                .iter()
+                .find(|l| l.product_id == Some(product_id))
+                .map_or_else(|| format!("Product {product_id}"), |l| l.name.clone());
+            Err(CoreError::SoldOut {
+                message: crate::payments::web::sold_out_sentence(
+                    &name,
+                    left,
+                    settings.locale.starts_with("zh"),
+                ),
+            })
+        }
+    }
 }
 
 /// The order `draft` would make, priced exactly as [`create_order`] prices it (taxes,
@@ -273,7 +292,8 @@ pub async fn create_held_order(
         &sale,
         channel,
         draft.source_ref.as_deref(),
-        receipt_hash,
+        Some(receipt_hash),
+        None,
     )
     .await?
     {

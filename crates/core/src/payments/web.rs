@@ -340,7 +340,7 @@ impl Shop {
 }
 
 /// Why a buyer cannot have the quantity they asked for: none left, or how many are.
-fn sold_out_sentence(product: &str, left: i64, zh: bool) -> String {
+pub(crate) fn sold_out_sentence(product: &str, left: i64, zh: bool) -> String {
     match (left <= 0, zh) {
         (true, false) => format!("{product} is sold out."),
         (true, true) => format!("{product}已售罄。"),

@@ -153,3 +153,81 @@ async fn a_pending_migration_backs_the_file_up_first() {
             .unwrap();
     assert_eq!(applied, 1);
 }
+
+/// A file holding other tables, a shop upgraded by a newer Shopcast, a server that is not
+/// there and a refused login: each is refused with its own code, and nothing is written.
+#[tokio::test]
+async fn unusable_databases_are_refused_with_a_reason_and_left_alone() {
+    use shopcast_core::{Database, ErrorCode};
+    let dir = tempfile::tempdir().unwrap();
+
+    // Someone else's SQLite file.
+    let foreign = dir.path().join("accounts.sqlite");
+    {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", foreign.display()))
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE ledger (id INTEGER PRIMARY KEY, amount INTEGER)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    let before = std::fs::read(&foreign).unwrap();
+    let error = Shop::open_with(dir.path(), Database::File(foreign.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), ErrorCode::DatabaseNotShopcast, "{error}");
+    assert!(error.to_string().contains("ledger"), "{error}");
+    assert!(
+        std::fs::read(&foreign).unwrap() == before,
+        "nothing written"
+    );
+
+    // A shop a newer Shopcast upgraded.
+    let shop = crate::open_shop(dir.path()).await;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (9999, 'from the future', TRUE, $1, 0)",
+    )
+    .bind(vec![0u8])
+    .execute(shop.pool())
+    .await
+    .unwrap_or_else(|_| panic!("the future migration is recorded"));
+    let database = shop.database().clone();
+    shop.close().await;
+    let error = Shop::open_with(dir.path(), database).await.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::DatabaseNewer, "{error}");
+    assert!(error.to_string().contains("9999"), "{error}");
+
+    // A server nobody listens on: said at once, not after a minute.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let started = std::time::Instant::now();
+    let error = Shop::open_with(
+        dir.path(),
+        Database::parse(&format!("postgres://shop:secret@127.0.0.1:{port}/shop")).unwrap(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.code(), ErrorCode::DatabaseUnreachable, "{error}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+    assert!(
+        !error.to_string().contains("secret"),
+        "the password is not shown: {error}"
+    );
+
+    // A login the server refuses (a database that does not exist), when there is a server.
+    if let Ok(server) = std::env::var("SHOPCAST_TEST_POSTGRES") {
+        let error = Shop::open_with(
+            dir.path(),
+            Database::parse(&format!("{server}/no_such_shop_database")).unwrap(),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(error.code(), ErrorCode::DatabaseLogin, "{error}");
+    }
+}

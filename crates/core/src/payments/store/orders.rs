@@ -11,27 +11,14 @@ use crate::payments::ledger::SalesChannel;
 use crate::payments::till::{Order, OrderLine, OrderStatus, PricedSale, tax_lines};
 
 /// Stores a checked order (status open) with its lines, in one transaction.
-pub(crate) async fn insert_order(
-    pool: &AnyPool,
-    order_ref: &str,
-    sale: &PricedSale,
-    channel: SalesChannel,
-    source_ref: Option<&str>,
-    till: Option<&str>,
-) -> Result<i64> {
-    let mut tx = pool.begin().await?;
-    let id = insert_order_in(&mut tx, order_ref, sale, channel, source_ref, None, till).await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
 /// How long an order with no charge yet still holds its goods: long enough for the
 /// provider to answer (its HTTP timeout), short enough that a lost one frees them.
 const SETUP_HOLD_MS: i64 = 5 * 60 * 1000;
 
-/// Stores a shop-page order with its receipt hash, unless a line wants more of a counted
-/// product than is left; `Err((product_id, left))` then, and nothing is stored. Checked and
-/// written under SQLite's write lock (`BEGIN IMMEDIATE`), so concurrent buyers queue here.
+/// Stores an order (a shop-page one with its receipt hash, a till's with its till), unless
+/// its lines want more of a counted product than is left; `Err((product_id, left))` then, and
+/// nothing is stored. Checked and written in one transaction that holds the products' rows
+/// (SQLite's write lock, PostgreSQL's `FOR UPDATE`), so buyers and tills on any machine queue here.
 /// Goods held by other orders not yet paid count as gone: an open charge that has not
 /// expired, or an order still getting its charge.
 pub(crate) async fn insert_held_order(
@@ -40,7 +27,8 @@ pub(crate) async fn insert_held_order(
     sale: &PricedSale,
     channel: SalesChannel,
     source_ref: Option<&str>,
-    receipt_hash: &str,
+    receipt_hash: Option<&str>,
+    till: Option<&str>,
 ) -> Result<std::result::Result<i64, (i64, i64)>> {
     let now = now_ms();
     let mut tx = crate::infra::store::begin_write(pool).await?;
@@ -51,10 +39,18 @@ pub(crate) async fn insert_held_order(
     for product_id in counted {
         crate::catalog::store::stock_in(&mut tx, product_id).await?;
     }
+    // A product on two lines counts once, with both quantities.
+    let mut wanted: Vec<(i64, i64)> = Vec::new();
     for line in &sale.lines {
         let Some(product_id) = line.product_id else {
             continue;
         };
+        match wanted.iter_mut().find(|(id, _)| *id == product_id) {
+            Some((_, quantity)) => *quantity += i64::from(line.quantity),
+            None => wanted.push((product_id, i64::from(line.quantity))),
+        }
+    }
+    for (product_id, quantity) in wanted {
         let Some(stock) = crate::catalog::store::stock_in(&mut tx, product_id).await? else {
             continue;
         };
@@ -72,7 +68,7 @@ pub(crate) async fn insert_held_order(
         .fetch_one(&mut *tx)
         .await?;
         let left = (stock - held).max(0);
-        if line.quantity > left {
+        if quantity > left {
             return Ok(Err((product_id, left)));
         }
     }
@@ -82,8 +78,8 @@ pub(crate) async fn insert_held_order(
         sale,
         channel,
         source_ref,
-        Some(receipt_hash),
-        None,
+        receipt_hash,
+        till,
     )
     .await?;
     tx.commit().await?;
