@@ -46,8 +46,8 @@ pub(crate) async fn insert_held_order(
             continue;
         };
         match wanted.iter_mut().find(|(id, _)| *id == product_id) {
-            Some((_, quantity)) => *quantity += i64::from(line.quantity),
-            None => wanted.push((product_id, i64::from(line.quantity))),
+            Some((_, quantity)) => *quantity += line.quantity,
+            None => wanted.push((product_id, line.quantity)),
         }
     }
     for (product_id, quantity) in wanted {
