@@ -28,7 +28,7 @@ trap 'bash tests/peers/postgres.sh stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
 SHOPCAST_TEST_POSTGRES="$(bash tests/peers/postgres.sh start "$pg_dir")"
 export SHOPCAST_TEST_POSTGRES
 cargo test -p shopcast-core --locked
-cargo test -p shopcast --locked --test cli_database
+cargo test -p shopcast --locked --test cli_database --test cli_watchers
 unset SHOPCAST_TEST_POSTGRES
 bash tests/peers/postgres.sh stop "$pg_dir"
 

@@ -30,6 +30,8 @@ pub fn run(data_dir: PathBuf, database: Option<String>, started: Instant) -> Exi
     tracing::info!(data_dir = %data_dir.display(), version = env!("CARGO_PKG_VERSION"), "starting");
 
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let database_named_at_start = database.is_some()
+        || std::env::var("SHOPCAST_DATABASE_URL").is_ok_and(|v| !v.trim().is_empty());
     let opened = crate::paths::database(database, &data_dir).map(|database| {
         tracing::info!(database = %database.display(), "shop database");
         runtime.block_on(shopcast_core::Shop::open_with(&data_dir, database))
@@ -81,6 +83,7 @@ pub fn run(data_dir: PathBuf, database: Option<String>, started: Instant) -> Exi
             // Set by tests/e2e/run.sh only: lets the tests answer the file dialogs.
             e2e_dialogs: std::env::var("SHOPCAST_E2E_DIALOGS").is_ok_and(|v| v == "1"),
             shop,
+            database_named_at_start,
             log_dir,
             started,
             export_cancel: Default::default(),

@@ -9,6 +9,8 @@ use shopcast_core::Shop;
 /// What every command can reach: the open shop and where logs go.
 pub struct AppState {
     pub shop: Shop,
+    /// The database was named by `--database` or `SHOPCAST_DATABASE_URL` (it wins over Settings).
+    pub database_named_at_start: bool,
     /// The files the commands may use: chosen in a dialog this run, or the shop's photos.
     pub files: crate::file_access::FileAccess,
     /// Started by the end-to-end tests: they may answer the file dialogs.

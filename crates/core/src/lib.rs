@@ -118,6 +118,7 @@ impl Shop {
     /// otherwise fail on the closed file and say so).
     pub async fn close(&self) {
         self.payments.stop_watchers();
+        self.payments.release_leases().await;
         self.pool.close().await;
     }
 }

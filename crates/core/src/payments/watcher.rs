@@ -18,7 +18,7 @@ use crate::error::{CoreError, Result};
 use crate::infra::now_ms;
 use crate::money::Money;
 use crate::payments::ledger::{self, IngestReport, Payment};
-use crate::payments::store::{test_runs, unreadable};
+use crate::payments::store::{leases, test_runs, unreadable};
 use crate::payments::till::{self, Order, OrderStatus};
 
 /// Longest wait between polls of a provider that keeps failing.
@@ -193,6 +193,8 @@ pub(super) struct Inner {
     pub(super) poll_interval: Mutex<Duration>,
     /// How long a payment code waits for the customer ([`super::code::CODE_WAIT`]).
     pub(super) code_wait: Mutex<Duration>,
+    /// This process, as the holder of watcher leases.
+    pub(super) lease_holder: String,
 }
 
 /// Cheap to clone; all clones share the providers and watchers.
@@ -229,6 +231,7 @@ impl Payments {
                 mounted_test_mode: Mutex::new(false),
                 poll_interval: Mutex::new(Duration::from_secs(1)),
                 code_wait: Mutex::new(super::code::CODE_WAIT),
+                lease_holder: format!("{}-{}", std::process::id(), crate::infra::crockford_id(10)),
             }),
         }
     }
@@ -358,6 +361,27 @@ impl Payments {
     pub(crate) fn stop_watchers(&self) {
         let stopped = std::mem::take(&mut *self.inner.watchers.lock().expect("lock"));
         drop(stopped);
+    }
+
+    /// Hands this process's watcher leases over (after [`Self::stop_watchers`]): another
+    /// till standing by takes over at once instead of after the lease runs out.
+    pub(crate) async fn release_leases(&self) {
+        if let Err(error) =
+            super::store::leases::release(&self.inner.pool, &self.inner.lease_holder).await
+        {
+            tracing::warn!(%error, "watcher leases were not handed over; they run out by themselves");
+        }
+    }
+
+    /// Whether this process is the one watching `kind` (another till may be).
+    pub async fn watching(&self, kind: ProviderKind) -> Result<bool> {
+        Ok(
+            super::store::leases::holder(&self.inner.pool, kind.as_str())
+                .await?
+                .is_some_and(|(holder, until)| {
+                    holder == self.inner.lease_holder && until > now_ms()
+                }),
+        )
     }
 
     pub fn disconnect(&self, kind: ProviderKind) {
@@ -596,6 +620,12 @@ pub(crate) fn provider_error(error: ProviderError) -> CoreError {
     }
 }
 
+/// How long a watcher's lease outlives its next poll: a till that stops renewing it (killed,
+/// off the network) is replaced within this and one [`STANDBY_LOOK`].
+const LEASE_MS: i64 = 2_000;
+/// How often a standing-by watcher looks whether the lease is free.
+const STANDBY_LOOK: Duration = Duration::from_millis(500);
+
 /// Polls `provider` until the watcher is dropped: at the poll interval while it answers,
 /// backing off (doubling, at most 30 s, or as long as it asks) while it fails.
 async fn watch(payments: Payments, provider: Arc<dyn PaymentProvider>) {
@@ -607,7 +637,31 @@ async fn watch(payments: Payments, provider: Arc<dyn PaymentProvider>) {
     let mut failures: u32 = 0;
     let mut failing_since: Option<i64> = None;
     let mut skipped = payments.skipped_events(kind).await.ok().flatten();
+    let pool = payments.inner.pool.clone();
+    let holder = payments.inner.lease_holder.clone();
     loop {
+        // One till watches each provider: the others stand by, looking twice a second, and
+        // take over once the watching one's lease runs out (it stopped, crashed or lost the
+        // database). Test mode is this process's own checkout: no lease.
+        if kind != ProviderKind::Test {
+            let now = now_ms();
+            match leases::claim(&pool, kind.as_str(), &holder, now, now + LEASE_MS).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tokio::time::sleep(STANDBY_LOOK).await;
+                    continue;
+                }
+                Err(error) => {
+                    tracing::warn!(provider = %kind, %error, "the watcher lease could not be checked");
+                    tokio::time::sleep(STANDBY_LOOK).await;
+                    continue;
+                }
+            }
+            // The cursor another till moved on while this one stood by.
+            if let Ok(Some(stored)) = ledger::cursor(&pool, kind).await {
+                cursor = Some(stored);
+            }
+        }
         let delay = match payments
             .poll_once(provider.as_ref(), cursor.as_deref())
             .await
@@ -664,6 +718,14 @@ async fn watch(payments: Payments, provider: Arc<dyn PaymentProvider>) {
                 delay
             }
         };
+        if kind != ProviderKind::Test {
+            // Held through the wait before the next poll, and a little after it.
+            let now = now_ms();
+            let until = now + delay.as_millis() as i64 + LEASE_MS;
+            if let Err(error) = leases::claim(&pool, kind.as_str(), &holder, now, until).await {
+                tracing::warn!(provider = %kind, %error, "the watcher lease was not renewed");
+            }
+        }
         if kind == ProviderKind::Test {
             if let Err(error) = payments.keep_test_run_alive().await {
                 tracing::warn!(%error, "test mode's heartbeat was not recorded");

@@ -1,6 +1,8 @@
 //! The payments room's tables: the ledger (`ledger`), orders and charges (`orders`), test-mode
-//! runs (`test_runs`), unread events (`unreadable`), the link cache and other rooms' lookups.
+//! runs (`test_runs`), unread events (`unreadable`), watcher leases (`leases`), the link cache and
+//! other rooms' lookups.
 
+pub(crate) mod leases;
 pub(crate) mod ledger;
 pub(crate) mod orders;
 pub(crate) mod test_runs;

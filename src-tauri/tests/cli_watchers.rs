@@ -1,0 +1,196 @@
+//! Two tills watching the same Stripe account for one shop database (`payments watch` twice,
+//! against localstripe): one watches, the other stands by; kill -9 the watching one in the
+//! middle of a burst and the other takes over within seconds; every payment is recorded once.
+//! On a real PostgreSQL when `SHOPCAST_TEST_POSTGRES` names a server, else on the shop file.
+
+#[path = "../../crates/payments/tests/stripe/localstripe.rs"]
+#[allow(dead_code)]
+mod localstripe;
+mod support;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use localstripe::{LocalStripe, SECRET_KEY};
+use serde_json::Value;
+
+/// The shop both tills use: a fresh database on the test server, else one shop file.
+fn shop_database(dir: &Path) -> String {
+    match std::env::var("SHOPCAST_TEST_POSTGRES") {
+        Ok(server) if !server.is_empty() => {
+            let name = format!("watchers_{}", std::process::id());
+            let created = Command::new("psql")
+                .arg(format!("{server}/postgres"))
+                .args(["-v", "ON_ERROR_STOP=1", "-qc"])
+                .arg(format!("CREATE DATABASE {name}"))
+                .output()
+                .expect("psql runs");
+            assert!(
+                created.status.success(),
+                "{}",
+                String::from_utf8_lossy(&created.stderr)
+            );
+            format!("{server}/{name}")
+        }
+        _ => format!("sqlite:{}", dir.join("shop.sqlite").display()),
+    }
+}
+
+/// A till: its own folder (its own secrets, as on its own computer), the shared database.
+struct Till {
+    data: PathBuf,
+    database: String,
+}
+
+impl Till {
+    fn command(&self) -> Command {
+        let mut command = support::shopcast_command(&self.data);
+        command.arg("--database").arg(&self.database);
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("shopcast runs")
+    }
+}
+
+/// `payments watch` in the background; its JSON lines arrive on a channel.
+struct Watch {
+    child: Child,
+    lines: mpsc::Receiver<Value>,
+}
+
+impl Watch {
+    fn start(till: &Till) -> Watch {
+        let mut child = till
+            .command()
+            .args(["payments", "watch", "--poll-ms", "250"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if send
+                    .send(serde_json::from_str(&line).expect("a JSON line"))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        Watch { child, lines }
+    }
+
+    fn kill(mut self) {
+        let _ = self.child.kill(); // SIGKILL: no chance to hand the lease over
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_watchers_record_each_payment_once_and_the_standby_takes_over_after_kill_9() {
+    let stripe = LocalStripe::start();
+    let dir = tempfile::tempdir().unwrap();
+    let database = shop_database(dir.path());
+    let tills: Vec<Till> = ["till-1", "till-2"]
+        .iter()
+        .map(|name| Till {
+            data: dir.path().join(name),
+            database: database.clone(),
+        })
+        .collect();
+    for till in &tills {
+        std::fs::create_dir_all(&till.data).unwrap();
+        let out = till
+            .command()
+            .args([
+                "providers",
+                "add",
+                "stripe",
+                "--api-base",
+                stripe.base().as_str(),
+            ])
+            .env("SHOPCAST_STRIPE_KEY", SECRET_KEY)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let mut watches: Vec<Option<Watch>> = tills.iter().map(|t| Some(Watch::start(t))).collect();
+    let mut expected = HashSet::new();
+    for i in 0..150 {
+        let intent = stripe
+            .pay_by_card(1_000 + i, "cny", &format!("O-BURST{i}"))
+            .await;
+        expected.insert(intent["id"].as_str().unwrap().to_string());
+    }
+    // Whichever till prints first is the one watching; the other has printed nothing.
+    let started = Instant::now();
+    let active = loop {
+        let found = watches.iter().position(|w| {
+            w.as_ref()
+                .is_some_and(|w| w.lines.recv_timeout(Duration::from_millis(50)).is_ok())
+        });
+        if let Some(active) = found {
+            break active;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no watcher recorded the burst"
+        );
+    };
+    let standby = 1 - active;
+    watches[active].take().unwrap().kill();
+    let killed_at = Instant::now();
+
+    let after = stripe.pay_by_card(777, "usd", "O-AFTER-KILL").await;
+    let after_id = after["id"].as_str().unwrap().to_string();
+    expected.insert(after_id.clone());
+    let other = watches[standby].take().unwrap();
+    let first = other
+        .lines
+        .recv_timeout(Duration::from_secs(8))
+        .expect("the standing-by till takes over");
+    let took_over = killed_at.elapsed();
+    assert!(
+        took_over < Duration::from_secs(5),
+        "took over after {took_over:?}"
+    );
+    let mut seen = first["providerRef"].as_str().unwrap().to_string();
+    while seen != after_id {
+        let line = other
+            .lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the payment made after the kill is recorded");
+        seen = line["providerRef"].as_str().unwrap().to_string();
+    }
+    other.kill();
+
+    let listed: Value = serde_json::from_slice(
+        &tills[standby]
+            .run(&["payments", "list", "--json", "--limit", "10000"])
+            .stdout,
+    )
+    .unwrap();
+    let refs: Vec<String> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["providerRef"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(refs.len(), 151, "each payment exactly once");
+    assert_eq!(refs.into_iter().collect::<HashSet<_>>(), expected);
+    eprintln!("standby took over {took_over:?} after kill -9");
+}
