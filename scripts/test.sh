@@ -29,6 +29,8 @@ SHOPCAST_TEST_POSTGRES="$(bash tests/peers/postgres.sh start "$pg_dir")"
 export SHOPCAST_TEST_POSTGRES
 cargo test -p shopcast-core --locked
 cargo test -p shopcast --locked --test cli_database --test cli_watchers
+# Two `posts send` processes against the real PDS and mastodon-mock, on the server.
+SHOPCAST_TEST_CLI_POSTGRES=1 cargo test -p shopcast --locked --test cli_posting two_senders
 unset SHOPCAST_TEST_POSTGRES
 bash tests/peers/postgres.sh stop "$pg_dir"
 

@@ -186,7 +186,9 @@ async fn stripe_payments_are_watched_once_each_even_after_kill_9_and_an_outage()
 
     // Live: a card payment shows within 1 s at a 250 ms poll; a decline shows as failed.
     let watch = Watch::start(data, 250);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The watcher killed above still held the Stripe lease (its next poll plus 2 s): the new
+    // one takes over when it runs out.
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
     let paid_at = Instant::now();
     let intent = stripe.pay_by_card(4_200, "eur", "O-LIVE").await;
     let line = watch.next(Duration::from_secs(3));

@@ -17,7 +17,44 @@ pub fn shopcast_command(data_dir: &Path) -> Command {
         .env_remove("SHOPCAST_DATABASE_URL")
         .env_remove("SHOPCAST_FAULT")
         .env("SHOPCAST_SECRETS", "file");
+    if let Some(url) = test_server_database(data_dir) {
+        command.env("SHOPCAST_DATABASE_URL", url);
+    }
     command
+}
+
+/// With `SHOPCAST_TEST_CLI_POSTGRES=1` and a test server in `SHOPCAST_TEST_POSTGRES`, the shop
+/// of `data_dir` lives in a database of its own on that server (named after the folder, made
+/// on first use): scripts/test.sh runs the multi-process tests again that way. `--database`
+/// given by a test still wins.
+fn test_server_database(data_dir: &Path) -> Option<String> {
+    use std::hash::{Hash, Hasher};
+    static MADE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    if std::env::var("SHOPCAST_TEST_CLI_POSTGRES").ok()? != "1" {
+        return None;
+    }
+    let server = std::env::var("SHOPCAST_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    data_dir.hash(&mut hasher);
+    let name = format!("cli_{:016x}", hasher.finish());
+    let mut made = MADE.lock().unwrap();
+    if !made.contains(&name) {
+        let created = Command::new("psql")
+            .arg(format!("{server}/postgres"))
+            .args(["-v", "ON_ERROR_STOP=1", "-qc"])
+            .arg(format!("CREATE DATABASE {name}"))
+            .output()
+            .expect("psql runs (the postgresql package installs it)");
+        let said = String::from_utf8_lossy(&created.stderr);
+        assert!(
+            created.status.success() || said.contains("already exists"),
+            "{said}"
+        );
+        made.push(name.clone());
+    }
+    Some(format!("{server}/{name}"))
 }
 
 /// Runs `shopcast --data-dir <data_dir> <args>` and returns what it did.
