@@ -149,3 +149,22 @@ describe('posting commands', () => {
     await expect(api.connectBluesky('https://bsky.social', 'a.test', 'x')).rejects.toMatchObject({ name: 'ApiError', code: 'account_reconnect' });
   });
 });
+
+describe('database commands', () => {
+  beforeEach(() => {
+    invoke.mockReset();
+  });
+
+  it('calls the database commands with their argument names', async () => {
+    const info = { address: 'sqlite:/shop.sqlite', server: false, chosenInSettings: false, namedAtStart: false };
+    invoke.mockResolvedValue(info);
+    await expect(api.databaseInfo()).resolves.toEqual(info);
+    expect(invoke).toHaveBeenLastCalledWith('database_info');
+    const check = { address: 'postgres://shop@tills.local/shop', empty: true, products: null };
+    invoke.mockResolvedValue(check);
+    await expect(api.testDatabase('postgres://shop@tills.local/shop', 'pw')).resolves.toEqual(check);
+    expect(invoke).toHaveBeenLastCalledWith('test_database', { url: 'postgres://shop@tills.local/shop', password: 'pw' });
+    await api.chooseDatabase('', null);
+    expect(invoke).toHaveBeenLastCalledWith('choose_database', { url: '', password: null });
+  });
+});

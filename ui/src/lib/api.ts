@@ -6,6 +6,7 @@ import { commands } from './bindings';
 import { ERROR_CODES } from './errorCodes';
 import type {
   ApiError as ApiErrorPayload,
+  DatabaseInfo,
   ErrorCode,
   ExportOutcome,
   OrderStatus,
@@ -66,6 +67,8 @@ export type {
   QrPayloadRequest,
   QrPreview,
   CustomGrid,
+  DatabaseCheck,
+  DatabaseInfo,
   Paper,
   CodePayment,
   WechatConnect,
@@ -161,6 +164,13 @@ export const api = {
   shopLogo: unwrapped(commands.shopLogo),
   setShopLogo: unwrapped(commands.setShopLogo),
   clearShopLogo: unwrapped(commands.clearShopLogo),
+  /** Which database the shop uses now (the shop file or a server) and who chose it. */
+  databaseInfo: (): Promise<DatabaseInfo> => commands.databaseInfo(),
+  /** Tries a server without saving it; says what is there (empty, or a shop with N products). */
+  testDatabase: unwrapped(commands.testDatabase),
+  /** Tests and saves the server for the next start; '' goes back to the shop file. */
+  chooseDatabase: unwrapped(commands.chooseDatabase),
+  restartApp: (): Promise<void> => commands.restartApp(),
   shopPageStatus: unwrapped(commands.shopPageStatus),
   /** Saves the switch, port and public address, then starts, restarts or stops the page. */
   saveShopPage: unwrapped(commands.saveShopPage),

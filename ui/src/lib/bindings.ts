@@ -35,6 +35,16 @@ export const commands = {
 	/**  A logo read by the page from a file input (PNG, JPEG or WebP). */
 	setShopLogo: (dataBase64: string) => typedError<Photo, ApiError>(__TAURI_INVOKE("set_shop_logo", { dataBase64 })),
 	clearShopLogo: () => typedError<null, ApiError>(__TAURI_INVOKE("clear_shop_logo")),
+	databaseInfo: () => __TAURI_INVOKE<DatabaseInfo>("database_info"),
+	/**  Tries a server without changing it or the shop: the answer says what is wrong, or what is there. */
+	testDatabase: (url: string, password: string | null) => typedError<DatabaseCheck, ApiError>(__TAURI_INVOKE("test_database", { url, password })),
+	/**
+	 *  Tests, then saves the server for this shop folder (its password in the keychain); the
+	 *  app uses it from its next start. An empty address goes back to the shop file.
+	 */
+	chooseDatabase: (url: string, password: string | null) => typedError<DatabaseCheck, ApiError>(__TAURI_INVOKE("choose_database", { url, password })),
+	/**  Starts Shopcast again (after choosing another database). */
+	restartApp: () => __TAURI_INVOKE<void>("restart_app"),
 	shopPageStatus: () => typedError<ShopPageView, ApiError>(__TAURI_INVOKE("shop_page_status")),
 	/**
 	 *  Saves the switch, port, proxy trust and public address, then starts, restarts or stops
@@ -272,6 +282,27 @@ export type Dashboard = {
 	lowStock: ProductSummary[],
 };
 
+/**  What a connection test found. */
+export type DatabaseCheck = {
+	/**  The address as shown (no password). */
+	address: string,
+	/**  An empty database: Shopcast will set it up. */
+	empty: boolean,
+	/**  Products already there (a shop's database), when it is one. */
+	products: number | null,
+};
+
+/**  Settings → Shop database: which database the shop is using now. */
+export type DatabaseInfo = {
+	/**  `sqlite:/…/shopcast.sqlite` or `postgres://shop@host/shop` (never a password). */
+	address: string,
+	server: boolean,
+	/**  A server saved in Settings (else the shop file, or one named at start). */
+	chosenInSettings: boolean,
+	/**  Named by `--database` or `SHOPCAST_DATABASE_URL`: that wins over Settings. */
+	namedAtStart: boolean,
+};
+
 export type DayRow = {
 	date: string,
 	currency: string,
@@ -288,7 +319,7 @@ export type DialogOptions = {
 };
 
 /**  Every error code the UI and scripts may see (snake_case on the wire). */
-export type ErrorCode = "validation" | "not_found" | "conflict" | "has_sales" | "photo_too_large" | "photo_unsupported" | "photo_broken" | "csv_invalid" | "io" | "internal" | "cancelled" | "report_failed" | "secret_file_exposed" | "settings_unreadable" | "path_not_allowed" | "csv_too_large" | "callback_refused" | "sold_out" | "printer_unreachable" | "printer_timed_out" | "payload_invalid" | "provider_unreachable" | "provider_rate_limited" | "provider_server_error" | "provider_bad_response" | "provider_rejected" | "provider_bad_signature" | "provider_config" | "provider_unsupported" | "provider_amount" | "network_unreachable" | "network_rate_limited" | "network_server_error" | "network_bad_response" | "account_reconnect" | "post_rejected" | "post_invalid" | "post_maybe_posted" | "oauth_denied" | "oauth_state_mismatch" | "oauth_timed_out" | "oauth_no_code" | "oauth_listen_failed" | "oauth_refused" | "qr_payload_too_long" | "qr_payload_empty" | "empty_product_name" | "no_signs" | "bad_copies" | "labels_do_not_fit" | "label_too_small" | "invalid_template" | "unknown_template" | "qr_error" | "font_error" | "pdf_error" | "logo_unreadable" | "report_row_cells" | "report_links" | "invalid_report" | "barcode_invalid";
+export type ErrorCode = "validation" | "not_found" | "conflict" | "has_sales" | "photo_too_large" | "photo_unsupported" | "photo_broken" | "csv_invalid" | "io" | "internal" | "cancelled" | "report_failed" | "secret_file_exposed" | "settings_unreadable" | "path_not_allowed" | "csv_too_large" | "callback_refused" | "sold_out" | "printer_unreachable" | "printer_timed_out" | "payload_invalid" | "provider_unreachable" | "provider_rate_limited" | "provider_server_error" | "provider_bad_response" | "provider_rejected" | "provider_bad_signature" | "provider_config" | "provider_unsupported" | "provider_amount" | "network_unreachable" | "network_rate_limited" | "network_server_error" | "network_bad_response" | "account_reconnect" | "post_rejected" | "post_invalid" | "post_maybe_posted" | "oauth_denied" | "oauth_state_mismatch" | "oauth_timed_out" | "oauth_no_code" | "oauth_listen_failed" | "oauth_refused" | "qr_payload_too_long" | "qr_payload_empty" | "empty_product_name" | "no_signs" | "bad_copies" | "labels_do_not_fit" | "label_too_small" | "invalid_template" | "unknown_template" | "qr_error" | "font_error" | "pdf_error" | "logo_unreadable" | "report_row_cells" | "report_links" | "invalid_report" | "barcode_invalid" | "database_unreachable" | "database_login" | "database_not_shopcast" | "database_newer";
 
 /**  What an export wrote. */
 export type ExportOutcome = {

@@ -65,4 +65,8 @@ export const ERROR_CODES = [
   'report_links',
   'invalid_report',
   'barcode_invalid',
+  'database_unreachable',
+  'database_login',
+  'database_not_shopcast',
+  'database_newer',
 ] as const satisfies readonly ErrorCode[];

@@ -34,3 +34,17 @@ describe('posting errors in plain words', () => {
     expect(errorText(new ApiError('post_invalid', 'The post is empty.'))).toBe('The post is empty.');
   });
 });
+
+describe('database errors in plain words', () => {
+  it('explains a refused login and keeps the server’s words as the detail', () => {
+    const err = new ApiError('database_login', 'password authentication failed for user "shop"');
+    expect(errorText(err)).toBe(en['error.database_login']);
+    expect(errorDetail(err)).toBe('Details: password authentication failed for user "shop"');
+    expect(errorText(new ApiError('database_unreachable', 'tills.local:5432: connection refused'))).toBe(en['error.database_unreachable']);
+  });
+
+  it('puts a malformed address under the address field in the engine’s words', () => {
+    const err = new ApiError('validation', 'Give the PostgreSQL server’s host, e.g. postgres://shop@tills.local/shop.', 'database');
+    expect(routeError(err, ['database'] as const)).toEqual({ field: 'database', text: err.message });
+  });
+});

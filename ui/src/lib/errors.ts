@@ -48,6 +48,10 @@ const RAW_DETAIL_CODES: ReadonlySet<string> = new Set<KnownErrorCode>([
   'path_not_allowed',
   'csv_too_large',
   'barcode_invalid',
+  'database_unreachable',
+  'database_login',
+  'database_not_shopcast',
+  'database_newer',
   'printer_unreachable',
   'printer_timed_out',
 ]);
