@@ -52,6 +52,8 @@ pub fn run(data_dir: PathBuf, database: Option<String>, started: Instant) -> Exi
         let shop = shop.clone();
         let shop_page = shop_page.clone();
         runtime.spawn(async move {
+            // Sales and posts made on the shop's other computers show here as they happen.
+            shop.start_live_updates();
             if let Err(error) = shop.start_payments().await {
                 tracing::error!(code = error.code().as_str(), %error, "payments could not start");
             }

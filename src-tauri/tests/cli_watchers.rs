@@ -194,3 +194,159 @@ async fn two_watchers_record_each_payment_once_and_the_standby_takes_over_after_
     assert_eq!(refs.into_iter().collect::<HashSet<_>>(), expected);
     eprintln!("standby took over {took_over:?} after kill -9");
 }
+
+/// Stops the test's own PostgreSQL when the test ends, however it ends.
+struct Server(PathBuf);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../tests/peers/postgres.sh"
+            ))
+            .arg("stop")
+            .arg(&self.0)
+            .output();
+    }
+}
+
+fn server_script(action: &str, dir: &Path) -> String {
+    let out = Command::new("bash")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/peers/postgres.sh"
+        ))
+        .arg(action)
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{action}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The database server goes away for 10 s in the middle of a burst: the sale rung up meanwhile
+/// is refused with `database_unreachable` (nothing half-written), the watcher keeps going, and
+/// once the server is back every payment is recorded exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_database_server_gone_for_10_s_mid_burst_loses_and_doubles_nothing() {
+    if std::env::var("SHOPCAST_TEST_POSTGRES").is_err() {
+        eprintln!(
+            "skipped: needs PostgreSQL (scripts/test.sh runs it with SHOPCAST_TEST_POSTGRES)"
+        );
+        return;
+    }
+    let stripe = LocalStripe::start();
+    let dir = tempfile::tempdir().unwrap();
+    // A server of its own: stopping the shared one would stop the other tests.
+    let pg = tempfile::Builder::new()
+        .prefix("shopcast-pg")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let pg_dir = pg.path().join("cluster");
+    let server = server_script("start", &pg_dir);
+    let _server = Server(pg_dir.clone());
+    let created = Command::new("psql")
+        .arg(format!("{server}/postgres"))
+        .args(["-qc", "CREATE DATABASE outage"])
+        .output()
+        .unwrap();
+    assert!(created.status.success());
+    let till = Till {
+        data: dir.path().join("till"),
+        database: format!("{server}/outage"),
+    };
+    std::fs::create_dir_all(&till.data).unwrap();
+    let csv = till.data.join("p.csv");
+    std::fs::write(
+        &csv,
+        "sku,name,description,price,currency,stock,tags\nTEA,龙井,,12.50,CNY,,\n",
+    )
+    .unwrap();
+    support::stdout(&till.run(&["settings", "set", "shop.currency", "CNY"]));
+    support::stdout(&till.run(&["products", "import", csv.to_str().unwrap()]));
+    let out = till
+        .command()
+        .args([
+            "providers",
+            "add",
+            "stripe",
+            "--api-base",
+            stripe.base().as_str(),
+        ])
+        .env("SHOPCAST_STRIPE_KEY", SECRET_KEY)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let watch = Watch::start(&till);
+    let mut expected = HashSet::new();
+    for i in 0..30 {
+        let intent = stripe
+            .pay_by_card(500 + i, "cny", &format!("O-BEFORE{i}"))
+            .await;
+        expected.insert(intent["id"].as_str().unwrap().to_string());
+    }
+    let mut recorded = HashSet::new();
+    let first = watch
+        .lines
+        .recv_timeout(Duration::from_secs(15))
+        .expect("the watcher records");
+    recorded.insert(first["providerRef"].as_str().unwrap().to_string());
+
+    server_script("pause", &pg_dir);
+    let gone = Instant::now();
+    for i in 0..30 {
+        let intent = stripe
+            .pay_by_card(900 + i, "cny", &format!("O-DURING{i}"))
+            .await;
+        expected.insert(intent["id"].as_str().unwrap().to_string());
+    }
+    let refused = till.run(&["sell", "--sku", "TEA", "--method", "cash"]);
+    let said = support::failure(&refused);
+    assert!(said.starts_with("error[database_unreachable]:"), "{said}");
+    let left = Duration::from_secs(10).saturating_sub(gone.elapsed());
+    tokio::time::sleep(left).await;
+    server_script("resume", &pg_dir);
+    support::stdout(&till.run(&["sell", "--sku", "TEA", "--method", "cash"]));
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // The cash sale was recorded by `sell` itself; the watcher prints the card payments.
+    while !expected.is_subset(&recorded) && Instant::now() < deadline {
+        if let Ok(line) = watch.lines.recv_timeout(Duration::from_millis(500)) {
+            recorded.insert(line["providerRef"].as_str().unwrap().to_string());
+        }
+    }
+    watch.kill();
+    let listed: Value = serde_json::from_slice(
+        &till
+            .run(&["payments", "list", "--json", "--limit", "10000"])
+            .stdout,
+    )
+    .unwrap();
+    let refs: Vec<String> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["providerRef"].as_str().unwrap().to_string())
+        .collect();
+    let stripe_refs: HashSet<String> = refs
+        .iter()
+        .filter(|r| r.starts_with("pi_"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        refs.len(),
+        61,
+        "60 card payments and the cash sale, each once: {refs:?}"
+    );
+    assert_eq!(stripe_refs, expected, "every card payment recorded");
+}

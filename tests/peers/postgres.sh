@@ -4,6 +4,8 @@
 #
 #   tests/peers/postgres.sh start DIR   prints the server URL: postgres://shop@127.0.0.1:PORT
 #   tests/peers/postgres.sh stop DIR    stops it and removes DIR
+#   tests/peers/postgres.sh pause DIR   stops it, keeping its data (a server gone away)
+#   tests/peers/postgres.sh resume DIR  starts it again on the same port
 #
 # e.g. export SHOPCAST_TEST_POSTGRES="$(tests/peers/postgres.sh start /tmp/shop-pg)"
 # The user `shop` is the superuser, trusted without a password; tests create their own
@@ -11,7 +13,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 start DIR | stop DIR" >&2
+    echo "usage: $0 start DIR | stop DIR | pause DIR | resume DIR" >&2
     exit 2
 }
 
@@ -94,6 +96,16 @@ start)
     cat "$dir/server.log" >&2 || true
     echo "PostgreSQL did not start in $dir; see $dir/server.log" >&2
     exit 1
+    ;;
+pause)
+    as_owner "$(bindir)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    ;;
+resume)
+    port="$(cat "$dir/port")"
+    as_owner "$(bindir)/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off \
+            -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        start >/dev/null
     ;;
 stop)
     if [ -f "$dir/data/postmaster.pid" ]; then

@@ -114,6 +114,42 @@ impl Shop {
         &self.pool
     }
 
+    /// On a PostgreSQL shop, shows in this process what the shop's other computers record
+    /// (payments, orders, posts) as they announce it: the window calls this once at start.
+    /// Lost connections are taken up again; on a shop file there is nobody else to hear.
+    pub fn start_live_updates(&self) {
+        let Database::Server(url) = &self.database else {
+            return;
+        };
+        let (url, shop) = (url.clone(), self.clone());
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) = shop.listen_for_changes(&url).await {
+                    tracing::warn!(%error, "live updates from other tills stopped; listening again");
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+        });
+    }
+
+    async fn listen_for_changes(&self, url: &str) -> Result<()> {
+        let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+        listener.listen(infra::live::CHANNEL).await?;
+        loop {
+            let note = listener.recv().await?;
+            let Ok(changes) = serde_json::from_str::<infra::live::Changes>(note.payload()) else {
+                continue;
+            };
+            if changes.from == self.payments.instance_id() || changes.from == self.outbox.owner() {
+                continue; // our own: already shown
+            }
+            self.payments
+                .relay(&changes.payments, &changes.orders)
+                .await?;
+            self.outbox.relay(&changes.posts).await?;
+        }
+    }
+
     /// Stops the payment watchers, then closes the shop file (a poll in flight would
     /// otherwise fail on the closed file and say so).
     pub async fn close(&self) {

@@ -23,7 +23,11 @@ pub async fn app_info(state: State<'_, AppState>) -> ApiResult<AppInfo> {
         version: env!("CARGO_PKG_VERSION").into(),
         data_dir: state.shop.data_dir().display().to_string(),
         log_dir: state.log_dir.display().to_string(),
-        database_path: state.shop.database_path().display().to_string(),
+        // The shop file's path, or the server's address (never its password).
+        database_path: match state.shop.database() {
+            shopcast_core::Database::File(path) => path.display().to_string(),
+            server => server.display(),
+        },
     })
 }
 

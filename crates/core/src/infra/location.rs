@@ -91,10 +91,16 @@ pub async fn choose(data_dir: &Path, url: &str, password: Option<&str>) -> Resul
     }
     // The password typed in the form wins over one written in the address; neither is saved in the file.
     let (bare, typed) = database.split_password();
+    // No password typed for the server already saved: keep the one in the keychain.
+    let kept = match chosen(data_dir) {
+        Ok(saved) if saved.split_password().0 == bare => saved.split_password().1,
+        _ => None,
+    };
     let password = password
         .filter(|p| !p.is_empty())
         .map(str::to_string)
-        .or(typed);
+        .or(typed)
+        .or(kept);
     let check = store::probe(data_dir, &bare.with_password(password.as_deref())).await?;
     match &password {
         Some(password) => {
@@ -102,13 +108,12 @@ pub async fn choose(data_dir: &Path, url: &str, password: Option<&str>) -> Resul
         }
         None => secrets.delete(PASSWORD_SECRET)?,
     }
-    let Database::Server(address) = &bare else {
-        unreachable!("checked above")
+    let address = match &bare {
+        Database::Server(address) => address.clone(),
+        Database::File(_) => bare.display(),
     };
-    let text = serde_json::to_string_pretty(&Choice {
-        url: address.clone(),
-    })
-    .expect("a string serializes");
+    let text = serde_json::to_string_pretty(&Choice { url: address })
+        .map_err(|e| CoreError::Report(e.to_string()))?;
     super::write_file_atomically(&data_dir.join(CHOICE_FILE), text.as_bytes())?;
     Ok(check)
 }

@@ -2,6 +2,7 @@
 //! secret store, the clock, short ids, atomic file writes and blocking work off the runtime.
 
 pub mod copy;
+pub(crate) mod live;
 pub mod location;
 pub mod secrets;
 pub mod sql;

@@ -373,6 +373,24 @@ impl Payments {
         }
     }
 
+    /// This process's id in watcher leases and live updates.
+    pub(crate) fn instance_id(&self) -> &str {
+        &self.inner.lease_holder
+    }
+
+    /// Shows a change another computer made (its announcement) to this process's subscribers.
+    pub(crate) async fn relay(&self, payments: &[i64], orders: &[i64]) -> Result<()> {
+        for payment in ledger::get_many(&self.inner.pool, payments).await? {
+            let _ = self.inner.updates.send(PaymentUpdate::Payment { payment });
+        }
+        for order_id in orders {
+            if let Ok(order) = till::get_order(&self.inner.pool, *order_id).await {
+                self.publish_order(&order);
+            }
+        }
+        Ok(())
+    }
+
     /// Whether this process is the one watching `kind` (another till may be).
     pub async fn watching(&self, kind: ProviderKind) -> Result<bool> {
         Ok(
@@ -445,6 +463,16 @@ impl Payments {
         cursor: Option<&str>,
     ) -> Result<IngestReport> {
         let report = ledger::ingest(&self.inner.pool, kind, events, cursor).await?;
+        crate::infra::live::announce(
+            &self.inner.pool,
+            crate::infra::live::Changes {
+                from: self.inner.lease_holder.clone(),
+                payments: report.changed.clone(),
+                orders: report.orders.iter().map(|(id, _)| *id).collect(),
+                posts: Vec::new(),
+            },
+        )
+        .await;
         if self.inner.updates.receiver_count() > 0 {
             for payment in ledger::get_many(&self.inner.pool, &report.changed).await? {
                 let _ = self.inner.updates.send(PaymentUpdate::Payment { payment });

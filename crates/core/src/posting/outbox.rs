@@ -203,12 +203,43 @@ impl Outbox {
                 changed.push(post);
             }
         }
+        self.tell_others(changed.iter().map(|p| p.id).collect())
+            .await;
         Ok(changed)
     }
 
     /// Tells the window a post changed outside the worker (post now, skip, missed).
     pub fn announce(&self, post: &Post) {
         let _ = self.inner.updates.send(post.clone());
+    }
+
+    /// This sender's id in post claims and live updates.
+    pub(crate) fn owner(&self) -> &str {
+        &self.inner.owner
+    }
+
+    /// Tells the shop's other computers which posts changed here.
+    async fn tell_others(&self, posts: Vec<i64>) {
+        crate::infra::live::announce(
+            &self.inner.pool,
+            crate::infra::live::Changes {
+                from: self.inner.owner.clone(),
+                posts,
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+
+    /// Shows posts another computer changed (its announcement) to this process's subscribers.
+    pub(crate) async fn relay(&self, posts: &[i64]) -> Result<()> {
+        for id in posts {
+            let _ = self
+                .inner
+                .updates
+                .send(store::get(&self.inner.pool, *id).await?);
+        }
+        Ok(())
     }
 
     /// The account's open publisher (one sign-in, reused by previews and sends).

@@ -7,6 +7,7 @@ mod bad_input;
 mod catalog;
 mod db_copy;
 mod infra;
+mod live;
 mod money;
 mod payment_codes;
 mod payments;
