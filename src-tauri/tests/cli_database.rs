@@ -253,4 +253,40 @@ fn two_tills_selling_the_last_item_at_once_never_oversell() {
     .unwrap();
     let payments = listed.as_array().map_or(0, Vec::len);
     assert_eq!(payments, sold, "every sale recorded once");
+
+    // Each till's share, by till: the two add up to every sale, in the list and the report.
+    let mut by_till = 0;
+    let mut exported = 0;
+    for till in ["前台 1", "前台 2"] {
+        let listed: Value = serde_json::from_str(&stdout(&shopcast_on(
+            &data,
+            &database,
+            &[
+                "payments", "list", "--json", "--limit", "1000", "--till", till,
+            ],
+        )))
+        .unwrap();
+        by_till += listed.as_array().unwrap().len();
+        let out = data.join("till.csv");
+        stdout(&shopcast_on(
+            &data,
+            &database,
+            &[
+                "export",
+                "--from",
+                "2025-01-01",
+                "--to",
+                "2030-12-31",
+                "--format",
+                "csv",
+                "--till",
+                till,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        ));
+        exported += std::fs::read_to_string(&out).unwrap().lines().count() - 1;
+    }
+    assert_eq!(by_till, sold);
+    assert_eq!(exported, sold);
 }

@@ -108,6 +108,9 @@ pub enum PaymentsCommand {
         provider: Option<String>,
         #[arg(long)]
         status: Option<String>,
+        /// Only sales rung up at this till (its name).
+        #[arg(long, value_name = "NAME")]
+        till: Option<String>,
         #[arg(long, default_value_t = 200)]
         limit: u32,
     },
@@ -271,12 +274,14 @@ pub async fn run_payments(shop: &Shop, command: PaymentsCommand) -> Result<(), F
             json,
             provider,
             status,
+            till,
             limit,
         } => {
             let payments = shop
                 .list_payments(&PaymentFilter {
                     provider,
                     status,
+                    till,
                     limit: Some(limit),
                     ..Default::default()
                 })

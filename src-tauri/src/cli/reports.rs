@@ -44,6 +44,9 @@ pub struct ExportArgs {
     status: Option<String>,
     #[arg(long)]
     sku: Option<String>,
+    /// Only sales rung up at this till (its name).
+    #[arg(long, value_name = "NAME")]
+    till: Option<String>,
 }
 
 pub async fn run(shop: &Shop, args: ExportArgs) -> Result<(), Failure> {
@@ -55,6 +58,7 @@ pub async fn run(shop: &Shop, args: ExportArgs) -> Result<(), Failure> {
         channel: args.channel,
         status: args.status,
         include_test: args.include_test,
+        till: args.till,
     };
     let format = match args.format {
         Format::Csv => ReportFormat::Csv,

@@ -384,14 +384,13 @@ struct SearchPlan {
 
 /// What the owner's catalog search looks in.
 const SEARCHED_COLUMNS: [&str; 4] = ["p.name", "p.description", "coalesce(p.sku, '')", "p.tags"];
-/// The same as the PostgreSQL index `products_search_trgm` has it (word order matters to it).
-const SEARCHED_TEXT: &str = "shop_search_text(p.name || ' ' || p.description || ' ' || coalesce(p.sku, '') || ' ' || p.tags)";
+/// The same, folded, as PostgreSQL stores it for its trigram index (`products.search_text`).
+const SEARCHED_TEXT: &str = "p.search_text";
 /// What the public shop page's search looks in: tags are the owner's own words (they may be
 /// private), so a stranger cannot find a product by one.
 const PUBLIC_SEARCHED_COLUMNS: [&str; 3] = ["p.name", "p.description", "coalesce(p.sku, '')"];
-/// The same as the PostgreSQL index `products_public_search_trgm` has it.
-const PUBLIC_SEARCHED_TEXT: &str =
-    "shop_search_text(p.name || ' ' || p.description || ' ' || coalesce(p.sku, ''))";
+/// The same on PostgreSQL (`products.public_search_text`).
+const PUBLIC_SEARCHED_TEXT: &str = "p.public_search_text";
 /// The same, as an FTS5 column filter.
 const PUBLIC_FTS_COLUMNS: &str = "{name description sku}";
 

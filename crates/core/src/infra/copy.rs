@@ -331,7 +331,8 @@ async fn columns_of(pool: &AnyPool, backend: Backend, table: &str) -> Result<Vec
         Backend::Sqlite => "SELECT name, upper(type) FROM pragma_table_info($1) ORDER BY cid",
         Backend::Postgres => {
             "SELECT CAST(column_name AS TEXT), upper(CAST(data_type AS TEXT)) FROM information_schema.columns
-             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"
+             WHERE table_schema = current_schema() AND table_name = $1 AND is_generated = 'NEVER'
+             ORDER BY ordinal_position"
         }
     };
     let rows: Vec<(String, String)> = sqlx::query_as(sql).bind(table).fetch_all(pool).await?;

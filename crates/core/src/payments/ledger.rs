@@ -285,6 +285,8 @@ pub struct PaymentFilter {
     pub product_id: Option<i64>,
     /// Only the payments of this order.
     pub order_id: Option<i64>,
+    /// Only sales rung up at this till (its name).
+    pub till: Option<String>,
     /// Newest first, at most this many (default 200).
     pub limit: Option<u32>,
 }

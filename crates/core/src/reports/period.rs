@@ -26,6 +26,8 @@ pub struct ReportFilter {
     /// "paid" or "refunded" (fully); default both, i.e. every sale.
     pub status: Option<String>,
     pub include_test: bool,
+    /// Only sales rung up at this till (its name).
+    pub till: Option<String>,
 }
 
 /// A filter checked and turned into UTC bounds.

@@ -78,6 +78,14 @@ pub(crate) fn sales_query(
     if let Some(sku) = filter.sku.as_deref().filter(|s| !s.is_empty()) {
         condition(&mut sql, "l.sku", sku);
     }
+    if let Some(till) = filter
+        .till
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        condition(&mut sql, "o.till", till);
+    }
     // The CSV is one exact order on every backend (a copied shop exports the same bytes); the
     // summary needs only each payment's lines together, which SQLite's join gives unsorted.
     if select == CSV_SELECT {

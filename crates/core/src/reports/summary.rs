@@ -196,7 +196,9 @@ pub fn summary(
 ) -> Result<ReportSummary> {
     let period = Period::of(filter, tz_name)?;
     let days = DayIndex::new(&period)?;
-    let by_sku = filter.sku.as_deref().is_some_and(|s| !s.is_empty());
+    // Filtering by SKU or till needs the orders joined (and a SKU's share of its order total).
+    let by_sku = filter.sku.as_deref().is_some_and(|s| !s.is_empty())
+        || filter.till.as_deref().is_some_and(|t| !t.trim().is_empty());
     let select = if by_sku {
         SUMMARY_SELECT_BY_SKU
     } else {

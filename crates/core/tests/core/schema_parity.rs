@@ -108,7 +108,8 @@ async fn postgres_schema(pool: &PgPool) -> Schema {
     for (name,) in names.into_iter().filter(|(name,)| compared(name)) {
         let columns: Vec<(String, bool)> = sqlx::query_as(
             "SELECT column_name::text, is_nullable::text = 'NO' FROM information_schema.columns
-             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+             WHERE table_schema = current_schema() AND table_name = $1 AND is_generated = 'NEVER'
+             ORDER BY ordinal_position",
         )
         .bind(&name)
         .fetch_all(pool)

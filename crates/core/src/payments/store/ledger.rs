@@ -474,6 +474,11 @@ pub async fn list(pool: &AnyPool, filter: &PaymentFilter) -> Result<Vec<Payment>
     if let Some(order_id) = filter.order_id {
         query.push(" AND p.order_id = ").push_bind(order_id);
     }
+    if let Some(till) = filter.till.as_deref().filter(|t| !t.trim().is_empty()) {
+        query
+            .push(" AND o.till = ")
+            .push_bind(till.trim().to_string());
+    }
     if let Some(product_id) = filter.product_id {
         query
             .push(" AND p.order_id IN (SELECT order_id FROM order_lines WHERE product_id = ")
