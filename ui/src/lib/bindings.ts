@@ -507,6 +507,8 @@ export type PaymentFilter = {
 	productId?: number | null,
 	/**  Only the payments of this order. */
 	orderId?: number | null,
+	/**  Only sales rung up at this till (its name). */
+	till?: string | null,
 	/**  Newest first, at most this many (default 200). */
 	limit?: number | null,
 };
@@ -763,6 +765,8 @@ export type ReportFilter = {
 	/**  "paid" or "refunded" (fully); default both, i.e. every sale. */
 	status?: string | null,
 	includeTest?: boolean,
+	/**  Only sales rung up at this till (its name). */
+	till?: string | null,
 };
 
 /**  What an export writes: the sales CSV or the PDF report. */
