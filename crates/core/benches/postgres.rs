@@ -6,7 +6,8 @@
 //!
 //! Run: `cargo bench -p shopcast-core --bench postgres` (SHOPCAST_BENCH_PAYMENTS to change the
 //! size; the server and the CSV files, ~2 GB at the default size, go to TMPDIR: TMPDIR=/dev/shm
-//! keeps them in memory). Needs PostgreSQL 15 and `psql` (Debian `postgresql`).
+//! keeps them in memory; SHOPCAST_BENCH_ONLY=reports,sales,search runs only those parts). Needs
+//! PostgreSQL 15 and `psql` (Debian `postgresql`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -71,6 +72,12 @@ impl Server {
             None,
         );
         format!("{}/{name}", self.url)
+    }
+
+    /// The same database through the server's Unix socket, as a till or the shop page on
+    /// the server's own computer reaches it (no TCP on the way).
+    fn socket_url(&self, url: &str) -> String {
+        format!("{url}?host={}", self.dir.display())
     }
 }
 
@@ -328,7 +335,7 @@ fn sale(till: usize, n: usize) -> SaleRequest {
     }
 }
 
-async fn sales_measure(url: &str, dir: &Path) {
+async fn sales_measure(url: &str, dir: &Path, way: &str) {
     let setup = Shop::open_with(dir.join("till-setup"), Database::Server(url.to_string()))
         .await
         .unwrap();
@@ -409,7 +416,7 @@ async fn sales_measure(url: &str, dir: &Path) {
     .await;
     assert_eq!(left, STOCKED * STOCK_EACH - counted_sold, "counted stock");
     println!(
-        "Cash sales, {TILLS} tills × {SALES_PER_TILL} at once (a Shop each): {total} in {:.2} s → {:.0} sales/s (goal ≥ 1,000/s)",
+        "Cash sales, {TILLS} tills × {SALES_PER_TILL} at once (a Shop each, {way}): {total} in {:.2} s → {:.0} sales/s (goal ≥ 1,000/s)",
         elapsed.as_secs_f64(),
         total as f64 / elapsed.as_secs_f64()
     );
@@ -551,13 +558,25 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    // SHOPCAST_BENCH_ONLY=reports,sales,search (any of them) runs only those parts.
+    let only = std::env::var("SHOPCAST_BENCH_ONLY").unwrap_or_default();
+    let wants = |part: &str| only.is_empty() || only.split(',').any(|p| p.trim() == part);
     runtime.block_on(async {
-        let bench = server.create_database("bench");
-        reports_measures(&bench, temp.path(), payments).await;
-        let tills = server.create_database("tills");
-        sales_measure(&tills, temp.path()).await;
-        let catalog = server.create_database("catalog");
-        catalog_measure(&catalog, temp.path()).await;
+        if wants("reports") {
+            let bench = server.create_database("bench");
+            reports_measures(&bench, temp.path(), payments).await;
+        }
+        if wants("sales") {
+            let tills = server.create_database("tills");
+            sales_measure(&tills, &temp.path().join("tcp"), "over TCP").await;
+            let local = server.create_database("tills_local");
+            let local = server.socket_url(&local);
+            sales_measure(&local, &temp.path().join("socket"), "over the Unix socket").await;
+        }
+        if wants("search") {
+            let catalog = server.create_database("catalog");
+            catalog_measure(&catalog, temp.path()).await;
+        }
     });
     drop(runtime);
     drop(server);

@@ -664,6 +664,24 @@ pub(crate) async fn id_by_sku(
         .await?)
 }
 
+/// The ids of the products on sale with these SKUs, in one query (SKU → id).
+pub(crate) async fn ids_by_skus(
+    pool: &AnyPool,
+    skus: &[&str],
+) -> Result<std::collections::HashMap<String, i64>> {
+    if skus.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut query = Sql::new("SELECT sku, id FROM products WHERE archived = 0 AND sku IN (");
+    let mut list = query.separated(", ");
+    for sku in skus {
+        list.push_bind(sku.to_string());
+    }
+    list.push_unseparated(")");
+    let rows: Vec<(String, i64)> = query.build_query_as().fetch_all(pool).await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Products on sale at or below their low-stock level, lowest stock first (at most `limit`).
 pub(crate) async fn running_low(pool: &AnyPool, limit: i64) -> Result<Vec<ProductSummary>> {
     let rows: Vec<SummaryRow> = sqlx::query_as(
@@ -691,27 +709,66 @@ pub(crate) async fn id_by_gtin(pool: &AnyPool, gtin: i64) -> Result<Option<i64>>
     )
 }
 
-/// What a sale copies from a product: name, SKU and price (archived products too: an old
-/// till screen may still show one).
-pub(crate) async fn sale_facts(
+/// What a sale copies from each product, in one query: name, SKU, price and the tax rate it
+/// is sold at — its own, else the shop's default, else none (id → facts). Archived products
+/// too (an old till screen may still show one); products that no longer exist are missing.
+pub(crate) async fn sale_facts_of(
     pool: &AnyPool,
-    id: i64,
-) -> Result<Option<(String, Option<String>, Money)>> {
-    let row: Option<(String, Option<String>, i64, String)> =
-        sqlx::query_as("SELECT name, sku, price_minor, currency FROM products WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.map(|(name, sku, amount_minor, currency)| {
-        (
-            name,
-            sku,
-            Money {
-                amount_minor,
-                currency,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, SaleFacts>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut query = Sql::new(
+        "SELECT p.id, p.name, p.sku, p.price_minor, p.currency, t.name, t.rate_ppm FROM products p
+         LEFT JOIN tax_rates t ON t.id = coalesce(p.tax_rate_id,
+             (SELECT d.id FROM tax_rates d WHERE d.is_default = 1))
+         WHERE p.id IN (",
+    );
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    list.push_unseparated(")");
+    type FactsRow = (
+        i64,
+        String,
+        Option<String>,
+        i64,
+        String,
+        Option<String>,
+        Option<i64>,
+    );
+    let rows: Vec<FactsRow> = query.build_query_as().fetch_all(pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, name, sku, amount_minor, currency, rate_name, rate_ppm)| {
+                let price = Money {
+                    amount_minor,
+                    currency,
+                };
+                (
+                    id,
+                    SaleFacts {
+                        name,
+                        sku,
+                        price,
+                        rate: rate_name.zip(rate_ppm),
+                    },
+                )
             },
         )
-    }))
+        .collect())
+}
+
+/// A product as a sale line needs it.
+pub(crate) struct SaleFacts {
+    pub name: String,
+    pub sku: Option<String>,
+    pub price: Money,
+    /// The rate's name and parts per million.
+    pub rate: Option<(String, i64)>,
 }
 
 /// The name of a product, if it still exists.
@@ -724,34 +781,49 @@ pub(crate) async fn name_of(pool: &AnyPool, id: i64) -> Result<Option<String>> {
     )
 }
 
-/// A product's stock count inside the caller's transaction (`None`: not counted).
-pub(crate) async fn stock_in(
+/// Locks the counted ones of these products (ids in ascending order, so two sales locking
+/// the same ones never deadlock) inside the caller's write transaction and says their stock
+/// (id → stock); products without a count are neither locked nor returned.
+pub(crate) async fn lock_stock(
     conn: &mut sqlx::AnyConnection,
-    product_id: i64,
-) -> Result<Option<i64>> {
+    products: &[i64],
+) -> Result<std::collections::HashMap<i64, i64>> {
+    if products.is_empty() {
+        return Ok(Default::default());
+    }
     let backend = Backend::of_connection(conn);
-    Ok(sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT stock FROM products WHERE id = $1{}",
-        backend.for_update()
-    )))
-    .bind(product_id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .flatten())
+    let mut query = Sql::new("SELECT id, stock FROM products WHERE stock IS NOT NULL AND id IN (");
+    let mut list = query.separated(", ");
+    for id in products {
+        list.push_bind(*id);
+    }
+    list.push_unseparated(") ORDER BY id");
+    query.push(backend.for_update());
+    let rows: Vec<(i64, i64)> = query.build_query_as().fetch_all(&mut *conn).await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Takes sold goods out of stock, inside the caller's transaction (products without a
-/// stock count are left alone; stock never goes below zero).
+/// stock count are left alone; stock never goes below zero). One statement for the whole
+/// sale: on a server each statement is a round trip while the rows stay locked.
 pub(crate) async fn take_stock(conn: &mut sqlx::AnyConnection, sold: &[(i64, i64)]) -> Result<()> {
-    for (id, quantity) in sold {
-        sqlx::query(
-            "UPDATE products SET stock = CASE WHEN stock > $1 THEN stock - $1 ELSE 0 END WHERE id = $2 AND stock IS NOT NULL",
-        )
-        .bind(quantity)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    if sold.is_empty() {
+        return Ok(());
     }
+    let mut update = Sql::new("UPDATE products SET stock = CASE");
+    for (id, quantity) in sold {
+        let (id, quantity) = (update.bind(*id), update.bind(*quantity));
+        update.push(format!(
+            " WHEN id = {id} THEN CASE WHEN stock > {quantity} THEN stock - {quantity} ELSE 0 END"
+        ));
+    }
+    update.push(" ELSE stock END WHERE stock IS NOT NULL AND id IN (");
+    let mut list = update.separated(", ");
+    for (id, _) in sold {
+        list.push_bind(*id);
+    }
+    list.push_unseparated(")");
+    update.build().execute(&mut *conn).await?;
     Ok(())
 }
 

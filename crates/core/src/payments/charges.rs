@@ -274,15 +274,7 @@ impl Payments {
 
     /// Records an order as paid in cash or by a static bank QR the owner has checked.
     pub async fn mark_paid_manually(&self, order_id: i64, method: &str) -> Result<Payment> {
-        let method = match method {
-            "cash" | "bank_transfer" | "bank_qr" | "card_terminal" | "other" => method,
-            _ => {
-                return Err(CoreError::invalid(
-                    "method",
-                    "Choose how the customer paid.",
-                ));
-            }
-        };
+        let method = manual_method(method)?;
         let pool = &self.inner.pool;
         let order = till::get_order(pool, order_id).await?;
         if matches!(order.status.as_str(), "paid" | "review" | "cancelled") {
@@ -298,27 +290,36 @@ impl Payments {
             withdrawn(provider.cancel(&open).await)?;
             orders::withdraw_open_charges(pool, order_id).await?;
         }
-        let now = jiff::Timestamp::now();
-        let event = ProviderEvent {
-            event_id: format!("manual:{}:paid", order.order_ref),
-            provider_ref: format!("order-{}", order.order_ref),
-            order_ref: Some(order.order_ref.clone()),
-            charge_ref: None,
-            status: PaymentStatus::Paid,
-            amount_minor: order.total.amount_minor,
-            currency: order.total.currency.clone(),
-            refunded_total_minor: None,
-            method: Some(method.to_string()),
-            source_tag: None,
-            occurred_at: now,
-            raw: serde_json::json!({ "method": method, "marked_at": now.to_string() }).to_string(),
-        };
-        let report = self.ingest(ProviderKind::Manual, &[event], None).await?;
+        let report = self
+            .ingest(ProviderKind::Manual, &[manual_event(&order, method)], None)
+            .await?;
         let id = *report.changed.first().ok_or_else(|| CoreError::Conflict {
             field: "order",
             message: "This order was already marked paid.".into(),
         })?;
         ledger::get(pool, id).await
+    }
+
+    /// A till sale paid on the spot (`method` as [`Payments::mark_paid_manually`] takes it):
+    /// the order, its payment and the stock it takes are one transaction, and no one else
+    /// can have put a QR on an order that did not exist.
+    pub async fn sell_paid_manually(
+        &self,
+        draft: &till::OrderDraft,
+        settings: &crate::settings::ShopSettings,
+        method: &str,
+    ) -> Result<(Order, Payment)> {
+        let method = manual_method(method)?;
+        let pool = &self.inner.pool;
+        let (order, report) =
+            till::create_paid_order(pool, draft, settings, &|order| manual_event(order, method))
+                .await?;
+        self.ingested(&report).await?;
+        let id = *report.changed.first().ok_or_else(|| CoreError::Conflict {
+            field: "order",
+            message: "This order was already marked paid.".into(),
+        })?;
+        Ok((order, ledger::get(pool, id).await?))
     }
 
     /// Refunds `amount_minor` of a payment (all that is left when `None`).
@@ -444,5 +445,35 @@ pub(super) fn charge_request(
             _ => "link".to_string(),
         }),
         web,
+    }
+}
+
+/// The ways the owner takes a payment in person.
+fn manual_method(method: &str) -> Result<&str> {
+    match method {
+        "cash" | "bank_transfer" | "bank_qr" | "card_terminal" | "other" => Ok(method),
+        _ => Err(CoreError::invalid(
+            "method",
+            "Choose how the customer paid.",
+        )),
+    }
+}
+
+/// The event of an order paid in person, in full, now.
+fn manual_event(order: &Order, method: &str) -> ProviderEvent {
+    let now = jiff::Timestamp::now();
+    ProviderEvent {
+        event_id: format!("manual:{}:paid", order.order_ref),
+        provider_ref: format!("order-{}", order.order_ref),
+        order_ref: Some(order.order_ref.clone()),
+        charge_ref: None,
+        status: PaymentStatus::Paid,
+        amount_minor: order.total.amount_minor,
+        currency: order.total.currency.clone(),
+        refunded_total_minor: None,
+        method: Some(method.to_string()),
+        source_tag: None,
+        occurred_at: now,
+        raw: serde_json::json!({ "method": method, "marked_at": now.to_string() }).to_string(),
     }
 }

@@ -168,6 +168,21 @@ impl Shop {
             (false, None) => None,
         };
         let draft = self.sale_draft(request).await?;
+        if request.method == SaleMethod::Cash {
+            // Order, payment and stock in one transaction: nothing to cancel if it fails.
+            let settings = self.settings().await?;
+            let (order, payment) = self
+                .payments
+                .sell_paid_manually(&draft, &settings, "cash")
+                .await?;
+            return Ok(Sale {
+                order,
+                charge: None,
+                payment: Some(payment),
+                qr_payload: None,
+                waiting: false,
+            });
+        }
         // Ready to charge before any order exists: a provider that is not set up makes none.
         if let Some(kind) = request.method.provider() {
             self.provider_for_sale(kind).await?;
@@ -194,10 +209,12 @@ impl Shop {
 
     async fn sale_draft(&self, request: &SaleRequest) -> Result<OrderDraft> {
         let mut lines = Vec::with_capacity(request.items.len());
+        let skus: Vec<&str> = request.items.iter().map(|i| i.sku.trim()).collect();
+        let ids = crate::catalog::store::ids_by_skus(&self.pool, &skus).await?;
         for item in &request.items {
             let sku = item.sku.trim();
-            let product_id = crate::catalog::store::id_by_sku(&self.pool, sku, false)
-                .await?
+            let product_id = *ids
+                .get(sku)
                 .ok_or_else(|| CoreError::not_found(format!("A product with SKU {sku}")))?;
             lines.push(OrderLineDraft {
                 product_id,
@@ -223,16 +240,10 @@ impl Shop {
         code: Option<&str>,
     ) -> Result<Sale> {
         match (method.provider(), code) {
-            (None, _) => {
-                let payment = self.mark_paid_manually(order.id, "cash").await?;
-                Ok(Sale {
-                    order: self.order(order.id).await?,
-                    charge: None,
-                    payment: Some(payment),
-                    qr_payload: None,
-                    waiting: false,
-                })
-            }
+            (None, _) => Err(CoreError::invalid(
+                "method",
+                "Choose how the customer pays.",
+            )),
             (Some(_), Some(code)) => {
                 let CodePayment {
                     charge,

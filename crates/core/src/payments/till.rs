@@ -10,10 +10,12 @@ use crate::money::{Money, parse_amount};
 use crate::settings::ShopSettings;
 use crate::till::tax::{Discount, LineToPrice, parse_discount, price_lines};
 
+use super::store::orders::{NewOrder, stored_order};
 pub use super::store::orders::{
     cancel_order, get_order, open_charge_of, open_charges, record_charge,
 };
-use crate::payments::ledger::SalesChannel;
+use crate::payments::ledger::{IngestReport, SalesChannel};
+use shopcast_payments::{ProviderEvent, ProviderKind};
 
 /// Most units of one product on one order line.
 pub const MAX_QUANTITY: u32 = 10_000;
@@ -214,38 +216,74 @@ pub async fn create_order(
     draft: &OrderDraft,
     settings: &ShopSettings,
 ) -> Result<Order> {
+    Ok(store_till_order(pool, draft, settings, None).await?.0)
+}
+
+/// A till order paid on the spot (cash, a card terminal): the order, its payment (the
+/// event `payment` makes of it, ingested like any provider's) and the stock it takes, in one
+/// transaction: a sale is either wholly recorded or not at all.
+pub(crate) async fn create_paid_order(
+    pool: &AnyPool,
+    draft: &OrderDraft,
+    settings: &ShopSettings,
+    payment: &(dyn Fn(&Order) -> ProviderEvent + Sync),
+) -> Result<(Order, IngestReport)> {
+    let (order, report) = store_till_order(pool, draft, settings, Some(payment)).await?;
+    Ok((order, report.unwrap_or_default()))
+}
+
+async fn store_till_order(
+    pool: &AnyPool,
+    draft: &OrderDraft,
+    settings: &ShopSettings,
+    payment: Option<&(dyn Fn(&Order) -> ProviderEvent + Sync)>,
+) -> Result<(Order, Option<IngestReport>)> {
     let till = till_name(draft.till.as_deref())?;
     let sale = priced_sale(pool, draft, settings).await?;
-    let channel = draft.channel.unwrap_or(SalesChannel::Till);
+    let order_ref = new_order_ref();
+    let new = NewOrder {
+        order_ref: &order_ref,
+        sale: &sale,
+        channel: draft.channel.unwrap_or(SalesChannel::Till),
+        source_ref: draft.source_ref.as_deref(),
+        receipt_hash: None,
+        till: till.as_deref(),
+    };
     // Counted stock is checked against what is left, other tills' open sales included, in
     // the same transaction as the insert: two tills cannot both sell the last one.
-    let inserted = super::store::orders::insert_held_order(
-        pool,
-        &new_order_ref(),
-        &sale,
-        channel,
-        draft.source_ref.as_deref(),
-        None,
-        till.as_deref(),
-    )
-    .await?;
-    match inserted {
-        Ok(id) => get_order(pool, id).await,
+    let mut tx = crate::infra::store::begin_write(pool).await?;
+    let (id, created_at) = match super::store::orders::insert_held_order_in(&mut tx, &new).await? {
+        Ok(stored) => stored,
         Err((product_id, left)) => {
             let name = sale
                 .lines
                 .iter()
                 .find(|l| l.product_id == Some(product_id))
                 .map_or_else(|| format!("Product {product_id}"), |l| l.name.clone());
-            Err(CoreError::SoldOut {
+            return Err(CoreError::SoldOut {
                 message: crate::payments::web::sold_out_sentence(
                     &name,
                     left,
                     settings.locale.starts_with("zh"),
                 ),
-            })
+            });
         }
-    }
+    };
+    let mut order = stored_order(&new, id, created_at, OrderStatus::Open);
+    let report = match payment {
+        Some(payment) => {
+            let event = payment(&order);
+            let report =
+                super::store::ledger::ingest_in(&mut tx, ProviderKind::Manual, &[event]).await?;
+            if let Some((_, status)) = report.orders.iter().find(|(o, _)| *o == id) {
+                order.status = OrderStatus::parse(status).unwrap_or(order.status);
+            }
+            Some(report)
+        }
+        None => None,
+    };
+    tx.commit().await?;
+    Ok((order, report))
 }
 
 /// The order `draft` would make, priced exactly as [`create_order`] prices it (taxes,
@@ -286,18 +324,17 @@ pub async fn create_held_order(
 ) -> Result<std::result::Result<Order, (i64, i64)>> {
     let sale = priced_sale(pool, draft, settings).await?;
     let channel = draft.channel.unwrap_or(SalesChannel::Link);
-    match super::store::orders::insert_held_order(
-        pool,
-        &new_order_ref(),
-        &sale,
+    let order_ref = new_order_ref();
+    let new = NewOrder {
+        order_ref: &order_ref,
+        sale: &sale,
         channel,
-        draft.source_ref.as_deref(),
-        Some(receipt_hash),
-        None,
-    )
-    .await?
-    {
-        Ok(id) => Ok(Ok(get_order(pool, id).await?)),
+        source_ref: draft.source_ref.as_deref(),
+        receipt_hash: Some(receipt_hash),
+        till: None,
+    };
+    match super::store::orders::insert_held_order(pool, &new).await? {
+        Ok((id, created_at)) => Ok(Ok(stored_order(&new, id, created_at, OrderStatus::Open))),
         Err(short) => Ok(Err(short)),
     }
 }
@@ -344,17 +381,29 @@ async fn priced_sale(
     let inclusive = settings.prices_include_tax;
     let mut lines = Vec::new();
     let mut to_price = Vec::new();
+    if draft
+        .lines
+        .iter()
+        .any(|l| l.quantity == 0 || l.quantity > MAX_QUANTITY)
+    {
+        return Err(CoreError::invalid(
+            "quantity",
+            format!("A quantity must be between 1 and {MAX_QUANTITY}."),
+        ));
+    }
+    // One query whatever the number of lines: each is a round trip to a server.
+    let ids: Vec<i64> = draft.lines.iter().map(|l| l.product_id).collect();
+    let facts = crate::catalog::store::sale_facts_of(pool, &ids).await?;
     for line in &draft.lines {
-        if line.quantity == 0 || line.quantity > MAX_QUANTITY {
-            return Err(CoreError::invalid(
-                "quantity",
-                format!("A quantity must be between 1 and {MAX_QUANTITY}."),
-            ));
-        }
-        let (name, sku, unit_price) = crate::catalog::store::sale_facts(pool, line.product_id)
-            .await?
+        let product = facts
+            .get(&line.product_id)
             .ok_or_else(|| CoreError::not_found(format!("Product {}", line.product_id)))?;
-        let rate = crate::till::taxes::rate_for_product(pool, line.product_id).await?;
+        let (name, sku, unit_price) = (
+            product.name.clone(),
+            product.sku.clone(),
+            product.price.clone(),
+        );
+        let rate = product.rate.clone();
         let discount = typed_discount(line.discount.as_deref(), &unit_price.currency)?;
         let discount_reason = reason(line.discount_reason.as_deref())?;
         to_price.push(LineToPrice {

@@ -463,6 +463,12 @@ impl Payments {
         cursor: Option<&str>,
     ) -> Result<IngestReport> {
         let report = ledger::ingest(&self.inner.pool, kind, events, cursor).await?;
+        self.ingested(&report).await?;
+        Ok(report)
+    }
+
+    /// Tells the other tills (NOTIFY) and this process's subscribers what an ingest changed.
+    pub(super) async fn ingested(&self, report: &IngestReport) -> Result<()> {
         crate::infra::live::announce(
             &self.inner.pool,
             crate::infra::live::Changes {
@@ -483,7 +489,7 @@ impl Payments {
                 }
             }
         }
-        Ok(report)
+        Ok(())
     }
 
     pub(super) fn publish_order(&self, order: &Order) {

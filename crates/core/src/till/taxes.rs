@@ -80,22 +80,6 @@ impl RateNames {
     }
 }
 
-/// The rate a product is sold at: its own, else the shop's default, else none (0 %).
-pub(crate) async fn rate_for_product(
-    pool: &AnyPool,
-    product_id: i64,
-) -> Result<Option<(String, i64)>> {
-    Ok(sqlx::query_as(
-        "SELECT t.name, t.rate_ppm FROM tax_rates t
-         WHERE t.id = (SELECT tax_rate_id FROM products WHERE id = $1)
-            OR (t.is_default = 1 AND (SELECT tax_rate_id FROM products WHERE id = $2) IS NULL)",
-    )
-    .bind(product_id)
-    .bind(product_id)
-    .fetch_optional(pool)
-    .await?)
-}
-
 fn checked_name(typed: &str) -> Result<String> {
     let name = typed.trim();
     if name.is_empty() {

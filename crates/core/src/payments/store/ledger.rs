@@ -44,6 +44,20 @@ pub async fn ingest(
     Ok(report)
 }
 
+/// Stores `events` from `provider` inside the caller's transaction (a till sale paid on the
+/// spot stores its order and its payment together).
+pub(crate) async fn ingest_in(
+    tx: &mut Transaction<'_, Any>,
+    provider: ProviderKind,
+    events: &[ProviderEvent],
+) -> Result<IngestReport> {
+    let mut report = IngestReport::default();
+    for chunk in events.chunks(CHUNK) {
+        ingest_chunk(tx, provider, chunk, &mut report).await?;
+    }
+    Ok(report)
+}
+
 /// The cursor stored with the last ingest for `provider`.
 pub async fn cursor(pool: &AnyPool, provider: ProviderKind) -> Result<Option<String>> {
     Ok(
@@ -107,16 +121,6 @@ async fn ingest_chunk(
     let mut orders = load_orders_by_ref(tx, &order_refs).await?;
     let charge_order_ids: Vec<i64> = charges.values().map(|(_, order)| *order).collect();
     let mut orders_by_id = load_orders_by_id(tx, &charge_order_ids).await?;
-    // Which of these orders a matching payment has already paid (a second one is for review).
-    let order_ids: Vec<i64> = orders
-        .values()
-        .map(|o| o.id)
-        .chain(orders_by_id.keys().copied())
-        .collect();
-    let paid_by = load_paid_by(tx, &order_ids).await?;
-    for order in orders.values_mut().chain(orders_by_id.values_mut()) {
-        order.paid_by = paid_by.get(&order.id).cloned();
-    }
 
     // 3. Fold the events into each payment's state.
     let mut touched: Vec<&str> = Vec::new();
@@ -265,7 +269,7 @@ async fn ingest_chunk(
             if first_time {
                 let sold: Vec<(i64, i64)> = sqlx::query_as(
                     "SELECT product_id, CAST(sum(quantity) AS BIGINT) FROM order_lines
-                     WHERE order_id = $1 AND product_id IS NOT NULL GROUP BY product_id",
+                     WHERE order_id = $1 AND product_id IS NOT NULL GROUP BY product_id ORDER BY product_id",
                 )
                 .bind(order_id)
                 .fetch_all(&mut **tx)
@@ -344,6 +348,13 @@ async fn load_charges(
         .collect())
 }
 
+/// "provider:ref" of a matching payment that already paid the order `o` (a second one is
+/// for review), read with the order itself.
+/// (An aggregate, not ORDER BY id LIMIT 1, which a planner may answer by walking every
+/// payment in id order.)
+const PAID_BY: &str = "(SELECT min(provider || ':' || provider_ref) FROM payments \
+    WHERE order_id = o.id AND status IN ('paid', 'refunded') AND mismatch IS NULL) AS paid_by";
+
 fn order_info(row: &sqlx::any::AnyRow) -> OrderInfo {
     OrderInfo {
         id: row.get("id"),
@@ -352,32 +363,8 @@ fn order_info(row: &sqlx::any::AnyRow) -> OrderInfo {
         channel: SalesChannel::parse(row.get::<&str, _>("channel")).unwrap_or(SalesChannel::Till),
         source_ref: row.get("source_ref"),
         status: row.get("status"),
-        paid_by: None,
+        paid_by: row.get("paid_by"),
     }
-}
-
-/// order id → "provider:ref" of a matching payment that paid it.
-async fn load_paid_by(
-    tx: &mut Transaction<'_, Any>,
-    order_ids: &[i64],
-) -> Result<HashMap<i64, String>> {
-    if order_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let mut query = Sql::new(
-        "SELECT order_id, provider || ':' || provider_ref FROM payments \
-         WHERE status IN ('paid', 'refunded') AND mismatch IS NULL AND order_id IN (",
-    );
-    let mut separated = query.separated(", ");
-    for id in order_ids {
-        separated.push_bind(*id);
-    }
-    separated.push_unseparated(")");
-    let rows = query.build().fetch_all(&mut **tx).await?;
-    Ok(rows
-        .iter()
-        .map(|row| (row.get::<i64, _>(0), row.get::<String, _>(1)))
-        .collect())
 }
 
 async fn load_orders_by_ref(
@@ -387,9 +374,9 @@ async fn load_orders_by_ref(
     if refs.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut query = Sql::new(
-        "SELECT id, ref, total_minor, currency, channel, source_ref, status FROM orders WHERE ref IN (",
-    );
+    let mut query = Sql::new(format!(
+        "SELECT id, ref, total_minor, currency, channel, source_ref, status, {PAID_BY} FROM orders o WHERE ref IN ("
+    ));
     in_list(&mut query, refs);
     let rows = query.build().fetch_all(&mut **tx).await?;
     Ok(rows
@@ -405,9 +392,9 @@ async fn load_orders_by_id(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut query = Sql::new(
-        "SELECT id, ref, total_minor, currency, channel, source_ref, status FROM orders WHERE id IN (",
-    );
+    let mut query = Sql::new(format!(
+        "SELECT id, ref, total_minor, currency, channel, source_ref, status, {PAID_BY} FROM orders o WHERE id IN ("
+    ));
     let mut separated = query.separated(", ");
     for id in ids {
         separated.push_bind(*id);

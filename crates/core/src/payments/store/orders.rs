@@ -6,6 +6,7 @@ use sqlx::{AnyPool, Row};
 
 use crate::error::{CoreError, Result};
 use crate::infra::now_ms;
+use crate::infra::sql::Sql;
 use crate::money::Money;
 use crate::payments::ledger::SalesChannel;
 use crate::payments::till::{Order, OrderLine, OrderStatus, PricedSale, tax_lines};
@@ -15,6 +16,16 @@ use crate::payments::till::{Order, OrderLine, OrderStatus, PricedSale, tax_lines
 /// provider to answer (its HTTP timeout), short enough that a lost one frees them.
 const SETUP_HOLD_MS: i64 = 5 * 60 * 1000;
 
+/// What an order is stored with besides its priced lines.
+pub(crate) struct NewOrder<'a> {
+    pub order_ref: &'a str,
+    pub sale: &'a PricedSale,
+    pub channel: SalesChannel,
+    pub source_ref: Option<&'a str>,
+    pub receipt_hash: Option<&'a str>,
+    pub till: Option<&'a str>,
+}
+
 /// Stores an order (a shop-page one with its receipt hash, a till's with its till), unless
 /// its lines want more of a counted product than is left; `Err((product_id, left))` then, and
 /// nothing is stored. Checked and written in one transaction that holds the products' rows
@@ -23,25 +34,29 @@ const SETUP_HOLD_MS: i64 = 5 * 60 * 1000;
 /// expired, or an order still getting its charge.
 pub(crate) async fn insert_held_order(
     pool: &AnyPool,
-    order_ref: &str,
-    sale: &PricedSale,
-    channel: SalesChannel,
-    source_ref: Option<&str>,
-    receipt_hash: Option<&str>,
-    till: Option<&str>,
-) -> Result<std::result::Result<i64, (i64, i64)>> {
-    let now = now_ms();
+    order: &NewOrder<'_>,
+) -> Result<std::result::Result<(i64, i64), (i64, i64)>> {
     let mut tx = crate::infra::store::begin_write(pool).await?;
-    // Products are locked in id order, so two tills selling the same two never deadlock.
-    let mut counted: Vec<i64> = sale.lines.iter().filter_map(|l| l.product_id).collect();
-    counted.sort_unstable();
-    counted.dedup();
-    for product_id in counted {
-        crate::catalog::store::stock_in(&mut tx, product_id).await?;
+    let inserted = insert_held_order_in(&mut tx, order).await?;
+    if inserted.is_ok() {
+        tx.commit().await?;
     }
-    // A product on two lines counts once, with both quantities.
+    Ok(inserted)
+}
+
+/// [`insert_held_order`] inside the caller's write transaction (begun with
+/// [`crate::infra::store::begin_write`]), which may go on to record its payment:
+/// `Ok((id, created_at))`. A few statements whatever the number of lines: on a server each
+/// is a round trip while the products stay locked.
+pub(crate) async fn insert_held_order_in(
+    tx: &mut sqlx::AnyConnection,
+    order: &NewOrder<'_>,
+) -> Result<std::result::Result<(i64, i64), (i64, i64)>> {
+    let now = now_ms();
+    // A product on two lines counts once, with both quantities; ids in order, so two tills
+    // locking the same products never deadlock.
     let mut wanted: Vec<(i64, i64)> = Vec::new();
-    for line in &sale.lines {
+    for line in &order.sale.lines {
         let Some(product_id) = line.product_id else {
             continue;
         };
@@ -50,52 +65,64 @@ pub(crate) async fn insert_held_order(
             None => wanted.push((product_id, line.quantity)),
         }
     }
-    for (product_id, quantity) in wanted {
-        let Some(stock) = crate::catalog::store::stock_in(&mut tx, product_id).await? else {
-            continue;
-        };
-        let held: i64 = sqlx::query_scalar(
-            "SELECT CAST(coalesce(sum(l.quantity), 0) AS BIGINT) FROM order_lines l JOIN orders o ON o.id = l.order_id
-             WHERE l.product_id = $1 AND o.stock_taken = 0 AND o.status IN ('open', 'awaiting_payment')
-               AND (EXISTS (SELECT 1 FROM charges c WHERE c.order_id = o.id
-                            AND c.status = 'open' AND c.expires_at > $2)
-                    OR (NOT EXISTS (SELECT 1 FROM charges c WHERE c.order_id = o.id)
-                        AND o.created_at > $3))",
-        )
-        .bind(product_id)
-        .bind(now)
-        .bind(now - SETUP_HOLD_MS)
-        .fetch_one(&mut *tx)
-        .await?;
-        let left = (stock - held).max(0);
-        if quantity > left {
-            return Ok(Err((product_id, left)));
+    wanted.sort_unstable();
+    let ids: Vec<i64> = wanted.iter().map(|(id, _)| *id).collect();
+    let stock = crate::catalog::store::lock_stock(&mut *tx, &ids).await?;
+    let counted: Vec<i64> = stock.keys().copied().collect();
+    if !counted.is_empty() {
+        let held = held_by_unpaid(&mut *tx, &counted, now).await?;
+        for (product_id, quantity) in &wanted {
+            let Some(stock) = stock.get(product_id) else {
+                continue;
+            };
+            let left = (stock - held.get(product_id).copied().unwrap_or(0)).max(0);
+            if *quantity > left {
+                return Ok(Err((*product_id, left)));
+            }
         }
     }
-    let id = insert_order_in(
-        &mut tx,
-        order_ref,
-        sale,
-        channel,
-        source_ref,
-        receipt_hash,
-        till,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Ok(id))
+    let id = insert_order_in(tx, order, now).await?;
+    Ok(Ok((id, now)))
+}
+
+/// How many of each counted product the orders not yet paid hold (product id → quantity).
+async fn held_by_unpaid(
+    conn: &mut sqlx::AnyConnection,
+    products: &[i64],
+    now: i64,
+) -> Result<std::collections::HashMap<i64, i64>> {
+    // Driven by the few orders still holding goods (a partial index), not by every line
+    // ever sold of these products.
+    let mut query = Sql::new(
+        "SELECT l.product_id, CAST(coalesce(sum(l.quantity), 0) AS BIGINT)
+         FROM orders o JOIN order_lines l ON l.order_id = o.id
+         WHERE o.stock_taken = 0 AND o.status IN ('open', 'awaiting_payment')
+           AND (EXISTS (SELECT 1 FROM charges c WHERE c.order_id = o.id
+                        AND c.status = 'open' AND c.expires_at > ",
+    );
+    query.push_bind(now).push(
+        ")
+                OR (NOT EXISTS (SELECT 1 FROM charges c WHERE c.order_id = o.id)
+                    AND o.created_at > ",
+    );
+    query
+        .push_bind(now - SETUP_HOLD_MS)
+        .push(")) AND l.product_id IN (");
+    let mut list = query.separated(", ");
+    for id in products {
+        list.push_bind(*id);
+    }
+    list.push_unseparated(") GROUP BY l.product_id");
+    let rows: Vec<(i64, i64)> = query.build_query_as().fetch_all(&mut *conn).await?;
+    Ok(rows.into_iter().collect())
 }
 
 async fn insert_order_in(
     conn: &mut sqlx::AnyConnection,
-    order_ref: &str,
-    sale: &PricedSale,
-    channel: SalesChannel,
-    source_ref: Option<&str>,
-    receipt_hash: Option<&str>,
-    till: Option<&str>,
+    order: &NewOrder<'_>,
+    now: i64,
 ) -> Result<i64> {
-    let now = now_ms();
+    let sale = order.sale;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO orders (created_at, updated_at, ref, status, total_minor, currency, channel, source_ref,
                              receipt_hash, till, discount_minor, discount_reason, prices_include_tax)
@@ -103,43 +130,69 @@ async fn insert_order_in(
     )
     .bind(now)
     .bind(now)
-    .bind(order_ref)
+    .bind(order.order_ref)
     .bind(sale.total.amount_minor)
     .bind(&sale.total.currency)
-    .bind(channel.as_str())
-    .bind(source_ref)
-    .bind(receipt_hash)
-    .bind(till)
+    .bind(order.channel.as_str())
+    .bind(order.source_ref)
+    .bind(order.receipt_hash)
+    .bind(order.till)
     .bind(sale.discount_minor)
     .bind(&sale.discount_reason)
     .bind(i64::from(sale.prices_include_tax))
     .fetch_one(&mut *conn)
     .await?;
-    for line in &sale.lines {
-        sqlx::query(
-            "INSERT INTO order_lines (order_id, product_id, quantity, unit_price_minor, currency, name, sku,
-                                      gross_minor, net_minor, tax_minor, discount_minor, discount_reason,
-                                      tax_rate_name, tax_rate_ppm)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(id)
-        .bind(line.product_id)
-        .bind(line.quantity)
-        .bind(line.unit_price.amount_minor)
-        .bind(&line.unit_price.currency)
-        .bind(&line.name)
-        .bind(&line.sku)
-        .bind(line.gross_minor)
-        .bind(line.net_minor)
-        .bind(line.tax_minor)
-        .bind(line.discount_minor)
-        .bind(&line.discount_reason)
-        .bind(&line.tax_rate_name)
-        .bind(line.tax_rate_ppm)
-        .execute(&mut *conn)
-        .await?;
+    // 14 values a line: a sale's lines (at most a few hundred) stay far under SQLite's
+    // 32,766 bound values in one statement.
+    for lines in sale.lines.chunks(1_000) {
+        let mut insert = Sql::new(
+            "INSERT INTO order_lines (order_id, product_id, quantity, unit_price_minor, currency, name, sku, \
+             gross_minor, net_minor, tax_minor, discount_minor, discount_reason, tax_rate_name, tax_rate_ppm) ",
+        );
+        insert.push_values(lines, |mut row, line| {
+            row.push_bind(id)
+                .push_bind(line.product_id)
+                .push_bind(line.quantity)
+                .push_bind(line.unit_price.amount_minor)
+                .push_bind(&line.unit_price.currency)
+                .push_bind(&line.name)
+                .push_bind(&line.sku)
+                .push_bind(line.gross_minor)
+                .push_bind(line.net_minor)
+                .push_bind(line.tax_minor)
+                .push_bind(line.discount_minor)
+                .push_bind(&line.discount_reason)
+                .push_bind(&line.tax_rate_name)
+                .push_bind(line.tax_rate_ppm);
+        });
+        insert.build().execute(&mut *conn).await?;
     }
     Ok(id)
+}
+
+/// The order as [`insert_held_order`] stored it, without reading it back.
+pub(crate) fn stored_order(
+    order: &NewOrder<'_>,
+    id: i64,
+    created_at: i64,
+    status: OrderStatus,
+) -> Order {
+    let sale = order.sale;
+    Order {
+        id,
+        order_ref: order.order_ref.to_string(),
+        status,
+        total: sale.total.clone(),
+        channel: order.channel,
+        source_ref: order.source_ref.map(str::to_string),
+        taxes: tax_lines(&sale.lines),
+        lines: sale.lines.clone(),
+        created_at,
+        till: order.till.map(str::to_string),
+        discount_minor: sale.discount_minor,
+        discount_reason: sale.discount_reason.clone(),
+        prices_include_tax: sale.prices_include_tax,
+    }
 }
 
 /// Gives a till order its receipt page (the hash of its token), once: a shop-page order
