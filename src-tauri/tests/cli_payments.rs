@@ -11,7 +11,7 @@ mod form;
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -19,17 +19,10 @@ mod support;
 
 use localstripe::{LocalStripe, SECRET_KEY};
 use serde_json::Value;
-use support::qr_codes_on_first_page;
+use support::{Watch, qr_codes_on_first_page};
 
 fn shopcast(data_dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_shopcast"));
-    command
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env_remove("SHOPCAST_DATA_DIR")
-        // Never touch the keychain of whoever runs the tests.
-        .env("SHOPCAST_SECRETS", "file");
-    command
+    support::shopcast_command(data_dir)
 }
 
 fn run(data_dir: &Path, args: &[&str]) -> Output {
@@ -61,48 +54,6 @@ fn connect(data_dir: &Path, stripe: &LocalStripe) {
         .output()
         .unwrap();
     assert_eq!(ok(out).trim(), "stripe connected");
-}
-
-/// `payments watch` in the background; its JSON lines arrive on a channel.
-struct Watch {
-    child: Child,
-    lines: mpsc::Receiver<Value>,
-}
-
-impl Watch {
-    fn start(data_dir: &Path, poll_ms: u64) -> Watch {
-        let mut child = shopcast(data_dir)
-            .args(["payments", "watch", "--poll-ms", &poll_ms.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if send
-                    .send(serde_json::from_str(&line).expect("a JSON line"))
-                    .is_err()
-                {
-                    break;
-                }
-            }
-        });
-        Watch { child, lines }
-    }
-
-    fn next(&self, within: Duration) -> Value {
-        self.lines
-            .recv_timeout(within)
-            .expect("a payment line in time")
-    }
-
-    fn kill(mut self) {
-        let _ = self.child.kill(); // SIGKILL: no chance to clean up
-        let _ = self.child.wait();
-    }
 }
 
 fn listed(data_dir: &Path) -> Vec<Value> {

@@ -7,12 +7,13 @@
 #[allow(dead_code)]
 mod localstripe;
 mod support;
+use support::Watch;
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Output};
+
 use std::time::{Duration, Instant};
 
 use localstripe::{LocalStripe, SECRET_KEY};
@@ -58,41 +59,11 @@ impl Till {
     }
 }
 
-/// `payments watch` in the background; its JSON lines arrive on a channel.
-struct Watch {
-    child: Child,
-    lines: mpsc::Receiver<Value>,
-}
-
-impl Watch {
-    fn start(till: &Till) -> Watch {
-        let mut child = till
-            .command()
-            .args(["payments", "watch", "--poll-ms", "250"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if send
-                    .send(serde_json::from_str(&line).expect("a JSON line"))
-                    .is_err()
-                {
-                    break;
-                }
-            }
-        });
-        Watch { child, lines }
-    }
-
-    fn kill(mut self) {
-        let _ = self.child.kill(); // SIGKILL: no chance to hand the lease over
-        let _ = self.child.wait();
-    }
+/// `payments watch` of `till`, polling every 250 ms.
+fn watch(till: &Till) -> Watch {
+    let mut command = till.command();
+    command.args(["payments", "watch", "--poll-ms", "250"]);
+    Watch::spawn(command)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -128,7 +99,7 @@ async fn two_watchers_record_each_payment_once_and_the_standby_takes_over_after_
         );
     }
 
-    let mut watches: Vec<Option<Watch>> = tills.iter().map(|t| Some(Watch::start(t))).collect();
+    let mut watches: Vec<Option<Watch>> = tills.iter().map(|t| Some(watch(t))).collect();
     let mut expected = HashSet::new();
     for i in 0..150 {
         let intent = stripe
@@ -141,7 +112,7 @@ async fn two_watchers_record_each_payment_once_and_the_standby_takes_over_after_
     let active = loop {
         let found = watches.iter().position(|w| {
             w.as_ref()
-                .is_some_and(|w| w.lines.recv_timeout(Duration::from_millis(50)).is_ok())
+                .is_some_and(|w| w.try_next(Duration::from_millis(50)).is_some())
         });
         if let Some(active) = found {
             break active;
@@ -160,8 +131,7 @@ async fn two_watchers_record_each_payment_once_and_the_standby_takes_over_after_
     expected.insert(after_id.clone());
     let other = watches[standby].take().unwrap();
     let first = other
-        .lines
-        .recv_timeout(Duration::from_secs(8))
+        .try_next(Duration::from_secs(8))
         .expect("the standing-by till takes over");
     let took_over = killed_at.elapsed();
     assert!(
@@ -171,8 +141,7 @@ async fn two_watchers_record_each_payment_once_and_the_standby_takes_over_after_
     let mut seen = first["providerRef"].as_str().unwrap().to_string();
     while seen != after_id {
         let line = other
-            .lines
-            .recv_timeout(Duration::from_secs(10))
+            .try_next(Duration::from_secs(10))
             .expect("the payment made after the kill is recorded");
         seen = line["providerRef"].as_str().unwrap().to_string();
     }
@@ -287,7 +256,7 @@ async fn the_database_server_gone_for_10_s_mid_burst_loses_and_doubles_nothing()
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let watch = Watch::start(&till);
+    let watch = watch(&till);
     let mut expected = HashSet::new();
     for i in 0..30 {
         let intent = stripe
@@ -297,8 +266,7 @@ async fn the_database_server_gone_for_10_s_mid_burst_loses_and_doubles_nothing()
     }
     let mut recorded = HashSet::new();
     let first = watch
-        .lines
-        .recv_timeout(Duration::from_secs(15))
+        .try_next(Duration::from_secs(15))
         .expect("the watcher records");
     recorded.insert(first["providerRef"].as_str().unwrap().to_string());
 
@@ -321,7 +289,7 @@ async fn the_database_server_gone_for_10_s_mid_burst_loses_and_doubles_nothing()
     let deadline = Instant::now() + Duration::from_secs(60);
     // The cash sale was recorded by `sell` itself; the watcher prints the card payments.
     while !expected.is_subset(&recorded) && Instant::now() < deadline {
-        if let Ok(line) = watch.lines.recv_timeout(Duration::from_millis(500)) {
+        if let Some(line) = watch.try_next(Duration::from_millis(500)) {
             recorded.insert(line["providerRef"].as_str().unwrap().to_string());
         }
     }

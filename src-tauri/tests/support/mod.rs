@@ -160,3 +160,60 @@ pub fn print_signs(data_dir: &Path, selection: &[&str]) -> (String, Vec<String>)
         .to_string();
     (batch, qr_codes_on_first_page(&pdf, data_dir))
 }
+
+/// `payments watch` (or any command printing JSON lines) in the background; its lines arrive
+/// on a channel.
+pub struct Watch {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<serde_json::Value>,
+}
+
+impl Watch {
+    /// Starts `command`, reading its stdout line by line (stderr dropped).
+    pub fn spawn(mut command: Command) -> Watch {
+        use std::io::BufRead;
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if send
+                    .send(serde_json::from_str(&line).expect("a JSON line"))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        Watch { child, lines }
+    }
+
+    /// `payments watch --poll-ms POLL_MS` on the shop of `data_dir`.
+    pub fn start(data_dir: &Path, poll_ms: u64) -> Watch {
+        let mut command = shopcast_command(data_dir);
+        command.args(["payments", "watch", "--poll-ms", &poll_ms.to_string()]);
+        Watch::spawn(command)
+    }
+
+    pub fn next(&self, within: std::time::Duration) -> serde_json::Value {
+        self.lines
+            .recv_timeout(within)
+            .expect("a payment line in time")
+    }
+
+    /// The next line if one comes within `within`.
+    pub fn try_next(&self, within: std::time::Duration) -> Option<serde_json::Value> {
+        self.lines.recv_timeout(within).ok()
+    }
+
+    /// SIGKILL: no chance to clean up or hand a lease over.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
