@@ -664,24 +664,6 @@ pub(crate) async fn id_by_sku(
         .await?)
 }
 
-/// The ids of the products on sale with these SKUs, in one query (SKU → id).
-pub(crate) async fn ids_by_skus(
-    pool: &AnyPool,
-    skus: &[&str],
-) -> Result<std::collections::HashMap<String, i64>> {
-    if skus.is_empty() {
-        return Ok(Default::default());
-    }
-    let mut query = Sql::new("SELECT sku, id FROM products WHERE archived = 0 AND sku IN (");
-    let mut list = query.separated(", ");
-    for sku in skus {
-        list.push_bind(sku.to_string());
-    }
-    list.push_unseparated(")");
-    let rows: Vec<(String, i64)> = query.build_query_as().fetch_all(pool).await?;
-    Ok(rows.into_iter().collect())
-}
-
 /// Products on sale at or below their low-stock level, lowest stock first (at most `limit`).
 pub(crate) async fn running_low(pool: &AnyPool, limit: i64) -> Result<Vec<ProductSummary>> {
     let rows: Vec<SummaryRow> = sqlx::query_as(
@@ -714,22 +696,33 @@ pub(crate) async fn id_by_gtin(pool: &AnyPool, gtin: i64) -> Result<Option<i64>>
 /// too (an old till screen may still show one); products that no longer exist are missing.
 pub(crate) async fn sale_facts_of(
     pool: &AnyPool,
-    ids: &[i64],
+    products: SaleProducts<'_>,
 ) -> Result<std::collections::HashMap<i64, SaleFacts>> {
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
     let mut query = Sql::new(
         "SELECT p.id, p.name, p.sku, p.price_minor, p.currency, t.name, t.rate_ppm FROM products p
          LEFT JOIN tax_rates t ON t.id = coalesce(p.tax_rate_id,
              (SELECT d.id FROM tax_rates d WHERE d.is_default = 1))
-         WHERE p.id IN (",
+         WHERE ",
     );
-    let mut list = query.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
+    match products {
+        SaleProducts::Ids([]) | SaleProducts::Skus([]) => return Ok(Default::default()),
+        SaleProducts::Ids(ids) => {
+            query.push("p.id IN (");
+            let mut list = query.separated(", ");
+            for id in ids {
+                list.push_bind(*id);
+            }
+            list.push_unseparated(")");
+        }
+        SaleProducts::Skus(skus) => {
+            query.push("p.archived = 0 AND p.sku IN (");
+            let mut list = query.separated(", ");
+            for sku in skus {
+                list.push_bind(sku.to_string());
+            }
+            list.push_unseparated(")");
+        }
     }
-    list.push_unseparated(")");
     type FactsRow = (
         i64,
         String,
@@ -760,6 +753,14 @@ pub(crate) async fn sale_facts_of(
             },
         )
         .collect())
+}
+
+/// Which products a sale names: by id (the till screen), or by SKU (a script's `sell`: on
+/// sale only).
+#[derive(Clone, Copy)]
+pub(crate) enum SaleProducts<'a> {
+    Ids(&'a [i64]),
+    Skus(&'a [&'a str]),
 }
 
 /// A product as a sale line needs it.

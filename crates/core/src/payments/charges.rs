@@ -303,17 +303,19 @@ impl Payments {
     /// A till sale paid on the spot (`method` as [`Payments::mark_paid_manually`] takes it):
     /// the order, its payment and the stock it takes are one transaction, and no one else
     /// can have put a QR on an order that did not exist.
-    pub async fn sell_paid_manually(
+    pub(crate) async fn sell_paid_manually(
         &self,
         draft: &till::OrderDraft,
         settings: &crate::settings::ShopSettings,
+        known: Option<&till::ProductFacts>,
         method: &str,
     ) -> Result<(Order, Payment)> {
         let method = manual_method(method)?;
         let pool = &self.inner.pool;
-        let (order, report) =
-            till::create_paid_order(pool, draft, settings, &|order| manual_event(order, method))
-                .await?;
+        let (order, report) = till::create_paid_order(pool, draft, settings, known, &|order| {
+            manual_event(order, method)
+        })
+        .await?;
         self.ingested(&report).await?;
         let id = *report.changed.first().ok_or_else(|| CoreError::Conflict {
             field: "order",

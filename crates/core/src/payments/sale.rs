@@ -167,13 +167,13 @@ impl Shop {
             }
             (false, None) => None,
         };
-        let draft = self.sale_draft(request).await?;
+        let (draft, products) = self.sale_draft(request).await?;
         if request.method == SaleMethod::Cash {
             // Order, payment and stock in one transaction: nothing to cancel if it fails.
             let settings = self.settings().await?;
             let (order, payment) = self
                 .payments
-                .sell_paid_manually(&draft, &settings, "cash")
+                .sell_paid_manually(&draft, &settings, Some(&products), "cash")
                 .await?;
             return Ok(Sale {
                 order,
@@ -207,14 +207,17 @@ impl Shop {
         }
     }
 
-    async fn sale_draft(&self, request: &SaleRequest) -> Result<OrderDraft> {
+    /// The draft of `request`'s order, and the products it names as read for it.
+    async fn sale_draft(&self, request: &SaleRequest) -> Result<(OrderDraft, till::ProductFacts)> {
         let mut lines = Vec::with_capacity(request.items.len());
         let skus: Vec<&str> = request.items.iter().map(|i| i.sku.trim()).collect();
-        let ids = crate::catalog::store::ids_by_skus(&self.pool, &skus).await?;
+        let products = till::products_by_sku(&self.pool, &skus).await?;
         for item in &request.items {
             let sku = item.sku.trim();
-            let product_id = *ids
-                .get(sku)
+            let product_id = products
+                .iter()
+                .find(|(_, p)| p.sku.as_deref() == Some(sku))
+                .map(|(id, _)| *id)
                 .ok_or_else(|| CoreError::not_found(format!("A product with SKU {sku}")))?;
             lines.push(OrderLineDraft {
                 product_id,
@@ -222,7 +225,7 @@ impl Shop {
                 ..Default::default()
             });
         }
-        Ok(OrderDraft {
+        let draft = OrderDraft {
             lines,
             amount: request.amount.clone(),
             currency: request.currency.clone(),
@@ -230,7 +233,8 @@ impl Shop {
             discount: request.discount.clone(),
             discount_reason: request.discount_reason.clone(),
             ..Default::default()
-        })
+        };
+        Ok((draft, products))
     }
 
     async fn pay_sale(

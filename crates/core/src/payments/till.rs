@@ -14,6 +14,7 @@ use super::store::orders::{NewOrder, stored_order};
 pub use super::store::orders::{
     cancel_order, get_order, open_charge_of, open_charges, record_charge,
 };
+use crate::catalog::store::{SaleFacts, SaleProducts};
 use crate::payments::ledger::{IngestReport, SalesChannel};
 use shopcast_payments::{ProviderEvent, ProviderKind};
 
@@ -206,6 +207,14 @@ impl Order {
     }
 }
 
+/// What a sale copies from its products, by product id.
+pub(crate) type ProductFacts = std::collections::HashMap<i64, SaleFacts>;
+
+/// The products a script's sale names by SKU (on sale only), in one query.
+pub(crate) async fn products_by_sku(pool: &AnyPool, skus: &[&str]) -> Result<ProductFacts> {
+    crate::catalog::store::sale_facts_of(pool, SaleProducts::Skus(skus)).await
+}
+
 /// A random public order reference: "O-" and 8 Crockford base32 characters.
 pub fn new_order_ref() -> String {
     format!("O-{}", crate::infra::crockford_id(8))
@@ -216,7 +225,7 @@ pub async fn create_order(
     draft: &OrderDraft,
     settings: &ShopSettings,
 ) -> Result<Order> {
-    Ok(store_till_order(pool, draft, settings, None).await?.0)
+    Ok(store_till_order(pool, draft, settings, None, None).await?.0)
 }
 
 /// A till order paid on the spot (cash, a card terminal): the order, its payment (the
@@ -226,9 +235,10 @@ pub(crate) async fn create_paid_order(
     pool: &AnyPool,
     draft: &OrderDraft,
     settings: &ShopSettings,
+    known: Option<&ProductFacts>,
     payment: &(dyn Fn(&Order) -> ProviderEvent + Sync),
 ) -> Result<(Order, IngestReport)> {
-    let (order, report) = store_till_order(pool, draft, settings, Some(payment)).await?;
+    let (order, report) = store_till_order(pool, draft, settings, known, Some(payment)).await?;
     Ok((order, report.unwrap_or_default()))
 }
 
@@ -236,10 +246,11 @@ async fn store_till_order(
     pool: &AnyPool,
     draft: &OrderDraft,
     settings: &ShopSettings,
+    known: Option<&ProductFacts>,
     payment: Option<&(dyn Fn(&Order) -> ProviderEvent + Sync)>,
 ) -> Result<(Order, Option<IngestReport>)> {
     let till = till_name(draft.till.as_deref())?;
-    let sale = priced_sale(pool, draft, settings).await?;
+    let sale = priced_sale(pool, draft, settings, known).await?;
     let order_ref = new_order_ref();
     let new = NewOrder {
         order_ref: &order_ref,
@@ -294,7 +305,7 @@ pub async fn preview_order(
     settings: &ShopSettings,
 ) -> Result<Order> {
     let till = till_name(draft.till.as_deref())?;
-    let sale = priced_sale(pool, draft, settings).await?;
+    let sale = priced_sale(pool, draft, settings, None).await?;
     Ok(Order {
         id: 0,
         order_ref: String::new(),
@@ -322,7 +333,7 @@ pub async fn create_held_order(
     settings: &ShopSettings,
     receipt_hash: &str,
 ) -> Result<std::result::Result<Order, (i64, i64)>> {
-    let sale = priced_sale(pool, draft, settings).await?;
+    let sale = priced_sale(pool, draft, settings, None).await?;
     let channel = draft.channel.unwrap_or(SalesChannel::Link);
     let order_ref = new_order_ref();
     let new = NewOrder {
@@ -377,6 +388,7 @@ async fn priced_sale(
     pool: &AnyPool,
     draft: &OrderDraft,
     settings: &ShopSettings,
+    known: Option<&ProductFacts>,
 ) -> Result<PricedSale> {
     let inclusive = settings.prices_include_tax;
     let mut lines = Vec::new();
@@ -391,9 +403,17 @@ async fn priced_sale(
             format!("A quantity must be between 1 and {MAX_QUANTITY}."),
         ));
     }
-    // One query whatever the number of lines: each is a round trip to a server.
-    let ids: Vec<i64> = draft.lines.iter().map(|l| l.product_id).collect();
-    let facts = crate::catalog::store::sale_facts_of(pool, &ids).await?;
+    // One query whatever the number of lines (each is a round trip to a server), none when
+    // the caller read them already.
+    let read;
+    let facts = match known {
+        Some(known) => known,
+        None => {
+            let ids: Vec<i64> = draft.lines.iter().map(|l| l.product_id).collect();
+            read = crate::catalog::store::sale_facts_of(pool, SaleProducts::Ids(&ids)).await?;
+            &read
+        }
+    };
     for line in &draft.lines {
         let product = facts
             .get(&line.product_id)
