@@ -283,6 +283,17 @@ pub async fn open_database(
                 .max_connections(16)
                 // A till must say "the server is away" within seconds, not hang a sale.
                 .acquire_timeout(Duration::from_secs(5))
+                // A ping is a round trip: only for a connection idle long enough that the
+                // server may have gone away meanwhile, not before each statement of a sale.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for > PING_AFTER_IDLE {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect_with(options)
                 .await
                 .map_err(|e| unavailable(database, e))?;
@@ -293,6 +304,9 @@ pub async fn open_database(
         }
     }
 }
+
+/// How long a server connection may sit unused before it is pinged when taken again.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// `error` met while reaching `database`, said as the owner needs it.
 pub(crate) fn unavailable(database: &Database, error: sqlx::Error) -> CoreError {
