@@ -1,11 +1,12 @@
 //! Where a report reads its rows: the shop file through a read-only SQLite connection of its
-//! own, or the PostgreSQL server through the shop's pool; streamed row by row on both.
+//! own, or the PostgreSQL server through a native connection of its own; streamed on both.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 
 use futures_util::TryStreamExt;
-use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row as _};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
+use sqlx::{AnyPool, ConnectOptions as _, Row as _};
 
 use crate::error::{CoreError, Result};
 
@@ -30,8 +31,13 @@ pub(crate) enum Param {
 /// One row of a report query, from either backend.
 pub(crate) enum Row<'a> {
     File(&'a rusqlite::Row<'a>),
-    Server(&'a AnyRow),
+    Server(&'a PgRow),
 }
+
+/// Rows handed from the server's reader task to the report in one go: few wake-ups per
+/// million rows, and a bounded channel of them keeps memory flat.
+const SERVER_BATCH: usize = 1024;
+const SERVER_BATCHES_AHEAD: usize = 8;
 
 impl Row<'_> {
     pub(crate) fn int(&self, index: usize) -> Result<i64> {
@@ -63,12 +69,15 @@ impl Row<'_> {
 }
 
 /// An open [`ReportSource`]: the file's read-only connection, kept for every query of one
-/// report, or the server's pool.
+/// report, or a native PostgreSQL connection (opened at the first query, kept for the rest).
+/// The shop's Any pool converts every cell into an owned value; the native rows are decoded
+/// in place, which is most of a million-row export's time.
 pub(crate) enum Reader {
     File(rusqlite::Connection),
     Server {
-        pool: AnyPool,
+        options: PgConnectOptions,
         runtime: tokio::runtime::Handle,
+        connection: RefCell<Option<PgConnection>>,
     },
 }
 
@@ -84,8 +93,9 @@ impl ReportSource {
                 .map_err(report_db)?,
             ),
             ReportSource::Server { pool, runtime } => Reader::Server {
-                pool: pool.clone(),
+                options: server_options(pool)?,
                 runtime: runtime.clone(),
+                connection: RefCell::new(None),
             },
         })
     }
@@ -114,20 +124,94 @@ impl Reader {
                 }
                 Ok(())
             }
-            Reader::Server { pool, runtime } => runtime.block_on(async {
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for param in params {
-                    query = match param {
-                        Param::Int(n) => query.bind(*n),
-                        Param::Text(t) => query.bind(t.clone()),
-                    };
+            Reader::Server {
+                options,
+                runtime,
+                connection,
+            } => {
+                let taken = connection.borrow_mut().take();
+                let conn = match taken {
+                    Some(conn) => conn,
+                    None => runtime.block_on(options.connect()).map_err(server_db)?,
+                };
+                // The server's rows are read on the runtime while this thread formats them:
+                // the two overlap instead of taking turns.
+                let (sender, mut receiver) = tokio::sync::mpsc::channel::<
+                    std::result::Result<Vec<PgRow>, sqlx::Error>,
+                >(SERVER_BATCHES_AHEAD);
+                let sql = sql.to_string();
+                let params = params.to_vec();
+                let reading = runtime.spawn(async move {
+                    let mut conn = conn;
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for param in params {
+                        query = match param {
+                            Param::Int(n) => query.bind(n),
+                            Param::Text(t) => query.bind(t),
+                        };
+                    }
+                    let mut complete = true;
+                    {
+                        let mut rows = query.fetch(&mut conn);
+                        let mut batch = Vec::with_capacity(SERVER_BATCH);
+                        loop {
+                            match rows.try_next().await {
+                                Ok(Some(row)) => {
+                                    batch.push(row);
+                                    if batch.len() == SERVER_BATCH {
+                                        let full = std::mem::replace(
+                                            &mut batch,
+                                            Vec::with_capacity(SERVER_BATCH),
+                                        );
+                                        if sender.send(Ok(full)).await.is_err() {
+                                            // The report stopped (cancelled or failed).
+                                            complete = false;
+                                            break;
+                                        }
+                                    }
+                                }
+                                Ok(None) => {
+                                    if !batch.is_empty() {
+                                        complete = sender.send(Ok(batch)).await.is_ok();
+                                    }
+                                    break;
+                                }
+                                Err(error) => {
+                                    let _ = sender.send(Err(error)).await;
+                                    complete = false;
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    // A connection left mid-query is not reused.
+                    complete.then_some(conn)
+                });
+                let mut outcome = Ok(());
+                'batches: while let Some(batch) = receiver.blocking_recv() {
+                    match batch {
+                        Ok(rows) => {
+                            for row in &rows {
+                                if let Err(error) = visit(&Row::Server(row)) {
+                                    outcome = Err(error);
+                                    break 'batches;
+                                }
+                            }
+                        }
+                        Err(error) => {
+                            outcome = Err(server_db(error));
+                            break;
+                        }
+                    }
                 }
-                let mut rows = query.fetch(pool);
-                while let Some(row) = rows.try_next().await.map_err(server_db)? {
-                    visit(&Row::Server(&row))?;
+                drop(receiver);
+                if let Ok(Some(conn)) = runtime.block_on(reading)
+                    && outcome.is_ok()
+                {
+                    *connection.borrow_mut() = Some(conn);
                 }
-                Ok(())
-            }),
+                outcome
+            }
         }
     }
 
@@ -137,6 +221,14 @@ impl Reader {
             Reader::Server { .. } => crate::infra::store::Backend::Postgres,
         }
     }
+}
+
+/// The shop's server, as a native PostgreSQL address (the pool's own URL).
+fn server_options(pool: &AnyPool) -> Result<PgConnectOptions> {
+    let url = pool.connect_options().database_url.clone();
+    PgConnectOptions::from_url(&url)
+        .map(|options| options.disable_statement_logging())
+        .map_err(server_db)
 }
 
 fn report_db(error: rusqlite::Error) -> CoreError {
