@@ -75,7 +75,7 @@ impl Row<'_> {
 pub(crate) enum Reader {
     File(rusqlite::Connection),
     Server {
-        options: PgConnectOptions,
+        options: Box<PgConnectOptions>,
         runtime: tokio::runtime::Handle,
         connection: RefCell<Option<PgConnection>>,
     },
@@ -93,7 +93,7 @@ impl ReportSource {
                 .map_err(report_db)?,
             ),
             ReportSource::Server { pool, runtime } => Reader::Server {
-                options: server_options(pool)?,
+                options: Box::new(server_options(pool)?),
                 runtime: runtime.clone(),
                 connection: RefCell::new(None),
             },
