@@ -112,6 +112,7 @@ pub fn run(data_dir: PathBuf, database: Option<String>, started: Instant) -> Exi
             app.manage(window_lock);
             forward_payment_updates(app.handle().clone());
             forward_post_updates(app.handle().clone());
+            watch_database(app.handle().clone());
             if let Some(window) = app.get_webview_window("main") {
                 let _ = window.set_title("Shopcast");
             }
@@ -178,6 +179,36 @@ fn notify_paid(app: &tauri::AppHandle, order_ref: &str) {
         // No notification service (e.g. a bare X server): the window still shows it.
         tracing::debug!(%error, "notification not shown");
     }
+}
+
+/// Name of the window event that says whether the shop's database server answers.
+pub const DATABASE_STATUS_EVENT: &str = "database-status";
+
+/// What [`DATABASE_STATUS_EVENT`] carries.
+#[derive(Clone, serde::Serialize)]
+struct DatabaseStatus {
+    reachable: bool,
+}
+
+/// On a PostgreSQL shop, tells the window when the server stops answering and when it is back
+/// (checked every two seconds), so the window says so before the next sale fails.
+fn watch_database(app: tauri::AppHandle) {
+    let shop = app.state::<AppState>().shop.clone();
+    if shop.backend() != shopcast_core::Backend::Postgres {
+        return;
+    }
+    tauri::async_runtime::spawn(async move {
+        let mut reachable = true;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            let now = shop.database_answers().await;
+            if now != reachable {
+                reachable = now;
+                tracing::info!(reachable, "the shop's database server");
+                let _ = app.emit(DATABASE_STATUS_EVENT, DatabaseStatus { reachable });
+            }
+        }
+    });
 }
 
 /// Name of the window event that carries every changed [`shopcast_core::posting::outbox::Post`].

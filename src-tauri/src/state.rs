@@ -24,3 +24,14 @@ pub struct AppState {
     /// task that starts it once payments run.
     pub shop_page: std::sync::Arc<tokio::sync::Mutex<crate::shop_page::ShopPageHost>>,
 }
+
+impl AppState {
+    /// The till a window command acts for: the one it names, else this computer's
+    /// (Settings → This till), so every sale and till day the window makes carries it.
+    pub fn till_or_this(&self, named: Option<String>) -> shopcast_core::Result<Option<String>> {
+        match named {
+            Some(name) => Ok(Some(name)),
+            None => shopcast_core::infra::till_name::this_till(self.shop.data_dir()),
+        }
+    }
+}

@@ -21,6 +21,7 @@ const PRINTER_DIR = path.join(WORK, 'till-printer');
 const SHOP = { name: 'Till Corner Shop', currency: 'EUR', timezone: 'Europe/Berlin' };
 const TOTE = { name: 'Linen tote bag', price: '12.00', sku: 'TOTE-1', barcode: '4006381333931' };
 const lang = messages.en;
+const TILL = '收银台 2';
 const fill = (text, params) => text.replace(/\{(\w+)\}/g, (_, k) => String(params[k]));
 
 /** The ESC/POS reader's `serve`: a raw-TCP printer on a free port writing DIR/receipt-N.json. */
@@ -107,6 +108,20 @@ describe('till with a scanner and a receipt printer', () => {
     const got = spawnSync(env.binary, ['--data-dir', DATA_DIR, 'settings', 'get', 'receipt.printer'], { encoding: 'utf8' });
     assert.equal(got.stdout.trim(), `tcp://127.0.0.1:${printer.port}`, got.stderr);
     await screenshot(browser, 'till-receipt-settings.png');
+  });
+
+  step('Settings → This till: a name too long is refused, then this computer is till 收银台 2', async () => {
+    await $('till-settings').scrollIntoView();
+    await $('till-name').setValue('x'.repeat(65));
+    await $('till-settings-save').click();
+    await eventually(async () => assert.match(await textOf(browser, '#till-name-error'), /64/, 'the limit is said under the field'));
+    assert.equal((await browser.$$(tid('till-badge'))).length, 0, 'nothing saved: no till in the header');
+    await $('till-name').clearValue();
+    await $('till-name').setValue(` ${TILL} `);
+    await $('till-settings-save').click();
+    await eventually(async () => assert.equal(await text('till-badge'), fill(lang['app.tillBadge'], { till: TILL })));
+    // Kept on this computer beside the shop's other files, not in the shared database.
+    assert.deepEqual(JSON.parse(readFileSync(path.join(DATA_DIR, 'till.json'), 'utf8')), { name: TILL });
   });
 
   step('Settings → Taxes: a percentage out of range is refused, then VAT 19 % is the default', async () => {
@@ -212,9 +227,18 @@ describe('till with a scanner and a receipt printer', () => {
     assert.deepEqual(receipt.unknown, [], 'every command the printer got is a known one');
   });
 
-  step('Payments: the sale’s receipt reprints, and saves as a PDF', async () => {
+  step('Payments: the till filter finds the sale; its receipt reprints, and saves as a PDF', async () => {
     await $('nav-payments').click();
     await $('payment-row').waitForDisplayed({ timeoutMsg: 'no payment in the feed' });
+    // The sale carries this computer's till: the till filter finds it, another till's shows nothing.
+    await $('filter-till').setValue('Front');
+    await eventually(async () => assert.equal((await browser.$$(tid('payment-row'))).length, 0, 'no sale at till Front'));
+    await $('filter-till').clearValue();
+    await $('filter-till').setValue(TILL);
+    await eventually(async () => assert.equal((await browser.$$(tid('payment-row'))).length, 1, `the sale at ${TILL}`));
+    const listed = spawnSync(env.binary, ['--data-dir', DATA_DIR, 'payments', 'list', '--till', TILL, '--json'], { encoding: 'utf8' });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.equal(JSON.parse(listed.stdout).length, 1, `the headless list agrees: ${listed.stdout}`);
     await $('payment-row').click();
     await $('detail-reprint').waitForDisplayed({ timeoutMsg: 'no Reprint receipt in the payment detail' });
     await $('detail-reprint').click();

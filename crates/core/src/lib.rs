@@ -132,6 +132,20 @@ impl Shop {
         });
     }
 
+    /// Whether the shop's database answers within two seconds (a shop file always does). The
+    /// window asks every two seconds, so it says at once when the server goes away and when it
+    /// is back.
+    pub async fn database_answers(&self) -> bool {
+        if self.backend() != Backend::Postgres {
+            return true;
+        }
+        let probe = sqlx::query("SELECT 1").execute(&self.pool);
+        matches!(
+            tokio::time::timeout(std::time::Duration::from_secs(2), probe).await,
+            Ok(Ok(_))
+        )
+    }
+
     async fn listen_for_changes(&self, url: &str) -> Result<()> {
         let mut listener = sqlx::postgres::PgListener::connect(url).await?;
         listener.listen(infra::live::CHANNEL).await?;

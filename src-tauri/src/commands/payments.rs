@@ -26,6 +26,8 @@ pub async fn preview_order(state: State<'_, AppState>, draft: OrderDraft) -> Api
 #[tauri::command]
 #[specta::specta]
 pub async fn create_order(state: State<'_, AppState>, draft: OrderDraft) -> ApiResult<Order> {
+    let mut draft = draft;
+    draft.till = state.till_or_this(draft.till.take())?;
     Ok(state.shop.create_order(&draft).await?)
 }
 

@@ -110,3 +110,25 @@ pub async fn choose_database(
 pub fn restart_app(app: tauri::AppHandle) {
     app.restart();
 }
+
+/// This computer's till name (Settings → This till); `None` when none is saved.
+#[tauri::command]
+#[specta::specta]
+pub async fn till_name(state: State<'_, AppState>) -> ApiResult<Option<String>> {
+    Ok(shopcast_core::infra::till_name::this_till(
+        state.shop.data_dir(),
+    )?)
+}
+
+/// Saves (or, when empty, forgets) this computer's till name; returns it as stored.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_till_name(
+    state: State<'_, AppState>,
+    name: Option<String>,
+) -> ApiResult<Option<String>> {
+    Ok(shopcast_core::infra::till_name::set_this_till(
+        state.shop.data_dir(),
+        name.as_deref(),
+    )?)
+}

@@ -77,7 +77,10 @@ pub async fn till_days(
     state: State<'_, AppState>,
     till: Option<String>,
 ) -> ApiResult<Vec<TillDay>> {
-    Ok(state.shop.till_days(till.as_deref()).await?)
+    Ok(state
+        .shop
+        .till_days(state.till_or_this(till)?.as_deref())
+        .await?)
 }
 
 #[tauri::command]
@@ -87,7 +90,10 @@ pub async fn open_till(
     till: Option<String>,
     float: String,
 ) -> ApiResult<TillDay> {
-    Ok(state.shop.open_till(till.as_deref(), &float).await?)
+    Ok(state
+        .shop
+        .open_till(state.till_or_this(till)?.as_deref(), &float)
+        .await?)
 }
 
 /// The X report: the open day so far (writes nothing).
@@ -97,7 +103,10 @@ pub async fn till_x_report(
     state: State<'_, AppState>,
     till: Option<String>,
 ) -> ApiResult<TillReport> {
-    Ok(state.shop.till_report(till.as_deref()).await?)
+    Ok(state
+        .shop
+        .till_report(state.till_or_this(till)?.as_deref())
+        .await?)
 }
 
 #[tauri::command]
@@ -107,7 +116,10 @@ pub async fn close_till(
     till: Option<String>,
     counted: String,
 ) -> ApiResult<TillReport> {
-    Ok(state.shop.close_till(till.as_deref(), &counted).await?)
+    Ok(state
+        .shop
+        .close_till(state.till_or_this(till)?.as_deref(), &counted)
+        .await?)
 }
 
 /// Writes a closed day's Z report (`day_id`), or the open day's X report as it is now, as a
@@ -123,9 +135,21 @@ pub async fn save_till_report_pdf(
     let path = state.files.check_write(&path)?;
     let report = match day_id {
         Some(id) => state.shop.z_report(id).await?,
-        None => state.shop.till_report(till.as_deref()).await?,
+        None => {
+            state
+                .shop
+                .till_report(state.till_or_this(till)?.as_deref())
+                .await?
+        }
     };
     let pdf = state.shop.till_report_pdf(&report, None).await?;
     shopcast_core::infra::write_file_atomically(&path, &pdf)?;
     Ok(())
+}
+
+/// Every till the shop has seen, by name, for the till filters.
+#[tauri::command]
+#[specta::specta]
+pub async fn known_tills(state: State<'_, AppState>) -> ApiResult<Vec<String>> {
+    Ok(state.shop.known_tills().await?)
 }

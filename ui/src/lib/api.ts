@@ -171,6 +171,12 @@ export const api = {
   /** Tests and saves the server for the next start; '' goes back to the shop file. */
   chooseDatabase: unwrapped(commands.chooseDatabase),
   restartApp: (): Promise<void> => commands.restartApp(),
+  /** This computer's till name (Settings → This till); null when none is saved. */
+  tillName: unwrapped(commands.tillName),
+  /** Saves (or, with null or blank, forgets) this computer's till name; returns it as stored. */
+  setTillName: unwrapped(commands.setTillName),
+  /** Every till the shop has seen, by name (for the till filters). */
+  knownTills: unwrapped(commands.knownTills),
   shopPageStatus: unwrapped(commands.shopPageStatus),
   /** Saves the switch, port and public address, then starts, restarts or stops the page. */
   saveShopPage: unwrapped(commands.saveShopPage),
@@ -303,6 +309,13 @@ export const api = {
       if (post && typeof post === 'object' && typeof post.id === 'number' && typeof post.status === 'string') handler(post);
     }),
 
+  /** The shop's database server stops answering (false) or answers again (true). */
+  onDatabaseStatus: (handler: (reachable: boolean) => void): Promise<UnlistenFn> =>
+    listen<{ reachable?: unknown }>(DATABASE_STATUS_EVENT, (event) => {
+      const reachable = event.payload?.reachable;
+      if (typeof reachable === 'boolean') handler(reachable);
+    }),
+
   /** Every payment, order and provider-health change, as it happens. */
   onPaymentUpdate: (handler: (update: LiveUpdate) => void): Promise<UnlistenFn> =>
     listen<PaymentUpdate>(PAYMENT_UPDATE_EVENT, (event) => {
@@ -315,6 +328,9 @@ export type Api = typeof api;
 
 /** Name of the window event the engine sends every changed `Post` on. */
 export const POST_UPDATE_EVENT = 'post-update';
+
+/** Name of the window event that says whether the shop's database server answers. */
+export const DATABASE_STATUS_EVENT = 'database-status';
 
 /** Name of the window event the engine sends every `PaymentUpdate` on. */
 export const PAYMENT_UPDATE_EVENT = 'payment-update';

@@ -43,6 +43,12 @@ export const commands = {
 	 *  app uses it from its next start. An empty address goes back to the shop file.
 	 */
 	chooseDatabase: (url: string, password: string | null) => typedError<DatabaseCheck, ApiError>(__TAURI_INVOKE("choose_database", { url, password })),
+	/**  This computer's till name (Settings → This till); `None` when none is saved. */
+	tillName: () => typedError<string | null, ApiError>(__TAURI_INVOKE("till_name")),
+	/**  Every till the shop has seen, by name, for the till filters. */
+	knownTills: () => typedError<string[], ApiError>(__TAURI_INVOKE("known_tills")),
+	/**  Saves (or, when empty, forgets) this computer's till name; returns it as stored. */
+	setTillName: (name: string | null) => typedError<string | null, ApiError>(__TAURI_INVOKE("set_till_name", { name })),
 	/**  Starts Shopcast again (after choosing another database). */
 	restartApp: () => __TAURI_INVOKE<void>("restart_app"),
 	shopPageStatus: () => typedError<ShopPageView, ApiError>(__TAURI_INVOKE("shop_page_status")),

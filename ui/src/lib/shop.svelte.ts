@@ -2,7 +2,28 @@
 import { api, type ShopSettings } from './api';
 import { setLocale } from './i18n/index.svelte';
 
-export const shop = $state<{ settings: ShopSettings | null }>({ settings: null });
+export const shop = $state<{
+  settings: ShopSettings | null;
+  /** This computer's till name (Settings → This till); null when it has none. */
+  till: string | null;
+  /** False while the shop's database server does not answer. */
+  databaseReachable: boolean;
+}>({ settings: null, till: null, databaseReachable: true });
+
+/** Reads this computer's till name; a failure leaves the till unnamed. */
+export async function loadTill(): Promise<string | null> {
+  try {
+    shop.till = await api.tillName();
+  } catch {
+    shop.till = null;
+  }
+  return shop.till;
+}
+
+export async function saveTill(name: string): Promise<string | null> {
+  shop.till = await api.setTillName(name.trim() === '' ? null : name);
+  return shop.till;
+}
 
 export async function loadSettings(): Promise<ShopSettings> {
   const s = await api.getSettings();

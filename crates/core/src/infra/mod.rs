@@ -7,6 +7,7 @@ pub mod location;
 pub mod secrets;
 pub mod sql;
 pub mod store;
+pub mod till_name;
 
 use std::path::Path;
 

@@ -396,6 +396,24 @@ impl Shop {
         }
     }
 
+    /// The tills this shop has seen (their names), for the screens' till filters: every till
+    /// that rang up a sale or kept a day, by name.
+    pub async fn known_tills(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT till FROM orders WHERE till IS NOT NULL \
+             UNION SELECT till FROM till_days WHERE till <> ''",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        // Sorted here: the two backends' collations order names differently.
+        let mut tills = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        tills.sort();
+        Ok(tills)
+    }
+
     /// The till's days, newest first.
     pub async fn till_days(&self, till: Option<&str>) -> Result<Vec<TillDay>> {
         let settings = self.settings().await?;

@@ -59,3 +59,102 @@ async fn a_payment_recorded_on_one_till_shows_on_the_other() {
     assert_eq!(seen, vec!["pi_live_2".to_string()], "once, from itself");
     till_2.close().await;
 }
+
+/// A TCP relay in front of the test server that can be "unplugged": its listener and every
+/// relayed connection dropped (refused, like a server that went away), then plugged in again
+/// on the same port.
+struct Cable {
+    port: u16,
+    target: std::net::SocketAddr,
+    relay: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Cable {
+    async fn to(target: std::net::SocketAddr) -> Cable {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut cable = Cable {
+            port,
+            target,
+            relay: None,
+        };
+        cable.relay = Some(tokio::spawn(Cable::relay(listener, target)));
+        cable
+    }
+
+    async fn relay(listener: tokio::net::TcpListener, target: std::net::SocketAddr) {
+        let mut set = tokio::task::JoinSet::new();
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            set.spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    }
+
+    fn unplug(&mut self) {
+        // Aborting the relay drops its listener and, with the JoinSet, every connection.
+        self.relay.take().expect("plugged").abort();
+    }
+
+    async fn plug_in(&mut self) {
+        let listener = loop {
+            match tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await {
+                Ok(listener) => break listener,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        };
+        self.relay = Some(tokio::spawn(Cable::relay(listener, self.target)));
+    }
+}
+
+#[tokio::test]
+async fn the_window_hears_at_once_when_the_server_goes_away_and_comes_back() {
+    let (shop, dir) = shop_with("CNY").await;
+    let shopcast_core::Database::Server(url) = shop.database().clone() else {
+        // A shop file is on this computer: it always answers.
+        assert!(shop.database_answers().await);
+        return;
+    };
+    let address = url
+        .split('@')
+        .nth(1)
+        .expect("user@host")
+        .split('/')
+        .next()
+        .unwrap();
+    let target = tokio::net::lookup_host(address)
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let mut cable = Cable::to(target).await;
+    let relayed = url.replacen(address, &format!("127.0.0.1:{}", cable.port), 1);
+    let till = shopcast_core::Shop::open_with(dir.path(), shopcast_core::Database::Server(relayed))
+        .await
+        .unwrap();
+    assert!(till.database_answers().await, "plugged in");
+
+    cable.unplug();
+    let started = std::time::Instant::now();
+    assert!(!till.database_answers().await, "unplugged: no answer");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "said within the probe's 2 s"
+    );
+    // What the till does meanwhile fails plainly and stores nothing.
+    let err = till.settings().await.expect_err("server gone");
+    assert_eq!(err.code().as_str(), "database_unreachable", "{err}");
+
+    cable.plug_in().await;
+    let back = tokio::time::timeout(Duration::from_secs(10), async {
+        while !till.database_answers().await {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    assert!(back.is_ok(), "answers again once the server is back");
+    assert!(till.settings().await.is_ok(), "and work goes on");
+    till.close().await;
+}

@@ -207,3 +207,24 @@ async fn a_day_of_sales_and_refunds_adds_up_to_the_ledger() {
     assert_eq!(back.sales_count, 1);
     assert_eq!(back.cash_sales_minor, 7 * 1250);
 }
+
+#[tokio::test]
+async fn known_tills_lists_every_till_once_by_name() {
+    let (shop, _dir) = shop_with("CNY").await;
+    assert!(
+        shop.known_tills().await.unwrap().is_empty(),
+        "a new shop has no tills"
+    );
+    let tea = product(&shop, "茶 Tea", "12.50", None).await;
+    sale(&shop, Some("收银台 2"), tea, 1, "cash").await;
+    sale(&shop, Some("Front"), tea, 1, "cash").await;
+    sale(&shop, Some("Front"), tea, 1, "cash").await;
+    sale(&shop, None, tea, 1, "cash").await;
+    // A till that opened its day but has sold nothing yet is known too.
+    shop.open_till(Some("Back"), "50").await.unwrap();
+    shop.open_till(None, "50").await.unwrap();
+    let tills = shop.known_tills().await.unwrap();
+    let mut expected = vec!["Back".to_string(), "Front".into(), "收银台 2".into()];
+    expected.sort();
+    assert_eq!(tills, expected);
+}

@@ -111,13 +111,14 @@ describe('shop time zone days', () => {
   });
 
   it('builds the request from the filter bar', () => {
-    expect(toPaymentFilter(EMPTY_FILTER, 'UTC')).toEqual({ from: null, to: null, provider: null, status: null, channel: null, limit: 200 });
-    expect(toPaymentFilter({ from: '2024-03-05', to: '2024-03-05', provider: 'test', status: 'review', channel: 'till' }, 'Asia/Shanghai')).toEqual({
+    expect(toPaymentFilter(EMPTY_FILTER, 'UTC')).toEqual({ from: null, to: null, provider: null, status: null, channel: null, till: null, limit: 200 });
+    expect(toPaymentFilter({ from: '2024-03-05', to: '2024-03-05', provider: 'test', status: 'review', channel: 'till', till: ' Front ' }, 'Asia/Shanghai')).toEqual({
       from: Date.UTC(2024, 2, 4, 16),
       to: Date.UTC(2024, 2, 5, 16),
       provider: 'test',
       status: 'review',
       channel: 'till',
+      till: 'Front',
       limit: 200,
     });
   });

@@ -10,9 +10,11 @@ export type FeedFilter = {
   provider: string;
   status: string;
   channel: string;
+  /** A till's name; '' for every till. */
+  till: string;
 };
 
-export const EMPTY_FILTER: FeedFilter = { from: '', to: '', provider: '', status: '', channel: '' };
+export const EMPTY_FILTER: FeedFilter = { from: '', to: '', provider: '', status: '', channel: '', till: '' };
 
 /** Most rows the feed keeps (the engine's default page). */
 export const FEED_LIMIT = 200;
@@ -88,6 +90,7 @@ export function toPaymentFilter(f: FeedFilter, timeZone: string, limit = FEED_LI
     provider: f.provider || null,
     status: f.status || null,
     channel: f.channel || null,
+    till: f.till.trim() || null,
     limit,
   };
 }

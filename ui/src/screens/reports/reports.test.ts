@@ -91,11 +91,12 @@ describe('exportFileName', () => {
 describe('toReportFilter', () => {
   it('sends empty choices as null and trims the SKU', () => {
     const filter = toReportFilter({
-      from: '2026-11-01', to: '2026-11-30', provider: '', channel: 'till', status: '', sku: '  TEA-1 ', includeTest: true,
+      from: '2026-11-01', to: '2026-11-30', provider: '', channel: 'till', status: '', sku: '  TEA-1 ', till: ' 收银台 2 ', includeTest: true,
     });
     expect(filter).toEqual({
-      from: '2026-11-01', to: '2026-11-30', provider: null, channel: 'till', status: null, sku: 'TEA-1', includeTest: true,
+      from: '2026-11-01', to: '2026-11-30', provider: null, channel: 'till', status: null, sku: 'TEA-1', till: '收银台 2', includeTest: true,
     });
+    expect(toReportFilter({ from: '2026-11-01', to: '2026-11-30', provider: '', channel: '', status: '', sku: '', till: '  ', includeTest: false }).till).toBeNull();
   });
 });
 

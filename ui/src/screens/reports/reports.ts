@@ -90,6 +90,8 @@ export type ExportForm = Period & {
   channel: string;
   status: string;
   sku: string;
+  /** A till's name; '' for every till. */
+  till: string;
   includeTest: boolean;
 };
 
@@ -102,6 +104,7 @@ export function toReportFilter(form: ExportForm): ReportFilter {
     channel: or(form.channel),
     status: or(form.status),
     sku: or(form.sku),
+    till: or(form.till),
     includeTest: form.includeTest,
   };
 }
