@@ -48,7 +48,9 @@ impl Row<'_> {
     pub(crate) fn opt_int(&self, index: usize) -> Result<Option<i64>> {
         match self {
             Row::File(row) => row.get(index).map_err(report_db),
-            Row::Server(row) => row.try_get(index).map_err(server_db),
+            // Unchecked: the report's own queries fix each column's type; a wrong one still
+            // fails to decode rather than misreading.
+            Row::Server(row) => row.try_get_unchecked(index).map_err(server_db),
         }
     }
 
@@ -59,7 +61,7 @@ impl Row<'_> {
                 rusqlite::types::ValueRef::Text(bytes) => Ok(std::str::from_utf8(bytes).ok()),
                 _ => Ok(None),
             },
-            Row::Server(row) => row.try_get(index).map_err(server_db),
+            Row::Server(row) => row.try_get_unchecked(index).map_err(server_db),
         }
     }
 
