@@ -263,8 +263,8 @@ async fn store_till_order(
     // Counted stock is checked against what is left, other tills' open sales included, in
     // the same transaction as the insert: two tills cannot both sell the last one.
     let mut tx = crate::infra::store::begin_write(pool).await?;
-    let (id, created_at) = match super::store::orders::insert_held_order_in(&mut tx, &new).await? {
-        Ok(stored) => stored,
+    let held = match super::store::orders::insert_held_order_in(&mut tx, &new).await? {
+        Ok(held) => held,
         Err((product_id, left)) => {
             let name = sale
                 .lines
@@ -280,12 +280,27 @@ async fn store_till_order(
             });
         }
     };
-    let mut order = stored_order(&new, id, created_at, OrderStatus::Open);
+    let id = held.id;
+    let mut order = stored_order(&new, id, held.created_at, OrderStatus::Open);
     let report = match payment {
         Some(payment) => {
             let event = payment(&order);
+            let fresh = super::store::ledger::FreshOrder {
+                order_ref: order.order_ref.clone(),
+                info: super::ledger::OrderInfo {
+                    id,
+                    total_minor: order.total.amount_minor,
+                    currency: order.total.currency.clone(),
+                    channel: order.channel,
+                    source_ref: order.source_ref.clone(),
+                    status: order.status.as_str().to_string(),
+                    paid_by: None,
+                },
+                counted: held.counted,
+            };
             let report =
-                super::store::ledger::ingest_in(&mut tx, ProviderKind::Manual, &[event]).await?;
+                super::store::ledger::ingest_in(&mut tx, ProviderKind::Manual, &[event], &fresh)
+                    .await?;
             if let Some((_, status)) = report.orders.iter().find(|(o, _)| *o == id) {
                 order.status = OrderStatus::parse(status).unwrap_or(order.status);
             }

@@ -352,6 +352,73 @@ async fn sell_takes_skus_and_a_till_with_cash_test_mode_and_a_payment_code() {
     assert_eq!(order.status, OrderStatus::Paid);
 }
 
+/// A cash sale stores its order, payment and stock in one transaction that reads nothing
+/// back: what it takes must still be exactly what the lines say.
+#[tokio::test]
+async fn a_cash_sale_takes_counted_stock_once_and_leaves_uncounted_alone() {
+    let (shop, _dir) = shop_with("CNY").await;
+    let stocked = |sku: &str, stock: Option<i64>| ProductDraft {
+        name: format!("茶 {sku}"),
+        price: "10".into(),
+        sku: Some(sku.into()),
+        stock,
+        ..Default::default()
+    };
+    let a = shop
+        .create_product(&stocked("A", Some(5)))
+        .await
+        .unwrap()
+        .id;
+    let b = shop.create_product(&stocked("B", None)).await.unwrap().id;
+    let c = shop
+        .create_product(&stocked("C", Some(1)))
+        .await
+        .unwrap()
+        .id;
+
+    // A on two lines counts as three.
+    let sold = shop
+        .sell(&sale(SaleMethod::Cash, &[("A", 2), ("B", 4), ("A", 1)]))
+        .await
+        .unwrap();
+    assert_eq!(sold.order.status, OrderStatus::Paid);
+    let payment = sold.payment.unwrap();
+    assert_eq!(payment.status, PaymentStatus::Paid);
+    assert_eq!(payment.amount.amount_minor, 7_000);
+    assert_eq!(
+        payment.order_ref.as_deref(),
+        Some(sold.order.order_ref.as_str())
+    );
+    assert_eq!(shop.product(a).await.unwrap().stock, Some(2));
+    assert_eq!(shop.product(b).await.unwrap().stock, None, "not counted");
+    let stored = shop.order(sold.order.id).await.unwrap();
+    assert_eq!(stored.status, "paid");
+
+    // The last C goes once; the next sale of it is refused and stores nothing.
+    shop.sell(&sale(SaleMethod::Cash, &[("C", 1)]))
+        .await
+        .unwrap();
+    assert_eq!(shop.product(c).await.unwrap().stock, Some(0));
+    let error = shop
+        .sell(&sale(SaleMethod::Cash, &[("B", 1), ("C", 1)]))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), ErrorCode::SoldOut, "{error}");
+    assert_eq!(count(&shop, "orders").await, 2);
+    assert_eq!(count(&shop, "payments").await, 2);
+    assert_eq!(count(&shop, "payment_events").await, 2);
+    assert_eq!(shop.product(a).await.unwrap().stock, Some(2));
+
+    // Marking the paid order again changes nothing.
+    assert!(
+        shop.mark_paid_manually(sold.order.id, "cash")
+            .await
+            .is_err()
+    );
+    assert_eq!(count(&shop, "payments").await, 2);
+    assert_eq!(shop.product(a).await.unwrap().stock, Some(2));
+}
+
 #[tokio::test]
 async fn sell_refuses_before_making_an_order() {
     let gateway = WechatGateway::start().await;

@@ -41,17 +41,25 @@ pub(crate) async fn insert_held_order(
     if inserted.is_ok() {
         tx.commit().await?;
     }
-    Ok(inserted)
+    Ok(inserted.map(|held| (held.id, held.created_at)))
+}
+
+/// An order stored by [`insert_held_order_in`], with the counted products it holds.
+pub(crate) struct HeldOrder {
+    pub(crate) id: i64,
+    pub(crate) created_at: i64,
+    /// (product id, quantity) by id, for the products whose stock is counted.
+    pub(crate) counted: Vec<(i64, i64)>,
 }
 
 /// [`insert_held_order`] inside the caller's write transaction (begun with
 /// [`crate::infra::store::begin_write`]), which may go on to record its payment:
-/// `Ok((id, created_at))`. A few statements whatever the number of lines: on a server each
+/// the order and what it holds. A few statements whatever the number of lines: on a server each
 /// is a round trip while the products stay locked.
 pub(crate) async fn insert_held_order_in(
     tx: &mut sqlx::AnyConnection,
     order: &NewOrder<'_>,
-) -> Result<std::result::Result<(i64, i64), (i64, i64)>> {
+) -> Result<std::result::Result<HeldOrder, (i64, i64)>> {
     let now = now_ms();
     // A product on two lines counts once, with both quantities; ids in order, so two tills
     // locking the same products never deadlock.
@@ -82,7 +90,12 @@ pub(crate) async fn insert_held_order_in(
         }
     }
     let id = insert_order_in(tx, order, now).await?;
-    Ok(Ok((id, now)))
+    wanted.retain(|(id, _)| stock.contains_key(id));
+    Ok(Ok(HeldOrder {
+        id,
+        created_at: now,
+        counted: wanted,
+    }))
 }
 
 /// How many of each counted product the orders not yet paid hold (product id → quantity).
