@@ -321,7 +321,11 @@ impl Payments {
             field: "order",
             message: "This order was already marked paid.".into(),
         })?;
-        Ok((order, ledger::get(pool, id).await?))
+        let payment = match report.written.into_iter().find(|p| p.id == id) {
+            Some(payment) => payment,
+            None => ledger::get(pool, id).await?,
+        };
+        Ok((order, payment))
     }
 
     /// Refunds `amount_minor` of a payment (all that is left when `None`).

@@ -112,6 +112,9 @@ pub struct IngestReport {
     pub orders: Vec<(i64, String)>,
     /// Events the provider listed that could not be read, newly kept for review.
     pub unreadable_kept: usize,
+    /// The payments as written, when they paid an order made in the same transaction (a
+    /// till sale), so the till need not read them back; empty otherwise.
+    pub written: Vec<Payment>,
 }
 
 /// Orders of status: a later event may raise a payment's status, never lower it

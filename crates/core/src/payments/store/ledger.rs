@@ -239,6 +239,33 @@ async fn ingest_chunk(
     report
         .changed
         .extend(touched.iter().filter_map(|r| ids.get(*r).copied()));
+    if let Some(made) = made {
+        report
+            .written
+            .extend(touched.iter().filter_map(|provider_ref| {
+                let s = &states[*provider_ref];
+                Some(Payment {
+                    id: *ids.get(*provider_ref)?,
+                    provider,
+                    provider_ref: provider_ref.to_string(),
+                    order_id: s.order_id,
+                    order_ref: (s.order_id == Some(made.info.id)).then(|| made.order_ref.clone()),
+                    status: s.status,
+                    amount: Money {
+                        amount_minor: s.amount_minor,
+                        currency: s.currency.clone(),
+                    },
+                    refunded_minor: s.refunded_minor,
+                    method: s.method.clone(),
+                    channel: s.channel,
+                    source_ref: s.source_ref.clone(),
+                    test: provider == ProviderKind::Test,
+                    mismatch: s.mismatch.clone(),
+                    occurred_at: s.occurred_at,
+                    updated_at: now,
+                })
+            }));
+    }
 
     // 5. Orders and charges follow their payments (few per batch: one per till sale).
     for provider_ref in &touched {
