@@ -35,22 +35,14 @@ pub struct DatabaseCheck {
 /// The database `data_dir`'s shop uses when no `--database` / `SHOPCAST_DATABASE_URL`
 /// names one: the saved server (with its password from the keychain), else the shop file.
 pub fn chosen(data_dir: &Path) -> Result<Database> {
-    let path = data_dir.join(CHOICE_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Database::in_data_dir(data_dir));
-        }
-        Err(e) => return Err(CoreError::io("read", &path, e)),
+    let choice: Option<Choice> = super::read_choice_file(
+        &data_dir.join(CHOICE_FILE),
+        "database",
+        "delete it to use the shop file.",
+    )?;
+    let Some(choice) = choice else {
+        return Ok(Database::in_data_dir(data_dir));
     };
-    let choice: Choice =
-        serde_json::from_str(&text).map_err(|e| CoreError::SettingsUnreadable {
-            setting: "database",
-            message: format!(
-                "{} cannot be read ({e}); delete it to use the shop file.",
-                path.display()
-            ),
-        })?;
     let database = Database::parse(&choice.url)?;
     let password = SecretStore::new(data_dir).get(PASSWORD_SECRET)?;
     Ok(database.with_password(password.as_deref()))

@@ -52,6 +52,26 @@ pub(crate) fn crockford_id(len: usize) -> String {
         .collect()
 }
 
+/// One of this computer's own choices kept beside the shop (`database.json`, `till.json`):
+/// `None` when there is no file; one that cannot be read is an error saying how to `fix` it.
+pub(crate) fn read_choice_file<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    setting: &'static str,
+    fix: &str,
+) -> Result<Option<T>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(CoreError::io("read", path, e)),
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| CoreError::SettingsUnreadable {
+            setting,
+            message: format!("{} cannot be read ({e}); {fix}", path.display()),
+        })
+}
+
 pub fn write_file_atomically(out: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = match out.parent() {

@@ -18,20 +18,14 @@ struct TillFile {
 
 /// This computer's till name; `None` when none was saved (orders then carry no till).
 pub fn this_till(data_dir: &Path) -> Result<Option<String>> {
-    let path = data_dir.join(TILL_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(CoreError::io("read", &path, e)),
+    let file: Option<TillFile> = super::read_choice_file(
+        &data_dir.join(TILL_FILE),
+        "till",
+        "save the till name again in Settings → This till.",
+    )?;
+    let Some(file) = file else {
+        return Ok(None);
     };
-    let file: TillFile =
-        serde_json::from_str(&text).map_err(|e| CoreError::SettingsUnreadable {
-            setting: "till",
-            message: format!(
-                "{} cannot be read ({e}); save the till name again in Settings → This till.",
-                path.display()
-            ),
-        })?;
     checked_till_name(Some(&file.name))
 }
 
