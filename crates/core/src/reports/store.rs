@@ -24,13 +24,13 @@ pub(crate) const CSV_SELECT: &str = "SELECT p.id, p.occurred_at, o.ref, p.provid
 /// order total (for splitting a payment over a subset of its lines) only when filtering by SKU.
 pub(crate) const SUMMARY_SELECT: &str = "SELECT p.id, p.occurred_at, p.currency, p.amount_minor, \
      p.refunded_minor, p.provider, p.method, p.channel, p.source_ref, l.product_id, l.quantity, \
-     l.gross_minor, NULL, l.discount_minor, l.tax_minor, l.tax_rate_name \
+     l.gross_minor, NULL, l.discount_minor, l.tax_minor, l.tax_rate_name, l.id \
      FROM payments p INDEXED BY payments_for_reports \
      LEFT JOIN order_lines l INDEXED BY order_lines_for_reports ON l.order_id = p.order_id";
 
 pub(crate) const SUMMARY_SELECT_BY_SKU: &str = "SELECT p.id, p.occurred_at, p.currency, p.amount_minor, \
      p.refunded_minor, p.provider, p.method, p.channel, p.source_ref, l.product_id, l.quantity, \
-     l.gross_minor, o.total_minor, l.discount_minor, l.tax_minor, l.tax_rate_name \
+     l.gross_minor, o.total_minor, l.discount_minor, l.tax_minor, l.tax_rate_name, l.id \
      FROM payments p INDEXED BY payments_for_reports \
      LEFT JOIN orders o ON o.id = p.order_id LEFT JOIN order_lines l ON l.order_id = p.order_id";
 

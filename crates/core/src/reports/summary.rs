@@ -176,10 +176,10 @@ pub(crate) struct PaymentKey {
     pub(crate) post: Option<usize>,
 }
 
-/// Computes the summary in one ordered pass over the period's sales: the same rows and the
-/// same allocation as the CSV export, aggregated without allocating per row.
 /// One order line of a payment as the summary reads it from the index.
 struct LineFacts {
+    /// The line's id: a payment's lines are allocated in id order, as the CSV export does.
+    id: Option<i64>,
     product: Option<i64>,
     quantity: i64,
     line_minor: Option<i64>,
@@ -188,6 +188,8 @@ struct LineFacts {
     rate: Option<usize>,
 }
 
+/// Computes the summary in one ordered pass over the period's sales: the same rows and the
+/// same allocation as the CSV export, aggregated without allocating per row.
 pub fn summary(
     source: &ReportSource,
     filter: &ReportFilter,
@@ -230,6 +232,9 @@ pub fn summary(
     let mut minors: Vec<Option<i64>> = Vec::new();
     let mut shares: Vec<(i64, i64)> = Vec::new();
     let mut flush = |payment: &PaymentKey, lines: &mut Vec<LineFacts>| {
+        // The backends give a payment's lines in their own order (SQLite's index, PostgreSQL's
+        // join); the rounding remainder goes to the last by id on both, as in the CSV.
+        lines.sort_unstable_by_key(|l| l.id);
         minors.clear();
         minors.extend(lines.iter().map(|l| l.line_minor));
         allocate_into(
@@ -315,6 +320,7 @@ pub fn summary(
         }
         let quantity: Option<i64> = row.opt_int(10)?;
         lines.push(LineFacts {
+            id: row.opt_int(16)?,
             product: row.opt_int(9)?,
             quantity: quantity.unwrap_or(0),
             line_minor: row.opt_int(11)?,

@@ -660,3 +660,46 @@ async fn sales_from_a_post_name_its_network_and_url() {
     );
     assert_eq!(summary.top_posts[0].gross_minor, 2_000);
 }
+
+/// A partial refund of a two-line sale cannot be split exactly: the remainder goes to the line
+/// entered last, in the summary as in the CSV, whatever order the backend reads the lines in.
+#[tokio::test]
+async fn a_refund_remainder_lands_on_the_same_line_in_the_summary_and_the_csv() {
+    let (shop, _dir) = shop_with("CNY").await;
+    // The lower product id is entered last, so the lines' id order is not the products'.
+    let cup = shop.create_product(&draft("Cup", "1")).await.unwrap().id;
+    let pot = shop.create_product(&draft("Pot", "2")).await.unwrap().id;
+    let order = crate::order_of(&shop, &[(pot, 1), (cup, 1)]).await;
+    let payment = shop.mark_paid_manually(order.id, "cash").await.unwrap();
+    shop.refund_typed(payment.id, Some("1.00")).await.unwrap();
+
+    let today = jiff::Timestamp::now().in_tz("UTC").unwrap().date();
+    let period = filter(
+        &today.yesterday().unwrap().to_string(),
+        &today.tomorrow().unwrap().to_string(),
+    );
+    let summary = shop.report_summary(&period, 10).await.unwrap();
+    let net = |name: &str| {
+        summary
+            .by_product
+            .iter()
+            .find(|row| row.key == name)
+            .map(|row| (row.gross_minor, row.net_minor))
+            .unwrap()
+    };
+    // 1.00 refunded of 3.00: the pot's share is 0.66, the cup (last) takes 0.34.
+    assert_eq!(net("Pot"), (200, 134));
+    assert_eq!(net("Cup"), (100, 66));
+
+    let (rows, _) = export(&shop, &period, CsvOptions::default()).await;
+    let column = |name: &str| CSV_COLUMNS.iter().position(|c| *c == name).unwrap();
+    let refunded = |name: &str| {
+        rows[1..]
+            .iter()
+            .find(|r| r[column("product")] == name)
+            .map(|r| r[column("refunded")].clone())
+            .unwrap()
+    };
+    assert_eq!(refunded("Pot"), "0.66");
+    assert_eq!(refunded("Cup"), "0.34");
+}
