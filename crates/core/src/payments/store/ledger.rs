@@ -56,17 +56,17 @@ pub(in crate::payments) struct FreshOrder {
 }
 
 /// Stores `events` from `provider` inside the caller's transaction (a till sale paid on the
-/// spot stores its order and its payment together), for the order `fresh` just made there:
+/// spot stores its order and its payment together), for the order `made` just made there:
 /// four round trips fewer while its products stay locked.
 pub(in crate::payments) async fn ingest_in(
     tx: &mut Transaction<'_, Any>,
     provider: ProviderKind,
     events: &[ProviderEvent],
-    fresh: &FreshOrder,
+    made: &FreshOrder,
 ) -> Result<IngestReport> {
     let mut report = IngestReport::default();
     for chunk in events.chunks(CHUNK) {
-        ingest_chunk(tx, provider, chunk, Some(fresh), &mut report).await?;
+        ingest_chunk(tx, provider, chunk, Some(made), &mut report).await?;
     }
     Ok(report)
 }
@@ -298,63 +298,58 @@ async fn ingest_chunk(
         let Some(order_status) = order_status else {
             continue;
         };
+        // Sold goods leave the shelf once per order, however its status moves later;
+        // a test payment moves no goods (nothing real was sold).
         let takes_stock = order_status == "paid" && provider != ProviderKind::Test;
-        if let Some(made) = made.filter(|made| made.info.id == order_id && takes_stock) {
-            // Just made, so still open with its stock on the shelf: paid and taken at once.
-            let changed = sqlx::query(
+        // The order this transaction just made is still open with its stock on the shelf:
+        // paid and marked taken in one statement, with what it takes already known.
+        let made_here = made.filter(|made| made.info.id == order_id && takes_stock);
+        let changed = match made_here {
+            Some(_) => sqlx::query(
                 "UPDATE orders SET status = $1, updated_at = $2, stock_taken = 1
                   WHERE id = $3 AND status <> $4 AND stock_taken = 0",
             )
             .bind(order_status)
             .bind(now)
             .bind(order_id)
+            .bind(order_status),
+            None => sqlx::query(
+                "UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status <> $4
+                   AND ($5 <> 'expired' OR (status NOT IN ('paid', 'review') AND NOT EXISTS (
+                        SELECT 1 FROM charges WHERE order_id = orders.id AND status = 'open')))",
+            )
             .bind(order_status)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-            if changed > 0 {
-                crate::catalog::store::take_stock(tx, &made.counted).await?;
-                report.orders.push((order_id, order_status.to_string()));
-            }
-            continue;
+            .bind(now)
+            .bind(order_id)
+            .bind(order_status)
+            .bind(order_status),
         }
-        let changed = sqlx::query(
-            "UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status <> $4
-               AND ($5 <> 'expired' OR (status NOT IN ('paid', 'review') AND NOT EXISTS (
-                    SELECT 1 FROM charges WHERE order_id = orders.id AND status = 'open')))",
-        )
-        .bind(order_status)
-        .bind(now)
-        .bind(order_id)
-        .bind(order_status)
-        .bind(order_status)
         .execute(&mut **tx)
         .await?
         .rows_affected();
-        if changed > 0 {
-            // Sold goods leave the shelf once per order, however its status moves later;
-            // a test payment moves no goods (nothing real was sold).
-            let first_time = takes_stock
-                && sqlx::query(
-                    "UPDATE orders SET stock_taken = 1 WHERE id = $1 AND stock_taken = 0",
-                )
+        if changed == 0 {
+            continue;
+        }
+        if let Some(made) = made_here {
+            crate::catalog::store::take_stock(tx, &made.counted).await?;
+        } else if takes_stock
+            && sqlx::query("UPDATE orders SET stock_taken = 1 WHERE id = $1 AND stock_taken = 0")
                 .bind(order_id)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected()
-                    > 0;
-            if first_time {
-                let sold: Vec<(i64, i64)> = sqlx::query_as(
-                    "SELECT product_id, CAST(sum(quantity) AS BIGINT) FROM order_lines
-                     WHERE order_id = $1 AND product_id IS NOT NULL GROUP BY product_id ORDER BY product_id",
-                )
-                .bind(order_id)
-                .fetch_all(&mut **tx)
-                .await?;
-                crate::catalog::store::take_stock(tx, &sold).await?;
-            }
-            report.orders.push((order_id, order_status.to_string()));
+                > 0
+        {
+            let sold: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT product_id, CAST(sum(quantity) AS BIGINT) FROM order_lines
+                 WHERE order_id = $1 AND product_id IS NOT NULL GROUP BY product_id ORDER BY product_id",
+            )
+            .bind(order_id)
+            .fetch_all(&mut **tx)
+            .await?;
+            crate::catalog::store::take_stock(tx, &sold).await?;
         }
+        report.orders.push((order_id, order_status.to_string()));
     }
     Ok(())
 }
