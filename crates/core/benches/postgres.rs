@@ -177,9 +177,9 @@ async fn generate_year(shop: &Shop, payments: i64) {
         ),
         // Each line as the till prices it: 13 % tax included, rounded half up per line.
         "INSERT INTO order_lines (order_id, product_id, quantity, unit_price_minor, currency, name, sku,
-                                  gross_minor, net_minor, tax_minor, tax_rate_name, tax_rate_ppm)
+                                  gross_minor, net_minor, tax_minor, tax_rate_name, tax_rate_ppm, lines_in_order)
          SELECT id, pid, q, price, currency, name, sku, g, g - (g * 130000 + 565000) / 1130000,
-                (g * 130000 + 565000) / 1130000, '增值税 13 %', 130000
+                (g * 130000 + 565000) / 1130000, '增值税 13 %', 130000, 1
          FROM (SELECT o.id, p.id AS pid, 1 + o.id % 3 AS q, p.price_minor AS price, p.currency,
                       p.name, p.sku, p.price_minor * (1 + o.id % 3) AS g
                FROM orders o JOIN products p ON p.id = 1 + o.id % 1000) AS line"
@@ -197,7 +197,9 @@ async fn generate_year(shop: &Shop, payments: i64) {
         execute(shop, &sql).await;
     }
     move_sequences(shop, &["products", "orders", "order_lines", "payments"]).await;
-    execute(shop, "ANALYZE").await;
+    // As autovacuum leaves a table in use (its visibility map lets index-only scans skip
+    // the rows), for psql and for us alike.
+    execute(shop, "VACUUM ANALYZE").await;
 }
 
 fn best_of_3(mut run: impl FnMut() -> Duration) -> Duration {

@@ -34,11 +34,14 @@ pub(crate) const SUMMARY_SELECT_BY_SKU: &str = "SELECT p.id, p.occurred_at, p.cu
      FROM payments p INDEXED BY payments_for_reports \
      LEFT JOIN orders o ON o.id = p.order_id LEFT JOIN order_lines l ON l.order_id = p.order_id";
 
+/// The CSV's one exact order on every backend (a copied shop exports the same bytes).
+pub(crate) const CSV_ORDER: &str = " ORDER BY p.occurred_at, p.id, l.id";
+
 /// `select` plus the filter's conditions, for `backend`; $1 and $2 are the period's UTC bounds
-/// and the filter's values follow as $3…
+/// and the filter's values follow as $3… The caller adds its ORDER BY or GROUP BY.
 ///
-/// Rows come in time order, each payment's lines together: the payments index is the outer
-/// loop of the join (a LEFT JOIN keeps it there), so no sort is needed on SQLite.
+/// Ordered by time, rows come with each payment's lines together: the payments index is the
+/// outer loop of the join (a LEFT JOIN keeps it there), so no sort is needed on SQLite.
 pub(crate) fn sales_query(
     select: &str,
     filter: &ReportFilter,
@@ -78,25 +81,15 @@ pub(crate) fn sales_query(
     if let Some(sku) = filter.sku.as_deref().filter(|s| !s.is_empty()) {
         condition(&mut sql, "l.sku", sku);
     }
-    if let Some(till) = filter
-        .till
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
+    if let Some(till) = filter.till.as_deref().and_then(till_of) {
         condition(&mut sql, "o.till", till);
     }
-    // The CSV is one exact order on every backend (a copied shop exports the same bytes); the
-    // summary needs only each payment's lines together, which SQLite's join gives unsorted.
-    if select == CSV_SELECT {
-        sql.push_str(" ORDER BY p.occurred_at, p.id, l.id");
-    } else {
-        match backend {
-            Backend::Sqlite => sql.push_str(" ORDER BY p.occurred_at"),
-            Backend::Postgres => sql.push_str(" ORDER BY p.occurred_at, p.id"),
-        }
-    }
     (sql, params)
+}
+
+/// The till a filter names, if any (blank names none).
+pub(crate) fn till_of(till: &str) -> Option<&str> {
+    Some(till.trim()).filter(|t| !t.is_empty())
 }
 
 /// The SQL the export and the summary run for `filter` on SQLite (parameters $1 = start,
@@ -107,7 +100,7 @@ pub fn sales_sql(filter: &ReportFilter) -> String {
 
 /// The same for `backend` (benchmarks against psql).
 pub fn sales_sql_for(filter: &ReportFilter, backend: Backend) -> String {
-    sales_query(CSV_SELECT, filter, (0, 0), backend).0
+    sales_query(CSV_SELECT, filter, (0, 0), backend).0 + CSV_ORDER
 }
 
 /// One line of a sale, with its share of the payment.
@@ -206,12 +199,13 @@ pub(crate) fn for_each_sale(
     mut visit: impl FnMut(&SaleLine, i64, i64) -> Result<()>,
 ) -> Result<u64> {
     let reader = source.open()?;
-    let (sql, params) = sales_query(
+    let (mut sql, params) = sales_query(
         CSV_SELECT,
         filter,
         (period.start_ms, period.end_ms),
         reader.backend(),
     );
+    sql.push_str(CSV_ORDER);
     let mut pending: Vec<SaleLine> = Vec::new();
     let mut written: u64 = 0;
     let mut flush = |pending: &mut Vec<SaleLine>, written: &mut u64| -> Result<()> {

@@ -9,8 +9,10 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::period::*;
+use super::source::Reader;
 use super::store::*;
 use crate::error::Result;
+use crate::infra::store::Backend;
 use crate::money::Money;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,133 +190,217 @@ struct LineFacts {
     rate: Option<usize>,
 }
 
-/// Computes the summary in one ordered pass over the period's sales: the same rows and the
-/// same allocation as the CSV export, aggregated without allocating per row.
-pub fn summary(
-    source: &ReportSource,
-    filter: &ReportFilter,
-    tz_name: &str,
-    top: usize,
-) -> Result<ReportSummary> {
-    let period = Period::of(filter, tz_name)?;
-    let days = DayIndex::new(&period)?;
-    // Filtering by SKU or till needs the orders joined (and a SKU's share of its order total).
-    let by_sku = filter.sku.as_deref().is_some_and(|s| !s.is_empty())
-        || filter.till.as_deref().is_some_and(|t| !t.trim().is_empty());
-    let select = if by_sku {
-        SUMMARY_SELECT_BY_SKU
-    } else {
-        SUMMARY_SELECT
-    };
-    let reader = source.open()?;
-    let (sql, params) = sales_query(
-        select,
-        filter,
-        (period.start_ms, period.end_ms),
-        reader.backend(),
-    );
+/// Lines the server added up for one group of payments that need no splitting (one line, or
+/// none): every payment's whole amount belongs to its one product.
+struct LineGroup {
+    currency: usize,
+    method: usize,
+    channel: usize,
+    post: Option<usize>,
+    product: Option<i64>,
+    rate: Option<usize>,
+    quantity: i64,
+    discount: i64,
+    tax: i64,
+    line_minor: i64,
+    gross: i64,
+    refunded: i64,
+    payments: i64,
+}
 
-    let mut currencies = Interner::default();
-    let mut methods = Interner::default();
-    let mut channels = Interner::default();
-    let mut posts = Interner::default();
-    let mut totals: Vec<Sums> = Vec::new();
-    let mut by_day: Vec<Vec<Sums>> = Vec::new();
-    let mut by_product: HashMap<(i64, usize), Sums> = HashMap::new();
-    let mut by_method: HashMap<(usize, usize), Sums> = HashMap::new();
-    let mut by_channel: HashMap<(usize, usize), Sums> = HashMap::new();
-    let mut by_post: HashMap<(usize, usize), Sums> = HashMap::new();
-    let mut rates = Interner::default();
-    let mut by_rate: HashMap<(usize, usize), (i64, i64)> = HashMap::new();
+/// Everything a summary adds up, whichever way its rows arrive: one payment at a time with
+/// its lines, or groups the server has already added up.
+struct Tally {
+    days: usize,
+    currencies: Interner,
+    methods: Interner,
+    channels: Interner,
+    posts: Interner,
+    rates: Interner,
+    totals: Vec<Sums>,
+    by_day: Vec<Vec<Sums>>,
+    by_product: HashMap<(i64, usize), Sums>,
+    by_method: HashMap<(usize, usize), Sums>,
+    by_channel: HashMap<(usize, usize), Sums>,
+    by_post: HashMap<(usize, usize), Sums>,
+    by_rate: HashMap<(usize, usize), (i64, i64)>,
+    minors: Vec<Option<i64>>,
+    shares: Vec<(i64, i64)>,
+}
 
-    let mut current: Option<PaymentKey> = None;
-    let mut lines: Vec<LineFacts> = Vec::new();
-    let mut minors: Vec<Option<i64>> = Vec::new();
-    let mut shares: Vec<(i64, i64)> = Vec::new();
-    let mut flush = |payment: &PaymentKey, lines: &mut Vec<LineFacts>| {
+impl Tally {
+    fn new(days: usize) -> Tally {
+        Tally {
+            days,
+            currencies: Interner::default(),
+            methods: Interner::default(),
+            channels: Interner::default(),
+            posts: Interner::default(),
+            rates: Interner::default(),
+            totals: Vec::new(),
+            by_day: Vec::new(),
+            by_product: HashMap::new(),
+            by_method: HashMap::new(),
+            by_channel: HashMap::new(),
+            by_post: HashMap::new(),
+            by_rate: HashMap::new(),
+            minors: Vec::new(),
+            shares: Vec::new(),
+        }
+    }
+
+    fn currency(&mut self, code: &str) -> usize {
+        let c = self.currencies.id(code);
+        if self.totals.len() <= c {
+            self.totals.resize(c + 1, Sums::default());
+            self.by_day.resize(c + 1, vec![Sums::default(); self.days]);
+        }
+        c
+    }
+
+    /// "stripe · card": how the payments-by-method table names a method.
+    fn method(&mut self, provider: Option<&str>, method: Option<&str>) -> usize {
+        let (provider, method) = (provider.unwrap_or(""), method.unwrap_or("—"));
+        let mut key = String::with_capacity(provider.len() + method.len() + 3);
+        key.push_str(provider);
+        key.push_str(" · ");
+        key.push_str(method);
+        self.methods.id(&key)
+    }
+
+    fn channel(
+        &mut self,
+        channel: Option<&str>,
+        source_ref: Option<&str>,
+    ) -> (usize, Option<usize>) {
+        let channel = channel.unwrap_or("link");
+        let post = match (channel, source_ref) {
+            ("post", Some(post)) => Some(self.posts.id(post)),
+            _ => None,
+        };
+        (self.channels.id(channel), post)
+    }
+
+    /// One payment and its lines, split over them as the CSV splits it. `with_day`: also its
+    /// day and its currency's gross, refunds and count (unless the server counted those).
+    fn payment(&mut self, payment: &PaymentKey, lines: &mut [LineFacts], with_day: bool) {
         // The backends give a payment's lines in their own order (SQLite's index, PostgreSQL's
         // join); the rounding remainder goes to the last by id on both, as in the CSV.
         lines.sort_unstable_by_key(|l| l.id);
-        minors.clear();
-        minors.extend(lines.iter().map(|l| l.line_minor));
+        self.minors.clear();
+        self.minors.extend(lines.iter().map(|l| l.line_minor));
         allocate_into(
-            &mut shares,
+            &mut self.shares,
             payment.amount,
             payment.refunded,
             payment.order_total,
-            &minors,
+            &self.minors,
         );
-        if totals.len() <= payment.currency {
-            totals.resize(payment.currency + 1, Sums::default());
-            by_day.resize(payment.currency + 1, vec![Sums::default(); days.days.len()]);
-        }
-        for (i, (line, (gross, refund))) in lines.iter().zip(&shares).enumerate() {
+        let c = payment.currency;
+        for (i, (line, (gross, refund))) in lines.iter().zip(&self.shares).enumerate() {
             let (product, quantity) = (&line.product, &line.quantity);
             let first = i == 0;
-            let c = payment.currency;
-            totals[c].add(*gross, *refund, *quantity, first);
-            totals[c].discount += line.discount;
-            totals[c].tax += line.tax;
+            if with_day {
+                self.totals[c].add(*gross, *refund, *quantity, first);
+                self.by_day[c][payment.day].add(*gross, *refund, *quantity, first);
+            }
+            self.totals[c].discount += line.discount;
+            self.totals[c].tax += line.tax;
             if let Some(rate) = line.rate {
-                let sums = by_rate.entry((rate, c)).or_default();
+                let sums = self.by_rate.entry((rate, c)).or_default();
                 sums.0 += line.line_minor.unwrap_or(0);
                 sums.1 += line.tax;
             }
-            by_day[c][payment.day].add(*gross, *refund, *quantity, first);
             // A payment counts once for each product on it (twice-listed products once).
             let first_of_product = !lines[..i].iter().any(|l| &l.product == product);
-            by_product
+            self.by_product
                 .entry((product.unwrap_or(-1), c))
                 .or_default()
                 .add(*gross, *refund, *quantity, first_of_product);
-            by_method
+            self.by_method
                 .entry((payment.method, c))
                 .or_default()
                 .add(*gross, *refund, *quantity, first);
-            by_channel
+            self.by_channel
                 .entry((payment.channel, c))
                 .or_default()
                 .add(*gross, *refund, *quantity, first);
             if let Some(post) = payment.post {
-                by_post
+                self.by_post
                     .entry((post, c))
                     .or_default()
                     .add(*gross, *refund, *quantity, first);
             }
         }
-        lines.clear();
-    };
-    reader.each_row(&sql, &params, |row| {
+    }
+
+    /// A day's payments in one currency, as the server counted them.
+    fn day(&mut self, currency: usize, day: usize, gross: i64, refunded: i64, payments: i64) {
+        let day = day.min(self.days.saturating_sub(1));
+        for sums in [&mut self.totals[currency], &mut self.by_day[currency][day]] {
+            sums.gross += gross;
+            sums.refunded += refunded;
+            sums.payments += payments;
+        }
+    }
+
+    /// Payments of one line or none, as the server added them up (see [`LineGroup`]).
+    fn lines(&mut self, g: &LineGroup) {
+        let c = g.currency;
+        self.totals[c].discount += g.discount;
+        self.totals[c].tax += g.tax;
+        if let Some(rate) = g.rate {
+            let sums = self.by_rate.entry((rate, c)).or_default();
+            sums.0 += g.line_minor;
+            sums.1 += g.tax;
+        }
+        let add = |sums: &mut Sums| {
+            sums.gross += g.gross;
+            sums.refunded += g.refunded;
+            sums.quantity += g.quantity;
+            sums.payments += g.payments;
+        };
+        add(self
+            .by_product
+            .entry((g.product.unwrap_or(-1), c))
+            .or_default());
+        add(self.by_method.entry((g.method, c)).or_default());
+        add(self.by_channel.entry((g.channel, c)).or_default());
+        if let Some(post) = g.post {
+            add(self.by_post.entry((post, c)).or_default());
+        }
+    }
+}
+
+/// Reads rows of [`SUMMARY_SELECT`] (or its by-SKU form) in time order and adds each payment
+/// with its lines to `tally`.
+fn add_payments(
+    tally: &mut Tally,
+    reader: &Reader,
+    days: &DayIndex,
+    (sql, params): (&str, &[Param]),
+    with_day: bool,
+) -> Result<()> {
+    let mut current: Option<PaymentKey> = None;
+    let mut lines: Vec<LineFacts> = Vec::new();
+    reader.each_row(sql, params, |row| {
         let id: i64 = row.int(0)?;
-        if current.is_some_and(|p| p.id != id) {
-            flush(current.as_ref().expect("checked"), &mut lines);
+        if let Some(payment) = current.filter(|p| p.id != id) {
+            tally.payment(&payment, &mut lines, with_day);
+            lines.clear();
             current = None;
         }
         if current.is_none() {
-            let occurred_at: i64 = row.int(1)?;
-            let provider = row.text(5)?.unwrap_or("");
-            let method = row.text(6)?.unwrap_or("—");
-            let channel = row.text(7)?.unwrap_or("link");
-            let post = match (channel, row.text(8)?) {
-                ("post", Some(post)) => Some(posts.id(post)),
-                _ => None,
-            };
-            let method_key = {
-                let mut key = String::with_capacity(provider.len() + method.len() + 3);
-                key.push_str(provider);
-                key.push_str(" · ");
-                key.push_str(method);
-                methods.id(&key)
-            };
+            let (channel, post) = tally.channel(row.text(7)?, row.text(8)?);
             current = Some(PaymentKey {
                 id,
-                day: days.day_of(occurred_at),
-                currency: currencies.id(row.text(2)?.unwrap_or("")),
+                day: days.day_of(row.int(1)?),
+                currency: tally.currency(row.text(2)?.unwrap_or("")),
                 amount: row.int(3)?,
                 refunded: row.int(4)?,
                 order_total: row.opt_int(12)?,
-                method: method_key,
-                channel: channels.id(channel),
+                method: tally.method(row.text(5)?, row.text(6)?),
+                channel,
                 post,
             });
         }
@@ -326,13 +412,171 @@ pub fn summary(
             line_minor: row.opt_int(11)?,
             discount: row.opt_int(13)?.unwrap_or(0),
             tax: row.opt_int(14)?.unwrap_or(0),
-            rate: row.text(15)?.map(|name| rates.id(name)),
+            rate: row.text(15)?.map(|name| tally.rates.id(name)),
         });
         Ok(())
     })?;
     if let Some(payment) = current {
-        flush(&payment, &mut lines);
+        tally.payment(&payment, &mut lines, with_day);
     }
+    Ok(())
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The period's local day of `p.occurred_at` (0 = the first) in SQL, from the days' UTC
+/// starts: a run of 24-hour days is one division, a 23- or 25-hour day (DST) a branch of its own.
+fn day_of_sql(bounds: &[i64]) -> String {
+    use std::fmt::Write as _;
+    let days = bounds.len().saturating_sub(1);
+    let mut sql = String::from("CASE");
+    let mut k = 0;
+    while k < days {
+        let mut end = k + 1;
+        if bounds[k + 1] - bounds[k] == DAY_MS {
+            while end < days && bounds[end + 1] - bounds[end] == DAY_MS {
+                end += 1;
+            }
+            let _ = write!(
+                sql,
+                " WHEN p.occurred_at < {} THEN {k} + (p.occurred_at - {}) / {DAY_MS}",
+                bounds[end], bounds[k]
+            );
+        } else {
+            let _ = write!(sql, " WHEN p.occurred_at < {} THEN {k}", bounds[end]);
+        }
+        k = end;
+    }
+    let _ = write!(sql, " ELSE {} END", days.saturating_sub(1));
+    sql
+}
+
+/// The summary added up by the server, so a year's million rows never cross the wire: days
+/// from the payments alone, then the payments of one line (or none) grouped with their lines,
+/// and only orders of several lines read payment by payment to split them exactly as the CSV.
+fn add_on_server(
+    tally: &mut Tally,
+    reader: &Reader,
+    filter: &ReportFilter,
+    period: &Period,
+    days: &DayIndex,
+) -> Result<()> {
+    // This connection is the report's own. A merge join over the two order_id indexes reads
+    // both sides in order instead of hashing a year of payments; compiling the few
+    // aggregates costs more than it saves.
+    for setting in [
+        "SET jit = off",
+        "SET work_mem = '64MB'",
+        "SET enable_hashjoin = off",
+    ] {
+        reader.each_row(setting, &[], |_| Ok(()))?;
+    }
+    let bounds = (period.start_ms, period.end_ms);
+    let (mut sql, params) = sales_query(
+        &format!(
+            "SELECT p.currency, {}, CAST(sum(p.amount_minor) AS BIGINT), \
+             CAST(sum(p.refunded_minor) AS BIGINT), count(*) FROM payments p",
+            day_of_sql(&days.bounds)
+        ),
+        filter,
+        bounds,
+        Backend::Postgres,
+    );
+    sql.push_str(" GROUP BY 1, 2");
+    reader.each_row(&sql, &params, |row| {
+        let c = tally.currency(row.text(0)?.unwrap_or(""));
+        let day = usize::try_from(row.int(1)?).unwrap_or(0);
+        tally.day(c, day, row.int(2)?, row.int(3)?, row.int(4)?);
+        Ok(())
+    })?;
+
+    let (mut sql, params) = sales_query(
+        "SELECT p.currency, p.provider, p.method, p.channel, p.source_ref, l.product_id, \
+         l.tax_rate_name, CAST(sum(l.quantity) AS BIGINT), CAST(sum(l.discount_minor) AS BIGINT), \
+         CAST(sum(l.tax_minor) AS BIGINT), CAST(sum(l.gross_minor) AS BIGINT), \
+         CAST(sum(p.amount_minor) AS BIGINT), CAST(sum(p.refunded_minor) AS BIGINT), count(*) \
+         FROM payments p LEFT JOIN order_lines l ON l.order_id = p.order_id",
+        filter,
+        bounds,
+        Backend::Postgres,
+    );
+    sql.push_str(" AND (l.order_id IS NULL OR l.lines_in_order = 1) GROUP BY 1, 2, 3, 4, 5, 6, 7");
+    reader.each_row(&sql, &params, |row| {
+        let currency = tally.currency(row.text(0)?.unwrap_or(""));
+        let method = tally.method(row.text(1)?, row.text(2)?);
+        let (channel, post) = tally.channel(row.text(3)?, row.text(4)?);
+        let group = LineGroup {
+            currency,
+            method,
+            channel,
+            post,
+            product: row.opt_int(5)?,
+            rate: row.text(6)?.map(|name| tally.rates.id(name)),
+            quantity: row.opt_int(7)?.unwrap_or(0),
+            discount: row.opt_int(8)?.unwrap_or(0),
+            tax: row.opt_int(9)?.unwrap_or(0),
+            line_minor: row.opt_int(10)?.unwrap_or(0),
+            gross: row.int(11)?,
+            refunded: row.int(12)?,
+            payments: row.int(13)?,
+        };
+        tally.lines(&group);
+        Ok(())
+    })?;
+
+    let (mut sql, params) = sales_query(SUMMARY_SELECT, filter, bounds, Backend::Postgres);
+    sql.push_str(" AND l.lines_in_order <> 1 ORDER BY p.occurred_at, p.id");
+    add_payments(tally, reader, days, (&sql, &params), false)
+}
+
+/// Computes the summary in one ordered pass over the period's sales: the same rows and the
+/// same allocation as the CSV export, aggregated without allocating per row (on a server,
+/// mostly added up there).
+pub fn summary(
+    source: &ReportSource,
+    filter: &ReportFilter,
+    tz_name: &str,
+    top: usize,
+) -> Result<ReportSummary> {
+    let period = Period::of(filter, tz_name)?;
+    let days = DayIndex::new(&period)?;
+    // Filtering by SKU or till needs the orders joined (and a SKU's share of its order total).
+    let by_sku = filter.sku.as_deref().is_some_and(|s| !s.is_empty())
+        || filter.till.as_deref().and_then(till_of).is_some();
+    let reader = source.open()?;
+    let mut tally = Tally::new(days.days.len());
+    match reader.backend() {
+        Backend::Postgres if !by_sku => add_on_server(&mut tally, &reader, filter, &period, &days)?,
+        backend => {
+            let select = if by_sku {
+                SUMMARY_SELECT_BY_SKU
+            } else {
+                SUMMARY_SELECT
+            };
+            let (mut sql, params) =
+                sales_query(select, filter, (period.start_ms, period.end_ms), backend);
+            sql.push_str(match backend {
+                Backend::Sqlite => " ORDER BY p.occurred_at",
+                Backend::Postgres => " ORDER BY p.occurred_at, p.id",
+            });
+            add_payments(&mut tally, &reader, &days, (&sql, &params), true)?;
+        }
+    }
+    let Tally {
+        currencies,
+        methods,
+        channels,
+        posts,
+        rates,
+        totals,
+        by_day,
+        by_product,
+        by_method,
+        by_channel,
+        by_post,
+        by_rate,
+        ..
+    } = tally;
 
     let mut order: Vec<usize> = (0..currencies.names.len()).collect();
     order.sort_by(|a, b| currencies.names[*a].cmp(&currencies.names[*b]));

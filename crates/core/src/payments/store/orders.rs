@@ -155,12 +155,14 @@ async fn insert_order_in(
     .bind(i64::from(sale.prices_include_tax))
     .fetch_one(&mut *conn)
     .await?;
-    // 14 values a line: a sale's lines (at most a few hundred) stay far under SQLite's
+    // 15 values a line: a sale's lines (at most a few hundred) stay far under SQLite's
     // 32,766 bound values in one statement.
+    let lines_in_order = sale.lines.len() as i64;
     for lines in sale.lines.chunks(1_000) {
         let mut insert = Sql::new(
             "INSERT INTO order_lines (order_id, product_id, quantity, unit_price_minor, currency, name, sku, \
-             gross_minor, net_minor, tax_minor, discount_minor, discount_reason, tax_rate_name, tax_rate_ppm) ",
+             gross_minor, net_minor, tax_minor, discount_minor, discount_reason, tax_rate_name, tax_rate_ppm, \
+             lines_in_order) ",
         );
         insert.push_values(lines, |mut row, line| {
             row.push_bind(id)
@@ -176,7 +178,8 @@ async fn insert_order_in(
                 .push_bind(line.discount_minor)
                 .push_bind(&line.discount_reason)
                 .push_bind(&line.tax_rate_name)
-                .push_bind(line.tax_rate_ppm);
+                .push_bind(line.tax_rate_ppm)
+                .push_bind(lines_in_order);
         });
         insert.build().execute(&mut *conn).await?;
     }
