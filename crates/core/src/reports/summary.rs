@@ -456,23 +456,14 @@ fn day_of_sql(bounds: &[i64]) -> String {
 /// and only orders of several lines read payment by payment to split them exactly as the CSV.
 fn add_on_server(
     tally: &mut Tally,
+    source: &ReportSource,
     reader: &Reader,
     filter: &ReportFilter,
     period: &Period,
     days: &DayIndex,
 ) -> Result<()> {
-    // This connection is the report's own. A merge join over the two order_id indexes reads
-    // both sides in order instead of hashing a year of payments; compiling the few
-    // aggregates costs more than it saves.
-    for setting in [
-        "SET jit = off",
-        "SET work_mem = '64MB'",
-        "SET enable_hashjoin = off",
-    ] {
-        reader.each_row(setting, &[], |_| Ok(()))?;
-    }
     let bounds = (period.start_ms, period.end_ms);
-    let (mut sql, params) = sales_query(
+    let (mut days_sql, days_params) = sales_query(
         &format!(
             "SELECT p.currency, {}, CAST(sum(p.amount_minor) AS BIGINT), \
              CAST(sum(p.refunded_minor) AS BIGINT), count(*) FROM payments p",
@@ -482,14 +473,65 @@ fn add_on_server(
         bounds,
         Backend::Postgres,
     );
-    sql.push_str(" GROUP BY 1, 2");
-    reader.each_row(&sql, &params, |row| {
-        let c = tally.currency(row.text(0)?.unwrap_or(""));
-        let day = usize::try_from(row.int(1)?).unwrap_or(0);
-        tally.day(c, day, row.int(2)?, row.int(3)?, row.int(4)?);
+    days_sql.push_str(" GROUP BY 1, 2");
+    // The days on a second connection while this one adds up the lines: the server works
+    // on both at once.
+    std::thread::scope(|scope| {
+        let by_day = scope.spawn(|| {
+            let reader = source.open()?;
+            tune_for_summary(&reader)?;
+            let mut rows: Vec<(String, i64, [i64; 3])> = Vec::new();
+            reader.each_row(&days_sql, &days_params, |row| {
+                let sums = [row.int(2)?, row.int(3)?, row.int(4)?];
+                rows.push((row.string(0)?.unwrap_or_default(), row.int(1)?, sums));
+                Ok(())
+            })?;
+            Ok::<_, crate::error::CoreError>(rows)
+        });
+        tune_for_summary(reader)?;
+        add_lines_on_server(tally, reader, filter, bounds, days)?;
+        let rows = by_day.join().unwrap_or_else(|_| {
+            Err(crate::error::CoreError::Report(
+                "the summary's days could not be added up".into(),
+            ))
+        })?;
+        for (currency, day, [gross, refunded, payments]) in rows {
+            let c = tally.currency(&currency);
+            tally.day(
+                c,
+                usize::try_from(day).unwrap_or(0),
+                gross,
+                refunded,
+                payments,
+            );
+        }
         Ok(())
-    })?;
+    })
+}
 
+/// The summary's connection is its own. A merge join over the two order_id indexes reads
+/// both sides in order instead of hashing a year of payments; compiling the few aggregates
+/// (JIT) costs more than it saves.
+fn tune_for_summary(reader: &Reader) -> Result<()> {
+    for setting in [
+        "SET jit = off",
+        "SET work_mem = '64MB'",
+        "SET enable_hashjoin = off",
+    ] {
+        reader.each_row(setting, &[], |_| Ok(()))?;
+    }
+    Ok(())
+}
+
+/// Payments of one line (or none) grouped with their lines, then the orders of several lines
+/// split payment by payment.
+fn add_lines_on_server(
+    tally: &mut Tally,
+    reader: &Reader,
+    filter: &ReportFilter,
+    bounds: (i64, i64),
+    days: &DayIndex,
+) -> Result<()> {
     let (mut sql, params) = sales_query(
         "SELECT p.currency, p.provider, p.method, p.channel, p.source_ref, l.product_id, \
          l.tax_rate_name, CAST(sum(l.quantity) AS BIGINT), CAST(sum(l.discount_minor) AS BIGINT), \
@@ -546,7 +588,9 @@ pub fn summary(
     let reader = source.open()?;
     let mut tally = Tally::new(days.days.len());
     match reader.backend() {
-        Backend::Postgres if !by_sku => add_on_server(&mut tally, &reader, filter, &period, &days)?,
+        Backend::Postgres if !by_sku => {
+            add_on_server(&mut tally, source, &reader, filter, &period, &days)?
+        }
         backend => {
             let select = if by_sku {
                 SUMMARY_SELECT_BY_SKU
