@@ -49,6 +49,7 @@ pub struct Shop {
     secrets: secrets::SecretStore,
     outbox: posting::outbox::Outbox,
     sign_ins: posting::sign_in::SignIns,
+    recent_settings: settings::RecentSettings,
 }
 
 impl Shop {
@@ -81,6 +82,7 @@ impl Shop {
             secrets,
             outbox,
             sign_ins: Default::default(),
+            recent_settings: Default::default(),
         })
     }
 

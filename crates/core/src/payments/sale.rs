@@ -170,7 +170,7 @@ impl Shop {
         let (draft, products) = self.sale_draft(request).await?;
         if request.method == SaleMethod::Cash {
             // Order, payment and stock in one transaction: nothing to cancel if it fails.
-            let settings = self.settings().await?;
+            let settings = self.settings_for_sale().await?;
             let (order, payment) = self
                 .payments
                 .sell_paid_manually(&draft, &settings, Some(&products), "cash")

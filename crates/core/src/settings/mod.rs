@@ -1,6 +1,9 @@
 //! Shop settings (name, currency, time zone, locale, buy-link base, the shop page's public
 //! address), stored as validated key/value rows so a new key never needs a migration.
 
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use serde::{Deserialize, Serialize};
 
 use crate::Shop;
@@ -12,6 +15,32 @@ mod store;
 
 pub(crate) use store::{get_extra, set_extra};
 pub use store::{load, save, set_one};
+
+/// The settings as this shop last read them for a sale, shared by its clones: a burst of
+/// sales reads them once, not once a sale.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RecentSettings(Arc<Mutex<Option<(Instant, ShopSettings)>>>);
+
+/// How long a sale may price with settings it read before.
+const RECENT_FOR: Duration = Duration::from_secs(1);
+
+impl RecentSettings {
+    fn get(&self) -> Option<ShopSettings> {
+        let recent = self.0.lock().expect("settings lock");
+        recent
+            .as_ref()
+            .filter(|(read, _)| read.elapsed() < RECENT_FOR)
+            .map(|(_, settings)| settings.clone())
+    }
+
+    fn put(&self, settings: &ShopSettings) {
+        *self.0.lock().expect("settings lock") = Some((Instant::now(), settings.clone()));
+    }
+
+    fn forget(&self) {
+        *self.0.lock().expect("settings lock") = None;
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -345,12 +374,28 @@ impl Shop {
         store::load(&self.pool).await
     }
 
+    /// The settings a sale prices with, read at most once a second while a till sells: a
+    /// change saved through this shop applies at once, one saved on another computer within
+    /// a second.
+    pub(crate) async fn settings_for_sale(&self) -> Result<ShopSettings> {
+        if let Some(settings) = self.recent_settings.get() {
+            return Ok(settings);
+        }
+        let settings = self.settings().await?;
+        self.recent_settings.put(&settings);
+        Ok(settings)
+    }
+
     pub async fn save_settings(&self, new: ShopSettings) -> Result<ShopSettings> {
-        store::save(&self.pool, new).await
+        let saved = store::save(&self.pool, new).await;
+        self.recent_settings.forget();
+        saved
     }
 
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<ShopSettings> {
-        store::set_one(&self.pool, key, value).await
+        let saved = store::set_one(&self.pool, key, value).await;
+        self.recent_settings.forget();
+        saved
     }
 
     // Shop logo (printed on signage): a photo in the media store, referenced by hash.

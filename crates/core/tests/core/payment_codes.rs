@@ -891,3 +891,40 @@ async fn a_qr_whose_provider_is_not_connected_stays_watched_and_no_code_is_charg
         OrderStatus::AwaitingPayment
     );
 }
+
+/// A till selling in a burst reads the settings once a second, not once a sale: a change
+/// saved through the same shop prices the next sale, one saved on another computer (another
+/// `Shop` on the same database) the sales from a second later.
+#[tokio::test]
+async fn a_sale_prices_with_settings_saved_here_at_once_and_elsewhere_within_a_second() {
+    let (shop, dir) = shop_with("CNY").await;
+    shop.add_tax_rate("增值税 10 %", "10", true).await.unwrap();
+    product_with_sku(&shop, "A", "10").await;
+    let total = |sale: shopcast_core::payments::sale::Sale| sale.order.total.amount_minor;
+    let cash = || sale(SaleMethod::Cash, &[("A", 1)]);
+    assert_eq!(total(shop.sell(&cash()).await.unwrap()), 1_000);
+
+    shop.set_setting("shop.prices_include_tax", "false")
+        .await
+        .unwrap();
+    assert_eq!(
+        total(shop.sell(&cash()).await.unwrap()),
+        1_100,
+        "saved here: the next sale adds the tax"
+    );
+
+    let other = shopcast_core::Shop::open_with(dir.path(), shop.database().clone())
+        .await
+        .unwrap();
+    other
+        .set_setting("shop.prices_include_tax", "true")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert_eq!(
+        total(shop.sell(&cash()).await.unwrap()),
+        1_000,
+        "saved on another computer: a second later the tax is in the price again"
+    );
+    other.close().await;
+}
