@@ -104,7 +104,7 @@ pub fn sales_sql_for(filter: &ReportFilter, backend: Backend) -> String {
 }
 
 /// One line of a sale, with its share of the payment.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct SaleLine {
     pub(crate) payment_id: i64,
     pub(crate) occurred_at: i64,
@@ -175,19 +175,48 @@ pub(crate) fn allocate_into(
     }
 }
 
-pub(crate) fn allocate(lines: &[SaleLine]) -> Vec<(i64, i64)> {
-    let mut out = Vec::with_capacity(lines.len());
-    if let Some(first) = lines.first() {
-        let minors: Vec<Option<i64>> = lines.iter().map(|l| l.line_minor).collect();
-        allocate_into(
-            &mut out,
-            first.amount_minor,
-            first.refunded_minor,
-            first.order_total,
-            &minors,
-        );
+impl SaleLine {
+    /// Reads a row of [`CSV_SELECT`] into this line, reusing its strings' buffers: a year's
+    /// million rows allocate almost nothing.
+    fn read(&mut self, row: &Row<'_>) -> Result<()> {
+        fn text(to: &mut String, from: Option<&str>) {
+            to.clear();
+            to.push_str(from.unwrap_or_default());
+        }
+        fn opt_text(to: &mut Option<String>, from: Option<&str>) {
+            match (to.as_mut(), from) {
+                (Some(to), Some(from)) => {
+                    to.clear();
+                    to.push_str(from);
+                }
+                (_, from) => *to = from.map(str::to_string),
+            }
+        }
+        self.payment_id = row.int(0)?;
+        self.occurred_at = row.int(1)?;
+        opt_text(&mut self.order_ref, row.text(2)?);
+        text(&mut self.provider, row.text(3)?);
+        text(&mut self.provider_ref, row.text(4)?);
+        opt_text(&mut self.method, row.text(5)?);
+        opt_text(&mut self.sku, row.text(6)?);
+        opt_text(&mut self.product, row.text(7)?);
+        self.quantity = row.opt_int(8)?;
+        self.line_minor = row.opt_int(9)?;
+        self.order_total = row.opt_int(10)?;
+        self.amount_minor = row.int(11)?;
+        self.refunded_minor = row.int(12)?;
+        text(&mut self.currency, row.text(13)?);
+        text(&mut self.status, row.text(14)?);
+        text(&mut self.channel, row.text(15)?);
+        opt_text(&mut self.source_ref, row.text(16)?);
+        self.test = row.int(17)? != 0;
+        opt_text(&mut self.post_network, row.text(19)?);
+        opt_text(&mut self.post_url, row.text(20)?);
+        self.discount_minor = row.opt_int(21)?;
+        opt_text(&mut self.tax_rate, row.text(22)?);
+        self.tax_minor = row.opt_int(23)?;
+        Ok(())
     }
-    out
 }
 
 /// Reads sales in time order and hands each payment's lines, allocated, to `visit`.
@@ -206,12 +235,28 @@ pub(crate) fn for_each_sale(
         reader.backend(),
     );
     sql.push_str(CSV_ORDER);
+    // The payment being read: its lines are the first `used` of `pending` (kept between
+    // payments, so their buffers are reused).
     let mut pending: Vec<SaleLine> = Vec::new();
+    let mut used = 0;
+    let mut minors: Vec<Option<i64>> = Vec::new();
+    let mut shares: Vec<(i64, i64)> = Vec::new();
     let mut written: u64 = 0;
-    let mut flush = |pending: &mut Vec<SaleLine>, written: &mut u64| -> Result<()> {
-        let shares = allocate(pending);
-        for (line, (gross, refund)) in pending.iter().zip(shares) {
-            visit(line, gross, refund)?;
+    let mut flush = |lines: &[SaleLine], written: &mut u64| -> Result<()> {
+        let Some(first) = lines.first() else {
+            return Ok(());
+        };
+        minors.clear();
+        minors.extend(lines.iter().map(|l| l.line_minor));
+        allocate_into(
+            &mut shares,
+            first.amount_minor,
+            first.refunded_minor,
+            first.order_total,
+            &minors,
+        );
+        for (line, (gross, refund)) in lines.iter().zip(&shares) {
+            visit(line, *gross, *refund)?;
             *written += 1;
             if (*written).is_multiple_of(PROGRESS_EVERY)
                 && let Some(cancel) = cancel
@@ -220,44 +265,20 @@ pub(crate) fn for_each_sale(
                 return Err(CoreError::Cancelled);
             }
         }
-        pending.clear();
         Ok(())
     };
     reader.each_row(&sql, &params, |row: &Row<'_>| {
-        let line = SaleLine {
-            payment_id: row.int(0)?,
-            occurred_at: row.int(1)?,
-            order_ref: row.string(2)?,
-            provider: row.string(3)?.unwrap_or_default(),
-            provider_ref: row.string(4)?.unwrap_or_default(),
-            method: row.string(5)?,
-            sku: row.string(6)?,
-            product: row.string(7)?,
-            quantity: row.opt_int(8)?,
-            line_minor: row.opt_int(9)?,
-            order_total: row.opt_int(10)?,
-            amount_minor: row.int(11)?,
-            refunded_minor: row.int(12)?,
-            currency: row.string(13)?.unwrap_or_default(),
-            status: row.string(14)?.unwrap_or_default(),
-            channel: row.string(15)?.unwrap_or_default(),
-            source_ref: row.string(16)?,
-            test: row.int(17)? != 0,
-            post_network: row.string(19)?,
-            post_url: row.string(20)?,
-            discount_minor: row.opt_int(21)?,
-            tax_rate: row.string(22)?,
-            tax_minor: row.opt_int(23)?,
-        };
-        if pending
-            .first()
-            .is_some_and(|p| p.payment_id != line.payment_id)
-        {
-            flush(&mut pending, &mut written)?;
+        if used > 0 && pending[0].payment_id != row.int(0)? {
+            flush(&pending[..used], &mut written)?;
+            used = 0;
         }
-        pending.push(line);
+        if used == pending.len() {
+            pending.push(SaleLine::default());
+        }
+        pending[used].read(row)?;
+        used += 1;
         Ok(())
     })?;
-    flush(&mut pending, &mut written)?;
+    flush(&pending[..used], &mut written)?;
     Ok(written)
 }
