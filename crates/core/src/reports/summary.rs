@@ -474,12 +474,40 @@ fn add_on_server(
         Backend::Postgres,
     );
     days_sql.push_str(" GROUP BY 1, 2");
-    // The days on a second connection while this one adds up the lines: the server works
-    // on both at once.
+    // One snapshot for every query, as the one pass on SQLite: a payment or refund recorded
+    // meanwhile is in all of the summary's tables or in none.
+    tune_for_summary(reader)?;
+    reader.each_row(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        &[],
+        |_| Ok(()),
+    )?;
+    let mut snapshot = String::new();
+    reader.each_row("SELECT pg_export_snapshot()", &[], |row| {
+        snapshot = row.string(0)?.unwrap_or_default();
+        Ok(())
+    })?;
+    if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(crate::error::CoreError::Report(format!(
+            "the server gave an unexpected snapshot id “{snapshot}”"
+        )));
+    }
+    // The days on a second connection in the same snapshot while this one adds up the
+    // lines: the server works on both at once.
     std::thread::scope(|scope| {
         let by_day = scope.spawn(|| {
             let reader = source.open()?;
             tune_for_summary(&reader)?;
+            reader.each_row(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                &[],
+                |_| Ok(()),
+            )?;
+            reader.each_row(
+                &format!("SET TRANSACTION SNAPSHOT '{snapshot}'"),
+                &[],
+                |_| Ok(()),
+            )?;
             let mut rows: Vec<(String, i64, [i64; 3])> = Vec::new();
             reader.each_row(&days_sql, &days_params, |row| {
                 let sums = [row.int(2)?, row.int(3)?, row.int(4)?];
@@ -488,7 +516,6 @@ fn add_on_server(
             })?;
             Ok::<_, crate::error::CoreError>(rows)
         });
-        tune_for_summary(reader)?;
         add_lines_on_server(tally, reader, filter, bounds, days)?;
         let rows = by_day.join().unwrap_or_else(|_| {
             Err(crate::error::CoreError::Report(
