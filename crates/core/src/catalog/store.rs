@@ -699,7 +699,7 @@ pub(crate) async fn sale_facts_of(
     products: SaleProducts<'_>,
 ) -> Result<std::collections::HashMap<i64, SaleFacts>> {
     let mut query = Sql::new(
-        "SELECT p.id, p.name, p.sku, p.price_minor, p.currency, t.name, t.rate_ppm FROM products p
+        "SELECT p.id, p.name, p.sku, p.price_minor, p.currency, t.name, t.rate_ppm, p.stock FROM products p
          LEFT JOIN tax_rates t ON t.id = coalesce(p.tax_rate_id,
              (SELECT d.id FROM tax_rates d WHERE d.is_default = 1))
          WHERE ",
@@ -731,12 +731,13 @@ pub(crate) async fn sale_facts_of(
         String,
         Option<String>,
         Option<i64>,
+        Option<i64>,
     );
     let rows: Vec<FactsRow> = query.build_query_as().fetch_all(pool).await?;
     Ok(rows
         .into_iter()
         .map(
-            |(id, name, sku, amount_minor, currency, rate_name, rate_ppm)| {
+            |(id, name, sku, amount_minor, currency, rate_name, rate_ppm, stock)| {
                 let price = Money {
                     amount_minor,
                     currency,
@@ -748,6 +749,7 @@ pub(crate) async fn sale_facts_of(
                         sku,
                         price,
                         rate: rate_name.zip(rate_ppm),
+                        counted: stock.is_some(),
                     },
                 )
             },
@@ -770,6 +772,8 @@ pub(crate) struct SaleFacts {
     pub price: Money,
     /// The rate's name and parts per million.
     pub rate: Option<(String, i64)>,
+    /// Its stock is counted (as read, outside the sale's transaction).
+    pub counted: bool,
 }
 
 /// The name of a product, if it still exists.

@@ -10,7 +10,7 @@ use shopcast_payments::{
     RefundRequest, WebCheckout,
 };
 
-use super::ledger::{self, Payment};
+use super::ledger::{self, IngestReport, Payment};
 use super::store::orders;
 use super::till::{self, Order};
 use super::watcher::{ChargeView, Payments, provider_error, withdrawn};
@@ -312,11 +312,17 @@ impl Payments {
     ) -> Result<(Order, Payment)> {
         let method = manual_method(method)?;
         let pool = &self.inner.pool;
-        let (order, report) = till::create_paid_order(pool, draft, settings, known, &|order| {
-            manual_event(order, method)
-        })
+        let announce = |report: &IngestReport| self.changes(report);
+        let (order, report) = till::create_paid_order(
+            pool,
+            draft,
+            settings,
+            known,
+            &|order| manual_event(order, method),
+            &announce,
+        )
         .await?;
-        self.ingested(&report).await?;
+        self.published(&report).await?;
         let id = *report.changed.first().ok_or_else(|| CoreError::Conflict {
             field: "order",
             message: "This order was already marked paid.".into(),

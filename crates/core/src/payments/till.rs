@@ -15,6 +15,7 @@ pub use super::store::orders::{
     cancel_order, get_order, open_charge_of, open_charges, record_charge,
 };
 use crate::catalog::store::{SaleFacts, SaleProducts};
+use crate::infra::live::Changes;
 use crate::payments::ledger::{IngestReport, SalesChannel};
 use shopcast_payments::{ProviderEvent, ProviderKind};
 
@@ -237,9 +238,19 @@ pub(crate) async fn create_paid_order(
     settings: &ShopSettings,
     known: Option<&ProductFacts>,
     payment: &(dyn Fn(&Order) -> ProviderEvent + Sync),
+    announce: &(dyn Fn(&IngestReport) -> Changes + Sync),
 ) -> Result<(Order, IngestReport)> {
-    let (order, report) = store_till_order(pool, draft, settings, known, Some(payment)).await?;
+    let paid = PaidOnTheSpot { payment, announce };
+    let (order, report) = store_till_order(pool, draft, settings, known, Some(paid)).await?;
     Ok((order, report.unwrap_or_default()))
+}
+
+/// How a sale paid on the spot records its payment, and what the other tills are told of
+/// it in the same transaction.
+#[derive(Clone, Copy)]
+struct PaidOnTheSpot<'a> {
+    payment: &'a (dyn Fn(&Order) -> ProviderEvent + Sync),
+    announce: &'a (dyn Fn(&IngestReport) -> Changes + Sync),
 }
 
 async fn store_till_order(
@@ -247,7 +258,7 @@ async fn store_till_order(
     draft: &OrderDraft,
     settings: &ShopSettings,
     known: Option<&ProductFacts>,
-    payment: Option<&(dyn Fn(&Order) -> ProviderEvent + Sync)>,
+    paid: Option<PaidOnTheSpot<'_>>,
 ) -> Result<(Order, Option<IngestReport>)> {
     let till = till_name(draft.till.as_deref())?;
     let sale = priced_sale(pool, draft, settings, known).await?;
@@ -282,9 +293,9 @@ async fn store_till_order(
     };
     let id = held.id;
     let mut order = stored_order(&new, id, held.created_at, OrderStatus::Open);
-    let report = match payment {
-        Some(payment) => {
-            let event = payment(&order);
+    let report = match paid {
+        Some(paid) => {
+            let event = (paid.payment)(&order);
             let fresh = super::store::ledger::FreshOrder {
                 order_ref: order.order_ref.clone(),
                 info: super::ledger::OrderInfo {
@@ -304,6 +315,7 @@ async fn store_till_order(
             if let Some((_, status)) = report.orders.iter().find(|(o, _)| *o == id) {
                 order.status = OrderStatus::parse(status).unwrap_or(order.status);
             }
+            crate::infra::live::announce_in(&mut tx, (paid.announce)(&report)).await?;
             Some(report)
         }
         None => None,
@@ -372,6 +384,9 @@ pub(crate) struct PricedSale {
     pub discount_minor: i64,
     pub discount_reason: Option<String>,
     pub prices_include_tax: bool,
+    /// The products whose stock was counted when the sale was priced: the only ones whose
+    /// rows the sale locks. One counted meanwhile is sold as before its count was set.
+    pub counted: Vec<i64>,
 }
 
 /// Longest discount reason, in characters.
@@ -408,6 +423,7 @@ async fn priced_sale(
     let inclusive = settings.prices_include_tax;
     let mut lines = Vec::new();
     let mut to_price = Vec::new();
+    let mut counted = Vec::new();
     if draft
         .lines
         .iter()
@@ -439,6 +455,9 @@ async fn priced_sale(
             product.price.clone(),
         );
         let rate = product.rate.clone();
+        if product.counted && !counted.contains(&line.product_id) {
+            counted.push(line.product_id);
+        }
         let discount = typed_discount(line.discount.as_deref(), &unit_price.currency)?;
         let discount_reason = reason(line.discount_reason.as_deref())?;
         to_price.push(LineToPrice {
@@ -499,6 +518,7 @@ async fn priced_sale(
             discount_minor: 0,
             discount_reason: None,
             prices_include_tax: inclusive,
+            counted,
         });
     }
     let currency = lines[0].unit_price.currency.clone();
@@ -535,5 +555,6 @@ async fn priced_sale(
         discount_reason: order_reason.filter(|_| order_discount.is_some()),
         prices_include_tax: inclusive,
         lines,
+        counted,
     })
 }

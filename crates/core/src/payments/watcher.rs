@@ -469,16 +469,23 @@ impl Payments {
 
     /// Tells the other tills (NOTIFY) and this process's subscribers what an ingest changed.
     pub(super) async fn ingested(&self, report: &IngestReport) -> Result<()> {
-        crate::infra::live::announce(
-            &self.inner.pool,
-            crate::infra::live::Changes {
-                from: self.inner.lease_holder.clone(),
-                payments: report.changed.clone(),
-                orders: report.orders.iter().map(|(id, _)| *id).collect(),
-                posts: Vec::new(),
-            },
-        )
-        .await;
+        crate::infra::live::announce(&self.inner.pool, self.changes(report)).await;
+        self.published(report).await
+    }
+
+    /// What `report` changed, as the other tills are told it.
+    pub(super) fn changes(&self, report: &IngestReport) -> crate::infra::live::Changes {
+        crate::infra::live::Changes {
+            from: self.inner.lease_holder.clone(),
+            payments: report.changed.clone(),
+            orders: report.orders.iter().map(|(id, _)| *id).collect(),
+            posts: Vec::new(),
+        }
+    }
+
+    /// Tells this process's subscribers what an ingest changed (the other tills were told
+    /// in its transaction).
+    pub(super) async fn published(&self, report: &IngestReport) -> Result<()> {
         if self.inner.updates.receiver_count() > 0 {
             for payment in ledger::get_many(&self.inner.pool, &report.changed).await? {
                 let _ = self.inner.updates.send(PaymentUpdate::Payment { payment });

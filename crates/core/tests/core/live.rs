@@ -11,32 +11,14 @@ use crate::{event, ingest, shop_with};
 #[tokio::test]
 async fn a_payment_recorded_on_one_till_shows_on_the_other() {
     let (till_1, dir) = shop_with("CNY").await;
-    if till_1.backend() != shopcast_core::Backend::Postgres {
-        eprintln!(
-            "skipped: live updates are for a shop on PostgreSQL (set SHOPCAST_TEST_POSTGRES)"
-        );
+    let Some((till_2, mut shown)) = second_till(&till_1, &dir).await else {
         return;
-    }
-    // The second till: the same database, its own process state.
-    let till_2 = shopcast_core::Shop::open_with(dir.path(), till_1.database().clone())
-        .await
-        .unwrap();
-    let mut shown = till_2.payment_updates();
-    till_2.start_live_updates();
-    tokio::time::sleep(Duration::from_millis(500)).await; // listening
+    };
 
     let mut paid = event("evt_live_1", "pi_live_1", PaymentStatus::Paid, 4_200);
     paid.raw = "{}".into();
     ingest(&till_1, ProviderKind::Stripe, &[paid]).await;
-    let update = tokio::time::timeout(Duration::from_secs(3), async {
-        loop {
-            if let Ok(PaymentUpdate::Payment { payment }) = shown.recv().await {
-                return payment;
-            }
-        }
-    })
-    .await
-    .expect("the other till hears of the payment within 3 s");
+    let update = next_payment(&mut shown).await;
     assert_eq!(update.provider_ref, "pi_live_1");
     assert_eq!(update.amount.amount_minor, 4_200);
 
@@ -58,6 +40,106 @@ async fn a_payment_recorded_on_one_till_shows_on_the_other() {
     .await;
     assert_eq!(seen, vec!["pi_live_2".to_string()], "once, from itself");
     till_2.close().await;
+}
+
+/// A cash sale records its payment and tells the other tills in one transaction: they hear
+/// of a sale that was made, and nothing of one refused (sold out).
+#[tokio::test]
+async fn a_cash_sale_on_one_till_shows_on_the_other_and_a_refused_one_says_nothing() {
+    use shopcast_core::catalog::ProductDraft;
+    use shopcast_core::payments::sale::{SaleItem, SaleMethod, SaleRequest};
+
+    let (till_1, dir) = shop_with("CNY").await;
+    let Some((till_2, mut shown)) = second_till(&till_1, &dir).await else {
+        return;
+    };
+    till_1
+        .create_product(&ProductDraft {
+            name: "最后一个 The last one".into(),
+            price: "8.80".into(),
+            sku: Some("LAST".into()),
+            stock: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let cash = SaleRequest {
+        items: vec![SaleItem {
+            sku: "LAST".into(),
+            quantity: 1,
+        }],
+        amount: None,
+        currency: None,
+        method: SaleMethod::Cash,
+        till: Some("till 1".into()),
+        auth_code: None,
+        discount: None,
+        discount_reason: None,
+    };
+    let sold = till_1.sell(&cash).await.unwrap();
+    let paid = sold.payment.expect("cash is paid on the spot");
+    let heard = next_payment(&mut shown).await;
+    assert_eq!(heard.id, paid.id);
+    assert_eq!(heard.amount.amount_minor, 880);
+
+    let refused = till_1.sell(&cash).await.unwrap_err();
+    assert_eq!(
+        refused.code(),
+        shopcast_core::ErrorCode::SoldOut,
+        "{refused}"
+    );
+    let mut more = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while let Ok(update) = shown.recv().await {
+            more.push(format!("{update:?}"));
+        }
+    })
+    .await;
+    assert!(
+        more.iter().all(|u| !u.starts_with("Payment")),
+        "nothing is said of a refused sale: {more:?}"
+    );
+    till_2.close().await;
+}
+
+/// A second till on `till_1`'s database (its own process state), listening, and what its
+/// window is shown; `None` on a shop file.
+async fn second_till(
+    till_1: &shopcast_core::Shop,
+    dir: &tempfile::TempDir,
+) -> Option<(
+    shopcast_core::Shop,
+    tokio::sync::broadcast::Receiver<PaymentUpdate>,
+)> {
+    if till_1.backend() != shopcast_core::Backend::Postgres {
+        eprintln!(
+            "skipped: live updates are for a shop on PostgreSQL (set SHOPCAST_TEST_POSTGRES)"
+        );
+        return None;
+    }
+    let till_2 = shopcast_core::Shop::open_with(dir.path(), till_1.database().clone())
+        .await
+        .unwrap();
+    let shown = till_2.payment_updates();
+    till_2.start_live_updates();
+    tokio::time::sleep(Duration::from_millis(500)).await; // listening
+    Some((till_2, shown))
+}
+
+/// The next payment `shown`, within 3 s.
+async fn next_payment(
+    shown: &mut tokio::sync::broadcast::Receiver<PaymentUpdate>,
+) -> shopcast_core::payments::ledger::Payment {
+    tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            if let Ok(PaymentUpdate::Payment { payment }) = shown.recv().await {
+                return payment;
+            }
+        }
+    })
+    .await
+    .expect("the other till hears of the payment within 3 s")
 }
 
 /// A TCP relay in front of the test server that can be "unplugged": its listener and every
