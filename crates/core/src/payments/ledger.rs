@@ -180,6 +180,33 @@ pub(super) fn new_state(event: &ProviderEvent, order: Option<&OrderInfo>) -> Pay
     }
 }
 
+/// The status a payment in `state` gives its order, if it moves it: paid, review (paid but
+/// not as the order says), or expired.
+pub(super) fn order_status_after(state: &PaymentState) -> Option<&'static str> {
+    match (state.status, &state.mismatch) {
+        (PaymentStatus::Paid | PaymentStatus::Refunded, Some(_)) => Some("review"),
+        (PaymentStatus::Paid | PaymentStatus::Refunded, None) => Some("paid"),
+        // A declined card or an expired QR leaves the order open for another try,
+        // unless nothing else is still waiting for the customer.
+        (PaymentStatus::Expired, _) => Some("expired"),
+        _ => None,
+    }
+}
+
+/// Whether `event` from `provider`, the first about `order`, leaves it paid with its goods
+/// sold: what a sale paid on the spot (cash) can be stored as at once, by the same rules
+/// that ingesting the event applies afterwards.
+pub(super) fn pays_at_once(
+    provider: ProviderKind,
+    event: &ProviderEvent,
+    order: &OrderInfo,
+) -> bool {
+    let mut state = new_state(event, Some(order));
+    let key = format!("{}:{}", provider.as_str(), event.provider_ref);
+    apply(&mut state, event, Some(order), None, &key);
+    provider != ProviderKind::Test && order_status_after(&state) == Some("paid")
+}
+
 pub(super) fn apply(
     state: &mut PaymentState,
     event: &ProviderEvent,

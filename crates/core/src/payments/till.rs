@@ -263,14 +263,34 @@ async fn store_till_order(
     let till = till_name(draft.till.as_deref())?;
     let sale = priced_sale(pool, draft, settings, known).await?;
     let order_ref = new_order_ref();
-    let new = NewOrder {
+    let mut new = NewOrder {
         order_ref: &order_ref,
         sale: &sale,
         channel: draft.channel.unwrap_or(SalesChannel::Till),
         source_ref: draft.source_ref.as_deref(),
         receipt_hash: None,
         till: till.as_deref(),
+        paid: false,
     };
+    // A payment made on the spot is known before the order is stored: when it settles the
+    // order, the order is stored paid rather than updated to paid afterwards.
+    let settled = paid.map(|paid| {
+        let unstored = stored_order(&new, 0, 0, OrderStatus::Open);
+        let event = (paid.payment)(&unstored);
+        let info = super::ledger::OrderInfo {
+            id: 0,
+            total_minor: unstored.total.amount_minor,
+            currency: unstored.total.currency.clone(),
+            channel: unstored.channel,
+            source_ref: unstored.source_ref.clone(),
+            status: unstored.status.as_str().to_string(),
+            paid_by: None,
+        };
+        (paid, event, info)
+    });
+    new.paid = settled.as_ref().is_some_and(|(_, event, info)| {
+        super::ledger::pays_at_once(ProviderKind::Manual, event, info)
+    });
     // Counted stock is checked against what is left, other tills' open sales included, in
     // the same transaction as the insert: two tills cannot both sell the last one.
     let mut tx = crate::infra::store::begin_write(pool).await?;
@@ -293,21 +313,14 @@ async fn store_till_order(
     };
     let id = held.id;
     let mut order = stored_order(&new, id, held.created_at, OrderStatus::Open);
-    let report = match paid {
-        Some(paid) => {
-            let event = (paid.payment)(&order);
+    let report = match settled {
+        Some((paid, event, mut info)) => {
+            info.id = id;
             let fresh = super::store::ledger::FreshOrder {
                 order_ref: order.order_ref.clone(),
-                info: super::ledger::OrderInfo {
-                    id,
-                    total_minor: order.total.amount_minor,
-                    currency: order.total.currency.clone(),
-                    channel: order.channel,
-                    source_ref: order.source_ref.clone(),
-                    status: order.status.as_str().to_string(),
-                    paid_by: None,
-                },
+                info,
                 counted: held.counted,
+                stored_paid: new.paid,
             };
             let report =
                 super::store::ledger::ingest_in(&mut tx, ProviderKind::Manual, &[event], &fresh)
@@ -370,6 +383,7 @@ pub async fn create_held_order(
         source_ref: draft.source_ref.as_deref(),
         receipt_hash: Some(receipt_hash),
         till: None,
+        paid: false,
     };
     match super::store::orders::insert_held_order(pool, &new).await? {
         Ok((id, created_at)) => Ok(Ok(stored_order(&new, id, created_at, OrderStatus::Open))),

@@ -53,6 +53,9 @@ pub(in crate::payments) struct FreshOrder {
     /// The counted products it takes, (product id, quantity) by id; uncounted ones are
     /// left out (they have no stock to take).
     pub(in crate::payments) counted: Vec<(i64, i64)>,
+    /// It was stored paid with its stock marked taken ([`pays_at_once`]): its payment only
+    /// takes the goods off the shelf (an UPDATE and a round trip fewer).
+    pub(in crate::payments) stored_paid: bool,
 }
 
 /// Stores `events` from `provider` inside the caller's transaction (a till sale paid on the
@@ -287,15 +290,7 @@ async fn ingest_chunk(
         let Some(order_id) = state.order_id else {
             continue;
         };
-        let order_status = match (state.status, &state.mismatch) {
-            (PaymentStatus::Paid | PaymentStatus::Refunded, Some(_)) => Some("review"),
-            (PaymentStatus::Paid | PaymentStatus::Refunded, None) => Some("paid"),
-            // A declined card or an expired QR leaves the order open for another try,
-            // unless nothing else is still waiting for the customer.
-            (PaymentStatus::Expired, _) => Some("expired"),
-            _ => None,
-        };
-        let Some(order_status) = order_status else {
+        let Some(order_status) = order_status_after(state) else {
             continue;
         };
         // Sold goods leave the shelf once per order, however its status moves later;
@@ -304,6 +299,21 @@ async fn ingest_chunk(
         // The order this transaction just made is still open with its stock on the shelf:
         // paid and marked taken in one statement, with what it takes already known.
         let made_here = made.filter(|made| made.info.id == order_id && takes_stock);
+        if let Some(made) = made.filter(|made| made.info.id == order_id && made.stored_paid) {
+            // Stored paid by the same rules (`pays_at_once`): nothing to update.
+            if made_here.is_none() {
+                return Err(crate::error::CoreError::Conflict {
+                    field: "order",
+                    message: format!(
+                        "Order {} was stored paid but its payment makes it {order_status}.",
+                        made.order_ref
+                    ),
+                });
+            }
+            crate::catalog::store::take_stock(tx, &made.counted).await?;
+            report.orders.push((order_id, order_status.to_string()));
+            continue;
+        }
         let changed = match made_here {
             Some(_) => sqlx::query(
                 "UPDATE orders SET status = $1, updated_at = $2, stock_taken = 1

@@ -11,7 +11,6 @@ use crate::money::Money;
 use crate::payments::ledger::SalesChannel;
 use crate::payments::till::{Order, OrderLine, OrderStatus, PricedSale, tax_lines};
 
-/// Stores a checked order (status open) with its lines, in one transaction.
 /// How long an order with no charge yet still holds its goods: long enough for the
 /// provider to answer (its HTTP timeout), short enough that a lost one frees them.
 const SETUP_HOLD_MS: i64 = 5 * 60 * 1000;
@@ -24,6 +23,9 @@ pub(crate) struct NewOrder<'a> {
     pub source_ref: Option<&'a str>,
     pub receipt_hash: Option<&'a str>,
     pub till: Option<&'a str>,
+    /// Stored paid with its stock marked taken: a sale paid on the spot, whose payment goes
+    /// in the same transaction (see `ledger::pays_at_once`); open otherwise.
+    pub paid: bool,
 }
 
 /// Stores an order (a shop-page one with its receipt hash, a till's with its till), unless
@@ -143,8 +145,9 @@ async fn insert_order_in(
     let sale = order.sale;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO orders (created_at, updated_at, ref, status, total_minor, currency, channel, source_ref,
-                             receipt_hash, till, discount_minor, discount_reason, prices_include_tax)
-         VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                             receipt_hash, till, discount_minor, discount_reason, prices_include_tax,
+                             stock_taken)
+         VALUES ($1, $2, $3, $13, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14) RETURNING id",
     )
     .bind(now)
     .bind(now)
@@ -158,6 +161,8 @@ async fn insert_order_in(
     .bind(sale.discount_minor)
     .bind(&sale.discount_reason)
     .bind(i64::from(sale.prices_include_tax))
+    .bind(if order.paid { "paid" } else { "open" })
+    .bind(i64::from(order.paid))
     .fetch_one(&mut *conn)
     .await?;
     // 15 values a line: a sale's lines (at most a few hundred) stay far under SQLite's
