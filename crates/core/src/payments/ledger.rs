@@ -193,18 +193,18 @@ pub(super) fn order_status_after(state: &PaymentState) -> Option<&'static str> {
     }
 }
 
-/// Whether `event` from `provider`, the first about `order`, leaves it paid with its goods
-/// sold: what a sale paid on the spot (cash) can be stored as at once, by the same rules
-/// that ingesting the event applies afterwards.
+/// The payment `event` from `provider`, the first about `order`, makes when it leaves the
+/// order paid with its goods sold: what a sale paid on the spot (cash) can be stored as at
+/// once, by the same rules that ingesting the event applies afterwards.
 pub(super) fn pays_at_once(
     provider: ProviderKind,
     event: &ProviderEvent,
     order: &OrderInfo,
-) -> bool {
+) -> Option<PaymentState> {
     let mut state = new_state(event, Some(order));
     let key = format!("{}:{}", provider.as_str(), event.provider_ref);
     apply(&mut state, event, Some(order), None, &key);
-    provider != ProviderKind::Test && order_status_after(&state) == Some("paid")
+    (provider != ProviderKind::Test && order_status_after(&state) == Some("paid")).then_some(state)
 }
 
 pub(super) fn apply(

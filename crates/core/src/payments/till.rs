@@ -288,9 +288,34 @@ async fn store_till_order(
         };
         (paid, event, info)
     });
-    new.paid = settled.as_ref().is_some_and(|(_, event, info)| {
+    let payment = settled.as_ref().and_then(|(_, event, info)| {
         super::ledger::pays_at_once(ProviderKind::Manual, event, info)
     });
+    new.paid = payment.is_some();
+    if let (Some((paid, event, _)), Some(payment)) = (&settled, &payment)
+        && crate::infra::store::backend(pool) == crate::infra::store::Backend::Postgres
+        && super::store::paid_sale::fits(&new)
+    {
+        // On a server each statement is a round trip: the whole sale in one.
+        let (id, created_at, payment) = super::store::paid_sale::insert_paid_sale(
+            pool,
+            &new,
+            ProviderKind::Manual,
+            event,
+            payment,
+        )
+        .await?;
+        let report = IngestReport {
+            new_events: 1,
+            changed: vec![payment.id],
+            orders: vec![(id, OrderStatus::Paid.as_str().to_string())],
+            written: vec![payment],
+            ..Default::default()
+        };
+        crate::infra::live::announce(pool, (paid.announce)(&report)).await;
+        let order = stored_order(&new, id, created_at, OrderStatus::Paid);
+        return Ok((order, Some(report)));
+    }
     // Counted stock is checked against what is left, other tills' open sales included, in
     // the same transaction as the insert: two tills cannot both sell the last one.
     let mut tx = crate::infra::store::begin_write(pool).await?;

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use shopcast_payments::{PaymentStatus, ProviderEvent, ProviderKind};
 use sqlx::{Any, AnyPool, Row, Transaction};
 
-use crate::infra::sql::Sql;
+use crate::infra::sql::{Separated, Sql};
 
 use crate::error::Result;
 use crate::infra::now_ms;
@@ -93,21 +93,9 @@ async fn ingest_chunk(
 ) -> Result<()> {
     let received_at = now_ms();
     // 1. Append the events; the ones that come back are new.
-    let mut insert = Sql::new(
-        "INSERT INTO payment_events (provider, event_id, provider_ref, status, amount_minor, \
-         currency, refunded_total_minor, occurred_at, received_at, raw) ",
-    );
+    let mut insert = Sql::new(format!("INSERT INTO payment_events ({EVENT_COLUMNS}) "));
     insert.push_values(events, |mut row, event| {
-        row.push_bind(provider.as_str())
-            .push_bind(&event.event_id)
-            .push_bind(&event.provider_ref)
-            .push_bind(event.status.as_str())
-            .push_bind(event.amount_minor)
-            .push_bind(&event.currency)
-            .push_bind(event.refunded_total_minor)
-            .push_bind(event.occurred_at.as_millisecond())
-            .push_bind(received_at)
-            .push_bind(super::bounded_raw(&event.raw));
+        push_event_row(&mut row, provider, event, received_at)
     });
     insert.push(" ON CONFLICT (provider, event_id) DO NOTHING RETURNING event_id");
     let fresh: HashSet<String> = insert
@@ -196,31 +184,13 @@ async fn ingest_chunk(
 
     // 4. Write them back in one statement, in the order their last event happened.
     let now = now_ms();
-    let mut upsert = Sql::new(
-        "INSERT INTO payments (provider, provider_ref, order_id, charge_id, status, amount_minor, \
-         currency, refunded_minor, method, channel, source_ref, test, mismatch, occurred_at, \
-         updated_at, settled_at) ",
-    );
+    let mut upsert = Sql::new(format!(
+        "INSERT INTO payments (order_id, {PAYMENT_ROW_COLUMNS}) "
+    ));
     upsert.push_values(&touched, |mut row, provider_ref| {
-        let s = &states[*provider_ref];
-        row.push_bind(provider.as_str())
-            .push_bind(*provider_ref)
-            .push_bind(s.order_id)
-            .push_bind(s.charge_id)
-            .push_bind(s.status.as_str())
-            .push_bind(s.amount_minor)
-            .push_bind(&s.currency)
-            .push_bind(s.refunded_minor)
-            .push_bind(&s.method)
-            .push_bind(s.channel.as_str())
-            .push_bind(&s.source_ref)
-            .push_bind(i64::from(provider == ProviderKind::Test))
-            .push_bind(&s.mismatch)
-            .push_bind(s.occurred_at)
-            .push_bind(now)
-            .push_bind(
-                matches!(s.status, PaymentStatus::Paid | PaymentStatus::Refunded).then_some(now),
-            );
+        let state = &states[*provider_ref];
+        row.push_bind(state.order_id);
+        push_payment_row(&mut row, provider, provider_ref, state, now);
     });
     upsert.push(
         " ON CONFLICT (provider, provider_ref) DO UPDATE SET order_id = excluded.order_id, \
@@ -246,27 +216,17 @@ async fn ingest_chunk(
         report
             .written
             .extend(touched.iter().filter_map(|provider_ref| {
-                let s = &states[*provider_ref];
-                Some(Payment {
-                    id: *ids.get(*provider_ref)?,
+                let state = &states[*provider_ref];
+                let order_ref =
+                    (state.order_id == Some(made.info.id)).then(|| made.order_ref.clone());
+                Some(written_payment(
+                    *ids.get(*provider_ref)?,
                     provider,
-                    provider_ref: provider_ref.to_string(),
-                    order_id: s.order_id,
-                    order_ref: (s.order_id == Some(made.info.id)).then(|| made.order_ref.clone()),
-                    status: s.status,
-                    amount: Money {
-                        amount_minor: s.amount_minor,
-                        currency: s.currency.clone(),
-                    },
-                    refunded_minor: s.refunded_minor,
-                    method: s.method.clone(),
-                    channel: s.channel,
-                    source_ref: s.source_ref.clone(),
-                    test: provider == ProviderKind::Test,
-                    mismatch: s.mismatch.clone(),
-                    occurred_at: s.occurred_at,
-                    updated_at: now,
-                })
+                    provider_ref,
+                    state,
+                    order_ref,
+                    now,
+                ))
             }));
     }
 
@@ -362,6 +322,91 @@ async fn ingest_chunk(
         report.orders.push((order_id, order_status.to_string()));
     }
     Ok(())
+}
+
+/// A payment event row's columns, as [`push_event_row`] binds them.
+pub(super) const EVENT_COLUMNS: &str = "provider, event_id, provider_ref, status, amount_minor, \
+     currency, refunded_total_minor, occurred_at, received_at, raw";
+
+pub(super) fn push_event_row(
+    row: &mut Separated<'_>,
+    provider: ProviderKind,
+    event: &ProviderEvent,
+    received_at: i64,
+) {
+    row.push_bind(provider.as_str())
+        .push_bind(&event.event_id)
+        .push_bind(&event.provider_ref)
+        .push_bind(event.status.as_str())
+        .push_bind(event.amount_minor)
+        .push_bind(&event.currency)
+        .push_bind(event.refunded_total_minor)
+        .push_bind(event.occurred_at.as_millisecond())
+        .push_bind(received_at)
+        .push_bind(super::bounded_raw(&event.raw));
+}
+
+/// A payment row's columns after `order_id`, as [`push_payment_row`] binds them (the ones
+/// read back are [`PAYMENT_COLUMNS`]).
+pub(super) const PAYMENT_ROW_COLUMNS: &str = "provider, provider_ref, charge_id, status, amount_minor, \
+     currency, refunded_minor, method, channel, source_ref, test, mismatch, occurred_at, \
+     updated_at, settled_at";
+
+pub(super) fn push_payment_row(
+    row: &mut Separated<'_>,
+    provider: ProviderKind,
+    provider_ref: &str,
+    state: &PaymentState,
+    now: i64,
+) {
+    row.push_bind(provider.as_str())
+        .push_bind(provider_ref.to_string())
+        .push_bind(state.charge_id)
+        .push_bind(state.status.as_str())
+        .push_bind(state.amount_minor)
+        .push_bind(&state.currency)
+        .push_bind(state.refunded_minor)
+        .push_bind(&state.method)
+        .push_bind(state.channel.as_str())
+        .push_bind(&state.source_ref)
+        .push_bind(i64::from(provider == ProviderKind::Test))
+        .push_bind(&state.mismatch)
+        .push_bind(state.occurred_at)
+        .push_bind(now)
+        .push_bind(
+            matches!(state.status, PaymentStatus::Paid | PaymentStatus::Refunded).then_some(now),
+        );
+}
+
+/// The payment `state` stored as `id`, as the ledger would read it back.
+pub(super) fn written_payment(
+    id: i64,
+    provider: ProviderKind,
+    provider_ref: &str,
+    state: &PaymentState,
+    order_ref: Option<String>,
+    now: i64,
+) -> Payment {
+    Payment {
+        id,
+        provider,
+        provider_ref: provider_ref.to_string(),
+        order_id: state.order_id,
+        order_ref,
+        status: state.status,
+        amount: Money {
+            amount_minor: state.amount_minor,
+            currency: state.currency.clone(),
+        },
+        refunded_minor: state.refunded_minor,
+        method: state.method.clone(),
+        channel: state.channel,
+        source_ref: state.source_ref.clone(),
+        test: provider == ProviderKind::Test,
+        mismatch: state.mismatch.clone(),
+        occurred_at: state.occurred_at,
+        updated_at: now,
+    }
 }
 
 fn in_list(builder: &mut Sql, items: &[&str]) {

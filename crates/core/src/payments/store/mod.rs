@@ -5,6 +5,7 @@
 pub(crate) mod leases;
 pub(crate) mod ledger;
 pub(crate) mod orders;
+pub(crate) mod paid_sale;
 pub(crate) mod test_runs;
 pub(crate) mod unreadable;
 

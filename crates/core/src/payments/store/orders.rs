@@ -6,7 +6,7 @@ use sqlx::{AnyPool, Row};
 
 use crate::error::{CoreError, Result};
 use crate::infra::now_ms;
-use crate::infra::sql::Sql;
+use crate::infra::sql::{Separated, Sql};
 use crate::money::Money;
 use crate::payments::ledger::SalesChannel;
 use crate::payments::till::{Order, OrderLine, OrderStatus, PricedSale, tax_lines};
@@ -142,58 +142,73 @@ async fn insert_order_in(
     order: &NewOrder<'_>,
     now: i64,
 ) -> Result<i64> {
-    let sale = order.sale;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO orders (created_at, updated_at, ref, status, total_minor, currency, channel, source_ref,
-                             receipt_hash, till, discount_minor, discount_reason, prices_include_tax,
-                             stock_taken)
-         VALUES ($1, $2, $3, $13, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14) RETURNING id",
-    )
-    .bind(now)
-    .bind(now)
-    .bind(order.order_ref)
-    .bind(sale.total.amount_minor)
-    .bind(&sale.total.currency)
-    .bind(order.channel.as_str())
-    .bind(order.source_ref)
-    .bind(order.receipt_hash)
-    .bind(order.till)
-    .bind(sale.discount_minor)
-    .bind(&sale.discount_reason)
-    .bind(i64::from(sale.prices_include_tax))
-    .bind(if order.paid { "paid" } else { "open" })
-    .bind(i64::from(order.paid))
-    .fetch_one(&mut *conn)
-    .await?;
+    let mut insert = Sql::new(format!("INSERT INTO orders ({ORDER_COLUMNS}) "));
+    insert.push_values([order], |mut row, order| {
+        push_order_row(&mut row, order, now)
+    });
+    insert.push(" RETURNING id");
+    let id: i64 = insert.build_query_scalar().fetch_one(&mut *conn).await?;
     // 15 values a line: a sale's lines (at most a few hundred) stay far under SQLite's
     // 32,766 bound values in one statement.
-    let lines_in_order = sale.lines.len() as i64;
-    for lines in sale.lines.chunks(1_000) {
-        let mut insert = Sql::new(
-            "INSERT INTO order_lines (order_id, product_id, quantity, unit_price_minor, currency, name, sku, \
-             gross_minor, net_minor, tax_minor, discount_minor, discount_reason, tax_rate_name, tax_rate_ppm, \
-             lines_in_order) ",
-        );
+    let lines_in_order = order.sale.lines.len() as i64;
+    for lines in order.sale.lines.chunks(LINES_PER_STATEMENT) {
+        let mut insert = Sql::new(format!(
+            "INSERT INTO order_lines (order_id, {LINE_COLUMNS}) "
+        ));
         insert.push_values(lines, |mut row, line| {
-            row.push_bind(id)
-                .push_bind(line.product_id)
-                .push_bind(line.quantity)
-                .push_bind(line.unit_price.amount_minor)
-                .push_bind(&line.unit_price.currency)
-                .push_bind(&line.name)
-                .push_bind(&line.sku)
-                .push_bind(line.gross_minor)
-                .push_bind(line.net_minor)
-                .push_bind(line.tax_minor)
-                .push_bind(line.discount_minor)
-                .push_bind(&line.discount_reason)
-                .push_bind(&line.tax_rate_name)
-                .push_bind(line.tax_rate_ppm)
-                .push_bind(lines_in_order);
+            row.push_bind(id);
+            push_line_row(&mut row, line, lines_in_order);
         });
         insert.build().execute(&mut *conn).await?;
     }
     Ok(id)
+}
+
+/// Order lines written by one statement at most.
+pub(super) const LINES_PER_STATEMENT: usize = 1_000;
+
+/// An order row's columns, as [`push_order_row`] binds them.
+pub(super) const ORDER_COLUMNS: &str = "created_at, updated_at, ref, status, total_minor, currency, \
+     channel, source_ref, receipt_hash, till, discount_minor, discount_reason, prices_include_tax, stock_taken";
+
+pub(super) fn push_order_row(row: &mut Separated<'_>, order: &NewOrder<'_>, now: i64) {
+    let sale = order.sale;
+    row.push_bind(now)
+        .push_bind(now)
+        .push_bind(order.order_ref)
+        .push_bind(if order.paid { "paid" } else { "open" })
+        .push_bind(sale.total.amount_minor)
+        .push_bind(&sale.total.currency)
+        .push_bind(order.channel.as_str())
+        .push_bind(order.source_ref)
+        .push_bind(order.receipt_hash)
+        .push_bind(order.till)
+        .push_bind(sale.discount_minor)
+        .push_bind(&sale.discount_reason)
+        .push_bind(i64::from(sale.prices_include_tax))
+        .push_bind(i64::from(order.paid));
+}
+
+/// An order line's columns after `order_id`, as [`push_line_row`] binds them.
+pub(super) const LINE_COLUMNS: &str = "product_id, quantity, unit_price_minor, currency, name, sku, \
+     gross_minor, net_minor, tax_minor, discount_minor, discount_reason, tax_rate_name, tax_rate_ppm, \
+     lines_in_order";
+
+pub(super) fn push_line_row(row: &mut Separated<'_>, line: &OrderLine, lines_in_order: i64) {
+    row.push_bind(line.product_id)
+        .push_bind(line.quantity)
+        .push_bind(line.unit_price.amount_minor)
+        .push_bind(&line.unit_price.currency)
+        .push_bind(&line.name)
+        .push_bind(&line.sku)
+        .push_bind(line.gross_minor)
+        .push_bind(line.net_minor)
+        .push_bind(line.tax_minor)
+        .push_bind(line.discount_minor)
+        .push_bind(&line.discount_reason)
+        .push_bind(&line.tax_rate_name)
+        .push_bind(line.tax_rate_ppm)
+        .push_bind(lines_in_order);
 }
 
 /// The order as [`insert_held_order`] stored it, without reading it back.
