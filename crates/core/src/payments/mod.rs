@@ -25,13 +25,15 @@ impl Shop {
     }
 
     /// The sale as the till has it, priced as [`Shop::create_order`] would; nothing stored.
+    /// Settings as a sale reads them (see [`Shop::settings_for_sale`]): the till asks at each
+    /// keystroke.
     pub async fn preview_order(&self, draft: &till::OrderDraft) -> Result<till::Order> {
-        let settings = self.settings().await?;
+        let settings = self.settings_for_sale().await?;
         till::preview_order(&self.pool, draft, &settings).await
     }
 
     pub async fn create_order(&self, draft: &till::OrderDraft) -> Result<till::Order> {
-        let settings = self.settings().await?;
+        let settings = self.settings_for_sale().await?;
         till::create_order(&self.pool, draft, &settings).await
     }
 

@@ -899,10 +899,21 @@ async fn a_qr_whose_provider_is_not_connected_stays_watched_and_no_code_is_charg
 async fn a_sale_prices_with_settings_saved_here_at_once_and_elsewhere_within_a_second() {
     let (shop, dir) = shop_with("CNY").await;
     shop.add_tax_rate("增值税 10 %", "10", true).await.unwrap();
-    product_with_sku(&shop, "A", "10").await;
+    let a = product_with_sku(&shop, "A", "10").await;
     let total = |sale: shopcast_core::payments::sale::Sale| sale.order.total.amount_minor;
     let cash = || sale(SaleMethod::Cash, &[("A", 1)]);
+    // The till screen's preview and its orders (QR sales) price by the same settings.
+    let draft = shopcast_core::payments::till::OrderDraft {
+        lines: vec![shopcast_core::payments::till::OrderLineDraft {
+            product_id: a,
+            quantity: 1,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let previewed = || async { shop.preview_order(&draft).await.unwrap().total.amount_minor };
     assert_eq!(total(shop.sell(&cash()).await.unwrap()), 1_000);
+    assert_eq!(previewed().await, 1_000);
 
     shop.set_setting("shop.prices_include_tax", "false")
         .await
@@ -912,6 +923,7 @@ async fn a_sale_prices_with_settings_saved_here_at_once_and_elsewhere_within_a_s
         1_100,
         "saved here: the next sale adds the tax"
     );
+    assert_eq!(previewed().await, 1_100);
 
     let other = shopcast_core::Shop::open_with(dir.path(), shop.database().clone())
         .await
@@ -925,6 +937,11 @@ async fn a_sale_prices_with_settings_saved_here_at_once_and_elsewhere_within_a_s
         total(shop.sell(&cash()).await.unwrap()),
         1_000,
         "saved on another computer: a second later the tax is in the price again"
+    );
+    assert_eq!(previewed().await, 1_000);
+    assert_eq!(
+        shop.create_order(&draft).await.unwrap().total.amount_minor,
+        1_000
     );
     other.close().await;
 }
