@@ -297,40 +297,74 @@ impl Tally {
             &self.minors,
         );
         let c = payment.currency;
-        for (i, (line, (gross, refund))) in lines.iter().zip(&self.shares).enumerate() {
-            let (product, quantity) = (&line.product, &line.quantity);
+        for (i, line) in lines.iter().enumerate().take(self.shares.len()) {
+            let (gross, refund) = self.shares[i];
             let first = i == 0;
             if with_day {
-                self.totals[c].add(*gross, *refund, *quantity, first);
-                self.by_day[c][payment.day].add(*gross, *refund, *quantity, first);
+                self.totals[c].add(gross, refund, line.quantity, first);
+                self.by_day[c][payment.day].add(gross, refund, line.quantity, first);
             }
-            self.totals[c].discount += line.discount;
-            self.totals[c].tax += line.tax;
-            if let Some(rate) = line.rate {
-                let sums = self.by_rate.entry((rate, c)).or_default();
-                sums.0 += line.line_minor.unwrap_or(0);
-                sums.1 += line.tax;
-            }
+            self.taxes(
+                c,
+                line.rate,
+                line.line_minor.unwrap_or(0),
+                line.discount,
+                line.tax,
+            );
             // A payment counts once for each product on it (twice-listed products once).
-            let first_of_product = !lines[..i].iter().any(|l| &l.product == product);
-            self.by_product
-                .entry((product.unwrap_or(-1), c))
-                .or_default()
-                .add(*gross, *refund, *quantity, first_of_product);
-            self.by_method
-                .entry((payment.method, c))
-                .or_default()
-                .add(*gross, *refund, *quantity, first);
-            self.by_channel
-                .entry((payment.channel, c))
-                .or_default()
-                .add(*gross, *refund, *quantity, first);
-            if let Some(post) = payment.post {
-                self.by_post
-                    .entry((post, c))
-                    .or_default()
-                    .add(*gross, *refund, *quantity, first);
-            }
+            let first_of_product = !lines[..i].iter().any(|l| l.product == line.product);
+            let sold = Sold {
+                product: line.product,
+                method: payment.method,
+                channel: payment.channel,
+                post: payment.post,
+            };
+            let share = Sums {
+                gross,
+                refunded: refund,
+                quantity: line.quantity,
+                payments: i64::from(first),
+                ..Sums::default()
+            };
+            self.attribute(c, sold, &share, i64::from(first_of_product));
+        }
+    }
+
+    /// A line's discount, tax and taxed amount, to the totals and its rate.
+    fn taxes(&mut self, c: usize, rate: Option<usize>, line_minor: i64, discount: i64, tax: i64) {
+        self.totals[c].discount += discount;
+        self.totals[c].tax += tax;
+        if let Some(rate) = rate {
+            let sums = self.by_rate.entry((rate, c)).or_default();
+            sums.0 += line_minor;
+            sums.1 += tax;
+        }
+    }
+
+    /// `share` of sales to the product, method, channel and post they were sold by; the
+    /// product counts `product_payments` payments (a product twice on one payment, once).
+    fn attribute(&mut self, c: usize, sold: Sold, share: &Sums, product_payments: i64) {
+        let add = |sums: &mut Sums, payments: i64| {
+            sums.gross += share.gross;
+            sums.refunded += share.refunded;
+            sums.quantity += share.quantity;
+            sums.payments += payments;
+        };
+        let product = self
+            .by_product
+            .entry((sold.product.unwrap_or(-1), c))
+            .or_default();
+        add(product, product_payments);
+        add(
+            self.by_method.entry((sold.method, c)).or_default(),
+            share.payments,
+        );
+        add(
+            self.by_channel.entry((sold.channel, c)).or_default(),
+            share.payments,
+        );
+        if let Some(post) = sold.post {
+            add(self.by_post.entry((post, c)).or_default(), share.payments);
         }
     }
 
@@ -347,29 +381,31 @@ impl Tally {
     /// Payments of one line or none, as the server added them up (see [`LineGroup`]).
     fn lines(&mut self, g: &LineGroup) {
         let c = g.currency;
-        self.totals[c].discount += g.discount;
-        self.totals[c].tax += g.tax;
-        if let Some(rate) = g.rate {
-            let sums = self.by_rate.entry((rate, c)).or_default();
-            sums.0 += g.line_minor;
-            sums.1 += g.tax;
-        }
-        let add = |sums: &mut Sums| {
-            sums.gross += g.gross;
-            sums.refunded += g.refunded;
-            sums.quantity += g.quantity;
-            sums.payments += g.payments;
+        self.taxes(c, g.rate, g.line_minor, g.discount, g.tax);
+        let sold = Sold {
+            product: g.product,
+            method: g.method,
+            channel: g.channel,
+            post: g.post,
         };
-        add(self
-            .by_product
-            .entry((g.product.unwrap_or(-1), c))
-            .or_default());
-        add(self.by_method.entry((g.method, c)).or_default());
-        add(self.by_channel.entry((g.channel, c)).or_default());
-        if let Some(post) = g.post {
-            add(self.by_post.entry((post, c)).or_default());
-        }
+        let share = Sums {
+            gross: g.gross,
+            refunded: g.refunded,
+            quantity: g.quantity,
+            payments: g.payments,
+            ..Sums::default()
+        };
+        self.attribute(c, sold, &share, g.payments);
     }
+}
+
+/// What a sale was sold by: its product, payment method, channel and post.
+#[derive(Clone, Copy)]
+struct Sold {
+    product: Option<i64>,
+    method: usize,
+    channel: usize,
+    post: Option<usize>,
 }
 
 /// Reads rows of [`SUMMARY_SELECT`] (or its by-SKU form) in time order and adds each payment
