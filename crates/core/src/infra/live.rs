@@ -11,6 +11,7 @@ use crate::error::Result;
 pub(crate) const CHANNEL: &str = "shopcast_changes";
 
 /// What one process changed, by id; `from` tells a process its own announcements apart.
+/// (A cash sale on PostgreSQL builds this JSON in its own statement: `payments::store::paid_sale`.)
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Changes {
     pub from: String,

@@ -10,7 +10,7 @@ use shopcast_payments::{
     RefundRequest, WebCheckout,
 };
 
-use super::ledger::{self, IngestReport, Payment};
+use super::ledger::{self, Payment};
 use super::store::orders;
 use super::till::{self, Order};
 use super::watcher::{ChargeView, Payments, provider_error, withdrawn};
@@ -312,14 +312,13 @@ impl Payments {
     ) -> Result<(Order, Payment)> {
         let method = manual_method(method)?;
         let pool = &self.inner.pool;
-        let announce = |report: &IngestReport| self.changes(report);
         let (order, report) = till::create_paid_order(
             pool,
             draft,
             settings,
             known,
             &|order| manual_event(order, method),
-            &announce,
+            self.announcer(),
         )
         .await?;
         self.published(&report).await?;

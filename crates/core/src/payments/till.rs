@@ -15,7 +15,6 @@ pub use super::store::orders::{
     cancel_order, get_order, open_charge_of, open_charges, record_charge,
 };
 use crate::catalog::store::{SaleFacts, SaleProducts};
-use crate::infra::live::Changes;
 use crate::payments::ledger::{IngestReport, SalesChannel};
 use shopcast_payments::{ProviderEvent, ProviderKind};
 
@@ -238,9 +237,12 @@ pub(crate) async fn create_paid_order(
     settings: &ShopSettings,
     known: Option<&ProductFacts>,
     payment: &(dyn Fn(&Order) -> ProviderEvent + Sync),
-    announce: &(dyn Fn(&IngestReport) -> Changes + Sync),
+    announce_as: &str,
 ) -> Result<(Order, IngestReport)> {
-    let paid = PaidOnTheSpot { payment, announce };
+    let paid = PaidOnTheSpot {
+        payment,
+        announce_as,
+    };
     let (order, report) = store_till_order(pool, draft, settings, known, Some(paid)).await?;
     Ok((order, report.unwrap_or_default()))
 }
@@ -250,7 +252,8 @@ pub(crate) async fn create_paid_order(
 #[derive(Clone, Copy)]
 struct PaidOnTheSpot<'a> {
     payment: &'a (dyn Fn(&Order) -> ProviderEvent + Sync),
-    announce: &'a (dyn Fn(&IngestReport) -> Changes + Sync),
+    /// Who tells the other tills (see `Payments::announcer`).
+    announce_as: &'a str,
 }
 
 async fn store_till_order(
@@ -303,6 +306,7 @@ async fn store_till_order(
             ProviderKind::Manual,
             event,
             payment,
+            paid.announce_as,
         )
         .await?;
         let report = IngestReport {
@@ -312,7 +316,6 @@ async fn store_till_order(
             written: vec![payment],
             ..Default::default()
         };
-        crate::infra::live::announce(pool, (paid.announce)(&report)).await;
         let order = stored_order(&new, id, created_at, OrderStatus::Paid);
         return Ok((order, Some(report)));
     }
@@ -353,7 +356,8 @@ async fn store_till_order(
             if let Some((_, status)) = report.orders.iter().find(|(o, _)| *o == id) {
                 order.status = OrderStatus::parse(status).unwrap_or(order.status);
             }
-            crate::infra::live::announce_in(&mut tx, (paid.announce)(&report)).await?;
+            let changes = super::watcher::changes_of(paid.announce_as, &report);
+            crate::infra::live::announce_in(&mut tx, changes).await?;
             Some(report)
         }
         None => None,

@@ -475,12 +475,12 @@ impl Payments {
 
     /// What `report` changed, as the other tills are told it.
     pub(super) fn changes(&self, report: &IngestReport) -> crate::infra::live::Changes {
-        crate::infra::live::Changes {
-            from: self.inner.lease_holder.clone(),
-            payments: report.changed.clone(),
-            orders: report.orders.iter().map(|(id, _)| *id).collect(),
-            posts: Vec::new(),
-        }
+        changes_of(&self.inner.lease_holder, report)
+    }
+
+    /// Who this process is when it tells the other tills of a change.
+    pub(super) fn announcer(&self) -> &str {
+        &self.inner.lease_holder
     }
 
     /// Tells this process's subscribers what an ingest changed (the other tills were told
@@ -778,5 +778,15 @@ async fn watch(payments: Payments, provider: Arc<dyn PaymentProvider>) {
         } else {
             tokio::time::sleep(delay).await;
         }
+    }
+}
+
+/// What `report` changed, as the process `from` tells the other tills.
+pub(super) fn changes_of(from: &str, report: &IngestReport) -> crate::infra::live::Changes {
+    crate::infra::live::Changes {
+        from: from.to_string(),
+        payments: report.changed.clone(),
+        orders: report.orders.iter().map(|(id, _)| *id).collect(),
+        posts: Vec::new(),
     }
 }

@@ -64,9 +64,9 @@ async fn a_cash_sale_on_one_till_shows_on_the_other_and_a_refused_one_says_nothi
         .await
         .unwrap();
 
-    let cash = SaleRequest {
+    let cash = |sku: &str| SaleRequest {
         items: vec![SaleItem {
-            sku: "LAST".into(),
+            sku: sku.into(),
             quantity: 1,
         }],
         amount: None,
@@ -77,13 +77,27 @@ async fn a_cash_sale_on_one_till_shows_on_the_other_and_a_refused_one_says_nothi
         discount: None,
         discount_reason: None,
     };
-    let sold = till_1.sell(&cash).await.unwrap();
-    let paid = sold.payment.expect("cash is paid on the spot");
-    let heard = next_payment(&mut shown).await;
-    assert_eq!(heard.id, paid.id);
-    assert_eq!(heard.amount.amount_minor, 880);
+    till_1
+        .create_product(&ProductDraft {
+            name: "茶 Tea, not counted".into(),
+            price: "2.50".into(),
+            sku: Some("TEA".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // Not counted (one statement, its NOTIFY in it), then the last counted one (a transaction
+    // that locks it).
+    for (sku, amount_minor) in [("TEA", 250), ("LAST", 880)] {
+        let sold = till_1.sell(&cash(sku)).await.unwrap();
+        let paid = sold.payment.expect("cash is paid on the spot");
+        let heard = next_payment(&mut shown).await;
+        assert_eq!(heard.id, paid.id, "{sku}");
+        assert_eq!(heard.amount.amount_minor, amount_minor);
+        assert_eq!(heard.order_id, Some(sold.order.id));
+    }
 
-    let refused = till_1.sell(&cash).await.unwrap_err();
+    let refused = till_1.sell(&cash("LAST")).await.unwrap_err();
     assert_eq!(
         refused.code(),
         shopcast_core::ErrorCode::SoldOut,

@@ -1,5 +1,6 @@
 //! A till sale paid on the spot that counts no stock, written in one statement on PostgreSQL:
-//! its order (paid), lines, payment event and payment, one round trip where a transaction takes six.
+//! its order (paid), lines, payment event, payment and NOTIFY, one round trip where a
+//! transaction takes seven.
 
 use shopcast_payments::{ProviderEvent, ProviderKind};
 use sqlx::AnyPool;
@@ -22,8 +23,8 @@ pub(in crate::payments) fn fits(order: &NewOrder<'_>) -> bool {
 }
 
 /// Writes `order` (see [`fits`]) with its payment: `event` from `provider` and the `payment` it
-/// makes ([`crate::payments::ledger::pays_at_once`]). One statement is one transaction: all of
-/// it is stored or none. A fresh order's event and payment cannot exist yet (their refs name
+/// makes ([`crate::payments::ledger::pays_at_once`]), and tells the other tills as `announce_as`.
+/// One statement is one transaction: all of it is stored (and announced) or none. A fresh order's event and payment cannot exist yet (their refs name
 /// the order's new ref), so a clash fails the sale whole rather than being skipped. The
 /// order's id and creation time, and its payment as stored.
 pub(in crate::payments) async fn insert_paid_sale(
@@ -32,6 +33,7 @@ pub(in crate::payments) async fn insert_paid_sale(
     provider: ProviderKind,
     event: &ProviderEvent,
     payment: &PaymentState,
+    announce_as: &str,
 ) -> Result<(i64, i64, Payment)> {
     let now = now_ms();
     let mut insert = Sql::new(format!("WITH o AS (INSERT INTO orders ({ORDER_COLUMNS}) "));
@@ -55,12 +57,21 @@ pub(in crate::payments) async fn insert_paid_sale(
         push_event_row(&mut row, provider, event, now)
     });
     insert.push(format!(
-        ") INSERT INTO payments (order_id, {PAYMENT_ROW_COLUMNS}) SELECT o.id, v.* FROM o, ("
+        "), p AS (INSERT INTO payments (order_id, {PAYMENT_ROW_COLUMNS}) SELECT o.id, v.* FROM o, ("
     ));
     insert.push_values([payment], |mut row, payment| {
         push_payment_row(&mut row, provider, &event.provider_ref, payment, now)
     });
-    insert.push(") AS v RETURNING order_id, id");
+    // The other tills are told in the same statement, as `live::Changes` says it: sent only
+    // if the sale is stored.
+    insert.push(") AS v RETURNING order_id, id), n AS (SELECT pg_notify(");
+    insert.push_bind(crate::infra::live::CHANNEL);
+    insert.push(", json_build_object('from', ");
+    insert.push_bind(announce_as);
+    insert.push(
+        ", 'payments', json_build_array(p.id), 'orders', json_build_array(p.order_id))::text) \
+         FROM p) SELECT p.order_id, p.id FROM p, n",
+    );
     let (order_id, payment_id): (i64, i64) = insert.build_query_as().fetch_one(pool).await?;
     let mut stored = payment.clone();
     stored.order_id = Some(order_id);
